@@ -1,0 +1,17 @@
+// Typed errors thrown at the public API. Messages read "Expected …, got …" and name the argument.
+
+/** Base class of every error this library throws on purpose. */
+export class RnnWasmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** A tensor or option has the wrong shape or size. */
+export class ShapeError extends RnnWasmError {}
+/** A value has the wrong type (e.g. a Float64Array where a Float32Array is needed). */
+export class DTypeError extends RnnWasmError {}
+/** An option or argument has an invalid value (NaN, out of range, unknown name). */
+export class ValueError extends RnnWasmError {}
+/** The wasm runtime was used before `init()` resolved, or after a model was disposed. */
+export class StateError extends RnnWasmError {}

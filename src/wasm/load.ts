@@ -1,0 +1,105 @@
+// Loads the wasm once: picks the relaxed-SIMD binary when this engine validates it, else the
+// plain SIMD128 binary, and instantiates it over the heap's memory.
+import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from './binary';
+import { ABI_VERSION, type Kernels } from './abi';
+import { Heap } from './heap';
+import { RnnWasmError, StateError, ValueError } from '../errors';
+
+/** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
+export type Variant = 'relaxed' | 'simd';
+
+export interface Runtime {
+  readonly variant: Variant;
+  readonly heap: Heap;
+  readonly k: Kernels;
+}
+
+export interface InitOptions {
+  /** Force a binary; `auto` (default) picks relaxed when `WebAssembly.validate` accepts it. */
+  variant?: Variant | 'auto';
+}
+
+// A tiny module whose only function uses f32x4.relaxed_madd: (func (result v128) zeros×3 relaxed_madd)
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03,
+  0x02, 0x01, 0x00, 0x0a, 0x3d, 0x01, 0x3b, 0x00, 0xfd, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x0c, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x0c, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfd, 0x85,
+  0x02, 0x0b,
+]);
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const B = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
+  if (B) {
+    const b = B.from(b64, 'base64');
+    const out = new Uint8Array(new ArrayBuffer(b.length));
+    out.set(b);
+    return out;
+  }
+  const s = atob(b64);
+  const out = new Uint8Array(new ArrayBuffer(s.length));
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** True when this engine accepts relaxed SIMD (f32x4.relaxed_madd). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+const modules = new Map<Variant, Promise<WebAssembly.Module>>();
+
+/** The compiled module for a variant (compiled once per variant, shareable with workers). */
+export function compiledModule(variant: Variant): Promise<WebAssembly.Module> {
+  let m = modules.get(variant);
+  if (!m) {
+    m = WebAssembly.compile(decode(variant === 'relaxed' ? WASM_RELAXED_BASE64 : WASM_SIMD_BASE64));
+    modules.set(variant, m);
+  }
+  return m;
+}
+
+/** Instantiates a fresh runtime (own memory and heap) of the given variant. */
+export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
+  const want = opts.variant ?? 'auto';
+  if (want !== 'auto' && want !== 'relaxed' && want !== 'simd') {
+    throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${String(want)}`);
+  }
+  const relaxedOk = relaxedSimdSupported();
+  if (want === 'relaxed' && !relaxedOk) {
+    throw new RnnWasmError(
+      "Expected an engine with relaxed SIMD for variant 'relaxed', got one without it " +
+        '(Node 20: run with --experimental-wasm-relaxed-simd)',
+    );
+  }
+  const variant: Variant = want === 'auto' ? (relaxedOk ? 'relaxed' : 'simd') : want;
+  const heap = new Heap();
+  const instance = await WebAssembly.instantiate(await compiledModule(variant), { env: { memory: heap.memory } });
+  const k = instance.exports as unknown as Kernels;
+  const abi = k.ABI_VERSION.value as number;
+  if (abi !== ABI_VERSION) throw new RnnWasmError(`Expected wasm ABI version ${ABI_VERSION}, got ${abi}`);
+  const built: Variant = k.build_info() & 1 ? 'relaxed' : 'simd';
+  if (built !== variant) throw new RnnWasmError(`Expected the ${variant} binary, got the ${built} binary`);
+  return { variant, heap, k };
+}
+
+let current: Runtime | null = null;
+
+/** Loads the wasm runtime once (later calls return the same one unless a variant is forced). */
+export async function init(opts: InitOptions = {}): Promise<{ variant: Variant }> {
+  if (!current || (opts.variant && opts.variant !== 'auto' && opts.variant !== current.variant)) {
+    current = await createRuntime(opts);
+  }
+  return { variant: current.variant };
+}
+
+/** The loaded runtime; throws a StateError before `init()` has resolved. */
+export function runtime(): Runtime {
+  if (!current) throw new StateError('Expected init() to have resolved before use, got no runtime (await init() first)');
+  return current;
+}
