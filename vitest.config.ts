@@ -4,12 +4,12 @@ import { playwright } from '@vitest/browser-playwright';
 // Two projects: `node` (kernels, cells, oracles) and `browser` (real Debian Chromium, the same binary).
 export default defineConfig({
   test: {
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
     projects: [
       {
         test: {
           name: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**'],
@@ -20,6 +20,8 @@ export default defineConfig({
       {
         test: {
           name: 'browser',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           include: ['test/browser/**/*.test.ts'],
           browser: {
             enabled: true,

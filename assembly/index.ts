@@ -3,3 +3,18 @@
 // hands out offset 0). Dimensions are element counts.
 export { build_info, ABI_VERSION } from './kernels/info';
 export { gemm_nt } from './kernels/gemm';
+export { rnn_forward } from './cells/rnn';
+export { lstm_forward } from './cells/lstm';
+export { gru_forward } from './cells/gru';
+export { gemm_nn, gemm_tn } from './kernels/gemm';
+export {
+  copy_f32, fill_f32, add_f32, softmax_rows, log_softmax_rows, embedding_gather, embedding_scatter_add,
+  merge_dirs, merge_dirs_backward, colsum,
+} from './kernels/elementwise';
+export { softmax_ce, mse, bce_logits } from './kernels/loss';
+export { sgd_step, rmsprop_step, adam_step, sum_squares, scale_f32, clamp_f32 } from './optim/optim';
+export {
+  run_program, transpose01, OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_COPY, OP_MERGE, OP_SOFTMAX, OP_LOG_SOFTMAX,
+  OP_EMBED, OP_TRANSPOSE01, OP_FILL, OP_GEMM_NN, OP_GEMM_TN, OP_COLSUM, OP_RNN_BWD, OP_LSTM_BWD, OP_GRU_BWD,
+  OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE,
+} from './program';

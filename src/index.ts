@@ -1,3 +1,10 @@
 // Public API.
 export { init, relaxedSimdSupported, type Variant, type InitOptions } from './wasm/load';
 export { RnnWasmError, ShapeError, DTypeError, ValueError, StateError } from './errors';
+export { Tensor, tensor, type Shape } from './tensor';
+export { RNN, LSTM, GRU, Sequential, layers, type ParameterInfo, type SequentialOptions } from './model/model';
+export { Stream } from './model/stream';
+export type { RunOptions, RunResult } from './model/runner';
+export type { RNNOptions, LSTMOptions, GRUOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
+export type { LinearOptions, EmbeddingOptions } from './layers/dense';
+export type { Module } from './layers/module';

@@ -12,4 +12,37 @@ export interface Kernels {
   build_info(): I;
   ABI_VERSION: WebAssembly.Global;
   gemm_nt(y: P, x: P, w: P, b: P, M: I, N: I, K: I, accumulate: I): void;
+  rnn_forward(pre: P, h: P, y: P, w_hh: P, b_hh: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
+  lstm_forward(gates: P, h: P, c: P, y: P, w_hh: P, b_hh: P, peep: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
+  gru_forward(gates: P, aux: P, h: P, y: P, scratch: P, w_hh: P, b_hh: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
+  // backward GEMMs and row kernels (assembly/kernels/gemm.ts, elementwise.ts)
+  gemm_nn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;
+  gemm_tn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;
+  copy_f32(y: P, x: P, n: I): void;
+  fill_f32(y: P, v: number, n: I): void;
+  add_f32(y: P, a: P, b: P, n: I): void;
+  softmax_rows(y: P, x: P, M: I, N: I): void;
+  log_softmax_rows(y: P, x: P, M: I, N: I): void;
+  embedding_gather(y: P, table: P, ids: P, n: I, D: I): void;
+  embedding_scatter_add(dtable: P, dy: P, ids: P, n: I, D: I): void;
+  merge_dirs(y: P, a: P, rows: I, H: I, mode: I): void;
+  merge_dirs_backward(dcat: P, dy: P, a: P, rows: I, H: I, mode: I): void;
+  colsum(y: P, x: P, M: I, N: I, accumulate: I): void;
+  // losses (assembly/kernels/loss.ts): return the loss sum
+  softmax_ce(dlogits: P, logits: P, targets: P, M: I, V: I, scale: number): number;
+  mse(dy: P, y: P, target: P, mask: P, n: I, scale: number): number;
+  bce_logits(dx: P, x: P, target: P, mask: P, n: I, scale: number): number;
+  // optimizers and clipping (assembly/optim/optim.ts)
+  sgd_step(p: P, buf: P, g: P, n: I, lr: number, momentum: number, dampening: number, nesterov: I, wd: number, first: I): void;
+  rmsprop_step(p: P, sq: P, buf: P, g: P, n: I, lr: number, alpha: number, eps: number, momentum: number, wd: number): void;
+  adam_step(p: P, m: P, v: P, g: P, n: I, lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: I, bc1: number, bc2: number): void;
+  sum_squares(x: P, n: I): number;
+  scale_f32(x: P, s: number, n: I): void;
+  clamp_f32(x: P, lo: number, hi: number, n: I): void;
+  // the op-list interpreter (assembly/program.ts); OP_* globals mirror src/model/program.ts
+  run_program(prog: P, words: I): I;
+  transpose01(y: P, x: P, A: I, Bd: I, F: I): void;
+  [op: `OP_${string}`]: WebAssembly.Global;
 }

@@ -109,6 +109,11 @@ export class Heap {
     return this.f32.slice(off, off + n);
   }
 
+  /** Reads the f64 stored at element offset off (8-byte aligned: off even). */
+  readF64(off: number): number {
+    return new Float64Array(this.memory.buffer, off * 4, 1)[0];
+  }
+
   private refresh(): void {
     this.buffer = this.memory.buffer;
     this.f32View = new Float32Array(this.buffer);

@@ -1,0 +1,163 @@
+// GRU cell: one layer, one direction, whole sequence, time loop inside wasm. PyTorch gate order
+// r, z, n; reset-after form (PyTorch, cuDNN, Keras reset_after) or the Cho et al. form.
+// Dimension letters: T steps, B batch, H hidden, G gates (GRU 3). Pointers are f32 element offsets.
+import { madd } from '../util/simd';
+import { gemm_nt } from '../kernels/gemm';
+import { vsigmoid, vtanh } from './rnn';
+import { ldn, stn, stepActive, zeron, copyn, runEnd } from './rnn';
+
+// h_t = (1−z)⊙n + z⊙h_{t-1}, written as n + z⊙(h_{t-1} − n).
+@inline function blend(n: v128, z: v128, hp: v128): v128 {
+  return madd(z, f32x4.sub(hp, n), n);
+}
+
+// Reset-after stage of one row, n lanes at column j. g3: the row's 3H gate block (x-projections in,
+// activated r, z, n out); s3: the row's 3H block of h_{t-1}·W_hhᵀ + b_hh.
+@inline function gruAfterLanes(
+  g3: usize, s3: usize, aux: usize, hp: usize, hout: usize, y: usize,
+  H: usize, j: i32, n: i32,
+): void {
+  const jj = <usize>j;
+  const r = vsigmoid(f32x4.add(ldn(g3 + jj, n), ldn(s3 + jj, n)));
+  const z = vsigmoid(f32x4.add(ldn(g3 + H + jj, n), ldn(s3 + H + jj, n)));
+  const hn = ldn(s3 + 2 * H + jj, n); // h_{t-1}·W_hnᵀ + b_hn
+  const nn = vtanh(madd(r, hn, ldn(g3 + 2 * H + jj, n)));
+  const hv = blend(nn, z, ldn(hp + jj, n));
+  stn(g3 + jj, r, n);
+  stn(g3 + H + jj, z, n);
+  stn(g3 + 2 * H + jj, nn, n);
+  stn(aux + jj, hn, n);
+  stn(hout + jj, hv, n);
+  if (y) stn(y + jj, hv, n);
+}
+
+// Cho form, first stage: r and z (s2: the row's 2H block of h_{t-1}·W_{hr,hz}ᵀ + b_{hr,hz});
+// aux = r⊙h_{t-1}, the input of the second recurrent gemm.
+@inline function gruChoRzLanes(g3: usize, s2: usize, aux: usize, hp: usize, H: usize, j: i32, n: i32): void {
+  const jj = <usize>j;
+  const r = vsigmoid(f32x4.add(ldn(g3 + jj, n), ldn(s2 + jj, n)));
+  const z = vsigmoid(f32x4.add(ldn(g3 + H + jj, n), ldn(s2 + H + jj, n)));
+  stn(g3 + jj, r, n);
+  stn(g3 + H + jj, z, n);
+  stn(aux + jj, f32x4.mul(r, ldn(hp + jj, n)), n);
+}
+
+// Cho form, second stage: n = tanh(x_n + b_in + (r⊙h)·W_hnᵀ + b_hn) (s1: the row's H block of the
+// second gemm, bias included); z was saved by the first stage.
+@inline function gruChoNLanes(g3: usize, s1: usize, hp: usize, hout: usize, y: usize, H: usize, j: i32, n: i32): void {
+  const jj = <usize>j;
+  const nn = vtanh(f32x4.add(ldn(g3 + 2 * H + jj, n), ldn(s1 + jj, n)));
+  const hv = blend(nn, ldn(g3 + H + jj, n), ldn(hp + jj, n));
+  stn(g3 + 2 * H + jj, nn, n);
+  stn(hout + jj, hv, n);
+  if (y) stn(y + jj, hv, n);
+}
+
+// gru_forward: GRU, one layer, one direction, whole sequence, time-major, gate order r,z,n.
+//   gates   (T, B, 3H)  in/out  x·W_ihᵀ + b_ih on entry (one gemm_nt over T*B rows);
+//                               activated r, z, n on exit (saved for gru_backward); 0 at masked steps
+//   aux     (T, B, H)   out     saved for gru_backward: resetAfter=1: h_{t-1}·W_hnᵀ + b_hn;
+//                               resetAfter=0: r⊙h_{t-1}. 0 at masked steps
+//   h       (T+1, B, H) in/out  fwd: h[0] = h0 on entry, step t writes h[t+1], final = h[T]
+//                               rev: h[T] = h0 on entry, step t writes h[t],   final = h[0]
+//   y       (T, B, ldy) out     optional (0 = none): h_t at y + (t*B + b)*ldy; 0 at masked steps
+//   scratch (B, 3H)     scratch per-step workspace (recurrent products); contents undefined on exit
+//   w_hh    (3H, H)     in      PyTorch layout, row blocks r, z, n (W_hn = last H rows)
+//   b_hh    (3H)        in      optional (0 = none)
+//   lens    (B) i32     in      optional (0 = all T); step t of row b is masked when t >= lens[b]:
+//                               h is carried, y / gates / aux rows are 0
+//   reverse             0 = t runs 0…T-1, 1 = t runs T-1…0
+//   resetAfter          1: n = tanh(x_n + r⊙(h·W_hnᵀ + b_hn))   (PyTorch, cuDNN, Keras reset_after)
+//                       0: n = tanh(x_n + b_hn + (r⊙h)·W_hnᵀ)   (Cho et al., ONNX linear_before_reset=0)
+//   r = σ(x_r + h·W_hrᵀ + b_hr), z = σ(x_z + h·W_hzᵀ + b_hz), h_t = (1−z)⊙n + z⊙h_{t-1}
+// Allocates nothing. Masked rows skip the recurrent gemms (active rows are processed in runs).
+export function gru_forward(
+  gates: usize, aux: usize, h: usize, y: usize, scratch: usize,
+  w_hh: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
+): void {
+  const Hs = <usize>H;
+  const BH = <usize>B * Hs;
+  const G3 = 3 * H;
+  const H4 = H & ~3;
+  const tail = H & 3;
+  // Cho form: scratch = [ (B, 2H) r,z products | (B, H) n product ]
+  const sN = scratch + 2 * BH;
+  const w_hn = w_hh + 2 * Hs * Hs;
+  const b_hn: usize = b_hh ? b_hh + 2 * Hs : 0;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const gates_t = gates + <usize>t * BH * 3;
+    const aux_t = aux + <usize>t * BH;
+    const h_prev = h + <usize>(reverse ? t + 1 : t) * BH;
+    const h_t = h + <usize>(reverse ? t : t + 1) * BH;
+
+    // recurrent products for each run of active rows
+    let b = 0;
+    while (b < B) {
+      if (!stepActive(lens, b, t)) {
+        b++;
+        continue;
+      }
+      const e = runEnd(lens, b, B, t);
+      if (resetAfter) gemm_nt(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, G3, H, 0);
+      else gemm_nt(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, 2 * H, H, 0);
+      b = e;
+    }
+
+    if (resetAfter) {
+      for (let r = 0; r < B; r++) {
+        if (!stepActive(lens, r, t)) continue; // masked rows are handled below
+        const g3 = gates_t + <usize>r * <usize>G3;
+        const ro = <usize>r * Hs;
+        const yr: usize = y ? y + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
+        const s3 = scratch + <usize>r * <usize>G3;
+        let j = 0;
+        for (; j < H4; j += 4) gruAfterLanes(g3, s3, aux_t + ro, h_prev + ro, h_t + ro, yr, Hs, j, 4);
+        if (tail) gruAfterLanes(g3, s3, aux_t + ro, h_prev + ro, h_t + ro, yr, Hs, j, tail);
+      }
+    } else {
+      // stage 1: r, z and aux = r⊙h_{t-1}
+      for (let r = 0; r < B; r++) {
+        if (!stepActive(lens, r, t)) continue;
+        const g3 = gates_t + <usize>r * <usize>G3;
+        const ro = <usize>r * Hs;
+        const s2 = scratch + <usize>r * 2 * Hs;
+        let j = 0;
+        for (; j < H4; j += 4) gruChoRzLanes(g3, s2, aux_t + ro, h_prev + ro, Hs, j, 4);
+        if (tail) gruChoRzLanes(g3, s2, aux_t + ro, h_prev + ro, Hs, j, tail);
+      }
+      // second recurrent product per run: sN = (r⊙h_{t-1})·W_hnᵀ + b_hn
+      b = 0;
+      while (b < B) {
+        if (!stepActive(lens, b, t)) {
+          b++;
+          continue;
+        }
+        const e = runEnd(lens, b, B, t);
+        gemm_nt(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, b_hn, e - b, H, H, 0);
+        b = e;
+      }
+      // stage 2: n and h_t
+      for (let r = 0; r < B; r++) {
+        if (!stepActive(lens, r, t)) continue;
+        const g3 = gates_t + <usize>r * <usize>G3;
+        const ro = <usize>r * Hs;
+        const yr: usize = y ? y + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
+        let j = 0;
+        for (; j < H4; j += 4) gruChoNLanes(g3, sN + ro, h_prev + ro, h_t + ro, yr, Hs, j, 4);
+        if (tail) gruChoNLanes(g3, sN + ro, h_prev + ro, h_t + ro, yr, Hs, j, tail);
+      }
+    }
+
+    // masked rows: carry the state, zero the output and the saved gate / aux rows
+    for (let r = 0; r < B; r++) {
+      if (stepActive(lens, r, t)) continue;
+      const ro = <usize>r * Hs;
+      copyn(h_t + ro, h_prev + ro, H);
+      zeron(gates_t + <usize>r * <usize>G3, G3);
+      zeron(aux_t + ro, H);
+      if (y) zeron(y + (<usize>t * <usize>B + <usize>r) * <usize>ldy, H);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// Non-recurrent layers: linear (dense), embedding, softmax / log-softmax. Each applies to every
+// time step at once: one kernel call over T·B rows.
+import type { ParamSpec } from '../params/arena';
+import type { BackwardContext, EmitContext, Emitted, Module } from './module';
+import { OP } from '../model/program';
+import { ShapeError, ValueError } from '../errors';
+
+function posInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Learnable bias (default true). */
+  bias?: boolean;
+}
+
+/** y = x·Wᵀ + b with W (outFeatures, inFeatures) as in PyTorch's nn.Linear. */
+export class LinearModule implements Module {
+  readonly kind = 'linear';
+  readonly inputKind = 'float' as const;
+  readonly inFeatures: number;
+  readonly outFeatures_: number;
+  readonly bias: boolean;
+  constructor(o: LinearOptions) {
+    this.inFeatures = posInt('inFeatures', o?.inFeatures);
+    this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
+    if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
+    this.bias = o.bias ?? true;
+  }
+  paramSpecs(): ParamSpec[] {
+    const bound = 1 / Math.sqrt(this.inFeatures); // PyTorch's kaiming_uniform(a=√5) bound
+    const s: ParamSpec[] = [{ name: 'weight', shape: [this.outFeatures_, this.inFeatures], init: { kind: 'uniform', bound } }];
+    if (this.bias) s.push({ name: 'bias', shape: [this.outFeatures_], init: { kind: 'uniform', bound } });
+    return s;
+  }
+  outFeatures(inFeatures: number): number {
+    if (inFeatures !== this.inFeatures) throw new ShapeError(`Expected input features ${this.inFeatures} for linear, got ${inFeatures}`);
+    return this.outFeatures_;
+  }
+  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
+    this.outFeatures(inFeatures);
+    const out = ctx.b.alloc(ctx.T * ctx.B * this.outFeatures_);
+    const TB = ctx.T * ctx.B;
+    const O = this.outFeatures_;
+    const I = this.inFeatures;
+    ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
+    const backward = (bc: BackwardContext, dOut: number): number => {
+      bc.b.op(OP.GEMM_TN, bc.grad('weight'), dOut, input, O, I, TB, 1);
+      const db = bc.optGrad('bias');
+      if (db) bc.b.op(OP.COLSUM, db, dOut, TB, O, 1);
+      if (!bc.needInputGrad) return 0;
+      const dx = bc.b.alloc(TB * I);
+      bc.b.op(OP.GEMM_NN, dx, dOut, bc.param('weight'), TB, I, O, 0);
+      return dx;
+    };
+    return { out, features: O, backward: ctx.training ? backward : undefined };
+  }
+  config(): Record<string, unknown> {
+    return { type: 'linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures_, bias: this.bias };
+  }
+}
+
+export interface EmbeddingOptions {
+  numEmbeddings: number;
+  embeddingDim: number;
+}
+
+/** Looks up rows of weight (numEmbeddings, embeddingDim) by integer token id, as nn.Embedding. */
+export class EmbeddingModule implements Module {
+  readonly kind = 'embedding';
+  readonly inputKind = 'ids' as const;
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  constructor(o: EmbeddingOptions) {
+    this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
+    this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
+  }
+  paramSpecs(): ParamSpec[] {
+    return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], init: { kind: 'normal', std: 1 } }];
+  }
+  outFeatures(inFeatures: number): number {
+    if (inFeatures !== 1) throw new ShapeError(`Expected embedding to be the first layer (token ids), got input features ${inFeatures}`);
+    return this.embeddingDim;
+  }
+  emit(ctx: EmitContext, input: number): Emitted {
+    const out = ctx.b.alloc(ctx.T * ctx.B * this.embeddingDim);
+    const n = ctx.T * ctx.B;
+    const D = this.embeddingDim;
+    ctx.b.op(OP.EMBED, out, ctx.param('weight'), input, n, D);
+    const backward = (bc: BackwardContext, dOut: number): number => {
+      bc.b.op(OP.EMBED_BWD, bc.grad('weight'), dOut, input, n, D);
+      return 0; // token ids have no gradient
+    };
+    return { out, features: D, backward: ctx.training ? backward : undefined };
+  }
+  config(): Record<string, unknown> {
+    return { type: 'embedding', numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim };
+  }
+}
+
+/** Softmax or log-softmax over the feature axis of every step. */
+export class SoftmaxModule implements Module {
+  readonly inputKind = 'float' as const;
+  constructor(readonly kind: 'softmax' | 'logSoftmax') {}
+  paramSpecs(): ParamSpec[] {
+    return [];
+  }
+  outFeatures(inFeatures: number): number {
+    return inFeatures;
+  }
+  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
+    const out = ctx.b.alloc(ctx.T * ctx.B * inFeatures);
+    ctx.b.op(this.kind === 'softmax' ? OP.SOFTMAX : OP.LOG_SOFTMAX, out, input, ctx.T * ctx.B, inFeatures);
+    return { out, features: inFeatures };
+  }
+  config(): Record<string, unknown> {
+    return { type: this.kind };
+  }
+}

@@ -1,0 +1,298 @@
+// Recurrent layers (RNN, LSTM, GRU): config, parameter table (PyTorch names, shapes and gate
+// orders), and the kernel calls of a forward pass: per layer and direction one input-projection
+// GEMM over all T·B rows, then one fused whole-sequence cell kernel.
+import type { ParamSpec } from '../params/arena';
+import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
+import { OP, MERGE_MODE, f32word } from '../model/program';
+import { ShapeError, ValueError } from '../errors';
+
+export type CellKind = 'rnn' | 'lstm' | 'gru';
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Stacked layers (default 1). */
+  numLayers?: number;
+  /** Run a reverse direction too (default false). */
+  bidirectional?: boolean;
+  /** How the two directions' outputs combine: 'concat' (default, PyTorch), 'sum', 'mul', 'ave' (Keras). */
+  mergeMode?: MergeMode;
+  /** Inputs and outputs are (B, T, F) instead of time-major (T, B, F) (default false). */
+  batchFirst?: boolean;
+  /** Learnable biases b_ih and b_hh (default true). */
+  bias?: boolean;
+  /** Seed of the initialiser (default: a fixed seed, so models are reproducible). */
+  seed?: number;
+}
+export interface RNNOptions extends RecurrentOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+export interface LSTMOptions extends RecurrentOptions {
+  /** Peephole connections p_i, p_f (see c_{t-1}) and p_o (sees c_t), as in ONNX (default false). */
+  peepholes?: boolean;
+  /** Clip gate pre-activations to [-cellClip, cellClip] as ONNX's `clip` (default: none). */
+  cellClip?: number;
+}
+export interface GRUOptions extends RecurrentOptions {
+  /** true (default): PyTorch/cuDNN/Keras form n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn));
+   *  false: Cho et al. form n = tanh(W_in x + b_in + b_hn + W_hn (r⊙h)). */
+  resetAfter?: boolean;
+}
+
+const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+function posInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  }
+  return v;
+}
+function bool(name: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ValueError(`Expected ${name} to be a boolean, got ${String(v)}`);
+  return v;
+}
+
+/** The layer shared by RNN, LSTM and GRU. */
+export class RecurrentCore implements Module {
+  readonly kind: CellKind;
+  readonly inputKind = 'float' as const;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly mergeMode: MergeMode;
+  readonly batchFirst: boolean;
+  readonly bias: boolean;
+  readonly nonlinearity: 'tanh' | 'relu';
+  readonly peepholes: boolean;
+  readonly cellClip: number;
+  readonly resetAfter: boolean;
+
+  constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected an options object, got ${String(o)}`);
+    this.kind = kind;
+    this.inputSize = posInt('inputSize', o.inputSize);
+    this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
+    this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
+    this.bidirectional = bool('bidirectional', o.bidirectional, false);
+    this.batchFirst = bool('batchFirst', o.batchFirst, false);
+    this.bias = bool('bias', o.bias, true);
+    const mm = o.mergeMode ?? 'concat';
+    if (!['concat', 'sum', 'mul', 'ave'].includes(mm)) {
+      throw new ValueError(`Expected mergeMode 'concat', 'sum', 'mul' or 'ave', got ${String(mm)}`);
+    }
+    this.mergeMode = mm;
+    const nl = o.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new ValueError(`Expected nonlinearity 'tanh' or 'relu', got ${String(nl)}`);
+    if (kind !== 'rnn' && o.nonlinearity !== undefined) throw new ValueError(`Expected no nonlinearity option for ${kind}, got ${nl}`);
+    this.nonlinearity = nl;
+    if (kind !== 'lstm' && (o.peepholes !== undefined || o.cellClip !== undefined)) {
+      throw new ValueError(`Expected peepholes/cellClip only for lstm, got them for ${kind}`);
+    }
+    this.peepholes = bool('peepholes', o.peepholes, false);
+    const clip = o.cellClip ?? 0;
+    if (typeof clip !== 'number' || !(clip >= 0) || !Number.isFinite(clip)) {
+      throw new ValueError(`Expected cellClip to be a finite number >= 0 (0 = none), got ${String(clip)}`);
+    }
+    this.cellClip = clip;
+    if (kind !== 'gru' && o.resetAfter !== undefined) throw new ValueError(`Expected resetAfter only for gru, got it for ${kind}`);
+    this.resetAfter = bool('resetAfter', o.resetAfter, true);
+  }
+
+  get gates(): number {
+    return GATES[this.kind];
+  }
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+  /** Width of one layer's output. */
+  get outputSize(): number {
+    return this.bidirectional && this.mergeMode === 'concat' ? 2 * this.hiddenSize : this.hiddenSize;
+  }
+
+  /** Input width of layer l. */
+  layerInput(l: number): number {
+    return l === 0 ? this.inputSize : this.outputSize;
+  }
+
+  paramSpecs(): ParamSpec[] {
+    const H = this.hiddenSize;
+    const GH = this.gates * H;
+    const bound = 1 / Math.sqrt(H);
+    const init = { kind: 'uniform' as const, bound };
+    const specs: ParamSpec[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      for (let d = 0; d < this.directions; d++) {
+        const sfx = `_l${l}${d ? '_reverse' : ''}`;
+        specs.push({ name: `weight_ih${sfx}`, shape: [GH, this.layerInput(l)], init });
+        specs.push({ name: `weight_hh${sfx}`, shape: [GH, H], init });
+        if (this.bias) {
+          specs.push({ name: `bias_ih${sfx}`, shape: [GH], init });
+          specs.push({ name: `bias_hh${sfx}`, shape: [GH], init });
+        }
+        if (this.peepholes) specs.push({ name: `weight_peep${sfx}`, shape: [3 * H], init });
+      }
+    }
+    return specs;
+  }
+
+  outFeatures(inFeatures: number): number {
+    if (inFeatures !== this.inputSize) {
+      throw new ShapeError(`Expected input features ${this.inputSize} (inputSize) for ${this.kind}, got ${inFeatures}`);
+    }
+    return this.outputSize;
+  }
+
+  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
+    this.outFeatures(inFeatures);
+    const { b, T, B, lens } = ctx;
+    const H = this.hiddenSize;
+    const G = this.gates;
+    const D = this.directions;
+    const TB = T * B;
+    const states: StateSlot[] = [];
+    // what backward needs, per layer and direction
+    interface Saved {
+      sfx: string;
+      d: number;
+      gates: number;
+      h: number;
+      c: number;
+      aux: number;
+      dh0: number;
+      dc0: number;
+    }
+    const saved: { x: number; I: number; cat: number; merged: number; dirs: Saved[] }[] = [];
+    let x = input;
+    for (let l = 0; l < this.numLayers; l++) {
+      const I = this.layerInput(l);
+      // concat output of both directions; merged afterwards for sum/mul/ave
+      const cat = b.alloc(TB * D * H);
+      const dirs: Saved[] = [];
+      for (let d = 0; d < D; d++) {
+        const sfx = `_l${l}${d ? '_reverse' : ''}`;
+        const idx = l * D + d;
+        const gates = b.alloc(TB * G * H);
+        const h = b.alloc((T + 1) * B * H);
+        const hInit = d === 0 ? h : h + T * B * H;
+        const hFinal = d === 0 ? h + T * B * H : h;
+        const w_ih = ctx.param(`weight_ih${sfx}`);
+        const w_hh = ctx.param(`weight_hh${sfx}`);
+        const b_ih = ctx.optParam(`bias_ih${sfx}`);
+        const b_hh = ctx.optParam(`bias_hh${sfx}`);
+        const y = cat + d * H;
+        const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
+        b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
+        if (this.kind === 'rnn') {
+          b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
+        } else if (this.kind === 'lstm') {
+          const c = b.alloc((T + 1) * B * H);
+          sv.c = c;
+          const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
+          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
+          const cInit = d === 0 ? c : c + T * B * H;
+          const cFinal = d === 0 ? c + T * B * H : c;
+          if (ctx.training) sv.dc0 = b.alloc(B * H);
+          states.push({ kind: 'c', index: idx, init: cInit, final: cFinal, H, dInit: sv.dc0 || undefined });
+          if (ctx.streaming) b.op(OP.COPY, cInit, cFinal, B * H);
+        } else {
+          const aux = b.alloc(TB * H);
+          sv.aux = aux;
+          const scratch = b.alloc(B * 3 * H);
+          b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+        }
+        if (ctx.training) sv.dh0 = b.alloc(B * H);
+        states.push({ kind: 'h', index: idx, init: hInit, final: hFinal, H, dInit: sv.dh0 || undefined });
+        if (ctx.streaming) b.op(OP.COPY, hInit, hFinal, B * H);
+        dirs.push(sv);
+      }
+      let merged = 0;
+      if (D === 2 && this.mergeMode !== 'concat') {
+        merged = b.alloc(TB * H);
+        b.op(OP.MERGE, merged, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
+      }
+      saved.push({ x, I, cat, merged, dirs });
+      x = merged || cat;
+    }
+    if (!ctx.training) return { out: x, features: this.outputSize, states };
+
+    const backward = (bc: BackwardContext, dOut: number): number => {
+      const bb = bc.b;
+      let dY = dOut;
+      for (let l = this.numLayers - 1; l >= 0; l--) {
+        const { x: xl, I, cat, merged, dirs } = saved[l];
+        // gradient of the concat buffer
+        let dcat = dY;
+        if (merged) {
+          dcat = bb.alloc(TB * D * H);
+          bb.op(OP.MERGE_BWD, dcat, dY, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
+        }
+        const needDx = l > 0 || bc.needInputGrad;
+        const dx = needDx ? bb.alloc(TB * I) : 0;
+        dirs.forEach((sv, di) => {
+          const { sfx, d, gates, h, c, aux } = sv;
+          const w_ih = bc.param(`weight_ih${sfx}`);
+          const w_hh = bc.param(`weight_hh${sfx}`);
+          const dw_ih = bc.grad(`weight_ih${sfx}`);
+          const dw_hh = bc.grad(`weight_hh${sfx}`);
+          const db_ih = bc.optGrad(`bias_ih${sfx}`);
+          const db_hh = bc.optGrad(`bias_hh${sfx}`);
+          const dgates = bb.alloc(TB * G * H);
+          const hprev = d === 0 ? h : h + B * H; // rows [0,T) fwd, [1,T] rev
+          const dy = dcat + d * H;
+          if (this.kind === 'rnn') {
+            const scratch = bb.alloc(B * 2 * H);
+            bb.op(OP.RNN_BWD, dgates, sv.dh0, dy, 0, h, w_hh, lens, scratch, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
+            bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
+            if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
+          } else if (this.kind === 'lstm') {
+            const scratch = bb.alloc(B * 4 * H);
+            const peep = this.peepholes ? bc.param(`weight_peep${sfx}`) : 0;
+            const dpeep = this.peepholes ? bc.grad(`weight_peep${sfx}`) : 0;
+            bb.op(OP.LSTM_BWD, dgates, sv.dh0, sv.dc0, dpeep, dy, 0, 0, gates, h, c, w_hh, peep, lens, scratch, T, B, H, D * H, d, f32word(this.cellClip));
+            bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
+            if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
+          } else {
+            const dg_rz = bb.alloc(TB * 2 * H);
+            const dg_n = bb.alloc(TB * H);
+            const scratch = bb.alloc(B * 4 * H);
+            const b_hh = bc.optParam(`bias_hh${sfx}`);
+            bb.op(OP.GRU_BWD, dgates, dg_rz, dg_n, sv.dh0, dy, 0, gates, aux, h, w_hh, b_hh, lens, scratch, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+            // rows r,z of dW_hh see h_{t-1}; rows n see h_{t-1} (reset-after) or r⊙h_{t-1} (Cho)
+            bb.op(OP.GEMM_TN, dw_hh, dg_rz, hprev, 2 * H, H, TB, 1);
+            bb.op(OP.GEMM_TN, dw_hh + 2 * H * H, dg_n, this.resetAfter ? hprev : aux, H, H, TB, 1);
+            if (db_hh) {
+              bb.op(OP.COLSUM, db_hh, dg_rz, TB, 2 * H, 1);
+              bb.op(OP.COLSUM, db_hh + 2 * H, dg_n, TB, H, 1);
+            }
+          }
+          bb.op(OP.GEMM_TN, dw_ih, dgates, xl, G * H, I, TB, 1);
+          if (db_ih) bb.op(OP.COLSUM, db_ih, dgates, TB, G * H, 1);
+          if (dx) bb.op(OP.GEMM_NN, dx, dgates, w_ih, TB, I, G * H, di > 0 ? 1 : 0);
+        });
+        dY = dx;
+      }
+      return dY;
+    };
+    return { out: x, features: this.outputSize, states, backward };
+  }
+
+  config(): Record<string, unknown> {
+    const c: Record<string, unknown> = {
+      type: this.kind,
+      inputSize: this.inputSize,
+      hiddenSize: this.hiddenSize,
+      numLayers: this.numLayers,
+      bidirectional: this.bidirectional,
+      mergeMode: this.mergeMode,
+      batchFirst: this.batchFirst,
+      bias: this.bias,
+    };
+    if (this.kind === 'rnn') c.nonlinearity = this.nonlinearity;
+    if (this.kind === 'lstm') Object.assign(c, { peepholes: this.peepholes, cellClip: this.cellClip });
+    if (this.kind === 'gru') c.resetAfter = this.resetAfter;
+    return c;
+  }
+}

@@ -1,0 +1,167 @@
+// Models: a standalone recurrent layer (RNN, LSTM, GRU) or a Sequential stack. Both own one
+// parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
+import { runtime } from '../wasm/load';
+import { Runner, type RunOptions, type RunResult } from './runner';
+import { Stream } from './stream';
+import type { Module } from '../layers/module';
+import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
+import { EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
+import { Tensor } from '../tensor';
+import { ValueError } from '../errors';
+
+/** Name and shape of one parameter. */
+export interface ParameterInfo {
+  name: string;
+  shape: readonly number[];
+}
+
+abstract class Model {
+  protected readonly runner: Runner;
+  protected constructor(runner: Runner) {
+    this.runner = runner;
+  }
+
+  /** Runs the whole sequence (one wasm call). */
+  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): RunResult {
+    return this.runner.run(x, opts);
+  }
+
+  /** Opens a streaming session: one time step of the whole stack per `step()` call. */
+  stream(opts: { batchSize?: number } = {}): Stream {
+    return new Stream(this.runner, opts.batchSize ?? 1);
+  }
+
+  /** Parameter names and shapes, in arena order (PyTorch names). */
+  parameters(): ParameterInfo[] {
+    return this.runner.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
+  }
+  /** Total number of scalar parameters. */
+  get numParameters(): number {
+    return this.runner.arena.entries().reduce((a, e) => a + e.size, 0);
+  }
+  /** A copy of one parameter. */
+  getParameter(name: string): Float32Array {
+    return this.runner.arena.get(name);
+  }
+  /** Overwrites one parameter (validated: dtype, size, finite values). */
+  setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.runner.arena.set(name, values);
+  }
+  /** Every parameter as name → copy (a PyTorch-style state dict). */
+  stateDict(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const e of this.runner.arena.entries()) out[e.name] = this.runner.arena.get(e.name);
+    return out;
+  }
+  /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
+  loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    const names = new Set(this.runner.arena.entries().map((e) => e.name));
+    for (const k of Object.keys(sd)) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
+    for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
+    // all-or-nothing: validate every tensor before the first write
+    for (const e of this.runner.arena.entries()) this.runner.arena.validate(e.name, sd[e.name]);
+    for (const e of this.runner.arena.entries()) this.runner.arena.set(e.name, sd[e.name]);
+  }
+  /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
+  dispose(): void {
+    this.runner.dispose();
+  }
+}
+
+abstract class RecurrentModel extends Model {
+  readonly core: RecurrentCore;
+  protected constructor(core: RecurrentCore, seed?: number) {
+    super(new Runner(runtime(), [core], core.inputSize, core.batchFirst, false, seed));
+    this.core = core;
+  }
+  get inputSize(): number {
+    return this.core.inputSize;
+  }
+  get hiddenSize(): number {
+    return this.core.hiddenSize;
+  }
+  get numLayers(): number {
+    return this.core.numLayers;
+  }
+  get bidirectional(): boolean {
+    return this.core.bidirectional;
+  }
+  config(): Record<string, unknown> {
+    return this.core.config();
+  }
+}
+
+/** Vanilla (Elman) RNN: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f = tanh or relu. */
+export class RNN extends RecurrentModel {
+  constructor(o: RNNOptions) {
+    super(new RecurrentCore('rnn', o), o?.seed);
+  }
+}
+/** LSTM, gate order i,f,g,o; optional peepholes and cell clip. */
+export class LSTM extends RecurrentModel {
+  constructor(o: LSTMOptions) {
+    super(new RecurrentCore('lstm', o), o?.seed);
+  }
+}
+/** GRU, gate order r,z,n; `resetAfter` picks the PyTorch (true, default) or Cho et al. form. */
+export class GRU extends RecurrentModel {
+  constructor(o: GRUOptions) {
+    super(new RecurrentCore('gru', o), o?.seed);
+  }
+}
+
+/** Layer factories for Sequential. */
+export const layers = {
+  rnn: (o: RNNOptions): Module => new RecurrentCore('rnn', o),
+  lstm: (o: LSTMOptions): Module => new RecurrentCore('lstm', o),
+  gru: (o: GRUOptions): Module => new RecurrentCore('gru', o),
+  linear: (o: LinearOptions): Module => new LinearModule(o),
+  dense: (o: LinearOptions): Module => new LinearModule(o),
+  embedding: (o: EmbeddingOptions): Module => new EmbeddingModule(o),
+  softmax: (): Module => new SoftmaxModule('softmax'),
+  logSoftmax: (): Module => new SoftmaxModule('logSoftmax'),
+};
+
+export interface SequentialOptions {
+  /** Inputs/outputs (B, T, …) instead of time-major (T, B, …) (default false). */
+  batchFirst?: boolean;
+  seed?: number;
+}
+
+/**
+ * A stack of layers; shapes are propagated (and checked) at construction. Parameter names are
+ * prefixed with the layer index as in PyTorch's nn.Sequential (`1.weight_ih_l0`).
+ */
+export class Sequential extends Model {
+  readonly layers: readonly Module[];
+  constructor(mods: Module[], opts: SequentialOptions = {}) {
+    if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
+    mods.forEach((m, i) => {
+      if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
+      if (i > 0 && m.inputKind === 'ids') throw new ValueError(`Expected embedding only as the first layer, got it at index ${i}`);
+      const bf = (m as unknown as { batchFirst?: boolean }).batchFirst;
+      if (bf) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
+    });
+    const first = mods[0];
+    const inF =
+      first.inputKind === 'ids'
+        ? 1
+        : first instanceof LinearModule
+          ? first.inFeatures
+          : first instanceof RecurrentCore
+            ? first.inputSize
+            : NaN;
+    if (Number.isNaN(inF)) throw new ValueError(`Expected a first layer with a known input size, got ${first.kind}`);
+    super(new Runner(runtime(), mods, inF, opts.batchFirst ?? false, true, opts.seed));
+    this.layers = mods;
+  }
+  /** Output width of the whole stack. */
+  get outFeatures(): number {
+    let f = this.runner.inFeatures;
+    for (const m of this.layers) f = m.outFeatures(f);
+    return f;
+  }
+  config(): Record<string, unknown>[] {
+    return this.layers.map((m) => m.config());
+  }
+}

@@ -1,0 +1,88 @@
+// Builds and runs op lists for assembly/program.ts: a model is compiled once per (T, B, lengths?)
+// shape into a list of kernel calls plus the workspace buffers they use; each forward pass (or
+// streaming step) is then one run_program call.
+import type { Runtime } from '../wasm/load';
+import { RnnWasmError } from '../errors';
+
+/** Opcodes; mirror of the OP_* constants in assembly/program.ts (compared by a test). */
+export const OP = {
+  GEMM_NT: 1,
+  RNN: 2,
+  LSTM: 3,
+  GRU: 4,
+  COPY: 5,
+  MERGE: 6,
+  SOFTMAX: 7,
+  LOG_SOFTMAX: 8,
+  EMBED: 9,
+  TRANSPOSE01: 10,
+  FILL: 11,
+  GEMM_NN: 12,
+  GEMM_TN: 13,
+  COLSUM: 14,
+  RNN_BWD: 15,
+  LSTM_BWD: 16,
+  GRU_BWD: 17,
+  MERGE_BWD: 18,
+  EMBED_BWD: 19,
+  SOFTMAX_CE: 20,
+  MSE: 21,
+  BCE: 22,
+} as const;
+
+/** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */
+export const MERGE_MODE = { sum: 0, mul: 1, ave: 2 } as const;
+
+const f32bits = new Float32Array(1);
+const i32bits = new Int32Array(f32bits.buffer);
+/** The i32 word holding an f32 argument's bit pattern. */
+export function f32word(x: number): number {
+  f32bits[0] = x;
+  return i32bits[0];
+}
+
+/** Workspace buffers and op words of one compiled program. */
+export class ProgramBuilder {
+  readonly words: number[] = [];
+  private readonly blocks: number[] = [];
+  constructor(readonly rt: Runtime) {}
+
+  /** Allocates a zeroed workspace buffer of n elements owned by this program. */
+  alloc(n: number): number {
+    const off = this.rt.heap.alloc(n);
+    this.blocks.push(off);
+    return off;
+  }
+
+  op(code: number, ...args: number[]): void {
+    this.words.push(code, ...args);
+  }
+
+  /** Freezes the op list into the heap. */
+  finish(): Program {
+    const ptr = this.alloc(this.words.length);
+    this.rt.heap.i32.set(this.words, ptr);
+    return new Program(this.rt, ptr, this.words.length, this.blocks);
+  }
+}
+
+export class Program {
+  constructor(
+    private readonly rt: Runtime,
+    private readonly ptr: number,
+    private readonly nwords: number,
+    private readonly blocks: number[],
+  ) {}
+
+  /** Runs every op once (one boundary crossing). */
+  run(): void {
+    const r = (this.rt.k as unknown as { run_program(p: number, n: number): number }).run_program(this.ptr, this.nwords);
+    if (r < 0) throw new RnnWasmError(`Expected a valid program, got an unknown opcode at word ${-r - 1}`);
+  }
+
+  /** Releases every buffer of this program. */
+  dispose(): void {
+    for (const b of this.blocks) this.rt.heap.release(b);
+    this.blocks.length = 0;
+  }
+}

@@ -1,0 +1,296 @@
+// Compiles a chain of modules bound to one parameter arena into programs (one per input shape,
+// cached) and runs them: write inputs → one run_program call → copy outputs out.
+import type { Runtime } from '../wasm/load';
+import { Arena, type ParamSpec } from '../params/arena';
+import { Rng, DEFAULT_SEED } from '../params/rng';
+import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
+import { OP, Program, ProgramBuilder } from './program';
+import { Tensor } from '../tensor';
+import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+
+/** One compiled program for a (T, B, lengths?, streaming) shape, with its I/O buffers. */
+export interface Plan {
+  readonly T: number;
+  readonly B: number;
+  readonly program: Program;
+  /** Input staging buffer (user layout: (T,B,F) or (B,T,F) when batchFirst). */
+  readonly input: number;
+  readonly lens: number;
+  /** Output buffer in user layout. */
+  readonly output: number;
+  readonly outFeatures: number;
+  readonly states: StateSlot[];
+}
+
+export interface RunOptions {
+  /** Per-sequence lengths (B), each in [1, T]; steps beyond are padding. */
+  lengths?: Int32Array | ArrayLike<number>;
+  /** Initial hidden states, (numStates, B, H) where numStates = Σ layers·directions. */
+  h0?: Float32Array;
+  /** Initial cell states for LSTM layers, same shape as h0. */
+  c0?: Float32Array;
+}
+
+export interface RunResult {
+  output: Tensor;
+  hN: Tensor;
+  cN?: Tensor;
+}
+
+export class Runner {
+  readonly arena: Arena;
+  private readonly prefixes: string[];
+  private readonly plans = new Map<string, Plan>();
+  private disposed = false;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly modules: Module[],
+    readonly inFeatures: number,
+    readonly batchFirst: boolean,
+    prefixed: boolean,
+    seed = DEFAULT_SEED,
+  ) {
+    this.prefixes = modules.map((_, i) => (prefixed ? `${i}.` : ''));
+    // shape propagation: every module validates its input width
+    let f = inFeatures;
+    for (const m of modules) f = m.outFeatures(f);
+    const specs: ParamSpec[] = [];
+    modules.forEach((m, i) => {
+      for (const s of m.paramSpecs()) specs.push({ ...s, name: this.prefixes[i] + s.name });
+    });
+    this.arena = new Arena(rt, specs);
+    this.arena.initialize(new Rng(seed));
+  }
+
+  get inputKind(): 'float' | 'ids' {
+    return this.modules[0].inputKind;
+  }
+
+  /** The compiled plan for this shape (built on first use, then reused). */
+  plan(T: number, B: number, withLens: boolean, streaming = false): Plan {
+    this.check();
+    const key = `${T}x${B}${withLens ? 'L' : ''}${streaming ? 'S' : ''}`;
+    let p = this.plans.get(key);
+    if (p) return p;
+    const g = this.emitForward(T, B, withLens, streaming, false, this.modules.length);
+    p = { T, B, program: g.b.finish(), input: g.input, lens: g.lens, output: g.userOut, outFeatures: g.features, states: g.states };
+    this.plans.set(key, p);
+    return p;
+  }
+
+  /**
+   * Emits the forward pass of modules [0, upto) into a new builder: input staging (and the
+   * batchFirst transpose), every module, and (unless training) the transpose back.
+   */
+  emitForward(T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number) {
+    const b = new ProgramBuilder(this.rt);
+    const F = this.inFeatures;
+    const input = b.alloc(T * B * F);
+    const lens = withLens ? b.alloc(B) : 0;
+    let x = input;
+    if (this.batchFirst && T > 1) {
+      x = b.alloc(T * B * F);
+      b.op(OP.TRANSPOSE01, x, input, B, T, F);
+    }
+    const states: StateSlot[] = [];
+    const emitted: Emitted[] = [];
+    let f = F;
+    let stateBase = 0;
+    for (let i = 0; i < upto; i++) {
+      const m = this.modules[i];
+      const e = m.emit(this.context(b, i, T, B, lens, streaming, training), x, f);
+      emitted.push(e);
+      x = e.out;
+      f = e.features;
+      let maxIdx = -1;
+      for (const s of e.states ?? []) {
+        states.push({ ...s, index: stateBase + s.index });
+        maxIdx = Math.max(maxIdx, s.index);
+      }
+      stateBase += maxIdx + 1;
+    }
+    let userOut = x;
+    if (this.batchFirst && T > 1 && !training) {
+      userOut = b.alloc(T * B * f);
+      b.op(OP.TRANSPOSE01, userOut, x, T, B, f);
+    }
+    return { b, input, lens, out: x, userOut, features: f, states, emitted };
+  }
+
+  /** The emit context of module i (parameter names resolved with its prefix). */
+  context(b: ProgramBuilder, i: number, T: number, B: number, lens: number, streaming: boolean, training: boolean): EmitContext {
+    const prefix = this.prefixes[i];
+    return {
+      b,
+      T,
+      B,
+      lens,
+      streaming,
+      training,
+      param: (name) => this.arena.offsetOf(prefix + name),
+      optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),
+    };
+  }
+
+  /** Parameter-name prefix of module i ('' for a standalone layer, 'i.' in Sequential). */
+  prefix(i: number): string {
+    return this.prefixes[i];
+  }
+
+  /** Number of (layer, direction) state slots of kind h. */
+  stateCount(): number {
+    let n = 0;
+    for (const m of this.modules) {
+      const c = m as unknown as { numLayers?: number; directions?: number };
+      if (c.numLayers !== undefined && c.directions !== undefined) n += c.numLayers * c.directions;
+    }
+    return n;
+  }
+
+  /** Writes the input (already validated) into a plan. */
+  writeInput(p: Plan, data: Float32Array | Int32Array): void {
+    if (data instanceof Int32Array) this.rt.heap.i32.set(data, p.input);
+    else this.rt.heap.f32.set(data, p.input);
+  }
+
+  /** Writes validated lengths into a plan. */
+  writeLengths(p: Plan, lengths: RunOptions['lengths']): void {
+    if (!p.lens) return;
+    const i32 = this.rt.heap.i32;
+    for (let b = 0; b < p.B; b++) i32[p.lens + b] = lengths![b];
+  }
+
+  /** Writes initial states (or zeros) into the plan's state slots. */
+  writeStates(p: Plan, h0?: Float32Array, c0?: Float32Array): void {
+    const f32 = this.rt.heap.f32;
+    for (const s of p.states) {
+      const src = s.kind === 'h' ? h0 : c0;
+      const n = p.B * s.H;
+      if (src) f32.set(src.subarray(s.index * n, (s.index + 1) * n), s.init);
+      else f32.fill(0, s.init, s.init + n);
+    }
+  }
+
+  /** Copies the final states out as (numStates, B, H) tensors. */
+  readStates(p: Plan): { hN: Tensor; cN?: Tensor } {
+    const hs = p.states.filter((s) => s.kind === 'h');
+    const cs = p.states.filter((s) => s.kind === 'c');
+    const H = hs.length ? hs[0].H : 0;
+    const f32 = this.rt.heap.f32;
+    const gather = (slots: StateSlot[]) => {
+      const n = p.B * H;
+      const out = new Float32Array(slots.length * n);
+      for (const s of slots) out.set(f32.subarray(s.final, s.final + n), s.index * n);
+      return new Tensor(out, [slots.length, p.B, H]);
+    };
+    return { hN: gather(hs), cN: cs.length ? gather(cs) : undefined };
+  }
+
+  /** A full forward pass: validate, write, one wasm call, read. */
+  run(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): RunResult {
+    this.check();
+    const { T, B } = this.inputDims(x);
+    const lengths = checkLengths(opts.lengths, T, B);
+    const ns = this.stateCount();
+    const H = this.hiddenSizeForStates();
+    if (opts.h0 !== undefined) checkState('h0', opts.h0, ns, B, H);
+    if (opts.c0 !== undefined) {
+      if (!this.modules.some((m) => m.kind === 'lstm')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
+      checkState('c0', opts.c0, ns, B, H);
+    }
+    const p = this.plan(T, B, lengths !== undefined);
+    this.writeInput(p, x.data);
+    this.writeLengths(p, lengths);
+    this.writeStates(p, opts.h0, opts.c0);
+    p.program.run();
+    const outShape = this.batchFirst ? [B, T, p.outFeatures] : [T, B, p.outFeatures];
+    const output = new Tensor(this.rt.heap.read(p.output, T * B * p.outFeatures), outShape);
+    return { output, ...this.readStates(p) };
+  }
+
+  /** (T, B) of an input tensor after checking rank, width, dtype and values. */
+  inputDims(x: Tensor<Float32Array> | Tensor<Int32Array>): { T: number; B: number } {
+    if (!(x instanceof Tensor)) throw new DTypeError(`Expected input x to be a Tensor (use tensor(data, shape)), got ${typeof x}`);
+    const ids = this.inputKind === 'ids';
+    const rank = ids ? 2 : 3;
+    if (x.shape.length !== rank) {
+      const want = ids ? (this.batchFirst ? '(B, T)' : '(T, B)') : this.batchFirst ? '(B, T, F)' : '(T, B, F)';
+      throw new ShapeError(`Expected input x of rank ${rank} ${want}, got shape [${x.shape.join(', ')}]`);
+    }
+    const [d0, d1] = x.shape;
+    const T = this.batchFirst ? d1 : d0;
+    const B = this.batchFirst ? d0 : d1;
+    if (T < 1 || B < 1) throw new ShapeError(`Expected at least one step and one sequence, got shape [${x.shape.join(', ')}]`);
+    if (ids) {
+      if (!(x.data instanceof Int32Array)) throw new DTypeError(`Expected token ids as an Int32Array tensor, got ${x.data.constructor.name}`);
+      const V = (this.modules[0] as unknown as { numEmbeddings: number }).numEmbeddings;
+      for (let i = 0; i < x.data.length; i++) {
+        const v = x.data[i];
+        if (v < 0 || v >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${v} at index ${i}`);
+      }
+    } else {
+      if (!(x.data instanceof Float32Array)) throw new DTypeError(`Expected input x as a Float32Array tensor, got ${x.data.constructor.name}`);
+      if (x.shape[2] !== this.inFeatures) {
+        throw new ShapeError(`Expected input features ${this.inFeatures}, got ${x.shape[2]} (shape [${x.shape.join(', ')}])`);
+      }
+      const d = x.data;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) throw new ValueError(`Expected finite values in input x, got ${d[i]} at index ${i}`);
+      }
+    }
+    return { T, B };
+  }
+
+  /** Hidden size shared by the state slots (models mixing hidden sizes use per-layer states). */
+  hiddenSizeForStates(): number {
+    const rec = this.modules.filter((m) => (m as unknown as { hiddenSize?: number }).hiddenSize !== undefined);
+    const hs = new Set(rec.map((m) => (m as unknown as { hiddenSize: number }).hiddenSize));
+    return hs.size === 1 ? [...hs][0] : 0;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const p of this.plans.values()) p.program.dispose();
+    this.plans.clear();
+    this.arena.dispose();
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Drops cached plans (their activations) but keeps parameters. */
+  releaseWorkspace(): void {
+    for (const p of this.plans.values()) p.program.dispose();
+    this.plans.clear();
+  }
+
+  private check(): void {
+    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+}
+
+/** Validates lengths: B integers in [1, T]. Returns them or undefined (all full length). */
+export function checkLengths(lengths: RunOptions['lengths'], T: number, B: number): ArrayLike<number> | undefined {
+  if (lengths === undefined) return undefined;
+  if (lengths === null || typeof (lengths as ArrayLike<number>).length !== 'number') {
+    throw new DTypeError(`Expected lengths as an Int32Array or number array, got ${String(lengths)}`);
+  }
+  if (lengths.length !== B) throw new ShapeError(`Expected lengths to have B = ${B} entries, got ${lengths.length}`);
+  for (let b = 0; b < B; b++) {
+    const v = lengths[b];
+    if (!Number.isInteger(v) || v < 1 || v > T) throw new ValueError(`Expected lengths[${b}] to be an integer in [1, ${T}], got ${v}`);
+  }
+  return lengths;
+}
+
+function checkState(name: string, s: unknown, ns: number, B: number, H: number): void {
+  if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${s === null ? 'null' : typeof s}`);
+  if (H === 0) throw new ValueError(`Expected ${name} only for models whose recurrent layers share one hidden size, got mixed sizes`);
+  if (s.length !== ns * B * H) throw new ShapeError(`Expected ${name} of shape (${ns}, ${B}, ${H}) = ${ns * B * H} elements, got ${s.length}`);
+  for (let i = 0; i < s.length; i++) {
+    if (!Number.isFinite(s[i])) throw new ValueError(`Expected finite values in ${name}, got ${s[i]} at index ${i}`);
+  }
+}

@@ -1,0 +1,88 @@
+// The streaming step API: one time step for the whole stack per call, the recurrent state kept in
+// wasm memory between calls. Each step is one write, one run_program call and one read.
+import type { Plan, Runner } from './runner';
+import { Tensor } from '../tensor';
+import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+
+export class Stream {
+  readonly batchSize: number;
+  private readonly plan: Plan;
+  private closed = false;
+
+  constructor(private readonly runner: Runner, batchSize: number) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${batchSize}`);
+    for (const m of runner.modules) {
+      if ((m as unknown as { bidirectional?: boolean }).bidirectional) {
+        throw new ValueError('Expected only unidirectional recurrent layers for streaming, got a bidirectional layer (its reverse pass needs the whole sequence)');
+      }
+    }
+    this.batchSize = batchSize;
+    this.plan = runner.plan(1, batchSize, false, true);
+    this.reset();
+  }
+
+  /** Width of one step's output per sequence. */
+  get outFeatures(): number {
+    return this.plan.outFeatures;
+  }
+
+  /**
+   * Feeds one step: x is (B, F) floats (or (B) token ids for a model starting with an embedding).
+   * Returns the (B, outFeatures) output of this step (a copy).
+   */
+  step(x: Float32Array | Int32Array | ArrayLike<number>): Float32Array {
+    this.check();
+    const B = this.batchSize;
+    const rt = this.runner.rt;
+    if (this.runner.inputKind === 'ids') {
+      if (!(x instanceof Int32Array) && !(Array.isArray(x))) throw new DTypeError(`Expected token ids as an Int32Array or number array, got ${(x as object)?.constructor?.name}`);
+      if (x.length !== B) throw new ShapeError(`Expected ${B} token ids (one per sequence), got ${x.length}`);
+      const V = (this.runner.modules[0] as unknown as { numEmbeddings: number }).numEmbeddings;
+      for (let i = 0; i < B; i++) {
+        const v = x[i];
+        if (!Number.isInteger(v) || v < 0 || v >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${v} at index ${i}`);
+      }
+      rt.heap.i32.set(x as ArrayLike<number>, this.plan.input);
+    } else {
+      const F = this.runner.inFeatures;
+      if (!(x instanceof Float32Array)) throw new DTypeError(`Expected a step input as a Float32Array (B·F = ${B * F}), got ${(x as object)?.constructor?.name}`);
+      if (x.length !== B * F) throw new ShapeError(`Expected a step input of (${B}, ${F}) = ${B * F} elements, got ${x.length}`);
+      for (let i = 0; i < x.length; i++) {
+        if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values in the step input, got ${x[i]} at index ${i}`);
+      }
+      rt.heap.f32.set(x, this.plan.input);
+    }
+    this.plan.program.run();
+    return rt.heap.read(this.plan.output, B * this.plan.outFeatures);
+  }
+
+  /** Resets the state to zeros, or to the given (numStates, B, H) initial states. */
+  reset(h0?: Float32Array, c0?: Float32Array): void {
+    this.check();
+    const n = this.runner.stateCount() * this.batchSize * this.runner.hiddenSizeForStates();
+    for (const [name, s] of [['h0', h0], ['c0', c0]] as const) {
+      if (s === undefined) continue;
+      if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${typeof s}`);
+      if (s.length !== n) throw new ShapeError(`Expected ${name} with ${n} elements (numStates, B, H), got ${s.length}`);
+    }
+    this.runner.writeStates(this.plan, h0, c0);
+  }
+
+  /** The current state, as (numStates, B, H) tensors. */
+  state(): { h: Tensor; c?: Tensor } {
+    this.check();
+    // after a step the final slot has been copied back into the initial slot
+    const shaped = this.runner.readStates({ ...this.plan, states: this.plan.states.map((s) => ({ ...s, final: s.init })) });
+    return { h: shaped.hN, c: shaped.cN };
+  }
+
+  /** Ends this stream (its buffers stay cached in the model for the next stream of this batch size). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StateError('Expected an open stream, got one that was closed');
+    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+}

@@ -1,0 +1,140 @@
+// The parameter arena: every parameter of a model in one contiguous heap block, named and shaped
+// as in PyTorch. Gradients and optimizer moments (training) use the same layout at other bases, so
+// zeroing, clipping and the optimizer step are one flat kernel each.
+import type { Runtime } from '../wasm/load';
+import type { Rng } from './rng';
+import { ShapeError, StateError, ValueError, DTypeError } from '../errors';
+
+/** How a parameter is initialised. */
+export type Init =
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'zeros' }
+  | { kind: 'const'; value: number };
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+export interface ParamEntry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Element offset of this parameter relative to the arena base. */
+  readonly rel: number;
+  readonly size: number;
+}
+
+const ALIGN = 4;
+
+export class Arena {
+  readonly rt: Runtime;
+  /** Element offset of the arena in the heap. */
+  readonly base: number;
+  /** Total elements including alignment padding. */
+  readonly size: number;
+  private readonly byName = new Map<string, ParamEntry>();
+  private disposed = false;
+
+  constructor(rt: Runtime, specs: ParamSpec[]) {
+    this.rt = rt;
+    let rel = 0;
+    for (const s of specs) {
+      if (this.byName.has(s.name)) throw new ValueError(`Expected unique parameter names, got ${s.name} twice`);
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      this.byName.set(s.name, { name: s.name, shape: Object.freeze([...s.shape]), rel, size });
+      rel += Math.ceil(size / ALIGN) * ALIGN;
+    }
+    this.size = rel;
+    this.base = rt.heap.alloc(Math.max(rel, ALIGN));
+    this.specs = specs;
+  }
+  private readonly specs: ParamSpec[];
+
+  /** Absolute heap offset of a parameter (0 if the name is absent and `optional`). */
+  offsetOf(name: string): number {
+    return this.base + this.entry(name).rel;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  entry(name: string): ParamEntry {
+    this.check();
+    const e = this.byName.get(name);
+    if (!e) throw new ValueError(`Expected a parameter name among [${[...this.byName.keys()].join(', ')}], got ${name}`);
+    return e;
+  }
+
+  entries(): ParamEntry[] {
+    this.check();
+    return [...this.byName.values()];
+  }
+
+  /** A copy of one parameter's values. */
+  get(name: string): Float32Array {
+    const e = this.entry(name);
+    return this.rt.heap.read(this.base + e.rel, e.size);
+  }
+
+  /** Overwrites one parameter; validates dtype, size and finiteness before touching memory. */
+  set(name: string, values: Float32Array | ArrayLike<number>): void {
+    const e = this.validate(name, values);
+    this.rt.heap.write(this.base + e.rel, values);
+  }
+
+  /** Throws a typed error unless `values` can be written to parameter `name`. */
+  validate(name: string, values: Float32Array | ArrayLike<number>): ParamEntry {
+    const e = this.entry(name);
+    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+      throw new DTypeError(`Expected ${name} as a Float32Array or number array, got ${String(values)}`);
+    }
+    if (ArrayBuffer.isView(values) && !(values instanceof Float32Array)) {
+      throw new DTypeError(`Expected ${name} as a Float32Array or number array, got ${(values as object).constructor.name}`);
+    }
+    if (values.length !== e.size) {
+      throw new ShapeError(`Expected ${name} to have ${e.size} elements (shape [${e.shape.join(', ')}]), got ${values.length}`);
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new ValueError(`Expected finite values for ${name}, got ${values[i]} at index ${i}`);
+    }
+    return e;
+  }
+
+  /** The whole arena as a copy (padding included), e.g. for checkpoints. */
+  snapshot(): Float32Array {
+    this.check();
+    return this.rt.heap.read(this.base, this.size);
+  }
+
+  /** Fills every parameter from its initialiser using the given RNG (deterministic order). */
+  initialize(rng: Rng): void {
+    this.check();
+    const f32 = this.rt.heap.f32;
+    for (const s of this.specs) {
+      const e = this.byName.get(s.name)!;
+      const off = this.base + e.rel;
+      const init = s.init;
+      for (let i = 0; i < e.size; i++) {
+        let v: number;
+        if (init.kind === 'uniform') v = (rng.uniform() * 2 - 1) * init.bound;
+        else if (init.kind === 'normal') v = rng.normal() * init.std;
+        else if (init.kind === 'const') v = init.value;
+        else v = 0;
+        f32[off + i] = v;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.rt.heap.release(this.base);
+  }
+
+  private check(): void {
+    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+}
