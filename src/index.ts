@@ -8,3 +8,5 @@ export type { RunOptions, RunResult } from './model/runner';
 export type { RNNOptions, LSTMOptions, GRUOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
 export type { LinearOptions, EmbeddingOptions } from './layers/dense';
 export type { Module } from './layers/module';
+export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, type Schedule, type SGDOptions, type RMSPropOptions, type AdamOptions } from './train/optim';
+export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';

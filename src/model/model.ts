@@ -7,7 +7,8 @@ import type { Module } from '../layers/module';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
-import { ValueError } from '../errors';
+import { StateError, ValueError } from '../errors';
+import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
@@ -17,8 +18,34 @@ export interface ParameterInfo {
 
 abstract class Model {
   protected readonly runner: Runner;
+  private trainer: Trainer | null = null;
   protected constructor(runner: Runner) {
     this.runner = runner;
+  }
+
+  private getTrainer(): Trainer {
+    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    if (!this.trainer) this.trainer = new Trainer(this.runner);
+    return this.trainer;
+  }
+
+  /**
+   * One training step: forward, loss, backward (BPTT inside wasm), global-norm clip, optimizer.
+   * With `tbptt: k` the batch is processed in chunks of k steps (one update per chunk), states
+   * carried across chunks without backpropagating through the boundary.
+   */
+  trainStep(batch: Batch, opts: StepOptions): StepResult {
+    return this.getTrainer().step(batch, opts);
+  }
+
+  /** Mean loss of a batch; parameters are not changed. */
+  evaluate(batch: Batch, opts: { loss: LossKind }): number {
+    return this.getTrainer().evaluate(batch, opts?.loss);
+  }
+
+  /** Gradient of a parameter: from the last evaluate (exact), or the last trainStep (after clipping). */
+  gradient(name: string): Float32Array {
+    return this.getTrainer().gradient(name);
   }
 
   /** Runs the whole sequence (one wasm call). */
@@ -64,6 +91,8 @@ abstract class Model {
   }
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
+    if (this.trainer && !this.runner.isDisposed) this.trainer.dispose();
+    this.trainer = null;
     this.runner.dispose();
   }
 }
