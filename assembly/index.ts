@@ -2,7 +2,8 @@
 // element offset into the host-owned memory (env.memory); 0 means "absent" (the host heap never
 // hands out offset 0). Dimensions are element counts.
 export { build_info, ABI_VERSION } from './kernels/info';
-export { gemm_nt } from './kernels/gemm';
+export { gemm_nt, matvec_nt } from './kernels/gemm';
+export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
 export { rnn_forward } from './cells/rnn';
 export { lstm_forward } from './cells/lstm';
 export { gru_forward } from './cells/gru';
@@ -16,5 +17,6 @@ export { sgd_step, rmsprop_step, adam_step, sum_squares, scale_f32, clamp_f32 } 
 export {
   run_program, transpose01, OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_COPY, OP_MERGE, OP_SOFTMAX, OP_LOG_SOFTMAX,
   OP_EMBED, OP_TRANSPOSE01, OP_FILL, OP_GEMM_NN, OP_GEMM_TN, OP_COLSUM, OP_RNN_BWD, OP_LSTM_BWD, OP_GRU_BWD,
-  OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE,
+  OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE, OP_DROPOUT, OP_MUL,
 } from './program';
+export { dropout_forward, mul_f32 } from './kernels/dropout';

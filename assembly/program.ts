@@ -9,6 +9,7 @@ import {
   colsum, merge_dirs_backward, embedding_scatter_add,
 } from './kernels/elementwise';
 import { softmax_ce, mse, bce_logits } from './kernels/loss';
+import { dropout_forward, mul_f32 } from './kernels/dropout';
 import { rnn_forward } from './cells/rnn';
 import { lstm_forward } from './cells/lstm';
 import { gru_forward } from './cells/gru';
@@ -36,6 +37,8 @@ export const OP_EMBED_BWD: i32 = 19; // dtable dy ids n D
 export const OP_SOFTMAX_CE: i32 = 20; // dlogits logits targets M V slot
 export const OP_MSE: i32 = 21; // dy y target mask n slot
 export const OP_BCE: i32 = 22; // dx x target mask n slot
+export const OP_DROPOUT: i32 = 23; // y mask x state n p:f32
+export const OP_MUL: i32 = 24; // y a b n
 // Loss ops' slot (element offset, 16-byte aligned): [f64 loss sum | f32 scale | pad]. The op reads
 // the gradient scale from slot+2 and stores the loss sum as f64 at slot.
 
@@ -116,6 +119,12 @@ export function run_program(prog: usize, words: i32): i32 {
     } else if (op == OP_EMBED_BWD) {
       embedding_scatter_add(u(a), u(a + 1), u(a + 2), w(a + 3), w(a + 4));
       p = a + 5;
+    } else if (op == OP_DROPOUT) {
+      dropout_forward(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), f(a + 5));
+      p = a + 6;
+    } else if (op == OP_MUL) {
+      mul_f32(u(a), u(a + 1), u(a + 2), w(a + 3));
+      p = a + 4;
     } else if (op == OP_SOFTMAX_CE) {
       const slot = u(a + 5);
       store<f64>(slot << 2, softmax_ce(u(a), u(a + 1), u(a + 2), w(a + 3), w(a + 4), f(slot + 2)));

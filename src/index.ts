@@ -10,3 +10,4 @@ export type { LinearOptions, EmbeddingOptions } from './layers/dense';
 export type { Module } from './layers/module';
 export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, type Schedule, type SGDOptions, type RMSPropOptions, type AdamOptions } from './train/optim';
 export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
+export type { Example, FitOptions, History } from './train/fit';

@@ -1,10 +1,10 @@
 // GRU cell: one layer, one direction, whole sequence, time loop inside wasm. PyTorch gate order
 // r, z, n; reset-after form (PyTorch, cuDNN, Keras reset_after) or the Cho et al. form.
 // Dimension letters: T steps, B batch, H hidden, G gates (GRU 3). Pointers are f32 element offsets.
-import { madd } from '../util/simd';
+import { madd, ldn, stn } from '../util/simd';
 import { gemm_nt } from '../kernels/gemm';
-import { vsigmoid, vtanh } from './rnn';
-import { ldn, stn, stepActive, zeron, copyn, runEnd } from './rnn';
+import { vsigmoid, vtanh } from '../kernels/activations';
+import { stepActive, zeron, copyn, runEnd } from './rnn';
 
 // h_t = (1−z)⊙n + z⊙h_{t-1}, written as n + z⊙(h_{t-1} − n).
 @inline function blend(n: v128, z: v128, hp: v128): v128 {

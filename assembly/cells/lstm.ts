@@ -1,10 +1,10 @@
 // LSTM cell: one layer, one direction, whole sequence, time loop inside wasm. PyTorch gate order
 // i, f, g, o; optional ONNX peepholes and ONNX/onnxruntime cell clip.
 // Dimension letters: T steps, B batch, H hidden, G gates (LSTM 4). Pointers are f32 element offsets.
-import { madd } from '../util/simd';
+import { madd, ldn, stn } from '../util/simd';
 import { gemm_nt } from '../kernels/gemm';
-import { vsigmoid, vtanh } from './rnn';
-import { ldn, stn, stepActive, zeron, copyn, runEnd } from './rnn';
+import { vsigmoid, vtanh } from '../kernels/activations';
+import { stepActive, zeron, copyn, runEnd } from './rnn';
 
 // Clamp to [-clip, clip] (onnxruntime clip_add_bias: min(clip, x) then max(-clip, x)). NaN stays NaN.
 @inline function vclip(v: v128, hi: v128, lo: v128): v128 {

@@ -1,59 +1,12 @@
 // Elman RNN cell (tanh or relu): one layer, one direction, whole sequence, time loop inside wasm.
-// Also holds the small helpers the three cell files share: partial (tail) loads/stores, the
-// packed-sequence mask and the run-of-active-rows walker used to skip masked rows in the gemm.
+// Also holds the small helpers the three cell files share: the packed-sequence mask, row copy/zero
+// and the run-of-active-rows walker used to skip masked rows in the gemm.
 // Dimension letters: T steps, B batch, H hidden, G gates (RNN 1). Pointers are f32 element offsets.
-import { ld, st, lds, sts } from '../util/simd';
+import { ld, st, lds, sts, ldn, stn } from '../util/simd';
+import { vtanh } from '../kernels/activations';
 import { gemm_nt } from '../kernels/gemm';
 
-// ---- TEMPORARY activations: replaced by the import from ../kernels/activations before finishing ---
-// Cephes-style expf (range reduction by ln2, degree-6 polynomial), x clamped to [-87.3, 88.3].
-@inline function vexp_tmp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3365478515625)), f32x4.splat(88.3762626647949));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
-  return f32x4.mul(p, e);
-}
-@inline export function vsigmoid(x: v128): v128 {
-  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexp_tmp(f32x4.neg(x))));
-}
-@inline export function vtanh(x: v128): v128 {
-  const e = vexp_tmp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
-  const t = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
-  return v128.or(t, v128.and(x, i32x4.splat(0x80000000))); // copysign(t, x); NaN stays NaN
-}
-
 // ---- shared helpers (used by lstm.ts and gru.ts) -------------------------------------------------
-
-// Load n (1..4) floats at element p into the low lanes (the others 0). n == 4 is a plain v128.load;
-// with a constant n the branches fold away after inlining, so body and tail share one formula.
-@inline export function ldn(p: usize, n: i32): v128 {
-  if (n >= 4) return ld(p);
-  let v = f32x4.splat(0);
-  v = f32x4.replace_lane(v, 0, lds(p));
-  if (n > 1) v = f32x4.replace_lane(v, 1, lds(p + 1));
-  if (n > 2) v = f32x4.replace_lane(v, 2, lds(p + 2));
-  return v;
-}
-
-// Store the low n (1..4) lanes of v at element p (never touches p+n…p+3).
-@inline export function stn(p: usize, v: v128, n: i32): void {
-  if (n >= 4) {
-    st(p, v);
-    return;
-  }
-  sts(p, f32x4.extract_lane(v, 0));
-  if (n > 1) sts(p + 1, f32x4.extract_lane(v, 1));
-  if (n > 2) sts(p + 2, f32x4.extract_lane(v, 2));
-}
 
 // 1 if step t of row b is a real step (t < lens[b]); lens = 0 means every row has length T.
 @inline export function stepActive(lens: usize, b: i32, t: i32): bool {
@@ -84,7 +37,7 @@ import { gemm_nt } from '../kernels/gemm';
 
 // ---- rnn_forward -----------------------------------------------------------------------------------
 
-// Elementwise stage of one row, n lanes at column j: pre += nothing (already summed); h = f(pre).
+// Elementwise stage of one row, n lanes at column j: h = f(pre) (pre already holds the full sum).
 @inline function rnnLanes(pre: usize, hout: usize, y: usize, j: i32, n: i32, relu: i32): void {
   const a = ldn(pre + <usize>j, n);
   const h = relu ? f32x4.max(a, f32x4.splat(0)) : vtanh(a);

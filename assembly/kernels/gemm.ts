@@ -1,98 +1,256 @@
-// GEMM kernels on row-major f32 matrices. Dimension letters: M rows of the output, N columns,
-// K the reduced dimension.
-import { ld, st, lds, sts, madd, hsum } from '../util/simd';
+// GEMM kernels on row-major f32 matrices: SIMD128 register tiles, madd fused in the relaxed build.
+// Dimension letters: M rows of the output, N columns of the output, K the reduced dimension.
+// Pointers are f32 element offsets; inside the loops they become byte addresses.
+// Tails (M, N or K not a multiple of the tile) run the body's formula: missing rows of a tile repeat
+// the last valid row (computed, never stored), missing K or N lanes are zero-padded partial loads,
+// and only valid lanes are stored. Nothing is read or written outside the operands.
+// Throughput: `node bench/kernels.mjs` (numbers in the PR notes; gemm_nt ≈ 37 / 49 GFLOP/s plain /
+// relaxed at M=64, N=1024, K=256 on the 2.6 GHz EPYC dev machine).
+import { ldn, stn, madd, hsum4 } from '../util/simd';
+
+// Load r (0..3) floats at byte address a into the low lanes, the others 0 (K tails).
+@inline function ldr(a: usize, r: i32): v128 {
+  return ldn(a >> 2, r);
+}
+
+// ---- gemm_nt: tile 2×4, dot-product form -------------------------------------------------------
+// 2 rows of X × 4 rows of W, one v128 accumulator per (row, W row) pair running along K (both
+// operands stream contiguously); at the end hsum4 turns a row's 4 accumulators into 4 adjacent
+// outputs. 8 accumulators + 2 X + 1 W registers fit the 16 xmm registers of x64 (a 3×4 or a
+// k-unrolled tile spills and runs at half speed).
+
+// X rows per L1 block: the block (≈16 KiB) stays in L1 while the 4 W rows of a tile are reused.
+@inline function ntBlockRows(K: i32): i32 {
+  return max(2, min(64, (4096 / max(K, 1)) & ~1));
+}
+
+// Final step of a tile row: r = Σ-lanes of one row, + bias, + old y, stored to nv lanes.
+@inline function ntStore(yp: usize, r: v128, bv: v128, nv: i32, accumulate: i32): void {
+  r = f32x4.add(r, bv);
+  if (accumulate) r = f32x4.add(r, ldn(yp, nv));
+  stn(yp, r, nv);
+}
 
 // gemm_nt: Y = X·Wᵀ (+ b) (or Y += … when accumulate != 0).
 //   y (M, N)  out     row-major, leading dimension N
 //   x (M, K)  in      row-major
 //   w (N, K)  in      row-major (PyTorch weight layout: one row per output)
-//   b (N)     in      optional bias (0 = none), added once per row
+//   b (N)     in      optional bias (0 = none), added once per output
 export function gemm_nt(y: usize, x: usize, w: usize, b: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
-  const K4 = K & ~3;
-  for (let m = 0; m < M; m++) {
-    const xr = x + <usize>m * <usize>K;
-    const yr = y + <usize>m * <usize>N;
-    for (let n = 0; n < N; n++) {
-      const wr = w + <usize>n * <usize>K;
-      let acc = f32x4.splat(0);
-      let k = 0;
-      for (; k < K4; k += 4) acc = madd(ld(xr + k), ld(wr + k), acc);
-      let s = hsum(acc);
-      for (; k < K; k++) s += lds(xr + k) * lds(wr + k);
-      if (b) s += lds(b + n);
-      if (accumulate) s += lds(yr + n);
-      sts(yr + n, s);
+  if (M == 1) {
+    matvec_nt(y, w, x, b, N, K, accumulate);
+    return;
+  }
+  const kb: usize = <usize>(K & ~3) << 2; // bytes of the whole-vector part of a row
+  const r = K & 3; // K tail (floats)
+  const ldb: usize = <usize>K << 2; // row stride of X and W in bytes
+  const MB = ntBlockRows(K);
+  for (let mb = 0; mb < M; mb += MB) {
+    const me = min(mb + MB, M);
+    for (let n0 = 0; n0 < N; n0 += 4) {
+      const nv = min(N - n0, 4); // valid W rows / output columns in this tile
+      // W rows; tail tiles repeat the last valid row (computed, never stored)
+      const w0 = (w << 2) + <usize>n0 * ldb;
+      const w1 = nv > 1 ? w0 + ldb : w0;
+      const w2 = nv > 2 ? w1 + ldb : w1;
+      const w3 = nv > 3 ? w2 + ldb : w2;
+      const bv = b ? ldn(b + <usize>n0, nv) : f32x4.splat(0);
+      for (let m0 = mb; m0 < me; m0 += 2) {
+        const two = m0 + 1 < me;
+        const x0 = (x << 2) + <usize>m0 * ldb;
+        const x1 = two ? x0 + ldb : x0;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+        let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+        let k: usize = 0;
+        for (; k < kb; k += 16) {
+          const vx0 = v128.load(x0 + k);
+          const vx1 = v128.load(x1 + k);
+          let vw = v128.load(w0 + k);
+          a00 = madd(vx0, vw, a00);
+          a10 = madd(vx1, vw, a10);
+          vw = v128.load(w1 + k);
+          a01 = madd(vx0, vw, a01);
+          a11 = madd(vx1, vw, a11);
+          vw = v128.load(w2 + k);
+          a02 = madd(vx0, vw, a02);
+          a12 = madd(vx1, vw, a12);
+          vw = v128.load(w3 + k);
+          a03 = madd(vx0, vw, a03);
+          a13 = madd(vx1, vw, a13);
+        }
+        if (r) {
+          // K tail: the same formula on zero-padded partial vectors
+          const vx0 = ldr(x0 + k, r);
+          const vx1 = ldr(x1 + k, r);
+          let vw = ldr(w0 + k, r);
+          a00 = madd(vx0, vw, a00);
+          a10 = madd(vx1, vw, a10);
+          vw = ldr(w1 + k, r);
+          a01 = madd(vx0, vw, a01);
+          a11 = madd(vx1, vw, a11);
+          vw = ldr(w2 + k, r);
+          a02 = madd(vx0, vw, a02);
+          a12 = madd(vx1, vw, a12);
+          vw = ldr(w3 + k, r);
+          a03 = madd(vx0, vw, a03);
+          a13 = madd(vx1, vw, a13);
+        }
+        const y0 = y + <usize>m0 * <usize>N + <usize>n0;
+        ntStore(y0, hsum4(a00, a01, a02, a03), bv, nv, accumulate);
+        if (two) ntStore(y0 + <usize>N, hsum4(a10, a11, a12, a13), bv, nv, accumulate);
+      }
     }
   }
 }
 
-// Broadcast-form GEMM shared by gemm_nn and gemm_tn: Y[M,N] (=|+=) Σ_k X(m,k)·W[k,:], where X(m,k)
-// sits at x + m*sxm + k*sxk. Tiles of 4 rows × 8 columns (8 v128 accumulators); column tails
-// of 4 and then single floats; row tails one row at a time.
-@inline function gemm_bcast(y: usize, x: usize, w: usize, M: i32, N: i32, K: i32, sxm: usize, sxk: usize, accumulate: i32): void {
-  const Nu = <usize>N;
-  let m = 0;
-  for (; m + 4 <= M; m += 4) {
-    const x0 = x + <usize>m * sxm;
-    const x1 = x0 + sxm, x2 = x1 + sxm, x3 = x2 + sxm;
-    const y0 = y + <usize>m * Nu;
-    let n = 0;
-    for (; n + 8 <= N; n += 8) {
-      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-      let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-      for (let k = 0; k < K; k++) {
-        const wr = w + <usize>k * Nu + <usize>n;
-        const w0 = ld(wr), w1 = ld(wr + 4);
-        const ko = <usize>k * sxk;
-        const b0 = f32x4.splat(lds(x0 + ko)), b1 = f32x4.splat(lds(x1 + ko));
-        const b2 = f32x4.splat(lds(x2 + ko)), b3 = f32x4.splat(lds(x3 + ko));
-        a00 = madd(b0, w0, a00); a01 = madd(b0, w1, a01);
-        a10 = madd(b1, w0, a10); a11 = madd(b1, w1, a11);
-        a20 = madd(b2, w0, a20); a21 = madd(b2, w1, a21);
-        a30 = madd(b3, w0, a30); a31 = madd(b3, w1, a31);
-      }
-      const p0 = y0 + <usize>n, p1 = p0 + Nu, p2 = p1 + Nu, p3 = p2 + Nu;
-      if (accumulate) {
-        a00 = f32x4.add(a00, ld(p0)); a01 = f32x4.add(a01, ld(p0 + 4));
-        a10 = f32x4.add(a10, ld(p1)); a11 = f32x4.add(a11, ld(p1 + 4));
-        a20 = f32x4.add(a20, ld(p2)); a21 = f32x4.add(a21, ld(p2 + 4));
-        a30 = f32x4.add(a30, ld(p3)); a31 = f32x4.add(a31, ld(p3 + 4));
-      }
-      st(p0, a00); st(p0 + 4, a01); st(p1, a10); st(p1 + 4, a11);
-      st(p2, a20); st(p2 + 4, a21); st(p3, a30); st(p3 + 4, a31);
+// ---- matvec_nt: tile 1×4 ----------------------------------------------------------------------
+// Bound by streaming W (an 8-row tile measured no faster).
+
+// matvec_nt: y = W·x (+ b) (or y += … when accumulate != 0); gemm_nt with M = 1.
+//   y (N)     out
+//   w (N, K)  in      row-major
+//   x (K)     in
+//   b (N)     in      optional bias (0 = none)
+export function matvec_nt(y: usize, w: usize, x: usize, b: usize, N: i32, K: i32, accumulate: i32): void {
+  const kb: usize = <usize>(K & ~3) << 2;
+  const r = K & 3;
+  const ldb: usize = <usize>K << 2;
+  const xb = x << 2;
+  for (let n0 = 0; n0 < N; n0 += 4) {
+    const nv = min(N - n0, 4);
+    const w0 = (w << 2) + <usize>n0 * ldb;
+    const w1 = nv > 1 ? w0 + ldb : w0;
+    const w2 = nv > 2 ? w1 + ldb : w1;
+    const w3 = nv > 3 ? w2 + ldb : w2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let k: usize = 0;
+    for (; k < kb; k += 16) {
+      const vx = v128.load(xb + k);
+      a0 = madd(vx, v128.load(w0 + k), a0);
+      a1 = madd(vx, v128.load(w1 + k), a1);
+      a2 = madd(vx, v128.load(w2 + k), a2);
+      a3 = madd(vx, v128.load(w3 + k), a3);
     }
-    // column tail: rows one at a time
-    for (let r = 0; r < 4; r++) gemm_bcast_row(y0 + <usize>r * Nu, x0 + <usize>r * sxm, w, n, N, K, sxk, accumulate);
-  }
-  for (; m < M; m++) gemm_bcast_row(y + <usize>m * Nu, x + <usize>m * sxm, w, 0, N, K, sxk, accumulate);
-}
-
-// One output row from column n0 on: 4-wide blocks, then single columns.
-@inline function gemm_bcast_row(yr: usize, xr: usize, w: usize, n0: i32, N: i32, K: i32, sxk: usize, accumulate: i32): void {
-  const Nu = <usize>N;
-  let n = n0;
-  for (; n + 4 <= N; n += 4) {
-    let a = f32x4.splat(0);
-    for (let k = 0; k < K; k++) a = madd(f32x4.splat(lds(xr + <usize>k * sxk)), ld(w + <usize>k * Nu + <usize>n), a);
-    if (accumulate) a = f32x4.add(a, ld(yr + n));
-    st(yr + n, a);
-  }
-  for (; n < N; n++) {
-    let s: f32 = 0;
-    for (let k = 0; k < K; k++) s += lds(xr + <usize>k * sxk) * lds(w + <usize>k * Nu + <usize>n);
-    if (accumulate) s += lds(yr + n);
-    sts(yr + n, s);
+    if (r) {
+      const vx = ldr(xb + k, r);
+      a0 = madd(vx, ldr(w0 + k, r), a0);
+      a1 = madd(vx, ldr(w1 + k, r), a1);
+      a2 = madd(vx, ldr(w2 + k, r), a2);
+      a3 = madd(vx, ldr(w3 + k, r), a3);
+    }
+    const bv = b ? ldn(b + <usize>n0, nv) : f32x4.splat(0);
+    ntStore(y + <usize>n0, hsum4(a0, a1, a2, a3), bv, nv, accumulate);
   }
 }
 
-// gemm_nn: Y = X·W (or Y += X·W when accumulate != 0).   dX = dG·W in backward.
-//   y (M, N) out; x (M, K) in; w (K, N) in
+// ---- gemm_nn / gemm_tn: tile 4×8, broadcast form ------------------------------------------------
+// A 4×8 tile of Y (8 accumulators = 4 rows × 2 vectors). Per k it loads 8 floats of row k of W and
+// broadcasts one element of X per row. The two kernels differ only in how X is addressed:
+// x(m, k) at byte xb + m·sxm + k·sxk. Known weak spot: when N is a multiple of 1024 the rows of a
+// W stripe alias in L1 (4 KiB stride) and throughput halves; fixing it needs packing W into a
+// scratch buffer, which this ABI does not pass.
+
+// Y[m0..m0+mv, n0..n0+nc] (= or +=) Σ_k x(m,k)·W[k, n0..]. nc ≤ 8 valid columns (a constant 8 in the
+// body, so the partial-load branches fold away), mv ≤ 4 valid rows (invalid rows repeat the last
+// valid one and are not stored).
+@inline function bcTile4x8(
+  yp: usize, N: i32, xp: usize, sxm: usize, sxk: usize, wp: usize, ldw: usize, K: i32,
+  mv: i32, nc: i32, accumulate: i32,
+): void {
+  // byte offsets of rows 1..3 of the tile from row 0 (invalid rows repeat the last valid one)
+  const d1: usize = mv > 1 ? sxm : 0;
+  const d2: usize = mv > 2 ? d1 + sxm : d1;
+  const d3: usize = mv > 3 ? d2 + sxm : d2;
+  const nc0 = min(nc, 4);
+  const nc1 = nc - 4; // ≤ 0: the second vector is all padding
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+  let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+  let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+  let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+  let xk = xp;
+  let wk = wp;
+  for (let k = 0; k < K; k++) {
+    const w0 = nc >= 8 ? v128.load(wk) : ldr(wk, nc0);
+    const w1 = nc >= 8 ? v128.load(wk, 16) : nc1 > 0 ? ldr(wk + 16, nc1) : f32x4.splat(0);
+    let xv = v128.load32_splat(xk);
+    a00 = madd(xv, w0, a00);
+    a01 = madd(xv, w1, a01);
+    xv = v128.load32_splat(xk + d1);
+    a10 = madd(xv, w0, a10);
+    a11 = madd(xv, w1, a11);
+    xv = v128.load32_splat(xk + d2);
+    a20 = madd(xv, w0, a20);
+    a21 = madd(xv, w1, a21);
+    xv = v128.load32_splat(xk + d3);
+    a30 = madd(xv, w0, a30);
+    a31 = madd(xv, w1, a31);
+    xk += sxk;
+    wk += ldw;
+  }
+  bcStore(yp, a00, a01, nc0, nc1, accumulate);
+  if (mv > 1) bcStore(yp + <usize>N, a10, a11, nc0, nc1, accumulate);
+  if (mv > 2) bcStore(yp + <usize>(2 * N), a20, a21, nc0, nc1, accumulate);
+  if (mv > 3) bcStore(yp + <usize>(3 * N), a30, a31, nc0, nc1, accumulate);
+}
+
+// Stores one tile row (two vectors, nc0 + max(nc1, 0) valid lanes) at element yp.
+@inline function bcStore(yp: usize, r0: v128, r1: v128, nc0: i32, nc1: i32, accumulate: i32): void {
+  if (accumulate) r0 = f32x4.add(r0, ldn(yp, nc0));
+  stn(yp, r0, nc0);
+  if (nc1 > 0) {
+    if (accumulate) r1 = f32x4.add(r1, ldn(yp + 4, nc1));
+    stn(yp + 4, r1, nc1);
+  }
+}
+
+// Shared driver: K blocks (see bcBlockK), then stripes of 8 columns (a stripe of W is reused by
+// every 4-row tile while it is warm in cache), then 4-row tiles.
+@inline function gemmBroadcast(y: usize, x: usize, sxm: usize, sxk: usize, w: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
+  const ldw: usize = <usize>N << 2;
+  const M4 = M & ~3;
+  const N8 = N & ~7;
+  const KC = bcBlockK(M, N, K);
+  let k0 = 0;
+  do {
+    const kc = min(K - k0, KC);
+    const acc = k0 > 0 ? 1 : accumulate; // later K blocks add to the partial sums in y
+    const xk = (x << 2) + <usize>k0 * sxk;
+    const wk = (w << 2) + <usize>k0 * ldw;
+    for (let n0 = 0; n0 < N; n0 += 8) {
+      const wp = wk + (<usize>n0 << 2);
+      let m0 = 0;
+      if (n0 < N8) {
+        for (; m0 < M4; m0 += 4) {
+          bcTile4x8(y + <usize>m0 * <usize>N + <usize>n0, N, xk + <usize>m0 * sxm, sxm, sxk, wp, ldw, kc, 4, 8, acc);
+        }
+      }
+      // row and column tails: the same tile with partial loads and stores
+      for (; m0 < M; m0 += 4) {
+        bcTile4x8(y + <usize>m0 * <usize>N + <usize>n0, N, xk + <usize>m0 * sxm, sxm, sxk, wp, ldw, kc, min(M - m0, 4), min(N - n0, 8), acc);
+      }
+    }
+    k0 += KC;
+  } while (k0 < K);
+}
+
+// K block of the broadcast kernels: the X and W rows of one block, (M + N)·KC floats, fit in about
+// half of a 1 MiB L2, so every stripe pass after the first reads from L2, not memory.
+@inline function bcBlockK(M: i32, N: i32, K: i32): i32 {
+  return max(16, min(K, 131072 / max(M + N, 1)));
+}
+
+// gemm_nn: Y = X·W (or Y += … when accumulate != 0). Backward dX = dG·W.
+//   y (M, N)  out
+//   x (M, K)  in      row-major
+//   w (K, N)  in      row-major
 export function gemm_nn(y: usize, x: usize, w: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
-  gemm_bcast(y, x, w, M, N, K, <usize>K, 1, accumulate);
+  gemmBroadcast(y, x, <usize>K << 2, 4, w, M, N, K, accumulate);
 }
 
-// gemm_tn: Y = Xᵀ·W (or Y += Xᵀ·W when accumulate != 0).   dW += dGᵀ·X in backward.
-//   y (M, N) out; x (K, M) in; w (K, N) in
+// gemm_tn: Y = Xᵀ·W (or Y += … when accumulate != 0). Backward dW += dGᵀ·X.
+//   y (M, N)  out
+//   x (K, M)  in      row-major (read transposed)
+//   w (K, N)  in      row-major
 export function gemm_tn(y: usize, x: usize, w: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
-  gemm_bcast(y, x, w, M, N, K, 1, <usize>M, accumulate);
+  gemmBroadcast(y, x, 4, <usize>M << 2, w, M, N, K, accumulate);
 }

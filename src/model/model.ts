@@ -8,6 +8,7 @@ import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } fro
 import { EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { StateError, ValueError } from '../errors';
+import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 
 /** Name and shape of one parameter. */
@@ -38,9 +39,46 @@ abstract class Model {
     return this.getTrainer().step(batch, opts);
   }
 
+  /** Trains on variable-length examples for some epochs (batched, padded, masked, shuffled). */
+  fit(data: Example[], opts: FitOptions): Promise<History> {
+    return fit(this.fitView(), data, opts);
+  }
+
+  /** Mean loss over a list of examples, batched like fit. */
+  evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
+    const v = this.fitView();
+    checkExamples(v, data, opts.loss, 'data');
+    return evaluateDataset(v, data, opts.loss, opts.batchSize ?? 32);
+  }
+
+  private fitView(): ModelLike {
+    const r = this.runner;
+    let out = r.inFeatures;
+    for (const mod of r.modules) {
+      if (mod.kind === 'softmax' || mod.kind === 'logSoftmax') break;
+      out = mod.outFeatures(out);
+    }
+    return {
+      inputKind: r.inputKind,
+      inFeatures: r.inFeatures,
+      outFeatures: out,
+      batchFirst: r.batchFirst,
+      trainStep: (b, o) => this.trainStep(b, o),
+      evaluate: (b, o) => this.evaluate(b, o),
+    };
+  }
+
   /** Mean loss of a batch; parameters are not changed. */
   evaluate(batch: Batch, opts: { loss: LossKind }): number {
     return this.getTrainer().evaluate(batch, opts?.loss);
+  }
+
+  /**
+   * Gradients of the loss w.r.t. the initial states (h0, and c0 for LSTM) of the last
+   * evaluate/trainStep chunk, (numStates, B, H): how much the first step still matters.
+   */
+  initialStateGradients(): { dh0: Tensor; dc0?: Tensor } {
+    return this.getTrainer().stateGradients();
   }
 
   /** Gradient of a parameter: from the last evaluate (exact), or the last trainStep (after clipping). */

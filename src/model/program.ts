@@ -28,6 +28,8 @@ export const OP = {
   SOFTMAX_CE: 20,
   MSE: 21,
   BCE: 22,
+  DROPOUT: 23,
+  MUL: 24,
 } as const;
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */

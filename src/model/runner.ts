@@ -192,13 +192,7 @@ export class Runner {
     this.check();
     const { T, B } = this.inputDims(x);
     const lengths = checkLengths(opts.lengths, T, B);
-    const ns = this.stateCount();
-    const H = this.hiddenSizeForStates();
-    if (opts.h0 !== undefined) checkState('h0', opts.h0, ns, B, H);
-    if (opts.c0 !== undefined) {
-      if (!this.modules.some((m) => m.kind === 'lstm')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
-      checkState('c0', opts.c0, ns, B, H);
-    }
+    this.checkStates(opts.h0, opts.c0, B);
     const p = this.plan(T, B, lengths !== undefined);
     this.writeInput(p, x.data);
     this.writeLengths(p, lengths);
@@ -207,6 +201,17 @@ export class Runner {
     const outShape = this.batchFirst ? [B, T, p.outFeatures] : [T, B, p.outFeatures];
     const output = new Tensor(this.rt.heap.read(p.output, T * B * p.outFeatures), outShape);
     return { output, ...this.readStates(p) };
+  }
+
+  /** Validates optional initial states for a batch of B. */
+  checkStates(h0: Float32Array | undefined, c0: Float32Array | undefined, B: number): void {
+    const ns = this.stateCount();
+    const H = this.hiddenSizeForStates();
+    if (h0 !== undefined) checkState('h0', h0, ns, B, H);
+    if (c0 !== undefined) {
+      if (!this.modules.some((m) => m.kind === 'lstm')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
+      checkState('c0', c0, ns, B, H);
+    }
   }
 
   /** (T, B) of an input tensor after checking rank, width, dtype and values. */

@@ -3,7 +3,7 @@
 // write batch → run the program (zeroes gradients first) → global-norm clip → optimizer kernel.
 // Truncated BPTT runs the same program chunk by chunk, carrying states without backpropagating
 // through the chunk boundary.
-import type { Runner } from '../model/runner';
+import type { Plan, Runner } from '../model/runner';
 import { checkLengths } from '../model/runner';
 import { OP, f32word, type Program, type ProgramBuilder } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
@@ -23,6 +23,10 @@ export interface Batch {
   y: Tensor<Int32Array> | Tensor<Float32Array>;
   /** Per-sequence lengths; steps past a sequence's length contribute nothing. */
   lengths?: ArrayLike<number>;
+  /** Initial hidden states (numStates, B, H); zeros when absent. */
+  h0?: Float32Array;
+  /** Initial cell states of LSTM layers, same shape. */
+  c0?: Float32Array;
 }
 
 export interface StepOptions {
@@ -68,6 +72,7 @@ export class Trainer {
   private readonly plans = new Map<string, TrainPlan>();
   private readonly trainable: number; // modules in the training graph (trailing softmax dropped)
   private lossKind: LossKind | null = null;
+  private last: TrainPlan | null = null;
 
   constructor(private readonly runner: Runner) {
     this.grad = runner.rt.heap.alloc(runner.arena.size);
@@ -87,10 +92,11 @@ export class Trainer {
     return this.runner.rt.heap.read(this.grad + e.rel, e.size);
   }
 
-  /** Gradients w.r.t. the initial states of the last (non-truncated) step: (numStates, B, H). */
-  stateGradients(T: number, B: number, withLens: boolean): { dh0: Tensor; dc0?: Tensor } {
-    const p = this.plans.get(`${T}x${B}${withLens ? 'L' : ''}`);
-    if (!p) throw new ValueError(`Expected a training step of shape (${T}, ${B}) before asking for state gradients, got none`);
+  /** Gradients w.r.t. the initial states from the last run chunk: (numStates, B, H) each. */
+  stateGradients(): { dh0: Tensor; dc0?: Tensor } {
+    const p = this.last;
+    if (!p) throw new ValueError('Expected a trainStep or evaluate before asking for state gradients, got none');
+    const B = p.B;
     const gather = (kind: 'h' | 'c') => {
       const slots = p.states.filter((s) => s.kind === kind);
       if (!slots.length) return undefined;
@@ -106,6 +112,7 @@ export class Trainer {
     if (this.lossKind !== loss) {
       for (const p of this.plans.values()) p.program.dispose();
       this.plans.clear();
+      this.last = null;
       this.lossKind = loss;
     }
     const key = `${T}x${B}${withLens ? 'L' : ''}`;
@@ -207,6 +214,7 @@ export class Trainer {
     if (!batch || typeof batch !== 'object') throw new ValueError(`Expected a batch { x, y, lengths? }, got ${String(batch)}`);
     const { T, B } = this.runner.inputDims(batch.x);
     const lengths = checkLengths(batch.lengths, T, B);
+    this.runner.checkStates(batch.h0, batch.c0, B);
     const y = batch.y;
     if (!(y instanceof Tensor)) throw new DTypeError(`Expected targets y as a Tensor, got ${typeof y}`);
     const lead = this.runner.batchFirst ? [B, T] : [T, B];
@@ -265,17 +273,18 @@ export class Trainer {
     if (!bf) view.set(x.subarray(t0 * B * F, (t0 + len) * B * F), p.input);
     else for (let b = 0; b < B; b++) view.set(x.subarray((b * T + t0) * F, (b * T + t0 + len) * F), p.input + b * len * F);
     if (withLens) for (let b = 0; b < B; b++) heap.i32[p.lens + b] = Math.max(0, Math.min(len, lengths![b] - t0));
-    // states: zeros at the start, else the previous chunk's final states (no gradient across)
-    for (const s of p.states) {
-      const n = B * s.H;
-      if (prev) {
+    // states: h0/c0 (or zeros) at the start, else the previous chunk's final states (no
+    // gradient flows across the chunk boundary)
+    if (prev) {
+      for (const s of p.states) {
         const ps = prev.states.find((q) => q.kind === s.kind && q.index === s.index)!;
-        heap.f32.copyWithin(s.init, ps.final, ps.final + n);
-      } else heap.f32.fill(0, s.init, s.init + n);
-    }
+        heap.f32.copyWithin(s.init, ps.final, ps.final + B * s.H);
+      }
+    } else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();
+    this.last = p;
     return { p, sum: heap.readF64(p.lossSlot), count };
   }
 

@@ -12,6 +12,10 @@ export interface Kernels {
   build_info(): I;
   ABI_VERSION: WebAssembly.Global;
   gemm_nt(y: P, x: P, w: P, b: P, M: I, N: I, K: I, accumulate: I): void;
+  matvec_nt(y: P, w: P, x: P, b: P, N: I, K: I, accumulate: I): void;
+  sigmoid_f32(y: P, x: P, n: I): void;
+  tanh_f32(y: P, x: P, n: I): void;
+  relu_f32(y: P, x: P, n: I): void;
   rnn_forward(pre: P, h: P, y: P, w_hh: P, b_hh: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
   lstm_forward(gates: P, h: P, c: P, y: P, w_hh: P, b_hh: P, peep: P, lens: P,
     T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;

@@ -56,7 +56,7 @@ describe.each(KINDS)('$name', ({ kind, opts }) => {
   // Huge finite pre-activations (and a huge LSTM cell) saturate the gates; nothing becomes NaN.
   // Relu is unbounded, so its state can overflow to ±Inf and Inf−Inf in the next product is NaN by
   // arithmetic, not by the kernel: it is excluded.
-  it.skipIf(kind === 'rnn' && opts.relu)('huge finite inputs never produce NaN', () => {
+  if (!(kind === 'rnn' && opts.relu)) it('huge finite inputs never produce NaN', () => {
     const r = rng(9);
     const huge = [3.4e38, -3.4e38, 1e30, -1e30, 1e10, -1e10, 88.8, -88.8, 89, -89, 1e-40, 0];
     const G = GATES[kind];
