@@ -2,7 +2,7 @@
 // time step at once: one kernel call over T·B rows.
 import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
-import { OP } from '../model/program';
+import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
 
 function posInt(name: string, v: unknown): number {
@@ -120,5 +120,40 @@ export class SoftmaxModule implements Module {
   }
   config(): Record<string, unknown> {
     return { type: this.kind };
+  }
+}
+
+/** Inverted dropout on every step's features in training; the identity in inference. */
+export class DropoutModule implements Module {
+  readonly kind = 'dropout';
+  readonly inputKind = 'float' as const;
+  readonly p: number;
+  constructor(o: { p: number }) {
+    const p = o?.p;
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${String(p)}`);
+    this.p = p;
+  }
+  paramSpecs(): ParamSpec[] {
+    return [];
+  }
+  outFeatures(inFeatures: number): number {
+    return inFeatures;
+  }
+  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
+    if (!ctx.training || this.p === 0) {
+      return { out: input, features: inFeatures, backward: ctx.training ? (_bc, dOut) => dOut : undefined };
+    }
+    const n = ctx.T * ctx.B * inFeatures;
+    const mask = ctx.b.alloc(n);
+    const out = ctx.b.alloc(n);
+    ctx.b.op(OP.DROPOUT, out, mask, input, ctx.rngState, n, f32word(this.p));
+    const backward = (bc: BackwardContext, dOut: number): number => {
+      bc.b.op(OP.MUL, dOut, dOut, mask, n);
+      return dOut;
+    };
+    return { out, features: inFeatures, backward };
+  }
+  config(): Record<string, unknown> {
+    return { type: 'dropout', p: this.p };
   }
 }

@@ -28,6 +28,8 @@ export interface EmitContext {
   readonly streaming: boolean;
   /** Training: keep what backward needs and allocate gradient buffers. */
   readonly training: boolean;
+  /** Element offset of the model's dropout generator state (4 u32 words). */
+  readonly rngState: number;
   /** Absolute offset of this module's parameter `name` (prefix applied). */
   param(name: string): number;
   /** Like param, but 0 when the model has no such parameter (e.g. bias: false). */

@@ -1,7 +1,7 @@
 // Recurrent layers (RNN, LSTM, GRU): config, parameter table (PyTorch names, shapes and gate
 // orders), and the kernel calls of a forward pass: per layer and direction one input-projection
 // GEMM over all T·B rows, then one fused whole-sequence cell kernel.
-import type { ParamSpec } from '../params/arena';
+import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
@@ -24,6 +24,21 @@ export interface RecurrentOptions {
   bias?: boolean;
   /** Seed of the initialiser (default: a fixed seed, so models are reproducible). */
   seed?: number;
+  /** Dropout probability on the outputs of every layer but the last, in training (default 0). */
+  dropout?: number;
+  /** Initialisers; default PyTorch's U(−1/√H, 1/√H) for everything. */
+  init?: RecurrentInit;
+}
+
+export interface RecurrentInit {
+  /** weight_ih: 'uniform' (PyTorch default) or 'glorot' (Glorot/Xavier uniform). */
+  weightIh?: 'uniform' | 'glorot';
+  /** weight_hh: 'uniform' (default), 'glorot', or 'orthogonal' (each gate's H×H block). */
+  weightHh?: 'uniform' | 'glorot' | 'orthogonal';
+  /** Biases: 'uniform' (default) or 'zeros'. */
+  bias?: 'uniform' | 'zeros';
+  /** LSTM only: set the forget gate's b_ih to this and its b_hh to 0 (e.g. 1, as Jozefowicz et al.). */
+  forgetBias?: number;
 }
 export interface RNNOptions extends RecurrentOptions {
   nonlinearity?: 'tanh' | 'relu';
@@ -69,6 +84,8 @@ export class RecurrentCore implements Module {
   readonly peepholes: boolean;
   readonly cellClip: number;
   readonly resetAfter: boolean;
+  readonly dropout: number;
+  readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
   constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected an options object, got ${String(o)}`);
@@ -99,6 +116,26 @@ export class RecurrentCore implements Module {
     this.cellClip = clip;
     if (kind !== 'gru' && o.resetAfter !== undefined) throw new ValueError(`Expected resetAfter only for gru, got it for ${kind}`);
     this.resetAfter = bool('resetAfter', o.resetAfter, true);
+    const dp = o.dropout ?? 0;
+    if (typeof dp !== 'number' || !(dp >= 0 && dp < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(dp)}`);
+    this.dropout = dp;
+    const ini = o.init ?? {};
+    if (typeof ini !== 'object') throw new ValueError(`Expected init to be an object, got ${String(ini)}`);
+    const pick = <T extends string>(name: string, v: T | undefined, ok: T[], d: T): T => {
+      if (v === undefined) return d;
+      if (!ok.includes(v)) throw new ValueError(`Expected init.${name} to be one of ${ok.join(', ')}, got ${String(v)}`);
+      return v;
+    };
+    if (ini.forgetBias !== undefined) {
+      if (kind !== 'lstm') throw new ValueError(`Expected init.forgetBias only for lstm, got it for ${kind}`);
+      if (typeof ini.forgetBias !== 'number' || !Number.isFinite(ini.forgetBias)) throw new ValueError(`Expected init.forgetBias to be a finite number, got ${String(ini.forgetBias)}`);
+    }
+    this.init = {
+      weightIh: pick('weightIh', ini.weightIh, ['uniform', 'glorot'], 'uniform'),
+      weightHh: pick('weightHh', ini.weightHh, ['uniform', 'glorot', 'orthogonal'], 'uniform'),
+      bias: pick('bias', ini.bias, ['uniform', 'zeros'], 'uniform'),
+      forgetBias: ini.forgetBias,
+    };
   }
 
   get gates(): number {
@@ -121,16 +158,29 @@ export class RecurrentCore implements Module {
     const H = this.hiddenSize;
     const GH = this.gates * H;
     const bound = 1 / Math.sqrt(H);
-    const init = { kind: 'uniform' as const, bound };
+    const init: Init = { kind: 'uniform', bound };
+    const glorot = (fanIn: number, fanOut: number): Init => ({ kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) });
+    const G = this.gates;
+    const biasInit = (ih: boolean): Init => {
+      const base: Init = this.init.bias === 'zeros' ? { kind: 'zeros' } : init;
+      if (this.init.forgetBias === undefined) return base;
+      // gate order i, f, g, o: the forget slice is the second quarter
+      const f: Init = ih ? { kind: 'const', value: this.init.forgetBias } : { kind: 'zeros' };
+      return { kind: 'slices', parts: [base, f, base, base] };
+    };
     const specs: ParamSpec[] = [];
     for (let l = 0; l < this.numLayers; l++) {
       for (let d = 0; d < this.directions; d++) {
         const sfx = `_l${l}${d ? '_reverse' : ''}`;
-        specs.push({ name: `weight_ih${sfx}`, shape: [GH, this.layerInput(l)], init });
-        specs.push({ name: `weight_hh${sfx}`, shape: [GH, H], init });
+        const I = this.layerInput(l);
+        const ih: Init = this.init.weightIh === 'glorot' ? glorot(I, GH) : init;
+        const hh: Init =
+          this.init.weightHh === 'orthogonal' ? { kind: 'orthogonal', blocks: G, gain: 1 } : this.init.weightHh === 'glorot' ? glorot(H, GH) : init;
+        specs.push({ name: `weight_ih${sfx}`, shape: [GH, I], init: ih });
+        specs.push({ name: `weight_hh${sfx}`, shape: [GH, H], init: hh });
         if (this.bias) {
-          specs.push({ name: `bias_ih${sfx}`, shape: [GH], init });
-          specs.push({ name: `bias_hh${sfx}`, shape: [GH], init });
+          specs.push({ name: `bias_ih${sfx}`, shape: [GH], init: biasInit(true) });
+          specs.push({ name: `bias_hh${sfx}`, shape: [GH], init: biasInit(false) });
         }
         if (this.peepholes) specs.push({ name: `weight_peep${sfx}`, shape: [3 * H], init });
       }
@@ -164,7 +214,7 @@ export class RecurrentCore implements Module {
       dh0: number;
       dc0: number;
     }
-    const saved: { x: number; I: number; cat: number; merged: number; dirs: Saved[] }[] = [];
+    const saved: { x: number; I: number; cat: number; merged: number; dirs: Saved[]; mask: number }[] = [];
     let x = input;
     for (let l = 0; l < this.numLayers; l++) {
       const I = this.layerInput(l);
@@ -213,8 +263,18 @@ export class RecurrentCore implements Module {
         merged = b.alloc(TB * H);
         b.op(OP.MERGE, merged, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
       }
-      saved.push({ x, I, cat, merged, dirs });
-      x = merged || cat;
+      const out = merged || cat;
+      // dropout between stacked layers (training only; inference is the identity)
+      let mask = 0;
+      let next = out;
+      if (ctx.training && this.dropout > 0 && l < this.numLayers - 1) {
+        const n = TB * this.outputSize;
+        mask = b.alloc(n);
+        next = b.alloc(n);
+        b.op(OP.DROPOUT, next, mask, out, ctx.rngState, n, f32word(this.dropout));
+      }
+      saved.push({ x, I, cat, merged, dirs, mask });
+      x = next;
     }
     if (!ctx.training) return { out: x, features: this.outputSize, states };
 
@@ -222,7 +282,9 @@ export class RecurrentCore implements Module {
       const bb = bc.b;
       let dY = dOut;
       for (let l = this.numLayers - 1; l >= 0; l--) {
-        const { x: xl, I, cat, merged, dirs } = saved[l];
+        const { x: xl, I, cat, merged, dirs, mask } = saved[l];
+        // through the dropout applied to this layer's output
+        if (mask) bb.op(OP.MUL, dY, dY, mask, TB * this.outputSize);
         // gradient of the concat buffer
         let dcat = dY;
         if (merged) {
@@ -289,6 +351,7 @@ export class RecurrentCore implements Module {
       mergeMode: this.mergeMode,
       batchFirst: this.batchFirst,
       bias: this.bias,
+      dropout: this.dropout,
     };
     if (this.kind === 'rnn') c.nonlinearity = this.nonlinearity;
     if (this.kind === 'lstm') Object.assign(c, { peepholes: this.peepholes, cellClip: this.cellClip });

@@ -5,9 +5,9 @@ import { Runner, type RunOptions, type RunResult } from './runner';
 import { Stream } from './stream';
 import type { Module } from '../layers/module';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
-import { EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
+import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
-import { StateError, ValueError } from '../errors';
+import { ShapeError, StateError, ValueError } from '../errors';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 
@@ -185,11 +185,14 @@ export const layers = {
   linear: (o: LinearOptions): Module => new LinearModule(o),
   dense: (o: LinearOptions): Module => new LinearModule(o),
   embedding: (o: EmbeddingOptions): Module => new EmbeddingModule(o),
+  dropout: (o: { p: number }): Module => new DropoutModule(o),
   softmax: (): Module => new SoftmaxModule('softmax'),
   logSoftmax: (): Module => new SoftmaxModule('logSoftmax'),
 };
 
 export interface SequentialOptions {
+  /** Input features; needed when the first layer does not fix it (dropout, softmax). */
+  inputSize?: number;
   /** Inputs/outputs (B, T, …) instead of time-major (T, B, …) (default false). */
   batchFirst?: boolean;
   seed?: number;
@@ -210,7 +213,7 @@ export class Sequential extends Model {
       if (bf) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
     });
     const first = mods[0];
-    const inF =
+    let inF =
       first.inputKind === 'ids'
         ? 1
         : first instanceof LinearModule
@@ -218,7 +221,12 @@ export class Sequential extends Model {
           : first instanceof RecurrentCore
             ? first.inputSize
             : NaN;
-    if (Number.isNaN(inF)) throw new ValueError(`Expected a first layer with a known input size, got ${first.kind}`);
+    if (opts.inputSize !== undefined) {
+      if (!Number.isInteger(opts.inputSize) || opts.inputSize < 1) throw new ValueError(`Expected inputSize to be a positive integer, got ${String(opts.inputSize)}`);
+      if (!Number.isNaN(inF) && inF !== opts.inputSize) throw new ShapeError(`Expected inputSize ${inF} to match the first layer, got ${opts.inputSize}`);
+      inF = opts.inputSize;
+    }
+    if (Number.isNaN(inF)) throw new ValueError(`Expected the inputSize option for a first layer of kind ${first.kind}, got none`);
     super(new Runner(runtime(), mods, inF, opts.batchFirst ?? false, true, opts.seed));
     this.layers = mods;
   }

@@ -60,7 +60,23 @@ export class Runner {
       for (const s of m.paramSpecs()) specs.push({ ...s, name: this.prefixes[i] + s.name });
     });
     this.arena = new Arena(rt, specs);
-    this.arena.initialize(new Rng(seed));
+    const rng = new Rng(seed);
+    this.arena.initialize(rng);
+    // the dropout generator continues the initialiser's stream, so one seed fixes everything
+    this.rngState = rt.heap.alloc(4);
+    this.dropoutRngState = rng.state;
+  }
+
+  /** Element offset of the dropout generator state (4 u32 words). */
+  readonly rngState: number;
+
+  /** The dropout generator state (for checkpoints). */
+  get dropoutRngState(): [number, number, number, number] {
+    const i32 = this.rt.heap.i32;
+    return [0, 1, 2, 3].map((k) => i32[this.rngState + k] >>> 0) as [number, number, number, number];
+  }
+  set dropoutRngState(s: [number, number, number, number]) {
+    this.rt.heap.i32.set(s.map((v) => v | 0), this.rngState);
   }
 
   get inputKind(): 'float' | 'ids' {
@@ -128,6 +144,7 @@ export class Runner {
       lens,
       streaming,
       training,
+      rngState: this.rngState,
       param: (name) => this.arena.offsetOf(prefix + name),
       optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),
     };
@@ -259,6 +276,7 @@ export class Runner {
     for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
     this.arena.dispose();
+    this.rt.heap.release(this.rngState);
     this.disposed = true;
   }
 

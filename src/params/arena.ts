@@ -10,7 +10,11 @@ export type Init =
   | { kind: 'uniform'; bound: number }
   | { kind: 'normal'; std: number }
   | { kind: 'zeros' }
-  | { kind: 'const'; value: number };
+  | { kind: 'const'; value: number }
+  /** each of `blocks` stacked square (n×n) row blocks is a random orthogonal matrix × gain */
+  | { kind: 'orthogonal'; blocks: number; gain: number }
+  /** equal consecutive slices, each with its own initialiser (e.g. LSTM gates' biases) */
+  | { kind: 'slices'; parts: Init[] };
 
 export interface ParamSpec {
   name: string;
@@ -112,19 +116,11 @@ export class Arena {
   /** Fills every parameter from its initialiser using the given RNG (deterministic order). */
   initialize(rng: Rng): void {
     this.check();
-    const f32 = this.rt.heap.f32;
     for (const s of this.specs) {
       const e = this.byName.get(s.name)!;
-      const off = this.base + e.rel;
-      const init = s.init;
-      for (let i = 0; i < e.size; i++) {
-        let v: number;
-        if (init.kind === 'uniform') v = (rng.uniform() * 2 - 1) * init.bound;
-        else if (init.kind === 'normal') v = rng.normal() * init.std;
-        else if (init.kind === 'const') v = init.value;
-        else v = 0;
-        f32[off + i] = v;
-      }
+      const values = new Float32Array(e.size);
+      fillInit(values, s.init, e.shape, rng);
+      this.rt.heap.write(this.base + e.rel, values);
     }
   }
 
@@ -137,4 +133,59 @@ export class Arena {
   private check(): void {
     if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
   }
+}
+
+/** Fills `out` (a parameter of `shape`) from an initialiser, drawing from rng in a fixed order. */
+export function fillInit(out: Float32Array, init: Init, shape: readonly number[], rng: Rng): void {
+  const n = out.length;
+  switch (init.kind) {
+    case 'uniform':
+      for (let i = 0; i < n; i++) out[i] = (rng.uniform() * 2 - 1) * init.bound;
+      return;
+    case 'normal':
+      for (let i = 0; i < n; i++) out[i] = rng.normal() * init.std;
+      return;
+    case 'const':
+      out.fill(init.value);
+      return;
+    case 'zeros':
+      out.fill(0);
+      return;
+    case 'slices': {
+      const k = init.parts.length;
+      const len = n / k;
+      init.parts.forEach((p, j) => fillInit(out.subarray(j * len, (j + 1) * len), p, [len], rng));
+      return;
+    }
+    case 'orthogonal': {
+      const cols = shape[shape.length - 1];
+      const rows = n / cols;
+      const bs = rows / init.blocks;
+      for (let blk = 0; blk < init.blocks; blk++) orthogonal(out.subarray(blk * bs * cols, (blk + 1) * bs * cols), bs, cols, init.gain, rng);
+      return;
+    }
+  }
+}
+
+// A random (r × c) matrix with orthonormal rows (r ≤ c) or columns (r > c): Gram–Schmidt (run
+// twice for stability) on a Gaussian matrix, as the QR-based orthogonal initialisers do.
+function orthogonal(out: Float32Array, r: number, c: number, gain: number, rng: Rng): void {
+  const tall = r > c;
+  const m = tall ? c : r; // vectors to orthonormalise
+  const len = tall ? r : c; // their length
+  const v = Array.from({ length: m }, () => Float64Array.from({ length: len }, () => rng.normal()));
+  for (let i = 0; i < m; i++) {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < i; j++) {
+        let d = 0;
+        for (let k = 0; k < len; k++) d += v[i][k] * v[j][k];
+        for (let k = 0; k < len; k++) v[i][k] -= d * v[j][k];
+      }
+    }
+    let nrm = 0;
+    for (let k = 0; k < len; k++) nrm += v[i][k] * v[i][k];
+    nrm = Math.sqrt(nrm) || 1;
+    for (let k = 0; k < len; k++) v[i][k] /= nrm;
+  }
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[i * c + j] = gain * (tall ? v[j][i] : v[i][j]);
 }
