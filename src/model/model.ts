@@ -17,8 +17,14 @@ export interface ParameterInfo {
   shape: readonly number[];
 }
 
-abstract class Model {
-  protected readonly runner: Runner;
+/** A model's architecture as plain JSON (what a model file stores). */
+export type ModelSpec =
+  | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
+  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> };
+
+export abstract class Model {
+  /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
+  readonly runner: Runner;
   private trainer: Trainer | null = null;
   protected constructor(runner: Runner) {
     this.runner = runner;
@@ -127,6 +133,9 @@ abstract class Model {
     for (const e of this.runner.arena.entries()) this.runner.arena.validate(e.name, sd[e.name]);
     for (const e of this.runner.arena.entries()) this.runner.arena.set(e.name, sd[e.name]);
   }
+  /** The architecture as plain JSON; `modelFromSpec` rebuilds an equal model. */
+  abstract spec(): ModelSpec;
+
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
     if (this.trainer && !this.runner.isDisposed) this.trainer.dispose();
@@ -155,6 +164,9 @@ abstract class RecurrentModel extends Model {
   }
   config(): Record<string, unknown> {
     return this.core.config();
+  }
+  spec(): ModelSpec {
+    return { type: this.core.kind, config: this.core.config() };
   }
 }
 
@@ -239,4 +251,52 @@ export class Sequential extends Model {
   config(): Record<string, unknown>[] {
     return this.layers.map((m) => m.config());
   }
+  spec(): ModelSpec {
+    return { type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() };
+  }
+}
+
+/** Builds one layer from its config() object; throws ValueError naming an unknown type. */
+export function layerFromConfig(c: Record<string, unknown>): Module {
+  const { type, ...o } = c as { type: string } & Record<string, unknown>;
+  switch (type) {
+    case 'rnn':
+    case 'lstm':
+    case 'gru': {
+      const opts = { ...o } as Record<string, unknown>;
+      if (type !== 'lstm') {
+        delete opts.peepholes;
+        delete opts.cellClip;
+      }
+      if (type !== 'rnn') delete opts.nonlinearity;
+      if (type !== 'gru') delete opts.resetAfter;
+      return new RecurrentCore(type, opts as never);
+    }
+    case 'linear':
+      return new LinearModule(o as never);
+    case 'embedding':
+      return new EmbeddingModule(o as never);
+    case 'dropout':
+      return new DropoutModule(o as never);
+    case 'softmax':
+    case 'logSoftmax':
+      return new SoftmaxModule(type);
+    default:
+      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, linear, embedding, dropout, softmax, logSoftmax), got ${String(type)}`);
+  }
+}
+
+/** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
+export function modelFromSpec(spec: ModelSpec): Model {
+  if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
+  if (spec.type === 'sequential') {
+    if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
+    return new Sequential(spec.layers.map(layerFromConfig), { inputSize: spec.inputSize, batchFirst: spec.batchFirst });
+  }
+  if (spec.type === 'rnn' || spec.type === 'lstm' || spec.type === 'gru') {
+    const core = layerFromConfig({ ...spec.config, type: spec.type }) as RecurrentCore;
+    const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
+    return new Ctor(core.config() as never);
+  }
+  throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru), got ${String((spec as { type: unknown }).type)}`);
 }

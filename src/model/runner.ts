@@ -37,6 +37,19 @@ export interface RunResult {
   cN?: Tensor;
 }
 
+// Set while a model is rebuilt from a file: its parameters come from the file, so the
+// initialisers are not run.
+let skipInitialisers = false;
+/** Runs `build` with parameter initialisers disabled (the caller fills every parameter). */
+export function withoutInitialisers<T>(build: () => T): T {
+  skipInitialisers = true;
+  try {
+    return build();
+  } finally {
+    skipInitialisers = false;
+  }
+}
+
 export class Runner {
   readonly arena: Arena;
   private readonly prefixes: string[];
@@ -61,7 +74,7 @@ export class Runner {
     });
     this.arena = new Arena(rt, specs);
     const rng = new Rng(seed);
-    this.arena.initialize(rng);
+    if (!skipInitialisers) this.arena.initialize(rng);
     // the dropout generator continues the initialiser's stream, so one seed fixes everything
     this.rngState = rt.heap.alloc(4);
     this.dropoutRngState = rng.state;

@@ -113,6 +113,16 @@ export class Arena {
     return this.rt.heap.read(this.base, this.size);
   }
 
+  /** Overwrites the whole arena from a snapshot of the same size (validated: finite values). */
+  restore(values: Float32Array): void {
+    this.check();
+    if (values.length !== this.size) throw new ShapeError(`Expected an arena snapshot of ${this.size} values, got ${values.length}`);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new ValueError(`Expected finite parameter values, got ${values[i]} at arena index ${i}`);
+    }
+    this.rt.heap.write(this.base, values);
+  }
+
   /** Fills every parameter from its initialiser using the given RNG (deterministic order). */
   initialize(rng: Rng): void {
     this.check();
