@@ -4,9 +4,9 @@
 export { build_info, ABI_VERSION } from './kernels/info';
 export { gemm_nt, matvec_nt } from './kernels/gemm';
 export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
-export { rnn_forward } from './cells/rnn';
-export { lstm_forward } from './cells/lstm';
-export { gru_forward } from './cells/gru';
+export { rnn_forward, rnn_backward } from './cells/rnn';
+export { lstm_forward, lstm_backward } from './cells/lstm';
+export { gru_forward, gru_backward } from './cells/gru';
 export { gemm_nn, gemm_tn } from './kernels/gemm';
 export {
   copy_f32, fill_f32, add_f32, softmax_rows, log_softmax_rows, embedding_gather, embedding_scatter_add,

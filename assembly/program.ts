@@ -10,9 +10,9 @@ import {
 } from './kernels/elementwise';
 import { softmax_ce, mse, bce_logits } from './kernels/loss';
 import { dropout_forward, mul_f32 } from './kernels/dropout';
-import { rnn_forward } from './cells/rnn';
-import { lstm_forward } from './cells/lstm';
-import { gru_forward } from './cells/gru';
+import { rnn_forward, rnn_backward } from './cells/rnn';
+import { lstm_forward, lstm_backward } from './cells/lstm';
+import { gru_forward, gru_backward } from './cells/gru';
 
 // Opcodes (the TS mirror in src/model/program.ts is compared with these by a test).
 export const OP_GEMM_NT: i32 = 1; // y x w b M N K acc
@@ -29,9 +29,9 @@ export const OP_FILL: i32 = 11; // y value:f32 n
 export const OP_GEMM_NN: i32 = 12; // y x w M N K acc
 export const OP_GEMM_TN: i32 = 13; // y x w M N K acc
 export const OP_COLSUM: i32 = 14; // y x M N acc
-export const OP_RNN_BWD: i32 = 15; // see rnn_backward
-export const OP_LSTM_BWD: i32 = 16; // see lstm_backward
-export const OP_GRU_BWD: i32 = 17; // see gru_backward
+export const OP_RNN_BWD: i32 = 15; // dpre dh0 dy dhN h w_hh lens scratch T B H ldy reverse relu
+export const OP_LSTM_BWD: i32 = 16; // dgates dh0 dc0 dpeep dy dhN dcN gates h c w_hh peep lens scratch T B H ldy reverse clip:f32
+export const OP_GRU_BWD: i32 = 17; // dgates dg_rz dg_n dh0 dy dhN gates aux h w_hh lens scratch T B H ldy reverse resetAfter
 export const OP_MERGE_BWD: i32 = 18; // dcat dy a rows H mode
 export const OP_EMBED_BWD: i32 = 19; // dtable dy ids n D
 export const OP_SOFTMAX_CE: i32 = 20; // dlogits logits targets M V slot
@@ -83,6 +83,21 @@ export function run_program(prog: usize, words: i32): i32 {
     } else if (op == OP_GRU) {
       gru_forward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
       p = a + 14;
+    } else if (op == OP_RNN_BWD) {
+      rnn_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
+      p = a + 14;
+    } else if (op == OP_LSTM_BWD) {
+      lstm_backward(
+        u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), u(a + 13),
+        w(a + 14), w(a + 15), w(a + 16), w(a + 17), w(a + 18), f(a + 19),
+      );
+      p = a + 20;
+    } else if (op == OP_GRU_BWD) {
+      gru_backward(
+        u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11),
+        w(a + 12), w(a + 13), w(a + 14), w(a + 15), w(a + 16), w(a + 17),
+      );
+      p = a + 18;
     } else if (op == OP_COPY) {
       copy_f32(u(a), u(a + 1), w(a + 2));
       p = a + 3;

@@ -2,9 +2,9 @@
 // r, z, n; reset-after form (PyTorch, cuDNN, Keras reset_after) or the Cho et al. form.
 // Dimension letters: T steps, B batch, H hidden, G gates (GRU 3). Pointers are f32 element offsets.
 import { madd, ldn, stn } from '../util/simd';
-import { gemm_nt } from '../kernels/gemm';
+import { gemm_nt, gemm_nn } from '../kernels/gemm';
 import { vsigmoid, vtanh } from '../kernels/activations';
-import { stepActive, zeron, copyn, runEnd } from './rnn';
+import { stepActive, zeron, copyn, runEnd, initCarry } from './rnn';
 
 // h_t = (1−z)⊙n + z⊙h_{t-1}, written as n + z⊙(h_{t-1} − n).
 @inline function blend(n: v128, z: v128, hp: v128): v128 {
@@ -160,4 +160,178 @@ export function gru_forward(
       if (y) zeron(y + (<usize>t * <usize>B + <usize>r) * <usize>ldy, H);
     }
   }
+}
+
+// ---- gru_backward ----------------------------------------------------------------------------------
+
+// Pieces both forms share. dh = carry + dy (the full ∂L/∂h_t); from h = (1−z)⊙n + z⊙h_prev the
+// n pre-activation gets da_n = dh⊙(1−z)⊙(1−n²) and the z pre-activation da_z = dh⊙(h_prev−n)⊙z(1−z).
+@inline function gruDh(carry: usize, dy: usize, jj: usize, n: i32): v128 {
+  const dh = ldn(carry + jj, n);
+  return dy ? f32x4.add(dh, ldn(dy + jj, n)) : dh;
+}
+@inline function gruDaN(dh: v128, z: v128, nn: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(nn, nn)));
+}
+@inline function gruDaZ(dh: v128, z: v128, nn: v128, hp: v128): v128 {
+  return f32x4.mul(f32x4.mul(dh, f32x4.sub(hp, nn)), f32x4.mul(z, f32x4.sub(f32x4.splat(1), z)));
+}
+
+// Reset-after, one row: a_n = x_n + r⊙hn with hn = h_prev·W_hnᵀ + b_hn (saved in aux).
+//   dgates r,z,n ← da_r, da_z, da_n; dg_rz ← da_r, da_z; dg_n ← da_n⊙r (the gradient of hn);
+//   carry ← dh⊙z (the direct part of ∂L/∂h_prev; the host-side gemms add the rest).
+@inline function gruAfterBackLanes(
+  dg3: usize, drz: usize, dgn: usize, g3: usize, hn: usize, carry: usize, dy: usize, hp: usize,
+  H: usize, j: i32, n: i32,
+): void {
+  const jj = <usize>j;
+  const r = ldn(g3 + jj, n);
+  const z = ldn(g3 + H + jj, n);
+  const nn = ldn(g3 + 2 * H + jj, n);
+  const dh = gruDh(carry, dy, jj, n);
+  const da_z = gruDaZ(dh, z, nn, ldn(hp + jj, n));
+  const da_n = gruDaN(dh, z, nn);
+  const da_r = f32x4.mul(f32x4.mul(da_n, ldn(hn + jj, n)), f32x4.mul(r, f32x4.sub(f32x4.splat(1), r)));
+  stn(dg3 + jj, da_r, n);
+  stn(dg3 + H + jj, da_z, n);
+  stn(dg3 + 2 * H + jj, da_n, n);
+  stn(drz + jj, da_r, n);
+  stn(drz + H + jj, da_z, n);
+  stn(dgn + jj, f32x4.mul(da_n, r), n);
+  stn(carry + jj, f32x4.mul(dh, z), n);
+}
+
+// Cho form, first stage, one row: everything that does not need ∂(r⊙h_prev).
+//   dgates z,n ← da_z, da_n; dg_rz z ← da_z; dg_n ← da_n; carry ← dh (kept for the second stage).
+@inline function gruChoBack1Lanes(
+  dg3: usize, drz: usize, dgn: usize, g3: usize, carry: usize, dy: usize, hp: usize,
+  H: usize, j: i32, n: i32,
+): void {
+  const jj = <usize>j;
+  const z = ldn(g3 + H + jj, n);
+  const nn = ldn(g3 + 2 * H + jj, n);
+  const dh = gruDh(carry, dy, jj, n);
+  const da_z = gruDaZ(dh, z, nn, ldn(hp + jj, n));
+  const da_n = gruDaN(dh, z, nn);
+  stn(dg3 + H + jj, da_z, n);
+  stn(dg3 + 2 * H + jj, da_n, n);
+  stn(drz + H + jj, da_z, n);
+  stn(dgn + jj, da_n, n);
+  stn(carry + jj, dh, n);
+}
+
+// Cho form, second stage, one row, with daux = ∂L/∂(r⊙h_prev) = da_n·W_hn:
+//   da_r = daux⊙h_prev⊙r(1−r); carry ← dh⊙z + daux⊙r.
+@inline function gruChoBack2Lanes(
+  dg3: usize, drz: usize, g3: usize, daux: usize, carry: usize, hp: usize,
+  H: usize, j: i32, n: i32,
+): void {
+  const jj = <usize>j;
+  const r = ldn(g3 + jj, n);
+  const z = ldn(g3 + H + jj, n);
+  const da = ldn(daux + jj, n);
+  const da_r = f32x4.mul(f32x4.mul(da, ldn(hp + jj, n)), f32x4.mul(r, f32x4.sub(f32x4.splat(1), r)));
+  stn(dg3 + jj, da_r, n);
+  stn(drz + jj, da_r, n);
+  stn(carry + jj, madd(da, r, f32x4.mul(ldn(carry + jj, n), z)), n);
+}
+
+// gru_backward: backward of gru_forward, walking the steps in the opposite order.
+//   dgates  (T, B, 3H)   out      ∂L/∂(x_r, x_z, x_n), the input projections (+ b_ih); 0 at masked
+//                                 steps. The host turns it into dW_ih, db_ih and dX with GEMMs
+//   dg_rz   (T, B, 2H)   out      ∂L/∂(r, z pre-activations): with h_prev gives dW_hr, dW_hz, db_hr, db_hz
+//   dg_n    (T, B, H)    out      ∂L/∂(the n recurrent product): resetAfter=1: da_n⊙r, with h_prev gives
+//                                 dW_hn and db_hn; resetAfter=0: da_n, with aux = r⊙h_prev gives dW_hn
+//   dh0     (B, H)       out      optional (0 = none): ∂L/∂h0
+//   dy      (T, B, ldy)  in       optional (0 = none): upstream ∂L/∂y_t (ignored at masked steps)
+//   dhN     (B, H)       in       optional (0 = none): upstream ∂L/∂(final state)
+//   gates, aux, h        in       saved by gru_forward (activated r, z, n; aux; states)
+//   w_hh    (3H, H)      in
+//   lens    (B) i32      in       as in gru_forward: masked steps pass the state gradient through
+//   scratch (B, 2H)      scratch  the state-gradient carry and (Cho form) ∂L/∂(r⊙h_prev)
+//   resetAfter           as in gru_forward
+// Allocates nothing. ∂L/∂h_prev is completed by gemm_nn products per run of active rows:
+// [da_r, da_z]·W_{hr,hz} and dg_n·W_hn (reset-after) — the Cho form needs dg_n·W_hn before r's gradient.
+export function gru_backward(
+  dgates: usize, dg_rz: usize, dg_n: usize, dh0: usize,
+  dy: usize, dhN: usize,
+  gates: usize, aux: usize, h: usize, w_hh: usize, lens: usize, scratch: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
+): void {
+  const Hs = <usize>H;
+  const BH = <usize>B * Hs;
+  const G3 = 3 * H;
+  const H4 = H & ~3;
+  const tail = H & 3;
+  const carry = scratch;
+  const daux = scratch + BH;
+  const w_hn = w_hh + 2 * Hs * Hs;
+  initCarry(carry, dhN, B * H);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? s : T - 1 - s;
+    const gates_t = gates + <usize>t * BH * 3;
+    const dgates_t = dgates + <usize>t * BH * 3;
+    const drz_t = dg_rz + <usize>t * BH * 2;
+    const dgn_t = dg_n + <usize>t * BH;
+    const aux_t = aux + <usize>t * BH;
+    const h_prev = h + <usize>(reverse ? t + 1 : t) * BH;
+
+    // stage 1 (every row): masked rows get zero gradients; active rows the common part
+    for (let r = 0; r < B; r++) {
+      const ro = <usize>r * Hs;
+      const g3 = <usize>r * <usize>G3;
+      if (!stepActive(lens, r, t)) {
+        zeron(dgates_t + g3, G3);
+        zeron(drz_t + 2 * ro, 2 * H);
+        zeron(dgn_t + ro, H);
+        continue;
+      }
+      const dyr: usize = dy ? dy + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
+      let j = 0;
+      if (resetAfter) {
+        for (; j < H4; j += 4) gruAfterBackLanes(dgates_t + g3, drz_t + 2 * ro, dgn_t + ro, gates_t + g3, aux_t + ro, carry + ro, dyr, h_prev + ro, Hs, j, 4);
+        if (tail) gruAfterBackLanes(dgates_t + g3, drz_t + 2 * ro, dgn_t + ro, gates_t + g3, aux_t + ro, carry + ro, dyr, h_prev + ro, Hs, j, tail);
+      } else {
+        for (; j < H4; j += 4) gruChoBack1Lanes(dgates_t + g3, drz_t + 2 * ro, dgn_t + ro, gates_t + g3, carry + ro, dyr, h_prev + ro, Hs, j, 4);
+        if (tail) gruChoBack1Lanes(dgates_t + g3, drz_t + 2 * ro, dgn_t + ro, gates_t + g3, carry + ro, dyr, h_prev + ro, Hs, j, tail);
+      }
+    }
+
+    // Cho form: daux = da_n·W_hn, then r's gradient and the direct part of the carry
+    if (!resetAfter) {
+      let b = 0;
+      while (b < B) {
+        if (!stepActive(lens, b, t)) {
+          b++;
+          continue;
+        }
+        const e = runEnd(lens, b, B, t);
+        gemm_nn(daux + <usize>b * Hs, dgn_t + <usize>b * Hs, w_hn, e - b, H, H, 0);
+        b = e;
+      }
+      for (let r = 0; r < B; r++) {
+        if (!stepActive(lens, r, t)) continue;
+        const ro = <usize>r * Hs;
+        const g3 = <usize>r * <usize>G3;
+        let j = 0;
+        for (; j < H4; j += 4) gruChoBack2Lanes(dgates_t + g3, drz_t + 2 * ro, gates_t + g3, daux + ro, carry + ro, h_prev + ro, Hs, j, 4);
+        if (tail) gruChoBack2Lanes(dgates_t + g3, drz_t + 2 * ro, gates_t + g3, daux + ro, carry + ro, h_prev + ro, Hs, j, tail);
+      }
+    }
+
+    // carry += [da_r, da_z]·W_{hr,hz} (+ dg_n·W_hn in the reset-after form), per run of active rows
+    let b = 0;
+    while (b < B) {
+      if (!stepActive(lens, b, t)) {
+        b++;
+        continue;
+      }
+      const e = runEnd(lens, b, B, t);
+      gemm_nn(carry + <usize>b * Hs, drz_t + <usize>b * 2 * Hs, w_hh, e - b, H, 2 * H, 1);
+      if (resetAfter) gemm_nn(carry + <usize>b * Hs, dgn_t + <usize>b * Hs, w_hn, e - b, H, H, 1);
+      b = e;
+    }
+  }
+  if (dh0) copyn(dh0, carry, B * H);
 }

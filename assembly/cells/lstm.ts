@@ -2,9 +2,9 @@
 // i, f, g, o; optional ONNX peepholes and ONNX/onnxruntime cell clip.
 // Dimension letters: T steps, B batch, H hidden, G gates (LSTM 4). Pointers are f32 element offsets.
 import { madd, ldn, stn } from '../util/simd';
-import { gemm_nt } from '../kernels/gemm';
+import { gemm_nt, gemm_nn } from '../kernels/gemm';
 import { vsigmoid, vtanh } from '../kernels/activations';
-import { stepActive, zeron, copyn, runEnd } from './rnn';
+import { stepActive, zeron, copyn, runEnd, initCarry } from './rnn';
 
 // Clamp to [-clip, clip] (onnxruntime clip_add_bias: min(clip, x) then max(-clip, x)). NaN stays NaN.
 @inline function vclip(v: v128, hi: v128, lo: v128): v128 {
@@ -120,4 +120,133 @@ export function lstm_forward(
       if (tail) lstmLanes(g4, c + prev + ro, c + cur + ro, h + cur + ro, yr, peep, Hs, j, tail, clip);
     }
   }
+}
+
+// ---- lstm_backward ---------------------------------------------------------------------------------
+
+// 0 in the lanes where the saved activation s equals the activation of a clip bound (the forward
+// clamped that pre-activation, so its gradient is 0), d elsewhere.
+@inline function unclipped(d: v128, s: v128, atHi: v128, atLo: v128): v128 {
+  return v128.andnot(d, v128.or(f32x4.eq(s, atHi), f32x4.eq(s, atLo)));
+}
+
+// Elementwise stage of one row, n lanes at column j. dg4/g4: the row's 4H blocks of gate gradients
+// (out) and saved activated gates (in); dhc/dcc: the row's h and c gradient carries (dcc is updated
+// to ∂L/∂c_{t-1}); cp/cc: c_{t-1}, c_t.
+@inline function lstmBackLanes(
+  dg4: usize, g4: usize, dhc: usize, dcc: usize, dy: usize, cp: usize, cc: usize,
+  peep: usize, dpeep: usize, H: usize, j: i32, n: i32, clip: f32,
+): void {
+  const jj = <usize>j;
+  const one = f32x4.splat(1);
+  const i = ldn(g4 + jj, n);
+  const f = ldn(g4 + H + jj, n);
+  const g = ldn(g4 + 2 * H + jj, n);
+  const o = ldn(g4 + 3 * H + jj, n);
+  const c_prev = ldn(cp + jj, n);
+  const c_t = ldn(cc + jj, n);
+  let dh = ldn(dhc + jj, n);
+  if (dy) dh = f32x4.add(dh, ldn(dy + jj, n));
+  const tc = vtanh(c_t);
+  // h = o⊙tanh(c)
+  let da_o = f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(o, f32x4.sub(one, o)));
+  const sHi = vsigmoid(f32x4.splat(clip));
+  const sLo = vsigmoid(f32x4.splat(-clip));
+  if (clip > 0) da_o = unclipped(da_o, o, sHi, sLo);
+  let dc = madd(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc)), ldn(dcc + jj, n));
+  if (peep) dc = madd(da_o, ldn(peep + 2 * H + jj, n), dc);
+  // c = f⊙c_prev + i⊙g
+  let da_i = f32x4.mul(f32x4.mul(dc, g), f32x4.mul(i, f32x4.sub(one, i)));
+  let da_f = f32x4.mul(f32x4.mul(dc, c_prev), f32x4.mul(f, f32x4.sub(one, f)));
+  let da_g = f32x4.mul(f32x4.mul(dc, i), f32x4.sub(one, f32x4.mul(g, g)));
+  if (clip > 0) {
+    da_i = unclipped(da_i, i, sHi, sLo);
+    da_f = unclipped(da_f, f, sHi, sLo);
+    const tHi = vtanh(f32x4.splat(clip));
+    da_g = unclipped(da_g, g, tHi, f32x4.neg(tHi));
+  }
+  let dc_prev = f32x4.mul(dc, f);
+  if (peep) {
+    dc_prev = madd(da_i, ldn(peep + jj, n), dc_prev);
+    dc_prev = madd(da_f, ldn(peep + H + jj, n), dc_prev);
+    stn(dpeep + jj, madd(da_i, c_prev, ldn(dpeep + jj, n)), n);
+    stn(dpeep + H + jj, madd(da_f, c_prev, ldn(dpeep + H + jj, n)), n);
+    stn(dpeep + 2 * H + jj, madd(da_o, c_t, ldn(dpeep + 2 * H + jj, n)), n);
+  }
+  stn(dg4 + jj, da_i, n);
+  stn(dg4 + H + jj, da_f, n);
+  stn(dg4 + 2 * H + jj, da_g, n);
+  stn(dg4 + 3 * H + jj, da_o, n);
+  stn(dcc + jj, dc_prev, n);
+}
+
+// lstm_backward: backward of lstm_forward, walking the steps in the opposite order.
+//   dgates  (T, B, 4H)   out      ∂L/∂(gate pre-activations) i, f, g, o; 0 at masked steps. The host
+//                                 turns it into dW_ih, dW_hh, db_ih, db_hh and dX with GEMMs over T*B rows
+//   dh0     (B, H)       out      optional (0 = none): ∂L/∂h0
+//   dc0     (B, H)       out      optional (0 = none): ∂L/∂c0
+//   dpeep   (3H)         in/out   optional (0 = none; required when peep is given): += ∂L/∂(p_i, p_f, p_o)
+//   dy      (T, B, ldy)  in       optional (0 = none): upstream ∂L/∂y_t (ignored at masked steps)
+//   dhN     (B, H)       in       optional (0 = none): upstream ∂L/∂(final h)
+//   dcN     (B, H)       in       optional (0 = none): upstream ∂L/∂(final c)
+//   gates, h, c          in       saved by lstm_forward (activated gates; states with its indexing)
+//   w_hh    (4H, H)      in
+//   peep    (3H)         in       optional, as in lstm_forward
+//   lens    (B) i32      in       as in lstm_forward: masked steps pass both state gradients through
+//   scratch (B, 2H)      scratch  the h and c gradient carries
+//   clip                 as in lstm_forward: a gate whose pre-activation was clamped gets gradient 0.
+//                        Clamping is recognised from the saved activation: it equals σ(±clip) (tanh(±clip)
+//                        for g) bit for bit. An unclamped pre-activation so close to the bound that its
+//                        f32 activation rounds to the same value is treated as clamped too (its true
+//                        gradient there is one-sided anyway).
+// Allocates nothing. dh_{t-1} = da_t·W_hh is one gemm_nn per run of active rows.
+export function lstm_backward(
+  dgates: usize, dh0: usize, dc0: usize, dpeep: usize,
+  dy: usize, dhN: usize, dcN: usize,
+  gates: usize, h: usize, c: usize, w_hh: usize, peep: usize, lens: usize, scratch: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
+): void {
+  const Hs = <usize>H;
+  const BH = <usize>B * Hs;
+  const G4 = 4 * H;
+  const H4 = H & ~3;
+  const tail = H & 3;
+  const dhc = scratch;
+  const dcc = scratch + BH;
+  initCarry(dhc, dhN, B * H);
+  initCarry(dcc, dcN, B * H);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? s : T - 1 - s;
+    const gates_t = gates + <usize>t * BH * 4;
+    const dgates_t = dgates + <usize>t * BH * 4;
+    const prev = <usize>(reverse ? t + 1 : t) * BH;
+    const cur = <usize>(reverse ? t : t + 1) * BH;
+    for (let r = 0; r < B; r++) {
+      const ro = <usize>r * Hs;
+      const go = <usize>r * <usize>G4;
+      if (!stepActive(lens, r, t)) {
+        zeron(dgates_t + go, G4);
+        continue;
+      }
+      const dyr: usize = dy ? dy + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
+      let j = 0;
+      for (; j < H4; j += 4) {
+        lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, 4, clip);
+      }
+      if (tail) lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, tail, clip);
+    }
+    // dh carry = da_t·W_hh for each run of active rows (masked rows keep theirs)
+    let b = 0;
+    while (b < B) {
+      if (!stepActive(lens, b, t)) {
+        b++;
+        continue;
+      }
+      const e = runEnd(lens, b, B, t);
+      gemm_nn(dhc + <usize>b * Hs, dgates_t + <usize>b * <usize>G4, w_hh, e - b, H, G4, 0);
+      b = e;
+    }
+  }
+  if (dh0) copyn(dh0, dhc, B * H);
+  if (dc0) copyn(dc0, dcc, B * H);
 }

@@ -4,7 +4,7 @@
 // Dimension letters: T steps, B batch, H hidden, G gates (RNN 1). Pointers are f32 element offsets.
 import { ld, st, lds, sts, ldn, stn } from '../util/simd';
 import { vtanh } from '../kernels/activations';
-import { gemm_nt } from '../kernels/gemm';
+import { gemm_nt, gemm_nn } from '../kernels/gemm';
 
 // ---- shared helpers (used by lstm.ts and gru.ts) -------------------------------------------------
 
@@ -101,4 +101,77 @@ export function rnn_forward(
       if (tail) rnnLanes(pr, hr, yr, j, tail, relu);
     }
   }
+}
+
+// ---- rnn_backward ----------------------------------------------------------------------------------
+
+// Shared by the three backward kernels: the state-gradient carry starts as dhN (or 0).
+@inline export function initCarry(carry: usize, dhN: usize, n: i32): void {
+  if (dhN) copyn(carry, dhN, n);
+  else zeron(carry, n);
+}
+
+// Elementwise stage of one row: da = (carry + dy)⊙f'(a), f' from the saved output h_t
+// (tanh: 1 − h², relu: h > 0).
+@inline function rnnBackLanes(da: usize, carry: usize, dy: usize, ht: usize, j: i32, n: i32, relu: i32): void {
+  const jj = <usize>j;
+  let dh = ldn(carry + jj, n);
+  if (dy) dh = f32x4.add(dh, ldn(dy + jj, n));
+  const hv = ldn(ht + jj, n);
+  const d = relu
+    ? v128.and(dh, f32x4.gt(hv, f32x4.splat(0)))
+    : f32x4.mul(dh, f32x4.sub(f32x4.splat(1), f32x4.mul(hv, hv)));
+  stn(da + jj, d, n);
+}
+
+// rnn_backward: backward of rnn_forward, walking the steps in the opposite order.
+//   dpre    (T, B, H)    out      ∂L/∂a_t (a_t the full pre-activation); 0 at masked steps. The host
+//                                 turns it into dW_ih, dW_hh, db_ih, db_hh and dX with GEMMs over T*B rows
+//   dh0     (B, H)       out      optional (0 = none): ∂L/∂h0
+//   dy      (T, B, ldy)  in       optional (0 = none): upstream ∂L/∂y_t (ignored at masked steps)
+//   dhN     (B, H)       in       optional (0 = none): upstream ∂L/∂(final state)
+//   h       (T+1, B, H)  in       saved by rnn_forward (same indexing)
+//   w_hh    (H, H)       in
+//   lens    (B) i32      in       as in rnn_forward: masked steps pass the state gradient through
+//   scratch (B, H)       scratch  the state-gradient carry
+// Allocates nothing. The recurrent product dh_{t-1} = da_t·W_hh is one gemm_nn per run of active rows.
+export function rnn_backward(
+  dpre: usize, dh0: usize, dy: usize, dhN: usize,
+  h: usize, w_hh: usize, lens: usize, scratch: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
+): void {
+  const Hs = <usize>H;
+  const BH = <usize>B * Hs;
+  const H4 = H & ~3;
+  const tail = H & 3;
+  const carry = scratch;
+  initCarry(carry, dhN, B * H);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? s : T - 1 - s;
+    const dpre_t = dpre + <usize>t * BH;
+    const h_t = h + <usize>(reverse ? t : t + 1) * BH;
+    for (let r = 0; r < B; r++) {
+      const ro = <usize>r * Hs;
+      if (!stepActive(lens, r, t)) {
+        zeron(dpre_t + ro, H);
+        continue;
+      }
+      const dyr: usize = dy ? dy + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
+      let j = 0;
+      for (; j < H4; j += 4) rnnBackLanes(dpre_t + ro, carry + ro, dyr, h_t + ro, j, 4, relu);
+      if (tail) rnnBackLanes(dpre_t + ro, carry + ro, dyr, h_t + ro, j, tail, relu);
+    }
+    // carry = da_t·W_hh for each run of active rows (masked rows keep theirs)
+    let b = 0;
+    while (b < B) {
+      if (!stepActive(lens, b, t)) {
+        b++;
+        continue;
+      }
+      const e = runEnd(lens, b, B, t);
+      gemm_nn(carry + <usize>b * Hs, dpre_t + <usize>b * Hs, w_hh, e - b, H, H, 0);
+      b = e;
+    }
+  }
+  if (dh0) copyn(dh0, carry, B * H);
 }

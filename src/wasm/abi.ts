@@ -21,6 +21,12 @@ export interface Kernels {
     T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
   gru_forward(gates: P, aux: P, h: P, y: P, scratch: P, w_hh: P, b_hh: P, lens: P,
     T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
+  rnn_backward(dpre: P, dh0: P, dy: P, dhN: P, h: P, w_hh: P, lens: P, scratch: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
+  lstm_backward(dgates: P, dh0: P, dc0: P, dpeep: P, dy: P, dhN: P, dcN: P, gates: P, h: P, c: P, w_hh: P, peep: P,
+    lens: P, scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
+  gru_backward(dgates: P, dg_rz: P, dg_n: P, dh0: P, dy: P, dhN: P, gates: P, aux: P, h: P, w_hh: P, lens: P,
+    scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
   // backward GEMMs and row kernels (assembly/kernels/gemm.ts, elementwise.ts)
   gemm_nn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;
   gemm_tn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;

@@ -34,10 +34,10 @@ export function tfjsUnsupported(c: RnnConfig): string | null {
 }
 
 /** tfjs gate block k holds PyTorch gate block ORDER[k]. */
-const TFJS_ORDER: Record<RnnConfig['mode'], number[]> = { rnn: [0], lstm: [0, 1, 2, 3], gru: [1, 0, 2] };
+export const TFJS_ORDER: Record<RnnConfig['mode'], number[]> = { rnn: [0], lstm: [0, 1, 2, 3], gru: [1, 0, 2] };
 
 /** (G*H, cols) PyTorch matrix → (cols, G*H) kernel with gate blocks reordered. */
-function kernel(w: Float32Array, G: number, H: number, order: number[]): Float32Array {
+export function tfjsKernel(w: ArrayLike<number>, G: number, H: number, order: number[]): Float32Array {
   const cols = w.length / (G * H);
   const out = new Float32Array(w.length);
   for (let k = 0; k < G; k++) {
@@ -49,7 +49,7 @@ function kernel(w: Float32Array, G: number, H: number, order: number[]): Float32
   return out;
 }
 /** b_ih + b_hh (summed in f64, rounded once), gate blocks reordered. */
-function foldedBias(bIh: Float32Array, bHh: Float32Array, G: number, H: number, order: number[]): Float32Array {
+function foldedBias(bIh: ArrayLike<number>, bHh: ArrayLike<number>, G: number, H: number, order: number[]): Float32Array {
   const out = new Float32Array(G * H);
   for (let k = 0; k < G; k++) for (let j = 0; j < H; j++) out[k * H + j] = bIh[order[k] * H + j] + bHh[order[k] * H + j];
   return out;
@@ -64,6 +64,49 @@ export function swapTB(a: ArrayLike<number>, T: number, B: number, F: number): F
     }
   }
   return out;
+}
+
+/**
+ * One layer (both directions) of the library's stack as a built tfjs layer holding the PyTorch-layout
+ * parameters `p` (converted as in the header). The caller disposes `layer.weights`.
+ */
+export function tfjsLayer(c: RnnConfig, p: Params, l: number, B: number, T: number): tf.layers.Layer {
+  const H = c.hiddenSize;
+  const G = GATES[c.mode];
+  const D = dirs(c);
+  const order = TFJS_ORDER[c.mode];
+  const I = layerInput(c, l);
+  const args = {
+    units: H,
+    returnSequences: true,
+    returnState: true,
+    useBias: c.bias,
+    activation: c.mode === 'rnn' ? c.nonlinearity : 'tanh',
+    kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros',
+    biasInitializer: 'zeros',
+  } as const;
+  const cell =
+    c.mode === 'rnn'
+      ? tf.layers.simpleRNN(args)
+      : c.mode === 'lstm'
+        ? tf.layers.lstm({ ...args, recurrentActivation: 'sigmoid' })
+        : tf.layers.gru({ ...args, recurrentActivation: 'sigmoid' });
+  const layer = D === 2 ? tf.layers.bidirectional({ layer: cell, mergeMode: c.mergeMode }) : cell;
+  // build now so that setWeights can run before the first call; RNN.build (unlike
+  // Bidirectional.build) leaves `built` to Layer.apply, which would otherwise build again
+  layer.build([B, T, I]);
+  layer.built = true;
+  const weights: tf.Tensor[] = [];
+  for (let d = 0; d < D; d++) {
+    const sf = suffix(l, d);
+    weights.push(tf.tensor2d(tfjsKernel(p[`weight_ih${sf}`], G, H, order), [I, G * H]));
+    weights.push(tf.tensor2d(tfjsKernel(p[`weight_hh${sf}`], G, H, order), [H, G * H]));
+    if (c.bias) weights.push(tf.tensor1d(foldedBias(p[`bias_ih${sf}`], p[`bias_hh${sf}`], G, H, order)));
+  }
+  layer.setWeights(weights);
+  weights.forEach((w) => w.dispose());
+  return layer;
 }
 
 export async function runTfjs(c: RnnConfig, p: Params, inp: OracleInput): Promise<OracleOutput> {
@@ -99,37 +142,7 @@ export async function runTfjs(c: RnnConfig, p: Params, inp: OracleInput): Promis
     };
 
     for (let l = 0; l < c.numLayers; l++) {
-      const I = layerInput(c, l);
-      const args = {
-        units: H,
-        returnSequences: true,
-        returnState: true,
-        useBias: c.bias,
-        activation: c.mode === 'rnn' ? c.nonlinearity : 'tanh',
-        kernelInitializer: 'zeros',
-        recurrentInitializer: 'zeros',
-        biasInitializer: 'zeros',
-      } as const;
-      const cell =
-        c.mode === 'rnn'
-          ? tf.layers.simpleRNN(args)
-          : c.mode === 'lstm'
-            ? tf.layers.lstm({ ...args, recurrentActivation: 'sigmoid' })
-            : tf.layers.gru({ ...args, recurrentActivation: 'sigmoid' });
-      const layer = D === 2 ? tf.layers.bidirectional({ layer: cell, mergeMode: c.mergeMode }) : cell;
-      // build now so that setWeights can run before the first call; RNN.build (unlike
-      // Bidirectional.build) leaves `built` to Layer.apply, which would otherwise build again
-      layer.build([B, T, I]);
-      layer.built = true;
-      const weights: tf.Tensor[] = [];
-      for (let d = 0; d < D; d++) {
-        const sf = suffix(l, d);
-        weights.push(tf.tensor2d(kernel(p[`weight_ih${sf}`], G, H, order), [I, G * H]));
-        weights.push(tf.tensor2d(kernel(p[`weight_hh${sf}`], G, H, order), [H, G * H]));
-        if (c.bias) weights.push(tf.tensor1d(foldedBias(p[`bias_ih${sf}`], p[`bias_hh${sf}`], G, H, order)));
-      }
-      layer.setWeights(weights);
-      weights.forEach((w) => w.dispose());
+      const layer = tfjsLayer(c, p, l, B, T);
       // the layer's variables (Layer.dispose refuses a layer that was only run eagerly)
       for (const v of layer.weights) disposables.push(v);
 
