@@ -25,3 +25,38 @@ export async function forwardSpec(lib: Lib, s: ForwardSpec): Promise<{ variant: 
   m.dispose();
   return { variant, output: Array.from(r.output.data), hN: Array.from(r.hN.data) };
 }
+
+/** A few training steps described by plain data (cell → linear, cross-entropy, Adam, clipNorm). */
+export interface TrainSpec {
+  variant: 'simd' | 'relaxed';
+  cell: 'rnn' | 'lstm' | 'gru';
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  V: number;
+  steps: number;
+  dropout: number;
+  lengths?: number[];
+  seed: number;
+}
+
+/** Trains per the spec; returns the losses and every parameter after training as plain arrays. */
+export async function trainSpec(lib: Lib, s: TrainSpec): Promise<{ variant: string; losses: number[]; params: number[] }> {
+  const { variant } = await lib.init({ variant: s.variant });
+  const Ctor = s.cell === 'rnn' ? lib.layers.rnn : s.cell === 'lstm' ? lib.layers.lstm : lib.layers.gru;
+  const m = new lib.Sequential(
+    [Ctor({ inputSize: s.I, hiddenSize: s.H, numLayers: 2, dropout: s.dropout }), lib.layers.linear({ inFeatures: s.H, outFeatures: s.V })],
+    { seed: s.seed },
+  );
+  const x = new Float32Array(s.T * s.B * s.I);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37 + s.seed);
+  const y = Int32Array.from({ length: s.T * s.B }, (_, i) => (i * 5 + s.seed) % s.V);
+  const batch = { x: lib.tensor(x, [s.T, s.B, s.I]), y: new lib.Tensor(y, [s.T, s.B]), lengths: s.lengths };
+  const optimizer = new lib.Adam({ lr: 0.01 });
+  const losses: number[] = [];
+  for (let k = 0; k < s.steps; k++) losses.push(m.trainStep(batch, { loss: 'crossEntropy', optimizer, clipNorm: 1 }).loss);
+  const params = m.parameters().flatMap((p) => Array.from(m.getParameter(p.name)));
+  m.dispose();
+  return { variant, losses, params };
+}
