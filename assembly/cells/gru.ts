@@ -4,7 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nt, gemm_nn } from '../kernels/gemm';
 import { vsigmoid, vtanh } from '../kernels/activations';
-import { stepActive, zeron, copyn, runEnd, initCarry } from './rnn';
+import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
 // h_t = (1−z)⊙n + z⊙h_{t-1}, written as n + z⊙(h_{t-1} − n).
 @inline function blend(n: v128, z: v128, hp: v128): v128 {
@@ -93,16 +93,10 @@ export function gru_forward(
     const h_t = h + <usize>(reverse ? t : t + 1) * BH;
 
     // recurrent products for each run of active rows
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       if (resetAfter) gemm_nt(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, G3, H, 0);
       else gemm_nt(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, 2 * H, H, 0);
-      b = e;
     }
 
     if (resetAfter) {
@@ -128,15 +122,9 @@ export function gru_forward(
         if (tail) gruChoRzLanes(g3, s2, aux_t + ro, h_prev + ro, Hs, j, tail);
       }
       // second recurrent product per run: sN = (r⊙h_{t-1})·W_hnᵀ + b_hn
-      b = 0;
-      while (b < B) {
-        if (!stepActive(lens, b, t)) {
-          b++;
-          continue;
-        }
-        const e = runEnd(lens, b, B, t);
+      for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+        e = runEnd(lens, b, B, t);
         gemm_nt(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, b_hn, e - b, H, H, 0);
-        b = e;
       }
       // stage 2: n and h_t
       for (let r = 0; r < B; r++) {
@@ -300,15 +288,9 @@ export function gru_backward(
 
     // Cho form: daux = da_n·W_hn, then r's gradient and the direct part of the carry
     if (!resetAfter) {
-      let b = 0;
-      while (b < B) {
-        if (!stepActive(lens, b, t)) {
-          b++;
-          continue;
-        }
-        const e = runEnd(lens, b, B, t);
+      for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+        e = runEnd(lens, b, B, t);
         gemm_nn(daux + <usize>b * Hs, dgn_t + <usize>b * Hs, w_hn, e - b, H, H, 0);
-        b = e;
       }
       for (let r = 0; r < B; r++) {
         if (!stepActive(lens, r, t)) continue;
@@ -321,16 +303,10 @@ export function gru_backward(
     }
 
     // carry += [da_r, da_z]·W_{hr,hz} (+ dg_n·W_hn in the reset-after form), per run of active rows
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       gemm_nn(carry + <usize>b * Hs, drz_t + <usize>b * 2 * Hs, w_hh, e - b, H, 2 * H, 1);
       if (resetAfter) gemm_nn(carry + <usize>b * Hs, dgn_t + <usize>b * Hs, w_hn, e - b, H, H, 1);
-      b = e;
     }
   }
   if (dh0) copyn(dh0, carry, B * H);

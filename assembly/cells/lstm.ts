@@ -4,7 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nt, gemm_nn } from '../kernels/gemm';
 import { vsigmoid, vtanh } from '../kernels/activations';
-import { stepActive, zeron, copyn, runEnd, initCarry } from './rnn';
+import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
 // Clamp to [-clip, clip] (onnxruntime clip_add_bias: min(clip, x) then max(-clip, x)). NaN stays NaN.
 @inline function vclip(v: v128, hi: v128, lo: v128): v128 {
@@ -92,15 +92,9 @@ export function lstm_forward(
     const prev = <usize>(reverse ? t + 1 : t) * BH;
     const cur = <usize>(reverse ? t : t + 1) * BH;
     // recurrent product for each run of active rows: gates_t += h_prev·W_hhᵀ + b_hh
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       gemm_nt(gates_t + <usize>b * <usize>G4, h + prev + <usize>b * Hs, w_hh, b_hh, e - b, G4, H, 1);
-      b = e;
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {
@@ -236,15 +230,9 @@ export function lstm_backward(
       if (tail) lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, tail, clip);
     }
     // dh carry = da_t·W_hh for each run of active rows (masked rows keep theirs)
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       gemm_nn(dhc + <usize>b * Hs, dgates_t + <usize>b * <usize>G4, w_hh, e - b, H, G4, 0);
-      b = e;
     }
   }
   if (dh0) copyn(dh0, dhc, B * H);

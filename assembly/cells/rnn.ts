@@ -1,6 +1,6 @@
 // Elman RNN cell (tanh or relu): one layer, one direction, whole sequence, time loop inside wasm.
-// Also holds the small helpers the three cell files share: the packed-sequence mask, row copy/zero
-// and the run-of-active-rows walker used to skip masked rows in the gemm.
+// Also holds the small helpers the three cell files share: the packed-sequence mask, row copy/zero,
+// the run-of-active-rows walker used to skip masked rows in the gemm.
 // Dimension letters: T steps, B batch, H hidden, G gates (RNN 1). Pointers are f32 element offsets.
 import { ld, st, lds, sts, ldn, stn } from '../util/simd';
 import { vtanh } from '../kernels/activations';
@@ -26,6 +26,13 @@ import { gemm_nt, gemm_nn } from '../kernels/gemm';
   let j = 0;
   for (; j + 4 <= n; j += 4) st(dst + <usize>j, ld(src + <usize>j));
   for (; j < n; j++) sts(dst + <usize>j, lds(src + <usize>j));
+}
+
+// First active row at or after row b (B when there is none). With runEnd it walks the runs of
+// active rows: for (b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) { e = runEnd(…); … }
+@inline export function runStart(lens: usize, b: i32, B: i32, t: i32): i32 {
+  while (b < B && !stepActive(lens, b, t)) b++;
+  return b;
 }
 
 // End (exclusive) of the run of active rows that starts at row b0 (which is active).
@@ -73,15 +80,9 @@ export function rnn_forward(
     const h_prev = h + <usize>(reverse ? t + 1 : t) * BH;
     const h_t = h + <usize>(reverse ? t : t + 1) * BH;
     // recurrent product for each run of active rows: pre_t += h_prev·W_hhᵀ + b_hh
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       gemm_nt(pre_t + <usize>b * <usize>H, h_prev + <usize>b * <usize>H, w_hh, b_hh, e - b, H, H, 1);
-      b = e;
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {
@@ -162,15 +163,9 @@ export function rnn_backward(
       if (tail) rnnBackLanes(dpre_t + ro, carry + ro, dyr, h_t + ro, j, tail, relu);
     }
     // carry = da_t·W_hh for each run of active rows (masked rows keep theirs)
-    let b = 0;
-    while (b < B) {
-      if (!stepActive(lens, b, t)) {
-        b++;
-        continue;
-      }
-      const e = runEnd(lens, b, B, t);
+    for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
+      e = runEnd(lens, b, B, t);
       gemm_nn(carry + <usize>b * Hs, dpre_t + <usize>b * Hs, w_hh, e - b, H, H, 0);
-      b = e;
     }
   }
   if (dh0) copyn(dh0, carry, B * H);
