@@ -125,19 +125,21 @@ export class Runner {
     const states: StateSlot[] = [];
     const emitted: Emitted[] = [];
     let f = F;
-    let stateBase = 0;
+    // state slots are numbered per kind across the model: h over every recurrent (layer,
+    // direction), c over the LSTM ones only
+    const base = { h: 0, c: 0 };
     for (let i = 0; i < upto; i++) {
       const m = this.modules[i];
       const e = m.emit(this.context(b, i, T, B, lens, streaming, training), x, f);
       emitted.push(e);
       x = e.out;
       f = e.features;
-      let maxIdx = -1;
+      const next = { ...base };
       for (const s of e.states ?? []) {
-        states.push({ ...s, index: stateBase + s.index });
-        maxIdx = Math.max(maxIdx, s.index);
+        states.push({ ...s, index: base[s.kind] + s.index });
+        next[s.kind] = Math.max(next[s.kind], base[s.kind] + s.index + 1);
       }
-      stateBase += maxIdx + 1;
+      Object.assign(base, next);
     }
     let userOut = x;
     if (this.batchFirst && T > 1 && !training) {
@@ -168,14 +170,24 @@ export class Runner {
     return this.prefixes[i];
   }
 
-  /** Number of (layer, direction) state slots of kind h. */
-  stateCount(): number {
-    let n = 0;
-    for (const m of this.modules) {
-      const c = m as unknown as { numLayers?: number; directions?: number };
-      if (c.numLayers !== undefined && c.directions !== undefined) n += c.numLayers * c.directions;
-    }
-    return n;
+  /** The recurrent modules that hold state of a kind (h: every recurrent layer; c: LSTMs). */
+  private stateModules(kind: 'h' | 'c'): { numLayers: number; directions: number; hiddenSize: number }[] {
+    return this.modules
+      .filter((m) => (kind === 'c' ? m.kind === 'lstm' : (m as unknown as { directions?: number }).directions !== undefined))
+      .map((m) => m as unknown as { numLayers: number; directions: number; hiddenSize: number });
+  }
+
+  /** Number of (layer, direction) state slots of a kind. */
+  stateCount(kind: 'h' | 'c' = 'h'): number {
+    return this.stateModules(kind).reduce((n, m) => n + m.numLayers * m.directions, 0);
+  }
+
+  /**
+   * Width of a kind's state tensors (numStates, B, W): the largest hidden size among its layers.
+   * When hidden sizes differ, a slot of a smaller layer uses the first H of each row (rest 0).
+   */
+  stateWidth(kind: 'h' | 'c' = 'h'): number {
+    return Math.max(0, ...this.stateModules(kind).map((m) => m.hiddenSize));
   }
 
   /** Writes the input (already validated) into a plan. */
@@ -196,25 +208,25 @@ export class Runner {
     const f32 = this.rt.heap.f32;
     for (const s of p.states) {
       const src = s.kind === 'h' ? h0 : c0;
-      const n = p.B * s.H;
-      if (src) f32.set(src.subarray(s.index * n, (s.index + 1) * n), s.init);
-      else f32.fill(0, s.init, s.init + n);
+      if (src) copySlot(f32, s.init, s.H, src, (s.index * p.B) * this.stateWidth(s.kind), this.stateWidth(s.kind), p.B, 'in');
+      else f32.fill(0, s.init, s.init + p.B * s.H);
     }
   }
 
-  /** Copies the final states out as (numStates, B, H) tensors. */
+  /** Copies the final states out as (numStates, B, W) tensors (W: stateWidth). */
   readStates(p: Plan): { hN: Tensor; cN?: Tensor } {
-    const hs = p.states.filter((s) => s.kind === 'h');
-    const cs = p.states.filter((s) => s.kind === 'c');
-    const H = hs.length ? hs[0].H : 0;
+    return { hN: this.gatherStates(p, 'h', (s) => s.final)!, cN: this.gatherStates(p, 'c', (s) => s.final) };
+  }
+
+  /** (numStates, B, W) tensor of one kind's slots, reading each slot's (B, H) block at where(slot). */
+  gatherStates(p: { B: number; states: StateSlot[] }, kind: 'h' | 'c', where: (s: StateSlot) => number): Tensor | undefined {
+    const slots = p.states.filter((s) => s.kind === kind);
+    if (!slots.length) return undefined;
+    const W = this.stateWidth(kind);
     const f32 = this.rt.heap.f32;
-    const gather = (slots: StateSlot[]) => {
-      const n = p.B * H;
-      const out = new Float32Array(slots.length * n);
-      for (const s of slots) out.set(f32.subarray(s.final, s.final + n), s.index * n);
-      return new Tensor(out, [slots.length, p.B, H]);
-    };
-    return { hN: gather(hs), cN: cs.length ? gather(cs) : undefined };
+    const out = new Float32Array(this.stateCount(kind) * p.B * W);
+    for (const s of slots) copySlot(f32, where(s), s.H, out, s.index * p.B * W, W, p.B, 'out');
+    return new Tensor(out, [this.stateCount(kind), p.B, W]);
   }
 
   /** A full forward pass: validate, write, one wasm call, read. */
@@ -235,12 +247,10 @@ export class Runner {
 
   /** Validates optional initial states for a batch of B. */
   checkStates(h0: Float32Array | undefined, c0: Float32Array | undefined, B: number): void {
-    const ns = this.stateCount();
-    const H = this.hiddenSizeForStates();
-    if (h0 !== undefined) checkState('h0', h0, ns, B, H);
+    if (h0 !== undefined) checkState('h0', h0, this.stateCount('h'), B, this.stateWidth('h'));
     if (c0 !== undefined) {
-      if (!this.modules.some((m) => m.kind === 'lstm')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
-      checkState('c0', c0, ns, B, H);
+      if (!this.stateCount('c')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
+      checkState('c0', c0, this.stateCount('c'), B, this.stateWidth('c'));
     }
   }
 
@@ -275,13 +285,6 @@ export class Runner {
       }
     }
     return { T, B };
-  }
-
-  /** Hidden size shared by the state slots (models mixing hidden sizes use per-layer states). */
-  hiddenSizeForStates(): number {
-    const rec = this.modules.filter((m) => (m as unknown as { hiddenSize?: number }).hiddenSize !== undefined);
-    const hs = new Set(rec.map((m) => (m as unknown as { hiddenSize: number }).hiddenSize));
-    return hs.size === 1 ? [...hs][0] : 0;
   }
 
   dispose(): void {
@@ -322,9 +325,26 @@ export function checkLengths(lengths: RunOptions['lengths'], T: number, B: numbe
   return lengths;
 }
 
+/**
+ * Copies one state slot between its (B, H) block in wasm memory at `heapOff` and rows of width W
+ * at `off` in `arr` (W >= H; the extra columns of a narrower layer are 0 on the way out and
+ * ignored on the way in).
+ */
+function copySlot(f32: Float32Array, heapOff: number, H: number, arr: Float32Array, off: number, W: number, B: number, dir: 'in' | 'out'): void {
+  if (W === H) {
+    if (dir === 'in') f32.set(arr.subarray(off, off + B * H), heapOff);
+    else arr.set(f32.subarray(heapOff, heapOff + B * H), off);
+    return;
+  }
+  for (let b = 0; b < B; b++) {
+    if (dir === 'in') f32.set(arr.subarray(off + b * W, off + b * W + H), heapOff + b * H);
+    else arr.set(f32.subarray(heapOff + b * H, heapOff + (b + 1) * H), off + b * W);
+  }
+}
+
 function checkState(name: string, s: unknown, ns: number, B: number, H: number): void {
   if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${s === null ? 'null' : typeof s}`);
-  if (H === 0) throw new ValueError(`Expected ${name} only for models whose recurrent layers share one hidden size, got mixed sizes`);
+  if (ns === 0) throw new ValueError(`Expected no ${name} for a model without recurrent layers, got ${name}`);
   if (s.length !== ns * B * H) throw new ShapeError(`Expected ${name} of shape (${ns}, ${B}, ${H}) = ${ns * B * H} elements, got ${s.length}`);
   for (let i = 0; i < s.length; i++) {
     if (!Number.isFinite(s[i])) throw new ValueError(`Expected finite values in ${name}, got ${s[i]} at index ${i}`);

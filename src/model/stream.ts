@@ -59,12 +59,7 @@ export class Stream {
   /** Resets the state to zeros, or to the given (numStates, B, H) initial states. */
   reset(h0?: Float32Array, c0?: Float32Array): void {
     this.check();
-    const n = this.runner.stateCount() * this.batchSize * this.runner.hiddenSizeForStates();
-    for (const [name, s] of [['h0', h0], ['c0', c0]] as const) {
-      if (s === undefined) continue;
-      if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${typeof s}`);
-      if (s.length !== n) throw new ShapeError(`Expected ${name} with ${n} elements (numStates, B, H), got ${s.length}`);
-    }
+    this.runner.checkStates(h0, c0, this.batchSize);
     this.runner.writeStates(this.plan, h0, c0);
   }
 
@@ -72,8 +67,7 @@ export class Stream {
   state(): { h: Tensor; c?: Tensor } {
     this.check();
     // after a step the final slot has been copied back into the initial slot
-    const shaped = this.runner.readStates({ ...this.plan, states: this.plan.states.map((s) => ({ ...s, final: s.init })) });
-    return { h: shaped.hN, c: shaped.cN };
+    return { h: this.runner.gatherStates(this.plan, 'h', (s) => s.init)!, c: this.runner.gatherStates(this.plan, 'c', (s) => s.init) };
   }
 
   /** Ends this stream (its buffers stay cached in the model for the next stream of this batch size). */

@@ -96,16 +96,7 @@ export class Trainer {
   stateGradients(): { dh0: Tensor; dc0?: Tensor } {
     const p = this.last;
     if (!p) throw new ValueError('Expected a trainStep or evaluate before asking for state gradients, got none');
-    const B = p.B;
-    const gather = (kind: 'h' | 'c') => {
-      const slots = p.states.filter((s) => s.kind === kind);
-      if (!slots.length) return undefined;
-      const H = slots[0].H;
-      const out = new Float32Array(slots.length * B * H);
-      for (const s of slots) out.set(this.runner.rt.heap.view(s.dInit!, B * H), s.index * B * H);
-      return new Tensor(out, [slots.length, B, H]);
-    };
-    return { dh0: gather('h')!, dc0: gather('c') };
+    return { dh0: this.runner.gatherStates(p, 'h', (s) => s.dInit!)!, dc0: this.runner.gatherStates(p, 'c', (s) => s.dInit!) };
   }
 
   private plan(T: number, B: number, withLens: boolean, loss: LossKind): TrainPlan {

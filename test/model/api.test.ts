@@ -198,6 +198,46 @@ describe('Sequential', () => {
     m.dispose();
   });
 
+  it('stacks recurrent layers of different kinds and sizes: states per kind, padded to the widest', () => {
+    // GRU (H=6) → LSTM (H=2): hN has both slots, the LSTM's in the first 2 columns; cN only the LSTM's
+    const T = 5, B = 2, I = 3;
+    const m = new Sequential([layers.gru({ inputSize: I, hiddenSize: 6 }), layers.lstm({ inputSize: 6, hiddenSize: 2 })], { seed: 4 });
+    const g = new GRU({ inputSize: I, hiddenSize: 6 });
+    const l = new LSTM({ inputSize: 6, hiddenSize: 2 });
+    for (const p of g.parameters()) g.setParameter(p.name, m.getParameter(`0.${p.name}`));
+    for (const p of l.parameters()) l.setParameter(p.name, m.getParameter(`1.${p.name}`));
+    const x = tensor(randArray(T * B * I, 5), [T, B, I]);
+    const h0 = randArray(2 * B * 6, 6, 0.5);
+    for (let b = 0; b < B; b++) h0.fill(0, (B + b) * 6 + 2, (B + b + 1) * 6); // padding of the narrow slot
+    const c0 = randArray(B * 2, 7, 0.5);
+    const lengths = [5, 3];
+    const r = m.forward(x, { lengths, h0, c0 });
+    const rg = g.forward(x, { lengths, h0: h0.slice(0, B * 6) });
+    const narrow = new Float32Array(B * 2);
+    for (let b = 0; b < B; b++) narrow.set(h0.subarray((B + b) * 6, (B + b) * 6 + 2), b * 2);
+    const rl = l.forward(rg.output, { lengths, h0: narrow, c0 });
+    expect(r.hN.shape).toEqual([2, B, 6]);
+    expect(r.cN!.shape).toEqual([1, B, 2]);
+    expect(maxAbsDiff(r.output.data, rl.output.data)).toBe(0);
+    expect(maxAbsDiff(r.hN.data.subarray(0, B * 6), rg.hN.data)).toBe(0);
+    for (let b = 0; b < B; b++) {
+      expect(Array.from(r.hN.data.subarray((B + b) * 6, (B + b) * 6 + 2))).toEqual(Array.from(rl.hN.data.subarray(b * 2, b * 2 + 2)));
+      expect(Array.from(r.hN.data.subarray((B + b) * 6 + 2, (B + b + 1) * 6))).toEqual([0, 0, 0, 0]);
+    }
+    expect(Array.from(r.cN!.data)).toEqual(Array.from(rl.cN!.data));
+    // the same layout for training's state gradients and the stream's state
+    m.evaluate({ x, y: tensor(randArray(T * B * 2, 8), [T, B, 2]), lengths, h0, c0 }, { loss: 'mse' });
+    const sg = m.initialStateGradients();
+    expect(sg.dh0.shape).toEqual([2, B, 6]);
+    expect(sg.dc0!.shape).toEqual([1, B, 2]);
+    const st = m.stream({ batchSize: B });
+    st.step(x.data.slice(0, B * I));
+    expect(st.state().h.shape).toEqual([2, B, 6]);
+    expect(st.state().c!.shape).toEqual([1, B, 2]);
+    expect(() => m.forward(x, { c0: new Float32Array(2 * B * 6) })).toThrow(ShapeError);
+    for (const d of [m, g, l]) d.dispose();
+  });
+
   it('rejects mismatched layer widths at construction', () => {
     expect(() => new Sequential([layers.gru({ inputSize: 4, hiddenSize: 8 }), layers.linear({ inFeatures: 9, outFeatures: 2 })])).toThrow(ShapeError);
     expect(() => new Sequential([layers.linear({ inFeatures: 2, outFeatures: 2 }), layers.embedding({ numEmbeddings: 3, embeddingDim: 2 })])).toThrow(/first layer/);
