@@ -14,3 +14,8 @@ export type { Example, FitOptions, History } from './train/fit';
 export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB } from './io/files';
 export { serialize, deserialize, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
+export { readSafetensors, writeSafetensors, parseSafetensors, modelToSafetensors, type NamedTensor, type RawTensor, type SafetensorsDType } from './io/safetensors';
+export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchImportOptions, type StateDictInput } from './io/torch';
+export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/onnx';
+export { importKeras, KerasImport, type KerasSource, type KerasWeightSpec, type KerasMask } from './io/keras';
+export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions, type ConvertInput, type ModelFormat } from './io/convert';

@@ -1,0 +1,140 @@
+// Converters between model formats, for the API and the `rnn-wasm convert` command:
+//   from  rnnw (our file) · onnx · safetensors (+ a PyTorch architecture) · tfjs (artifacts or model.json + shards)
+//   to    rnnw · onnx · safetensors (PyTorch names; the architecture goes into __metadata__)
+// Every conversion goes through a model built here, so whatever one side cannot represent is an
+// error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
+import { deserialize, serialize, FormatError } from './format';
+import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
+import { importTorch, type TorchArchitecture } from './torch';
+import { importKeras, type KerasSource } from './keras';
+import { modelToSafetensors, parseSafetensors } from './safetensors';
+import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
+import { withoutInitialisers } from '../model/runner';
+import { ValueError } from '../errors';
+
+export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
+
+export interface ConvertOptions {
+  from: ModelFormat | 'auto';
+  to: Exclude<ModelFormat, 'tfjs'>;
+  /** Needed with from 'safetensors': the PyTorch modules the state_dict belongs to. */
+  architecture?: TorchArchitecture;
+  /** Options of the ONNX export (opset, sequence_lens input). */
+  onnx?: OnnxExportOptions;
+  /** Extra metadata stored in an rnnw output. */
+  metadata?: Record<string, unknown>;
+}
+
+export type ConvertInput = Uint8Array | ArrayBuffer | KerasSource;
+
+/** Guesses a file's format from its first bytes: rnnw magic, safetensors header, model.json, else ONNX. */
+export function detectFormat(input: Uint8Array | ArrayBuffer): ModelFormat {
+  const b = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (b.length >= 8 && new TextDecoder().decode(b.subarray(0, 7)) === 'RNNWASM') return 'rnnw';
+  if (b.length >= 9) {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const n = v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32;
+    if (n > 1 && 8 + n <= b.length && b[8] === 0x7b /* { */) return 'safetensors';
+  }
+  let i = 0;
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  if (b[i] === 0x7b) return 'tfjs';
+  return 'onnx';
+}
+
+/** Builds the model a source describes, plus metadata worth keeping about where it came from. */
+export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'from' | 'architecture'>): { model: Model; metadata: Record<string, unknown> } {
+  const bytesIn = input instanceof Uint8Array || input instanceof ArrayBuffer;
+  let from = opts.from;
+  if (from === 'auto') {
+    if (!bytesIn) from = 'tfjs';
+    else from = detectFormat(input);
+  }
+  if (from === 'tfjs' && bytesIn) {
+    throw new ValueError('Expected tfjs input as { modelJson, weights } or save-handler artifacts, got bytes (the weight shards are separate files)');
+  }
+  if (from !== 'tfjs' && !bytesIn) throw new ValueError(`Expected bytes for a ${from} input, got ${String(input)}`);
+  switch (from) {
+    case 'rnnw': {
+      const { model, metadata } = deserialize(input as Uint8Array);
+      return { model, metadata: metadata ?? {} };
+    }
+    case 'onnx': {
+      const imp = fromOnnx(input as Uint8Array);
+      return { model: imp.model, metadata: { source: 'onnx', lengthsInput: imp.lengthsInput ?? null, flatOutput: imp.flatOutput } };
+    }
+    case 'safetensors': {
+      if (opts.architecture) return { model: importTorch(input as Uint8Array, opts.architecture), metadata: { source: 'pytorch' } };
+      // a file written by convert(…, { to: 'safetensors' }) carries our architecture
+      const spec = parseSafetensors(input as Uint8Array).metadata?.['rnn-wasm.model'];
+      if (!spec) throw new ValueError('Expected options.architecture (the PyTorch modules) to import a safetensors state_dict, got none (and no rnn-wasm.model metadata)');
+      let parsed: ModelSpec;
+      try {
+        parsed = JSON.parse(spec);
+      } catch {
+        throw new FormatError('Expected rnn-wasm.model metadata to be JSON, got unparsable text');
+      }
+      const model = withoutInitialisers(() => modelFromSpec(parsed));
+      try {
+        return { model: importTorch(input as Uint8Array, model), metadata: { source: 'safetensors' } };
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+    }
+    case 'tfjs': {
+      const imp = importKeras(input as KerasSource);
+      if (!imp.returnSequences) {
+        imp.dispose();
+        throw new ValueError('Expected a Keras model whose recurrent layers all return sequences, got return_sequences=False (one model file cannot hold the many-to-one head; use importKeras(...).predict)');
+      }
+      return { model: imp.model, metadata: { source: 'keras', mask: imp.mask } };
+    }
+    default:
+      throw new ValueError(`Expected from to be rnnw, onnx, safetensors, tfjs or auto, got ${String(from)}`);
+  }
+}
+
+/** Converts a model between formats; returns the output file's bytes. */
+export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
+  if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${String(opts)}`);
+  if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
+  const { model, metadata } = importModel(input, opts);
+  try {
+    switch (opts.to) {
+      case 'rnnw':
+        return serialize(model, { metadata: { ...metadata, ...opts.metadata } });
+      case 'onnx':
+        return toOnnx(model, opts.onnx);
+      case 'safetensors':
+        return modelToSafetensors(model, { format: 'pt', 'rnn-wasm.model': JSON.stringify(model.spec()) });
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Node: reads a tfjs model.json and the shards its manifest lists (paths relative to it). */
+export async function readTfjsFiles(modelJsonPath: string): Promise<KerasSource> {
+  if (typeof process === 'undefined' || !process.versions?.node) throw new ValueError('Expected Node.js to read files, got another runtime');
+  const FS = 'node:fs/promises';
+  const PATH = 'node:path';
+  const fs = (await import(/* @vite-ignore */ FS)) as typeof import('node:fs/promises');
+  const path = (await import(/* @vite-ignore */ PATH)) as typeof import('node:path');
+  let modelJson: { weightsManifest?: { paths: string[] }[] };
+  try {
+    modelJson = JSON.parse(await fs.readFile(modelJsonPath, 'utf8'));
+  } catch (e) {
+    throw new FormatError(`Expected a readable model.json at ${modelJsonPath}, got ${(e as Error).message}`);
+  }
+  const dir = path.dirname(modelJsonPath);
+  const weights: Record<string, Uint8Array> = {};
+  for (const p of (modelJson.weightsManifest ?? []).flatMap((g) => g.paths)) {
+    try {
+      weights[p] = await fs.readFile(path.join(dir, p));
+    } catch (e) {
+      throw new FormatError(`Expected weight shard ${p} beside model.json, got ${(e as Error).message}`);
+    }
+  }
+  return { modelJson, weights };
+}

@@ -1,0 +1,163 @@
+// PyTorch state_dicts → models. Our parameter names, shapes and gate orders are PyTorch's, so the
+// work is mapping key prefixes to layers and checking every tensor; nothing is reordered.
+// The architecture comes as a small JSON in PyTorch's own vocabulary, in forward order:
+//   { "modules": [ { "name": "emb", "type": "Embedding", "num_embeddings": 65, "embedding_dim": 32 },
+//                  { "name": "rnn", "type": "LSTM", "input_size": 32, "hidden_size": 128,
+//                    "num_layers": 2, "bidirectional": false, "batch_first": true },
+//                  { "name": "fc", "type": "Linear", "in_features": 128, "out_features": 65 },
+//                  { "type": "LogSoftmax" } ] }
+// `name` is the module's attribute name, i.e. the state_dict key prefix (`rnn.weight_ih_l0`); without
+// one the position is used, as nn.Sequential does (`1.weight_ih_l0`). A lone RNN/LSTM/GRU with an
+// empty name imports as a standalone layer (keys `weight_ih_l0`, …).
+import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
+import { withoutInitialisers } from '../model/runner';
+import type { Module } from '../layers/module';
+import { ValueError } from '../errors';
+import { FormatError } from './format';
+import { readSafetensors, type NamedTensor } from './safetensors';
+
+export type TorchModuleSpec =
+  | {
+      type: 'RNN' | 'LSTM' | 'GRU';
+      name?: string;
+      input_size: number;
+      hidden_size: number;
+      num_layers?: number;
+      bias?: boolean;
+      batch_first?: boolean;
+      bidirectional?: boolean;
+      dropout?: number;
+      /** RNN only: 'tanh' (default) or 'relu'. */
+      nonlinearity?: 'tanh' | 'relu';
+      /** LSTM only; must be 0 (projections are not supported). */
+      proj_size?: number;
+    }
+  | { type: 'Linear'; name?: string; in_features: number; out_features: number; bias?: boolean }
+  | { type: 'Embedding'; name?: string; num_embeddings: number; embedding_dim: number; padding_idx?: number | null }
+  | { type: 'Dropout'; name?: string; p?: number }
+  | { type: 'Softmax' | 'LogSoftmax'; name?: string; dim?: number };
+
+export interface TorchArchitecture {
+  modules: TorchModuleSpec[];
+}
+
+/** A state dict: name → float32 tensor (shape optional; sizes are always checked). */
+export type StateDictInput = Record<string, NamedTensor | Float32Array>;
+
+export interface TorchImportOptions {
+  /** With a built model: the state_dict prefix of each layer (default: our own names, `0.`, `1.`, … or none). */
+  prefixes?: string[];
+}
+
+const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
+
+function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
+  const where = `modules[${i}] (${m.type})`;
+  try {
+    switch (m.type) {
+      case 'RNN':
+      case 'LSTM':
+      case 'GRU': {
+        if (m.type === 'LSTM' && m.proj_size) throw new ValueError(`Expected proj_size 0, got ${m.proj_size} (LSTM projections are not supported)`);
+        const o = {
+          inputSize: m.input_size,
+          hiddenSize: m.hidden_size,
+          numLayers: m.num_layers ?? 1,
+          bias: m.bias ?? true,
+          bidirectional: m.bidirectional ?? false,
+          dropout: m.dropout ?? 0,
+        };
+        if (m.type === 'RNN') return layers.rnn({ ...o, nonlinearity: m.nonlinearity ?? 'tanh' });
+        return m.type === 'LSTM' ? layers.lstm(o) : layers.gru({ ...o, resetAfter: true });
+      }
+      case 'Linear':
+        return layers.linear({ inFeatures: m.in_features, outFeatures: m.out_features, bias: m.bias ?? true });
+      case 'Embedding':
+        return layers.embedding({ numEmbeddings: m.num_embeddings, embeddingDim: m.embedding_dim });
+      case 'Dropout':
+        return layers.dropout({ p: m.p ?? 0.5 });
+      case 'Softmax':
+      case 'LogSoftmax':
+        if (m.dim !== undefined && m.dim !== -1 && m.dim !== 2) throw new ValueError(`Expected dim -1 (the feature axis), got ${m.dim}`);
+        return m.type === 'Softmax' ? layers.softmax() : layers.logSoftmax();
+      default:
+        throw new ValueError(`Expected a module type among RNN, LSTM, GRU, Linear, Embedding, Dropout, Softmax, LogSoftmax, got ${String((m as { type: unknown }).type)}`);
+    }
+  } catch (e) {
+    if (e instanceof ValueError) throw new ValueError(`${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Builds the (uninitialised) model an architecture describes, and each layer's key prefix. */
+function buildFromArchitecture(arch: TorchArchitecture): { model: Model; prefixes: string[] } {
+  const mods = Array.isArray(arch) ? (arch as TorchModuleSpec[]) : arch?.modules;
+  if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected an architecture { modules: [...] } with at least one module, got ${JSON.stringify(arch)}`);
+  const built = mods.map(moduleFromTorch);
+  const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${m.name}.`));
+  // batch_first belongs to the recurrent modules in PyTorch and to the whole model here
+  const bfs = new Set(mods.filter((m) => RECURRENT.has(m.type)).map((m) => (m as { batch_first?: boolean }).batch_first ?? false));
+  if (bfs.size > 1) throw new ValueError('Expected the same batch_first on every recurrent module, got both true and false');
+  const batchFirst = [...bfs][0] ?? false;
+  return withoutInitialisers(() => {
+    if (mods.length === 1 && RECURRENT.has(mods[0].type)) {
+      const m = mods[0] as Extract<TorchModuleSpec, { type: 'RNN' | 'LSTM' | 'GRU' }>;
+      const o = { ...(built[0].config() as Record<string, unknown>), batchFirst } as never;
+      const model = m.type === 'RNN' ? new RNN(o) : m.type === 'LSTM' ? new LSTM(o) : new GRU(o);
+      return { model, prefixes };
+    }
+    return { model: new Sequential(built, { batchFirst }), prefixes };
+  });
+}
+
+/** Our own name prefix of each layer of a model. */
+function ownPrefixes(model: Model): string[] {
+  return model instanceof Sequential ? model.layers.map((_, i) => `${i}.`) : [''];
+}
+
+/**
+ * Loads a PyTorch state_dict (safetensors bytes, or name → tensor) into a model. `arch` is either
+ * a TorchArchitecture (a new model is built, initialisers skipped) or a built model (its
+ * parameters are overwritten). Every parameter must be present with its exact shape and every
+ * key must be used; otherwise nothing is written and a FormatError names the key.
+ */
+export function importTorch(source: Uint8Array | ArrayBuffer | StateDictInput, arch: TorchArchitecture | Model, opts: TorchImportOptions = {}): Model {
+  const sd: Record<string, NamedTensor> = {};
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) Object.assign(sd, readSafetensors(source).tensors);
+  else if (source && typeof source === 'object') {
+    for (const [k, v] of Object.entries(source)) sd[k] = v instanceof Float32Array ? { data: v, shape: [v.length] } : v;
+  } else throw new ValueError(`Expected safetensors bytes or a state dict object, got ${String(source)}`);
+
+  const fresh = !(arch instanceof Model);
+  const { model, prefixes: archPrefixes } = fresh ? buildFromArchitecture(arch as TorchArchitecture) : { model: arch as Model, prefixes: undefined };
+  try {
+    const own = ownPrefixes(model);
+    let prefixes = opts.prefixes ?? archPrefixes ?? own;
+    if (prefixes.length !== own.length) throw new ValueError(`Expected ${own.length} prefixes (one per layer), got ${prefixes.length}`);
+    prefixes = prefixes.map((p) => (p === '' || p.endsWith('.') ? p : `${p}.`));
+    // our name → state_dict key
+    const values: Record<string, Float32Array> = {};
+    const used = new Set<string>();
+    for (const p of model.parameters()) {
+      const layer = own.findIndex((o) => o !== '' && p.name.startsWith(o));
+      const li = layer < 0 ? 0 : layer;
+      const local = p.name.slice(own[li].length);
+      const key = prefixes[li] + local;
+      const t = sd[key];
+      if (!t) throw new FormatError(`Expected state_dict key ${key} for parameter ${p.name}, got none`);
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== n) {
+        throw new FormatError(`Expected ${key} of shape [${p.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+      }
+      values[p.name] = t.data;
+      used.add(key);
+    }
+    const extra = Object.keys(sd).filter((k) => !used.has(k));
+    if (extra.length) throw new FormatError(`Expected only keys of this architecture in the state_dict, got unused ${extra.join(', ')}`);
+    model.loadStateDict(values);
+    return model;
+  } catch (e) {
+    if (fresh) model.dispose();
+    throw e;
+  }
+}
