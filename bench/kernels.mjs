@@ -3,11 +3,12 @@
 // first); each output is checked against an f64 reference before it is timed.
 //   node bench/kernels.mjs [filter]        (relaxed SIMD is switched on at run time for Node 20)
 //   WASM_DIR=other/build node bench/kernels.mjs
+//   Imported by bench/run.mjs (K workloads) for load / fillRandom / REF; runs only as the main script.
 //   node bench/kernels.mjs --act-error [stride]   max abs error of sigmoid_f32 / tanh_f32 against f64
 //        Math over every stride-th f32 bit pattern (default 1 = all 2^32) plus the special values
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -32,12 +33,11 @@ const ACT_SIZES = [['sigmoid_f32', 4096], ['tanh_f32', 4096], ['relu_f32', 4096]
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = process.env.WASM_DIR ?? join(root, 'build');
-const filter = process.argv[2] ?? '';
 
 // ---- harness ----------------------------------------------------------------------------------
-async function load(variant) {
+export async function load(variant, wasmFile = join(dir, `rnn-${variant}.wasm`)) {
   const memory = new WebAssembly.Memory({ initial: 512, maximum: 65536 });
-  const bytes = readFileSync(join(dir, `rnn-${variant}.wasm`));
+  const bytes = readFileSync(wasmFile);
   const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
   let top = 16384; // elements: leave the first 64 KiB to the module's static data
   const alloc = (n) => {
@@ -49,7 +49,7 @@ async function load(variant) {
   return { k: instance.exports, alloc, f32: () => new Float32Array(memory.buffer) };
 }
 
-function fillRandom(f32, off, n, seed) {
+export function fillRandom(f32, off, n, seed) {
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
@@ -80,7 +80,7 @@ function time(fn, minTime = 0.15, reps = 5) {
 }
 
 // f64 reference element of each GEMM form, for the check before timing.
-const REF = {
+export const REF = {
   gemm_nt: (X, W, M, N, K, m, n) => { let s = 0; for (let k = 0; k < K; k++) s += X[m * K + k] * W[n * K + k]; return s; },
   gemm_nn: (X, W, M, N, K, m, n) => { let s = 0; for (let k = 0; k < K; k++) s += X[m * K + k] * W[k * N + n]; return s; },
   gemm_tn: (X, W, M, N, K, m, n) => { let s = 0; for (let k = 0; k < K; k++) s += X[k * M + m] * W[k * N + n]; return s; },
@@ -165,8 +165,8 @@ function actError(rt, name, stride) {
   return { worst, worstX, bad };
 }
 
-if (process.argv[2] === '--act-error') {
-  const stride = Number(process.argv[3] ?? 1);
+// ---- as a script --------------------------------------------------------------------------------
+async function actErrorMain(stride) {
   for (const variant of ['simd', 'relaxed']) {
     const rt = await load(variant);
     for (const name of Object.keys(ACT_REF)) {
@@ -176,24 +176,30 @@ if (process.argv[2] === '--act-error') {
         `  bad (NaN / out of range) ${bad}  [stride ${stride}, ${((performance.now() - t0) / 1000).toFixed(1)} s]`);
     }
   }
-  process.exit(0);
 }
 
-const rows = new Map();
-for (const variant of ['simd', 'relaxed']) {
-  const rt = await load(variant);
-  for (const s of GEMM_SHAPES) {
-    if (!`${s[0]} ${s.slice(1).join('x')}`.includes(filter)) continue;
-    const r = benchGemm(rt, s);
-    if (r) rows.set(r.what, { ...rows.get(r.what), unit: r.unit, [variant]: r.value });
+async function throughputMain(filter) {
+  const rows = new Map();
+  for (const variant of ['simd', 'relaxed']) {
+    const rt = await load(variant);
+    for (const s of GEMM_SHAPES) {
+      if (!`${s[0]} ${s.slice(1).join('x')}`.includes(filter)) continue;
+      const r = benchGemm(rt, s);
+      if (r) rows.set(r.what, { ...rows.get(r.what), unit: r.unit, [variant]: r.value });
+    }
+    for (const s of ACT_SIZES) {
+      if (!s[0].includes(filter)) continue;
+      const r = benchAct(rt, s);
+      if (r) rows.set(r.what, { ...rows.get(r.what), unit: r.unit, [variant]: r.value });
+    }
   }
-  for (const s of ACT_SIZES) {
-    if (!s[0].includes(filter)) continue;
-    const r = benchAct(rt, s);
-    if (r) rows.set(r.what, { ...rows.get(r.what), unit: r.unit, [variant]: r.value });
+  console.log(`${'kernel'.padEnd(34)} ${'simd'.padStart(8)} ${'relaxed'.padStart(8)}`);
+  for (const [what, r] of rows) {
+    console.log(`${what.padEnd(34)} ${(r.simd ?? NaN).toFixed(2).padStart(8)} ${(r.relaxed ?? NaN).toFixed(2).padStart(8)}  ${r.unit}`);
   }
 }
-console.log(`${'kernel'.padEnd(34)} ${'simd'.padStart(8)} ${'relaxed'.padStart(8)}`);
-for (const [what, r] of rows) {
-  console.log(`${what.padEnd(34)} ${(r.simd ?? NaN).toFixed(2).padStart(8)} ${(r.relaxed ?? NaN).toFixed(2).padStart(8)}  ${r.unit}`);
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv[2] === '--act-error') await actErrorMain(Number(process.argv[3] ?? 1));
+  else await throughputMain(process.argv[2] ?? '');
 }

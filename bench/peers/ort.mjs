@@ -1,0 +1,91 @@
+// ONNX Runtime: onnxruntime-node (native CPU EP, 1 intra-op thread) and onnxruntime-web (its wasm
+// EP in Node, 1 or 2 threads; numThreads must be set before the first session, so each thread
+// count runs in its own process). Models from ../onnx-model.mjs with our parameters.
+// No training API: W4 is not run.
+import { WORKLOADS, seqInput, oneHot, uniform, sampleSoftmax, sampleCheckIds } from '../common.mjs';
+import { buildOnnx } from '../onnx-model.mjs';
+import { model } from '../ours.mjs';
+
+export async function make(impl) {
+  const web = impl.startsWith('ort-web');
+  const ort = web ? await import('onnxruntime-web') : await import('onnxruntime-node');
+  let options;
+  if (web) {
+    ort.env.wasm.numThreads = impl === 'ort-web-2t' ? 2 : 1;
+    options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+  } else {
+    options = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  }
+  const session = (bytes) => ort.InferenceSession.create(bytes, options);
+  const F = (data, dims) => new ort.Tensor('float32', data, dims);
+  const version = web ? ort.env.versions?.web : ort.env.versions?.node ?? ort.env.versions?.common;
+
+  return {
+    version: `${web ? 'onnxruntime-web' : 'onnxruntime-node'} ${version}`,
+    async seq(id) {
+      const w = WORKLOADS[id];
+      const { p } = await model(id);
+      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: w.T, B: w.B, state: false }, p));
+      const X = F(seqInput(w), [w.T, w.B, w.I]);
+      const fn = () => s.run({ X });
+      return { fn, async: true, output: async () => (await fn()).Y.data };
+    },
+    async stream(id) {
+      const w = WORKLOADS[id];
+      const { p } = await model(id);
+      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: 1, B: w.B, state: true }, p));
+      const x = seqInput(w);
+      const steps = Array.from({ length: w.T }, (_, t) => F(x.slice(t * w.B * w.I, (t + 1) * w.B * w.I), [1, w.B, w.I]));
+      const zeros = F(new Float32Array(w.B * w.H), [1, w.B, w.H]);
+      const lstm = w.cell === 'lstm';
+      // one session call per step, the state fed back as the next call's input
+      const pass = async (out) => {
+        let h = zeros, c = zeros;
+        for (let t = 0; t < w.T; t++) {
+          const r = await s.run(lstm ? { X: steps[t], h0: h, c0: c } : { X: steps[t], h0: h });
+          h = r.hN;
+          if (lstm) c = r.cN;
+          if (out) out.set(r.Y.data, t * w.B * w.H);
+        }
+      };
+      return {
+        fn: () => pass(null), async: true,
+        output: async () => { const out = new Float32Array(w.T * w.B * w.H); await pass(out); return out; },
+      };
+    },
+    async sample(id) {
+      const w = WORKLOADS[id];
+      const { p } = await model(id);
+      const s = await session(buildOnnx({ cell: 'lstm', I: w.V, H: w.H, L: w.L, T: 1, B: 1, state: true, head: { O: w.V, prefix: '1.' } }, p, '0.'));
+      const zeros = F(new Float32Array(w.L * w.H), [w.L, 1, w.H]);
+      const x = new Float32Array(w.V);
+      const X = F(x, [1, 1, w.V]); // ort.Tensor wraps x: refilled in place each step
+      const fn = async () => {
+        let h = zeros, c = zeros, ch = 0;
+        const u = uniform(7);
+        for (let t = 0; t < w.steps; t++) {
+          x.fill(0);
+          x[ch] = 1;
+          const r = await s.run({ X, h0: h, c0: c });
+          h = r.hN;
+          c = r.cN;
+          ch = sampleSoftmax(r.Y.data, u());
+        }
+        return ch;
+      };
+      const output = async () => {
+        const ids = sampleCheckIds(w);
+        const out = new Float32Array(w.steps * w.V);
+        let h = zeros, c = zeros;
+        for (let t = 0; t < w.steps; t++) {
+          const r = await s.run({ X: F(oneHot(ids.subarray(t, t + 1), w.V), [1, 1, w.V]), h0: h, c0: c });
+          h = r.hN;
+          c = r.cN;
+          out.set(r.Y.data, t * w.V);
+        }
+        return out;
+      };
+      return { fn, async: true, output };
+    },
+  };
+}
