@@ -14,6 +14,8 @@ export type { Example, FitOptions, History } from './train/fit';
 export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB } from './io/files';
 export { serialize, deserialize, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
+export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
+export { WorkerError } from './parallel/protocol';
 export { readSafetensors, writeSafetensors, parseSafetensors, modelToSafetensors, type NamedTensor, type RawTensor, type SafetensorsDType } from './io/safetensors';
 export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchImportOptions, type StateDictInput } from './io/torch';
 export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/onnx';

@@ -64,6 +64,11 @@ export function compiledModule(variant: Variant): Promise<WebAssembly.Module> {
   return m;
 }
 
+/** @internal Workers: use a Module compiled by the main thread (posted to them) instead of compiling. */
+export function useCompiledModule(variant: Variant, module: WebAssembly.Module): void {
+  modules.set(variant, Promise.resolve(module));
+}
+
 /** Instantiates a fresh runtime (own memory and heap) of the given variant. */
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   const want = opts.variant ?? 'auto';

@@ -1,0 +1,388 @@
+// WorkerPool: data parallelism over a model's batch axis. Each worker instantiates the Module the
+// main thread already compiled and keeps a replica of the model; a call splits the batch into
+// contiguous row shards, one per worker, and
+//   forward   concatenates the shards' outputs and final states (rows are independent, so the
+//             result is the single-thread result bit for bit);
+//   trainStep sums the shards' gradients weighted by their share of the counted targets
+//             (each worker returns ∇ of its own mean; Σ_k (c_k / C)·∇_k = ∇ of the batch mean),
+//             then clips and takes ONE optimizer step on the main model; the next call ships
+//             the new parameters.
+// Parameters travel in a SharedArrayBuffer (copied in by the main thread once per call) or, where
+// that is unavailable (pages without cross-origin isolation), as one copy per task.
+import { compiledModule, type Variant } from '../wasm/load';
+import type { Model } from '../model/model';
+import { checkLengths, type RunOptions, type RunResult } from '../model/runner';
+import type { Batch, LossKind, StepOptions, StepResult } from '../train/trainer';
+import type { Optimizer } from '../train/optim';
+import { Tensor } from '../tensor';
+import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type Task } from './protocol';
+import { hardwareThreads, openTransport, type Transport } from './transport';
+
+export interface WorkerPoolOptions {
+  /** Number of workers (default: the machine's hardware threads). */
+  workers?: number;
+  /** Reject a call with a WorkerError when its workers have not answered within this many ms. */
+  timeout?: number;
+  /** Reject create() with a WorkerError when the workers have not started within this many ms (default 60 000). */
+  startTimeout?: number;
+  /** URL or path of the worker script (default: the built entry shipped beside this bundle). */
+  workerUrl?: string | URL;
+}
+
+type KernelsUsed = {
+  sum_squares(x: number, n: number): number;
+  scale_f32(x: number, s: number, n: number): void;
+  clamp_f32(x: number, lo: number, hi: number, n: number): void;
+  add_f32(y: number, a: number, b: number, n: number): void;
+};
+
+export class WorkerPool {
+  /** The model whose parameters the workers replicate (and trainStep updates). */
+  readonly model: Model;
+  /** Which binary the workers run (the main thread's). */
+  readonly variant: Variant;
+  private transport: Transport | null;
+  private readonly timeout?: number;
+  private shared: Float32Array | null = null;
+  private grad = 0; // heap offsets of the reduced gradient and a scratch, allocated on first step
+  private scratch = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(model: Model, variant: Variant, transport: Transport, timeout?: number) {
+    this.model = model;
+    this.variant = variant;
+    this.transport = transport;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Starts the workers (each instantiates the main thread's compiled Module; nothing is
+   * recompiled) and waits until every one answers. Rejects with a WorkerError if they cannot start.
+   */
+  static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
+    if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    const rt = model.runner.rt; // the workers run the binary this model runs on
+    const n = opts.workers ?? (await hardwareThreads());
+    if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);
+    for (const k of ['timeout', 'startTimeout'] as const) {
+      const v = opts[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${String(v)}`);
+    }
+    const module = await compiledModule(rt.variant);
+    const transport = await openTransport(n, { module, variant: rt.variant }, opts.workerUrl);
+    const pool = new WorkerPool(model, rt.variant, transport, opts.timeout);
+    try {
+      const pings = Array.from({ length: n }, () => ({ task: { kind: 'ping' } as Task, transfer: [] }));
+      const replies = await pool.runAll(pings, opts.startTimeout ?? 60_000);
+      for (const r of replies) {
+        if (r.kind === 'ping' && r.variant !== rt.variant) throw new WorkerError(`Expected workers to run the ${rt.variant} binary, got ${r.variant}`);
+      }
+    } catch (e) {
+      await transport.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.transport ? this.transport.size : 0;
+  }
+
+  /** The model's forward pass with the batch split across the workers. */
+  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): Promise<RunResult> {
+    return this.exclusive(async () => {
+      const r = this.live();
+      const { T, B } = r.inputDims(x);
+      const lengths = checkLengths(opts.lengths, T, B);
+      r.checkStates(opts.h0, opts.c0, B);
+      const parts = shards(B, this.size);
+      const F = r.inputKind === 'ids' ? 1 : r.inFeatures;
+      const { spec, params } = this.modelRef();
+      const tasks = parts.map(([b0, b1]) => {
+        const t: Task = {
+          kind: 'forward', spec, params: params(),
+          x: this.shardSeq(x.data, T, B, F, b0, b1, r.inputKind !== 'ids'),
+          lengths: lengths && Int32Array.from({ length: b1 - b0 }, (_, k) => lengths[b0 + k]),
+          h0: opts.h0 && this.shardState(opts.h0, 'h', B, b0, b1),
+          c0: opts.c0 && this.shardState(opts.c0, 'c', B, b0, b1),
+        };
+        return { task: t, transfer: transferOf(t) };
+      });
+      const replies = await this.runAll(tasks);
+      // concatenate along the batch axis
+      const outs = replies as Extract<Reply, { kind: 'forward' }>[];
+      const O = outs[0].output.shape[2];
+      const [outer, inner] = r.batchFirst ? [1, T * O] : [T, O];
+      let output = outs[0].output.data; // one shard is already the whole batch
+      if (outs.length > 1) {
+        output = new Float32Array(T * B * O);
+        outs.forEach((o, k) => putRows(output, o.output.data, outer, B, inner, parts[k][0], parts[k][1]));
+      }
+      const states = (pick: (o: (typeof outs)[number]) => Arr<Float32Array> | undefined) => {
+        const first = pick(outs[0]);
+        if (!first) return undefined;
+        const [S, , H] = first.shape;
+        const all = new Float32Array(S * B * H);
+        outs.forEach((o, k) => putRows(all, pick(o)!.data, S, B, H, parts[k][0], parts[k][1]));
+        return new Tensor(all, [S, B, H]);
+      };
+      // as model.forward: hN/cN undefined when the model has no such states
+      return { output: new Tensor(output, r.batchFirst ? [B, T, O] : [T, B, O]), hN: states((o) => o.hN)!, cN: states((o) => o.cN) };
+    });
+  }
+
+  /** Mean loss of a batch (forward and backward on the workers); parameters are not changed. */
+  evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
+    return this.exclusive(async () => {
+      const loss = opts?.loss;
+      checkLoss(loss);
+      return (await this.gradients(batch, loss)).loss;
+    });
+  }
+
+  /**
+   * One training step equal to `model.trainStep` on the whole batch (up to float rounding): the
+   * workers compute their shards' gradients, the pool reduces them, clips (clipNorm, clipValue)
+   * and applies ONE optimizer step to the main model. `tbptt` shorter than the batch and
+   * training-time dropout are not supported here (ValueError).
+   */
+  trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
+    return this.exclusive(async () => {
+      const r = this.live();
+      checkStepOptions(o);
+      const T = batch?.x instanceof Tensor ? (r.batchFirst ? batch.x.shape[1] : batch.x.shape[0]) : 0;
+      if (o.tbptt !== undefined && o.tbptt < T) throw new ValueError(`Expected no tbptt (or tbptt ≥ T = ${T}) for WorkerPool.trainStep, got tbptt ${o.tbptt}; use model.trainStep for truncated BPTT`);
+      const dp = dropoutIn(this.model);
+      if (dp) throw new ValueError(`Expected a model without training-time dropout for WorkerPool.trainStep, got ${dp}; workers would draw different masks`);
+      o.optimizer.bind(r.rt, r.arena);
+      const { loss, weights, grads } = await this.gradients(batch, o.loss);
+      const gradNorm = this.reduceAndStep(weights, grads, o);
+      return { loss, gradNorm };
+    });
+  }
+
+  /** Terminates the workers and releases the pool's buffers. Later calls reject with a StateError. */
+  async dispose(): Promise<void> {
+    const t = this.transport;
+    if (!t) return;
+    this.transport = null;
+    await t.close();
+    const heap = this.model.runner.rt.heap;
+    if (this.grad) heap.release(this.grad);
+    if (this.scratch) heap.release(this.scratch);
+    this.grad = this.scratch = 0;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  // Calls run one at a time: each writes the shared parameter buffer its workers read.
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private live() {
+    if (!this.transport) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
+    const r = this.model.runner;
+    if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return r;
+  }
+
+  // The spec and a parameter source: the shared buffer (filled now, once per call) or a copy per task.
+  private modelRef(): { spec: string; params: () => Float32Array } {
+    const r = this.model.runner;
+    const spec = JSON.stringify(this.model.spec());
+    const heap = r.rt.heap;
+    const canShare = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+    if (canShare) {
+      if (!this.shared || this.shared.length !== r.arena.size) this.shared = new Float32Array(new SharedArrayBuffer(r.arena.size * 4));
+      this.shared.set(heap.view(r.arena.base, r.arena.size));
+      const s = this.shared;
+      return { spec, params: () => s };
+    }
+    return { spec, params: () => heap.read(r.arena.base, r.arena.size) };
+  }
+
+  // (T, B, F) or (B, T, F) (F = 1 for ids) → the rows [b0, b1) with their shape.
+  private shardSeq<A extends Float32Array | Int32Array>(data: A, T: number, B: number, F: number, b0: number, b1: number, rank3: boolean): Arr<A> {
+    const nb = b1 - b0;
+    const bf = this.model.runner.batchFirst;
+    const out = bf ? sliceRows(data, 1, B, T * F, b0, b1) : sliceRows(data, T, B, F, b0, b1);
+    const shape = bf ? [nb, T] : [T, nb];
+    if (rank3) shape.push(F);
+    return { data: out, shape };
+  }
+
+  // (numStates, B, W) initial states of one kind → rows [b0, b1)
+  private shardState(s: Float32Array, kind: 'h' | 'c', B: number, b0: number, b1: number): Float32Array {
+    const r = this.model.runner;
+    return sliceRows(s, r.stateCount(kind), B, r.stateWidth(kind), b0, b1);
+  }
+
+  // Sends one task per worker and waits for all of them (so none still reads the shared buffer
+  // when the next call writes it); the first failure is rethrown as a typed error.
+  private async runAll(tasks: { task: Task; transfer: Transferable[] }[], timeout = this.timeout): Promise<Extract<Reply, { ok: true }>[]> {
+    const t = this.transport;
+    if (!t) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
+    const signal = timeout ? AbortSignal.timeout(timeout) : undefined;
+    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal)));
+    const out: Extract<Reply, { ok: true }>[] = [];
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i];
+      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${String(s.reason)}`);
+      if (!s.value.ok) throw rebuildError(s.value.error, `worker ${i}`);
+      out.push(s.value);
+    }
+    return out;
+  }
+
+  // Validates the batch, computes every shard's gradient on the workers, and returns the batch
+  // mean loss, each shard's weight c_k / C and its gradient.
+  private async gradients(batch: Batch, loss: LossKind): Promise<{ loss: number; weights: number[]; grads: Float32Array[] }> {
+    const r = this.live();
+    const { T, B, lengths, O } = this.checkBatch(batch, loss);
+    const parts = shards(B, this.size);
+    const bf = r.batchFirst;
+    const F = r.inputKind === 'ids' ? 1 : r.inFeatures;
+    const Y = loss === 'crossEntropy' ? 1 : O;
+    const { spec, params } = this.modelRef();
+    const counts = parts.map(([b0, b1]) => countTargets(batch.y, loss, T, B, O, bf, lengths, b0, b1));
+    const tasks = parts.map(([b0, b1]) => {
+      const y = this.shardSeq(batch.y.data, T, B, Y, b0, b1, loss !== 'crossEntropy');
+      const t: Task = {
+        kind: 'grad', loss, spec, params: params(),
+        x: this.shardSeq(batch.x.data, T, B, F, b0, b1, r.inputKind !== 'ids'), y,
+        lengths: lengths && Int32Array.from({ length: b1 - b0 }, (_, k) => lengths[b0 + k]),
+        h0: batch.h0 && this.shardState(batch.h0, 'h', B, b0, b1),
+        c0: batch.c0 && this.shardState(batch.c0, 'c', B, b0, b1),
+      };
+      return { task: t, transfer: transferOf(t) };
+    });
+    const replies = (await this.runAll(tasks)) as Extract<Reply, { kind: 'grad' }>[];
+    const C = counts.reduce((a, b) => a + b, 0);
+    // shard k returned mean_k = sum_k / c_k and ∇mean_k
+    const sum = replies.reduce((a, rep, k) => a + rep.loss * counts[k], 0);
+    return { loss: C ? sum / C : 0, weights: counts.map((c) => (C ? c / C : 0)), grads: replies.map((rep) => rep.grad) };
+  }
+
+  // Σ_k w_k·∇_k into the gradient buffer (wasm kernels over the arena), then clip and step as
+  // Trainer does. Returns the pre-clip global norm.
+  private reduceAndStep(weights: number[], grads: Float32Array[], o: StepOptions): number {
+    const r = this.model.runner;
+    const n = r.arena.size;
+    const heap = r.rt.heap;
+    const k = r.rt.k as unknown as KernelsUsed;
+    if (!this.grad) this.grad = heap.alloc(n);
+    if (!this.scratch && grads.length > 1) this.scratch = heap.alloc(n);
+    heap.write(this.grad, grads[0]);
+    k.scale_f32(this.grad, weights[0], n);
+    for (let i = 1; i < grads.length; i++) {
+      heap.write(this.scratch, grads[i]);
+      k.scale_f32(this.scratch, weights[i], n);
+      k.add_f32(this.grad, this.grad, this.scratch, n);
+    }
+    const norm = Math.sqrt(k.sum_squares(this.grad, n));
+    if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
+    if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(this.grad, o.clipNorm / (norm + 1e-6), n);
+    if (o.clipValue !== undefined) k.clamp_f32(this.grad, -o.clipValue, o.clipValue, n);
+    o.optimizer.apply(this.grad);
+    return norm;
+  }
+
+  // The checks model.trainStep makes, here once on the main thread before anything is sent.
+  private checkBatch(batch: Batch, loss: LossKind): { T: number; B: number; lengths?: ArrayLike<number>; O: number } {
+    const r = this.model.runner;
+    if (!batch || typeof batch !== 'object') throw new ValueError(`Expected a batch { x, y, lengths? }, got ${String(batch)}`);
+    const { T, B } = r.inputDims(batch.x);
+    const lengths = checkLengths(batch.lengths, T, B);
+    r.checkStates(batch.h0, batch.c0, B);
+    const O = outWidth(this.model);
+    const y = batch.y;
+    if (!(y instanceof Tensor)) throw new DTypeError(`Expected targets y as a Tensor, got ${typeof y}`);
+    const lead = r.batchFirst ? [B, T] : [T, B];
+    if (loss === 'crossEntropy') {
+      if (!(y.data instanceof Int32Array)) throw new DTypeError(`Expected crossEntropy targets y as an Int32Array tensor of class ids, got ${y.data.constructor.name}`);
+      if (y.shape.length !== 2 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1]) throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}], got [${y.shape.join(', ')}]`);
+      for (let i = 0; i < y.data.length; i++) {
+        const v = y.data[i];
+        if (v < -1 || v >= O) throw new ValueError(`Expected class ids in [0, ${O}) or −1 (ignore) in targets y, got ${v} at index ${i}`);
+      }
+    } else {
+      if (!(y.data instanceof Float32Array)) throw new DTypeError(`Expected ${loss} targets y as a Float32Array tensor, got ${y.data.constructor.name}`);
+      if (y.shape.length !== 3 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1] || y.shape[2] !== O) throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}, ${O}], got [${y.shape.join(', ')}]`);
+      for (let i = 0; i < y.data.length; i++) if (!Number.isFinite(y.data[i])) throw new ValueError(`Expected finite targets y, got ${y.data[i]} at index ${i}`);
+    }
+    return { T, B, lengths, O };
+  }
+}
+
+/** Output width of the trained graph (a trailing softmax/logSoftmax is folded into the loss). */
+function outWidth(m: Model): number {
+  const r = m.runner;
+  let f = r.inFeatures;
+  for (const mod of r.modules) {
+    if (mod.kind === 'softmax' || mod.kind === 'logSoftmax') break;
+    f = mod.outFeatures(f);
+  }
+  return f;
+}
+
+/** Targets the loss counts in rows [b0, b1): its mean divides by this (as Trainer counts them). */
+function countTargets(y: Batch['y'], loss: LossKind, T: number, B: number, O: number, bf: boolean, lengths: ArrayLike<number> | undefined, b0: number, b1: number): number {
+  let c = 0;
+  for (let b = b0; b < b1; b++) {
+    const len = lengths ? lengths[b] : T;
+    if (loss !== 'crossEntropy') {
+      c += len * O;
+      continue;
+    }
+    const ids = y.data as Int32Array;
+    for (let t = 0; t < len; t++) if (ids[bf ? b * T + t : t * B + b] >= 0) c++;
+  }
+  return c;
+}
+
+/** A description of training-time dropout in the model, or '' when there is none. */
+function dropoutIn(m: Model): string {
+  const layers = (m.spec() as { layers?: Record<string, unknown>[]; config?: Record<string, unknown> });
+  const list = layers.layers ?? [layers.config ?? {}];
+  for (const [i, c] of list.entries()) {
+    if (c.type === 'dropout' && (c.p as number) > 0) return `a dropout layer (p = ${c.p}) at index ${i}`;
+    if (typeof c.dropout === 'number' && c.dropout > 0 && ((c.numLayers as number) ?? 1) > 1) return `dropout ${c.dropout} between stacked recurrent layers at index ${i}`;
+  }
+  return '';
+}
+
+function checkLoss(loss: unknown): asserts loss is LossKind {
+  if (!['crossEntropy', 'mse', 'bceWithLogits'].includes(loss as string)) throw new ValueError(`Expected loss 'crossEntropy', 'mse' or 'bceWithLogits', got ${String(loss)}`);
+}
+
+function checkStepOptions(o: StepOptions): void {
+  checkLoss(o?.loss);
+  if (!o.optimizer || typeof (o.optimizer as Optimizer).apply !== 'function') throw new ValueError('Expected an optimizer (new Adam(), SGD, …), got none');
+  for (const k of ['clipNorm', 'clipValue'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
+  }
+  if (o.tbptt !== undefined && !(Number.isInteger(o.tbptt) && o.tbptt >= 1)) throw new ValueError(`Expected tbptt to be a positive integer, got ${String(o.tbptt)}`);
+}
+
+// A task's own (freshly sliced) buffers move to the worker; shared parameters are never listed.
+function transferOf(t: Task): Transferable[] {
+  if (t.kind === 'ping') return [];
+  const out: ArrayBuffer[] = [];
+  const add = (a?: Float32Array | Int32Array) => {
+    if (a && a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
+  };
+  add(t.x.data);
+  add(t.lengths);
+  add(t.h0);
+  add(t.c0);
+  if (t.kind === 'grad') add(t.y.data);
+  add(t.params);
+  return out;
+}

@@ -1,0 +1,94 @@
+// What the pool and its workers say to each other, and the batch-axis slicing both sides use.
+// A task is self-contained: the model spec (JSON), the parameters (a shared buffer, or a copy when
+// SharedArrayBuffer is unavailable) and one shard of the batch. Workers keep a replica built from
+// the spec and overwrite its parameters at every task, so a replica can never be stale.
+import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError } from '../errors';
+import type { LossKind } from '../train/trainer';
+import type { Variant } from '../wasm/load';
+
+/** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
+export class WorkerError extends RnnWasmError {}
+
+/** Sent once per worker (piscina: workerData; Web Worker: the first message). */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  variant: Variant;
+}
+
+/** A float or id array with its shape (plain data: survives structured cloning). */
+export interface Arr<A extends Float32Array | Int32Array = Float32Array | Int32Array> {
+  data: A;
+  shape: number[];
+}
+
+interface ModelRef {
+  /** JSON of model.spec(); the replica is rebuilt when it changes. */
+  spec: string;
+  /** The whole parameter arena (padding included), arena layout. */
+  params: Float32Array;
+}
+
+export type Task =
+  | { kind: 'ping' }
+  | (ModelRef & { kind: 'forward'; x: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array })
+  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array });
+
+export interface ErrorData {
+  name: string;
+  message: string;
+}
+
+export type Reply =
+  | { ok: true; kind: 'ping'; variant: Variant }
+  | { ok: true; kind: 'forward'; output: Arr<Float32Array>; hN?: Arr<Float32Array>; cN?: Arr<Float32Array> }
+  /** grad: the mean loss of the shard and the gradient of that mean, arena layout. */
+  | { ok: true; kind: 'grad'; loss: number; grad: Float32Array }
+  | { ok: false; error: ErrorData };
+
+const KNOWN: Record<string, new (m: string) => RnnWasmError> = {
+  ShapeError, DTypeError, ValueError, StateError, RnnWasmError, WorkerError,
+};
+
+/** An error as plain data (class names survive; prototypes do not cross a postMessage). */
+export function errorData(e: unknown): ErrorData {
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}
+
+/** Rebuilds a library error of the same class, or a WorkerError naming the original. */
+export function rebuildError(d: ErrorData, where: string): RnnWasmError {
+  const C = KNOWN[d.name];
+  if (C) return new C(d.message);
+  return new WorkerError(`Expected ${where} to finish, got ${d.name}: ${d.message}`);
+}
+
+// Batch-axis slicing. Every batched array is viewed as (outer, B, inner): time-major sequences
+// (T, B, F) have outer = T, inner = F; batch-first (B, T, F) has outer = 1, inner = T·F; states
+// (numStates, B, H) have outer = numStates, inner = H; lengths are (1, B, 1).
+
+/** Rows [b0, b1) of a (outer, B, inner) array, as a new (outer, b1−b0, inner) array. */
+export function sliceRows<A extends Float32Array | Int32Array>(a: A, outer: number, B: number, inner: number, b0: number, b1: number): A {
+  const nb = b1 - b0;
+  const out = new (a.constructor as new (n: number) => A)(outer * nb * inner);
+  for (let o = 0; o < outer; o++) out.set(a.subarray((o * B + b0) * inner, (o * B + b1) * inner), o * nb * inner);
+  return out;
+}
+
+/** Writes a (outer, b1−b0, inner) array into rows [b0, b1) of a (outer, B, inner) array. */
+export function putRows(dst: Float32Array, src: Float32Array, outer: number, B: number, inner: number, b0: number, b1: number): void {
+  const nb = b1 - b0;
+  for (let o = 0; o < outer; o++) dst.set(src.subarray(o * nb * inner, (o + 1) * nb * inner), (o * B + b0) * inner);
+}
+
+/** Splits B rows into at most n contiguous shards whose sizes differ by at most one. */
+export function shards(B: number, n: number): [number, number][] {
+  const k = Math.min(B, n);
+  const out: [number, number][] = [];
+  let b0 = 0;
+  for (let i = 0; i < k; i++) {
+    const nb = Math.floor(B / k) + (i < B % k ? 1 : 0);
+    out.push([b0, b0 + nb]);
+    b0 += nb;
+  }
+  return out;
+}
