@@ -140,7 +140,7 @@ export class DropoutModule implements Module {
     return inFeatures;
   }
   emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
-    if (!ctx.training || this.p === 0) {
+    if (!ctx.dropout || this.p === 0) {
       return { out: input, features: inFeatures, backward: ctx.training ? (_bc, dOut) => dOut : undefined };
     }
     const n = ctx.T * ctx.B * inFeatures;

@@ -28,6 +28,8 @@ export interface EmitContext {
   readonly streaming: boolean;
   /** Training: keep what backward needs and allocate gradient buffers. */
   readonly training: boolean;
+  /** Draw dropout masks (trainStep); false in inference and in evaluate, where dropout is the identity. */
+  readonly dropout: boolean;
   /** Element offset of the model's dropout generator state (4 u32 words). */
   readonly rngState: number;
   /** Absolute offset of this module's parameter `name` (prefix applied). */

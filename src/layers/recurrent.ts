@@ -264,10 +264,10 @@ export class RecurrentCore implements Module {
         b.op(OP.MERGE, merged, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
       }
       const out = merged || cat;
-      // dropout between stacked layers (training only; inference is the identity)
+      // dropout between stacked layers (training steps only; inference and evaluate: the identity)
       let mask = 0;
       let next = out;
-      if (ctx.training && this.dropout > 0 && l < this.numLayers - 1) {
+      if (ctx.dropout && this.dropout > 0 && l < this.numLayers - 1) {
         const n = TB * this.outputSize;
         mask = b.alloc(n);
         next = b.alloc(n);

@@ -112,7 +112,7 @@ export class Runner {
    * Emits the forward pass of modules [0, upto) into a new builder: input staging (and the
    * batchFirst transpose), every module, and (unless training) the transpose back.
    */
-  emitForward(T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number) {
+  emitForward(T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number, dropout = training) {
     const b = new ProgramBuilder(this.rt);
     const F = this.inFeatures;
     const input = b.alloc(T * B * F);
@@ -130,7 +130,7 @@ export class Runner {
     const base = { h: 0, c: 0 };
     for (let i = 0; i < upto; i++) {
       const m = this.modules[i];
-      const e = m.emit(this.context(b, i, T, B, lens, streaming, training), x, f);
+      const e = m.emit(this.context(b, i, T, B, lens, streaming, training, dropout), x, f);
       emitted.push(e);
       x = e.out;
       f = e.features;
@@ -150,7 +150,7 @@ export class Runner {
   }
 
   /** The emit context of module i (parameter names resolved with its prefix). */
-  context(b: ProgramBuilder, i: number, T: number, B: number, lens: number, streaming: boolean, training: boolean): EmitContext {
+  context(b: ProgramBuilder, i: number, T: number, B: number, lens: number, streaming: boolean, training: boolean, dropout = training): EmitContext {
     const prefix = this.prefixes[i];
     return {
       b,
@@ -159,6 +159,7 @@ export class Runner {
       lens,
       streaming,
       training,
+      dropout,
       rngState: this.rngState,
       param: (name) => this.arena.offsetOf(prefix + name),
       optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),

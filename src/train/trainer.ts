@@ -99,18 +99,18 @@ export class Trainer {
     return { dh0: this.runner.gatherStates(p, 'h', (s) => s.dInit!)!, dc0: this.runner.gatherStates(p, 'c', (s) => s.dInit!) };
   }
 
-  private plan(T: number, B: number, withLens: boolean, loss: LossKind): TrainPlan {
+  private plan(T: number, B: number, withLens: boolean, loss: LossKind, dropout: boolean): TrainPlan {
     if (this.lossKind !== loss) {
       for (const p of this.plans.values()) p.program.dispose();
       this.plans.clear();
       this.last = null;
       this.lossKind = loss;
     }
-    const key = `${T}x${B}${withLens ? 'L' : ''}`;
+    const key = `${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
     let p = this.plans.get(key);
     if (p) return p;
     const r = this.runner;
-    const g = r.emitForward(T, B, withLens, false, true, this.trainable);
+    const g = r.emitForward(T, B, withLens, false, true, this.trainable, dropout);
     const b: ProgramBuilder = g.b;
     const O = g.features;
     const TB = T * B;
@@ -251,10 +251,10 @@ export class Trainer {
   }
 
   /** Runs forward + loss + backward on one chunk; returns the loss sum and count. */
-  private runChunk(batch: Batch, loss: LossKind, T: number, B: number, t0: number, len: number, lengths: ArrayLike<number> | undefined, prev: TrainPlan | null): { p: TrainPlan; sum: number; count: number } {
+  private runChunk(batch: Batch, loss: LossKind, T: number, B: number, t0: number, len: number, lengths: ArrayLike<number> | undefined, prev: TrainPlan | null, dropout: boolean): { p: TrainPlan; sum: number; count: number } {
     const r = this.runner;
     const withLens = lengths !== undefined;
-    const p = this.plan(len, B, withLens, loss);
+    const p = this.plan(len, B, withLens, loss, dropout);
     const heap = r.rt.heap;
     // input rows [t0, t0+len)
     const F = r.inFeatures;
@@ -297,7 +297,7 @@ export class Trainer {
     let gradNorm = 0;
     for (let t0 = 0; t0 < T; t0 += k) {
       const len = Math.min(k, T - t0);
-      const c = this.runChunk(batch, o.loss, T, B, t0, len, lengths, prev);
+      const c = this.runChunk(batch, o.loss, T, B, t0, len, lengths, prev, true);
       sum += c.sum;
       count += c.count;
       gradNorm = this.clipAndStep(o);
@@ -306,10 +306,13 @@ export class Trainer {
     return { loss: count ? sum / count : 0, gradNorm };
   }
 
-  /** Loss of a batch without updating anything. */
+  /**
+   * Loss of a batch without updating anything, with dropout off (as in PyTorch's eval mode); the
+   * gradients of that loss are left in the gradient arena.
+   */
   evaluate(batch: Batch, loss: LossKind): number {
     const { T, B, lengths } = this.validate(batch, loss);
-    const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null);
+    const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null, false);
     return c.count ? c.sum / c.count : 0;
   }
 

@@ -41,7 +41,7 @@ describe('initialisers', () => {
 });
 
 describe('dropout', () => {
-  it('drops about p of the features in training, scales the rest, and is the identity in inference', () => {
+  it('drops about p of the features in training steps, scales the rest, and is the identity in inference and evaluate', () => {
     const F = 200, T = 5, B = 4;
     const m = new Sequential([layers.dropout({ p: 0.3 }), layers.linear({ inFeatures: F, outFeatures: 1, bias: false })], { seed: 1, inputSize: F });
     m.setParameter('1.weight', new Float32Array(F).fill(1));
@@ -52,9 +52,13 @@ describe('dropout', () => {
     // inputs the gradient's zero pattern is exactly the dropped positions summed over rows, so check
     // the mean output instead: E[out] = F and kept values are 1/(1−p)
     const y = tensor(new Float32Array(T * B), [T, B, 1]);
-    const l1 = m.evaluate({ x, y }, { loss: 'mse' });
-    const l2 = m.evaluate({ x, y }, { loss: 'mse' });
-    expect(l1).not.toBe(l2); // a new mask each run
+    // evaluate: dropout off, out = F exactly
+    expect(m.evaluate({ x, y }, { loss: 'mse' })).toBeCloseTo(F * F, 0);
+    // training steps (a learning rate too small to move any weight): a new mask each step
+    const opt = new SGD({ lr: 1e-30 });
+    const l1 = m.trainStep({ x, y }, { loss: 'mse', optimizer: opt }).loss;
+    const l2 = m.trainStep({ x, y }, { loss: 'mse', optimizer: opt }).loss;
+    expect(l1).not.toBe(l2);
     // mean of out² ≈ F²·(1 + p/((1−p)F)) ≈ F² within sampling noise
     expect(Math.sqrt(l1) / F).toBeGreaterThan(0.9);
     expect(Math.sqrt(l1) / F).toBeLessThan(1.1);
