@@ -12,7 +12,7 @@
 import { compiledModule, type Variant } from '../wasm/load';
 import type { Model } from '../model/model';
 import { checkLengths, type RunOptions, type RunResult } from '../model/runner';
-import type { Batch, LossKind, StepOptions, StepResult } from '../train/trainer';
+import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
@@ -29,13 +29,6 @@ export interface WorkerPoolOptions {
   /** URL or path of the worker script (default: the built entry shipped beside this bundle). */
   workerUrl?: string | URL;
 }
-
-type KernelsUsed = {
-  sum_squares(x: number, n: number): number;
-  scale_f32(x: number, s: number, n: number): void;
-  clamp_f32(x: number, lo: number, hi: number, n: number): void;
-  add_f32(y: number, a: number, b: number, n: number): void;
-};
 
 export class WorkerPool {
   /** The model whose parameters the workers replicate (and trainStep updates). */
@@ -275,7 +268,7 @@ export class WorkerPool {
     const r = this.model.runner;
     const n = r.arena.size;
     const heap = r.rt.heap;
-    const k = r.rt.k as unknown as KernelsUsed;
+    const k = r.rt.k;
     if (!this.grad) this.grad = heap.alloc(n);
     if (!this.scratch && grads.length > 1) this.scratch = heap.alloc(n);
     heap.write(this.grad, grads[0]);
@@ -285,12 +278,7 @@ export class WorkerPool {
       k.scale_f32(this.scratch, weights[i], n);
       k.add_f32(this.grad, this.grad, this.scratch, n);
     }
-    const norm = Math.sqrt(k.sum_squares(this.grad, n));
-    if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
-    if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(this.grad, o.clipNorm / (norm + 1e-6), n);
-    if (o.clipValue !== undefined) k.clamp_f32(this.grad, -o.clipValue, o.clipValue, n);
-    o.optimizer.apply(this.grad);
-    return norm;
+    return clipAndStep(k, this.grad, n, o);
   }
 
   // The checks model.trainStep makes, here once on the main thread before anything is sent.

@@ -3,6 +3,7 @@
 // write batch → run the program (zeroes gradients first) → global-norm clip → optimizer kernel.
 // Truncated BPTT runs the same program chunk by chunk, carrying states without backpropagating
 // through the chunk boundary.
+import type { Kernels } from '../wasm/abi';
 import type { Plan, Runner } from '../model/runner';
 import { checkLengths } from '../model/runner';
 import { OP, f32word, type Program, type ProgramBuilder } from '../model/program';
@@ -59,12 +60,6 @@ interface TrainPlan {
   states: StateSlot[];
   outFeatures: number;
 }
-
-type OptimK = {
-  sum_squares(x: number, n: number): number;
-  scale_f32(x: number, s: number, n: number): void;
-  clamp_f32(x: number, lo: number, hi: number, n: number): void;
-};
 
 export class Trainer {
   /** Element offset of the gradient arena (same layout as the parameter arena). */
@@ -317,14 +312,7 @@ export class Trainer {
   }
 
   private clipAndStep(o: StepOptions): number {
-    const k = this.runner.rt.k as unknown as OptimK;
-    const n = this.runner.arena.size;
-    const norm = Math.sqrt(k.sum_squares(this.grad, n));
-    if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
-    if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(this.grad, o.clipNorm / (norm + 1e-6), n);
-    if (o.clipValue !== undefined) k.clamp_f32(this.grad, -o.clipValue, o.clipValue, n);
-    o.optimizer.apply(this.grad);
-    return norm;
+    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, o);
   }
 
   dispose(): void {
@@ -332,4 +320,18 @@ export class Trainer {
     this.plans.clear();
     this.runner.rt.heap.release(this.grad);
   }
+}
+
+/**
+ * The end of every training step (the Trainer's and the WorkerPool's): the global gradient norm
+ * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step.
+ * Returns the pre-clip norm; a non-finite norm throws before any parameter changes.
+ */
+export function clipAndStep(k: Kernels, grad: number, n: number, o: StepOptions): number {
+  const norm = Math.sqrt(k.sum_squares(grad, n));
+  if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
+  if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);
+  if (o.clipValue !== undefined) k.clamp_f32(grad, -o.clipValue, o.clipValue, n);
+  o.optimizer.apply(grad);
+  return norm;
 }

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Sequential, layers, tensor, Tensor, Adam, SGD, type Module } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
-import { randArray } from '../model/helpers';
+import { randArray, relErr } from '../model/helpers';
 
 beforeAll(async () => {
   await init();
@@ -20,15 +20,6 @@ function rec(c: Cell, inputSize: number, hiddenSize: number, extra: Record<strin
     case 'gru': return layers.gru(o);
     case 'gru-cho': return layers.gru({ ...o, resetAfter: false });
   }
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(a[i]), Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
 }
 
 describe.each(['rnn', 'lstm', 'lstm-peep-clip', 'gru', 'gru-cho'] as Cell[])('%s: full-model gradients vs finite differences', (c) => {

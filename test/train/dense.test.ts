@@ -3,7 +3,7 @@
 // step is large), and losses against f64 formulas.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Sequential, layers, tensor, Tensor, SGD, Adam, ValueError, ShapeError, DTypeError } from '../../src/index';
-import { randArray, prng } from '../model/helpers';
+import { randArray, prng, relErr } from '../model/helpers';
 
 beforeAll(async () => {
   await init();
@@ -26,15 +26,6 @@ function numericGrad(m: Sequential, name: string, loss: () => number, eps = 1e-2
     g[i] = (lp - lm) / (2 * eps);
   }
   return g;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(a[i]), Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
 }
 
 describe('losses through a linear model', () => {
