@@ -74,9 +74,13 @@ export abstract class Model {
     };
   }
 
-  /** Mean loss of a batch; parameters are not changed. */
-  evaluate(batch: Batch, opts: { loss: LossKind }): number {
-    return this.getTrainer().evaluate(batch, opts?.loss);
+  /**
+   * Mean loss of a batch; parameters are not changed. Dropout is off (PyTorch's eval mode) unless
+   * `training: true`, which draws masks as a training step does (and advances the dropout RNG).
+   * The gradients of the loss stay readable through gradient() and initialStateGradients().
+   */
+  evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
+    return this.getTrainer().evaluate(batch, opts?.loss, opts?.training === true);
   }
 
   /**

@@ -16,7 +16,7 @@ import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResu
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
-import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type Task } from './protocol';
+import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type RngState, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
 
 export interface WorkerPoolOptions {
@@ -132,15 +132,16 @@ export class WorkerPool {
     return this.exclusive(async () => {
       const loss = opts?.loss;
       checkLoss(loss);
-      return (await this.gradients(batch, loss)).loss;
+      return (await this.gradients(batch, loss, false)).loss;
     });
   }
 
   /**
    * One training step equal to `model.trainStep` on the whole batch (up to float rounding): the
    * workers compute their shards' gradients, the pool reduces them, clips (clipNorm, clipValue)
-   * and applies ONE optimizer step to the main model. `tbptt` shorter than the batch and
-   * training-time dropout are not supported here (ValueError).
+   * and applies ONE optimizer step to the main model. Dropout masks come from per-worker
+   * generators derived from the model's (reproducible for a seed and a worker count). `tbptt`
+   * shorter than the batch is not supported here (ValueError).
    */
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
@@ -148,10 +149,8 @@ export class WorkerPool {
       checkStepOptions(o);
       const T = batch?.x instanceof Tensor ? (r.batchFirst ? batch.x.shape[1] : batch.x.shape[0]) : 0;
       if (o.tbptt !== undefined && o.tbptt < T) throw new ValueError(`Expected no tbptt (or tbptt ≥ T = ${T}) for WorkerPool.trainStep, got tbptt ${o.tbptt}; use model.trainStep for truncated BPTT`);
-      const dp = dropoutIn(this.model);
-      if (dp) throw new ValueError(`Expected a model without training-time dropout for WorkerPool.trainStep, got ${dp}; workers would draw different masks`);
       o.optimizer.bind(r.rt, r.arena);
-      const { loss, weights, grads } = await this.gradients(batch, o.loss);
+      const { loss, weights, grads } = await this.gradients(batch, o.loss, true);
       const gradNorm = this.reduceAndStep(weights, grads, o);
       return { loss, gradNorm };
     });
@@ -235,7 +234,7 @@ export class WorkerPool {
 
   // Validates the batch, computes every shard's gradient on the workers, and returns the batch
   // mean loss, each shard's weight c_k / C and its gradient.
-  private async gradients(batch: Batch, loss: LossKind): Promise<{ loss: number; weights: number[]; grads: Float32Array[] }> {
+  private async gradients(batch: Batch, loss: LossKind, training: boolean): Promise<{ loss: number; weights: number[]; grads: Float32Array[] }> {
     const r = this.live();
     const { T, B, lengths, O } = this.checkBatch(batch, loss);
     const parts = shards(B, this.size);
@@ -244,7 +243,8 @@ export class WorkerPool {
     const Y = loss === 'crossEntropy' ? 1 : O;
     const { spec, params } = this.modelRef();
     const counts = parts.map(([b0, b1]) => countTargets(batch.y, loss, T, B, O, bf, lengths, b0, b1));
-    const tasks = parts.map(([b0, b1]) => {
+    const rngs = training && hasDropout(this.model) ? this.shardRngs(parts.length) : undefined;
+    const tasks = parts.map(([b0, b1], k) => {
       const y = this.shardSeq(batch.y.data, T, B, Y, b0, b1, loss !== 'crossEntropy');
       const t: Task = {
         kind: 'grad', loss, spec, params: params(),
@@ -252,6 +252,7 @@ export class WorkerPool {
         lengths: lengths && Int32Array.from({ length: b1 - b0 }, (_, k) => lengths[b0 + k]),
         h0: batch.h0 && this.shardState(batch.h0, 'h', B, b0, b1),
         c0: batch.c0 && this.shardState(batch.c0, 'c', B, b0, b1),
+        rng: rngs?.[k],
       };
       return { task: t, transfer: transferOf(t) };
     });
@@ -260,6 +261,22 @@ export class WorkerPool {
     // shard k returned mean_k = sum_k / c_k and ∇mean_k
     const sum = replies.reduce((a, rep, k) => a + rep.loss * counts[k], 0);
     return { loss: C ? sum / C : 0, weights: counts.map((c) => (C ? c / C : 0)), grads: replies.map((rep) => rep.grad) };
+  }
+
+  // One dropout generator state per shard, derived from the main model's generator, which then
+  // moves on: training through the pool is reproducible for a given seed and worker count (the
+  // masks differ from a single-thread step's, as any data-parallel split's do).
+  private shardRngs(n: number): RngState[] {
+    const r = this.model.runner;
+    const s = r.dropoutRngState;
+    const derive = (salt: number): RngState => {
+      const w = s.map((v, i) => mix32(v ^ mix32(salt * 4 + i + 1))) as RngState;
+      if (w.every((v) => v === 0)) w[0] = 1; // xoshiro's one forbidden state
+      return w;
+    };
+    const out = Array.from({ length: n }, (_, k) => derive(k));
+    r.dropoutRngState = derive(0x9e3779b9);
+    return out;
   }
 
   // Σ_k w_k·∇_k into the gradient buffer (wasm kernels over the arena), then clip and step as
@@ -334,15 +351,19 @@ function countTargets(y: Batch['y'], loss: LossKind, T: number, B: number, O: nu
   return c;
 }
 
-/** A description of training-time dropout in the model, or '' when there is none. */
-function dropoutIn(m: Model): string {
-  const layers = (m.spec() as { layers?: Record<string, unknown>[]; config?: Record<string, unknown> });
-  const list = layers.layers ?? [layers.config ?? {}];
-  for (const [i, c] of list.entries()) {
-    if (c.type === 'dropout' && (c.p as number) > 0) return `a dropout layer (p = ${c.p}) at index ${i}`;
-    if (typeof c.dropout === 'number' && c.dropout > 0 && ((c.numLayers as number) ?? 1) > 1) return `dropout ${c.dropout} between stacked recurrent layers at index ${i}`;
-  }
-  return '';
+/** Whether the model draws dropout masks in training (a dropout layer or dropout between stacked layers). */
+function hasDropout(m: Model): boolean {
+  const spec = m.spec() as { layers?: Record<string, unknown>[]; config?: Record<string, unknown> };
+  return (spec.layers ?? [spec.config ?? {}]).some(
+    (c) => (c.type === 'dropout' && (c.p as number) > 0) || (typeof c.dropout === 'number' && c.dropout > 0 && ((c.numLayers as number) ?? 1) > 1),
+  );
+}
+
+/** murmur3's 32-bit finaliser: a bijective mix, so distinct inputs give distinct words. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function checkLoss(loss: unknown): asserts loss is LossKind {

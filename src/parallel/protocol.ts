@@ -31,7 +31,11 @@ interface ModelRef {
 export type Task =
   | { kind: 'ping' }
   | (ModelRef & { kind: 'forward'; x: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array })
-  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array });
+  /** grad: rng, when given, seeds the replica's dropout generator and masks are drawn (training mode). */
+  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array; rng?: RngState });
+
+/** The four 32-bit words of a model's dropout generator (xoshiro128**). */
+export type RngState = [number, number, number, number];
 
 export interface ErrorData {
   name: string;

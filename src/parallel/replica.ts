@@ -49,7 +49,8 @@ export function handle(t: Task): Reply {
       case 'grad': {
         const m = replica(t.spec, t.params);
         const y = tensorOf(t.y) as Tensor<Int32Array> | Tensor<Float32Array>;
-        const loss = m.evaluate({ x: tensorOf(t.x), y, lengths: t.lengths, h0: t.h0, c0: t.c0 }, { loss: t.loss });
+        if (t.rng) m.runner.dropoutRngState = t.rng;
+        const loss = m.evaluate({ x: tensorOf(t.x), y, lengths: t.lengths, h0: t.h0, c0: t.c0 }, { loss: t.loss, training: t.rng !== undefined });
         // the gradient of this shard's mean loss, gathered into arena layout
         const a = m.runner.arena;
         const grad = new Float32Array(a.size);

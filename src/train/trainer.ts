@@ -302,12 +302,13 @@ export class Trainer {
   }
 
   /**
-   * Loss of a batch without updating anything, with dropout off (as in PyTorch's eval mode); the
-   * gradients of that loss are left in the gradient arena.
+   * Loss of a batch without updating anything, with dropout off (as in PyTorch's eval mode) unless
+   * `training` (masks drawn as in a training step); the gradients of that loss are left in the
+   * gradient arena.
    */
-  evaluate(batch: Batch, loss: LossKind): number {
+  evaluate(batch: Batch, loss: LossKind, training = false): number {
     const { T, B, lengths } = this.validate(batch, loss);
-    const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null, false);
+    const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null, training);
     return c.count ? c.sum / c.count : 0;
   }
 
