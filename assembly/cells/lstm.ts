@@ -126,10 +126,11 @@ export function lstm_forward(
 
 // Elementwise stage of one row, n lanes at column j. dg4/g4: the row's 4H blocks of gate gradients
 // (out) and saved activated gates (in); dhc/dcc: the row's h and c gradient carries (dcc is updated
-// to ∂L/∂c_{t-1}); cp/cc: c_{t-1}, c_t.
+// to ∂L/∂c_{t-1}); cp/cc: c_{t-1}, c_t. With clip > 0, sHi/sLo = σ(±clip) and tHi = tanh(clip)
+// (computed once per call by lstm_backward) mark the clamped gates.
 @inline function lstmBackLanes(
   dg4: usize, g4: usize, dhc: usize, dcc: usize, dy: usize, cp: usize, cc: usize,
-  peep: usize, dpeep: usize, H: usize, j: i32, n: i32, clip: f32,
+  peep: usize, dpeep: usize, H: usize, j: i32, n: i32, clip: f32, sHi: v128, sLo: v128, tHi: v128,
 ): void {
   const jj = <usize>j;
   const one = f32x4.splat(1);
@@ -144,8 +145,6 @@ export function lstm_forward(
   const tc = vtanh(c_t);
   // h = o⊙tanh(c)
   let da_o = f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(o, f32x4.sub(one, o)));
-  const sHi = vsigmoid(f32x4.splat(clip));
-  const sLo = vsigmoid(f32x4.splat(-clip));
   if (clip > 0) da_o = unclipped(da_o, o, sHi, sLo);
   let dc = madd(f32x4.mul(dh, o), f32x4.sub(one, f32x4.mul(tc, tc)), ldn(dcc + jj, n));
   if (peep) dc = madd(da_o, ldn(peep + 2 * H + jj, n), dc);
@@ -156,7 +155,6 @@ export function lstm_forward(
   if (clip > 0) {
     da_i = unclipped(da_i, i, sHi, sLo);
     da_f = unclipped(da_f, f, sHi, sLo);
-    const tHi = vtanh(f32x4.splat(clip));
     da_g = unclipped(da_g, g, tHi, f32x4.neg(tHi));
   }
   let dc_prev = f32x4.mul(dc, f);
@@ -209,6 +207,9 @@ export function lstm_backward(
   const dcc = scratch + BH;
   initCarry(dhc, dhN, B * H);
   initCarry(dcc, dcN, B * H);
+  const sHi = vsigmoid(f32x4.splat(clip));
+  const sLo = vsigmoid(f32x4.splat(-clip));
+  const tHi = vtanh(f32x4.splat(clip));
   for (let s = 0; s < T; s++) {
     const t = reverse ? s : T - 1 - s;
     const gates_t = gates + <usize>t * BH * 4;
@@ -225,9 +226,9 @@ export function lstm_backward(
       const dyr: usize = dy ? dy + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
       let j = 0;
       for (; j < H4; j += 4) {
-        lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, 4, clip);
+        lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, 4, clip, sHi, sLo, tHi);
       }
-      if (tail) lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, tail, clip);
+      if (tail) lstmBackLanes(dgates_t + go, gates_t + go, dhc + ro, dcc + ro, dyr, c + prev + ro, c + cur + ro, peep, dpeep, Hs, j, tail, clip, sHi, sLo, tHi);
     }
     // dh carry = da_t·W_hh for each run of active rows (masked rows keep theirs)
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
