@@ -19,7 +19,7 @@ import type { CellKind, MergeMode } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError } from '../errors';
 import { FormatError } from './format';
-import { GATES, OURS_FROM_KERAS, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
+import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
 
 /** One entry of a weights manifest (tfjs `WeightsManifestEntry`). */
 export interface KerasWeightSpec {
@@ -170,22 +170,13 @@ function decodeWeights(specs: KerasWeightSpec[], data: Uint8Array): { name: stri
 }
 
 const toU8 = (b: ArrayBuffer | Uint8Array): Uint8Array => (b instanceof Uint8Array ? b : new Uint8Array(b));
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Topology, weight specs and the concatenated weight bytes of either source form. */
 function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: KerasWeightSpec[]; data: Uint8Array } {
   if (!src || typeof src !== 'object') throw new ValueError(`Expected tfjs artifacts or { modelJson, weights }, got ${String(src)}`);
   if ('weightSpecs' in src) {
     const wd = src.weightData;
-    const data = Array.isArray(wd) ? concatBytes(wd.map(toU8)) : toU8(wd);
+    const data = Array.isArray(wd) ? concat(wd.map(toU8), Uint8Array) : toU8(wd);
     return { topology: src.modelTopology as Record<string, unknown>, specs: src.weightSpecs, data };
   }
   let json = src.modelJson as Record<string, unknown>;
@@ -204,11 +195,11 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
   if (w instanceof ArrayBuffer || w instanceof Uint8Array) data = toU8(w);
   else if (Array.isArray(w)) {
     if (w.length !== paths.length) bad(`Expected ${paths.length} weight shards (${paths.join(', ')}), got ${w.length}`);
-    data = concatBytes(w.map(toU8));
+    data = concat(w.map(toU8), Uint8Array);
   } else {
     const missing = paths.filter((p) => !(p in w));
     if (missing.length) bad(`Expected weight shards ${missing.join(', ')}, got none`);
-    data = concatBytes(paths.map((p) => toU8(w[p])));
+    data = concat(paths.map((p) => toU8(w[p])), Uint8Array);
   }
   return { topology: json.modelTopology as Record<string, unknown>, specs: manifest.flatMap((g) => g.weights), data };
 }

@@ -43,8 +43,9 @@ export function transpose2d(a: Float32Array, r: number, c: number): Float32Array
   return out;
 }
 
-export function concatF32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+/** The parts one after another in a new array of the given kind (Float32Array, Uint8Array). */
+export function concat<A extends Float32Array | Uint8Array>(parts: A[], make: new (n: number) => A): A {
+  const out = new make(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
@@ -55,7 +56,7 @@ export function concatF32(parts: Float32Array[]): Float32Array {
 
 /** Peepholes ours p_i,p_f,p_o ↔ ONNX p_i,p_o,p_f (the swap is its own inverse). */
 export function swapPeepholes(p: Float32Array, H: number): Float32Array {
-  return concatF32([p.subarray(0, H), p.subarray(2 * H, 3 * H), p.subarray(H, 2 * H)]);
+  return concat([p.subarray(0, H), p.subarray(2 * H, 3 * H), p.subarray(H, 2 * H)], Float32Array);
 }
 
 /** IEEE half → float. */

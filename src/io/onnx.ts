@@ -23,7 +23,7 @@ import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
 import { FormatError } from './format';
-import { GATES, ONNX_FROM_OURS, OURS_FROM_ONNX, concatF32, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
+import { GATES, ONNX_FROM_OURS, OURS_FROM_ONNX, concat, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
 
 // onnx-proto is CommonJS: Node's ESM loader exposes it only as `default`, bundlers by name.
 const onnx: typeof proto = (onnxNs as unknown as { onnx?: typeof proto }).onnx ?? (onnxNs as unknown as { default: { onnx: typeof proto } }).default.onnx;
@@ -153,10 +153,10 @@ export function toOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
           if (m.peepholes) P.push(swapPeepholes(p(`weight_peep${sf}`), H));
         }
         const tag = `${i}_l${l}`;
-        inits.push(floatTensor(`W_${tag}`, [D, G * H, I], concatF32(W)));
-        inits.push(floatTensor(`R_${tag}`, [D, G * H, H], concatF32(R)));
-        if (m.bias) inits.push(floatTensor(`B_${tag}`, [D, 2 * G * H], concatF32(Bs)));
-        if (P.length) inits.push(floatTensor(`P_${tag}`, [D, 3 * H], concatF32(P)));
+        inits.push(floatTensor(`W_${tag}`, [D, G * H, I], concat(W, Float32Array)));
+        inits.push(floatTensor(`R_${tag}`, [D, G * H, H], concat(R, Float32Array)));
+        if (m.bias) inits.push(floatTensor(`B_${tag}`, [D, 2 * G * H], concat(Bs, Float32Array)));
+        if (P.length) inits.push(floatTensor(`P_${tag}`, [D, 3 * H], concat(P, Float32Array)));
         const ins = [x, `W_${tag}`, `R_${tag}`, m.bias ? `B_${tag}` : '', opts.lengths ? 'sequence_lens' : '', ''];
         if (m.kind === 'lstm') ins.push('', P.length ? `P_${tag}` : '');
         while (ins[ins.length - 1] === '') ins.pop();
