@@ -1,6 +1,6 @@
 // gemm_nt / gemm_nn / gemm_tn / matvec_nt (both binaries) against the f64 references in
 // test/reference/gemm.ts, over sizes below, at and above every tile edge (tiles: nt 2×4 over 4-wide
-// K vectors, nn/tn 4×8 and their K blocks, matvec 1×4), accumulate on/off, bias on/off.
+// K vectors, nn/tn 4×8 and their K blocks, matvec 1×6 then 1×4 for the last N mod 6 rows), accumulate on/off, bias on/off.
 // Every buffer sits between guard cells at a varying misalignment: input guards hold NaN (a read
 // past an operand that reaches the result turns it NaN), output guards a sentinel that must
 // survive, and y starts as NaN when not accumulating (the kernel must not read it then).
@@ -27,7 +27,7 @@ function shapes(kind: Kind): [number, number, number][] {
   Ms.forEach((M, i) =>
     SIZES.forEach((N, j) => out.push([M, N, SIZES[(3 * i + 5 * j) % SIZES.length]])),
   );
-  const few = kind === 'matvec_nt' ? [[1, 1], [1, 5], [1, 17]] : [[1, 1], [2, 5], [3, 4], [9, 17]];
+  const few = kind === 'matvec_nt' ? [[1, 1], [1, 5], [1, 6], [1, 11], [1, 12], [1, 17], [1, 1030]] : [[1, 1], [2, 5], [3, 4], [9, 17]];
   for (const [M, N] of few) for (const K of SIZES) out.push([M, N, K]);
   out.push(kind === 'matvec_nt' ? [1, 7, 0] : [5, 7, 0], [1, 9, 0]); // K = 0: y = b (+ y)
   // gemm_nn / gemm_tn split K into blocks of ≈ 131072 / (M + N) (≥ 16): cross several block edges
