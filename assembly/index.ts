@@ -1,7 +1,7 @@
 // The wasm ABI: this file is the export list and nothing else. Every pointer argument is an f32
 // element offset into the host-owned memory (env.memory); 0 means "absent" (the host heap never
 // hands out offset 0). Dimensions are element counts.
-export { build_info, ABI_VERSION } from './kernels/info';
+export { build_info, reserved_end, ABI_VERSION } from './kernels/info';
 export { gemm_nt, matvec_nt } from './kernels/gemm';
 export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
 export { rnn_forward, rnn_backward } from './cells/rnn';

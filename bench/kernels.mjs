@@ -39,7 +39,7 @@ export async function load(variant, wasmFile = join(dir, `rnn-${variant}.wasm`))
   const memory = new WebAssembly.Memory({ initial: 512, maximum: 65536 });
   const bytes = readFileSync(wasmFile);
   const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-  let top = 16384; // elements: leave the first 64 KiB to the module's static data
+  let top = (instance.exports.reserved_end?.() ?? 65536) / 4; // elements: static data and kernel scratch stay the module's
   const alloc = (n) => {
     const off = top;
     top += Math.ceil(n / 16) * 16 + 16;

@@ -1,10 +1,17 @@
 // Build facts the host reads at load: ABI version and which SIMD variant this binary is.
 import { isRelaxed } from '../util/simd';
+import { SCRATCH_BASE, SCRATCH_END } from '../util/scratch';
 
 // Bumped whenever an exported signature changes; the TS mirror in src/wasm/abi.ts must match.
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
 
 // bit 0: relaxed SIMD build.
 export function build_info(): i32 {
   return isRelaxed();
+}
+
+// Bytes at the bottom of linear memory the host must not allocate from (static data + kernel scratch,
+// assembly/util/scratch.ts); 0 if the static data has grown into the scratch (a build error).
+export function reserved_end(): usize {
+  return __heap_base > SCRATCH_BASE ? 0 : SCRATCH_END;
 }

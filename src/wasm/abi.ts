@@ -3,13 +3,15 @@
 // headers in assembly/.
 
 /** Mirror of ABI_VERSION in assembly/kernels/info.ts (a test compares them). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 type P = number; // element offset into linear memory
 type I = number; // i32
 
 export interface Kernels {
   build_info(): I;
+  /** Bytes at the bottom of memory owned by the module (static data + kernel scratch); 0 = broken build. */
+  reserved_end(): I;
   ABI_VERSION: WebAssembly.Global;
   gemm_nt(y: P, x: P, w: P, b: P, M: I, N: I, K: I, accumulate: I): void;
   matvec_nt(y: P, w: P, x: P, b: P, N: I, K: I, accumulate: I): void;

@@ -5,7 +5,7 @@
 // must ask for views after any allocation (never keep one across an alloc).
 
 const PAGE = 65536; // bytes per wasm page
-const RESERVED = PAGE / 4; // first 64 KiB (elements) left to the module's own static data
+const RESERVED = PAGE / 4; // first 64 KiB (elements) left to the module's static data; reserve() raises it
 const ALIGN = 4; // elements (16 bytes)
 
 interface Block {
@@ -49,6 +49,22 @@ export class Heap {
     let s = 0;
     for (const v of this.used.values()) s += v;
     return s;
+  }
+
+  /**
+   * Keeps the first `bytes` of memory out of the allocator: the module's static data and its kernel
+   * scratch (`reserved_end()` of the wasm). Called once, before anything is allocated.
+   */
+  reserve(bytes: number): void {
+    if (this.used.size > 0) throw new RangeError(`Expected reserve() before any allocation, got ${this.used.size} live blocks`);
+    const floor = Math.ceil(bytes / 4 / ALIGN) * ALIGN;
+    if (floor <= this.top && this.free.length > 0 && this.free[0].off >= floor) return;
+    const pages = Math.ceil((floor * 4 - this.memory.buffer.byteLength) / PAGE);
+    if (pages > 0) this.memory.grow(pages);
+    this.refresh();
+    this.free = [];
+    this.top = Math.max(floor, RESERVED);
+    this.extendTo(this.memory.buffer.byteLength / 4);
   }
 
   /** Allocates n f32 elements (zero-filled); returns the element offset. */

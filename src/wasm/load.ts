@@ -90,6 +90,9 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   if (abi !== ABI_VERSION) throw new RnnWasmError(`Expected wasm ABI version ${ABI_VERSION}, got ${abi}`);
   const built: Variant = k.build_info() & 1 ? 'relaxed' : 'simd';
   if (built !== variant) throw new RnnWasmError(`Expected the ${variant} binary, got the ${built} binary`);
+  const reserved = k.reserved_end();
+  if (reserved <= 0) throw new RnnWasmError('Expected the wasm static data to end below its kernel scratch, got an overlap (a build error)');
+  heap.reserve(reserved);
   return { variant, heap, k };
 }
 

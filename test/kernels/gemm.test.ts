@@ -1,6 +1,7 @@
 // gemm_nt / gemm_nn / gemm_tn / matvec_nt (both binaries) against the f64 references in
 // test/reference/gemm.ts, over sizes below, at and above every tile edge (tiles: nt 2×4 over 4-wide
-// K vectors, nn/tn 4×8 and their K blocks, matvec 1×6 then 1×4 for the last N mod 6 rows), accumulate on/off, bias on/off.
+// K vectors; nn/tn 4×8 and their K blocks, in place below 64 rows and on packed panels from 64;
+// matvec 1×6, then 1×4 for the last N mod 6 rows), accumulate on/off, bias on/off.
 // Every buffer sits between guard cells at a varying misalignment: input guards hold NaN (a read
 // past an operand that reaches the result turns it NaN), output guards a sentinel that must
 // survive, and y starts as NaN when not accumulating (the kernel must not read it then).
@@ -30,8 +31,13 @@ function shapes(kind: Kind): [number, number, number][] {
   const few = kind === 'matvec_nt' ? [[1, 1], [1, 5], [1, 6], [1, 11], [1, 12], [1, 17], [1, 1030]] : [[1, 1], [2, 5], [3, 4], [9, 17]];
   for (const [M, N] of few) for (const K of SIZES) out.push([M, N, K]);
   out.push(kind === 'matvec_nt' ? [1, 7, 0] : [5, 7, 0], [1, 9, 0]); // K = 0: y = b (+ y)
-  // gemm_nn / gemm_tn split K into blocks of ≈ 131072 / (M + N) (≥ 16): cross several block edges
-  if (kind === 'gemm_nn' || kind === 'gemm_tn') out.push([3, 4100, 100], [6, 4097, 70], [9, 8190, 33]);
+  // gemm_nn / gemm_tn below 64 rows split K into blocks of ≈ 131072 / (M + N) (≥ 16); from 64 rows
+  // on they pack W in column chunks of ≤ 2048 and K blocks of min(512, 65536 / chunk): cross the
+  // block and chunk edges of both drivers, with row and column tails
+  if (kind === 'gemm_nn' || kind === 'gemm_tn') {
+    out.push([3, 4100, 100], [6, 4097, 70], [9, 8190, 33]);
+    out.push([64, 4100, 40], [67, 2049, 33], [66, 9, 1030], [101, 300, 230], [64, 1, 513]);
+  }
   return out;
 }
 

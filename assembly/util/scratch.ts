@@ -1,0 +1,12 @@
+// Static scratch: fixed regions of linear memory right after the module's static data, owned by the
+// kernels (never by the host's allocator). The host keeps its heap above reserved_end()
+// (assembly/kernels/info.ts), which also checks that the static data ends below SCRATCH_BASE.
+// Single-threaded use only (every wasm instance — each worker's — has its own memory).
+
+export const SCRATCH_BASE: usize = 65536;
+// gemm_nn / gemm_tn packed driver (assembly/kernels/gemm.ts): one K block of W as 8-column panels,
+export const PW_FLOATS: i32 = 65536; // 256 KiB
+export const PW: usize = SCRATCH_BASE;
+// and one tile's 4 columns of X as a [k][4] panel (k ≤ 512).
+export const PX: usize = PW + (<usize>PW_FLOATS << 2); // 8 KiB
+export const SCRATCH_END: usize = PX + 512 * 4 * 4;
