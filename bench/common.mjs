@@ -20,6 +20,7 @@ export const WORKLOADS = {
   W5: { V: 65, H: 512, L: 2, steps: 200, mode: 'sample', unit: 'chars/s', higherIsBetter: true },
   'K-gemm': { unit: 'GFLOP/s', higherIsBetter: true },
   'K-matvec': { unit: 'GFLOP/s', higherIsBetter: true },
+  'K-stream': { unit: 'GB/s', higherIsBetter: true },
 };
 const GATES = { lstm: 4, gru: 3 };
 

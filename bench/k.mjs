@@ -82,7 +82,35 @@ async function versus(lib, ceil, { M, N, K, ours, variants, note }, opts) {
   };
 }
 
-/** Returns { 'K-gemm': {...}, 'K-matvec': {...} } for one binary variant. */
+// K-stream: how fast W1's recurrent matrix (W_hh, 1024 × 256 f32 = 1 MiB, resident in L2) comes in.
+// rnn-wasm: bytes of W over the time of matvec_nt at that shape; ceiling: the same MiB summed by
+// stream_sum (128-bit loads, no multiply). Checked: the matvec against f64, the sum against f64.
+async function stream(lib, ceil, opts) {
+  const N = 1024, K = 256, bytes = N * K * 4;
+  const a = buffers(lib, 1, N, K), b = buffers(ceil, 1, N, K);
+  const X = lib.f32().slice(a.x, a.x + K), W = lib.f32().slice(a.w, a.w + N * K);
+  const run = () => lib.k.matvec_nt(a.y, a.w, a.x, 0, N, K, 0);
+  run();
+  const errOurs = check(lib.f32, a.y, X, W, 1, N, K, 'rnn-wasm stream');
+  let want = 0;
+  for (let i = 0; i < N * K; i++) want += ceil.f32()[b.w + i];
+  const errCeil = Math.abs(ceil.k.stream_sum(b.w, bytes) - want);
+  if (!(errCeil <= 1e-2)) throw new Error(`K-stream: stream_sum differs from the f64 sum by ${errCeil}`);
+  const gbs = async (fn) => bytes / (await measure(fn, { ...opts, minTime: opts.quick ? 0.25 : 1 })).seconds / 1e9;
+  let value = 0, best = 0;
+  for (let round = 0; round < (opts.quick ? 1 : 3); round++) {
+    value = Math.max(value, await gbs(run));
+    best = Math.max(best, await gbs(() => ceil.k.stream_sum(b.w, bytes)));
+  }
+  return {
+    unit: 'GB/s', higherIsBetter: true,
+    results: { 'rnn-wasm': value, ceiling: best },
+    maxAbsDiff: { 'rnn-wasm': errOurs, ceiling: errCeil },
+    notes: { ceiling: 'stream_sum: 1 MiB read with 128-bit loads, 8 accumulators, no multiply' },
+  };
+}
+
+/** Returns { 'K-gemm': {...}, 'K-matvec': {...}, 'K-stream': {...} } for one binary variant. */
 export async function runK(variant, opts) {
   buildCeiling();
   const lib = await load(variant, join(root, 'build', `rnn-${variant}.wasm`));
@@ -103,5 +131,6 @@ export async function runK(variant, opts) {
       variants: { '8x1 dot': (b) => k.matvec_8x1(b.y, b.w, b.x, 1024, 320), 'packed 1x16': (b) => k.matvec_packed(b.y, b.wp, b.x, 1024, 320) },
       note: (name) => `f32-gemv-${name} (${variant})`,
     }, opts),
+    'K-stream': await stream(lib, ceil, opts),
   };
 }

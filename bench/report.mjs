@@ -38,6 +38,11 @@ console.log(table(['workload', ...diffs], W.filter(([, w]) => w.maxAbsDiff).map(
 console.log('\n## Targets\n');
 for (const t of j.targets ?? []) console.log(`- ${t.met ? 'MET ' : 'MISS'} ${t.what}: ${t.value.toFixed(2)} (${t.how}; need ≥ ${t.need.toFixed(2)})`);
 
+if (j.bounds?.length) {
+  console.log('\nBounds from this run\'s own figures:\n');
+  for (const b of j.bounds) console.log(`- ${b}`);
+}
+
 if (j.scaling?.length) {
   const base = j.scaling.find((s) => s.base);
   const work = (s) => s.T * s.B * s.H * (s.I + s.H);

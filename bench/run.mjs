@@ -202,6 +202,32 @@ function targets(wl) {
   return t;
 }
 
+// Bounds the run's own figures put on two targets (printed under the targets, kept in the JSON):
+// W1a's recurrent matrix cannot come in faster than K-stream's ceiling, and W4 cannot train faster
+// than its FLOPs at the fastest GEMM rate of the run (both on one thread).
+function bounds(wl) {
+  const out = [];
+  const stream = wl['K-stream']?.results?.ceiling, node = wl.W1a?.results?.['ort-node-1t'];
+  if (stream && node) {
+    const w = WORKLOADS.W1a, bytes = 4 * w.H * w.H * 4;
+    const floor = bytes / stream / 1e3, bar = 1.5 * node;
+    out.push(`W1a: reading W_hh (${bytes / 2 ** 20} MiB) once per step at the K-stream ceiling (${stream.toFixed(1)} GB/s) takes ` +
+      `${floor.toFixed(1)} µs/step before any arithmetic; 1.5× ort-node-1t is ${bar.toFixed(1)} µs/step, which leaves ` +
+      `${(bar - floor).toFixed(1)} µs/step for the input projection, the gates and the matvec's own madds`);
+  }
+  const kg = wl['K-gemm']?.results, brain = wl.W4?.results?.brainjs;
+  if (kg && brain) {
+    const w = WORKLOADS.W4, G = 4 * w.H;
+    // forward: input projection, recurrent product, output layer; backward: dh, dW_hh, dW_ih, output
+    // layer dW and dH (no dX: the input needs no gradient)
+    const flop = 2 * G * w.V + 2 * G * w.H + 2 * w.H * w.V + 2 * G * w.H * 2 + 2 * G * w.V + 2 * w.H * w.V * 2;
+    const rate = Math.max(kg['rnn-wasm'] ?? 0, kg.ceiling ?? 0);
+    out.push(`W4: a training sequence-step is ${(flop / 1e6).toFixed(2)} MFLOP; at this run's fastest GEMM rate (${rate.toFixed(1)} GFLOP/s, K-gemm) ` +
+      `on every FLOP one thread trains at most ${fmt(rate * 1e9 / flop)} seq-steps/s; 100× brain.js is ${fmt(100 * brain)}`);
+  }
+  return out;
+}
+
 async function parent(args) {
   const t0 = performance.now();
   const load0 = os.loadavg()[0]; // other work on the machine skews every figure: shown with them
@@ -288,6 +314,8 @@ async function parent(args) {
   for (const t of tg) {
     out.push(`- ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'} ${t.what}: ${t.value === undefined ? 'not measured' : t.value.toFixed(2)} (${t.how}; need ≥ ${t.need.toFixed(2)})`);
   }
+  const bd = bounds(workloads);
+  if (bd.length) out.push('\nbounds (from this run\'s figures)', ...bd.map((b) => `- ${b}`));
   if (scaling) {
     // cost relative to the base shape per unit of work T·B·H·(I+H): 1.00 everywhere = linear in T and B, quadratic in H
     const work = (s) => s.T * s.B * s.H * (s.I + s.H);
@@ -302,7 +330,7 @@ async function parent(args) {
   }
   console.log(out.join('\n'));
   if (args.json) {
-    const json = { date: new Date().toISOString(), machine: machine(), versions, quick: args.quick, loadAverage, workloads, scaling, targets: tg, failures };
+    const json = { date: new Date().toISOString(), machine: machine(), versions, quick: args.quick, loadAverage, workloads, scaling, targets: tg, bounds: bd, failures };
     writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
     console.log(`\nwrote ${args.json}`);
   }
