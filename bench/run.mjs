@@ -1,13 +1,13 @@
 // The benchmark suite: every workload of issue 4 for this library and its peers, in one run.
 //   npm run bench                      (builds first; then: node bench/run.mjs)
 //   node bench/run.mjs [--quick] [--json FILE] [--only W1a,W2,...] [--impl rnn-wasm,ort-node-1t,...]
-//                      [--no-scaling]
+//                      [--no-scaling] [--rounds N]
 // Implementations: rnn-wasm (this library, one thread), rnn-wasm-2t / rnn-wasm-1w (its WorkerPool
 // with 2 / 1 workers; left out with a note when dist/ has no WorkerPool), ort-node-1t, ort-web-1t,
 // ort-web-2t, tfjs-wasm, tfjs-cpu, brainjs; K-* carry rnn-wasm and `ceiling` (bench/k.mjs).
 // Each implementation runs in its own Node process, one after the other (peers would otherwise
 // share a thread pool or a tfjs backend; ort-web's thread count is fixed at its first session);
-// full runs go round all but tfjs-cpu and brain.js twice and keep the better figure.
+// full runs go round all but tfjs-cpu and brain.js twice (--rounds N: N times) and keep the best figure.
 // In each process, for every workload: build the model from this library's seeded parameters,
 // run once and compare the output with this library's (max abs diff; > 1e-4 fails the run), then
 // time the call with benchmark.js (calls slower than 0.3 s / 1.5 s (--quick / full) are timed
@@ -15,7 +15,7 @@
 // writes --json FILE in the issue's shape, with additions:
 //   { date, machine, versions, workloads: { id: { unit, higherIsBetter, results: { impl: figure },
 //     ratioToRnnWasm: { impl: figure / figure of rnn-wasm }, maxAbsDiff, timing, extra?, notes? } },
-//     quick, loadAverage, scaling, targets, failures }
+//     quick, loadAverage, scaling, targets, bounds, failures }
 import v8 from 'node:v8';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
@@ -36,7 +36,7 @@ const IDS = Object.keys(WORKLOADS);
 const ONLY = { 'rnn-wasm-1w': ['W2', 'W4-b64'] };
 
 function parseArgs(argv) {
-  const a = { quick: false, json: null, only: IDS, impls: IMPLS, child: null, scaling: true };
+  const a = { quick: false, json: null, only: IDS, impls: IMPLS, child: null, scaling: true, rounds: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -45,7 +45,10 @@ function parseArgs(argv) {
     else if (k === '--impl') a.impls = argv[++i].split(',');
     else if (k === '--child') a.child = argv[++i];
     else if (k === '--no-scaling') a.scaling = false;
-    else throw new Error(`Expected one of --quick --json FILE --only IDS --impl NAMES --no-scaling, got ${k}`);
+    else if (k === '--rounds') {
+      a.rounds = Number(argv[++i]);
+      if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new Error(`Expected --rounds N with N a positive integer, got ${argv[i]}`);
+    } else throw new Error(`Expected one of --quick --json FILE --only IDS --impl NAMES --no-scaling --rounds N, got ${k}`);
   }
   for (const id of a.only) if (!WORKLOADS[id]) throw new Error(`Expected workload ids among ${IDS.join(' ')}, got ${id}`);
   for (const n of a.impls) if (!IMPLS.includes(n)) throw new Error(`Expected implementations among ${IMPLS.join(' ')}, got ${n}`);
@@ -236,7 +239,7 @@ async function parent(args) {
   // tfjs-cpu and brain.js take minutes a round and are timed best-of-three directly anyway.
   const children = new Map();
   const versions = { node: process.version, v8: process.versions.v8 };
-  for (let round = 0; round < (args.quick ? 1 : 2); round++) {
+  for (let round = 0; round < (args.rounds || (args.quick ? 1 : 2)); round++) {
     for (const impl of args.impls) {
       if (round > 0 && ONE_ROUND.includes(impl)) continue;
       process.stderr.write(`[${impl}${round ? `, round ${round + 1}` : ''}]\n`);
