@@ -123,64 +123,53 @@ export function gemm_nt(y: usize, x: usize, w: usize, b: usize, M: i32, N: i32, 
 //   x (K)     in
 //   b (N)     in      optional bias (0 = none)
 export function matvec_nt(y: usize, w: usize, x: usize, b: usize, N: i32, K: i32, accumulate: i32): void {
+  let n0 = 0;
+  for (; n0 + 6 <= N; n0 += 6) mvTile(y, w, x, b, n0, 6, K, accumulate, 6);
+  for (; n0 < N; n0 += 4) mvTile(y, w, x, b, n0, min(N - n0, 4), K, accumulate, 4);
+}
+
+// Rows n0..n0+nv of matvec_nt with an R-row tile (R = 6 or 4, a constant: the unused accumulators
+// and branches fold away); rows past nv (R = 4 only) repeat the last valid one and are not stored.
+@inline function mvTile(y: usize, w: usize, x: usize, b: usize, n0: i32, nv: i32, K: i32, accumulate: i32, R: i32): void {
   const kb: usize = <usize>(K & ~3) << 2;
   const r = K & 3;
   const ldb: usize = <usize>K << 2;
   const xb = x << 2;
-  let n0 = 0;
-  for (; n0 + 6 <= N; n0 += 6) {
-    const w0 = (w << 2) + <usize>n0 * ldb;
-    const w1 = w0 + ldb, w2 = w1 + ldb, w3 = w2 + ldb, w4 = w3 + ldb, w5 = w4 + ldb;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
-    let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
-    let k: usize = 0;
-    for (; k < kb; k += 16) {
-      const vx = v128.load(xb + k);
-      a0 = madd(vx, v128.load(w0 + k), a0);
-      a1 = madd(vx, v128.load(w1 + k), a1);
-      a2 = madd(vx, v128.load(w2 + k), a2);
-      a3 = madd(vx, v128.load(w3 + k), a3);
+  const w0 = (w << 2) + <usize>n0 * ldb;
+  const w1 = nv > 1 ? w0 + ldb : w0;
+  const w2 = nv > 2 ? w1 + ldb : w1;
+  const w3 = nv > 3 ? w2 + ldb : w2;
+  const w4 = R > 4 ? w3 + ldb : w3;
+  const w5 = R > 4 ? w4 + ldb : w3;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+  let k: usize = 0;
+  for (; k < kb; k += 16) {
+    const vx = v128.load(xb + k);
+    a0 = madd(vx, v128.load(w0 + k), a0);
+    a1 = madd(vx, v128.load(w1 + k), a1);
+    a2 = madd(vx, v128.load(w2 + k), a2);
+    a3 = madd(vx, v128.load(w3 + k), a3);
+    if (R > 4) {
       a4 = madd(vx, v128.load(w4 + k), a4);
       a5 = madd(vx, v128.load(w5 + k), a5);
     }
-    if (r) {
-      const vx = ldr(xb + k, r);
-      a0 = madd(vx, ldr(w0 + k, r), a0);
-      a1 = madd(vx, ldr(w1 + k, r), a1);
-      a2 = madd(vx, ldr(w2 + k, r), a2);
-      a3 = madd(vx, ldr(w3 + k, r), a3);
+  }
+  if (r) {
+    const vx = ldr(xb + k, r);
+    a0 = madd(vx, ldr(w0 + k, r), a0);
+    a1 = madd(vx, ldr(w1 + k, r), a1);
+    a2 = madd(vx, ldr(w2 + k, r), a2);
+    a3 = madd(vx, ldr(w3 + k, r), a3);
+    if (R > 4) {
       a4 = madd(vx, ldr(w4 + k, r), a4);
       a5 = madd(vx, ldr(w5 + k, r), a5);
     }
-    const yp = y + <usize>n0;
-    ntStore(yp, hsum4(a0, a1, a2, a3), b ? ldn(b + <usize>n0, 4) : f32x4.splat(0), 4, accumulate);
-    ntStore(yp + 4, hsum4(a4, a5, a4, a5), b ? ldn(b + <usize>n0 + 4, 2) : f32x4.splat(0), 2, accumulate);
   }
-  for (; n0 < N; n0 += 4) {
-    const nv = min(N - n0, 4);
-    const w0 = (w << 2) + <usize>n0 * ldb;
-    const w1 = nv > 1 ? w0 + ldb : w0;
-    const w2 = nv > 2 ? w1 + ldb : w1;
-    const w3 = nv > 3 ? w2 + ldb : w2;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let k: usize = 0;
-    for (; k < kb; k += 16) {
-      const vx = v128.load(xb + k);
-      a0 = madd(vx, v128.load(w0 + k), a0);
-      a1 = madd(vx, v128.load(w1 + k), a1);
-      a2 = madd(vx, v128.load(w2 + k), a2);
-      a3 = madd(vx, v128.load(w3 + k), a3);
-    }
-    if (r) {
-      const vx = ldr(xb + k, r);
-      a0 = madd(vx, ldr(w0 + k, r), a0);
-      a1 = madd(vx, ldr(w1 + k, r), a1);
-      a2 = madd(vx, ldr(w2 + k, r), a2);
-      a3 = madd(vx, ldr(w3 + k, r), a3);
-    }
-    const bv = b ? ldn(b + <usize>n0, nv) : f32x4.splat(0);
-    ntStore(y + <usize>n0, hsum4(a0, a1, a2, a3), bv, nv, accumulate);
-  }
+  const yp = y + <usize>n0;
+  const nv0 = min(nv, 4);
+  ntStore(yp, hsum4(a0, a1, a2, a3), b ? ldn(b + <usize>n0, nv0) : f32x4.splat(0), nv0, accumulate);
+  if (R > 4) ntStore(yp + 4, hsum4(a4, a5, a4, a5), b ? ldn(b + <usize>n0 + 4, 2) : f32x4.splat(0), 2, accumulate);
 }
 
 // ---- gemm_nn / gemm_tn: tile 4×8, broadcast form ------------------------------------------------
