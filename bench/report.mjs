@@ -1,5 +1,5 @@
 // Markdown tables for bench/RESULTS.md from a results file written by `npm run bench -- --json F`:
-//   node bench/report.mjs [bench/results.json]
+//   node bench/report.mjs [bench/results.json]      (one run, or runs merged by bench/merge.mjs)
 // Prints the figures, rnn-wasm's speedups, the pre-timing check diffs, the targets and the scaling
 // table; the prose around them in RESULTS.md is written by hand.
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,8 @@ function table(head, rows) {
 const used = (key) => IMPLS.filter((i) => W.some(([, w]) => w[key]?.[i] !== undefined));
 
 const figs = used('results');
-console.log(`Run: ${j.date}${j.quick ? ' (--quick)' : ''}; load average at start / end: ${j.loadAverage?.join(' / ') ?? '?'}\n`);
+if (j.runs) console.log(`Best of ${j.runs.length} full runs (node bench/merge.mjs): ${j.runs.map((r) => `${r.date} (load ${r.loadAverage?.join(' → ') ?? '?'})`).join(', ')}\n`);
+else console.log(`Run: ${j.date}${j.quick ? ' (--quick)' : ''}; load average at start / end: ${j.loadAverage?.join(' / ') ?? '?'}\n`);
 console.log(table(['workload', 'unit', ...figs], W.map(([id, w]) => [id, w.unit, ...figs.map((i) => fmt(w.results[i]))])));
 
 const rat = used('ratioToRnnWasm').filter((i) => i !== 'rnn-wasm');
