@@ -29,6 +29,7 @@ for (const r of runs) {
       for (const [impl, v] of Object.entries(byImpl)) E[impl] = best(true, E[impl], v); // GFLOP/s: higher is better
     }
     Object.assign(W.notes, w.notes ?? {});
+    if (w.interleaved2w && !(W.interleaved2w?.speedup >= w.interleaved2w.speedup)) W.interleaved2w = w.interleaved2w;
   }
 }
 for (const W of Object.values(workloads)) {

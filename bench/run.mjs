@@ -14,7 +14,8 @@
 // directly instead). The parent prints the tables, the ratios and the issue's targets, and
 // writes --json FILE in the issue's shape, with additions:
 //   { date, machine, versions, workloads: { id: { unit, higherIsBetter, results: { impl: figure },
-//     ratioToRnnWasm: { impl: figure / figure of rnn-wasm }, maxAbsDiff, timing, extra?, notes? } },
+//     ratioToRnnWasm: { impl: figure / figure of rnn-wasm }, maxAbsDiff, timing, extra?, notes?,
+//     interleaved2w? (W2, W4-b64: 1 and 2 workers timed alternately in one process) } },
 //     quick, loadAverage, scaling, targets, bounds, failures }
 import v8 from 'node:v8';
 import os from 'node:os';
@@ -122,7 +123,41 @@ async function child(args) {
       out.scaling = await scaling(args.quick);
     }
   }
+  if (impl === 'rnn-wasm-2t') {
+    try {
+      out.pairs = await interleaved(args);
+    } catch (e) {
+      out.errors.pairs = String(e?.stack ?? e);
+    }
+  }
   emit();
+}
+
+// The multi-core target's ratio, timed without the drift between child processes: a pool of one
+// worker and a pool of two over equal models (same seed), timed alternately in this process, best
+// of 3 rounds (--quick: 1) each. Returns { id: { 'rnn-wasm-1w', 'rnn-wasm-2t' (figures), speedup } }.
+async function interleaved(args) {
+  const ids = ['W2', 'W4-b64'].filter((id) => args.only.includes(id));
+  if (!ids.length) return {};
+  const one = await runner('rnn-wasm-1w'), two = await runner('rnn-wasm-2t');
+  const res = {};
+  for (const id of ids) {
+    const mode = WORKLOADS[id].mode;
+    const a = await one[mode](id), b = await two[mode](id);
+    try {
+      let ta = Infinity, tb = Infinity;
+      for (let round = 0; round < (args.quick ? 1 : 3); round++) {
+        ta = Math.min(ta, (await measure(a.fn, { quick: args.quick, async: true, minTime: 1 })).seconds);
+        tb = Math.min(tb, (await measure(b.fn, { quick: args.quick, async: true, minTime: 1 })).seconds);
+      }
+      res[id] = { 'rnn-wasm-1w': figure(id, ta), 'rnn-wasm-2t': figure(id, tb), speedup: ta / tb };
+      process.stderr.write(`  2 workers ÷ 1, interleaved, ${id}: ${res[id].speedup.toFixed(2)}×\n`);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  }
+  return res;
 }
 
 // ---- parent ---------------------------------------------------------------------------------
@@ -131,6 +166,9 @@ const ONE_ROUND = ['tfjs-cpu', 'brainjs'];
 // Merges a later round's child report into the first: per workload the better figure, all errors.
 function keepBetter(into, c) {
   Object.assign(into.errors, c.errors);
+  for (const [id, p] of Object.entries(c.pairs ?? {})) {
+    if (!(into.pairs ??= {})[id] || p.speedup > into.pairs[id].speedup) into.pairs[id] = p;
+  }
   for (const [id, r] of Object.entries(c.results)) {
     const old = into.results[id];
     const better = !old || (WORKLOADS[id].higherIsBetter ? r.figure > old.figure : r.figure < old.figure);
@@ -211,6 +249,7 @@ async function parent(args) {
   }
   for (const c of children.values()) {
     if (c.scaling) scaling = c.scaling;
+    for (const [id, p] of Object.entries(c.pairs ?? {})) if (workloads[id]) workloads[id].interleaved2w = p;
     for (const [id, msg] of Object.entries(c.errors ?? {})) failures.push(`${c.impl} ${id}: ${msg}`);
     for (const [id, r] of Object.entries(c.results ?? {})) {
       const W = workloads[id];
