@@ -7,7 +7,7 @@
 // Throughput: `node bench/kernels.mjs` (numbers in the PR notes; gemm_nt ≈ 37 / 49 GFLOP/s plain /
 // relaxed at M=64, N=1024, K=256 on the 2.6 GHz EPYC dev machine).
 import { ldn, stn, madd, hsum4 } from '../util/simd';
-import { PW, PW_FLOATS, PX } from '../util/scratch';
+import { PW, PW_FLOATS, PX, PANEL_K } from '../util/scratch';
 
 // Load r (0..3) floats at byte address a into the low lanes, the others 0 (K tails).
 @inline function ldr(a: usize, r: i32): v128 {
@@ -329,13 +329,13 @@ const PACK_M = 64;
 }
 
 // The packed driver (see the section header): column chunks of ≤ 2048, K blocks sized so the chunk's
-// panels fill the scratch (≤ 512), then 4-row tiles, each over every stripe of the chunk.
+// panels fill the scratch (≤ PANEL_K), then 4-row tiles, each over every stripe of the chunk.
 @inline function gemmBroadcastPacked(y: usize, x: usize, sxm: usize, sxk: usize, w: usize, M: i32, N: i32, K: i32, accumulate: i32, tn: bool): void {
   const N8 = (N + 7) & ~7;
   const NCH = min(N8, 2048);
   for (let c0 = 0; c0 < N; c0 += NCH) {
     const nch = min(N8 - c0, NCH);
-    const KC = min(K, min(512, PW_FLOATS / nch)); // ≥ 32
+    const KC = min(K, min(PANEL_K, PW_FLOATS / nch)); // ≥ 32
     let k0 = 0;
     do {
       const kc = min(K - k0, KC);

@@ -7,6 +7,7 @@ export const SCRATCH_BASE: usize = 65536;
 // gemm_nn / gemm_tn packed driver (assembly/kernels/gemm.ts): one K block of W as 8-column panels,
 export const PW_FLOATS: i32 = 65536; // 256 KiB
 export const PW: usize = SCRATCH_BASE;
-// and one tile's 4 columns of X as a [k][4] panel (k ≤ 512).
+// and one tile's 4 columns of X as a [k][4] panel; K blocks are at most PANEL_K long.
+export const PANEL_K: i32 = 512;
 export const PX: usize = PW + (<usize>PW_FLOATS << 2); // 8 KiB
-export const SCRATCH_END: usize = PX + 512 * 4 * 4;
+export const SCRATCH_END: usize = PX + <usize>PANEL_K * 16;

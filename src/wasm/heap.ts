@@ -58,12 +58,12 @@ export class Heap {
   reserve(bytes: number): void {
     if (this.used.size > 0) throw new RangeError(`Expected reserve() before any allocation, got ${this.used.size} live blocks`);
     const floor = Math.ceil(bytes / 4 / ALIGN) * ALIGN;
-    if (floor <= this.top && this.free.length > 0 && this.free[0].off >= floor) return;
+    if (floor <= RESERVED) return;
     const pages = Math.ceil((floor * 4 - this.memory.buffer.byteLength) / PAGE);
     if (pages > 0) this.memory.grow(pages);
     this.refresh();
     this.free = [];
-    this.top = Math.max(floor, RESERVED);
+    this.top = floor;
     this.extendTo(this.memory.buffer.byteLength / 4);
   }
 
