@@ -15,3 +15,5 @@ export class DTypeError extends RnnWasmError {}
 export class ValueError extends RnnWasmError {}
 /** The wasm runtime was used before `init()` resolved, or after a model was disposed. */
 export class StateError extends RnnWasmError {}
+/** The wasm memory cannot grow to hold what a call needs (wasm32: 4 GiB at most), or a limit is exceeded. */
+export class MemoryError extends RnnWasmError {}

@@ -1,6 +1,7 @@
 // Public API.
 export { init, relaxedSimdSupported, type Variant, type InitOptions } from './wasm/load';
-export { RnnWasmError, ShapeError, DTypeError, ValueError, StateError } from './errors';
+export { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, MemoryError } from './errors';
+export { getLimits, setLimits, resetLimits, type Limits } from './limits';
 export { Tensor, tensor, type Shape } from './tensor';
 export { RNN, LSTM, GRU, Sequential, layers, type ParameterInfo, type SequentialOptions } from './model/model';
 export { Stream } from './model/stream';
