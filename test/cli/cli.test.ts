@@ -133,6 +133,17 @@ describe('Ctrl-C and --resume', () => {
   });
 });
 
+describe('--workers', () => {
+  it('train-lm --workers 2 (WorkerPool, the batch split across threads) follows the one-thread run', async () => {
+    writeFileSync(file('w.txt'), SEEDS.repeat(10));
+    const args = (w: string) => ['--json', 'train-lm', '--corpus', 'w.txt', '--hidden', '32', '--seq-len', '16', '--batch', '8', '--steps', '40', '--validation', '0.2', '--quiet', '--workers', w, '--out', `w${w}.rnnw`];
+    const [one, two] = (await cliAll([args('1'), args('2')])).map((r) => JSON.parse(r.stdout));
+    expect(two.totalSteps).toBe(40);
+    expect(two.validationBitsPerChar).toBeLessThan(two.initialValidationBitsPerChar - 1);
+    expect(Math.abs(two.validationBitsPerChar - one.validationBitsPerChar)).toBeLessThan(1e-3);
+  });
+});
+
 describe('exit codes and one-line errors', () => {
   const oneLine = (s: string) => s.trim().split('\n').length === 1;
 
