@@ -75,6 +75,7 @@ describe('sampling', () => {
     g.close();
     other.close();
     expect(() => g.next()).toThrow(/closed/);
+    expect(() => lm.generator().take(-1)).toThrow(/Expected n to be a non-negative integer/);
   });
 
   it('complete stops before the until string', () => {
@@ -110,7 +111,7 @@ describe('files and resuming', () => {
 
   it('a checkpoint resumes training bit for bit (optimizer moments, step, batch order)', async () => {
     const text = CORPUS.repeat(5);
-    const opts = { seqLen: 12, batchSize: 4, lr: 0.01, validation: 0, order: 'sequential' as const };
+    const opts = { seqLen: 12, tbptt: 6, batchSize: 4, lr: 0.01, validation: 0, order: 'sequential' as const };
     const a = CharLM.fromText(CORPUS, { cell: 'gru', hidden: 16, embedding: 8, seed: 11 });
     await a.train(text, { ...opts, steps: 15 });
     const ckpt = a.serialize();

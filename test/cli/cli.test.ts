@@ -104,8 +104,9 @@ describe('Ctrl-C and --resume', () => {
     writeFileSync(file('long.txt'), SEEDS.repeat(10));
     const ref = cli('train-lm', ...ARGS, '--steps', STEPS, '--out', 'ref.rnnw', '--quiet');
     expect(ref.code).toBe(0);
-    // interrupt once the progress line shows some steps
-    const child = spawn(process.execPath, [CLI, 'train-lm', ...ARGS, '--steps', STEPS, '--out', 'cut.rnnw', '--json'], { cwd: dir });
+    // interrupt once the progress line shows some steps (this run also prints samples, which must not
+    // disturb training)
+    const child = spawn(process.execPath, [CLI, 'train-lm', ...ARGS, '--steps', STEPS, '--out', 'cut.rnnw', '--json', '--sample-every', '40'], { cwd: dir });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
