@@ -5,10 +5,11 @@
 //   s(y) = start[y_0] + Σ_{t<L} em[t, b, y_t] + Σ_{1≤t<L} trans[y_{t−1}, y_t] + end[y_{L−1}]
 //   nll  = log Σ_y exp s(y) − s(gold)
 // Vectors run over the K "to" tags of a step (4 lanes, tails as partial vectors with the body's
-// formula), the loop over "from" tags is scalar-broadcast: one vexp per (from, to) pair per step.
+// formula), the loop over "from" tags is scalar-broadcast: one vexp per (from, to) pair per step
+// in the forward algorithm, one more in the backward sweep (beta and pair marginals share it).
 // For K ≤ 3 that is one partial vector per from-tag, i.e. in effect scalar code. Every logsumexp
 // subtracts the exact maximum first, so finite inputs of any size (±1e4 emissions) stay finite.
-import { ldn, stn, lds, sts, hsum } from '../util/simd';
+import { ldn, stn, lds, sts, hsum, madd } from '../util/simd';
 import { vexp } from './activations';
 
 // Rows of K floats rounded up to whole vectors (the per-row scratch vectors).
@@ -173,15 +174,16 @@ function sweepRow(
       }
       const m = hmax(mx);
       // pair marginal p(y_{t−1} = i, y_t = j) = exp(alpha'[t − 1, i] + v_j + kp)
-      const shift = f32x4.splat(lds(aPrev + <usize>i) + kp);
+      //                                      = exp(v_j − m)·exp(m + alpha'[t − 1, i] + kp): one vexp per pair
+      const w = f32x4.splat(Mathf.exp(m + lds(aPrev + <usize>i) + kp) * scale);
       let s = f32x4.splat(0);
       for (let j = 0; j < K; j += 4) {
         const n = min(4, K - j);
-        const v = f32x4.add(ldn(tr + <usize>j, n), v128.load((eb + <usize>j) << 2));
-        s = f32x4.add(s, vexp(f32x4.sub(v, f32x4.splat(m))));
+        const e = vexp(f32x4.sub(f32x4.add(ldn(tr + <usize>j, n), v128.load((eb + <usize>j) << 2)), f32x4.splat(m)));
+        s = f32x4.add(s, e);
         if (dtrans) {
           const d = dtrans + <usize>i * KK + <usize>j;
-          stn(d, f32x4.add(ldn(d, n), f32x4.mul(vexp(f32x4.add(v, shift)), vs)), n);
+          stn(d, madd(e, w, ldn(d, n)), n);
         }
       }
       sts(betaPrev + <usize>i, m + Mathf.log(hsum(s)));
