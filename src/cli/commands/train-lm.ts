@@ -3,7 +3,7 @@
 // Ctrl-C stops between steps, writes the checkpoint and exits 0; --resume continues bit-exactly.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { init, CharLM, type TrainProgress, type TrainSettings, type CharLMConfig } from '../../index';
+import { init, CharLM, type CharLMTrainProgress as TrainProgress, type CharLMTrainSettings as TrainSettings, type CharLMConfig } from '../../index';
 import { parse, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
