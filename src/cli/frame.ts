@@ -4,6 +4,18 @@
 // Errors print as one line; the stack only with --debug.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
+/**
+ * The library, loaded and initialised on first use (so --help and usage errors do not load the
+ * wasm). Commands import it through here; the build points it at the package's own dist/index.
+ */
+export async function library(): Promise<typeof import('../index')> {
+  const mod = await import('../index');
+  // from the CJS build, import() of index.cjs gives its exports as `default`
+  const lib = typeof mod.init === 'function' ? mod : (mod as unknown as { default: typeof mod }).default;
+  await lib.init();
+  return lib;
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

@@ -45,7 +45,8 @@ export class Batches {
     const starts = new Array<number>(B);
     if (this.s.order === 'random') {
       const span = this.ids.length - T; // offsets 0 … N − T − 1
-      for (let b = 0; b < B; b++) starts[b] = Math.floor(this.rng.uniform() * span);
+      // 32-bit draws: every offset of a text up to 2^32 characters is reachable
+      for (let b = 0; b < B; b++) starts[b] = Math.floor((this.rng.nextU32() / 4294967296) * span);
     } else {
       if (this.cursor + T > this.streamLen) this.cursor = 0;
       for (let b = 0; b < B; b++) starts[b] = b * this.streamLen + this.cursor;

@@ -1,7 +1,7 @@
 // rnn-wasm sample | complete | eval-lm: use a character language model written by train-lm.
 import type { Command } from 'commander';
-import { init, CharLM } from '../../index';
-import { parse, type CliCommand } from '../frame';
+import type { CharLM } from '../../index';
+import { library, parse, type CliCommand } from '../frame';
 import { readText } from '../files';
 
 function samplingOptions(cmd: Command): Command {
@@ -17,8 +17,8 @@ function sampling(o: Record<string, unknown>) {
 }
 
 async function open(path: string): Promise<CharLM> {
-  await init();
-  return CharLM.load(path);
+  const lib = await library();
+  return lib.CharLM.load(path);
 }
 
 export const sample: CliCommand = {

@@ -1,12 +1,13 @@
 // rnn-wasm info | convert: any supported model file (.rnnw, .onnx, .safetensors, tfjs model.json).
 import type { Command } from 'commander';
-import { init, deserialize, detectFormat, importModel, convert, readTfjsFiles, parseSafetensors, type Model, type ModelFormat, type KerasSource, type TorchArchitecture } from '../../index';
-import { parse, UsageError, type CliCommand } from '../frame';
+import type { Model, ModelFormat, KerasSource, TorchArchitecture } from '../../index';
+import { library, parse, UsageError, type CliCommand } from '../frame';
 import { readBytes, readText, writeBytes, FileError } from '../files';
 
 /** A model file as convert/importModel take it: bytes, or a tfjs model.json with its shards. */
 async function source(path: string): Promise<{ input: Uint8Array | KerasSource; format: ModelFormat }> {
   const bytes = await readBytes(path, 'model file');
+  const { detectFormat, readTfjsFiles } = await library();
   const format = detectFormat(bytes);
   return format === 'tfjs' ? { input: await readTfjsFiles(path), format } : { input: bytes, format };
 }
@@ -30,7 +31,7 @@ export const info: CliCommand = {
   },
   async run(ctx, [path]) {
     const { input, format } = await source(path);
-    await init();
+    const { deserialize, importModel, parseSafetensors } = await library();
     const result: Record<string, unknown> = { file: path, format };
     let model: Model | null = null;
     try {
@@ -96,7 +97,7 @@ export const convertCmd: CliCommand = {
       }
     }
     const { input, format } = await source(inPath);
-    await init();
+    const { convert } = await library();
     const bytes = convert(input, { from: format, to: to as 'onnx', architecture, onnx: o.opset ? { opset: o.opset as number } : undefined });
     await writeBytes(outPath, bytes, 'output file');
     ctx.out(ctx.json ? JSON.stringify({ in: inPath, from: format, out: outPath, to, bytes: bytes.length }) : `${inPath} (${format}) → ${outPath} (${to}, ${bytes.length} bytes)`);

@@ -3,7 +3,8 @@
 // Ctrl-C stops between steps, writes the checkpoint and exits 0; --resume continues bit-exactly.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { init, CharLM, type CharLMTrainProgress as TrainProgress, type CharLMTrainSettings as TrainSettings, type CharLMConfig } from '../../index';
+import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
+import { library } from '../frame';
 import { parse, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
@@ -50,7 +51,7 @@ export const trainLm: CliCommand = {
     if (!['random', 'sequential'].includes(o.order as string)) throw new UsageError(`Expected --order random or sequential, got ${String(o.order)}`);
     if (!['unk', 'error'].includes(o.unknown as string)) throw new UsageError(`Expected --unknown unk or error, got ${String(o.unknown)}`);
     const corpus = await loadCorpus(o.corpus as string);
-    await init();
+    const { CharLM } = await library();
     let lm: CharLM;
     if (o.resume) {
       lm = await CharLM.load(o.resume as string);
