@@ -4,6 +4,7 @@ import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from './binary';
 import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
 import { RnnWasmError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 /** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
 export type Variant = 'relaxed' | 'simd';
@@ -100,6 +101,7 @@ let current: Runtime | null = null;
 
 /** Loads the wasm runtime once (later calls return the same one unless a variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<{ variant: Variant }> {
+  checkOptions(opts, OPTION_KEYS.init, 'init options');
   if (!current || (opts.variant && opts.variant !== 'auto' && opts.variant !== current.variant)) {
     current = await createRuntime(opts);
   }
