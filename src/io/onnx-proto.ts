@@ -113,7 +113,8 @@ class Reader {
     if (n < 0) throw new Error(`negative length at byte ${this.pos}`);
     this.need(n);
     this.pos += n;
-    return this.buf.subarray(this.pos - n, this.pos);
+    // a plain view (not a Buffer subclass), no copy: decoders copy what they keep
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.pos - n, n);
   }
   scalar(kind: Scalar): number | string | Uint8Array {
     switch (kind) {
