@@ -92,6 +92,12 @@ export abstract class Optimizer {
   loadState(s: OptimizerState): void {
     if (s.kind !== this.kind) throw new ValueError(`Expected optimizer state of kind ${this.kind}, got ${s.kind}`);
     const n = this.arena ? this.arena.size : 0;
+    // an optimizer saved before its first step has no moments yet: they are zero, as bind() leaves them
+    if (s.buffers.length === 0 && s.step === 0) {
+      for (const b of this.bufs) this.rt!.heap.f32.fill(0, b, b + n);
+      this.step = 0;
+      return;
+    }
     if (s.buffers.length !== this.bufs.length * n) throw new ValueError(`Expected ${this.bufs.length * n} optimizer values, got ${s.buffers.length}`);
     this.bufs.forEach((b, i) => this.rt!.heap.f32.set(s.buffers.subarray(i * n, (i + 1) * n), b));
     this.step = s.step;
