@@ -4,7 +4,7 @@
 // package's `exports`, as in a consumer) and this repository's packages beside it. sh blocks run
 // line by line with the package's `bin` entries on PATH, except the lines listed in SKIP with the
 // reason. Blocks are found automatically: a new README section is tested without touching this file.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,7 @@ function consumerDir(): string {
 const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
 const dir = consumerDir();
 const env = { ...process.env, PATH: `${join(dir, 'node_modules', '.bin')}:${join(root, 'node_modules', '.bin')}:${process.env.PATH}` };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const name = (b: Block) => `README.md:${b.line} (${b.heading}, ${b.lang || 'plain'})`;
 
 function run(cmd: string, args: string[], cwd: string): string {
