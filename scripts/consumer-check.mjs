@@ -150,7 +150,7 @@ function main() {
 function writeSection(lines) {
   const file = join(root, 'bench', 'RESULTS.md');
   const text = readFileSync(file, 'utf8');
-  const section = `## Package (scripts/consumer-check.mjs)\n\n${new Date().toUTCString()}, Node ${process.version}, npm ${sh('npm', ['--version'], root).trim()}: \`node scripts/consumer-check.mjs --results\` (a consumer project installs the packed tarball and the git URL and runs an ESM, a CJS and a strict TypeScript program):\n\n\`\`\`text\n${lines.join('\n').replace(/\/tmp\/[^\s]*\//g, '…/')}\n\`\`\`\n`;
+  const section = `## Package (scripts/consumer-check.mjs)\n\n${new Date().toUTCString()}, Node ${process.version}, npm ${sh('npm', ['--version'], root).trim()}: \`node scripts/consumer-check.mjs --results\` (a consumer project installs the packed tarball and the git URL and runs an ESM, a CJS and a strict TypeScript program; for the git URL npm clones the repository, installs it with its devDependencies and runs \`prepare\`, the whole build):\n\n\`\`\`text\n${lines.join('\n').replace(/\/tmp\/[^\s#]*/g, '…')}\n\`\`\`\n`;
   const start = text.indexOf('## Package (scripts/consumer-check.mjs)');
   const next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
   const out = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;

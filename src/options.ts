@@ -16,6 +16,7 @@ import type { TorchImportOptions, TorchModuleSpec } from './io/torch';
 import type { WorkerPoolOptions } from './parallel/pool';
 import type { InitOptions } from './wasm/load';
 import type { SequentialOptions } from './model/model';
+import type { CRFOptions } from './layers/crf';
 import { ValueError } from './errors';
 
 type Missing<T, K extends readonly string[]> = Exclude<keyof T & string, K[number]>;
@@ -56,6 +57,8 @@ export const OPTION_KEYS = {
   workerPool: keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl'),
   init: keysOf<InitOptions>()('variant'),
   predict: keysOf<{ lengths?: unknown }>()('lengths'),
+  crf: keysOf<CRFOptions>()('numTags', 'seed'),
+  crfNll: keysOf<{ reduction?: unknown }>()('reduction'),
   // PyTorch's own vocabulary, per module type of an importTorch architecture
   torchRecurrent: keysOf<TorchSpec<'RNN' | 'LSTM' | 'GRU'>>()(
     'type', 'name', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'nonlinearity', 'proj_size',

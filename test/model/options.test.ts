@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   init, LSTM, GRU, RNN, Sequential, layers, tensor, Tensor, SGD, RMSProp, Adam, AdamW, ValueError,
-  save, serialize, toOnnx, convert, importTorch, WorkerPool, importKeras,
+  save, serialize, toOnnx, convert, importTorch, WorkerPool, importKeras, CRF,
 } from '../../src/index';
 import { checkOptions, editDistance, suggestKey, OPTION_KEYS } from '../../src/options';
 import { runtime } from '../../src/wasm/load';
@@ -50,6 +50,8 @@ const ROWS: Row[] = [
   ['toOnnx', () => toOnnx(small(), { opSet: 14 } as never), 'opSet', 'opset'],
   ['convert', () => convert(serialize(small()), { from: 'rnnw', to: 'onnx', archtecture: {} } as never), 'archtecture', 'architecture'],
   ['convert onnx', () => convert(serialize(small()), { from: 'rnnw', to: 'onnx', onnx: { sequence_lens: true } } as never), 'sequence_lens', undefined],
+  ['new CRF', () => new CRF({ num_tags: 3 } as never), 'num_tags', 'numTags'],
+  ['CRF nll', () => new CRF({ numTags: 2 }).nll(tensor(new Float32Array(2), [1, 1, 2]), new Tensor(new Int32Array(1), [1, 1]), undefined, { reducton: 'sum' } as never), 'reducton', 'reduction'],
   ['importTorch options', () => importTorch({}, small(), { prefix: ['x'] } as never), 'prefix', 'prefixes'],
   ['importTorch architecture', () => importTorch({}, { modules: [{ type: 'LSTM', input_size: 3, hiddenSize: 4 }] } as never), 'hiddenSize', 'hidden_size'],
 ];
