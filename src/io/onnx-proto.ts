@@ -5,8 +5,8 @@
 // read packed or unpacked and written packed. int64 values are JS numbers (exact below 2^53: dims,
 // versions, attribute ints). Sub-graph attributes (If/Loop bodies) are among the skipped fields:
 // the importer refuses those operators by name anyway.
-// Why hand-written: a generic protobuf library (protobufjs, 22 MB installed with its dependencies
-// and a postinstall script) for six messages cost every consumer more than these 200 lines.
+// Why hand-written: a generic protobuf library (protobufjs, with its dependencies, @types/node
+// and a postinstall script) for a handful of messages cost every consumer more than this file.
 
 export interface OperatorSetIdProto { domain?: string; version?: number }
 export interface DimensionProto { dimValue?: number; dimParam?: string; denotation?: string }
