@@ -16,7 +16,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 describe('the packed package in a consumer project', () => {
   it('builds on prepare (so a git install works) and keeps protobuf out of the runtime dependencies', () => {
     expect(pkg.scripts.prepare).toBe('npm run build');
-    expect(Object.keys(pkg.dependencies)).toEqual(['piscina']);
+    const deps = Object.keys(pkg.dependencies ?? {});
+    expect(deps).toContain('piscina');
+    expect(deps.filter((d) => /protobuf|onnx|^@types\//.test(d))).toEqual([]);
   });
 
   it('installs from the tarball; ESM, CJS and strict TS programs agree; one copy of each binary, no maps, no protobufjs', () => {

@@ -4,6 +4,9 @@
 // package's `exports`, as in a consumer) and this repository's packages beside it. sh blocks run
 // line by line with the package's `bin` entries on PATH, except the lines listed in SKIP with the
 // reason. Blocks are found automatically: a new README section is tested without touching this file.
+// A block that cannot run here (a ten-minute training run, a browser-only API) is marked in
+// README.md itself, on the line right above its fence, with an HTML comment that renders as nothing:
+//   <!-- readme-test: skip: the reason -->
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,8 @@ interface Block {
   code: string;
   line: number;
   heading: string;
+  /** The reason given by a `<!-- readme-test: skip: … -->` line right above the fence. */
+  skip?: string;
 }
 
 function readmeBlocks(text: string): Block[] {
@@ -44,7 +49,9 @@ function readmeBlocks(text: string): Block[] {
     let j = i + 1;
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++]);
     if (j === lines.length) throw new Error(`README.md:${i + 1}: code fence never closed`);
-    out.push({ lang: open[2].toLowerCase(), code: body.join('\n'), line: i + 1, heading });
+    const mark = /^<!--\s*readme-test:\s*skip:\s*(.+?)\s*-->\s*$/.exec(lines[i - 1] ?? '');
+    if (/readme-test/.test(lines[i - 1] ?? '') && !mark) throw new Error(`README.md:${i}: expected <!-- readme-test: skip: reason -->, got ${lines[i - 1]}`);
+    out.push({ lang: open[2].toLowerCase(), code: body.join('\n'), line: i + 1, heading, skip: mark?.[1] });
     i = j;
   }
   return out;
@@ -69,7 +76,8 @@ function consumerDir(): string {
   return dir;
 }
 
-const blocks = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+const all = readmeBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+const blocks = all.filter((b) => !b.skip);
 const dir = consumerDir();
 const env = { ...process.env, PATH: `${join(dir, 'node_modules', '.bin')}:${join(root, 'node_modules', '.bin')}:${process.env.PATH}` };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,10 +93,22 @@ function run(cmd: string, args: string[], cwd: string): string {
 }
 
 describe('README code blocks', () => {
-  it('finds the blocks, each in a language this test knows', () => {
+  it('finds the blocks, each in a language this test knows; marked skips give a reason', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(6);
+    for (const b of all.filter((x) => x.skip)) expect(b.skip!.length, `${name(b)}: the reason it is skipped`).toBeGreaterThan(10);
     for (const b of blocks) expect(['ts', 'typescript', 'js', 'javascript', 'sh', 'bash', 'json', ...NOT_CODE], name(b)).toContain(b.lang);
     expect(existsSync(join(root, 'dist', 'index.js')), 'run `npm run build` first').toBe(true);
+  });
+
+  it('the block parser: languages, headings, line numbers, skip markers, and an unclosed fence', () => {
+    const text = ['# A', '```ts', 'let x = 1;', '```', '## B', '<!-- readme-test: skip: needs a browser window -->', '```sh', 'open page', '```', '```', 'plain', '```'].join('\n');
+    expect(readmeBlocks(text)).toEqual([
+      { lang: 'ts', code: 'let x = 1;', line: 2, heading: 'A', skip: undefined },
+      { lang: 'sh', code: 'open page', line: 7, heading: 'B', skip: 'needs a browser window' },
+      { lang: '', code: 'plain', line: 10, heading: 'B', skip: undefined },
+    ]);
+    expect(() => readmeBlocks('```ts\nlet x;')).toThrow('README.md:1: code fence never closed');
+    expect(() => readmeBlocks('<!-- readme-test: skp -->\n```ts\nx\n```')).toThrow(/expected <!-- readme-test: skip: reason -->/);
   });
 
   it.each(blocks.filter((b) => ['ts', 'typescript', 'js', 'javascript'].includes(b.lang)).map((b) => [name(b), b] as const))('%s runs', (_n, b) => {
