@@ -45,6 +45,8 @@ export function detectFormat(input: Uint8Array | ArrayBuffer): ModelFormat {
 
 /** Builds the model a source describes, plus metadata worth keeping about where it came from. */
 export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'from' | 'architecture'>): { model: Model; metadata: Record<string, unknown> } {
+  // convert() passes its whole options object here, so the check is against convert's keys
+  checkOptions(opts ?? null, OPTION_KEYS.convert, 'importModel options');
   const bytesIn = input instanceof Uint8Array || input instanceof ArrayBuffer;
   let from = opts.from;
   if (from === 'auto') {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   init, LSTM, GRU, RNN, Sequential, layers, tensor, Tensor, SGD, RMSProp, Adam, AdamW, ValueError,
-  save, serialize, toOnnx, convert, importTorch, WorkerPool, importKeras, CRF,
+  save, serialize, toOnnx, convert, importTorch, WorkerPool, importKeras, CRF, setLimits, importModel,
 } from '../../src/index';
 import { checkOptions, editDistance, suggestKey, OPTION_KEYS } from '../../src/options';
 import { runtime } from '../../src/wasm/load';
@@ -52,6 +52,8 @@ const ROWS: Row[] = [
   ['convert onnx', () => convert(serialize(small()), { from: 'rnnw', to: 'onnx', onnx: { sequence_lens: true } } as never), 'sequence_lens', undefined],
   ['new CRF', () => new CRF({ num_tags: 3 } as never), 'num_tags', 'numTags'],
   ['CRF nll', () => new CRF({ numTags: 2 }).nll(tensor(new Float32Array(2), [1, 1, 2]), new Tensor(new Int32Array(1), [1, 1]), undefined, { reducton: 'sum' } as never), 'reducton', 'reduction'],
+  ['setLimits', () => setLimits({ max_parameters: 10 } as never), 'max_parameters', 'maxParameters'],
+  ['importModel', () => importModel(serialize(small()), { form: 'rnnw' } as never), 'form', 'from'],
   ['importTorch options', () => importTorch({}, small(), { prefix: ['x'] } as never), 'prefix', 'prefixes'],
   ['importTorch architecture', () => importTorch({}, { modules: [{ type: 'LSTM', input_size: 3, hiddenSize: 4 }] } as never), 'hiddenSize', 'hidden_size'],
 ];
@@ -120,6 +122,8 @@ describe('option keys', () => {
 
   it('suggestions: normalised match, alias, edit distance, and nothing for an unrelated word', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('form', 'from')).toBe(1); // a swap of neighbours is one edit
+    expect(editDistance('', 'abc')).toBe(3);
     expect(suggestKey('NUM-LAYERS', OPTION_KEYS.recurrent)).toBe('numLayers');
     expect(suggestKey('learningRate', OPTION_KEYS.adam)).toBe('lr');
     expect(suggestKey('hiddenSzie', OPTION_KEYS.recurrent)).toBe('hiddenSize');
