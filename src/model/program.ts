@@ -2,7 +2,7 @@
 // shape into a list of kernel calls plus the workspace buffers they use; each forward pass (or
 // streaming step) is then one run_program call.
 import type { Runtime } from '../wasm/load';
-import { RnnWasmError } from '../errors';
+import { MemoryError, RnnWasmError } from '../errors';
 
 /** Opcodes; mirror of the OP_* constants in assembly/program.ts (compared by a test). */
 export const OP = {
@@ -47,13 +47,22 @@ export function f32word(x: number): number {
 export class ProgramBuilder {
   readonly words: number[] = [];
   private readonly blocks: number[] = [];
+  private elements = 0;
   constructor(readonly rt: Runtime) {}
 
   /** Allocates a zeroed workspace buffer of n elements owned by this program. */
   alloc(n: number): number {
     const off = this.rt.heap.alloc(n);
     this.blocks.push(off);
+    this.elements += n;
     return off;
+  }
+
+  /** Releases every buffer allocated so far (a build that failed half-way gives back what it took). */
+  abandon(): void {
+    for (const b of this.blocks) this.rt.heap.release(b);
+    this.blocks.length = 0;
+    this.elements = 0;
   }
 
   op(code: number, ...args: number[]): void {
@@ -64,7 +73,7 @@ export class ProgramBuilder {
   finish(): Program {
     const ptr = this.alloc(this.words.length);
     this.rt.heap.i32.set(this.words, ptr);
-    return new Program(this.rt, ptr, this.words.length, this.blocks);
+    return new Program(this.rt, ptr, this.words.length, this.blocks, this.elements);
   }
 }
 
@@ -74,6 +83,8 @@ export class Program {
     private readonly ptr: number,
     private readonly nwords: number,
     private readonly blocks: number[],
+    /** f32 elements of workspace this program holds. */
+    readonly elements: number,
   ) {}
 
   /** Runs every op once (one boundary crossing). */
@@ -86,5 +97,21 @@ export class Program {
   dispose(): void {
     for (const b of this.blocks) this.rt.heap.release(b);
     this.blocks.length = 0;
+  }
+}
+
+/**
+ * Runs `fill` on a fresh builder and freezes the result. When anything fails half-way (memory
+ * that cannot grow, a shape the layers refuse), every buffer the builder took is released before
+ * the error propagates, and a bare RangeError from the memory becomes a MemoryError.
+ */
+export function buildProgram<R>(rt: Runtime, what: string, fill: (b: ProgramBuilder) => R): R {
+  const b = new ProgramBuilder(rt);
+  try {
+    return fill(b);
+  } catch (e) {
+    b.abandon();
+    if (e instanceof RangeError) throw new MemoryError(`Expected wasm memory for ${what}, got none left (${e.message}); nothing was kept`);
+    throw e;
   }
 }
