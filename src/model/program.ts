@@ -100,12 +100,40 @@ export class Program {
   }
 }
 
+/** A builder that only counts what a program would allocate (fake offsets; touches no memory). */
+class MeasuringBuilder extends ProgramBuilder {
+  total = 0;
+  private next = 16;
+  override alloc(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw new MemoryError(`Expected a buffer size that wasm memory can hold, got ${n} elements`);
+    this.total += n;
+    const off = this.next;
+    this.next += Math.max(4, Math.ceil(n / 4) * 4);
+    return off;
+  }
+  override finish(): Program {
+    this.alloc(this.words.length);
+    return new Program(this.rt, 0, 0, [], this.total);
+  }
+}
+
+/** f32 elements a wasm32 memory can hold (4 GiB). */
+const MAX_ELEMENTS = 2 ** 30;
+
 /**
- * Runs `fill` on a fresh builder and freezes the result. When anything fails half-way (memory
+ * Runs `fill` on a fresh builder and freezes the result. `fill` runs first on a builder that only
+ * measures: a program larger than what is left of the 4 GiB a wasm memory can reach is refused with
+ * a MemoryError before anything is allocated. When the real build still fails half-way (memory
  * that cannot grow, a shape the layers refuse), every buffer the builder took is released before
  * the error propagates, and a bare RangeError from the memory becomes a MemoryError.
  */
 export function buildProgram<R>(rt: Runtime, what: string, fill: (b: ProgramBuilder) => R): R {
+  const m = new MeasuringBuilder(rt);
+  fill(m);
+  const free = MAX_ELEMENTS - rt.heap.liveElements;
+  if (m.total > free) {
+    throw new MemoryError(`Expected ${what} to fit in wasm memory (${free * 4} bytes left of 4 GiB), got one needing ${m.total * 4} bytes; nothing was allocated`);
+  }
   const b = new ProgramBuilder(rt);
   try {
     return fill(b);
