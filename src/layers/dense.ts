@@ -4,6 +4,7 @@ import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkLimit } from '../limits';
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -31,6 +32,7 @@ export class LinearModule implements Module {
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
     if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
     this.bias = o.bias ?? true;
+    checkLimit('maxParameters', this.inFeatures * this.outFeatures_, `the parameters of linear(inFeatures ${this.inFeatures}, outFeatures ${this.outFeatures_})`);
   }
   paramSpecs(): ParamSpec[] {
     const bound = 1 / Math.sqrt(this.inFeatures); // PyTorch's kaiming_uniform(a=√5) bound
@@ -79,6 +81,7 @@ export class EmbeddingModule implements Module {
   constructor(o: EmbeddingOptions) {
     this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
     this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
+    checkLimit('maxParameters', this.numEmbeddings * this.embeddingDim, `the parameters of embedding(numEmbeddings ${this.numEmbeddings}, embeddingDim ${this.embeddingDim})`);
   }
   paramSpecs(): ParamSpec[] {
     return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], init: { kind: 'normal', std: 1 } }];

@@ -5,6 +5,7 @@ import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkLimit } from '../limits';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -136,6 +137,9 @@ export class RecurrentCore implements Module {
       bias: pick('bias', ini.bias, ['uniform', 'zeros'], 'uniform'),
       forgetBias: ini.forgetBias,
     };
+    // before any model allocates it: a layer too large for the limit is refused by its sizes
+    const n = this.paramSpecs().reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    checkLimit('maxParameters', n, `the parameters of ${kind}(inputSize ${this.inputSize}, hiddenSize ${this.hiddenSize}, numLayers ${this.numLayers})`);
   }
 
   get gates(): number {

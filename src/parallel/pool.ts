@@ -152,7 +152,8 @@ export class WorkerPool {
     return this.exclusive(async () => {
       const r = this.live();
       // the whole call is checked before anything changes: a refused call leaves the optimizer unbound
-      const { T } = checkBatch(r, batch, o?.loss);
+      if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
+      const { T } = checkBatch(r, batch, o.loss);
       checkStepOptions(o, r.arena, 1);
       if (o.tbptt !== undefined && o.tbptt < T) throw new ValueError(`Expected no tbptt (or tbptt ≥ T = ${T}) for WorkerPool.trainStep, got tbptt ${o.tbptt}; use model.trainStep for truncated BPTT`);
       const rng = r.dropoutRngState;

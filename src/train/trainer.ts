@@ -248,7 +248,8 @@ export class Trainer {
   step(batch: Batch, o: StepOptions): StepResult {
     // the whole call is checked before its first side effect: options, the learning rate of
     // every chunk's update, the batch (every chunk reads a slice of it)
-    const { T, B, lengths } = checkBatch(this.runner, batch, o?.loss);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
+    const { T, B, lengths } = checkBatch(this.runner, batch, o.loss);
     const k = o.tbptt && o.tbptt < T ? o.tbptt : T;
     const r = this.runner;
     checkStepOptions(o, r.arena, Math.ceil(T / k));
