@@ -99,6 +99,9 @@ const cases: Case[] = [
   { name: 'h0 as Float64Array', run: () => m.forward(x(), { h0: new Float64Array(2 * B * H) as never }), cls: DTypeError, names: /h0/ },
   { name: 'c0 with NaN', run: () => m.forward(x(), { c0: new Float32Array(2 * B * H).fill(NaN) }), cls: ValueError, names: /c0/ },
   { name: 'T above limits.maxSequenceLength', run: withLimit({ maxSequenceLength: 3 }, () => m.forward(x())), cls: ValueError, names: /sequence length T.*limits\.maxSequenceLength/ },
+  { name: 'trainStep T above limits.maxSequenceLength', run: withLimit({ maxSequenceLength: 3 }, () => m.trainStep(good(), stepOpts())), cls: ValueError, names: /sequence length T.*limits\.maxSequenceLength/ },
+  { name: 'evaluate T above limits.maxSequenceLength', run: withLimit({ maxSequenceLength: 3 }, () => m.evaluate(good(), { loss: 'crossEntropy' })), cls: ValueError, names: /limits\.maxSequenceLength/ },
+  { name: 'evaluateDataset example above limits.maxSequenceLength', run: withLimit({ maxSequenceLength: 3 }, () => m.evaluateDataset([{ x: randArray(4 * I, 1), y: new Int32Array(4) }], { loss: 'crossEntropy' })), cls: ValueError, names: /data\[0\]\.x.*limits\.maxSequenceLength/ },
   // ---- parameters -------------------------------------------------------------------------------
   { name: "getParameter('nope')", run: () => m.getParameter('nope'), cls: ValueError, names: /parameter name/ },
   { name: 'setParameter with Float64Array', run: () => m.setParameter('1.bias', new Float64Array(O) as never), cls: DTypeError, names: /1\.bias/ },

@@ -22,5 +22,7 @@ describe('undisposed models and streams', () => {
     // 50 streams dropped without close(): their plans come back too
     expect(r.withStreams).toBeGreaterThan(r.beforeStreams);
     expect(r.afterStreams).toBe(r.beforeStreams);
+    // a stream keeps its model alive: after the model's last reference is gone it still steps
+    expect(r.orphanWorks).toBe(true);
   });
 });

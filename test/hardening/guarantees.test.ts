@@ -79,6 +79,13 @@ describe('a rejected trainStep changes nothing', () => {
     expectThrow(() => m.trainStep({ x: tensor(randArray(2 * I, 1), [2, 1, I]), y: new Tensor(new Float32Array(2 * 1 * 5), [2, 1, 5]) }, { loss: 'mse', optimizer: opt }), ShapeError, /targets y/);
     expect(opt.isBoundTo(m.runner.arena)).toBe(false);
     expect(opt.state().buffers.length).toBe(0);
+    // optimizer.dispose() releases its moments at once
+    const live = runtime().heap.liveElements;
+    m.trainStep(mseBatch(2, 1), { loss: 'mse', optimizer: opt });
+    const bound = runtime().heap.liveElements;
+    opt.dispose();
+    expect(bound - runtime().heap.liveElements).toBe(2 * m.runner.arena.size);
+    expect(live).toBeLessThan(bound);
     m.dispose();
   });
 });
