@@ -8,6 +8,10 @@ export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
   readonly data: A;
   readonly shape: Shape;
   constructor(data: A, shape: Shape) {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+      throw new DTypeError(`Expected tensor data as a Float32Array or Int32Array, got ${data === null ? 'null' : ArrayBuffer.isView(data) ? (data as object).constructor.name : typeof data}`);
+    }
+    if (!Array.isArray(shape)) throw new ShapeError(`Expected a tensor shape as an array of dimensions, got ${shape === null ? 'null' : typeof shape}`);
     const n = shape.reduce((a, b) => a * b, 1);
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Expected non-negative integer dimensions, got [${shape.join(', ')}]`);
@@ -38,6 +42,7 @@ export function tensor(data: Float32Array | ArrayLike<number> | number[][] | num
   if (ArrayBuffer.isView(data)) {
     throw new DTypeError(`Expected a Float32Array or a number array for tensor data, got ${data.constructor.name}`);
   }
+  if (!Array.isArray(data)) throw new DTypeError(`Expected a Float32Array or a number array for tensor data, got ${data === null ? 'null' : typeof data}`);
   const inferred: number[] = [];
   let cur: unknown = data;
   while (Array.isArray(cur)) {

@@ -9,6 +9,7 @@ import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type Embed
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
+import { checkLoss } from '../train/contract';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 
 /** Name and shape of one parameter. */
@@ -67,9 +68,13 @@ export abstract class Model {
 
   /** Mean loss over a list of examples, batched like fit. */
   evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected evaluateDataset options { loss }, got ${describe(opts)}`);
+    checkLoss(opts.loss);
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${describe(opts.batchSize)}`);
     const v = this.fitView();
     checkExamples(v, data, opts.loss, 'data');
-    return evaluateDataset(v, data, opts.loss, opts.batchSize ?? 32);
+    return evaluateDataset(v, data, opts.loss, batchSize);
   }
 
   private fitView(): ModelLike {

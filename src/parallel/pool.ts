@@ -58,6 +58,7 @@ export class WorkerPool {
   static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
     if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
     if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    checkOptionsObject(opts, 'WorkerPool options');
     const rt = model.runner.rt; // the workers run the binary this model runs on
     const n = opts.workers ?? (await hardwareThreads());
     if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);

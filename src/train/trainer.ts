@@ -269,6 +269,7 @@ export class Trainer {
       for (let t0 = 0; t0 < T; t0 += k) {
         const len = Math.min(k, T - t0);
         const c = this.runChunk(batch, o.loss, T, B, t0, len, lengths, carry, true);
+        if (!Number.isFinite(c.sum)) throw new NonFiniteError(`Expected a finite loss, got ${c.sum} in the chunk at step ${t0}; nothing was updated`);
         sum += c.sum;
         count += c.count;
         gradNorm = clipAndStep(r.rt.k, this.grad, r.arena.size, o, () => paramsFinite(r));

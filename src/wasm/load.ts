@@ -100,6 +100,7 @@ let current: Runtime | null = null;
 
 /** Loads the wasm runtime once (later calls return the same one unless a variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<{ variant: Variant }> {
+  if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected init options to be an object, got ${opts === null ? 'null' : typeof opts}`);
   if (!current || (opts.variant && opts.variant !== 'auto' && opts.variant !== current.variant)) {
     current = await createRuntime(opts);
   }

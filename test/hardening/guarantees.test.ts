@@ -31,7 +31,7 @@ describe('a rejected trainStep changes nothing', () => {
     const opt = new Adam({ lr: 0.01 });
     m.trainStep(mseBatch(4, 2), { loss: 'mse', optimizer: opt }); // bind and take one normal step
     const before = snapshot(m, opt);
-    expectThrow(() => m.trainStep(mseBatch(4, 2, 2), { loss: 'mse', optimizer: opt, tbptt: 2 }), NonFiniteError, /gradient norm/);
+    expectThrow(() => m.trainStep(mseBatch(4, 2, 2), { loss: 'mse', optimizer: opt, tbptt: 2 }), NonFiniteError, /finite loss, got Infinity in the chunk at step 2/);
     // the chunk plans it compiled stay cached (bounded); everything else is as before
     const failedOnce = snapshot(m, opt);
     expectSame(before, failedOnce, '', { live: false });
@@ -44,6 +44,18 @@ describe('a rejected trainStep changes nothing', () => {
     const ok = m.trainStep(mseBatch(4, 2), { loss: 'mse', optimizer: opt, tbptt: 2 });
     expect(ok.skipped).toBe(false);
     expect(opt.step).toBe(3);
+    m.dispose();
+  });
+
+  it('a loss or gradient made non-finite by huge (finite) weights: NonFiniteError, nothing updated', () => {
+    const m = dropoutNet();
+    const opt = new SGD({ lr: 0.1 });
+    m.setParameter('1.weight', new Float32Array(O * H).fill(3e38));
+    const before = snapshot(m);
+    const b = mseBatch(3, 2);
+    expectThrow(() => m.trainStep(b, { loss: 'mse', optimizer: opt }), NonFiniteError, /finite (loss|gradients)/);
+    expectSame(before, snapshot(m), '', { live: false });
+    expect(opt.step).toBe(0);
     m.dispose();
   });
 
