@@ -17,7 +17,7 @@ export interface Limits {
 }
 
 const DEFAULTS: Limits = {
-  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients and Adam moments 1 GiB
+  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients, Adam moments and the step guard's copies 1.75 GiB
   maxSequenceLength: 1 << 20,
   maxFileBytes: 1024 * 1024 * 1024,
   maxCachedPlans: 16,

@@ -7,6 +7,8 @@ import {
 } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
 import { buildProgram, type ProgramBuilder } from '../../src/model/program';
+import { clipAndStep } from '../../src/train/trainer';
+import { paramsFinite } from '../../src/train/guard';
 import { randArray } from '../model/helpers';
 import { expectSame, expectThrow, snapshot } from './helpers';
 
@@ -56,6 +58,38 @@ describe('a rejected trainStep changes nothing', () => {
     expectThrow(() => m.trainStep(b, { loss: 'mse', optimizer: opt }), NonFiniteError, /finite (loss|gradients)/);
     expectSame(before, snapshot(m), '', { live: false });
     expect(opt.step).toBe(0);
+    m.dispose();
+  });
+
+  it('a NaN or Inf gradient is refused before the optimizer touches a parameter (clipAndStep)', () => {
+    const m = dropoutNet();
+    const opt = new SGD({ lr: 0.1, momentum: 0.9 });
+    const rt = runtime();
+    opt.bind(rt, m.runner.arena);
+    const n = m.runner.arena.size;
+    const grad = rt.heap.alloc(n);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      rt.heap.f32.fill(0.5, grad, grad + n);
+      rt.heap.f32[grad + 7] = bad;
+      const before = snapshot(m, opt);
+      expectThrow(() => clipAndStep(rt.k, grad, n, { loss: 'mse', optimizer: opt, clipNorm: 1 }, () => paramsFinite(m.runner)), NonFiniteError, /finite gradients/);
+      expectSame(before, snapshot(m, opt));
+    }
+    rt.heap.release(grad);
+    m.dispose();
+    opt.dispose();
+  });
+
+  it('the parameter check tells real NaN/Inf from a sum of squares that overflows on large finite values', () => {
+    const m = dropoutNet();
+    const heap = runtime().heap;
+    expect(paramsFinite(m.runner)).toBe(true);
+    m.setParameter('1.weight', new Float32Array(O * H).fill(3e38)); // Σ x² overflows, every value finite
+    expect(paramsFinite(m.runner)).toBe(true);
+    heap.f32[m.runner.arena.offsetOf('1.bias') + 1] = NaN;
+    expect(paramsFinite(m.runner)).toBe(false);
+    heap.f32[m.runner.arena.offsetOf('1.bias') + 1] = -Infinity;
+    expect(paramsFinite(m.runner)).toBe(false);
     m.dispose();
   });
 
