@@ -6,6 +6,7 @@
 // Used by the runner (inference), the trainer (training programs) and any graph that compiles
 // per-shape programs.
 import { getLimits } from '../limits';
+import { MemoryError } from '../errors';
 
 /** What a cached entry must provide: its workspace size and a way to release it. */
 export interface CachedPlan {
@@ -55,9 +56,9 @@ export class PlanCache<P extends CachedPlan> {
   }
 
   /**
-   * The entry for `key`, built by `build` when absent. When building fails (e.g. the memory
-   * cannot grow), every other entry is released and the build is tried once more; if that
-   * fails too the error propagates and nothing is cached.
+   * The entry for `key`, built by `build` when absent. When building fails with a MemoryError,
+   * every other entry is released and the build is tried once more; if that fails too (or the
+   * error is of another kind) it propagates and nothing is cached.
    */
   getOrBuild(key: string, build: () => P): P {
     const hit = this.get(key);
@@ -66,7 +67,7 @@ export class PlanCache<P extends CachedPlan> {
     try {
       p = build();
     } catch (e) {
-      if (this.entries.size === 0) throw e;
+      if (!(e instanceof MemoryError) || this.entries.size === 0) throw e;
       this.clear();
       p = build();
     }

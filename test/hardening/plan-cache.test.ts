@@ -3,7 +3,7 @@
 // 4 GiB and fit() over 900 distinct lengths holding 2.96 GiB; here the same patterns at small
 // scale keep the heap bounded, and a second pass over the same lengths grows nothing.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { init, LSTM, Sequential, layers, tensor, SGD, setLimits, resetLimits, getLimits } from '../../src/index';
+import { init, LSTM, Sequential, layers, tensor, SGD, setLimits, resetLimits, getLimits, MemoryError, ShapeError } from '../../src/index';
 import { PlanCache, type CachedPlan } from '../../src/model/plan-cache';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
@@ -51,19 +51,24 @@ describe('PlanCache', () => {
     expect(c.elements).toBe(0);
   });
 
-  it('a build that fails is retried once with every other entry released; a second failure propagates', () => {
+  it('a build that runs out of memory is retried once with every other entry released; a second failure propagates', () => {
     const c = new PlanCache<Fake>({ maxPlans: 10, maxElements: 1e9 });
     const a = c.getOrBuild('a', () => new Fake(1));
     let tries = 0;
     const b = c.getOrBuild('b', () => {
-      if (tries++ === 0) throw new RangeError('out of memory');
+      if (tries++ === 0) throw new MemoryError('Expected memory, got none');
       return new Fake(1);
     });
     expect(tries).toBe(2);
     expect(a.disposed).toBe(true);
     expect(c.get('b')).toBe(b);
-    expect(() => c.getOrBuild('x', () => { throw new RangeError('still out'); })).toThrow(RangeError);
+    expect(() => c.getOrBuild('x', () => { throw new MemoryError('Expected memory, got none'); })).toThrow(MemoryError);
     expect(c.size).toBe(0);
+    // any other error leaves the cached entries alone
+    const d = c.getOrBuild('d', () => new Fake(1));
+    expect(() => c.getOrBuild('y', () => { throw new ShapeError('Expected a shape, got another'); })).toThrow(ShapeError);
+    expect(d.disposed).toBe(false);
+    expect(c.size).toBe(1);
   });
 
   it('reads the default bounds from the limits at each insertion', () => {
