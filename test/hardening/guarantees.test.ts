@@ -211,6 +211,22 @@ describe('NaN and Inf never reach the weights silently', () => {
   });
 });
 
+describe('architecture sizes', () => {
+  it('a recurrent layer counts its parameters arithmetically, equal to its parameter table', () => {
+    const configs: [typeof LSTM, Record<string, unknown>][] = [
+      [LSTM, { inputSize: 3, hiddenSize: 5 }],
+      [LSTM, { inputSize: 3, hiddenSize: 5, numLayers: 3, bidirectional: true, peepholes: true }],
+      [LSTM, { inputSize: 7, hiddenSize: 2, numLayers: 2, bidirectional: true, mergeMode: 'sum', bias: false }],
+      [GRU as never, { inputSize: 4, hiddenSize: 6, numLayers: 2 }],
+    ];
+    for (const [Ctor, o] of configs) {
+      const m = new Ctor(o as never);
+      expect(m.core.parameterCount).toBe(m.numParameters);
+      m.dispose();
+    }
+  });
+});
+
 describe('isolation and plain values', () => {
   it('a Tensor whose data was swapped after construction is refused at the copy, and nothing is written', () => {
     const a = new LSTM({ inputSize: I, hiddenSize: H, seed: 1 });
