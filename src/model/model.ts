@@ -1,7 +1,7 @@
 // Models: a standalone recurrent layer (RNN, LSTM, GRU) or a Sequential stack. Both own one
 // parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
 import { runtime } from '../wasm/load';
-import { Runner, type RunOptions, type RunResult } from './runner';
+import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
 import { Stream } from './stream';
 import type { Module } from '../layers/module';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
@@ -10,6 +10,7 @@ import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
+import { checkLoss } from '../train/contract';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 
 /** Name and shape of one parameter. */
@@ -23,18 +24,33 @@ export type ModelSpec =
   | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
   | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> };
 
+/** What a model holds in wasm memory: released by dispose(), or when the model is garbage-collected. */
+interface Resources {
+  runner: Runner;
+  trainer: Trainer | null;
+}
+function release(res: Resources): void {
+  if (res.trainer && !res.runner.isDisposed) res.trainer.dispose();
+  res.trainer = null;
+  res.runner.dispose();
+}
+// The safety net for models that are never disposed: their wasm blocks go back to the heap.
+const models = new FinalizationRegistry<Resources>(release);
+
 export abstract class Model {
   /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
   readonly runner: Runner;
-  private trainer: Trainer | null = null;
+  private readonly res: Resources;
   protected constructor(runner: Runner) {
     this.runner = runner;
+    this.res = { runner, trainer: null };
+    models.register(this, this.res, this);
   }
 
   private getTrainer(): Trainer {
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    if (!this.trainer) this.trainer = new Trainer(this.runner);
-    return this.trainer;
+    if (!this.res.trainer) this.res.trainer = new Trainer(this.runner);
+    return this.res.trainer;
   }
 
   /**
@@ -60,9 +76,12 @@ export abstract class Model {
   /** Mean loss over a list of examples, batched like fit. */
   evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
     checkOptions(opts ?? null, OPTION_KEYS.evaluateDataset, 'evaluateDataset options');
+    checkLoss(opts.loss);
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${describe(opts.batchSize)}`);
     const v = this.fitView();
     checkExamples(v, data, opts.loss, 'data');
-    return evaluateDataset(v, data, opts.loss, opts.batchSize ?? 32);
+    return evaluateDataset(v, data, opts.loss, batchSize);
   }
 
   private fitView(): ModelLike {
@@ -89,7 +108,8 @@ export abstract class Model {
    */
   evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
     checkOptions(opts ?? null, OPTION_KEYS.evaluate, 'evaluate options');
-    return this.getTrainer().evaluate(batch, opts?.loss, opts?.training === true);
+    if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${describe(opts.training)}`);
+    return this.getTrainer().evaluate(batch, opts.loss, opts.training === true);
   }
 
   /**
@@ -114,7 +134,8 @@ export abstract class Model {
   /** Opens a streaming session: one time step of the whole stack per `step()` call. */
   stream(opts: { batchSize?: number } = {}): Stream {
     checkOptions(opts, OPTION_KEYS.stream, 'stream options');
-    return new Stream(this.runner, opts.batchSize ?? 1);
+    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return new Stream(this.runner, opts?.batchSize ?? 1, this);
   }
 
   /** Parameter names and shapes, in arena order (PyTorch names). */
@@ -141,9 +162,12 @@ export abstract class Model {
   }
   /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || ArrayBuffer.isView(sd)) {
+      throw new ValueError(`Expected a state dict (an object of name → values), got ${describe(sd)}`);
+    }
     const names = new Set(this.runner.arena.entries().map((e) => e.name));
     for (const k of Object.keys(sd)) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
-    for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
+    for (const n of names) if (!Object.prototype.hasOwnProperty.call(sd, n)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
     // all-or-nothing: validate every tensor before the first write
     for (const e of this.runner.arena.entries()) this.runner.arena.validate(e.name, sd[e.name]);
     for (const e of this.runner.arena.entries()) this.runner.arena.set(e.name, sd[e.name]);
@@ -153,9 +177,8 @@ export abstract class Model {
 
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
-    if (this.trainer && !this.runner.isDisposed) this.trainer.dispose();
-    this.trainer = null;
-    this.runner.dispose();
+    models.unregister(this);
+    release(this.res);
   }
 }
 
@@ -233,6 +256,7 @@ export class Sequential extends Model {
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
     checkOptions(opts, OPTION_KEYS.sequential, 'Sequential options');
+    opts = opts ?? {};
     if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
     mods.forEach((m, i) => {
       if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
