@@ -10,12 +10,18 @@ export interface Limits {
   maxSequenceLength: number;
   /** Bytes of one model file or imported weight file. */
   maxFileBytes: number;
+  /**
+   * Layers of one architecture read from a file or an importer: each recurrent layer counts once
+   * per direction, every other module once. Checked before any layer's parameters are listed.
+   */
+  maxLayers: number;
 }
 
 const DEFAULTS: Limits = {
   maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients and Adam moments 1 GiB
   maxSequenceLength: 1 << 20,
   maxFileBytes: 1024 * 1024 * 1024,
+  maxLayers: 4096,
 };
 
 const current: Limits = { ...DEFAULTS };

@@ -126,7 +126,8 @@ export function toFloat32(name: string, t: RawTensor): Float32Array {
 /** Reads a safetensors file into float32 tensors (header order) and its metadata. */
 export function readSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Record<string, NamedTensor>; metadata?: Record<string, string> } {
   const { tensors, metadata } = parseSafetensors(input);
-  const out: Record<string, NamedTensor> = {};
+  // no prototype: a tensor named __proto__ or constructor is an ordinary key
+  const out: Record<string, NamedTensor> = Object.create(null);
   for (const [name, t] of tensors) out[name] = { data: toFloat32(name, t), shape: [...t.shape] };
   return { tensors: out, metadata };
 }
