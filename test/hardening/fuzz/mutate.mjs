@@ -176,24 +176,47 @@ export function encodeProto(fields) {
   }
   return out;
 }
-function varintFields(fields, out = []) {
+/** The varints of a packed repeated field (e.g. ONNX dims), or null when the bytes are not one. */
+export function unpackVarints(b) {
+  const out = [];
+  for (let p = 0; p < b.length; ) {
+    const x = readVarint(b, p);
+    if (!x) return null;
+    out.push(x.v);
+    p = x.p;
+  }
+  return out;
+}
+/** Packed repeated varints (negative numbers as 64-bit two's complement). */
+export function packVarints(values) {
+  return Uint8Array.from(values.flatMap((v) => writeVarint(BigInt.asUintN(64, BigInt(v)))));
+}
+
+/** Every integer slot: plain varint fields, and elements of byte fields that read as packed varints. */
+function intSlots(fields, out = []) {
   for (const f of fields) {
-    if (f.wire === 0) out.push(f);
-    else if (Array.isArray(f.v)) varintFields(f.v, out);
+    if (f.wire === 0) out.push({ set: (v) => (f.v = v) });
+    else if (Array.isArray(f.v)) intSlots(f.v, out);
+    else if (f.wire === 2 && f.v.length && f.v.length <= 64) {
+      const ints = unpackVarints(f.v);
+      if (ints) ints.forEach((_, i) => out.push({ set: (v) => (f.v = packVarints(ints.map((x, j) => (j === i ? v : x)))) }));
+    }
   }
   return out;
 }
 
+const HOSTILE_INTS = [-1n, -2n, 0n, 1n, 2n, 3n, 7n, 1n << 31n, 1n << 40n, 1n << 62n, 15000n, 100000n];
+
 /**
- * Replaces one or two varints (a dim, an attribute int, an enum) by hostile values and re-encodes
- * the message with every enclosing length fixed, so the decoder reads it and the importer meets
- * the value.
+ * Replaces one or two integers (a dim, an attribute int or perm entry, an enum) by hostile values
+ * and re-encodes the message with every enclosing length fixed, so the decoder reads it and the
+ * importer meets the value.
  */
 export function mutateVarint(b, r) {
   const tree = parseProto(b);
-  const ints = tree ? varintFields(tree) : [];
-  if (!ints.length) return mutateBytes(b, r);
+  const slots = tree ? intSlots(tree) : [];
+  if (!slots.length) return mutateBytes(b, r);
   const n = 1 + r.int(2);
-  for (let i = 0; i < n; i++) r.pick(ints).v = BigInt.asUintN(64, r.pick([-1n, -2n, 0n, 1n, 2n, 3n, 7n, 1n << 31n, 1n << 40n, 1n << 62n, 15000n, 100000n]));
+  for (let i = 0; i < n; i++) r.pick(slots).set(BigInt.asUintN(64, r.pick(HOSTILE_INTS)));
   return encodeProto(tree);
 }
