@@ -184,6 +184,8 @@ function decodeWeights(specs: KerasWeightSpec[], data: Uint8Array): { name: stri
       else d[i] = (q.dtype === 'uint8' ? view.getUint8(p) : view.getUint16(p, true)) * (q.scale ?? 1) + (q.min ?? 0);
     }
     off += n * bytes;
+    const at = d.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) bad(`Expected finite values in weight ${s.name}, got ${d[at]} at element ${at}`);
     return { name: s.name, shape: [...s.shape], data: d };
   });
 }
@@ -360,7 +362,7 @@ export function importKeras(src: KerasSource): KerasImport {
       case 'Bidirectional': {
         const bidi = l.class_name === 'Bidirectional';
         const inner = bidi ? (c.layer as KLayer) : l;
-        const kind = RECURRENT[inner?.class_name];
+        const kind = Object.hasOwn(RECURRENT, inner?.class_name) ? RECURRENT[inner.class_name] : undefined;
         if (!kind) bad(`Expected Bidirectional(SimpleRNN | LSTM | GRU), got Bidirectional(${String(inner?.class_name)}) at ${where}`);
         const ic = inner.config;
         const shp2 = inputShape(ic);

@@ -691,6 +691,10 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   try {
     descs.forEach((d, i) => addLayer(d, i));
     plannedParameters(mods, true);
+    for (const [k, v] of Object.entries(values)) {
+      const at = v.findIndex((x) => !Number.isFinite(x));
+      if (at >= 0) bad(`Expected finite values in ${k}, got ${v[at]} at element ${at}`);
+    }
   } catch (e) {
     bad(`Expected layers we can build from the graph, got: ${(e as Error).message}`);
   }

@@ -68,7 +68,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Ma
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') fail(`Expected an entry {dtype, shape, data_offsets} for tensor ${name}, got ${JSON.stringify(v)}`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`Expected a safetensors dtype for tensor ${name}, got ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) fail(`Expected a safetensors dtype for tensor ${name}, got ${JSON.stringify(e.dtype)}`);
     const dtype = e.dtype as SafetensorsDType;
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`Expected a shape of non-negative integers for tensor ${name}, got ${JSON.stringify(e.shape)}`);

@@ -35,6 +35,18 @@ describe('PyTorch architectures and safetensors metadata', () => {
     rejects(() => importTorch({}, { modules: many }), ValueError, /limits\.maxLayers = 4096, got 100000/);
   });
 
+  it('limits.maxLayers counts each recurrent layer once per direction', () => {
+    const gru = (bidirectional: boolean) => ({ modules: [{ type: 'GRU' as const, input_size: 1, hidden_size: 1, num_layers: 2049, bidirectional }] });
+    rejects(() => importTorch({}, gru(true)), ValueError, /limits\.maxLayers = 4096, got 4098/);
+    rejects(() => importTorch({}, gru(false)), FormatError, /state_dict key 0\.weight_ih_l0/);
+  });
+
+  it('a NaN in a state dict is a FormatError naming the key, before the model is built', () => {
+    const w = new Float32Array(2).fill(0.5);
+    w[1] = NaN;
+    rejects(() => importTorch({ '0.weight': { data: w, shape: [1, 2] }, '0.bias': new Float32Array(1) }, { modules: [{ type: 'Linear', in_features: 2, out_features: 1 }] }), FormatError, /finite values in 0\.weight, got NaN at element 1/);
+  });
+
   it('importTorch with hidden_size 15000 and a tiny state dict: refused by limits.maxParameters before allocation', () => {
     rejects(() => importTorch({ weight_ih_l0: new Float32Array(4) }, { modules: [{ type: 'LSTM', name: '', input_size: 2, hidden_size: 15000 }] }), ValueError, /limits\.maxParameters/);
   });
@@ -103,6 +115,12 @@ describe('Keras / TF.js', () => {
     importKeras(functional()).dispose();
   });
 
+  it('a NaN weight is a FormatError naming the weight, before a layer is built', () => {
+    const src = functional();
+    new DataView(src.weights['w.bin'].buffer).setFloat32(4 * 36 + 8, NaN, true); // b/kernel[2]
+    rejects(() => importKeras(src), FormatError, /finite values in weight b\/kernel, got NaN at element 2/);
+  });
+
   it('a layer listing itself as its input is a FormatError, not an endless walk', () => {
     const src = functional((l) => {
       l[0].inbound_nodes = [[['in', 0, 0, {}]]];
@@ -128,6 +146,7 @@ describe('Keras / TF.js', () => {
       [(j) => void (j.weightsManifest[0].weights[0].quantization = { dtype: '__proto__' }), /quantization dtype/],
       [(j) => void (j.modelTopology.model_config.config.layers[1] = null), /layers\[1\] to be \{ class_name, config \}/],
       [(j) => void (j.modelTopology.model_config.config.layers[1].config.units = -3), /layer 1 a \(GRU\)/],
+      [(j) => void (j.weightsManifest[0].weights[3].quantization = { dtype: 'uint8', scale: 'x' }), /quantization scale to be a finite number/],
     ];
     for (const [edit, re] of cases) {
       const src = functional();
@@ -163,6 +182,17 @@ describe('ONNX', () => {
     fromOnnx(editGraph(bytes, () => undefined)).model.dispose(); // the unedited re-encoding imports
     rejects(() => fromOnnx(editGraph(bytes, (g) => setDims(g, 0, [1, -8, 2]))), FormatError, /dims to be non-negative integers, got \[1, -8, 2\]/);
     rejects(() => fromOnnx(editGraph(bytes, (g) => setDims(g, 0, [1n << 40n, 1n << 40n, 1n << 40n]))), FormatError, /at most limits\.maxParameters/);
+  });
+
+  it('a NaN in an initializer is a FormatError naming it, before the model is built', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 2 });
+    const bytes = toOnnx(m);
+    m.dispose();
+    const nan = editGraph(bytes, (g) => {
+      const raw = fieldsOf(fieldsOf(g, 5)[1].v as ProtoField[], 9)[0].v as Uint8Array; // R's raw_data
+      new DataView(raw.buffer, raw.byteOffset).setFloat32(4, NaN, true);
+    });
+    rejects(() => fromOnnx(nan), FormatError, /finite values in 0\.weight_hh_l0, got NaN/);
   });
 
   it('a Transpose perm that is not a permutation is a FormatError naming it', () => {

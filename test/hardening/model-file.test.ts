@@ -108,6 +108,13 @@ describe('header fields of the wrong type are FormatErrors naming the field', ()
     rejectsCleanly(() => deserialize(rewriteModelFile(withOptimizer(), edit)), re);
   });
 
+  it('a non-finite parameter is refused before the model is built', () => {
+    const b = withOptimizer();
+    const jlen = new DataView(b.buffer).getUint32(12, true);
+    new DataView(b.buffer).setFloat32(16 + Math.ceil(jlen / 4) * 4 + 4, Infinity, true); // weight_ih_l0[1]
+    rejectsCleanly(() => deserialize(rewriteModelFile(b, (h) => h)), /finite values in parameter weight_ih_l0, got Infinity at element 1/);
+  });
+
   it('non-finite optimizer moments are refused before the model is built', () => {
     const b = withOptimizer();
     const v = new DataView(b.buffer);
@@ -134,6 +141,8 @@ describe('load and readTfjsFiles read only regular files within limits.maxFileBy
     writeFileSync(p, gruFile());
     setLimits({ maxFileBytes: 100 });
     await expect(load(p)).rejects.toThrow(/limits\.maxFileBytes = 100 bytes, got \d+/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['m.rnnw'], weights: [] }] }));
+    await expect(readTfjsFiles(join(dir, 'model.json'))).rejects.toThrow(/weight shard m\.rnnw .* of at most limits\.maxFileBytes = 100 bytes/);
     resetLimits();
     (await load(p)).model.dispose();
   });

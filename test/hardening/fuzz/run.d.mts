@@ -1,6 +1,6 @@
 export interface FuzzSummary {
   seed: number;
-  perReader: Record<string, { cases: number; outcomes: Record<string, number>; slowestMs: number; wasmGrowth: number; maxRssGrowthMb: number }>;
+  perReader: Record<string, { cases: number; outcomes: Record<string, number>; examples: Record<string, string>; slowestMs: number; wasmGrowth: number; maxRssGrowthMb: number }>;
   bad: { reader: string; index: number | string; kind: string; name?: string; message: string }[];
   seconds: number;
 }

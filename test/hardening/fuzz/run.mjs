@@ -37,7 +37,7 @@ export async function fuzz(readers, cases, opts = {}) {
   const t0 = Date.now();
   const summary = { seed: o.seed, perReader: {}, bad: [], seconds: 0 };
   for (const reader of readers) {
-    const s = (summary.perReader[reader] = { cases: 0, outcomes: {}, slowestMs: 0, wasmGrowth: 0, maxRssGrowthMb: 0 });
+    const s = (summary.perReader[reader] = { cases: 0, outcomes: {}, examples: {}, slowestMs: 0, wasmGrowth: 0, maxRssGrowthMb: 0 });
     for (let from = 0; from < cases; from += o.batch) {
       const to = Math.min(cases, from + o.batch);
       const limit = { heapMb: o.heapMb, timeMs: Math.max(o.minBatchMs, (to - from) * o.msPerCase) };
@@ -47,6 +47,7 @@ export async function fuzz(readers, cases, opts = {}) {
         s.cases += to - from;
         for (const [k, n] of Object.entries(x.outcomes)) s.outcomes[k] = (s.outcomes[k] ?? 0) + n;
         for (const b of x.bad) summary.bad.push({ reader, ...b });
+        for (const [k, m] of Object.entries(x.examples)) s.examples[k] ??= m;
         s.slowestMs = Math.max(s.slowestMs, Math.round(x.slowest.ms));
         const wasm = x.after.wasm - x.before.wasm;
         const rss = (x.after.rss - x.before.rss) / 2 ** 20;
