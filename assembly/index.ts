@@ -20,3 +20,5 @@ export {
   OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE, OP_DROPOUT, OP_MUL,
 } from './program';
 export { dropout_forward, mul_f32 } from './kernels/dropout';
+export { crf_nll_forward_backward, crf_viterbi, crf_nll_scratch_size, crf_viterbi_scratch_size } from './kernels/crf';
+export { OP_CRF_NLL, OP_CRF_VITERBI } from './program';

@@ -30,6 +30,9 @@ export const OP = {
   BCE: 22,
   DROPOUT: 23,
   MUL: 24,
+  // CRF output layer (src/layers/crf.ts emits these)
+  CRF_NLL: 50,
+  CRF_VITERBI: 51,
 } as const;
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */
