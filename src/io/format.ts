@@ -248,7 +248,11 @@ export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
     } catch (e) {
       fail(`Expected valid ${h.kind} hyperparameters in header.optimizer.config, got: ${(e as Error).message}`);
     }
-    if (h.values !== optimizer.numBuffers * nParams) fail(`Expected header.optimizer.values = ${optimizer.numBuffers * nParams} (${optimizer.numBuffers} buffers of ${nParams}), got ${h.values}`);
+    // 0: an optimizer saved before its first step (its moments are zeros, as a fresh bind makes them)
+    if (h.values !== 0 && h.values !== optimizer.numBuffers * nParams) {
+      const n = optimizer.numBuffers * nParams;
+      fail(`Expected header.optimizer.values = ${n} (${optimizer.numBuffers} buffers of ${nParams}${n ? ', or 0 before the first step' : ''}), got ${h.values}`);
+    }
   }
   const nOpt = h ? h.values : 0;
   const want = 16 + hlen + 4 * nParams + 4 * nOpt + 4;

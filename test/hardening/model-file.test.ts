@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { init, GRU, LSTM, RNN, Adam, serialize, deserialize, load, readTfjsFiles, setLimits, resetLimits, getLimits, FormatError, RnnWasmError } from '../../src/index';
+import { init, GRU, LSTM, RNN, Adam, tensor, serialize, deserialize, load, readTfjsFiles, setLimits, resetLimits, getLimits, FormatError, RnnWasmError } from '../../src/index';
 import { rewriteModelFile } from './fuzz/readers.mjs';
 
 beforeAll(async () => {
@@ -106,6 +106,30 @@ describe('header fields of the wrong type are FormatErrors naming the field', ()
   ];
   it.each(cases)('%s', (_, edit, re) => {
     rejectsCleanly(() => deserialize(rewriteModelFile(withOptimizer(), edit)), re);
+  });
+
+  it('2,000 rejected loads of a file with a mismatched optimizer buffer take no wasm memory', () => {
+    const bad = rewriteModelFile(withOptimizer(), (h) => void (h.optimizer.kind = 'sgd'));
+    const before = wasmBytes();
+    for (let i = 0; i < 2000; i++) expect(() => deserialize(bad)).toThrow(/optimizer\.values = 0 \(0 buffers of \d+\), got [1-9]\d*/);
+    expect(wasmBytes()).toBe(before);
+  });
+
+  it('an optimizer saved before its first step (no moments stored) loads with zero moments and trains', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 2 });
+    const { model, optimizer } = deserialize(serialize(m, { optimizer: new Adam({ lr: 0.05 }) }));
+    expect(optimizer!.kind).toBe('adam');
+    expect(optimizer!.step).toBe(0);
+    expect(Array.from(optimizer!.state().buffers).every((v) => v === 0)).toBe(true);
+    expect(optimizer!.state().buffers.length).toBe(2 * model.runner.arena.size);
+    const before = model.getParameter('weight_hh_l0');
+    const r = model.trainStep({ x: tensor(new Float32Array(4).fill(0.5), [2, 1, 2]), y: tensor(new Float32Array(4).fill(0.3), [2, 1, 2]) }, { loss: 'mse', optimizer: optimizer! });
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(optimizer!.step).toBe(1);
+    expect(model.getParameter('weight_hh_l0')).not.toEqual(before);
+    optimizer!.dispose();
+    model.dispose();
+    m.dispose();
   });
 
   it('a non-finite parameter is refused before the model is built', () => {
