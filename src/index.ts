@@ -13,7 +13,7 @@ export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, validateOptimizerState
 export { NonFiniteError } from './train/guard';
 export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
 export type { Example, FitOptions, History } from './train/fit';
-export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB } from './io/files';
+export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB, SaveError } from './io/files';
 export { serialize, deserialize, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';

@@ -15,6 +15,11 @@ export interface Limits {
   maxCachedPlans: number;
   /** Bytes of workspace those cached plans may hold together (the newest plan is always kept). */
   maxPlanCacheBytes: number;
+  /**
+   * Layers of one architecture read from a file or an importer: each recurrent layer counts once
+   * per direction, every other module once. Checked before any layer's parameters are listed.
+   */
+  maxLayers: number;
 }
 
 const DEFAULTS: Limits = {
@@ -23,6 +28,7 @@ const DEFAULTS: Limits = {
   maxFileBytes: 1024 * 1024 * 1024,
   maxCachedPlans: 16,
   maxPlanCacheBytes: 512 * 1024 * 1024,
+  maxLayers: 4096,
 };
 
 const current: Limits = { ...DEFAULTS };

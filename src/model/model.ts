@@ -9,6 +9,7 @@ import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type Embed
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { checkLoss } from '../train/contract';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
@@ -298,6 +299,7 @@ export class Sequential extends Model {
 
 /** Builds one layer from its config() object; throws ValueError naming an unknown type. */
 export function layerFromConfig(c: Record<string, unknown>): Module {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw new ValueError(`Expected a layer config object, got ${c === null ? 'null' : typeof c}`);
   const { type, ...o } = c as { type: string } & Record<string, unknown>;
   switch (type) {
     case 'rnn':
@@ -326,18 +328,34 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
   }
 }
 
-/** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
-export function modelFromSpec(spec: ModelSpec): Model {
+/**
+ * The layers a spec describes, built as plain objects (nothing allocated in wasm), and whether
+ * they form a Sequential (parameter names prefixed `0.`, `1.`, …). Loaders size-check these
+ * before building the model.
+ */
+export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequential: boolean } {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
-    return new Sequential(spec.layers.map(layerFromConfig), { inputSize: spec.inputSize, batchFirst: spec.batchFirst });
+    checkLimit('maxLayers', spec.layers.length, 'the layers of spec.layers');
+    return { modules: spec.layers.map(layerFromConfig), sequential: true };
   }
   if (spec.type === 'rnn' || spec.type === 'lstm' || spec.type === 'gru') {
-    const core = layerFromConfig({ ...spec.config, type: spec.type }) as RecurrentCore;
-    const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
-    const { type: _type, ...o } = core.config(); // config() names its layer type; the options do not
-    return new Ctor(o as never);
+    if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${String(spec.config)}`);
+    return { modules: [layerFromConfig({ ...spec.config, type: spec.type })], sequential: false };
   }
   throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru), got ${String((spec as { type: unknown }).type)}`);
+}
+
+/** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
+export function modelFromSpec(spec: ModelSpec): Model {
+  const { modules, sequential } = modulesFromSpec(spec);
+  if (sequential) {
+    const s = spec as Extract<ModelSpec, { type: 'sequential' }>;
+    return new Sequential(modules, { inputSize: s.inputSize, batchFirst: s.batchFirst });
+  }
+  const core = modules[0] as RecurrentCore;
+  const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
+  const { type: _type, ...o } = core.config(); // config() names its layer type; the options do not
+  return new Ctor(o as never);
 }

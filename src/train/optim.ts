@@ -113,6 +113,10 @@ export abstract class Optimizer {
   }
   abstract readonly kind: string;
   protected abstract readonly nbufs: number;
+  /** Moment buffers per parameter (0–2): what state() and a checkpoint hold per parameter. */
+  get numBuffers(): number {
+    return this.nbufs;
+  }
 
   /** Learning rate in force for the next step. */
   currentLr(): number {
