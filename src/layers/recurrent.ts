@@ -5,6 +5,8 @@ import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -56,6 +58,8 @@ export interface GRUOptions extends RecurrentOptions {
 }
 
 const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
+/** The deepest stack one recurrent layer may have. */
+export const MAX_LAYERS = 1024;
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -88,11 +92,15 @@ export class RecurrentCore implements Module {
   readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
   constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected an options object, got ${String(o)}`);
+    checkOptions(o ?? null, OPTION_KEYS.recurrent, `${kind.toUpperCase()} options`);
+    checkOptions(o.init, OPTION_KEYS.recurrentInit, `${kind.toUpperCase()} options.init`);
     this.kind = kind;
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
     this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
+    // one parameter table entry, program op and state slot per layer: a stack deeper than this is
+    // a hostile or broken architecture, refused before anything is built for it
+    if (this.numLayers > MAX_LAYERS) throw new ValueError(`Expected numLayers of at most ${MAX_LAYERS}, got ${this.numLayers}`);
     this.bidirectional = bool('bidirectional', o.bidirectional, false);
     this.batchFirst = bool('batchFirst', o.batchFirst, false);
     this.bias = bool('bias', o.bias, true);
@@ -136,6 +144,17 @@ export class RecurrentCore implements Module {
       bias: pick('bias', ini.bias, ['uniform', 'zeros'], 'uniform'),
       forgetBias: ini.forgetBias,
     };
+    // before any model allocates it (or builds one object per layer): a layer too large for the
+    // limit is refused by its sizes, counted arithmetically
+    checkLimit('maxParameters', this.parameterCount, `the parameters of ${kind}(inputSize ${this.inputSize}, hiddenSize ${this.hiddenSize}, numLayers ${this.numLayers})`);
+  }
+
+  /** Number of scalar parameters (what paramSpecs() lists), computed without listing them. */
+  get parameterCount(): number {
+    const H = this.hiddenSize;
+    const GH = this.gates * H;
+    const perLayer = GH * H + (this.bias ? 2 * GH : 0) + (this.peepholes ? 3 * H : 0);
+    return this.directions * (GH * this.inputSize + (this.numLayers - 1) * GH * this.outputSize + this.numLayers * perLayer);
   }
 
   get gates(): number {
