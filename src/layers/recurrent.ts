@@ -58,9 +58,6 @@ export interface GRUOptions extends RecurrentOptions {
 }
 
 const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
-/** The deepest stack one recurrent layer may have. */
-export const MAX_LAYERS = 1024;
-
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -98,10 +95,10 @@ export class RecurrentCore implements Module {
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
     this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
-    // one parameter table entry, program op and state slot per layer: a stack deeper than this is
-    // a hostile or broken architecture, refused before anything is built for it
-    if (this.numLayers > MAX_LAYERS) throw new ValueError(`Expected numLayers of at most ${MAX_LAYERS}, got ${this.numLayers}`);
     this.bidirectional = bool('bidirectional', o.bidirectional, false);
+    // one parameter table entry, program op and state slot per layer and direction: a deeper stack
+    // is a hostile or broken architecture, refused before anything is built for it
+    checkLimit('maxLayers', this.numLayers * (this.bidirectional ? 2 : 1), 'numLayers (each direction counted once)');
     this.batchFirst = bool('batchFirst', o.batchFirst, false);
     this.bias = bool('bias', o.bias, true);
     const mm = o.mergeMode ?? 'concat';
