@@ -6,7 +6,7 @@
 //   head: MatMul(X_L, Wᵀ (H,O)) + b → logits (T,B,O)
 //   outputs Y (T,B,H|O) · [hN (L,B,H) · cN (L,B,H)]
 // Gate blocks: LSTM PyTorch i,f,g,o → ONNX i,o,f,c; GRU r,z,n → z,r,h (linear_before_reset = 1 for
-// PyTorch's reset-after form). B_l = [b_ih | b_hh], each reordered the same way.
+// PyTorch's reset-after form, 0 for the Cho form). B_l = [b_ih | b_hh], each reordered the same way.
 import { createRequire } from 'node:module';
 import { transpose } from './common.mjs';
 
@@ -33,11 +33,11 @@ const attrS = (name, s) => ({ name, type: AT.STRING, s: enc.encode(s) });
 const attrSs = (name, ss) => ({ name, type: AT.STRINGS, strings: ss.map((s) => enc.encode(s)) });
 
 /**
- * cfg: { cell: 'lstm'|'gru', I, H, L, T, B, state: bool, head?: { O } }
+ * cfg: { cell: 'lstm'|'gru', I, H, L, T, B, state: bool, head?: { O }, resetAfter?: bool (GRU: false → Cho form) }
  * params: PyTorch names (weight_ih_l0 …; with `prefix` '0.' for a Sequential; head '1.weight', '1.bias').
  */
 export function buildOnnx(cfg, params, prefix = '') {
-  const { cell, I, H, L, T, B, state, head } = cfg;
+  const { cell, I, H, L, T, B, state, head, resetAfter } = cfg;
   const G = cell === 'lstm' ? 4 : 3;
   const order = ORDER[cell];
   const lstm = cell === 'lstm';
@@ -74,7 +74,7 @@ export function buildOnnx(cfg, params, prefix = '') {
     if (lstm) cN.push(`cN${l}`);
     const attribute = [attrI('hidden_size', H), attrS('direction', 'forward'), attrI('layout', 0),
       attrSs('activations', lstm ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'])];
-    if (!lstm) attribute.push(attrI('linear_before_reset', 1));
+    if (!lstm) attribute.push(attrI('linear_before_reset', resetAfter === false ? 0 : 1));
     nodes.push({ opType: lstm ? 'LSTM' : 'GRU', input: ins, output: outs, attribute });
     const next = l === L - 1 && !head ? 'Y' : `X${l + 1}`;
     nodes.push({ opType: 'Squeeze', input: [`Y${l}`, 'axis1'], output: [next] });

@@ -3,7 +3,7 @@
 // Imports the shipped bundle (dist/), as a user would.
 import { readFileSync } from 'node:fs';
 import {
-  WORKLOADS, ADAM, seqInput, trainBatch, sampleCheckIds, oneHot, uniform, sampleSoftmax, measure,
+  WORKLOADS, ADAM, TOLERANCE, outputDiff, seqInput, trainBatch, sampleCheckIds, oneHot, uniform, sampleSoftmax, measure,
 } from './common.mjs';
 
 let lib;
@@ -25,12 +25,19 @@ export async function model(id, opts = {}) {
   let m;
   if (w.mode === 'seq' || w.mode === 'stream') {
     const o = { inputSize: w.I, hiddenSize: w.H, numLayers: 1, seed: 1 };
-    m = w.cell === 'lstm' ? new l.LSTM(o) : new l.GRU({ ...o, resetAfter: opts.resetAfter ?? true });
+    m = w.cell === 'lstm' ? new l.LSTM(o) : new l.GRU({ ...o, resetAfter: opts.resetAfter ?? w.resetAfter ?? true });
   } else {
     // train (W4) and sample (W5): one-hot V → LSTM (L layers) → linear V
     m = new l.Sequential([l.layers.lstm({ inputSize: w.V, hiddenSize: w.H, numLayers: w.L ?? 1 }), l.layers.linear({ inFeatures: w.H, outFeatures: w.V })], { seed: 1 });
   }
   return { m, p: params(m) };
+}
+
+/** The parameters of workload id's model by PyTorch name (the model itself released): what peers load. */
+export async function paramsOf(id, opts = {}) {
+  const { m, p } = await model(id, opts);
+  m.dispose();
+  return p;
 }
 
 /** W4's trainStep arguments: the seeded batch as tensors, cross-entropy, Adam. */
@@ -68,6 +75,21 @@ export async function reference(id, opts = {}) {
   } finally {
     m.dispose();
   }
+}
+
+/**
+ * Runs a job's output() once and compares it with its reference (this library's output unless the
+ * job brings its own): returns the max abs difference, or null when the job has no comparable
+ * output (brain.js W4/W5); throws past TOLERANCE.
+ */
+export async function checkOutput(id, job) {
+  if (job.output === null) return null;
+  const ref = job.reference ?? (await reference(id, job.refOpts));
+  const diff = outputDiff(await job.output(), ref);
+  if (!(diff <= TOLERANCE)) {
+    throw new Error(`CHECK FAILED: ${id} output differs from ${job.reference ? 'its reference' : "rnn-wasm's"} by ${diff} (> ${TOLERANCE})`);
+  }
+  return diff;
 }
 
 // ---- the rnn-wasm runners ---------------------------------------------------------------------

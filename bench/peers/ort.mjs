@@ -4,7 +4,7 @@
 // No training API: W4 is not run.
 import { WORKLOADS, seqInput, oneHot, uniform, sampleSoftmax, sampleCheckIds } from '../common.mjs';
 import { buildOnnx } from '../onnx-model.mjs';
-import { model } from '../ours.mjs';
+import { paramsOf } from '../ours.mjs';
 
 export async function make(impl) {
   const web = impl.startsWith('ort-web');
@@ -18,21 +18,26 @@ export async function make(impl) {
   }
   const session = (bytes) => ort.InferenceSession.create(bytes, options);
   const F = (data, dims) => new ort.Tensor('float32', data, dims);
+  // a workload's dispose(): the session's native or wasm memory and the input tensors' buffers
+  const release = (s, ...tensors) => async () => {
+    await s.release();
+    for (const t of tensors) t.dispose?.();
+  };
   const version = web ? ort.env.versions?.web : ort.env.versions?.node ?? ort.env.versions?.common;
 
   return {
     version: `${web ? 'onnxruntime-web' : 'onnxruntime-node'} ${version}`,
     async seq(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
-      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: w.T, B: w.B, state: false }, p));
+      const p = await paramsOf(id);
+      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: w.T, B: w.B, state: false, resetAfter: w.resetAfter ?? true }, p));
       const X = F(seqInput(w), [w.T, w.B, w.I]);
       const fn = () => s.run({ X });
-      return { fn, async: true, output: async () => (await fn()).Y.data };
+      return { fn, async: true, output: async () => (await fn()).Y.data, dispose: release(s, X) };
     },
     async stream(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: 1, B: w.B, state: true }, p));
       const x = seqInput(w);
       const steps = Array.from({ length: w.T }, (_, t) => F(x.slice(t * w.B * w.I, (t + 1) * w.B * w.I), [1, w.B, w.I]));
@@ -51,11 +56,12 @@ export async function make(impl) {
       return {
         fn: () => pass(null), async: true,
         output: async () => { const out = new Float32Array(w.T * w.B * w.H); await pass(out); return out; },
+        dispose: release(s, zeros, ...steps),
       };
     },
     async sample(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const s = await session(buildOnnx({ cell: 'lstm', I: w.V, H: w.H, L: w.L, T: 1, B: 1, state: true, head: { O: w.V, prefix: '1.' } }, p, '0.'));
       const zeros = F(new Float32Array(w.L * w.H), [w.L, 1, w.H]);
       const x = new Float32Array(w.V);
@@ -85,7 +91,7 @@ export async function make(impl) {
         }
         return out;
       };
-      return { fn, async: true, output };
+      return { fn, async: true, output, dispose: release(s, zeros, X) };
     },
   };
 }
