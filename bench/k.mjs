@@ -14,7 +14,7 @@ const root = join(here, '..');
 const SRC = join(here, 'ceiling', 'ceiling.ts');
 
 /** Compiles the ceiling microkernels (both variants) into bench/out/ when missing or stale. */
-function buildCeiling() {
+export function buildCeiling() {
   const out = join(here, 'out');
   mkdirSync(out, { recursive: true });
   for (const [variant, enable] of [['simd', 'simd'], ['relaxed', 'simd,relaxed-simd']]) {

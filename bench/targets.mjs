@@ -19,14 +19,14 @@ export function targets(wl, pairs = {}) {
   // f32, one thread each, rnn-wasm and ort-web alternated in one process
   for (const [id, need] of [['W1a', 1.18], ['W1b', 2], ['W2', 1.3], ['W3a', 1.3], ['W3a-cho', 1.3], ['W3b', 1.3], ['W5', 1.2]]) {
     const p = pairs[`${id} rnn-wasm/ort-web-1t`];
-    add(`${id} ≥ ${need}× ort-web-1t (1 thread each)`, p?.speedup.median, need, `median of ${p?.rounds ?? '?'} interleaved rounds`, p && [p.speedup.min, p.speedup.max]);
+    add(`${id} ≥ ${need}× ort-web-1t (1 thread each)`, p?.speedup.median, need, p ? `median of ${p.rounds} interleaved rounds` : 'interleaved rounds', p && [p.speedup.min, p.speedup.max]);
   }
   // two threads each: separate processes
   for (const id of ['W2', 'W3b']) add(`${id} ≥ 1.3× ort-web-2t (2 threads each)`, speedup(id, 'ort-web-2t', 'rnn-wasm-2t'), 1.3, 'rnn-wasm-2t vs ort-web-2t, medians over process rounds');
   // 2 workers against 1: each pool's median time, then the ratio
   for (const id of ['W2', 'W4-b64']) {
     const p = pairs[`${id} rnn-wasm-2t/rnn-wasm-1w`];
-    add(`${id}: 2 workers ≥ 1.7× one`, p?.ratioOfMedians, 1.7, `1-worker median time ÷ 2-worker median time, ${p?.rounds ?? '?'} interleaved rounds`, p && [p.speedup.min, p.speedup.max]);
+    add(`${id}: 2 workers ≥ 1.7× one`, p?.ratioOfMedians, 1.7, `1-worker median time ÷ 2-worker median time${p ? `, ${p.rounds} interleaved rounds` : ''}`, p && [p.speedup.min, p.speedup.max]);
   }
   add('W4 ≥ 10× tfjs-wasm', speedup('W4', 'tfjs-wasm'), 10, 'medians over process rounds');
   add('W4 ≥ 100× brain.js chars/s, rnn-wasm on 2 workers', speedup('W4', 'brainjs', 'rnn-wasm-2t'), 100, 'rnn-wasm-2t seq-steps/s ÷ brain.js chars/s, medians');
