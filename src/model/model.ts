@@ -18,9 +18,13 @@ export interface ParameterInfo {
 }
 
 /** A model's architecture as plain JSON (what a model file stores). */
-export type ModelSpec =
+export type ModelSpec = (
   | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
-  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> };
+  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> }
+) & {
+  /** 'int8': the weights were quantized (src/model/quantize.ts); the int8 copies are derived from the parameters. */
+  quantized?: 'int8';
+};
 
 export abstract class Model {
   /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
@@ -32,6 +36,7 @@ export abstract class Model {
 
   private getTrainer(): Trainer {
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    this.checkNotQuantized('training');
     if (!this.trainer) this.trainer = new Trainer(this.runner);
     return this.trainer;
   }
@@ -120,6 +125,7 @@ export abstract class Model {
   }
   /** Overwrites one parameter (validated: dtype, size, finite values). */
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.checkNotQuantized('setParameter');
     this.runner.arena.set(name, values);
   }
   /** Every parameter as name → copy (a PyTorch-style state dict). */
@@ -130,6 +136,7 @@ export abstract class Model {
   }
   /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.checkNotQuantized('loadStateDict');
     const names = new Set(this.runner.arena.entries().map((e) => e.name));
     for (const k of Object.keys(sd)) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
     for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
@@ -139,6 +146,18 @@ export abstract class Model {
   }
   /** The architecture as plain JSON; `modelFromSpec` rebuilds an equal model. */
   abstract spec(): ModelSpec;
+
+  /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
+  get quantized(): 'int8' | null {
+    return this.runner.quantized ? 'int8' : null;
+  }
+  /** The spec with the quantization marker (what files and worker replicas rebuild from). */
+  protected withQuant<S extends ModelSpec>(s: S): S {
+    return this.runner.quantized ? { ...s, quantized: 'int8' } : s;
+  }
+  private checkNotQuantized(what: string): void {
+    if (this.runner.quantized) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
+  }
 
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
@@ -170,7 +189,7 @@ abstract class RecurrentModel extends Model {
     return this.core.config();
   }
   spec(): ModelSpec {
-    return { type: this.core.kind, config: this.core.config() };
+    return this.withQuant({ type: this.core.kind, config: this.core.config() });
   }
 }
 
@@ -256,7 +275,7 @@ export class Sequential extends Model {
     return this.layers.map((m) => m.config());
   }
   spec(): ModelSpec {
-    return { type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() };
+    return this.withQuant({ type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() });
   }
 }
 
@@ -293,6 +312,8 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
 /** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
 export function modelFromSpec(spec: ModelSpec): Model {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
+  // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
+  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${String(spec.quantized)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
     return new Sequential(spec.layers.map(layerFromConfig), { inputSize: spec.inputSize, batchFirst: spec.batchFirst });

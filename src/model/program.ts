@@ -30,6 +30,11 @@ export const OP = {
   BCE: 22,
   DROPOUT: 23,
   MUL: 24,
+  // int8 weights (inference): src/model/quantize.ts
+  GEMM_Q8: 40,
+  RNN_Q8: 41,
+  LSTM_Q8: 42,
+  GRU_Q8: 43,
 } as const;
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */
