@@ -1,6 +1,6 @@
 // The close comparisons, timed in ONE process and alternated over several rounds, so a busy spell on
 // a shared machine hits both sides: rnn-wasm against ONNX Runtime Web at one thread (both run on
-// this Node thread), and a WorkerPool of 2 against one of 1 (each pool's own threads, alternately).
+// this Node thread), rnn-wasm with int8 weights against native ONNX Runtime at one thread, and a WorkerPool of 2 against one of 1 (each pool's own threads, alternately).
 // Per round each side's time is the median benchmark.js sample of about `minTime` seconds of calls;
 // the sides go A,B in even rounds and B,A in odd ones. Reported per pair:
 //   figures   { ours: [...], peer: [...] }  one workload figure per round (WORKLOADS[id].unit)
@@ -15,6 +15,10 @@ import { checkOutput } from './ours.mjs';
 // rnn-wasm vs ort-web-1t on every forward workload; 2 workers vs 1 on the batched ones
 export const PAIRS = [
   ...['W1a', 'W1b', 'W2', 'W3a', 'W3a-cho', 'W3b', 'W5'].map((id) => ({ id, ours: 'rnn-wasm', peer: 'ort-web-1t' })),
+  // int8 weights against native ONNX Runtime (f32, one thread) and, on W5, ONNX Runtime Web
+  ...['W1a', 'W3a', 'W3a-cho', 'W5'].map((id) => ({ id, ours: 'rnn-wasm-int8', peer: 'ort-node-1t' })),
+  { id: 'W5', ours: 'rnn-wasm-int8', peer: 'ort-web-1t' },
+  ...['W1a', 'W5'].map((id) => ({ id, ours: 'rnn-wasm-int8', peer: 'ort-node-1t-int8' })),
   ...['W2', 'W4-b64'].map((id) => ({ id, ours: 'rnn-wasm-2t', peer: 'rnn-wasm-1w' })),
 ];
 

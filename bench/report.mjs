@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const IMPLS = ['rnn-wasm', 'rnn-wasm-1w', 'rnn-wasm-2t', 'ort-node-1t', 'ort-web-1t', 'ort-web-2t', 'tfjs-wasm', 'tfjs-cpu', 'brainjs', 'ceiling'];
+const IMPLS = ['rnn-wasm', 'rnn-wasm-int8', 'rnn-wasm-1w', 'rnn-wasm-2t', 'ort-node-1t', 'ort-node-1t-int8', 'ort-web-1t', 'ort-web-2t', 'tfjs-wasm', 'tfjs-cpu', 'brainjs', 'ceiling'];
 
 export const fmt = (v) => {
   if (v === undefined || v === null || Number.isNaN(v)) return '—';

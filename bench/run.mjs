@@ -2,12 +2,15 @@
 //   npm run bench                      (builds first; then: node bench/run.mjs)
 //   node bench/run.mjs [--quick] [--json FILE] [--no-save] [--only W1a,W2,...] [--impl rnn-wasm,...]
 //                      [--no-scaling] [--no-pairs] [--rounds N] [--process-rounds N] [--slow-rounds N]
-// Implementations: rnn-wasm (this library, one thread), rnn-wasm-2t / rnn-wasm-1w (its WorkerPool
+// Implementations: rnn-wasm (this library, one thread), rnn-wasm-int8 (the same after quantize(model,
+// { weights: 'int8' }); batch-1 inference workloads), ort-node-1t-int8 (ONNX Runtime's
+// DynamicQuantizeLSTM, int8 W and R; LSTM workloads), rnn-wasm-2t / rnn-wasm-1w (its WorkerPool
 // with 2 / 1 workers), ort-node-1t, ort-web-1t, ort-web-2t, tfjs-wasm, tfjs-cpu, brainjs; K-* carry
 // rnn-wasm and `ceiling` (bench/k.mjs).
 // Two kinds of measurement:
 // - The close comparisons (bench/pairs.mjs: rnn-wasm vs ort-web-1t on W1a W1b W2 W3a W3a-cho W3b
-//   W5; 2 workers vs 1 on W2 and W4-b64) and the K workloads run in ONE child process, the two
+//   W5; rnn-wasm-int8 vs ort-node-1t (native, f32) on W1a W3a W3a-cho W5 and vs ort-web-1t on W5;
+//   2 workers vs 1 on W2 and W4-b64) and the K workloads run in ONE child process, the two
 //   sides alternated over --rounds N rounds (default 7, --quick 3); they report the median per-round
 //   ratio with its spread. Targets on these comparisons are judged on those medians.
 // - Every implementation's figure for the overview table: each implementation in its own Node
@@ -42,10 +45,10 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const IMPLS = ['rnn-wasm', 'rnn-wasm-1w', 'rnn-wasm-2t', 'ort-node-1t', 'ort-web-1t', 'ort-web-2t', 'tfjs-wasm', 'tfjs-cpu', 'brainjs'];
+const IMPLS = ['rnn-wasm', 'rnn-wasm-int8', 'rnn-wasm-1w', 'rnn-wasm-2t', 'ort-node-1t', 'ort-node-1t-int8', 'ort-web-1t', 'ort-web-2t', 'tfjs-wasm', 'tfjs-cpu', 'brainjs'];
 const IDS = Object.keys(WORKLOADS);
 // rnn-wasm-1w (a WorkerPool of one worker) is only the multi-core target's baseline
-const ONLY = { 'rnn-wasm-1w': ['W2', 'W4-b64'] };
+const ONLY = { 'rnn-wasm-1w': ['W2', 'W4-b64'], 'rnn-wasm-int8': ['W1a', 'W1b', 'W3a', 'W3a-cho', 'W5'], 'ort-node-1t-int8': ['W1a', 'W1b', 'W5'] };
 // minutes a round: --slow-rounds
 const SLOW = ['tfjs-cpu', 'brainjs'];
 

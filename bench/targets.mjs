@@ -21,6 +21,11 @@ export function targets(wl, pairs = {}) {
     const p = pairs[`${id} rnn-wasm/ort-web-1t`];
     add(`${id} ≥ ${need}× ort-web-1t (1 thread each)`, p?.speedup.median, need, p ? `median of ${p.rounds} interleaved rounds` : 'interleaved rounds', p && [p.speedup.min, p.speedup.max]);
   }
+  // int8 weights (one thread): at least native ONNX Runtime's f32 speed on W1a and W3a; W5 ≥ 2× ort-web
+  for (const [id, peer, need] of [['W1a', 'ort-node-1t', 1], ['W3a', 'ort-node-1t', 1], ['W3a-cho', 'ort-node-1t', 1], ['W5', 'ort-web-1t', 2]]) {
+    const p = pairs[`${id} rnn-wasm-int8/${peer}`];
+    add(`${id} int8 ≥ ${need}× ${peer} (f32)`, p?.speedup.median, need, p ? `median of ${p.rounds} interleaved rounds` : 'interleaved rounds', p && [p.speedup.min, p.speedup.max]);
+  }
   // two threads each: separate processes
   for (const id of ['W2', 'W3b']) add(`${id} ≥ 1.3× ort-web-2t (2 threads each)`, speedup(id, 'ort-web-2t', 'rnn-wasm-2t'), 1.3, 'rnn-wasm-2t vs ort-web-2t, medians over process rounds');
   // 2 workers against 1: each pool's median time, then the ratio
