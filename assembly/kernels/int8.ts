@@ -6,7 +6,7 @@
 // Batch-1 inference reads every weight once per step: int8 rows are a quarter of the f32 bytes.
 // Both binaries run this same integer path (SIMD128 only), so their results are identical. Not
 // used: i32x4.relaxed_dot_i8x16_i7x16_add_s. In Node 20 (V8 11.3, --experimental-wasm-relaxed-simd)
-// it validates but returned 2·Σ without the addend on a probe (lanes of a = 0..15, b = 1: 12 and 44
+// it validates but returned 2·Σ without the addend (bench/relaxed-dot-probe.mjs: a = 0..15, b = 1: 12 and 44
 // where 11 and 27 were due), so a relaxed-only integer path would compute wrong results there.
 // Every output row depends on its own X row and W only: a batch split across workers, or fed one
 // step at a time, gives the whole-batch result bit for bit.

@@ -130,6 +130,7 @@ export class WorkerPool {
   /** Mean loss of a batch (forward and backward on the workers); parameters are not changed. */
   evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
     return this.exclusive(async () => {
+      this.trainable();
       const loss = opts?.loss;
       checkLoss(loss);
       return (await this.gradients(batch, loss, false)).loss;
@@ -145,7 +146,7 @@ export class WorkerPool {
    */
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
-      const r = this.live();
+      const r = this.trainable();
       checkStepOptions(o);
       const T = batch?.x instanceof Tensor ? (r.batchFirst ? batch.x.shape[1] : batch.x.shape[0]) : 0;
       if (o.tbptt !== undefined && o.tbptt < T) throw new ValueError(`Expected no tbptt (or tbptt ≥ T = ${T}) for WorkerPool.trainStep, got tbptt ${o.tbptt}; use model.trainStep for truncated BPTT`);
@@ -181,6 +182,13 @@ export class WorkerPool {
     if (!this.transport) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
     const r = this.model.runner;
     if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return r;
+  }
+
+  // Training and evaluation need f32 weights (an int8-quantized model is inference only).
+  private trainable() {
+    const r = this.live();
+    if (r.quantized) throw new StateError('Expected a model with f32 weights for training, got one quantized to int8 (inference only)');
     return r;
   }
 

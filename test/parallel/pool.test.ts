@@ -85,6 +85,9 @@ describe('forward: shards concatenated equal the single-thread pass bit for bit'
     const a = m.forward(x);
     expect(bits(a.output.data)).not.toEqual(bits(f32));
     expect(bits((await p.forward(x)).output.data)).toEqual(bits(a.output.data));
+    const y = l.tensor(new Float32Array(T * B * 9), [T, B, 9]);
+    await expect(p.trainStep({ x, y }, { loss: 'mse', optimizer: new l.Adam({ lr: 1e-3 }) })).rejects.toBeInstanceOf(l.StateError);
+    await expect(p.evaluate({ x, y }, { loss: 'mse' })).rejects.toThrow(/int8/);
   });
 
   it('GRU batchFirst, and a wide batch (64 rows, H 33) split across GEMM tiles', async () => {
