@@ -4,7 +4,9 @@
 // real program), against a lone LSTM 512→512 layer's step and a bare 128-bit load stream over the
 // same numbers of bytes. Raw kernels of build/rnn-<variant>.wasm, weights laid out as the model's
 // arena (layer 0, layer 1, linear); the library's own stream.step (dist/) is timed beside them.
-//   node bench/w5-profile.mjs [--steps N] [--variant simd|relaxed]
+//   node bench/w5-profile.mjs [--steps N] [--variant simd|relaxed] [--cpu]
+// --cpu times with this process's CPU time (process.cpuUsage) instead of the wall clock: on a busy
+// shared machine it leaves out the time the process waits for a core (not the cache it loses).
 // Prints µs per op (median over blocks of 50 steps, and the min–max of the block medians) and the
 // rate at which each op's weights come in (GB/s).
 import v8 from 'node:v8';
@@ -21,6 +23,7 @@ const argv = process.argv.slice(2);
 const opt = (k, d) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const STEPS = Number(opt('--steps', 2000));
 const variant = opt('--variant', 'relaxed');
+const clock = argv.includes('--cpu') ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 buildCeiling(); // bench/out/ceiling-*.wasm when stale
 
 const { V, H } = WORKLOADS.W5;
@@ -61,9 +64,9 @@ function profile(list, steps) {
   const blocks = list.map(() => []);
   for (let s = 0; s < steps + 200; s++) {
     for (let i = 0; i < list.length; i++) {
-      const t = performance.now();
+      const t = clock();
       list[i][2]();
-      acc[i] += performance.now() - t;
+      acc[i] += clock() - t;
     }
     if (s === 199) acc.fill(0); // warm-up
     if (s >= 200 && (s - 199) % 50 === 0) acc.forEach((a, i) => { blocks[i].push((a / 50) * 1e3); acc[i] = 0; });
@@ -74,15 +77,15 @@ function profile(list, steps) {
 function whole(list, steps) {
   const b = [];
   for (let s = 0; s < steps; s += 50) {
-    const t = performance.now();
+    const t = clock();
     for (let j = 0; j < 50; j++) for (const o of list) o[2]();
-    b.push(((performance.now() - t) / 50) * 1e3);
+    b.push(((clock() - t) / 50) * 1e3);
   }
   return stats(b.slice(2));
 }
 const row = (name, mb, st) => console.log(`| ${name} | ${st.median.toFixed(1)} | ${st.min.toFixed(1)}–${st.max.toFixed(1)} | ${mb ? (mb / 1e3 / (st.median * 1e-6)).toFixed(1) : '—'} |`);
 
-console.log(`W5 step dissected (${variant} binary, ${STEPS} steps; figures from THIS machine now)\n`);
+console.log(`W5 step dissected (${variant} binary, ${STEPS} steps, ${argv.includes('--cpu') ? 'CPU time' : 'wall clock'}; figures from THIS machine now)\n`);
 console.log('| op | µs (median of 50-step blocks) | min–max | GB/s of weights |\n| --- | ---: | ---: | ---: |');
 const per = profile(ops, STEPS);
 ops.forEach((o, i) => row(o[0], o[1], per[i]));
@@ -93,12 +96,16 @@ const lone = [ops[3], ops[4], ops[5]];
 row('lone LSTM 512→512 layer step (L1 ops only)', lone.reduce((s, o) => s + o[1], 0), whole(lone, STEPS));
 
 // the library as a user runs it: Sequential stream.step with a one-hot Float32Array
-await loadLib();
+const l = await loadLib();
 const { m } = await model('W5');
 const st = m.stream({ batchSize: 1 });
 const xs = new Float32Array(V);
 xs[7] = 1;
 row('dist: stream.step (validation, write, run_program, read)', totalMB, whole([['', 0, () => st.step(xs)]], STEPS));
+// the same model with int8 weights (quantize): a quarter of the weight bytes per step
+l.quantize(m, { weights: 'int8' });
+const sq = m.stream({ batchSize: 1 });
+row('dist: stream.step, int8 weights (GB/s: the f32 bytes it stands for)', totalMB, whole([['', 0, () => sq.step(xs)]], STEPS));
 m.dispose();
 
 // bare load streams over the same byte counts (ceiling stream_sum), same memory layout sizes
