@@ -14,7 +14,7 @@ export const WORKLOADS = {
   W2: { cell: 'lstm', I: 128, H: 256, B: 64, T: 64, mode: 'seq', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   W3a: { cell: 'gru', I: 64, H: 256, B: 1, T: 128, mode: 'seq', unit: 'us/step', higherIsBetter: false, quickSkip: ['tfjs-cpu'] },
   // W3a in the Cho form (reset before the recurrent product) on both sides: ONNX linear_before_reset = 0
-  'W3a-cho': { cell: 'gru', resetAfter: false, I: 64, H: 256, B: 1, T: 128, mode: 'seq', unit: 'us/step', higherIsBetter: false, impls: ['rnn-wasm', 'ort-node-1t', 'ort-web-1t', 'ort-web-2t'] },
+  'W3a-cho': { cell: 'gru', resetAfter: false, I: 64, H: 256, B: 1, T: 128, mode: 'seq', unit: 'us/step', higherIsBetter: false, impls: ['rnn-wasm', 'rnn-wasm-int8', 'ort-node-1t', 'ort-web-1t', 'ort-web-2t'] },
   W3b: { cell: 'gru', I: 128, H: 256, B: 64, T: 64, mode: 'seq', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   W4: { V: 64, H: 256, B: 32, T: 64, mode: 'train', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   // the multi-core target's shape: W4 at batch 64, two workers against one
