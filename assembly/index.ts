@@ -22,3 +22,5 @@ export {
   OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8,
 } from './program';
 export { dropout_forward, mul_f32 } from './kernels/dropout';
+export { crf_nll_forward_backward, crf_viterbi, crf_nll_scratch_size, crf_viterbi_scratch_size } from './kernels/crf';
+export { OP_CRF_NLL, OP_CRF_VITERBI } from './program';

@@ -35,6 +35,9 @@ export const OP = {
   RNN_Q8: 41,
   LSTM_Q8: 42,
   GRU_Q8: 43,
+  // CRF output layer (src/layers/crf.ts emits these)
+  CRF_NLL: 50,
+  CRF_VITERBI: 51,
 } as const;
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */
