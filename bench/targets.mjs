@@ -67,7 +67,7 @@ export function bounds(wl) {
     const floor = bytes / stream / 1e3, proj = inFlop / best / 1e3, bar = 1.5 * node;
     out.push(`W1a: per step, reading W_hh (${bytes / 2 ** 20} MiB) at the K-stream ceiling (${stream.toFixed(1)} GB/s) takes ${floor.toFixed(1)} µs ` +
       `and the input projection (${(inFlop / 1e3).toFixed(0)} kFLOP) at the fastest one-thread rate of the run (${best.toFixed(1)} GFLOP/s, ${bestName}) ${proj.toFixed(1)} µs; ` +
-      `1.5× ort-node-1t is ${bar.toFixed(1)} µs/step, which leaves ${(bar - floor - proj).toFixed(1)} µs for the gates, the state update and the matvec's madds`);
+      `1.5× ort-node-1t (issue 4's bar; issue 16 judges native f32 by K-stream instead) is ${bar.toFixed(1)} µs/step, which leaves ${(bar - floor - proj).toFixed(1)} µs for the gates, the state update and the matvec's madds`);
   }
   const brain = wl.W4?.results?.brainjs;
   if (brain && best) {
