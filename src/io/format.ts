@@ -14,12 +14,16 @@ import { checkOptions, OPTION_KEYS } from '../options';
 import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
 import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
 import { withoutInitialisers } from '../model/runner';
+import { applyInt8 } from '../model/quantize';
 import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
 export class FormatError extends RnnWasmError {}
 
 export const FORMAT_VERSION = 1;
+/** Version of files of int8-quantized models (their header's model spec has quantized: 'int8'):
+ * a reader of version 1 only rejects them instead of running their dequantized weights as f32. */
+export const FORMAT_VERSION_INT8 = 2;
 const MAGIC = [0x52, 0x4e, 0x4e, 0x57, 0x41, 0x53, 0x4d, 0x00]; // "RNNWASM\0"
 
 export interface SaveOptions {
@@ -122,7 +126,7 @@ export function serialize(model: Model, opts: SaveOptions = {}): Uint8Array<Arra
   const bytes = new Uint8Array(new ArrayBuffer(total));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
-  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(8, header.model.quantized ? FORMAT_VERSION_INT8 : FORMAT_VERSION, true);
   view.setUint32(12, json.length, true);
   bytes.set(json, 16);
   bytes.fill(0x20, 16 + json.length, 16 + hlen);
@@ -202,7 +206,7 @@ function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: 
   for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC[i]) fail('Expected the magic "RNNWASM\\0" at the start of the file, got other bytes (not a model file)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) fail(`Expected format version ${FORMAT_VERSION}, got ${version}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_INT8) fail(`Expected format version ${FORMAT_VERSION} (or ${FORMAT_VERSION_INT8} for an int8 model), got ${version}`);
   const jlen = view.getUint32(12, true);
   if (jlen > MAX_HEADER_BYTES) fail(`Expected a header of at most ${MAX_HEADER_BYTES} bytes, got ${jlen}`);
   const hlen = Math.ceil(jlen / 4) * 4;
@@ -216,6 +220,12 @@ function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: 
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jlen)));
   } catch {
     fail(stored !== actual ? 'Expected a checksum match, got a mismatch (the file is corrupt or truncated)' : 'Expected a JSON header, got unreadable bytes (corrupt file)');
+  }
+  // the version must match the header's kind of model (an int8 model's file is version 2); only an
+  // error message depends on the header before its checksum is known
+  const int8 = (header as { model?: { quantized?: unknown } } | null)?.model?.quantized === 'int8';
+  if (int8 !== (version === FORMAT_VERSION_INT8)) {
+    fail(`Expected format version ${int8 ? FORMAT_VERSION_INT8 : FORMAT_VERSION} for a model ${int8 ? 'with' : 'without'} int8 weights, got ${version}`);
   }
   if (stored !== actual) fail(`Expected checksum ${stored.toString(16)}, got ${actual.toString(16)} (the file is corrupt or truncated)`);
   return { header: checkHeader(header), view, hlen };
@@ -283,6 +293,7 @@ function build(header: Header, planned: PlannedParameter[], values: Float32Array
     const arena = new Float32Array(r.arena.size);
     planned.forEach((p, i) => arena.set(values[i], r.arena.entry(p.name).rel));
     r.arena.restore(arena);
+    if (header.model.quantized === 'int8') applyInt8(r); // the int8 copies, derived from the stored (dequantized) parameters
     if (header.rng) r.dropoutRngState = header.rng as [number, number, number, number];
     if (optimizer) {
       // moments are stored compactly per buffer; the arena pads each parameter

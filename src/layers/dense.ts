@@ -52,7 +52,9 @@ export class LinearModule implements Module {
     const TB = ctx.T * ctx.B;
     const O = this.outFeatures_;
     const I = this.inFeatures;
-    ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
+    const q = ctx.training ? undefined : ctx.quant?.('weight'); // int8 copy (src/model/quantize.ts)
+    if (q) ctx.b.op(OP.GEMM_Q8, out, input, q.q, q.s, ctx.optParam('bias'), TB, O, I, 0);
+    else ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
     const backward = (bc: BackwardContext, dOut: number): number => {
       bc.b.op(OP.GEMM_TN, bc.grad('weight'), dOut, input, O, I, TB, 1);
       const db = bc.optGrad('bias');

@@ -36,6 +36,8 @@ export interface EmitContext {
   param(name: string): number;
   /** Like param, but 0 when the model has no such parameter (e.g. bias: false). */
   optParam(name: string): number;
+  /** The int8 copy of weight `name` when the model is quantized (inference programs use it). */
+  quant?(name: string): { q: number; s: number } | undefined;
 }
 
 /** What a module's backward emission needs besides the forward's saved buffers. */

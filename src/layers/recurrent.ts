@@ -58,9 +58,6 @@ export interface GRUOptions extends RecurrentOptions {
 }
 
 const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
-/** The deepest stack one recurrent layer may have. */
-export const MAX_LAYERS = 1024;
-
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -98,10 +95,10 @@ export class RecurrentCore implements Module {
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
     this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
-    // one parameter table entry, program op and state slot per layer: a stack deeper than this is
-    // a hostile or broken architecture, refused before anything is built for it
-    if (this.numLayers > MAX_LAYERS) throw new ValueError(`Expected numLayers of at most ${MAX_LAYERS}, got ${this.numLayers}`);
     this.bidirectional = bool('bidirectional', o.bidirectional, false);
+    // one parameter table entry, program op and state slot per layer and direction: a deeper stack
+    // is a hostile or broken architecture, refused before anything is built for it
+    checkLimit('maxLayers', this.numLayers * (this.bidirectional ? 2 : 1), 'numLayers (each direction counted once)');
     this.batchFirst = bool('batchFirst', o.batchFirst, false);
     this.bias = bool('bias', o.bias, true);
     const mm = o.mergeMode ?? 'concat';
@@ -253,14 +250,21 @@ export class RecurrentCore implements Module {
         const b_hh = ctx.optParam(`bias_hh${sfx}`);
         const y = cat + d * H;
         const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
-        b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
+        // int8 copies of the weights in inference programs of a quantized model (src/model/quantize.ts)
+        const qih = ctx.training ? undefined : ctx.quant?.(`weight_ih${sfx}`);
+        const qhh = ctx.training ? undefined : ctx.quant?.(`weight_hh${sfx}`);
+        if (qih) b.op(OP.GEMM_Q8, gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
+        else b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
         if (this.kind === 'rnn') {
-          b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
+          const relu = this.nonlinearity === 'relu' ? 1 : 0;
+          if (qhh) b.op(OP.RNN_Q8, gates, h, y, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, relu);
+          else b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, relu);
         } else if (this.kind === 'lstm') {
           const c = b.alloc((T + 1) * B * H);
           sv.c = c;
           const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
-          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
+          if (qhh) b.op(OP.LSTM_Q8, gates, h, c, y, qhh.q, qhh.s, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
+          else b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cInit = d === 0 ? c : c + T * B * H;
           const cFinal = d === 0 ? c + T * B * H : c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);
@@ -270,7 +274,8 @@ export class RecurrentCore implements Module {
           const aux = b.alloc(TB * H);
           sv.aux = aux;
           const scratch = b.alloc(B * 3 * H);
-          b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+          if (qhh) b.op(OP.GRU_Q8, gates, aux, h, y, scratch, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+          else b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
         }
         if (ctx.training) sv.dh0 = b.alloc(B * H);
         states.push({ kind: 'h', index: idx, init: hInit, final: hFinal, H, dInit: sv.dh0 || undefined });

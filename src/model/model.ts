@@ -21,9 +21,13 @@ export interface ParameterInfo {
 }
 
 /** A model's architecture as plain JSON (what a model file stores). */
-export type ModelSpec =
+export type ModelSpec = (
   | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
-  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> };
+  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> }
+) & {
+  /** 'int8': the weights were quantized (src/model/quantize.ts); the int8 copies are derived from the parameters. */
+  quantized?: 'int8';
+};
 
 /** What a model holds in wasm memory: released by dispose(), or when the model is garbage-collected. */
 interface Resources {
@@ -50,6 +54,7 @@ export abstract class Model {
 
   private getTrainer(): Trainer {
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    this.checkNotQuantized('training');
     if (!this.res.trainer) this.res.trainer = new Trainer(this.runner);
     return this.res.trainer;
   }
@@ -153,6 +158,7 @@ export abstract class Model {
   }
   /** Overwrites one parameter (validated: dtype, size, finite values). */
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.checkNotQuantized('setParameter');
     this.runner.arena.set(name, values);
   }
   /** Every parameter as name → copy (a PyTorch-style state dict). */
@@ -163,6 +169,7 @@ export abstract class Model {
   }
   /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.checkNotQuantized('loadStateDict');
     if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || ArrayBuffer.isView(sd)) {
       throw new ValueError(`Expected a state dict (an object of name → values), got ${describe(sd)}`);
     }
@@ -175,6 +182,18 @@ export abstract class Model {
   }
   /** The architecture as plain JSON; `modelFromSpec` rebuilds an equal model. */
   abstract spec(): ModelSpec;
+
+  /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
+  get quantized(): 'int8' | null {
+    return this.runner.quantized ? 'int8' : null;
+  }
+  /** The spec with the quantization marker (what files and worker replicas rebuild from). */
+  protected withQuant<S extends ModelSpec>(s: S): S {
+    return this.runner.quantized ? { ...s, quantized: 'int8' } : s;
+  }
+  private checkNotQuantized(what: string): void {
+    if (this.runner.quantized) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
+  }
 
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
@@ -205,7 +224,7 @@ abstract class RecurrentModel extends Model {
     return this.core.config();
   }
   spec(): ModelSpec {
-    return { type: this.core.kind, config: this.core.config() };
+    return this.withQuant({ type: this.core.kind, config: this.core.config() });
   }
 }
 
@@ -293,7 +312,7 @@ export class Sequential extends Model {
     return this.layers.map((m) => m.config());
   }
   spec(): ModelSpec {
-    return { type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() };
+    return this.withQuant({ type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() });
   }
 }
 
@@ -335,6 +354,8 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
  */
 export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequential: boolean } {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
+  // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
+  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${String(spec.quantized)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
     checkLimit('maxLayers', spec.layers.length, 'the layers of spec.layers');

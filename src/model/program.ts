@@ -30,6 +30,11 @@ export const OP = {
   BCE: 22,
   DROPOUT: 23,
   MUL: 24,
+  // int8 weights (inference): src/model/quantize.ts
+  GEMM_Q8: 40,
+  RNN_Q8: 41,
+  LSTM_Q8: 42,
+  GRU_Q8: 43,
   // CRF output layer (src/layers/crf.ts emits these)
   CRF_NLL: 50,
   CRF_VITERBI: 51,

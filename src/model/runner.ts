@@ -58,8 +58,16 @@ export function withoutInitialisers<T>(build: () => T): T {
   }
 }
 
+/** An int8 copy of one weight (src/model/quantize.ts): int8 rows of Kp bytes at q, row scales at s. */
+export interface QuantWeight {
+  q: number;
+  s: number;
+}
+
 export class Runner {
   readonly arena: Arena;
+  /** int8 copies of the weights by full parameter name when the model is quantized, else null. */
+  private quantW: Map<string, QuantWeight> | null = null;
   private readonly prefixes: string[];
   private readonly plans = new PlanCache<Plan>();
   /** Plans owned by open streams (each stream has its own state); released with the model. */
@@ -205,6 +213,7 @@ export class Runner {
       dropout,
       rngState: this.rngState,
       param: (name) => this.arena.offsetOf(prefix + name),
+      quant: (name) => this.quantW?.get(prefix + name),
       optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),
     };
   }
@@ -338,8 +347,25 @@ export class Runner {
     return { T, B };
   }
 
+  /** True when the model runs on int8 weight copies (inference only). */
+  get quantized(): boolean {
+    return this.quantW !== null;
+  }
+
+  /** Installs (or, with null, drops) int8 weight copies: previous copies and every plan are released. */
+  setQuantized(q: Map<string, QuantWeight> | null): void {
+    this.check();
+    for (const w of this.quantW?.values() ?? []) {
+      this.rt.heap.release(w.q);
+      this.rt.heap.release(w.s);
+    }
+    this.quantW = q;
+    this.releaseWorkspace();
+  }
+
   dispose(): void {
     if (this.disposed) return;
+    this.setQuantized(null);
     this.plans.clear();
     for (const p of this.streamPlans) p.dispose();
     this.streamPlans.clear();

@@ -139,6 +139,7 @@ export class WorkerPool {
   evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
     return this.exclusive(async () => {
       checkOptions(opts ?? null, OPTION_KEYS.poolEvaluate, 'WorkerPool.evaluate options');
+      this.trainable();
       const loss = opts!.loss;
       checkLoss(loss);
       return (await this.gradients(batch, loss, false)).loss;
@@ -155,7 +156,7 @@ export class WorkerPool {
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
       checkOptions(o ?? null, OPTION_KEYS.step, 'WorkerPool.trainStep options');
-      const r = this.live();
+      const r = this.trainable();
       // the whole call is checked before anything changes: a refused call leaves the optimizer unbound
       if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
       const { T } = checkBatch(r, batch, o.loss);
@@ -222,6 +223,13 @@ export class WorkerPool {
     if (!this.transport) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
     const r = this.model.runner;
     if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return r;
+  }
+
+  // Training and evaluation need f32 weights (an int8-quantized model is inference only).
+  private trainable() {
+    const r = this.live();
+    if (r.quantized) throw new StateError('Expected a model with f32 weights for training, got one quantized to int8 (inference only)');
     return r;
   }
 

@@ -123,6 +123,11 @@ export class Heap {
     this.f32.set(src as ArrayLike<number>, off);
   }
 
+  /** Copies int8 bytes into the heap from the first byte of element off (int8 weight rows). */
+  writeI8(off: number, src: Int8Array): void {
+    new Int8Array(this.memory.buffer, off * 4, src.length).set(src);
+  }
+
   /** Copies n elements out of the heap into a new JS-owned Float32Array. */
   read(off: number, n: number): Float32Array {
     return this.f32.slice(off, off + n);
