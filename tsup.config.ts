@@ -1,5 +1,17 @@
 import { copyFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import type { Plugin } from 'esbuild';
+
+// The CLI (dist/cli.js, the package's `bin`) uses the library through its public entry: its
+// imports of src/index are rewritten to the built ./index.js (./index.cjs in the CJS build), so
+// the library and its inlined wasm are shipped once, not bundled again into the CLI.
+const cliUsesTheBundle: Plugin = {
+  name: 'cli-uses-the-bundle',
+  setup(build) {
+    const ext = build.initialOptions.format === 'cjs' ? '.cjs' : '.js';
+    build.onResolve({ filter: /^(\.\.\/)+index$/ }, (args) => (args.importer.includes('/src/cli/') ? { path: `./index${ext}`, external: true } : undefined));
+  },
+};
 
 // ESM + CJS + .d.ts. The wasm binaries (base64, generated into src/wasm/binary.ts by
 // scripts/build-wasm.mjs) are NOT bundled: src/wasm/load.ts imports './binary.js' lazily, both builds
@@ -8,7 +20,7 @@ import { defineConfig } from 'tsup';
 // none. The two worker entries are what WorkerPool starts beside the bundle (piscina in Node, Web
 // Workers in browsers); `shims` gives the CJS build an import.meta.url to find them.
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'worker-node': 'src/parallel/worker-node.ts', 'worker-web': 'src/parallel/worker-web.ts' },
+  entry: { index: 'src/index.ts', 'worker-node': 'src/parallel/worker-node.ts', 'worker-web': 'src/parallel/worker-web.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: false,
@@ -16,8 +28,10 @@ export default defineConfig({
   shims: true,
   target: 'es2022',
   platform: 'neutral',
+  external: [/^node:/],
   outDir: 'dist',
   esbuildPlugins: [
+    cliUsesTheBundle,
     {
       name: 'wasm-binary-external',
       setup(build) {

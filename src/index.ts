@@ -24,4 +24,5 @@ export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchIm
 export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/onnx';
 export { importKeras, KerasImport, type KerasSource, type KerasWeightSpec, type KerasMask } from './io/keras';
 export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions, type ConvertInput, type ModelFormat } from './io/convert';
+export { CharLM, CharStream, Vocabulary, UNK, type CharLMOptions, type CharLMConfig, type CharLMCell, type SampleOptions, type CompleteOptions, type GeneratorOptions, type SamplingOptions, type UnknownPolicy, type TrainSettings as CharLMTrainSettings, type TrainOptions as CharLMTrainOptions, type TrainProgress as CharLMTrainProgress, type TrainResult as CharLMTrainResult } from './apps/charlm/index';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';

@@ -1,0 +1,120 @@
+// Option contracts of CharLM: the architecture (stored in the model file) and the training
+// settings (stored with a checkpoint so a resumed run continues the same way). Every check runs
+// before anything changes; an unknown key is an error that names it.
+import { ValueError } from '../../errors';
+import type { UnknownPolicy } from './vocab';
+
+export type CellKind = 'lstm' | 'gru' | 'rnn';
+
+export interface CharLMConfig {
+  /** Recurrent cell (default 'lstm'). */
+  cell: CellKind;
+  /** Stacked recurrent layers (default 1). */
+  layers: number;
+  /** Hidden size of every recurrent layer (default 256). */
+  hidden: number;
+  /** Embedding width (default 64). */
+  embedding: number;
+  /** Dropout between stacked recurrent layers, in [0, 1) (default 0). */
+  dropout: number;
+  /** Initialiser seed (default 1). */
+  seed: number;
+}
+
+export interface CharLMOptions extends Partial<CharLMConfig> {
+  /** Characters outside the vocabulary: 'unk' maps them to `<unk>` (default), 'error' throws. */
+  unknown?: UnknownPolicy;
+}
+
+/** Training settings that shape the run (kept in checkpoints; a resumed run must not change them). */
+export interface TrainSettings {
+  /** Characters per training window (the unrolled length T, default 64). */
+  seqLen: number;
+  /** Windows per batch (default 32). */
+  batchSize: number;
+  /** Truncated BPTT: each window is trained in chunks of this many steps, state carried (default seqLen). */
+  tbptt: number;
+  /** 'random' windows at seeded offsets, or 'sequential': B streams walk the text in order (default 'random'). */
+  order: 'random' | 'sequential';
+  /** Adam learning rate (default 2e-3). */
+  lr: number;
+  /** Global gradient-norm clip (default 5). */
+  clipNorm: number;
+  /** Seed of the data order (default: the model's seed). */
+  seed: number;
+}
+
+const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'dropout', 'seed', 'unknown'];
+export const SETTING_KEYS: (keyof TrainSettings)[] = ['seqLen', 'batchSize', 'tbptt', 'order', 'lr', 'clipNorm', 'seed'];
+
+/** Throws a ValueError for a key of `o` outside `allowed`. */
+export function checkKeys(o: object, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown key ${k}`);
+  }
+}
+
+export function positiveInt(name: string, v: unknown, max = 1 << 30): number {
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max)) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${String(v)}`);
+  return v;
+}
+
+export function seedValue(name: string, v: unknown): number {
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ValueError(`Expected ${name} to be an integer in [0, 2^32), got ${String(v)}`);
+  return v;
+}
+
+function positiveNumber(name: string, v: unknown): number {
+  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValueError(`Expected ${name} to be a positive finite number, got ${String(v)}`);
+  return v;
+}
+
+/** The architecture with defaults filled in, validated. */
+export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${String(o)}`);
+  checkKeys(o, [...CONFIG_KEYS, 'vocabulary'], 'CharLM option');
+  const cell = o.cell ?? 'lstm';
+  if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
+  const dropout = o.dropout ?? 0;
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(o.dropout)}`);
+  const unknown = o.unknown ?? 'unk';
+  if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${String(o.unknown)}`);
+  return {
+    cell,
+    layers: positiveInt('layers', o.layers ?? 1, 64),
+    hidden: positiveInt('hidden', o.hidden ?? 256, 1 << 16),
+    embedding: positiveInt('embedding', o.embedding ?? 64, 1 << 16),
+    dropout,
+    seed: seedValue('seed', o.seed ?? 1),
+    unknown,
+  };
+}
+
+/**
+ * Training settings: `given` over `stored` (a checkpoint's, which a resumed run must keep) over
+ * the defaults. A given setting that differs from the stored one is a ValueError naming it.
+ */
+export function resolveSettings(given: Partial<TrainSettings>, stored: TrainSettings | undefined, modelSeed: number): TrainSettings {
+  if (stored) {
+    for (const k of SETTING_KEYS) {
+      if (given[k] !== undefined && given[k] !== stored[k]) {
+        throw new ValueError(`Expected ${k} ${String(stored[k])} (the checkpoint's, to resume the same run), got ${String(given[k])}`);
+      }
+    }
+    return { ...stored };
+  }
+  const seqLen = positiveInt('seqLen', given.seqLen ?? 64, 1 << 16);
+  const order = given.order ?? 'random';
+  if (order !== 'random' && order !== 'sequential') throw new ValueError(`Expected order to be 'random' or 'sequential', got ${String(given.order)}`);
+  const tbptt = positiveInt('tbptt', given.tbptt ?? seqLen, 1 << 16);
+  if (tbptt > seqLen) throw new ValueError(`Expected tbptt ≤ seqLen (${seqLen}), got ${tbptt}`);
+  return {
+    seqLen,
+    batchSize: positiveInt('batchSize', given.batchSize ?? 32, 1 << 16),
+    tbptt,
+    order,
+    lr: positiveNumber('lr', given.lr ?? 2e-3),
+    clipNorm: positiveNumber('clipNorm', given.clipNorm ?? 5),
+    seed: seedValue('seed', given.seed ?? modelSeed),
+  };
+}

@@ -1,0 +1,8 @@
+// The command registry: every command of the CLI, in the order --help lists them. A new command
+// is a CliCommand (see ../frame.ts) added here.
+import type { CliCommand } from '../frame';
+import { trainLm } from './train-lm';
+import { sample, complete, evalLm } from './lm';
+import { info, convertCmd } from './models';
+
+export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd];

@@ -1,0 +1,162 @@
+// rnn-wasm train-lm: trains a character language model on a text file or builtin:sotu, with a
+// progress bar (step, loss, bits/char, characters/s, ETA) and a short sample every so often.
+// Ctrl-C stops between steps, writes the checkpoint and exits 0; --resume continues bit-exactly.
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
+import { library } from '../frame';
+import { parse, UsageError, type CliCommand, type CliContext } from '../frame';
+import { loadCorpus } from '../files';
+
+const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout']];
+const SETTING_FLAGS: [string, keyof TrainSettings][] = [['seqLen', 'seqLen'], ['batch', 'batchSize'], ['tbptt', 'tbptt'], ['order', 'order'], ['lr', 'lr'], ['clip', 'clipNorm'], ['seed', 'seed']];
+
+export const trainLm: CliCommand = {
+  name: 'train-lm',
+  summary: 'train a character-level language model',
+  define(cmd: Command) {
+    cmd
+      .requiredOption('--corpus <file>', 'UTF-8 text file, or builtin:sotu (State of the Union addresses; validates on those since 2000)')
+      .option('--out <file>', 'where to write the model (default: the --resume file)')
+      .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)')
+      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
+      .option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1)
+      .option('--hidden <h>', 'hidden size', parse.int(1), 256)
+      .option('--embedding <e>', 'embedding width', parse.int(1), 64)
+      .option('--dropout <p>', 'dropout between stacked layers', parse.number(0, 1), 0)
+      .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', 'unk')
+      .option('--seq-len <k>', 'characters per training window', parse.int(1), 64)
+      .option('--tbptt <k>', 'truncated BPTT chunk within a window (default: the window)', parse.int(1))
+      .option('--batch <b>', 'windows per batch', parse.int(1), 32)
+      .option('--order <order>', 'random or sequential windows', 'random')
+      .option('--steps <s>', 'stop when the model has taken this many steps in total', parse.int(0))
+      .option('--minutes <m>', 'stop after this many minutes of this run', parse.number(0))
+      .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.002)
+      .option('--clip <c>', 'global gradient-norm clip', parse.number(0, Infinity, true), 5)
+      .option('--validation <fraction>', 'held-out fraction of the end of a corpus file (0: none)', parse.number(0, 0.99), 0.1)
+      .option('--validation-chars <n>', 'held-out characters scored per validation (0: all)', parse.int(0), 20000)
+      .option('--eval-every <n>', 'validate every n steps', parse.int(1))
+      .option('--sample-every <n>', 'print a short sample every n steps (0: never)', parse.int(0), 500)
+      .option('--workers <n>', 'worker threads per step (data parallel over the batch)', parse.int(1), 1)
+      .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
+      .option('--quiet', 'no progress bar')
+      .addHelpText('after', '\nExample:\n  rnn-wasm train-lm --corpus builtin:sotu --cell lstm --hidden 256 --minutes 1 --out sotu.rnnw');
+  },
+  async run(ctx, _args, o, cmd) {
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    if (o.steps === undefined && o.minutes === undefined) throw new UsageError('Expected a budget: --steps S or --minutes M, got neither');
+    const out = (o.out ?? o.resume) as string | undefined;
+    if (!out) throw new UsageError('Expected --out FILE (or --resume FILE), got neither');
+    if (!['lstm', 'gru', 'rnn'].includes(o.cell as string)) throw new UsageError(`Expected --cell lstm, gru or rnn, got ${String(o.cell)}`);
+    if (!['random', 'sequential'].includes(o.order as string)) throw new UsageError(`Expected --order random or sequential, got ${String(o.order)}`);
+    if (!['unk', 'error'].includes(o.unknown as string)) throw new UsageError(`Expected --unknown unk or error, got ${String(o.unknown)}`);
+    const corpus = await loadCorpus(o.corpus as string);
+    const { CharLM } = await library();
+    let lm: CharLM;
+    if (o.resume) {
+      lm = await CharLM.load(o.resume as string);
+      for (const [flag, key] of ARCH_FLAGS) {
+        if (given(flag) && o[flag] !== lm.config[key]) throw new UsageError(`Expected --${flag} ${String(lm.config[key])} (the checkpoint's), got ${String(o[flag])}`);
+      }
+      if (given('unknown') && o.unknown !== lm.unknown) throw new UsageError(`Expected --unknown ${lm.unknown} (the checkpoint's), got ${String(o.unknown)}`);
+    } else {
+      lm = CharLM.fromText(corpus.text, { cell: o.cell as CharLMConfig['cell'], layers: o.layers as number, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, seed: o.seed as number, unknown: o.unknown as 'unk' });
+    }
+    // settings that shape the run: all of them for a new run, only the ones typed for a resumed one
+    const settings: Record<string, unknown> = {};
+    for (const [flag, key] of SETTING_FLAGS) if (!o.resume || given(flag)) settings[key] = o[flag];
+    const steps = o.steps === undefined ? undefined : Math.max(0, (o.steps as number) - lm.step);
+    const ac = new AbortController();
+    const onSigint = () => (ac.signal.aborted ? process.exit(130) : ac.abort());
+    process.on('SIGINT', onSigint);
+    const progress = o.quiet ? null : progressBar(ctx, lm, o.sampleEvery as number, steps === undefined);
+    ctx.err(`training ${lm.config.cell} ${lm.config.layers}×${lm.config.hidden} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
+    try {
+      const r = await lm.train(corpus.text, {
+        ...settings,
+        steps,
+        minutes: o.minutes as number | undefined,
+        validation: corpus.validation ?? (o.validation as number),
+        validationChars: o.validationChars as number,
+        evalEvery: o.evalEvery as number | undefined,
+        workers: o.workers as number,
+        signal: ac.signal,
+        onProgress: progress?.update,
+      });
+      progress?.stop();
+      await lm.save(out);
+      const summary = { ...r, out, stepsTotal: lm.step, parameters: lm.model.numParameters, vocabulary: lm.vocabulary.size };
+      if (r.stopped === 'signal') ctx.err(`interrupted: checkpoint at step ${lm.step} written to ${out} (continue with --resume ${out})`);
+      if (ctx.json) ctx.out(JSON.stringify(summary));
+      else {
+        const v = r.validationBitsPerChar === undefined ? '' : `; validation ${r.initialValidationBitsPerChar!.toFixed(3)} → ${r.validationBitsPerChar.toFixed(3)} bits/char`;
+        ctx.out(`${r.steps} steps in ${(r.elapsedMs / 1000).toFixed(1)} s (step ${lm.step}); train ${r.trainBitsPerChar.toFixed(3)} bits/char${v}; saved ${out}`);
+      }
+      return 0;
+    } finally {
+      progress?.stop();
+      process.off('SIGINT', onSigint);
+      lm.dispose();
+    }
+  },
+};
+
+const fmtTime = (ms: number) => {
+  if (!Number.isFinite(ms)) return '--:--';
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+function progressLine(p: TrainProgress, bar: string): string {
+  const cps = p.charsPerSecond >= 1000 ? `${(p.charsPerSecond / 1000).toFixed(1)}k` : p.charsPerSecond.toFixed(0);
+  return `step ${p.step}${p.targetStep ? `/${p.targetStep}` : ''} ${bar}loss ${p.loss.toFixed(3)} | ${p.bitsPerChar.toFixed(3)} bits/char | ${cps} chars/s | ETA ${fmtTime(p.etaMs)}`;
+}
+
+/**
+ * Progress on stderr: on a terminal a cli-progress bar redrawn in place, otherwise a plain line
+ * at the first step and then once a second; validation results and a short sample every
+ * `sampleEvery` steps are printed between.
+ */
+function progressBar(ctx: CliContext, lm: CharLM, sampleEvery: number, timeBudget: boolean) {
+  let last: TrainProgress | null = null;
+  let lastLine = -Infinity;
+  const bars = ctx.tty
+    ? new cliProgress.MultiBar(
+        {
+          stream: process.stderr,
+          hideCursor: true,
+          format: (opts, params) => {
+            if (!last) return 'starting…';
+            const n = Math.round(params.progress * 20);
+            return progressLine(last, `${opts.barCompleteString!.slice(0, n)}${opts.barIncompleteString!.slice(0, 20 - n)} `);
+          },
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const bar = bars?.create(1000, 0);
+  const log = (text: string) => (bars ? bars.log(text + '\n') : ctx.err(text));
+  let stopped = false;
+  return {
+    update: (p: TrainProgress) => {
+      last = p;
+      if (bar) {
+        const frac = timeBudget || !p.targetStep ? p.elapsedMs / (p.elapsedMs + p.etaMs) : p.step / p.targetStep;
+        bar.update(Math.round(1000 * (Number.isFinite(frac) ? frac : 0)));
+      } else if (p.elapsedMs - lastLine >= 1000 || p.step === p.targetStep) {
+        lastLine = p.elapsedMs;
+        ctx.err(progressLine(p, ''));
+      }
+      if (p.validationBitsPerChar !== undefined) log(`step ${p.step}: validation ${p.validationBitsPerChar.toFixed(3)} bits/char`);
+      if (sampleEvery > 0 && p.step % sampleEvery === 0) {
+        const text = lm.sample({ length: 120, temperature: 0.8, seed: p.step });
+        log(`--- sample at step ${p.step} ---\n${text}\n---`);
+      }
+    },
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      bars?.stop();
+    },
+  };
+}
