@@ -50,6 +50,11 @@ export interface BackwardContext {
   optGrad(name: string): number;
   /** False for the first module: nothing upstream needs dL/d(input), so skip computing it. */
   readonly needInputGrad: boolean;
+  /**
+   * Upstream gradient of a final state: the (B, H) buffer holding dL/d(hN or cN) of this module's
+   * (layer·D + direction) slot, or 0 (none). Absent: no final-state gradients.
+   */
+  dFinal?(kind: 'h' | 'c', index: number): number;
 }
 
 export interface Emitted {

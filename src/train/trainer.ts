@@ -4,7 +4,7 @@
 // Truncated BPTT runs the same program chunk by chunk, carrying states without backpropagating
 // through the chunk boundary.
 import type { Kernels } from '../wasm/abi';
-import type { Plan, Runner } from '../model/runner';
+import type { Runner } from '../model/runner';
 import { checkLengths } from '../model/runner';
 import { OP, f32word, type Program, type ProgramBuilder } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
@@ -266,7 +266,7 @@ export class Trainer {
         const ps = prev.states.find((q) => q.kind === s.kind && q.index === s.index)!;
         heap.f32.copyWithin(s.init, ps.final, ps.final + B * s.H);
       }
-    } else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
+    } else r.writeStates(p, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();
