@@ -12,6 +12,7 @@ export type { Module } from './layers/module';
 export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, type Schedule, type SGDOptions, type RMSPropOptions, type AdamOptions } from './train/optim';
 export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
 export type { Example, FitOptions, History } from './train/fit';
+export type { KeepOptions, BackwardGradients, BackwardResult } from './train/backward';
 export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB } from './io/files';
 export { serialize, deserialize, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';

@@ -194,13 +194,13 @@ export class Runner {
   }
 
   /** Writes the input (already validated) into a plan. */
-  writeInput(p: Plan, data: Float32Array | Int32Array): void {
+  writeInput(p: { input: number }, data: Float32Array | Int32Array): void {
     if (data instanceof Int32Array) this.rt.heap.i32.set(data, p.input);
     else this.rt.heap.f32.set(data, p.input);
   }
 
   /** Writes validated lengths into a plan. */
-  writeLengths(p: Plan, lengths: RunOptions['lengths']): void {
+  writeLengths(p: { lens: number; B: number }, lengths: RunOptions['lengths']): void {
     if (!p.lens) return;
     const i32 = this.rt.heap.i32;
     for (let b = 0; b < p.B; b++) i32[p.lens + b] = lengths![b];
@@ -228,7 +228,7 @@ export class Runner {
   }
 
   /** Copies the final states out as (numStates, B, W) tensors (W: stateWidth). */
-  readStates(p: Plan): { hN: Tensor; cN?: Tensor } {
+  readStates(p: { B: number; states: StateSlot[] }): { hN: Tensor; cN?: Tensor } {
     return { hN: this.gatherStates(p, 'h', (s) => s.final)!, cN: this.gatherStates(p, 'c', (s) => s.final) };
   }
 

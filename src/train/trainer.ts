@@ -328,7 +328,7 @@ export class Trainer {
  * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step.
  * Returns the pre-clip norm; a non-finite norm throws before any parameter changes.
  */
-export function clipAndStep(k: Kernels, grad: number, n: number, o: StepOptions): number {
+export function clipAndStep(k: Kernels, grad: number, n: number, o: Pick<StepOptions, 'optimizer' | 'clipNorm' | 'clipValue'>): number {
   const norm = Math.sqrt(k.sum_squares(grad, n));
   if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
   if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);
