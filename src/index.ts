@@ -23,3 +23,6 @@ export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchIm
 export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/onnx';
 export { importKeras, KerasImport, type KerasSource, type KerasWeightSpec, type KerasMask } from './io/keras';
 export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions, type ConvertInput, type ModelFormat } from './io/convert';
+export * as graph from './graph/index';
+export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
+export type { GraphBatch, LossOption } from './graph/losses';

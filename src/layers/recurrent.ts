@@ -234,6 +234,7 @@ export class RecurrentCore implements Module {
         const b_hh = ctx.optParam(`bias_hh${sfx}`);
         const y = cat + d * H;
         const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
+        ctx.loadState?.('h', idx, hInit, H);
         b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
         if (this.kind === 'rnn') {
           b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
@@ -241,8 +242,9 @@ export class RecurrentCore implements Module {
           const c = b.alloc((T + 1) * B * H);
           sv.c = c;
           const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
-          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cInit = d === 0 ? c : c + T * B * H;
+          ctx.loadState?.('c', idx, cInit, H);
+          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cFinal = d === 0 ? c + T * B * H : c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);
           states.push({ kind: 'c', index: idx, init: cInit, final: cFinal, H, dInit: sv.dc0 || undefined });

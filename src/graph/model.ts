@@ -1,0 +1,365 @@
+// GraphModel: a model built from graph values (src/graph/nodes.ts) with named inputs and outputs.
+// One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
+// and cached (bounded), one wasm call per forward, per training step, per public backward.
+import { runtime, type Runtime } from '../wasm/load';
+import { Arena, type ParamSpec } from '../params/arena';
+import { Rng, DEFAULT_SEED } from '../params/rng';
+import type { Program } from '../model/program';
+import { checkLengths, checkState } from '../model/runner';
+import { clipAndStep } from '../train/trainer';
+import type { Optimizer } from '../train/optim';
+import { Tensor } from '../tensor';
+import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { collect, GNode, InputNode, Sym } from './nodes';
+import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
+import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
+
+/** An input's value: a tensor, or a tensor with per-example lengths (sequence inputs). */
+export type FeedValue = Tensor<Float32Array> | Tensor<Int32Array> | { data: Tensor<Float32Array> | Tensor<Int32Array>; lengths?: ArrayLike<number> };
+export type Feed = Record<string, FeedValue>;
+
+export interface GraphStepOptions {
+  /** Loss per output name (crossEntropy on a softmax/logSoftmax output is fused with it). */
+  losses: Record<string, LossOption>;
+  optimizer: Optimizer;
+  clipNorm?: number;
+  clipValue?: number;
+}
+
+export interface GraphStepResult {
+  /** Σ weight · mean loss over the outputs. */
+  loss: number;
+  /** Mean loss of each output. */
+  losses: Record<string, number>;
+  gradNorm: number;
+}
+
+interface Plan {
+  c: Compiled;
+  program: Program;
+  backward: Program | null;
+  shape: Shape;
+}
+
+const MAX_PLANS = 16;
+
+export class GraphModel {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  private readonly rt: Runtime;
+  private readonly nodes: GNode[];
+  private readonly inputs = new Map<string, InputNode>();
+  private readonly outputs = new Map<string, Sym>();
+  private readonly arena: Arena;
+  private readonly rngState: number;
+  private readonly grad: number;
+  private readonly plans = new Map<string, Plan>();
+  private pending: { p: Plan; B: number } | null = null;
+  private disposed = false;
+
+  constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
+    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${String(o)}`);
+    if (!o.outputs || typeof o.outputs !== 'object' || !Object.keys(o.outputs).length) throw new ValueError('Expected at least one named output, got none');
+    for (const [i, s] of o.inputs.entries()) {
+      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${String(s)}`);
+      if (this.inputs.has(s.node.name)) throw new ValueError(`Expected unique input names, got ${s.node.name} twice`);
+      this.inputs.set(s.node.name, s.node);
+    }
+    for (const [name, s] of Object.entries(o.outputs)) {
+      if (!(s instanceof Sym) || s.kind === 'ids') throw new ValueError(`Expected output ${name} to be a float graph value, got ${s instanceof Sym ? 'token ids' : String(s)}`);
+      this.outputs.set(name, s);
+    }
+    this.nodes = collect([...this.outputs.values()]);
+    const names = new Set<string>();
+    const specs: ParamSpec[] = [];
+    for (const n of this.nodes) {
+      if (names.has(n.name)) throw new ValueError(`Expected unique node names, got ${n.name} twice`);
+      names.add(n.name);
+      if (n instanceof InputNode && this.inputs.get(n.name) !== n) throw new ValueError(`Expected every input the outputs depend on in inputs, got ${n.name} missing`);
+      for (const s of n.paramSpecs()) specs.push({ ...s, name: `${n.name}.${s.name}` });
+    }
+    this.inputNames = [...this.inputs.keys()];
+    this.outputNames = [...this.outputs.keys()];
+    this.rt = runtime();
+    this.arena = new Arena(this.rt, specs);
+    const rng = new Rng(o.seed ?? DEFAULT_SEED);
+    this.arena.initialize(rng);
+    // the dropout generator continues the initialiser's stream, as in Sequential
+    this.rngState = this.rt.heap.alloc(4);
+    this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
+    this.grad = this.rt.heap.alloc(this.arena.size);
+  }
+
+  // ---- feeding --------------------------------------------------------------------------------
+
+  /** Validates a feed (every input, dtype, shape, values, lengths); returns the shape and the parts. */
+  private checkFeed(feed: Feed): { shape: Shape; parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }> } {
+    if (feed === null || typeof feed !== 'object') throw new ValueError(`Expected inputs as { name: tensor }, got ${String(feed)}`);
+    for (const k of Object.keys(feed)) if (!this.inputs.has(k)) throw new ValueError(`Expected inputs named ${this.inputNames.join(', ')}, got unknown ${k}`);
+    const T = new Map<InputNode, number>();
+    const lens = new Set<InputNode>();
+    const parts = new Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>();
+    let B = -1;
+    for (const [name, n] of this.inputs) {
+      const v = feed[name];
+      if (v === undefined) throw new ValueError(`Expected a value for input ${name}, got none`);
+      const t = v instanceof Tensor ? v : v?.data;
+      const lengths = v instanceof Tensor ? undefined : v.lengths;
+      if (!(t instanceof Tensor)) throw new DTypeError(`Expected input ${name} as a Tensor or { data: Tensor, lengths }, got ${String(t)}`);
+      const type = n.opts.type as 'float' | 'ids' | 'vector';
+      const rank = type === 'float' ? 3 : 2;
+      if (t.shape.length !== rank) throw new ShapeError(`Expected input ${name} of rank ${rank} (${type === 'float' ? '(T, B, F)' : type === 'ids' ? '(T, B)' : '(B, F)'}), got [${t.shape.join(', ')}]`);
+      const b = type === 'vector' ? t.shape[0] : t.shape[1];
+      if (B >= 0 && b !== B) throw new ShapeError(`Expected one batch size for every input, got ${B} and ${b} (input ${name})`);
+      B = b;
+      if (b < 1 || (type !== 'vector' && t.shape[0] < 1)) throw new ShapeError(`Expected at least one step and one example in input ${name}, got [${t.shape.join(', ')}]`);
+      if (type === 'ids') {
+        if (!(t.data instanceof Int32Array)) throw new DTypeError(`Expected input ${name} as an Int32Array tensor of token ids, got ${t.data.constructor.name}`);
+        const V = n.opts.vocabSize as number;
+        for (let i = 0; i < t.data.length; i++) if (t.data[i] < 0 || t.data[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}) in input ${name}, got ${t.data[i]} at index ${i}`);
+      } else {
+        const F = n.ports[0].features;
+        if (t.shape[rank - 1] !== F) throw new ShapeError(`Expected ${F} features in input ${name}, got ${t.shape[rank - 1]}`);
+        checkState(`input ${name}`, t.data, 1, 1, t.data.length);
+      }
+      if (type !== 'vector') {
+        T.set(n, t.shape[0]);
+        const l = checkLengths(lengths, t.shape[0], b);
+        if (l) lens.add(n);
+        parts.set(n, { data: t.data, lengths: l });
+      } else {
+        if (lengths !== undefined) throw new ValueError(`Expected no lengths for the vector input ${name}, got lengths`);
+        parts.set(n, { data: t.data });
+      }
+    }
+    return { shape: { T, B, lens }, parts };
+  }
+
+  private key(shape: Shape, mode: string, extra: string): string {
+    const ts = [...this.inputs.values()].map((n) => `${shape.T.get(n) ?? '-'}${shape.lens.has(n) ? 'L' : ''}`).join(',');
+    return `${mode}|${shape.B}|${ts}|${extra}`;
+  }
+
+  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = []): Plan {
+    this.check();
+    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
+    const hit = this.plans.get(key);
+    if (hit) {
+      this.plans.delete(key); // most recently used last
+      this.plans.set(key, hit);
+      return hit;
+    }
+    const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses,
+      seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
+    });
+    let program: Program;
+    let backward: Program | null = null;
+    if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
+    else program = c.b.finish();
+    const p: Plan = { c, program, backward, shape };
+    // bounded: the least recently used plan (and its activations) goes first
+    if (this.plans.size >= MAX_PLANS) {
+      const [k0, p0] = this.plans.entries().next().value as [string, Plan];
+      if (this.pending?.p === p0) this.pending = null;
+      p0.program.dispose();
+      this.plans.delete(k0);
+    }
+    this.plans.set(key, p);
+    return p;
+  }
+
+  private write(p: Plan, parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>): void {
+    const heap = this.rt.heap;
+    for (const [n, v] of parts) {
+      if (v.data instanceof Int32Array) heap.i32.set(v.data, p.c.inputs.get(n)!);
+      else heap.f32.set(v.data, p.c.inputs.get(n)!);
+      const lo = p.c.lens.get(n);
+      if (lo) heap.i32.set(Array.from(v.lengths!), lo);
+    }
+  }
+
+  /** Shape of an output value. */
+  private outShape(s: Sym, shape: Shape): number[] {
+    if (s.kind === 'vec') return [shape.B, s.features];
+    const T = shape.T.get(s.axis!)!;
+    if (s.kind === 'weights') return [T, shape.B, shape.T.get(s.node.inputs[1].axis!)!];
+    return [T, shape.B, s.features];
+  }
+
+  private readOutputs(p: Plan): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, s] of this.outputs) {
+      const shape = this.outShape(s, p.shape);
+      out[name] = new Tensor(this.rt.heap.read(p.c.values.get(s)!, shape.reduce((a, b) => a * b, 1)), shape);
+    }
+    return out;
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  /**
+   * Every output for a feed (one wasm call). `keep: true` keeps the activations for backward()
+   * (`training: true` also draws dropout masks).
+   */
+  forward(feed: Feed, opts: { keep?: boolean; training?: boolean } = {}): Record<string, Tensor> {
+    this.check();
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    for (const k of ['keep', 'training'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
+    }
+    if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
+    const { shape, parts } = this.checkFeed(feed);
+    const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
+    this.write(p, parts);
+    p.program.run();
+    if (opts.keep) this.pending = { p, B: shape.B };
+    return this.readOutputs(p);
+  }
+
+  /**
+   * Backpropagates seeded output gradients (any subset of the outputs, shaped like them; the rest
+   * 0) through the last forward(feed, { keep: true }). Parameter gradients accumulate until
+   * zeroGrad(). Returns dL/d(input) of every float input.
+   */
+  backward(dOutputs: Record<string, Tensor | Float32Array>): Record<string, Tensor> {
+    this.check();
+    const pend = this.pending;
+    if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
+    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);
+    const { p } = pend;
+    const vals = new Map<Sym, Float32Array>();
+    for (const [name, d] of Object.entries(dOutputs)) {
+      const s = this.outputs.get(name);
+      if (!s) throw new ValueError(`Expected gradients of outputs ${this.outputNames.join(', ')}, got unknown ${name}`);
+      if (s.kind === 'weights') throw new ValueError(`Expected no gradient for the attention weights output ${name}, got one`);
+      const shape = this.outShape(s, p.shape);
+      const data = d instanceof Tensor ? d.data : d;
+      if (d instanceof Tensor && d.shape.join() !== shape.join()) throw new ShapeError(`Expected d${name} of shape [${shape.join(', ')}], got [${d.shape.join(', ')}]`);
+      checkState(`d${name}`, data, 1, 1, shape.reduce((a, b) => a * b, 1));
+      vals.set(s, data as Float32Array);
+    }
+    const heap = this.rt.heap;
+    for (const [s, off] of p.c.dSeeds) {
+      const v = vals.get(s);
+      if (v) heap.f32.set(v, off);
+      else heap.f32.fill(0, off, off + this.outShape(s, p.shape).reduce((a, b) => a * b, 1));
+    }
+    p.backward!.run();
+    this.pending = null;
+    const out: Record<string, Tensor> = {};
+    for (const [name, n] of this.inputs) {
+      if (n.opts.type === 'ids') continue;
+      const s = n.ports[0];
+      const shape = s.kind === 'vec' ? [p.shape.B, s.features] : [p.shape.T.get(n)!, p.shape.B, s.features];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const off = p.c.dInputs.get(n)!;
+      out[name] = new Tensor(off ? heap.read(off, size) : new Float32Array(size), shape);
+    }
+    return out;
+  }
+
+  /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
+  trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
+    checkStepOptions(o);
+    const r = this.runLosses(batch, o?.losses, true, () => o.optimizer.bind(this.rt, this.arena));
+    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o);
+    return { ...r, gradNorm };
+  }
+
+  /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
+  evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
+    return this.runLosses(batch, o.losses, false);
+  }
+
+  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
+    this.check();
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${String(batch)}`);
+    const specs = lossSpecs(lossOpts, this.outputs);
+    const { shape, parts } = this.checkFeed(batch.inputs);
+    checkTargets(batch.targets, specs, shape);
+    beforeRun?.(); // the whole call is valid: from here on, state changes
+    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })));
+    this.write(p, parts);
+    const counts = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, batch.targets[slot.name], specs[i].loss, shape, parts));
+    p.c.losses.forEach((slot, i) => {
+      this.rt.heap.f32[slot.slot + 2] = counts[i] ? specs[i].weight / counts[i] : 0;
+    });
+    p.program.run();
+    const losses: Record<string, number> = {};
+    let loss = 0;
+    p.c.losses.forEach((slot, i) => {
+      const mean = counts[i] ? this.rt.heap.readF64(slot.slot) / counts[i] : 0;
+      losses[slot.name] = mean;
+      loss += specs[i].weight * mean;
+    });
+    return { loss, losses };
+  }
+
+  // ---- gradients and parameters ------------------------------------------------------------------
+
+  /** Sets every accumulated gradient to 0. */
+  zeroGrad(): void {
+    this.check();
+    this.rt.k.fill_f32(this.grad, 0, this.arena.size);
+  }
+
+  /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
+  applyGradients(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+    this.check();
+    checkStepOptions({ ...opts, optimizer });
+    optimizer.bind(this.rt, this.arena);
+    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer });
+  }
+
+  /** A copy of the gradient of parameter `name`. */
+  gradient(name: string): Float32Array {
+    this.check();
+    const e = this.arena.entry(name);
+    return this.rt.heap.read(this.grad + e.rel, e.size);
+  }
+
+  parameters(): { name: string; shape: readonly number[] }[] {
+    return this.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
+  }
+  get numParameters(): number {
+    return this.arena.entries().reduce((a, e) => a + e.size, 0);
+  }
+  getParameter(name: string): Float32Array {
+    this.check();
+    return this.arena.get(name);
+  }
+  setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.check();
+    this.arena.set(name, values);
+  }
+  stateDict(): Record<string, Float32Array> {
+    return Object.fromEntries(this.arena.entries().map((e) => [e.name, this.arena.get(e.name)]));
+  }
+  /** All-or-nothing: every name must exist and every value be valid before the first write. */
+  loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.check();
+    const names = new Set(this.arena.entries().map((e) => e.name));
+    for (const k of Object.keys(sd ?? {})) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
+    for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
+    for (const n of names) this.arena.validate(n, sd[n]);
+    for (const n of names) this.arena.set(n, sd[n]);
+  }
+
+  /** Releases the parameters, gradients and every cached plan. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const p of this.plans.values()) p.program.dispose();
+    this.plans.clear();
+    this.pending = null;
+    this.rt.heap.release(this.grad);
+    this.rt.heap.release(this.rngState);
+    this.arena.dispose();
+    this.disposed = true;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+}
