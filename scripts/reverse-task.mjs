@@ -94,29 +94,29 @@ export function train(lib, model, strs, { steps, batchSize = 64, lr = 3e-3, seed
 }
 
 /**
- * Greedy decoding, batched: the decoder is causal, so step t's prediction depends only on the
- * decoder inputs up to t; each round feeds the predictions so far and reads step t (one forward
- * per output step). Exact match = every digit and the EOS at the end right.
+ * Greedy decoding, batched, with the graph's step-wise decoder: the encoder runs once per batch,
+ * then one wasm call per output step for all rows, each step fed the previous prediction.
+ * Exact match = every digit and the EOS at the end right.
  */
 export function exactMatch(lib, model, strs, batchSize = 256) {
   const byLen = new Map();
   for (let i = 0; i < strs.length; i += batchSize) {
     const chunk = strs.slice(i, i + batchSize);
-    const feed = batchOf(lib, chunk).inputs;
     const B = chunk.length;
-    const Tt = feed.tgt.data.shape[0];
-    const tgt = feed.tgt.data.data;
-    tgt.fill(EOS, B); // only BOS (step 0) is known
+    const Tt = Math.max(...chunk.map((s) => s.length)) + 1;
+    const dec = model.decoder({ step: 'tgt', context: { src: batchOf(lib, chunk).inputs.src } });
     const pred = new Int32Array(Tt * B);
+    let x = new Int32Array(B).fill(BOS);
     for (let t = 0; t < Tt; t++) {
-      const logits = model.forward(feed).logits.data;
+      const logits = dec.step(x).logits.data;
+      x = new Int32Array(B);
       for (let b = 0; b < B; b++) {
         let best = 0;
-        for (let v = 1; v < V; v++) if (logits[(t * B + b) * V + v] > logits[(t * B + b) * V + best]) best = v;
-        pred[t * B + b] = best;
-        if (t + 1 < Tt) tgt[(t + 1) * B + b] = best;
+        for (let v = 1; v < V; v++) if (logits[b * V + v] > logits[b * V + best]) best = v;
+        pred[t * B + b] = x[b] = best;
       }
     }
+    dec.close();
     chunk.forEach((s, b) => {
       const want = [...[...s].reverse(), EOS];
       const ok = want.every((d, t) => pred[t * B + b] === d);

@@ -12,6 +12,7 @@ import { OP, f32word, ProgramBuilder } from '../model/program';
 import type { Runtime } from '../wasm/load';
 import type { LossKind } from '../train/trainer';
 import { GNode, InputNode, Sym } from './nodes';
+import { emitAttention } from './attention';
 
 export interface Shape {
   /** Steps per sequence input. */
@@ -40,6 +41,10 @@ export interface LossSlot {
 /** Everything the host reads and writes around a compiled program. */
 export interface Compiled {
   b: ProgramBuilder;
+  /** Step programs: the once-per-start part (context nodes, initial states); `b` is the step. */
+  pre: ProgramBuilder | null;
+  stepNodes: Set<GNode> | null;
+  carried: [number, number][];
   /** Staging buffer of each input (floats or ids) and of each input's lengths. */
   inputs: Map<InputNode, number>;
   lens: Map<InputNode, number>;
@@ -53,7 +58,7 @@ export interface Compiled {
   dInputs: Map<InputNode, number>;
 }
 
-interface Env {
+export interface Env {
   b: ProgramBuilder;
   shape: Shape;
   arena: Arena;
@@ -66,20 +71,26 @@ interface Env {
   grads: Map<Sym, number>;
   /** Tape programs: inputs' gradients are wanted. */
   inputGrads: boolean;
+  /** Step programs: the nodes that run once per step (the rest run once, in `pre`). */
+  stepNodes: Set<GNode> | null;
+  /** Step programs: the builder of the once-per-start part (context and initial states). */
+  pre: ProgramBuilder | null;
+  /** Step programs: the (B, H) state blocks carried from step to step ([offset, H]). */
+  carried: [number, number][];
 }
 
 const rowsOf = (env: Env, s: Sym): number => (s.kind === 'vec' ? env.shape.B : env.shape.T.get(s.axis!)! * env.shape.B);
 const sizeOf = (env: Env, s: Sym): number => rowsOf(env, s) * (s.kind === 'weights' ? 0 : s.features);
 
 /** Adds a gradient buffer (contiguous, the value's full size) to a value's gradient. */
-function addGrad(env: Env, s: Sym, off: number): void {
+export function addGrad(env: Env, s: Sym, off: number): void {
   const g = env.grads.get(s);
   if (g === undefined) env.grads.set(s, off);
   else env.b.op(OP.ADD, g, off, sizeOf(env, s));
 }
 
 /** The gradient of a value, or a zero buffer (filled by the program itself) when nothing flowed into it. */
-function gradOf(env: Env, s: Sym): number {
+export function gradOf(env: Env, s: Sym): number {
   let g = env.grads.get(s);
   if (g === undefined) {
     const n = sizeOf(env, s);
@@ -91,18 +102,18 @@ function gradOf(env: Env, s: Sym): number {
 }
 
 /** Whether a value needs its gradient: anything but an input, unless input gradients are wanted. */
-const wantsGrad = (env: Env, s: Sym): boolean => s.kind !== 'ids' && (!(s.node instanceof InputNode) || env.inputGrads);
+export const wantsGrad = (env: Env, s: Sym): boolean => s.kind !== 'ids' && (!(s.node instanceof InputNode) || env.inputGrads);
 
 function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext {
   const p = (name: string): string => `${n.name}.${name}`;
   return {
-    b: env.b, T, B: env.shape.B, lens, streaming: false, training: env.training, dropout: env.dropout, rngState: env.rngState,
+    b: env.b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
     param: (name) => env.arena.offsetOf(p(name)),
     optParam: (name) => (env.arena.has(p(name)) ? env.arena.offsetOf(p(name)) : 0),
   };
 }
 
-type Backward = () => void;
+export type Backward = () => void;
 
 /** Emits one node's forward; returns its backward emitter (training / tape programs). */
 function emitNode(env: Env, n: GNode): Backward | null {
@@ -214,9 +225,14 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
   const ctx = moduleContext(env, n, T, lens);
   const src = (kind: 'h' | 'c'): Sym | undefined => (init[kind] === undefined ? undefined : n.inputs[init[kind]]);
   const stateCols = (kind: 'h' | 'c'): number => src(kind)?.features ?? 0;
+  // a step program loads initial states once per start (in `pre`), then carries them step to step
+  const streaming = env.stepNodes?.has(n) ?? false;
+  const lb = streaming ? env.pre! : b;
   ctx.loadState = (kind, index, at) => {
     const s = src(kind);
-    if (s) b.op(OP.COPY_ROWS, at, H, env.values.get(s)! + index * H, s.features, B, H, 0);
+    if (s) lb.op(OP.COPY_ROWS, at, H, env.values.get(s)! + index * H, s.features, B, H, 0);
+    else if (streaming) lb.op(OP.FILL, at, f32word(0), B * H);
+    if (streaming) env.carried.push([at, H]);
   };
   const x = n.inputs[0];
   const e = core.emit(ctx, env.values.get(x)!, x.features);
@@ -267,71 +283,10 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
   };
 }
 
-/** Attention: the projections as GEMMs around one attention_forward over every query step. */
-function emitAttention(env: Env, n: GNode): Backward | null {
-  const { b } = env;
-  const B = env.shape.B;
-  const [q, m] = n.inputs;
-  const Tq = env.shape.T.get(q.axis!)!;
-  const Tk = env.shape.T.get(m.axis!)!;
-  const lensK = env.lens.get(m.axis!) ?? 0;
-  const H = q.features;
-  const E = m.features;
-  const score = n.opts.score as string;
-  const par = (name: string): number => env.arena.offsetOf(`${n.name}.${name}`);
-  const gpar = (name: string): number => env.grad + env.arena.entry(`${n.name}.${name}`).rel;
-  const qv = env.values.get(q)!;
-  const mv = env.values.get(m)!;
-  const A = score === 'additive' ? (n.opts.attentionSize as number) : H;
-  let qk = qv;
-  let kk = mv;
-  if (score === 'general') {
-    kk = b.alloc(Tk * B * H);
-    b.op(OP.GEMM_NT, kk, mv, par('weight'), 0, Tk * B, H, E, 0);
-  } else if (score === 'additive') {
-    qk = b.alloc(Tq * B * A);
-    kk = b.alloc(Tk * B * A);
-    b.op(OP.GEMM_NT, qk, qv, par('query_weight'), 0, Tq * B, A, H, 0);
-    b.op(OP.GEMM_NT, kk, mv, par('key_weight'), par('key_bias'), Tk * B, A, E, 0);
-  }
-  const v = score === 'additive' ? par('v') : 0;
-  const mode = score === 'additive' ? 1 : 0;
-  const a = b.alloc(Tq * B * Tk);
-  const ctx = b.alloc(Tq * B * E);
-  b.op(OP.ATTN, a, ctx, qk, kk, mv, v, lensK, Tq, Tk, B, A, E, mode);
-  env.values.set(n.ports[0], ctx);
-  env.values.set(n.ports[1], a);
-  if (!env.training) return null;
-  return () => {
-    const fill = (off: number, len: number): number => {
-      b.op(OP.FILL, off, f32word(0), len);
-      return off;
-    };
-    const dqk = fill(b.alloc(Tq * B * A), Tq * B * A);
-    const dm = fill(b.alloc(Tk * B * E), Tk * B * E);
-    const dkk = score === 'dot' ? dm : fill(b.alloc(Tk * B * A), Tk * B * A);
-    const scratch = b.alloc(Tk);
-    const dv = score === 'additive' ? gpar('v') : 0;
-    b.op(OP.ATTN_BWD, dqk, dkk, dm, dv, gradOf(env, n.ports[0]), a, qk, kk, mv, v, lensK, scratch, Tq, Tk, B, A, E, mode);
-    let dq = dqk;
-    if (score === 'general') {
-      b.op(OP.GEMM_TN, gpar('weight'), dkk, mv, H, E, Tk * B, 1);
-      b.op(OP.GEMM_NN, dm, dkk, par('weight'), Tk * B, E, H, 1);
-    } else if (score === 'additive') {
-      b.op(OP.GEMM_TN, gpar('query_weight'), dqk, qv, A, H, Tq * B, 1);
-      dq = b.alloc(Tq * B * H);
-      b.op(OP.GEMM_NN, dq, dqk, par('query_weight'), Tq * B, H, A, 0);
-      b.op(OP.GEMM_TN, gpar('key_weight'), dkk, mv, A, E, Tk * B, 1);
-      b.op(OP.COLSUM, gpar('key_bias'), dkk, Tk * B, A, 1);
-      b.op(OP.GEMM_NN, dm, dkk, par('key_weight'), Tk * B, E, A, 1);
-    }
-    if (wantsGrad(env, q)) addGrad(env, q, dq);
-    if (wantsGrad(env, m)) addGrad(env, m, dm);
-  };
-}
-
 export interface CompileOptions {
-  mode: 'infer' | 'train' | 'tape';
+  mode: 'infer' | 'train' | 'tape' | 'step';
+  /** Step programs: the input fed one step at a time. */
+  stepInput?: InputNode;
   /** Gradient arena base (train / tape). */
   grad: number;
   rngState: number;
@@ -345,10 +300,12 @@ export interface CompileOptions {
 /** Compiles the nodes (topological order) for one shape. */
 export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: Shape, o: CompileOptions): Compiled {
   const b = new ProgramBuilder(rt);
-  const training = o.mode !== 'infer';
+  const training = o.mode === 'train' || o.mode === 'tape';
+  const stepNodes = o.mode === 'step' ? dependents(nodes, o.stepInput!) : null;
+  const pre = stepNodes ? new ProgramBuilder(rt) : null;
   const env: Env = {
-    b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
-    lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape',
+    b: pre ?? b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
+    lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],
   };
   const inputs = new Map<InputNode, number>();
   for (const n of nodes) {
@@ -361,7 +318,11 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   }
   // a training step starts by zeroing the gradient arena (the program is the whole step)
   if (o.mode === 'train') b.op(OP.FILL, o.grad, f32word(0), arena.size);
-  const backwards = nodes.map((n) => (n instanceof InputNode ? null : emitNode(env, n)));
+  const backwards = nodes.map((n) => {
+    env.b = stepNodes?.has(n) ? b : pre ?? b;
+    return n instanceof InputNode ? null : emitNode(env, n);
+  });
+  env.b = b;
   const split = b.words.length;
   const losses: LossSlot[] = [];
   for (const l of o.losses ?? []) losses.push(emitLoss(env, l));
@@ -381,7 +342,14 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   }
   const dInputs = new Map<InputNode, number>();
   if (o.mode === 'tape') for (const n of inputs.keys()) dInputs.set(n, env.grads.get(n.ports[0]) ?? 0);
-  return { b, inputs, lens: env.lens, values: env.values, split, losses, dSeeds, dInputs };
+  return { b, pre, inputs, lens: env.lens, values: env.values, split, losses, dSeeds, dInputs, stepNodes, carried: env.carried };
+}
+
+/** The nodes whose values depend on `input` (it included). */
+function dependents(nodes: GNode[], input: InputNode): Set<GNode> {
+  const dep = new Set<GNode>([input]);
+  for (const n of nodes) if (n.inputs.some((s) => dep.has(s.node))) dep.add(n);
+  return dep;
 }
 
 /** One output's loss op; crossEntropy on a softmax / logSoftmax output is fused with it (applied to its input). */

@@ -12,6 +12,8 @@ import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import { collect, GNode, InputNode, Sym } from './nodes';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
+import { Decoder, expandRows } from './decoder';
+import { RecurrentCore } from '../layers/recurrent';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
 
 /** An input's value: a tensor, or a tensor with per-example lengths (sequence inputs). */
@@ -55,6 +57,7 @@ export class GraphModel {
   private readonly grad: number;
   private readonly plans = new Map<string, Plan>();
   private pending: { p: Plan; B: number } | null = null;
+  private readonly decoders = new Set<Decoder>();
   private disposed = false;
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
@@ -93,14 +96,15 @@ export class GraphModel {
   // ---- feeding --------------------------------------------------------------------------------
 
   /** Validates a feed (every input, dtype, shape, values, lengths); returns the shape and the parts. */
-  private checkFeed(feed: Feed): { shape: Shape; parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }> } {
+  private checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }> } {
     if (feed === null || typeof feed !== 'object') throw new ValueError(`Expected inputs as { name: tensor }, got ${String(feed)}`);
-    for (const k of Object.keys(feed)) if (!this.inputs.has(k)) throw new ValueError(`Expected inputs named ${this.inputNames.join(', ')}, got unknown ${k}`);
+    for (const k of Object.keys(feed)) if (!this.inputs.has(k) || this.inputs.get(k) === skip) throw new ValueError(`Expected inputs named ${this.inputNames.join(', ')}, got unknown ${k}`);
     const T = new Map<InputNode, number>();
     const lens = new Set<InputNode>();
     const parts = new Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>();
     let B = -1;
     for (const [name, n] of this.inputs) {
+      if (n === skip) continue;
       const v = feed[name];
       if (v === undefined) throw new ValueError(`Expected a value for input ${name}, got none`);
       const t = v instanceof Tensor ? v : v?.data;
@@ -297,6 +301,37 @@ export class GraphModel {
     return { loss, losses };
   }
 
+  /**
+   * Step-wise decoding: the context (every input but `step`, optionally each row repeated `beam`
+   * times for beam search) runs once; then each step(x) runs one step of everything that depends
+   * on the step input — embedding → RNN → attention → linear → … — for all rows in one wasm call.
+   * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
+   */
+  decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
+    this.check();
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
+    const stepIn = this.inputs.get(o.step);
+    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
+    const beam = o.beam ?? 1;
+    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${String(o.beam)}`);
+    const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
+    const stepNodes = new Set<GNode>([stepIn]);
+    for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
+    for (const n of stepNodes) {
+      if (n.kind === 'pool') throw new ValueError(`Expected no pooling over the step input's steps in a decoder, got pool node ${n.name}`);
+      if (n.module instanceof RecurrentCore && n.module.bidirectional) throw new ValueError(`Expected unidirectional recurrent layers after the step input, got bidirectional ${n.name}`);
+    }
+    const B = shape.B * beam;
+    const T = new Map(shape.T);
+    T.set(stepIn, 1);
+    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false });
+    const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
+      .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
+    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
+    this.decoders.add(d);
+    return d;
+  }
+
   // ---- gradients and parameters ------------------------------------------------------------------
 
   /** Sets every accumulated gradient to 0. */
@@ -350,6 +385,7 @@ export class GraphModel {
   /** Releases the parameters, gradients and every cached plan. */
   dispose(): void {
     if (this.disposed) return;
+    for (const d of [...this.decoders]) d.close();
     for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
     this.pending = null;

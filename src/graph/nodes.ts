@@ -160,8 +160,10 @@ export function pool(x: Sym, o: { mode: PoolMode; name?: string }): Sym {
 export interface RecurrentNodeOptions {
   name?: string;
   /** Initial states from other values: vectors (B, numLayers·directions·hiddenSize), slot k at columns [kH, (k+1)H). */
-  initialState?: { h?: Sym; c?: Sym };
+  initialState?: { h?: Sym; c?: Sym | undefined };
 }
+/** Layer options in a graph: inputSize comes from the input value (and graphs are time-major). */
+export type NodeOptions<O> = Omit<O, 'inputSize' | 'batchFirst'> & { inputSize?: number } & RecurrentNodeOptions;
 /** What a recurrent node returns: the output sequence and the final states hN, cN (B, numLayers·D·H). */
 export interface RecurrentSyms {
   output: Sym;
@@ -169,12 +171,13 @@ export interface RecurrentSyms {
   cN?: Sym;
 }
 
-function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: (RNNOptions | LSTMOptions | GRUOptions) & RecurrentNodeOptions): RecurrentSyms {
+function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: NodeOptions<RNNOptions & LSTMOptions & GRUOptions>): RecurrentSyms {
   const s = sym(x, 'x', ['seq']);
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
   const { name, initialState, ...rest } = o;
   if ((rest as { batchFirst?: unknown }).batchFirst) throw new ValueError('Expected no batchFirst in a graph (graphs are time-major), got batchFirst: true');
-  const core = new RecurrentCore(kind, { ...(rest as RNNOptions), inputSize: s.features } as never);
+  if (rest.inputSize !== undefined && rest.inputSize !== s.features) throw new ShapeError(`Expected inputSize ${s.features} (the input's features) for ${kind}, got ${String(rest.inputSize)}`);
+  const core = new RecurrentCore(kind, { ...rest, inputSize: s.features });
   const S = core.numLayers * core.directions;
   const inputs = [s];
   const init: Record<string, number> = {};
@@ -195,9 +198,9 @@ function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: (RNNOptions | LSTMOp
   const cN = kind === 'lstm' ? n.port('vec', S * core.hiddenSize, null) : undefined;
   return { output, hN, cN };
 }
-export const rnn = (x: Sym, o: RNNOptions & RecurrentNodeOptions): RecurrentSyms => recurrent('rnn', x, o);
-export const lstm = (x: Sym, o: LSTMOptions & RecurrentNodeOptions): RecurrentSyms => recurrent('lstm', x, o);
-export const gru = (x: Sym, o: GRUOptions & RecurrentNodeOptions): RecurrentSyms => recurrent('gru', x, o);
+export const rnn = (x: Sym, o: NodeOptions<RNNOptions>): RecurrentSyms => recurrent('rnn', x, o);
+export const lstm = (x: Sym, o: NodeOptions<LSTMOptions>): RecurrentSyms => recurrent('lstm', x, o);
+export const gru = (x: Sym, o: NodeOptions<GRUOptions>): RecurrentSyms => recurrent('gru', x, o);
 
 /**
  * Attention of a query sequence over a memory sequence (masked by the memory input's lengths):
