@@ -26,3 +26,5 @@ export {
   copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward,
   POOL_LAST, POOL_MEAN, POOL_MAX,
 } from './kernels/rows';
+export { crf_nll_forward_backward, crf_viterbi, crf_nll_scratch_size, crf_viterbi_scratch_size } from './kernels/crf';
+export { OP_CRF_NLL, OP_CRF_VITERBI } from './program';

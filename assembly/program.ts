@@ -17,6 +17,7 @@ import { attention_forward, attention_backward } from './kernels/attention';
 import {
   copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward,
 } from './kernels/rows';
+import { crf_nll_forward_backward, crf_viterbi } from './kernels/crf';
 
 // Opcodes (the TS mirror in src/model/program.ts is compared with these by a test).
 export const OP_GEMM_NT: i32 = 1; // y x w b M N K acc
@@ -56,6 +57,10 @@ export const OP_TANH: i32 = 33; // y x n
 export const OP_TANH_BWD: i32 = 34; // dx dy y n
 // Loss ops' slot (element offset, 16-byte aligned): [f64 loss sum | f32 scale | pad]. The op reads
 // the gradient scale from slot+2 and stores the loss sum as f64 at slot.
+
+// CRF output layer (opcodes 50–59; assembly/kernels/crf.ts)
+export const OP_CRF_NLL: i32 = 50; // dem dtrans dstart dend em tags trans start end lens scratch T B K slot
+export const OP_CRF_VITERBI: i32 = 51; // path score em trans start end lens scratch T B K
 
 @inline function w(p: usize): i32 {
   return load<i32>(p << 2);
@@ -200,6 +205,16 @@ export function run_program(prog: usize, words: i32): i32 {
       const slot = u(a + 5);
       store<f64>(slot << 2, bce_logits(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), f(slot + 2)));
       p = a + 6;
+    } else if (op == OP_CRF_NLL) {
+      const slot = u(a + 14);
+      store<f64>(slot << 2, crf_nll_forward_backward(
+        u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10),
+        w(a + 11), w(a + 12), w(a + 13), f(slot + 2),
+      ));
+      p = a + 15;
+    } else if (op == OP_CRF_VITERBI) {
+      crf_viterbi(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10));
+      p = a + 11;
     } else {
       return -(<i32>(p - prog) + 1);
     }

@@ -26,3 +26,4 @@ export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions,
 export * as graph from './graph/index';
 export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
 export type { GraphBatch, LossOption } from './graph/losses';
+export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';

@@ -341,7 +341,7 @@ export class GraphModel {
   }
 
   /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
-  applyGradients(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+  step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     this.check();
     checkStepOptions({ ...opts, optimizer });
     optimizer.bind(this.rt, this.arena);

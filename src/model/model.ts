@@ -58,7 +58,7 @@ export abstract class Model {
    * clipping, as trainStep does); returns the pre-clip global gradient norm. Gradients are kept:
    * call zeroGrad() before the next accumulation.
    */
-  applyGradients(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+  step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     return this.getTape().step(optimizer, opts);
   }
 

@@ -41,6 +41,9 @@ export const OP = {
   REPEAT: 32,
   TANH: 33,
   TANH_BWD: 34,
+  // CRF output layer (src/layers/crf.ts emits these)
+  CRF_NLL: 50,
+  CRF_VITERBI: 51,
 } as const;
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */

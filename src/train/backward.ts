@@ -3,7 +3,7 @@
 // forward program that keeps its activations; backward({ dOutput, dhN, dcN }) runs the matching
 // backward program seeded with those gradients. Parameter gradients ACCUMULATE into the model's
 // gradient arena (the one trainStep and gradient() use) until zeroGrad(), as in PyTorch; then
-// applyGradients(optimizer) clips and steps. One wasm call for the forward, one for the backward.
+// step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
 import type { Runner, RunOptions, RunResult } from '../model/runner';
 import { checkLengths, checkState } from '../model/runner';
 import { OP, type Program } from '../model/program';

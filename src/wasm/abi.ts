@@ -70,4 +70,10 @@ export interface Kernels {
   run_program(prog: P, words: I): I;
   transpose01(y: P, x: P, A: I, Bd: I, F: I): void;
   [op: `OP_${string}`]: WebAssembly.Global;
+  // linear-chain CRF (assembly/kernels/crf.ts): nll returns the loss sum
+  crf_nll_forward_backward(dem: P, dtrans: P, dstart: P, dend: P, em: P, tags: P, trans: P, start: P, end: P,
+    lens: P, scratch: P, T: I, B: I, K: I, scale: number): number;
+  crf_viterbi(path: P, score: P, em: P, trans: P, start: P, end: P, lens: P, scratch: P, T: I, B: I, K: I): void;
+  crf_nll_scratch_size(T: I, B: I, K: I): I;
+  crf_viterbi_scratch_size(T: I, B: I, K: I): I;
 }

@@ -161,14 +161,14 @@ describe('gradient accumulation, optimizer step, rejected calls', () => {
     m.dispose();
   });
 
-  it('applyGradients steps the optimizer on the accumulated gradients (SGD: p − lr·g) and returns the norm', () => {
+  it('step(optimizer) steps the optimizer on the accumulated gradients (SGD: p − lr·g) and returns the norm', () => {
     const m = make();
     m.zeroGrad();
     m.forward(x, { keep: true });
     m.backward({ dOutput });
     const before = m.getParameter('weight_ih_l0');
     const g = m.gradient('weight_ih_l0');
-    const norm = m.applyGradients(new SGD({ lr: 0.5 }));
+    const norm = m.step(new SGD({ lr: 0.5 }));
     const after = m.getParameter('weight_ih_l0');
     for (let i = 0; i < g.length; i++) expect(after[i]).toBeCloseTo(before[i] - 0.5 * g[i], 6);
     expect(norm).toBeGreaterThan(0);
@@ -191,7 +191,7 @@ describe('gradient accumulation, optimizer step, rejected calls', () => {
     expect(() => m.backward({ dOutput, dhN: new Float32Array(5) })).toThrow(ShapeError);
     expect(() => m.forward(x, { training: true })).toThrow(ValueError);
     expect(() => m.forward(x, { keep: 1 as unknown as boolean })).toThrow(ValueError);
-    expect(() => m.applyGradients(new SGD({ lr: 0.1 }), { clipNorm: -1 })).toThrow(ValueError);
+    expect(() => m.step(new SGD({ lr: 0.1 }), { clipNorm: -1 })).toThrow(ValueError);
     expect(Array.from(m.gradient('weight_hh_l0'))).toEqual(Array.from(g0)); // nothing accumulated
     m.backward({ dOutput }); // the kept forward survived the rejected calls
     expect(() => m.backward({ dOutput })).toThrow(StateError); // one backward per kept forward
