@@ -5,12 +5,13 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../model/program';
-import { checkLengths, checkState } from '../model/runner';
+import { checkLengths, checkState, initialisersSkipped } from '../model/runner';
 import { clipAndStep } from '../train/trainer';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import { collect, GNode, InputNode, Sym } from './nodes';
+import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, expandRows } from './decoder';
 import { RecurrentCore } from '../layers/recurrent';
@@ -86,11 +87,35 @@ export class GraphModel {
     this.rt = runtime();
     this.arena = new Arena(this.rt, specs);
     const rng = new Rng(o.seed ?? DEFAULT_SEED);
-    this.arena.initialize(rng);
+    if (!initialisersSkipped()) this.arena.initialize(rng);
     // the dropout generator continues the initialiser's stream, as in Sequential
     this.rngState = this.rt.heap.alloc(4);
     this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
     this.grad = this.rt.heap.alloc(this.arena.size);
+    const { rt, arena, rngState } = this;
+    this.runner = {
+      rt,
+      arena,
+      get dropoutRngState(): [number, number, number, number] {
+        return [0, 1, 2, 3].map((k) => rt.heap.i32[rngState + k] >>> 0) as [number, number, number, number];
+      },
+      set dropoutRngState(v: [number, number, number, number]) {
+        rt.heap.i32.set(v.map((x) => x | 0), rngState);
+      },
+    };
+  }
+
+  /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
+  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] };
+
+  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. */
+  spec(): GraphSpec {
+    return graphSpec(this.nodes, this.inputNames, this.outputs);
+  }
+
+  /** Rebuilds a model from spec() (fresh parameters from the seed). */
+  static fromSpec(spec: GraphSpec, opts: { seed?: number } = {}): GraphModel {
+    return new GraphModel({ ...graphFromSpec(spec), seed: opts.seed });
   }
 
   // ---- feeding --------------------------------------------------------------------------------

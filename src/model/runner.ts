@@ -50,6 +50,11 @@ export function withoutInitialisers<T>(build: () => T): T {
   }
 }
 
+/** True while withoutInitialisers runs (graph models read it too). */
+export function initialisersSkipped(): boolean {
+  return skipInitialisers;
+}
+
 export class Runner {
   readonly arena: Arena;
   private readonly prefixes: string[];
