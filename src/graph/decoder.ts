@@ -8,8 +8,8 @@ import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import type { InputNode, Sym } from './nodes';
 import type { Compiled, Shape } from './compile';
+import type { Parts } from './feed';
 
-type Parts = Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>;
 
 /** Repeats every example's rows `k` times (row b → rows b·k … b·k + k − 1): one per hypothesis. */
 export function expandRows(parts: Parts, k: number, shape: Shape): Parts {

@@ -5,21 +5,20 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../model/program';
-import { checkLengths, checkState, initialisersSkipped } from '../model/runner';
+import { checkState, initialisersSkipped } from '../model/runner';
 import { clipAndStep } from '../train/trainer';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
-import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { ShapeError, StateError, ValueError } from '../errors';
 import { collect, GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, expandRows } from './decoder';
+import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
 
-/** An input's value: a tensor, or a tensor with per-example lengths (sequence inputs). */
-export type FeedValue = Tensor<Float32Array> | Tensor<Int32Array> | { data: Tensor<Float32Array> | Tensor<Int32Array>; lengths?: ArrayLike<number> };
-export type Feed = Record<string, FeedValue>;
+export type { Feed, FeedValue } from './feed';
 
 export interface GraphStepOptions {
   /** Loss per output name (crossEntropy on a softmax/logSoftmax output is fused with it). */
@@ -120,48 +119,8 @@ export class GraphModel {
 
   // ---- feeding --------------------------------------------------------------------------------
 
-  /** Validates a feed (every input, dtype, shape, values, lengths); returns the shape and the parts. */
-  private checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }> } {
-    if (feed === null || typeof feed !== 'object') throw new ValueError(`Expected inputs as { name: tensor }, got ${String(feed)}`);
-    for (const k of Object.keys(feed)) if (!this.inputs.has(k) || this.inputs.get(k) === skip) throw new ValueError(`Expected inputs named ${this.inputNames.join(', ')}, got unknown ${k}`);
-    const T = new Map<InputNode, number>();
-    const lens = new Set<InputNode>();
-    const parts = new Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>();
-    let B = -1;
-    for (const [name, n] of this.inputs) {
-      if (n === skip) continue;
-      const v = feed[name];
-      if (v === undefined) throw new ValueError(`Expected a value for input ${name}, got none`);
-      const t = v instanceof Tensor ? v : v?.data;
-      const lengths = v instanceof Tensor ? undefined : v.lengths;
-      if (!(t instanceof Tensor)) throw new DTypeError(`Expected input ${name} as a Tensor or { data: Tensor, lengths }, got ${String(t)}`);
-      const type = n.opts.type as 'float' | 'ids' | 'vector';
-      const rank = type === 'float' ? 3 : 2;
-      if (t.shape.length !== rank) throw new ShapeError(`Expected input ${name} of rank ${rank} (${type === 'float' ? '(T, B, F)' : type === 'ids' ? '(T, B)' : '(B, F)'}), got [${t.shape.join(', ')}]`);
-      const b = type === 'vector' ? t.shape[0] : t.shape[1];
-      if (B >= 0 && b !== B) throw new ShapeError(`Expected one batch size for every input, got ${B} and ${b} (input ${name})`);
-      B = b;
-      if (b < 1 || (type !== 'vector' && t.shape[0] < 1)) throw new ShapeError(`Expected at least one step and one example in input ${name}, got [${t.shape.join(', ')}]`);
-      if (type === 'ids') {
-        if (!(t.data instanceof Int32Array)) throw new DTypeError(`Expected input ${name} as an Int32Array tensor of token ids, got ${t.data.constructor.name}`);
-        const V = n.opts.vocabSize as number;
-        for (let i = 0; i < t.data.length; i++) if (t.data[i] < 0 || t.data[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}) in input ${name}, got ${t.data[i]} at index ${i}`);
-      } else {
-        const F = n.ports[0].features;
-        if (t.shape[rank - 1] !== F) throw new ShapeError(`Expected ${F} features in input ${name}, got ${t.shape[rank - 1]}`);
-        checkState(`input ${name}`, t.data, 1, 1, t.data.length);
-      }
-      if (type !== 'vector') {
-        T.set(n, t.shape[0]);
-        const l = checkLengths(lengths, t.shape[0], b);
-        if (l) lens.add(n);
-        parts.set(n, { data: t.data, lengths: l });
-      } else {
-        if (lengths !== undefined) throw new ValueError(`Expected no lengths for the vector input ${name}, got lengths`);
-        parts.set(n, { data: t.data });
-      }
-    }
-    return { shape: { T, B, lens }, parts };
+  private checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Parts } {
+    return checkFeed(this.inputs, feed, skip);
   }
 
   private key(shape: Shape, mode: string, extra: string): string {
@@ -198,22 +157,12 @@ export class GraphModel {
     return p;
   }
 
-  private write(p: Plan, parts: Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>): void {
-    const heap = this.rt.heap;
-    for (const [n, v] of parts) {
-      if (v.data instanceof Int32Array) heap.i32.set(v.data, p.c.inputs.get(n)!);
-      else heap.f32.set(v.data, p.c.inputs.get(n)!);
-      const lo = p.c.lens.get(n);
-      if (lo) heap.i32.set(Array.from(v.lengths!), lo);
-    }
+  private write(p: Plan, parts: Parts): void {
+    writeParts(this.rt, p.c, parts);
   }
 
-  /** Shape of an output value. */
   private outShape(s: Sym, shape: Shape): number[] {
-    if (s.kind === 'vec') return [shape.B, s.features];
-    const T = shape.T.get(s.axis!)!;
-    if (s.kind === 'weights') return [T, shape.B, shape.T.get(s.node.inputs[1].axis!)!];
-    return [T, shape.B, s.features];
+    return outShape(s, shape);
   }
 
   private readOutputs(p: Plan): Record<string, Tensor> {
