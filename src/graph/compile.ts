@@ -13,6 +13,7 @@ import type { Runtime } from '../wasm/load';
 import type { LossKind } from '../train/trainer';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
+import { ROW_EMITTERS } from './row-nodes';
 
 export interface Shape {
   /** Steps per sequence input. */
@@ -115,104 +116,56 @@ function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext
 
 export type Backward = () => void;
 
+/** What every emitter gets: the node's first input, its value, its steps and lengths, the output port. */
+export interface At {
+  x: Sym;
+  xv: number;
+  T: number;
+  lens: number;
+  out: Sym;
+  bctx: (m: Module) => BackwardContext;
+}
+
 /** Emits one node's forward; returns its backward emitter (training / tape programs). */
 function emitNode(env: Env, n: GNode): Backward | null {
-  const { b } = env;
-  const B = env.shape.B;
   const x = n.inputs[0];
-  const xv = x ? env.values.get(x)! : 0;
   const T = x && x.kind !== 'vec' ? env.shape.T.get(x.axis!)! : 1;
   const lens = x?.axis ? env.lens.get(x.axis) ?? 0 : 0;
-  const out = n.ports[0];
   const bctx = (m: Module): BackwardContext => {
     const ctx = moduleContext(env, n, T, lens);
     const pre = (name: string): string => `${n.name}.${name}`;
     return {
-      b, param: ctx.param, optParam: ctx.optParam,
+      b: env.b, param: ctx.param, optParam: ctx.optParam,
       grad: (name: string) => env.grad + env.arena.entry(pre(name)).rel,
       optGrad: (name: string) => (env.arena.has(pre(name)) ? env.grad + env.arena.entry(pre(name)).rel : 0),
       needInputGrad: m.inputKind === 'float' && wantsGrad(env, x),
     };
   };
+  const at: At = { x, xv: x ? env.values.get(x)! : 0, T, lens, out: n.ports[0], bctx };
   if (n.kind === 'rnn' || n.kind === 'lstm' || n.kind === 'gru') return emitRecurrent(env, n, T, lens, bctx);
-  if (n.module) {
-    // embedding, linear, dropout, softmax, logSoftmax: the Sequential module over T·B (or B) rows
-    const e = n.module.emit(moduleContext(env, n, T, lens), xv, x.features);
-    env.values.set(out, e.out);
-    if (!env.training) return null;
-    if (n.kind === 'softmax' || n.kind === 'logSoftmax') {
-      return () => {
-        const d = gradOf(env, out);
-        b.op(OP.SOFTMAX_BWD, d, d, e.out, T * B, out.features, n.kind === 'logSoftmax' ? 1 : 0);
-        if (wantsGrad(env, x)) addGrad(env, x, d);
-      };
-    }
-    return () => {
-      const dx = e.backward!(bctx(n.module!), gradOf(env, out));
-      if (dx && wantsGrad(env, x)) addGrad(env, x, dx);
-    };
-  }
-  const rows = T * B;
-  if (n.kind === 'tanh') {
-    const y = b.alloc(rows * x.features);
-    b.op(OP.TANH, y, xv, rows * x.features);
-    env.values.set(out, y);
+  if (n.kind === 'attention') return emitAttention(env, n);
+  if (n.module) return emitModule(env, n, at);
+  const emit = ROW_EMITTERS[n.kind];
+  if (!emit) throw new Error(`graph: no emitter for node kind ${n.kind}`);
+  return emit(env, n, at);
+}
+
+/** embedding, linear, dropout, softmax, logSoftmax: the Sequential module over T·B (or B) rows. */
+function emitModule(env: Env, n: GNode, { x, xv, T, lens, out, bctx }: At): Backward | null {
+  const e = n.module!.emit(moduleContext(env, n, T, lens), xv, x.features);
+  env.values.set(out, e.out);
+  if (!env.training) return null;
+  if (n.kind === 'softmax' || n.kind === 'logSoftmax') {
     return () => {
       const d = gradOf(env, out);
-      b.op(OP.TANH_BWD, d, d, y, rows * x.features);
+      env.b.op(OP.SOFTMAX_BWD, d, d, e.out, T * env.shape.B, out.features, n.kind === 'logSoftmax' ? 1 : 0);
       if (wantsGrad(env, x)) addGrad(env, x, d);
     };
   }
-  if (n.kind === 'concat') {
-    const W = out.features;
-    const y = b.alloc(rows * W);
-    let off = 0;
-    const offs: number[] = [];
-    for (const s of n.inputs) {
-      offs.push(off);
-      b.op(OP.COPY_ROWS, y + off, W, env.values.get(s)!, s.features, rows, s.features, 0);
-      off += s.features;
-    }
-    env.values.set(out, y);
-    return () => {
-      const d = gradOf(env, out);
-      n.inputs.forEach((s, i) => {
-        if (!wantsGrad(env, s)) return;
-        const dx = b.alloc(rows * s.features);
-        b.op(OP.COPY_ROWS, dx, s.features, d + offs[i], W, rows, s.features, 0);
-        addGrad(env, s, dx);
-      });
-    };
-  }
-  if (n.kind === 'repeat') {
-    const Tl = env.shape.T.get(out.axis!)!;
-    const y = b.alloc(Tl * B * x.features);
-    b.op(OP.REPEAT, y, xv, Tl, B * x.features);
-    env.values.set(out, y);
-    return () => {
-      if (!wantsGrad(env, x)) return;
-      const dv = b.alloc(B * x.features);
-      b.op(OP.COLSUM, dv, gradOf(env, out), Tl, B * x.features, 0);
-      addGrad(env, x, dv);
-    };
-  }
-  if (n.kind === 'pool') {
-    const F = x.features;
-    const mode = { last: 0, mean: 1, max: 2 }[n.opts.mode as 'last'];
-    const y = b.alloc(B * F);
-    const idx = mode === 2 ? b.alloc(B * F) : 0;
-    b.op(OP.POOL, y, idx, xv, lens, T, B, F, mode);
-    env.values.set(out, y);
-    return () => {
-      if (!wantsGrad(env, x)) return;
-      const dx = b.alloc(rows * F);
-      b.op(OP.FILL, dx, f32word(0), rows * F);
-      b.op(OP.POOL_BWD, dx, gradOf(env, out), idx, lens, T, B, F, mode);
-      addGrad(env, x, dx);
-    };
-  }
-  if (n.kind === 'attention') return emitAttention(env, n);
-  throw new Error(`graph: no emitter for node kind ${n.kind}`);
+  return () => {
+    const dx = e.backward!(bctx(n.module!), gradOf(env, out));
+    if (dx && wantsGrad(env, x)) addGrad(env, x, dx);
+  };
 }
 
 /** A recurrent node: the module's kernels, initial states copied in from other nodes, hN / cN ports. */
