@@ -2,6 +2,7 @@
 // Defaults fit in the 4 GiB a wasm32 memory can reach; setLimits() changes them for the process
 // (or the page). Errors that a limit causes name the limit ("limits.maxParameters").
 import { ValueError } from './errors';
+import { checkOptions } from './options';
 
 export interface Limits {
   /** Parameters of one model (float32 elements; the arena holds them, their gradients and moments). */
@@ -28,10 +29,8 @@ export function getLimits(): Limits {
 /** Changes some limits; each must be a positive safe integer. Returns the limits now in force. */
 export function setLimits(changes: Partial<Limits>): Limits {
   if (changes === null || typeof changes !== 'object') throw new ValueError(`Expected an object of limits, got ${changes === null ? 'null' : typeof changes}`);
+  checkOptions(changes, Object.keys(DEFAULTS), 'setLimits changes');
   for (const [key, value] of Object.entries(changes)) {
-    if (!Object.prototype.hasOwnProperty.call(DEFAULTS, key)) {
-      throw new ValueError(`Expected a limit name (${Object.keys(DEFAULTS).join(', ')}), got '${key}'`);
-    }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       throw new ValueError(`Expected limits.${key} to be a positive integer, got ${String(value)}`);
     }

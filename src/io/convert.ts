@@ -11,6 +11,7 @@ import { modelToSafetensors, parseSafetensors } from './safetensors';
 import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
 
@@ -44,6 +45,8 @@ export function detectFormat(input: Uint8Array | ArrayBuffer): ModelFormat {
 
 /** Builds the model a source describes, plus metadata worth keeping about where it came from. */
 export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'from' | 'architecture'>): { model: Model; metadata: Record<string, unknown> } {
+  // convert() passes its whole options object here, so the check is against convert's keys
+  checkOptions(opts ?? null, OPTION_KEYS.convert, 'importModel options');
   const bytesIn = input instanceof Uint8Array || input instanceof ArrayBuffer;
   let from = opts.from;
   if (from === 'auto') {
@@ -98,6 +101,8 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
 /** Converts a model between formats; returns the output file's bytes. */
 export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
   if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${String(opts)}`);
+  checkOptions(opts, OPTION_KEYS.convert, 'convert options');
+  checkOptions(opts.onnx, OPTION_KEYS.onnxExport, 'convert options.onnx');
   if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
   const { model, metadata } = importModel(input, opts);
   try {

@@ -10,6 +10,7 @@
 // optional vocabulary and metadata, the optimizer's kind/hyperparameters/step and the dropout
 // generator state — everything needed to resume training bit for bit.
 import { RnnWasmError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { Model, modelFromSpec, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { GraphModel } from '../graph/model';
@@ -96,6 +97,7 @@ function optimizerConfig(o: Optimizer): Record<string, unknown> {
 
 /** Serialises a model (and optionally its optimizer) into the file format. */
 export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
+  checkOptions(opts, OPTION_KEYS.save, 'save options');
   const r = model.runner;
   const entries = r.arena.entries();
   const params = entries.map((e) => ({ name: e.name, shape: [...e.shape] }));

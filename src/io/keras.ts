@@ -18,6 +18,7 @@ import type { Module } from '../layers/module';
 import type { CellKind, MergeMode } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
 import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
 
@@ -98,6 +99,7 @@ export class KerasImport {
    * from the mask unless given.
    */
   predict(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: { lengths?: Int32Array | ArrayLike<number> } = {}): Tensor {
+    checkOptions(opts, OPTION_KEYS.predict, 'predict options');
     const lengths = opts.lengths ?? this.lengths(x);
     const out = this.model.forward(x, lengths ? { lengths } : {}).output;
     if (this.returnSequences) return out;

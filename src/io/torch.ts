@@ -13,6 +13,7 @@ import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
 import { readSafetensors, type NamedTensor } from './safetensors';
 
@@ -50,10 +51,17 @@ export interface TorchImportOptions {
 }
 
 const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
+const K = OPTION_KEYS;
+const TORCH_KEYS: Record<string, readonly string[]> = {
+  RNN: K.torchRecurrent, LSTM: K.torchRecurrent, GRU: K.torchRecurrent, Linear: K.torchLinear,
+  Embedding: K.torchEmbedding, Dropout: K.torchDropout, Softmax: K.torchSoftmax, LogSoftmax: K.torchSoftmax,
+};
 
 function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
   const where = `modules[${i}] (${m.type})`;
   try {
+    const keys = TORCH_KEYS[m?.type];
+    if (keys) checkOptions(m, keys, `architecture ${where}`);
     switch (m.type) {
       case 'RNN':
       case 'LSTM':
@@ -102,7 +110,8 @@ function buildFromArchitecture(arch: TorchArchitecture): { model: Model; prefixe
   return withoutInitialisers(() => {
     if (mods.length === 1 && RECURRENT.has(mods[0].type)) {
       const m = mods[0] as Extract<TorchModuleSpec, { type: 'RNN' | 'LSTM' | 'GRU' }>;
-      const o = { ...(built[0].config() as Record<string, unknown>), batchFirst } as never;
+      const { type: _type, ...cfg } = built[0].config();
+      const o = { ...cfg, batchFirst } as never;
       const model = m.type === 'RNN' ? new RNN(o) : m.type === 'LSTM' ? new LSTM(o) : new GRU(o);
       return { model, prefixes };
     }
@@ -122,6 +131,7 @@ function ownPrefixes(model: Model): string[] {
  * key must be used; otherwise nothing is written and a FormatError names the key.
  */
 export function importTorch(source: Uint8Array | ArrayBuffer | StateDictInput, arch: TorchArchitecture | Model, opts: TorchImportOptions = {}): Model {
+  checkOptions(opts, OPTION_KEYS.torchImport, 'importTorch options');
   const sd: Record<string, NamedTensor> = {};
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) Object.assign(sd, readSafetensors(source).tensors);
   else if (source && typeof source === 'object') {

@@ -4,6 +4,7 @@ import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -27,6 +28,7 @@ export class LinearModule implements Module {
   readonly outFeatures_: number;
   readonly bias: boolean;
   constructor(o: LinearOptions) {
+    checkOptions(o ?? null, OPTION_KEYS.linear, 'linear options');
     this.inFeatures = posInt('inFeatures', o?.inFeatures);
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
     if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
@@ -77,6 +79,7 @@ export class EmbeddingModule implements Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   constructor(o: EmbeddingOptions) {
+    checkOptions(o ?? null, OPTION_KEYS.embedding, 'embedding options');
     this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
     this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
   }
@@ -129,6 +132,7 @@ export class DropoutModule implements Module {
   readonly inputKind = 'float' as const;
   readonly p: number;
   constructor(o: { p: number }) {
+    checkOptions(o ?? null, OPTION_KEYS.dropout, 'dropout options');
     const p = o?.p;
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${String(p)}`);
     this.p = p;

@@ -5,6 +5,7 @@ import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -88,7 +89,8 @@ export class RecurrentCore implements Module {
   readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
   constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected an options object, got ${String(o)}`);
+    checkOptions(o ?? null, OPTION_KEYS.recurrent, `${kind.toUpperCase()} options`);
+    checkOptions(o.init, OPTION_KEYS.recurrentInit, `${kind.toUpperCase()} options.init`);
     this.kind = kind;
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);

@@ -8,6 +8,7 @@ import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } fro
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from '../train/backward';
@@ -74,16 +75,23 @@ export abstract class Model {
    * carried across chunks without backpropagating through the boundary.
    */
   trainStep(batch: Batch, opts: StepOptions): StepResult {
+    checkOptions(opts ?? null, OPTION_KEYS.step, 'trainStep options');
     return this.getTrainer().step(batch, opts);
   }
 
   /** Trains on variable-length examples for some epochs (batched, padded, masked, shuffled). */
   fit(data: Example[], opts: FitOptions): Promise<History> {
+    try {
+      checkOptions(opts ?? null, OPTION_KEYS.fit, 'fit options');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return fit(this.fitView(), data, opts);
   }
 
   /** Mean loss over a list of examples, batched like fit. */
   evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
+    checkOptions(opts ?? null, OPTION_KEYS.evaluateDataset, 'evaluateDataset options');
     const v = this.fitView();
     checkExamples(v, data, opts.loss, 'data');
     return evaluateDataset(v, data, opts.loss, opts.batchSize ?? 32);
@@ -101,7 +109,7 @@ export abstract class Model {
       inFeatures: r.inFeatures,
       outFeatures: out,
       batchFirst: r.batchFirst,
-      trainStep: (b, o) => this.trainStep(b, o),
+      trainStep: (b, o) => this.getTrainer().step(b, o), // fit's options were checked by fit()
       evaluate: (b, o) => this.evaluate(b, o),
     };
   }
@@ -112,6 +120,7 @@ export abstract class Model {
    * The gradients of the loss stay readable through gradient() and initialStateGradients().
    */
   evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
+    checkOptions(opts ?? null, OPTION_KEYS.evaluate, 'evaluate options');
     return this.getTrainer().evaluate(batch, opts?.loss, opts?.training === true);
   }
 
@@ -133,7 +142,8 @@ export abstract class Model {
    * backward() (and `training: true` draws dropout masks as a training step does).
    */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
-    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    checkOptions(opts, OPTION_KEYS.forwardKeep, 'forward options');
+    opts ??= {};
     if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
     if (opts.keep) {
       if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
@@ -145,6 +155,7 @@ export abstract class Model {
 
   /** Opens a streaming session: one time step of the whole stack per `step()` call. */
   stream(opts: { batchSize?: number } = {}): Stream {
+    checkOptions(opts, OPTION_KEYS.stream, 'stream options');
     return new Stream(this.runner, opts.batchSize ?? 1);
   }
 
@@ -265,6 +276,7 @@ export interface SequentialOptions {
 export class Sequential extends Model {
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
+    checkOptions(opts, OPTION_KEYS.sequential, 'Sequential options');
     if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
     mods.forEach((m, i) => {
       if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
@@ -344,7 +356,8 @@ export function modelFromSpec(spec: ModelSpec): Model {
   if (spec.type === 'rnn' || spec.type === 'lstm' || spec.type === 'gru') {
     const core = layerFromConfig({ ...spec.config, type: spec.type }) as RecurrentCore;
     const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
-    return new Ctor(core.config() as never);
+    const { type: _type, ...o } = core.config(); // config() names its layer type; the options do not
+    return new Ctor(o as never);
   }
   throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru), got ${String((spec as { type: unknown }).type)}`);
 }

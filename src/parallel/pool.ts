@@ -16,6 +16,7 @@ import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResu
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type RngState, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
 
@@ -54,6 +55,7 @@ export class WorkerPool {
    * recompiled) and waits until every one answers. Rejects with a WorkerError if they cannot start.
    */
   static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    checkOptions(opts, OPTION_KEYS.workerPool, 'WorkerPool options');
     if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
     if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
     const rt = model.runner.rt; // the workers run the binary this model runs on
@@ -87,6 +89,7 @@ export class WorkerPool {
   /** The model's forward pass with the batch split across the workers. */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): Promise<RunResult> {
     return this.exclusive(async () => {
+      checkOptions(opts, OPTION_KEYS.forward, 'WorkerPool.forward options');
       const r = this.live();
       const { T, B } = r.inputDims(x);
       const lengths = checkLengths(opts.lengths, T, B);
@@ -130,6 +133,7 @@ export class WorkerPool {
   /** Mean loss of a batch (forward and backward on the workers); parameters are not changed. */
   evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
     return this.exclusive(async () => {
+      checkOptions(opts ?? null, OPTION_KEYS.poolEvaluate, 'WorkerPool.evaluate options');
       const loss = opts?.loss;
       checkLoss(loss);
       return (await this.gradients(batch, loss, false)).loss;
@@ -145,6 +149,7 @@ export class WorkerPool {
    */
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
+      checkOptions(o ?? null, OPTION_KEYS.step, 'WorkerPool.trainStep options');
       const r = this.live();
       checkStepOptions(o);
       const T = batch?.x instanceof Tensor ? (r.batchFirst ? batch.x.shape[1] : batch.x.shape[0]) : 0;

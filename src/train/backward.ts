@@ -11,6 +11,7 @@ import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
 import type { Optimizer } from './optim';
 import { Tensor } from '../tensor';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 
 export interface KeepOptions extends RunOptions {
@@ -203,7 +204,8 @@ export class Tape {
   /** Global-norm / value clipping and one optimizer step on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, o: Pick<StepOptions, 'clipNorm' | 'clipValue'> = {}): number {
     if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${String(optimizer)}`);
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { clipNorm?, clipValue? }, got ${String(o)}`);
+    checkOptions(o, OPTION_KEYS.applyStep, 'step options');
+    o ??= {};
     for (const k of ['clipNorm', 'clipValue'] as const) {
       const v = o[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);

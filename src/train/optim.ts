@@ -4,6 +4,7 @@
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 type K = {
   sgd_step(p: number, buf: number, g: number, n: number, lr: number, momentum: number, dampening: number, nesterov: number, wd: number, first: number): void;
@@ -49,7 +50,8 @@ export abstract class Optimizer {
   protected rt: Runtime | null = null;
   protected arena: Arena | null = null;
   protected bufs: number[] = [];
-  protected constructor(o: { lr?: number; weightDecay?: number; schedule?: Schedule }, defaultLr: number) {
+  protected constructor(o: { lr?: number; weightDecay?: number; schedule?: Schedule }, defaultLr: number, keys: readonly string[]) {
+    checkOptions(o, keys, `${new.target.name} options`);
     this.lr = num('lr', o.lr ?? defaultLr, 0, Infinity, true);
     this.weightDecay = num('weightDecay', o.weightDecay ?? 0, 0);
     if (o.schedule !== undefined && typeof o.schedule !== 'function') throw new ValueError(`Expected schedule to be a function, got ${typeof o.schedule}`);
@@ -90,6 +92,12 @@ export abstract class Optimizer {
   loadState(s: OptimizerState): void {
     if (s.kind !== this.kind) throw new ValueError(`Expected optimizer state of kind ${this.kind}, got ${s.kind}`);
     const n = this.arena ? this.arena.size : 0;
+    // an optimizer saved before its first step has no moments yet: they are zero, as bind() leaves them
+    if (s.buffers.length === 0 && s.step === 0) {
+      for (const b of this.bufs) this.rt!.heap.f32.fill(0, b, b + n);
+      this.step = 0;
+      return;
+    }
     if (s.buffers.length !== this.bufs.length * n) throw new ValueError(`Expected ${this.bufs.length * n} optimizer values, got ${s.buffers.length}`);
     this.bufs.forEach((b, i) => this.rt!.heap.f32.set(s.buffers.subarray(i * n, (i + 1) * n), b));
     this.step = s.step;
@@ -119,7 +127,7 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? 1 : 0;
   }
   constructor(o: SGDOptions = {}) {
-    super(o, 0.01);
+    super(o, 0.01, OPTION_KEYS.sgd);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
     this.dampening = num('dampening', o.dampening ?? 0, 0, 1);
     this.nesterov = o.nesterov ?? false;
@@ -150,7 +158,7 @@ export class RMSProp extends Optimizer {
     return this.momentum > 0 ? 2 : 1;
   }
   constructor(o: RMSPropOptions = {}) {
-    super(o, 0.01);
+    super(o, 0.01, OPTION_KEYS.rmsprop);
     this.alpha = num('alpha', o.alpha ?? 0.99, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
@@ -179,7 +187,7 @@ export class Adam extends Optimizer {
     return 2;
   }
   constructor(o: AdamOptions = {}) {
-    super(o, 0.001);
+    super(o, 0.001, OPTION_KEYS.adam);
     this.beta1 = num('beta1', o.beta1 ?? 0.9, 0, 1);
     this.beta2 = num('beta2', o.beta2 ?? 0.999, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
@@ -194,6 +202,7 @@ export class AdamW extends Adam {
   override readonly kind = 'adamw';
   protected override readonly decoupled = true;
   constructor(o: AdamOptions = {}) {
+    checkOptions(o, OPTION_KEYS.adam, 'AdamW options');
     super({ weightDecay: 0.01, ...o });
   }
 }
