@@ -11,12 +11,24 @@ export interface Limits {
   maxSequenceLength: number;
   /** Bytes of one model file or imported weight file. */
   maxFileBytes: number;
+  /** Compiled plans (per input shape) one model keeps cached for inference, and for training. */
+  maxCachedPlans: number;
+  /** Bytes of workspace those cached plans may hold together (the newest plan is always kept). */
+  maxPlanCacheBytes: number;
+  /**
+   * Layers of one architecture read from a file or an importer: each recurrent layer counts once
+   * per direction, every other module once. Checked before any layer's parameters are listed.
+   */
+  maxLayers: number;
 }
 
 const DEFAULTS: Limits = {
-  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients and Adam moments 1 GiB
+  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients, Adam moments and the step guard's copies 1.75 GiB
   maxSequenceLength: 1 << 20,
   maxFileBytes: 1024 * 1024 * 1024,
+  maxCachedPlans: 16,
+  maxPlanCacheBytes: 512 * 1024 * 1024,
+  maxLayers: 4096,
 };
 
 const current: Limits = { ...DEFAULTS };

@@ -32,7 +32,7 @@ const RECURRENT = keysOf<RNNOptions & LSTMOptions & GRUOptions>()(
   'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'mergeMode', 'batchFirst', 'bias', 'seed', 'dropout', 'init',
   'nonlinearity', 'peepholes', 'cellClip', 'resetAfter',
 );
-const STEP = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
+const STEP = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 
 /** Allowed keys per entry point (the argument name used in messages is the caller's). */
 export const OPTION_KEYS = {

@@ -49,6 +49,7 @@ export function tensor(data: Float32Array | Int32Array | ArrayLike<number> | num
   if (ArrayBuffer.isView(data)) {
     throw new DTypeError(`Expected a Float32Array, an Int32Array or a number array for tensor data, got ${data.constructor.name}`);
   }
+  if (!Array.isArray(data)) throw new DTypeError(`Expected a Float32Array or a number array for tensor data, got ${data === null ? 'null' : typeof data}`);
   const inferred: number[] = [];
   let cur: unknown = data;
   while (Array.isArray(cur)) {

@@ -5,8 +5,10 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../model/program';
-import { checkState, initialisersSkipped } from '../model/runner';
+import { initialisersSkipped } from '../model/runner';
+import { checkState } from '../model/checks';
 import { clipAndStep } from '../train/trainer';
+import { paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { checkOptions, OPTION_KEYS } from '../options';
@@ -246,7 +248,7 @@ export class GraphModel {
     checkOptions(o, OPTION_KEYS.graphStep, 'trainStep options');
     checkStepOptions(o);
     const r = this.runLosses(batch, o?.losses, true, () => o.optimizer.bind(this.rt, this.arena));
-    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o);
+    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
     return { ...r, gradNorm };
   }
 
@@ -326,7 +328,7 @@ export class GraphModel {
     checkOptions(opts, OPTION_KEYS.applyStep, 'step options');
     checkStepOptions({ ...opts, optimizer });
     optimizer.bind(this.rt, this.arena);
-    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer });
+    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer }, () => paramsFinite(this.runner));
   }
 
   /** A copy of the gradient of parameter `name`. */

@@ -23,6 +23,8 @@ import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
+import { getLimits } from '../limits';
+import { plannedParameters } from './architecture';
 import { GATES, ONNX_FROM_OURS, OURS_FROM_ONNX, concat, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
 
 const OP_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
@@ -255,9 +257,12 @@ function bad(msg: string): never {
 /** Decodes a TensorProto to floats (FLOAT, FLOAT16, DOUBLE) or integers (INT32, INT64). */
 function decodeTensor(t: TensorProto): Const {
   const dims = (t.dims ?? []).map(num);
-  const n = dims.reduce((a, b) => a * b, 1);
   const T = DataType;
   const name = t.name ?? '(unnamed)';
+  // sizes are checked before an array is made: dims non-negative, elements within limits.maxParameters
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(`Expected tensor ${name}'s dims to be non-negative integers, got [${dims.join(', ')}]`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n > getLimits().maxParameters) bad(`Expected tensor ${name} of at most limits.maxParameters = ${getLimits().maxParameters} elements, got [${dims.join(', ')}]`);
   if (t.dataLocation === DataLocation.EXTERNAL) bad(`Expected tensor ${name} stored inside the model, got external data`);
   const raw = t.rawData && t.rawData.length ? t.rawData : null;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
@@ -454,7 +459,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
         break;
       case 'Transpose': {
         const perm = A.get('perm')?.ints?.map(num) ?? [...cur.axes.keys()].reverse();
-        if (perm.length !== r) bad(`Expected a permutation of ${r} axes at ${where}, got [${perm.join(', ')}]`);
+        if (perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) bad(`Expected a permutation of ${r} axes at ${where}, got [${perm.join(', ')}]`);
         setCur({ ...cur, axes: perm.map((p) => cur.axes[p]) });
         break;
       }
@@ -679,7 +684,17 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
 
   const mods: Module[] = [];
   const values: Record<string, Float32Array> = {};
-  descs.forEach((d, i) => {
+  try {
+    descs.forEach((d, i) => addLayer(d, i));
+    plannedParameters(mods, true);
+    for (const [k, v] of Object.entries(values)) {
+      const at = v.findIndex((x) => !Number.isFinite(x));
+      if (at >= 0) bad(`Expected finite values in ${k}, got ${v[at]} at element ${at}`);
+    }
+  } catch (e) {
+    bad(`Expected layers we can build from the graph, got: ${(e as Error).message}`);
+  }
+  function addLayer(d: Desc, i: number): void {
     const put = (n: string, v: Float32Array) => (values[`${i}.${n}`] = v);
     if (d.kind === 'embedding') {
       mods.push(layers.embedding({ numEmbeddings: d.V, embeddingDim: d.E }));
@@ -694,7 +709,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
       mods.push(layers[d.cell](d.opts as never));
       for (const [n, v] of Object.entries(d.params)) put(n, v);
     }
-  });
+  }
   let model: Model;
   try {
     model = withoutInitialisers(() => new Sequential(mods, { batchFirst, inputSize: isIds ? undefined : inDims[2] > 0 ? inDims[2] : undefined }));

@@ -5,6 +5,7 @@ import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -33,6 +34,7 @@ export class LinearModule implements Module {
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
     if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
     this.bias = o.bias ?? true;
+    checkLimit('maxParameters', this.inFeatures * this.outFeatures_, `the parameters of linear(inFeatures ${this.inFeatures}, outFeatures ${this.outFeatures_})`);
   }
   paramSpecs(): ParamSpec[] {
     const bound = 1 / Math.sqrt(this.inFeatures); // PyTorch's kaiming_uniform(a=√5) bound
@@ -82,6 +84,7 @@ export class EmbeddingModule implements Module {
     checkOptions(o ?? null, OPTION_KEYS.embedding, 'embedding options');
     this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
     this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
+    checkLimit('maxParameters', this.numEmbeddings * this.embeddingDim, `the parameters of embedding(numEmbeddings ${this.numEmbeddings}, embeddingDim ${this.embeddingDim})`);
   }
   paramSpecs(): ParamSpec[] {
     return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], init: { kind: 'normal', std: 1 } }];

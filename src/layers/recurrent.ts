@@ -6,6 +6,7 @@ import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from '.
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -57,7 +58,6 @@ export interface GRUOptions extends RecurrentOptions {
 }
 
 const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
-
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -96,6 +96,9 @@ export class RecurrentCore implements Module {
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
     this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
     this.bidirectional = bool('bidirectional', o.bidirectional, false);
+    // one parameter table entry, program op and state slot per layer and direction: a deeper stack
+    // is a hostile or broken architecture, refused before anything is built for it
+    checkLimit('maxLayers', this.numLayers * (this.bidirectional ? 2 : 1), 'numLayers (each direction counted once)');
     this.batchFirst = bool('batchFirst', o.batchFirst, false);
     this.bias = bool('bias', o.bias, true);
     const mm = o.mergeMode ?? 'concat';
@@ -138,6 +141,17 @@ export class RecurrentCore implements Module {
       bias: pick('bias', ini.bias, ['uniform', 'zeros'], 'uniform'),
       forgetBias: ini.forgetBias,
     };
+    // before any model allocates it (or builds one object per layer): a layer too large for the
+    // limit is refused by its sizes, counted arithmetically
+    checkLimit('maxParameters', this.parameterCount, `the parameters of ${kind}(inputSize ${this.inputSize}, hiddenSize ${this.hiddenSize}, numLayers ${this.numLayers})`);
+  }
+
+  /** Number of scalar parameters (what paramSpecs() lists), computed without listing them. */
+  get parameterCount(): number {
+    const H = this.hiddenSize;
+    const GH = this.gates * H;
+    const perLayer = GH * H + (this.bias ? 2 * GH : 0) + (this.peepholes ? 3 * H : 0);
+    return this.directions * (GH * this.inputSize + (this.numLayers - 1) * GH * this.outputSize + this.numLayers * perLayer);
   }
 
   get gates(): number {

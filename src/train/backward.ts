@@ -5,10 +5,11 @@
 // gradient arena (the one trainStep and gradient() use) until zeroGrad(), as in PyTorch; then
 // step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
 import type { Runner, RunOptions, RunResult } from '../model/runner';
-import { checkLengths, checkState } from '../model/runner';
-import { OP, type Program } from '../model/program';
+import { checkLengths, checkState } from '../model/checks';
+import { OP, ProgramBuilder, type Program } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
+import { paramsFinite } from './guard';
 import type { Optimizer } from './optim';
 import { Tensor } from '../tensor';
 import { checkOptions, OPTION_KEYS } from '../options';
@@ -80,8 +81,8 @@ export class Tape {
     }
     const r = this.runner;
     const n = r.modules.length;
-    const g = r.emitForward(T, B, withLens, false, true, n, dropout);
-    const b = g.b;
+    const b = new ProgramBuilder(r.rt);
+    const g = r.emitForward(b, T, B, withLens, false, true, n, dropout);
     const TB = T * B;
     const O = g.features;
     const bf = r.batchFirst && T > 1;
@@ -211,7 +212,7 @@ export class Tape {
       if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
     }
     optimizer.bind(this.runner.rt, this.runner.arena);
-    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer });
+    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer }, () => paramsFinite(this.runner));
   }
 
   dispose(): void {
