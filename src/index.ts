@@ -14,8 +14,9 @@ export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, validateOptimizerState
 export { NonFiniteError } from './train/guard';
 export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
 export type { Example, FitOptions, History } from './train/fit';
-export { save, load, toBlob, saveToIndexedDB, loadFromIndexedDB, SaveError } from './io/files';
-export { serialize, deserialize, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded } from './io/format';
+export type { KeepOptions, BackwardGradients, BackwardResult } from './train/backward';
+export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB, SaveError } from './io/files';
+export { serialize, deserialize, deserializeGraph, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
 export { WorkerError } from './parallel/protocol';
@@ -25,4 +26,8 @@ export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/
 export { importKeras, KerasImport, type KerasSource, type KerasWeightSpec, type KerasMask } from './io/keras';
 export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions, type ConvertInput, type ModelFormat } from './io/convert';
 export { CharLM, CharStream, Vocabulary, UNK, type CharLMOptions, type CharLMConfig, type CharLMCell, type SampleOptions, type CompleteOptions, type GeneratorOptions, type SamplingOptions, type UnknownPolicy, type TrainSettings as CharLMTrainSettings, type TrainOptions as CharLMTrainOptions, type TrainProgress as CharLMTrainProgress, type TrainResult as CharLMTrainResult } from './apps/charlm/index';
+export * as graph from './graph/index';
+export type { GraphSpec, NodeSpec } from './graph/spec';
+export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
+export type { GraphBatch, LossOption } from './graph/losses';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';

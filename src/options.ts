@@ -6,6 +6,8 @@
 import type { RecurrentInit, RNNOptions, LSTMOptions, GRUOptions } from './layers/recurrent';
 import type { EmbeddingOptions, LinearOptions } from './layers/dense';
 import type { RunOptions } from './model/runner';
+import type { KeepOptions } from './train/backward';
+import type { GraphStepOptions } from './graph/model';
 import type { StepOptions } from './train/trainer';
 import type { FitOptions } from './train/fit';
 import type { SGDOptions, RMSPropOptions, AdamOptions } from './train/optim';
@@ -41,6 +43,11 @@ export const OPTION_KEYS = {
   dropout: keysOf<{ p: number }>()('p'),
   sequential: keysOf<SequentialOptions>()('inputSize', 'batchFirst', 'seed'),
   forward: keysOf<RunOptions>()('lengths', 'h0', 'c0'),
+  forwardKeep: keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training'),
+  applyStep: keysOf<{ clipNorm?: number; clipValue?: number }>()('clipNorm', 'clipValue'),
+  graphForward: keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training'),
+  graphStep: keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue'),
+  graphDecoder: keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam'),
   stream: keysOf<{ batchSize?: number }>()('batchSize'),
   step: STEP,
   fit: keysOf<FitOptions>()(...STEP, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal'),

@@ -1,8 +1,9 @@
 // Saving and loading model files: Node paths (atomic: temporary file, fsync, rename — a crash in
 // the middle of a save leaves the previous file intact), and in-memory / browser forms
 // (Uint8Array, ArrayBuffer, Blob, IndexedDB).
-import { deserialize, serialize, FormatError, type Loaded, type SaveOptions } from './format';
+import { deserialize, deserializeGraph, serialize, FormatError, type Loaded, type LoadedGraph, type SaveOptions } from './format';
 import type { Model } from '../model/model';
+import type { GraphModel } from '../graph/model';
 import { RnnWasmError, ValueError } from '../errors';
 import { getLimits } from '../limits';
 
@@ -109,7 +110,7 @@ async function removeOrphans(fs: Fs, path: string): Promise<void> {
  * and the temporary file is removed. Temporary files of earlier saves to the same path that were
  * killed before finishing are removed first.
  */
-export async function save(model: Model, path: string, opts: SaveOptions = {}): Promise<void> {
+export async function save(model: Model | GraphModel, path: string, opts: SaveOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${String(path)}`);
   const bytes = serialize(model, opts);
   const fs = await nodeFs();
@@ -137,18 +138,27 @@ export async function save(model: Model, path: string, opts: SaveOptions = {}): 
 
 /** Loads from a path (Node), bytes, an ArrayBuffer or a Blob. Validates everything first. */
 export async function load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Loaded> {
-  if (typeof source === 'string') return deserialize(await readRegularFile(source, 'model file'));
+  return deserialize(await bytesOf(source));
+}
+
+/** Loads a GraphModel file (written by save / serialize) from a path, bytes, an ArrayBuffer or a Blob. */
+export async function loadGraph(source: string | Uint8Array | ArrayBuffer | Blob): Promise<LoadedGraph> {
+  return deserializeGraph(await bytesOf(source));
+}
+
+async function bytesOf(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Uint8Array | ArrayBuffer> {
+  if (typeof source === 'string') return readRegularFile(source, 'model file');
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
     const max = getLimits().maxFileBytes;
     if (source.size > max) throw new FormatError(`Expected a model file Blob of at most limits.maxFileBytes = ${max} bytes, got ${source.size}`);
-    return deserialize(new Uint8Array(await source.arrayBuffer()));
+    return new Uint8Array(await source.arrayBuffer());
   }
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return deserialize(source);
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
   throw new ValueError(`Expected a path, Uint8Array, ArrayBuffer or Blob, got ${String(source)}`);
 }
 
 /** The model file as a Blob (e.g. for a download link in the browser). */
-export function toBlob(model: Model, opts: SaveOptions = {}): Blob {
+export function toBlob(model: Model | GraphModel, opts: SaveOptions = {}): Blob {
   return new Blob([serialize(model, opts)], { type: 'application/octet-stream' });
 }
 

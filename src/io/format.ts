@@ -13,8 +13,11 @@ import { RnnWasmError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
 import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers, type Runner } from '../model/runner';
 import { applyInt8 } from '../model/quantize';
+import { GraphModel } from '../graph/model';
+import { graphFromSpec, type GraphSpec } from '../graph/spec';
+import { collect } from '../graph/nodes';
 import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
@@ -45,7 +48,7 @@ export interface Loaded {
 
 interface Header {
   format: 'rnn-wasm';
-  model: ModelSpec;
+  model: ModelSpec | GraphSpec;
   params: { name: string; shape: number[] }[];
   rng: number[];
   vocabulary?: string[];
@@ -94,7 +97,7 @@ function optimizerConfig(o: Optimizer): Record<string, unknown> {
 }
 
 /** Serialises a model (and optionally its optimizer) into the file format. */
-export function serialize(model: Model, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
+export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   checkOptions(opts, OPTION_KEYS.save, 'save options');
   const r = model.runner;
   const entries = r.arena.entries();
@@ -126,7 +129,7 @@ export function serialize(model: Model, opts: SaveOptions = {}): Uint8Array<Arra
   const bytes = new Uint8Array(new ArrayBuffer(total));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
-  view.setUint32(8, header.model.quantized ? FORMAT_VERSION_INT8 : FORMAT_VERSION, true);
+  view.setUint32(8, (header.model as ModelSpec).quantized ? FORMAT_VERSION_INT8 : FORMAT_VERSION, true);
   view.setUint32(12, json.length, true);
   bytes.set(json, 16);
   bytes.fill(0x20, 16 + json.length, 16 + hlen);
@@ -238,14 +241,45 @@ function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: 
  * checked before the first wasm allocation.
  */
 export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
+  return readModel(input, false) as Loaded;
+}
+
+/** What loadGraph / deserializeGraph return. */
+export interface LoadedGraph extends Omit<Loaded, 'model'> {
+  model: GraphModel;
+}
+
+/** Parses and validates a graph model file (GraphModel), as deserialize does a layer model file. */
+export function deserializeGraph(input: Uint8Array | ArrayBuffer): LoadedGraph {
+  return readModel(input, true) as unknown as LoadedGraph;
+}
+
+/** A graph spec's parameters in arena order, from plain objects (no wasm memory). */
+function graphPlanned(spec: GraphSpec): PlannedParameter[] {
+  const { outputs } = graphFromSpec(spec);
+  const out: PlannedParameter[] = [];
+  for (const n of collect(Object.values(outputs))) {
+    for (const p of n.paramSpecs()) out.push({ name: `${n.name}.${p.name}`, shape: p.shape, size: p.shape.reduce((a, b) => a * b, 1) } as PlannedParameter);
+  }
+  return out;
+}
+
+function readModel(input: Uint8Array | ArrayBuffer, graph: boolean): { model: Model | GraphModel } & Omit<Loaded, 'model'> {
   const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
   if (!bytes) throw new ValueError(`Expected model file bytes (Uint8Array or ArrayBuffer), got ${show(input)}`);
   const { header, view, hlen } = readHeader(bytes);
   // the architecture as plain objects: its parameter list, before any wasm memory is taken
   let planned: PlannedParameter[];
   try {
-    const { modules, sequential } = modulesFromSpec(header.model);
-    planned = plannedParameters(modules, sequential);
+    const isGraph = (header.model as { type?: unknown }).type === 'graph';
+    if (isGraph !== graph) {
+      fail(graph ? `Expected a graph model file, got a ${String((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
+    }
+    if (graph) planned = graphPlanned(header.model as GraphSpec);
+    else {
+      const { modules, sequential } = modulesFromSpec(header.model as ModelSpec);
+      planned = plannedParameters(modules, sequential);
+    }
   } catch (e) {
     fail(`Expected a buildable architecture, got: ${(e as Error).message}`);
   }
@@ -277,14 +311,14 @@ export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
     return a;
   });
   const moments = finiteF32(view, off, nOpt, 'the optimizer moments');
-  return build(header, planned, values, moments, optimizer);
+  return build(header, planned, values, moments, optimizer, graph);
 }
 
 /** Builds the validated model, fills it, and binds the optimizer; frees everything on failure. */
-function build(header: Header, planned: PlannedParameter[], values: Float32Array[], moments: Float32Array, optimizer: Optimizer | undefined): Loaded {
-  let model: Model;
+function build(header: Header, planned: PlannedParameter[], values: Float32Array[], moments: Float32Array, optimizer: Optimizer | undefined, graph: boolean): { model: Model | GraphModel } & Omit<Loaded, 'model'> {
+  let model: Model | GraphModel;
   try {
-    model = withoutInitialisers(() => modelFromSpec(header.model));
+    model = withoutInitialisers(() => (graph ? GraphModel.fromSpec(header.model as GraphSpec) : modelFromSpec(header.model as ModelSpec)));
   } catch (e) {
     fail(`Expected a buildable architecture, got: ${(e as Error).message}`);
   }
@@ -293,7 +327,8 @@ function build(header: Header, planned: PlannedParameter[], values: Float32Array
     const arena = new Float32Array(r.arena.size);
     planned.forEach((p, i) => arena.set(values[i], r.arena.entry(p.name).rel));
     r.arena.restore(arena);
-    if (header.model.quantized === 'int8') applyInt8(r); // the int8 copies, derived from the stored (dequantized) parameters
+    // the int8 copies, derived from the stored (dequantized) parameters (graphs are never quantized)
+    if (!graph && (header.model as ModelSpec).quantized === 'int8') applyInt8(r as Runner);
     if (header.rng) r.dropoutRngState = header.rng as [number, number, number, number];
     if (optimizer) {
       // moments are stored compactly per buffer; the arena pads each parameter

@@ -38,6 +38,11 @@ export interface EmitContext {
   optParam(name: string): number;
   /** The int8 copy of weight `name` when the model is quantized (inference programs use it). */
   quant?(name: string): { q: number; s: number } | undefined;
+  /**
+   * Graphs: emits ops that fill a recurrent layer's initial state block `init` (B, H) of slot
+   * (kind, layer·D + direction) from another node, before the cell runs. Absent: the host writes it.
+   */
+  loadState?(kind: 'h' | 'c', index: number, init: number, H: number): void;
 }
 
 /** What a module's backward emission needs besides the forward's saved buffers. */
@@ -52,6 +57,11 @@ export interface BackwardContext {
   optGrad(name: string): number;
   /** False for the first module: nothing upstream needs dL/d(input), so skip computing it. */
   readonly needInputGrad: boolean;
+  /**
+   * Upstream gradient of a final state: the (B, H) buffer holding dL/d(hN or cN) of this module's
+   * (layer·D + direction) slot, or 0 (none). Absent: no final-state gradients.
+   */
+  dFinal?(kind: 'h' | 'c', index: number): number;
 }
 
 export interface Emitted {

@@ -13,6 +13,8 @@ import { checkLimit } from '../limits';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { checkLoss } from '../train/contract';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
+import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from '../train/backward';
+import type { Optimizer } from '../train/optim';
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
@@ -33,8 +35,11 @@ export type ModelSpec = (
 interface Resources {
   runner: Runner;
   trainer: Trainer | null;
+  tape: Tape | null;
 }
 function release(res: Resources): void {
+  if (res.tape && !res.runner.isDisposed) res.tape.dispose();
+  res.tape = null;
   if (res.trainer && !res.runner.isDisposed) res.trainer.dispose();
   res.trainer = null;
   res.runner.dispose();
@@ -48,8 +53,37 @@ export abstract class Model {
   private readonly res: Resources;
   protected constructor(runner: Runner) {
     this.runner = runner;
-    this.res = { runner, trainer: null };
+    this.res = { runner, trainer: null, tape: null };
     models.register(this, this.res, this);
+  }
+
+  private getTape(): Tape {
+    if (!this.res.tape) this.res.tape = new Tape(this.runner, this.getTrainer().grad);
+    return this.res.tape;
+  }
+
+  /**
+   * Backpropagates outside gradients through the last forward(x, { keep: true }): dOutput (shaped
+   * like its output), dhN, dcN (shaped like its hN, cN), each optional (zeros). Every parameter's
+   * gradient is ADDED to the gradient arena (read with gradient(name); reset with zeroGrad()).
+   * Returns dx (float inputs), dh0, dc0. One kept forward allows one backward.
+   */
+  backward(grads: BackwardGradients): BackwardResult {
+    return this.getTape().backward(grads);
+  }
+
+  /** Sets every accumulated parameter gradient to 0. */
+  zeroGrad(): void {
+    this.getTape().zeroGrad();
+  }
+
+  /**
+   * One optimizer step on the accumulated gradients (after optional global-norm and value
+   * clipping, as trainStep does); returns the pre-clip global gradient norm. Gradients are kept:
+   * call zeroGrad() before the next accumulation.
+   */
+  step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+    return this.getTape().step(optimizer, opts);
   }
 
   private getTrainer(): Trainer {
@@ -131,9 +165,19 @@ export abstract class Model {
     return this.getTrainer().gradient(name);
   }
 
-  /** Runs the whole sequence (one wasm call). */
-  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): RunResult {
-    checkOptions(opts, OPTION_KEYS.forward, 'forward options');
+  /**
+   * Runs the whole sequence (one wasm call). With `keep: true` the activations are kept for
+   * backward() (and `training: true` draws dropout masks as a training step does).
+   */
+  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
+    checkOptions(opts, OPTION_KEYS.forwardKeep, 'forward options');
+    opts ??= {};
+    if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
+    if (opts.keep) {
+      if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+      return this.getTape().forward(x, opts);
+    }
+    if (opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${String(opts.training)}`);
     return this.runner.run(x, opts);
   }
 

@@ -11,7 +11,7 @@ import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import { checkLengths, checkOptionsObject, checkRngState, checkState, describe } from './checks';
 
-export { checkLengths, checkOptionsObject, describe } from './checks';
+export { checkLengths, checkOptionsObject, checkState, describe } from './checks';
 
 /** One compiled program for a (T, B, lengths?, streaming) shape, with its I/O buffers. */
 export interface Plan {
@@ -62,6 +62,11 @@ export function withoutInitialisers<T>(build: () => T): T {
 export interface QuantWeight {
   q: number;
   s: number;
+}
+
+/** True while withoutInitialisers runs (graph models read it too). */
+export function initialisersSkipped(): boolean {
+  return skipInitialisers;
 }
 
 export class Runner {
@@ -179,8 +184,10 @@ export class Runner {
     // state slots are numbered per kind across the model: h over every recurrent (layer,
     // direction), c over the LSTM ones only
     const base = { h: 0, c: 0 };
+    const bases: { h: number; c: number }[] = [];
     for (let i = 0; i < upto; i++) {
       const m = this.modules[i];
+      bases.push({ ...base });
       const e = m.emit(this.context(b, i, T, B, lens, streaming, training, dropout), x, f);
       emitted.push(e);
       x = e.out;
@@ -197,7 +204,7 @@ export class Runner {
       userOut = b.alloc(T * B * f);
       b.op(OP.TRANSPOSE01, userOut, x, T, B, f);
     }
-    return { b, input, lens, out: x, userOut, features: f, states, emitted };
+    return { b, input, lens, out: x, userOut, features: f, states, emitted, bases };
   }
 
   /** The emit context of module i (parameter names resolved with its prefix). */
@@ -244,20 +251,20 @@ export class Runner {
   }
 
   /** Writes the input (already validated) into a plan. */
-  writeInput(p: Plan, data: Float32Array | Int32Array): void {
+  writeInput(p: { input: number }, data: Float32Array | Int32Array): void {
     if (data instanceof Int32Array) this.rt.heap.i32.set(data, p.input);
     else this.rt.heap.f32.set(data, p.input);
   }
 
   /** Writes validated lengths into a plan. */
-  writeLengths(p: Plan, lengths: RunOptions['lengths']): void {
+  writeLengths(p: { lens: number; B: number }, lengths: RunOptions['lengths']): void {
     if (!p.lens) return;
     const i32 = this.rt.heap.i32;
     for (let b = 0; b < p.B; b++) i32[p.lens + b] = lengths![b];
   }
 
   /** Writes initial states (or zeros) into the plan's state slots. */
-  writeStates(p: Plan, h0?: Float32Array, c0?: Float32Array): void {
+  writeStates(p: { B: number; states: StateSlot[] }, h0?: Float32Array, c0?: Float32Array): void {
     const f32 = this.rt.heap.f32;
     for (const s of p.states) {
       const src = s.kind === 'h' ? h0 : c0;
@@ -266,8 +273,19 @@ export class Runner {
     }
   }
 
+  /** Writes (numStates, B, W) tensors (or zeros) into the (B, H) block at where(slot) of each slot. */
+  scatterStates(p: { B: number; states: StateSlot[] }, kind: 'h' | 'c', src: Float32Array | undefined, where: (s: StateSlot) => number): void {
+    const f32 = this.rt.heap.f32;
+    const W = this.stateWidth(kind);
+    for (const s of p.states) {
+      if (s.kind !== kind) continue;
+      if (src) copySlot(f32, where(s), s.H, src, s.index * p.B * W, W, p.B, 'in');
+      else f32.fill(0, where(s), where(s) + p.B * s.H);
+    }
+  }
+
   /** Copies the final states out as (numStates, B, W) tensors (W: stateWidth). */
-  readStates(p: Plan): { hN: Tensor; cN?: Tensor } {
+  readStates(p: { B: number; states: StateSlot[] }): { hN: Tensor; cN?: Tensor } {
     return { hN: this.gatherStates(p, 'h', (s) => s.final)!, cN: this.gatherStates(p, 'c', (s) => s.final) };
   }
 

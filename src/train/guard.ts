@@ -68,7 +68,7 @@ export class StepGuard {
  * is), then, only when that pass overflows, a scan that tells a real NaN/Inf from a sum that
  * overflowed on large finite values.
  */
-export function paramsFinite(runner: Runner): boolean {
+export function paramsFinite(runner: Pick<Runner, 'arena' | 'rt'>): boolean {
   const { base, size } = runner.arena;
   if (Number.isFinite(runner.rt.k.sum_squares(base, size))) return true;
   const view = runner.rt.heap.view(base, size);

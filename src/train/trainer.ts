@@ -318,7 +318,7 @@ const heap = (r: Runner) => r.rt.heap;
  * check that every parameter is still finite. Returns the pre-clip norm; a non-finite norm (before
  * the update) or parameter (after it) throws a NonFiniteError, and the caller's StepGuard restores.
  */
-export function clipAndStep(k: Kernels, grad: number, n: number, o: StepOptions, finite: () => boolean): number {
+export function clipAndStep(k: Kernels, grad: number, n: number, o: Pick<StepOptions, 'optimizer' | 'clipNorm' | 'clipValue'> & Partial<StepOptions>, finite: () => boolean): number {
   const norm = Math.sqrt(k.sum_squares(grad, n));
   if (!Number.isFinite(norm)) throw new NonFiniteError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); nothing was updated`);
   if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);
