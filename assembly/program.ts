@@ -13,6 +13,10 @@ import { dropout_forward, mul_f32 } from './kernels/dropout';
 import { rnn_forward, rnn_backward } from './cells/rnn';
 import { lstm_forward, lstm_backward } from './cells/lstm';
 import { gru_forward, gru_backward } from './cells/gru';
+import { attention_forward, attention_backward } from './kernels/attention';
+import {
+  copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward,
+} from './kernels/rows';
 import { crf_nll_forward_backward, crf_viterbi } from './kernels/crf';
 
 // Opcodes (the TS mirror in src/model/program.ts is compared with these by a test).
@@ -40,6 +44,17 @@ export const OP_MSE: i32 = 21; // dy y target mask n slot
 export const OP_BCE: i32 = 22; // dx x target mask n slot
 export const OP_DROPOUT: i32 = 23; // y mask x state n p:f32
 export const OP_MUL: i32 = 24; // y a b n
+// the model graph (opcodes 25–39)
+export const OP_ATTN: i32 = 25; // a ctx q k val v lens Tq Tk B H E mode
+export const OP_ATTN_BWD: i32 = 26; // dq dk dval dv dctx a q k val v lens scratch Tq Tk B H E mode
+export const OP_COPY_ROWS: i32 = 27; // y ldy x ldx M N acc
+export const OP_ADD: i32 = 28; // y x n  (y += x)
+export const OP_POOL: i32 = 29; // y idx x lens T B F mode
+export const OP_POOL_BWD: i32 = 30; // dx dy idx lens T B F mode
+export const OP_SOFTMAX_BWD: i32 = 31; // dx dy y M N log
+export const OP_REPEAT: i32 = 32; // y x T n
+export const OP_TANH: i32 = 33; // y x n
+export const OP_TANH_BWD: i32 = 34; // dx dy y n
 // Loss ops' slot (element offset, 16-byte aligned): [f64 loss sum | f32 scale | pad]. The op reads
 // the gradient scale from slot+2 and stores the loss sum as f64 at slot.
 
@@ -144,6 +159,39 @@ export function run_program(prog: usize, words: i32): i32 {
       p = a + 6;
     } else if (op == OP_MUL) {
       mul_f32(u(a), u(a + 1), u(a + 2), w(a + 3));
+      p = a + 4;
+    } else if (op == OP_ATTN) {
+      attention_forward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12));
+      p = a + 13;
+    } else if (op == OP_ATTN_BWD) {
+      attention_backward(
+        u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11),
+        w(a + 12), w(a + 13), w(a + 14), w(a + 15), w(a + 16), w(a + 17),
+      );
+      p = a + 18;
+    } else if (op == OP_COPY_ROWS) {
+      copy_rows(u(a), w(a + 1), u(a + 2), w(a + 3), w(a + 4), w(a + 5), w(a + 6));
+      p = a + 7;
+    } else if (op == OP_ADD) {
+      add_to(u(a), u(a + 1), w(a + 2));
+      p = a + 3;
+    } else if (op == OP_POOL) {
+      pool_forward(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), w(a + 5), w(a + 6), w(a + 7));
+      p = a + 8;
+    } else if (op == OP_POOL_BWD) {
+      pool_backward(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), w(a + 5), w(a + 6), w(a + 7));
+      p = a + 8;
+    } else if (op == OP_SOFTMAX_BWD) {
+      softmax_rows_backward(u(a), u(a + 1), u(a + 2), w(a + 3), w(a + 4), w(a + 5));
+      p = a + 6;
+    } else if (op == OP_REPEAT) {
+      repeat_rows(u(a), u(a + 1), w(a + 2), w(a + 3));
+      p = a + 4;
+    } else if (op == OP_TANH) {
+      tanh_rows(u(a), u(a + 1), w(a + 2));
+      p = a + 3;
+    } else if (op == OP_TANH_BWD) {
+      tanh_rows_backward(u(a), u(a + 1), u(a + 2), w(a + 3));
       p = a + 4;
     } else if (op == OP_SOFTMAX_CE) {
       const slot = u(a + 5);

@@ -1,8 +1,9 @@
 // Saving and loading model files: Node paths (atomic: temporary file, fsync, rename — a crash in
 // the middle of a save leaves the previous file intact), and in-memory / browser forms
 // (Uint8Array, ArrayBuffer, Blob, IndexedDB).
-import { deserialize, serialize, FormatError, type Loaded, type SaveOptions } from './format';
+import { deserialize, deserializeGraph, serialize, FormatError, type Loaded, type LoadedGraph, type SaveOptions } from './format';
 import type { Model } from '../model/model';
+import type { GraphModel } from '../graph/model';
 import { ValueError } from '../errors';
 
 // Node built-ins are imported lazily by name so browser bundles never resolve them.
@@ -14,7 +15,7 @@ async function nodeFs(): Promise<Fs> {
 }
 
 /** Saves to a path (Node): writes a temporary file beside it, fsyncs, then renames over it. */
-export async function save(model: Model, path: string, opts: SaveOptions = {}): Promise<void> {
+export async function save(model: Model | GraphModel, path: string, opts: SaveOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${String(path)}`);
   const bytes = serialize(model, opts);
   const fs = await nodeFs();
@@ -36,6 +37,15 @@ export async function save(model: Model, path: string, opts: SaveOptions = {}): 
 
 /** Loads from a path (Node), bytes, an ArrayBuffer or a Blob. Validates everything first. */
 export async function load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Loaded> {
+  return deserialize(await bytesOf(source));
+}
+
+/** Loads a GraphModel file (saved with save()) from a path, bytes, an ArrayBuffer or a Blob. */
+export async function loadGraph(source: string | Uint8Array | ArrayBuffer | Blob): Promise<LoadedGraph> {
+  return deserializeGraph(await bytesOf(source));
+}
+
+async function bytesOf(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Uint8Array | ArrayBuffer> {
   if (typeof source === 'string') {
     const fs = await nodeFs();
     let bytes: Uint8Array;
@@ -44,15 +54,15 @@ export async function load(source: string | Uint8Array | ArrayBuffer | Blob): Pr
     } catch (e) {
       throw new FormatError(`Expected a readable model file at ${source}, got ${(e as Error).message}`);
     }
-    return deserialize(bytes);
+    return bytes;
   }
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return deserialize(new Uint8Array(await source.arrayBuffer()));
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return deserialize(source);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
   throw new ValueError(`Expected a path, Uint8Array, ArrayBuffer or Blob, got ${String(source)}`);
 }
 
 /** The model file as a Blob (e.g. for a download link in the browser). */
-export function toBlob(model: Model, opts: SaveOptions = {}): Blob {
+export function toBlob(model: Model | GraphModel, opts: SaveOptions = {}): Blob {
   return new Blob([serialize(model, opts)], { type: 'application/octet-stream' });
 }
 

@@ -12,6 +12,8 @@
 import { RnnWasmError, ValueError } from '../errors';
 import { Model, modelFromSpec, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
+import { GraphModel } from '../graph/model';
+import type { GraphSpec } from '../graph/spec';
 import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
@@ -37,9 +39,14 @@ export interface Loaded {
   optimizer?: Optimizer;
 }
 
+/** What loadGraph / deserializeGraph return. */
+export interface LoadedGraph extends Omit<Loaded, 'model'> {
+  model: GraphModel;
+}
+
 interface Header {
   format: 'rnn-wasm';
-  model: ModelSpec;
+  model: ModelSpec | GraphSpec;
   params: { name: string; shape: number[] }[];
   rng: number[];
   vocabulary?: string[];
@@ -88,7 +95,7 @@ function optimizerConfig(o: Optimizer): Record<string, unknown> {
 }
 
 /** Serialises a model (and optionally its optimizer) into the file format. */
-export function serialize(model: Model, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
+export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
   const r = model.runner;
   const entries = r.arena.entries();
   const params = entries.map((e) => ({ name: e.name, shape: [...e.shape] }));
@@ -145,6 +152,21 @@ function fail(msg: string): never {
 
 /** Parses and validates a model file; rebuilds the model without running initialisers. */
 export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
+  return read(input, (spec) => {
+    if (spec?.type === 'graph') fail('Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
+    return modelFromSpec(spec as ModelSpec);
+  });
+}
+
+/** Parses and validates a graph model file (GraphModel); as deserialize. */
+export function deserializeGraph(input: Uint8Array | ArrayBuffer): LoadedGraph {
+  return read(input, (spec) => {
+    if (spec?.type !== 'graph') fail(`Expected a graph model file, got a ${String(spec?.type)} model (load it with deserialize or load)`);
+    return GraphModel.fromSpec(spec);
+  });
+}
+
+function read<M extends Model | GraphModel>(input: Uint8Array | ArrayBuffer, build: (spec: ModelSpec | GraphSpec) => M): Omit<Loaded, 'model'> & { model: M } {
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 20) fail(`Expected a model file of at least 20 bytes, got ${bytes.length} (truncated)`);
   for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC[i]) fail('Expected the magic "RNNWASM\\0" at the start of the file, got other bytes (not a model file)');
@@ -172,10 +194,11 @@ export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
   const want = 16 + hlen + 4 * nParams + 4 * nOpt + 4;
   if (bytes.length !== want) fail(`Expected ${want} bytes for the parameters the header lists, got ${bytes.length}`);
 
-  let model: Model;
+  let model: M;
   try {
-    model = withoutInitialisers(() => modelFromSpec(header.model));
+    model = withoutInitialisers(() => build(header.model));
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     fail(`Expected a buildable architecture, got: ${(e as Error).message}`);
   }
   try {

@@ -36,6 +36,11 @@ export interface EmitContext {
   param(name: string): number;
   /** Like param, but 0 when the model has no such parameter (e.g. bias: false). */
   optParam(name: string): number;
+  /**
+   * Graphs: emits ops that fill a recurrent layer's initial state block `init` (B, H) of slot
+   * (kind, layer·D + direction) from another node, before the cell runs. Absent: the host writes it.
+   */
+  loadState?(kind: 'h' | 'c', index: number, init: number, H: number): void;
 }
 
 /** What a module's backward emission needs besides the forward's saved buffers. */
@@ -50,6 +55,11 @@ export interface BackwardContext {
   optGrad(name: string): number;
   /** False for the first module: nothing upstream needs dL/d(input), so skip computing it. */
   readonly needInputGrad: boolean;
+  /**
+   * Upstream gradient of a final state: the (B, H) buffer holding dL/d(hN or cN) of this module's
+   * (layer·D + direction) slot, or 0 (none). Absent: no final-state gradients.
+   */
+  dFinal?(kind: 'h' | 'c', index: number): number;
 }
 
 export interface Emitted {

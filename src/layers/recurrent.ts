@@ -234,6 +234,7 @@ export class RecurrentCore implements Module {
         const b_hh = ctx.optParam(`bias_hh${sfx}`);
         const y = cat + d * H;
         const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
+        ctx.loadState?.('h', idx, hInit, H);
         b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
         if (this.kind === 'rnn') {
           b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
@@ -241,8 +242,9 @@ export class RecurrentCore implements Module {
           const c = b.alloc((T + 1) * B * H);
           sv.c = c;
           const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
-          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cInit = d === 0 ? c : c + T * B * H;
+          ctx.loadState?.('c', idx, cInit, H);
+          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cFinal = d === 0 ? c + T * B * H : c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);
           states.push({ kind: 'c', index: idx, init: cInit, final: cFinal, H, dInit: sv.dc0 || undefined });
@@ -304,23 +306,25 @@ export class RecurrentCore implements Module {
           const dgates = bb.alloc(TB * G * H);
           const hprev = d === 0 ? h : h + B * H; // rows [0,T) fwd, [1,T] rev
           const dy = dcat + d * H;
+          const idx = l * D + d;
+          const dhN = bc.dFinal?.('h', idx) ?? 0;
           if (this.kind === 'rnn') {
             const scratch = bb.alloc(B * H);
-            bb.op(OP.RNN_BWD, dgates, sv.dh0, dy, 0, h, w_hh, lens, scratch, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
+            bb.op(OP.RNN_BWD, dgates, sv.dh0, dy, dhN, h, w_hh, lens, scratch, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
             bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
             if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
           } else if (this.kind === 'lstm') {
             const scratch = bb.alloc(B * 2 * H);
             const peep = this.peepholes ? bc.param(`weight_peep${sfx}`) : 0;
             const dpeep = this.peepholes ? bc.grad(`weight_peep${sfx}`) : 0;
-            bb.op(OP.LSTM_BWD, dgates, sv.dh0, sv.dc0, dpeep, dy, 0, 0, gates, h, c, w_hh, peep, lens, scratch, T, B, H, D * H, d, f32word(this.cellClip));
+            bb.op(OP.LSTM_BWD, dgates, sv.dh0, sv.dc0, dpeep, dy, dhN, bc.dFinal?.('c', idx) ?? 0, gates, h, c, w_hh, peep, lens, scratch, T, B, H, D * H, d, f32word(this.cellClip));
             bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
             if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
           } else {
             const dg_rz = bb.alloc(TB * 2 * H);
             const dg_n = bb.alloc(TB * H);
             const scratch = bb.alloc(B * 2 * H);
-            bb.op(OP.GRU_BWD, dgates, dg_rz, dg_n, sv.dh0, dy, 0, gates, aux, h, w_hh, lens, scratch, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+            bb.op(OP.GRU_BWD, dgates, dg_rz, dg_n, sv.dh0, dy, dhN, gates, aux, h, w_hh, lens, scratch, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
             // rows r,z of dW_hh see h_{t-1}; rows n see h_{t-1} (reset-after) or r⊙h_{t-1} (Cho)
             bb.op(OP.GEMM_TN, dw_hh, dg_rz, hprev, 2 * H, H, TB, 1);
             bb.op(OP.GEMM_TN, dw_hh + 2 * H * H, dg_n, this.resetAfter ? hprev : aux, H, H, TB, 1);

@@ -10,6 +10,8 @@ import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
+import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from '../train/backward';
+import type { Optimizer } from '../train/optim';
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
@@ -26,8 +28,38 @@ export abstract class Model {
   /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
   readonly runner: Runner;
   private trainer: Trainer | null = null;
+  private tape: Tape | null = null;
   protected constructor(runner: Runner) {
     this.runner = runner;
+  }
+
+  private getTape(): Tape {
+    if (!this.tape) this.tape = new Tape(this.runner, this.getTrainer().grad);
+    return this.tape;
+  }
+
+  /**
+   * Backpropagates outside gradients through the last forward(x, { keep: true }): dOutput (shaped
+   * like its output), dhN, dcN (shaped like its hN, cN), each optional (zeros). Every parameter's
+   * gradient is ADDED to the gradient arena (read with gradient(name); reset with zeroGrad()).
+   * Returns dx (float inputs), dh0, dc0. One kept forward allows one backward.
+   */
+  backward(grads: BackwardGradients): BackwardResult {
+    return this.getTape().backward(grads);
+  }
+
+  /** Sets every accumulated parameter gradient to 0. */
+  zeroGrad(): void {
+    this.getTape().zeroGrad();
+  }
+
+  /**
+   * One optimizer step on the accumulated gradients (after optional global-norm and value
+   * clipping, as trainStep does); returns the pre-clip global gradient norm. Gradients are kept:
+   * call zeroGrad() before the next accumulation.
+   */
+  step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+    return this.getTape().step(optimizer, opts);
   }
 
   private getTrainer(): Trainer {
@@ -96,8 +128,18 @@ export abstract class Model {
     return this.getTrainer().gradient(name);
   }
 
-  /** Runs the whole sequence (one wasm call). */
-  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): RunResult {
+  /**
+   * Runs the whole sequence (one wasm call). With `keep: true` the activations are kept for
+   * backward() (and `training: true` draws dropout masks as a training step does).
+   */
+  forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
+    if (opts.keep) {
+      if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+      return this.getTape().forward(x, opts);
+    }
+    if (opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${String(opts.training)}`);
     return this.runner.run(x, opts);
   }
 
@@ -142,6 +184,8 @@ export abstract class Model {
 
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
+    if (this.tape && !this.runner.isDisposed) this.tape.dispose();
+    this.tape = null;
     if (this.trainer && !this.runner.isDisposed) this.trainer.dispose();
     this.trainer = null;
     this.runner.dispose();

@@ -30,6 +30,17 @@ export const OP = {
   BCE: 22,
   DROPOUT: 23,
   MUL: 24,
+  // the model graph
+  ATTN: 25,
+  ATTN_BWD: 26,
+  COPY_ROWS: 27,
+  ADD: 28,
+  POOL: 29,
+  POOL_BWD: 30,
+  SOFTMAX_BWD: 31,
+  REPEAT: 32,
+  TANH: 33,
+  TANH_BWD: 34,
   // CRF output layer (src/layers/crf.ts emits these)
   CRF_NLL: 50,
   CRF_VITERBI: 51,
@@ -61,6 +72,17 @@ export class ProgramBuilder {
 
   op(code: number, ...args: number[]): void {
     this.words.push(code, ...args);
+  }
+
+  /**
+   * Freezes the op list as two programs over the same buffers: ops [0, at) and [at, end) (a
+   * forward that keeps its activations and the backward that reads them). The first owns every
+   * buffer: dispose it (disposing the second is a no-op).
+   */
+  finishSplit(at: number): [Program, Program] {
+    const ptr = this.alloc(this.words.length);
+    this.rt.heap.i32.set(this.words, ptr);
+    return [new Program(this.rt, ptr, at, this.blocks), new Program(this.rt, ptr + at, this.words.length - at, [])];
   }
 
   /** Freezes the op list into the heap. */

@@ -50,6 +50,11 @@ export function withoutInitialisers<T>(build: () => T): T {
   }
 }
 
+/** True while withoutInitialisers runs (graph models read it too). */
+export function initialisersSkipped(): boolean {
+  return skipInitialisers;
+}
+
 export class Runner {
   readonly arena: Arena;
   private readonly prefixes: string[];
@@ -128,8 +133,10 @@ export class Runner {
     // state slots are numbered per kind across the model: h over every recurrent (layer,
     // direction), c over the LSTM ones only
     const base = { h: 0, c: 0 };
+    const bases: { h: number; c: number }[] = [];
     for (let i = 0; i < upto; i++) {
       const m = this.modules[i];
+      bases.push({ ...base });
       const e = m.emit(this.context(b, i, T, B, lens, streaming, training, dropout), x, f);
       emitted.push(e);
       x = e.out;
@@ -146,7 +153,7 @@ export class Runner {
       userOut = b.alloc(T * B * f);
       b.op(OP.TRANSPOSE01, userOut, x, T, B, f);
     }
-    return { b, input, lens, out: x, userOut, features: f, states, emitted };
+    return { b, input, lens, out: x, userOut, features: f, states, emitted, bases };
   }
 
   /** The emit context of module i (parameter names resolved with its prefix). */
@@ -192,20 +199,20 @@ export class Runner {
   }
 
   /** Writes the input (already validated) into a plan. */
-  writeInput(p: Plan, data: Float32Array | Int32Array): void {
+  writeInput(p: { input: number }, data: Float32Array | Int32Array): void {
     if (data instanceof Int32Array) this.rt.heap.i32.set(data, p.input);
     else this.rt.heap.f32.set(data, p.input);
   }
 
   /** Writes validated lengths into a plan. */
-  writeLengths(p: Plan, lengths: RunOptions['lengths']): void {
+  writeLengths(p: { lens: number; B: number }, lengths: RunOptions['lengths']): void {
     if (!p.lens) return;
     const i32 = this.rt.heap.i32;
     for (let b = 0; b < p.B; b++) i32[p.lens + b] = lengths![b];
   }
 
   /** Writes initial states (or zeros) into the plan's state slots. */
-  writeStates(p: Plan, h0?: Float32Array, c0?: Float32Array): void {
+  writeStates(p: { B: number; states: StateSlot[] }, h0?: Float32Array, c0?: Float32Array): void {
     const f32 = this.rt.heap.f32;
     for (const s of p.states) {
       const src = s.kind === 'h' ? h0 : c0;
@@ -214,8 +221,19 @@ export class Runner {
     }
   }
 
+  /** Writes (numStates, B, W) tensors (or zeros) into the (B, H) block at where(slot) of each slot. */
+  scatterStates(p: { B: number; states: StateSlot[] }, kind: 'h' | 'c', src: Float32Array | undefined, where: (s: StateSlot) => number): void {
+    const f32 = this.rt.heap.f32;
+    const W = this.stateWidth(kind);
+    for (const s of p.states) {
+      if (s.kind !== kind) continue;
+      if (src) copySlot(f32, where(s), s.H, src, s.index * p.B * W, W, p.B, 'in');
+      else f32.fill(0, where(s), where(s) + p.B * s.H);
+    }
+  }
+
   /** Copies the final states out as (numStates, B, W) tensors (W: stateWidth). */
-  readStates(p: Plan): { hN: Tensor; cN?: Tensor } {
+  readStates(p: { B: number; states: StateSlot[] }): { hN: Tensor; cN?: Tensor } {
     return { hN: this.gatherStates(p, 'h', (s) => s.final)!, cN: this.gatherStates(p, 'c', (s) => s.final) };
   }
 
@@ -343,7 +361,7 @@ function copySlot(f32: Float32Array, heapOff: number, H: number, arr: Float32Arr
   }
 }
 
-function checkState(name: string, s: unknown, ns: number, B: number, H: number): void {
+export function checkState(name: string, s: unknown, ns: number, B: number, H: number): void {
   if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${s === null ? 'null' : typeof s}`);
   if (ns === 0) throw new ValueError(`Expected no ${name} for a model without recurrent layers, got ${name}`);
   if (s.length !== ns * B * H) throw new ShapeError(`Expected ${name} of shape (${ns}, ${B}, ${H}) = ${ns * B * H} elements, got ${s.length}`);

@@ -4,7 +4,7 @@
 // Truncated BPTT runs the same program chunk by chunk, carrying states without backpropagating
 // through the chunk boundary.
 import type { Kernels } from '../wasm/abi';
-import type { Plan, Runner } from '../model/runner';
+import type { Runner } from '../model/runner';
 import { checkLengths } from '../model/runner';
 import { OP, f32word, type Program, type ProgramBuilder } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
@@ -266,7 +266,7 @@ export class Trainer {
         const ps = prev.states.find((q) => q.kind === s.kind && q.index === s.index)!;
         heap.f32.copyWithin(s.init, ps.final, ps.final + B * s.H);
       }
-    } else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
+    } else r.writeStates(p, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();
@@ -328,7 +328,7 @@ export class Trainer {
  * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step.
  * Returns the pre-clip norm; a non-finite norm throws before any parameter changes.
  */
-export function clipAndStep(k: Kernels, grad: number, n: number, o: StepOptions): number {
+export function clipAndStep(k: Kernels, grad: number, n: number, o: Pick<StepOptions, 'optimizer' | 'clipNorm' | 'clipValue'>): number {
   const norm = Math.sqrt(k.sum_squares(grad, n));
   if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
   if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);

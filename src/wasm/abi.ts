@@ -53,6 +53,19 @@ export interface Kernels {
   sum_squares(x: P, n: I): number;
   scale_f32(x: P, s: number, n: I): void;
   clamp_f32(x: P, lo: number, hi: number, n: I): void;
+  // attention (assembly/kernels/attention.ts): mode 0 dot, 1 additive
+  attention_forward(a: P, ctx: P, q: P, k: P, val: P, v: P, lens: P, Tq: I, Tk: I, B: I, H: I, E: I, mode: I): void;
+  attention_backward(dq: P, dk: P, dval: P, dv: P, dctx: P, a: P, q: P, k: P, val: P, v: P, lens: P, scratch: P,
+    Tq: I, Tk: I, B: I, H: I, E: I, mode: I): void;
+  // graph row kernels (assembly/kernels/rows.ts): pool mode 0 last, 1 mean, 2 max
+  copy_rows(y: P, ldy: I, x: P, ldx: I, M: I, N: I, accumulate: I): void;
+  add_to(y: P, x: P, n: I): void;
+  pool_forward(y: P, idx: P, x: P, lens: P, T: I, B: I, F: I, mode: I): void;
+  pool_backward(dx: P, dy: P, idx: P, lens: P, T: I, B: I, F: I, mode: I): void;
+  softmax_rows_backward(dx: P, dy: P, y: P, M: I, N: I, log: I): void;
+  repeat_rows(y: P, x: P, T: I, n: I): void;
+  tanh_rows(y: P, x: P, n: I): void;
+  tanh_rows_backward(dx: P, dy: P, y: P, n: I): void;
   // the op-list interpreter (assembly/program.ts); OP_* globals mirror src/model/program.ts
   run_program(prog: P, words: I): I;
   transpose01(y: P, x: P, A: I, Bd: I, F: I): void;

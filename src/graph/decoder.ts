@@ -1,0 +1,125 @@
+// Step-wise decoding of a graph (what greedy and beam search need): the context part of the graph
+// runs once per start; each step runs everything downstream of the step input for every row (every
+// hypothesis) in one wasm call, the recurrent states staying in wasm memory between steps;
+// reorder() permutes the state rows when a beam search keeps some hypotheses and drops others.
+import type { Runtime } from '../wasm/load';
+import type { Program } from '../model/program';
+import { Tensor } from '../tensor';
+import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import type { InputNode, Sym } from './nodes';
+import type { Compiled, Shape } from './compile';
+import type { Parts } from './feed';
+
+
+/** Repeats every example's rows `k` times (row b → rows b·k … b·k + k − 1): one per hypothesis. */
+export function expandRows(parts: Parts, k: number, shape: Shape): Parts {
+  if (k === 1) return parts;
+  const out: Parts = new Map();
+  const B = shape.B;
+  for (const [n, v] of parts) {
+    const T = shape.T.get(n) ?? 1; // vectors: one "step" of B rows
+    const F = v.data.length / (T * B);
+    const data = new (v.data.constructor as Float32ArrayConstructor | Int32ArrayConstructor)(v.data.length * k);
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const row = v.data.subarray((t * B + b) * F, (t * B + b + 1) * F);
+        for (let j = 0; j < k; j++) data.set(row, (t * B * k + b * k + j) * F);
+      }
+    }
+    const lengths = v.lengths ? Array.from({ length: B * k }, (_, r) => v.lengths![Math.floor(r / k)]) : undefined;
+    out.set(n, { data, lengths });
+  }
+  return out;
+}
+
+export class Decoder {
+  /** Rows decoded at once (examples × beam). */
+  readonly batchSize: number;
+  private readonly start: Program;
+  private readonly stepProgram: Program;
+  private closed = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly c: Compiled,
+    private readonly stepInput: InputNode,
+    /** Outputs downstream of the step input, with their widths (weights: the memory's steps). */
+    private readonly outs: [string, Sym, number][],
+    B: number,
+    parts: Parts,
+    private readonly onClose: () => void,
+  ) {
+    this.batchSize = B;
+    this.start = c.pre!.finish();
+    this.stepProgram = c.b.finish();
+    const heap = rt.heap;
+    for (const [n, v] of parts) {
+      if (v.data instanceof Int32Array) heap.i32.set(v.data, c.inputs.get(n)!);
+      else heap.f32.set(v.data, c.inputs.get(n)!);
+      const lo = c.lens.get(n);
+      if (lo) heap.i32.set(Array.from(v.lengths!), lo);
+    }
+    this.reset();
+  }
+
+  /** Restarts: the context part runs again and the recurrent states take their initial values. */
+  reset(): void {
+    this.check();
+    this.start.run();
+  }
+
+  /**
+   * One step for every row: x is (B) token ids for an ids input, or (B, F) floats. Returns each
+   * output that depends on the step input: (B, F) for sequences, (B, T_memory) for attention weights.
+   */
+  step(x: Int32Array | Float32Array | ArrayLike<number>): Record<string, Tensor> {
+    this.check();
+    const B = this.batchSize;
+    const heap = this.rt.heap;
+    const at = this.c.inputs.get(this.stepInput)!;
+    if (this.stepInput.opts.type === 'ids') {
+      if (!(x instanceof Int32Array) && !Array.isArray(x)) throw new DTypeError(`Expected token ids as an Int32Array or number array, got ${(x as object)?.constructor?.name ?? typeof x}`);
+      if (x.length !== B) throw new ShapeError(`Expected ${B} token ids (one per row), got ${x.length}`);
+      const V = this.stepInput.opts.vocabSize as number;
+      for (let i = 0; i < B; i++) if (!Number.isInteger(x[i]) || x[i] < 0 || x[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${x[i]} at index ${i}`);
+      heap.i32.set(x, at);
+    } else {
+      const F = this.stepInput.ports[0].features;
+      if (!(x instanceof Float32Array)) throw new DTypeError(`Expected a Float32Array of (B, F) = (${B}, ${F}) values, got ${(x as object)?.constructor?.name ?? typeof x}`);
+      if (x.length !== B * F) throw new ShapeError(`Expected ${B * F} values (B, F) = (${B}, ${F}), got ${x.length}`);
+      for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values, got ${x[i]} at index ${i}`);
+      heap.f32.set(x, at);
+    }
+    this.stepProgram.run();
+    const out: Record<string, Tensor> = {};
+    for (const [name, s, F] of this.outs) {
+      out[name] = new Tensor(heap.read(this.c.values.get(s)!, B * F), [B, F]);
+    }
+    return out;
+  }
+
+  /** New row r takes old row indices[r]'s recurrent state (indices: B integers in [0, B)). */
+  reorder(indices: Int32Array | ArrayLike<number>): void {
+    this.check();
+    const B = this.batchSize;
+    if (!indices || typeof (indices as ArrayLike<number>).length !== 'number' || indices.length !== B) throw new ShapeError(`Expected ${B} row indices, got ${indices?.length}`);
+    for (let r = 0; r < B; r++) if (!Number.isInteger(indices[r]) || indices[r] < 0 || indices[r] >= B) throw new ValueError(`Expected row indices in [0, ${B}), got ${indices[r]} at index ${r}`);
+    const f32 = this.rt.heap.f32;
+    for (const [off, H] of this.c.carried) {
+      const old = f32.slice(off, off + B * H);
+      for (let r = 0; r < B; r++) f32.set(old.subarray(indices[r] * H, (indices[r] + 1) * H), off + r * H);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.start.dispose();
+    this.stepProgram.dispose();
+    this.closed = true;
+    this.onClose();
+  }
+
+  private check(): void {
+    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed)');
+  }
+}

@@ -1,0 +1,375 @@
+// GraphModel: a model built from graph values (src/graph/nodes.ts) with named inputs and outputs.
+// One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
+// and cached (bounded), one wasm call per forward, per training step, per public backward.
+import { runtime, type Runtime } from '../wasm/load';
+import { Arena, type ParamSpec } from '../params/arena';
+import { Rng, DEFAULT_SEED } from '../params/rng';
+import type { Program } from '../model/program';
+import { checkState, initialisersSkipped } from '../model/runner';
+import { clipAndStep } from '../train/trainer';
+import type { Optimizer } from '../train/optim';
+import { Tensor } from '../tensor';
+import { ShapeError, StateError, ValueError } from '../errors';
+import { collect, GNode, InputNode, Sym } from './nodes';
+import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
+import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
+import { Decoder, expandRows } from './decoder';
+import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
+import { RecurrentCore } from '../layers/recurrent';
+import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
+
+export type { Feed, FeedValue } from './feed';
+
+export interface GraphStepOptions {
+  /** Loss per output name (crossEntropy on a softmax/logSoftmax output is fused with it). */
+  losses: Record<string, LossOption>;
+  optimizer: Optimizer;
+  clipNorm?: number;
+  clipValue?: number;
+}
+
+export interface GraphStepResult {
+  /** Σ weight · mean loss over the outputs. */
+  loss: number;
+  /** Mean loss of each output. */
+  losses: Record<string, number>;
+  gradNorm: number;
+}
+
+interface Plan {
+  c: Compiled;
+  program: Program;
+  backward: Program | null;
+  shape: Shape;
+}
+
+const MAX_PLANS = 16;
+
+export class GraphModel {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  private readonly rt: Runtime;
+  private readonly nodes: GNode[];
+  private readonly inputs = new Map<string, InputNode>();
+  private readonly outputs = new Map<string, Sym>();
+  private readonly arena: Arena;
+  private readonly rngState: number;
+  private readonly grad: number;
+  private readonly plans = new Map<string, Plan>();
+  private pending: { p: Plan; B: number } | null = null;
+  private readonly decoders = new Set<Decoder>();
+  private disposed = false;
+
+  constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
+    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${String(o)}`);
+    if (!o.outputs || typeof o.outputs !== 'object' || !Object.keys(o.outputs).length) throw new ValueError('Expected at least one named output, got none');
+    for (const [i, s] of o.inputs.entries()) {
+      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${String(s)}`);
+      if (this.inputs.has(s.node.name)) throw new ValueError(`Expected unique input names, got ${s.node.name} twice`);
+      this.inputs.set(s.node.name, s.node);
+    }
+    for (const [name, s] of Object.entries(o.outputs)) {
+      if (!(s instanceof Sym) || s.kind === 'ids') throw new ValueError(`Expected output ${name} to be a float graph value, got ${s instanceof Sym ? 'token ids' : String(s)}`);
+      this.outputs.set(name, s);
+    }
+    this.nodes = collect([...this.outputs.values()]);
+    const names = new Set<string>();
+    const specs: ParamSpec[] = [];
+    for (const n of this.nodes) {
+      if (names.has(n.name)) throw new ValueError(`Expected unique node names, got ${n.name} twice`);
+      names.add(n.name);
+      if (n instanceof InputNode && this.inputs.get(n.name) !== n) throw new ValueError(`Expected every input the outputs depend on in inputs, got ${n.name} missing`);
+      for (const s of n.paramSpecs()) specs.push({ ...s, name: `${n.name}.${s.name}` });
+    }
+    this.inputNames = [...this.inputs.keys()];
+    this.outputNames = [...this.outputs.keys()];
+    this.rt = runtime();
+    this.arena = new Arena(this.rt, specs);
+    const rng = new Rng(o.seed ?? DEFAULT_SEED);
+    if (!initialisersSkipped()) this.arena.initialize(rng);
+    // the dropout generator continues the initialiser's stream, as in Sequential
+    this.rngState = this.rt.heap.alloc(4);
+    this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
+    this.grad = this.rt.heap.alloc(this.arena.size);
+    const { rt, arena, rngState } = this;
+    this.runner = {
+      rt,
+      arena,
+      get dropoutRngState(): [number, number, number, number] {
+        return [0, 1, 2, 3].map((k) => rt.heap.i32[rngState + k] >>> 0) as [number, number, number, number];
+      },
+      set dropoutRngState(v: [number, number, number, number]) {
+        rt.heap.i32.set(v.map((x) => x | 0), rngState);
+      },
+    };
+  }
+
+  /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
+  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] };
+
+  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. */
+  spec(): GraphSpec {
+    return graphSpec(this.nodes, this.inputNames, this.outputs);
+  }
+
+  /** Rebuilds a model from spec() (fresh parameters from the seed). */
+  static fromSpec(spec: GraphSpec, opts: { seed?: number } = {}): GraphModel {
+    return new GraphModel({ ...graphFromSpec(spec), seed: opts.seed });
+  }
+
+  // ---- feeding --------------------------------------------------------------------------------
+
+  private checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Parts } {
+    return checkFeed(this.inputs, feed, skip);
+  }
+
+  private key(shape: Shape, mode: string, extra: string): string {
+    const ts = [...this.inputs.values()].map((n) => `${shape.T.get(n) ?? '-'}${shape.lens.has(n) ? 'L' : ''}`).join(',');
+    return `${mode}|${shape.B}|${ts}|${extra}`;
+  }
+
+  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = []): Plan {
+    this.check();
+    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
+    const hit = this.plans.get(key);
+    if (hit) {
+      this.plans.delete(key); // most recently used last
+      this.plans.set(key, hit);
+      return hit;
+    }
+    const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses,
+      seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
+    });
+    let program: Program;
+    let backward: Program | null = null;
+    if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
+    else program = c.b.finish();
+    const p: Plan = { c, program, backward, shape };
+    // bounded: the least recently used plan (and its activations) goes first
+    if (this.plans.size >= MAX_PLANS) {
+      const [k0, p0] = this.plans.entries().next().value as [string, Plan];
+      if (this.pending?.p === p0) this.pending = null;
+      p0.program.dispose();
+      this.plans.delete(k0);
+    }
+    this.plans.set(key, p);
+    return p;
+  }
+
+  private write(p: Plan, parts: Parts): void {
+    writeParts(this.rt, p.c, parts);
+  }
+
+  private outShape(s: Sym, shape: Shape): number[] {
+    return outShape(s, shape);
+  }
+
+  private readOutputs(p: Plan): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, s] of this.outputs) {
+      const shape = this.outShape(s, p.shape);
+      out[name] = new Tensor(this.rt.heap.read(p.c.values.get(s)!, shape.reduce((a, b) => a * b, 1)), shape);
+    }
+    return out;
+  }
+
+  // ---- running --------------------------------------------------------------------------------
+
+  /**
+   * Every output for a feed (one wasm call). `keep: true` keeps the activations for backward()
+   * (`training: true` also draws dropout masks).
+   */
+  forward(feed: Feed, opts: { keep?: boolean; training?: boolean } = {}): Record<string, Tensor> {
+    this.check();
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    for (const k of ['keep', 'training'] as const) {
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
+    }
+    if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
+    const { shape, parts } = this.checkFeed(feed);
+    const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
+    this.write(p, parts);
+    p.program.run();
+    if (opts.keep) this.pending = { p, B: shape.B };
+    return this.readOutputs(p);
+  }
+
+  /**
+   * Backpropagates seeded output gradients (any subset of the outputs, shaped like them; the rest
+   * 0) through the last forward(feed, { keep: true }). Parameter gradients accumulate until
+   * zeroGrad(). Returns dL/d(input) of every float input.
+   */
+  backward(dOutputs: Record<string, Tensor | Float32Array>): Record<string, Tensor> {
+    this.check();
+    const pend = this.pending;
+    if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
+    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);
+    const { p } = pend;
+    const vals = new Map<Sym, Float32Array>();
+    for (const [name, d] of Object.entries(dOutputs)) {
+      const s = this.outputs.get(name);
+      if (!s) throw new ValueError(`Expected gradients of outputs ${this.outputNames.join(', ')}, got unknown ${name}`);
+      if (s.kind === 'weights') throw new ValueError(`Expected no gradient for the attention weights output ${name}, got one`);
+      const shape = this.outShape(s, p.shape);
+      const data = d instanceof Tensor ? d.data : d;
+      if (d instanceof Tensor && d.shape.join() !== shape.join()) throw new ShapeError(`Expected d${name} of shape [${shape.join(', ')}], got [${d.shape.join(', ')}]`);
+      checkState(`d${name}`, data, 1, 1, shape.reduce((a, b) => a * b, 1));
+      vals.set(s, data as Float32Array);
+    }
+    const heap = this.rt.heap;
+    for (const [s, off] of p.c.dSeeds) {
+      const v = vals.get(s);
+      if (v) heap.f32.set(v, off);
+      else heap.f32.fill(0, off, off + this.outShape(s, p.shape).reduce((a, b) => a * b, 1));
+    }
+    p.backward!.run();
+    this.pending = null;
+    const out: Record<string, Tensor> = {};
+    for (const [name, n] of this.inputs) {
+      if (n.opts.type === 'ids') continue;
+      const s = n.ports[0];
+      const shape = s.kind === 'vec' ? [p.shape.B, s.features] : [p.shape.T.get(n)!, p.shape.B, s.features];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const off = p.c.dInputs.get(n)!;
+      out[name] = new Tensor(off ? heap.read(off, size) : new Float32Array(size), shape);
+    }
+    return out;
+  }
+
+  /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
+  trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
+    checkStepOptions(o);
+    const r = this.runLosses(batch, o?.losses, true, () => o.optimizer.bind(this.rt, this.arena));
+    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o);
+    return { ...r, gradNorm };
+  }
+
+  /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
+  evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
+    return this.runLosses(batch, o.losses, false);
+  }
+
+  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
+    this.check();
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${String(batch)}`);
+    const specs = lossSpecs(lossOpts, this.outputs);
+    const { shape, parts } = this.checkFeed(batch.inputs);
+    checkTargets(batch.targets, specs, shape);
+    beforeRun?.(); // the whole call is valid: from here on, state changes
+    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })));
+    this.write(p, parts);
+    const counts = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, batch.targets[slot.name], specs[i].loss, shape, parts));
+    p.c.losses.forEach((slot, i) => {
+      this.rt.heap.f32[slot.slot + 2] = counts[i] ? specs[i].weight / counts[i] : 0;
+    });
+    p.program.run();
+    const losses: Record<string, number> = {};
+    let loss = 0;
+    p.c.losses.forEach((slot, i) => {
+      const mean = counts[i] ? this.rt.heap.readF64(slot.slot) / counts[i] : 0;
+      losses[slot.name] = mean;
+      loss += specs[i].weight * mean;
+    });
+    return { loss, losses };
+  }
+
+  /**
+   * Step-wise decoding: the context (every input but `step`, optionally each row repeated `beam`
+   * times for beam search) runs once; then each step(x) runs one step of everything that depends
+   * on the step input — embedding → RNN → attention → linear → … — for all rows in one wasm call.
+   * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
+   */
+  decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
+    this.check();
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
+    const stepIn = this.inputs.get(o.step);
+    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
+    const beam = o.beam ?? 1;
+    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${String(o.beam)}`);
+    const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
+    const stepNodes = new Set<GNode>([stepIn]);
+    for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
+    for (const n of stepNodes) {
+      if (n.kind === 'pool') throw new ValueError(`Expected no pooling over the step input's steps in a decoder, got pool node ${n.name}`);
+      if (n.module instanceof RecurrentCore && n.module.bidirectional) throw new ValueError(`Expected unidirectional recurrent layers after the step input, got bidirectional ${n.name}`);
+    }
+    const B = shape.B * beam;
+    const T = new Map(shape.T);
+    T.set(stepIn, 1);
+    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false });
+    const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
+      .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
+    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
+    this.decoders.add(d);
+    return d;
+  }
+
+  // ---- gradients and parameters ------------------------------------------------------------------
+
+  /** Sets every accumulated gradient to 0. */
+  zeroGrad(): void {
+    this.check();
+    this.rt.k.fill_f32(this.grad, 0, this.arena.size);
+  }
+
+  /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
+  step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
+    this.check();
+    checkStepOptions({ ...opts, optimizer });
+    optimizer.bind(this.rt, this.arena);
+    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer });
+  }
+
+  /** A copy of the gradient of parameter `name`. */
+  gradient(name: string): Float32Array {
+    this.check();
+    const e = this.arena.entry(name);
+    return this.rt.heap.read(this.grad + e.rel, e.size);
+  }
+
+  parameters(): { name: string; shape: readonly number[] }[] {
+    return this.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
+  }
+  get numParameters(): number {
+    return this.arena.entries().reduce((a, e) => a + e.size, 0);
+  }
+  getParameter(name: string): Float32Array {
+    this.check();
+    return this.arena.get(name);
+  }
+  setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.check();
+    this.arena.set(name, values);
+  }
+  stateDict(): Record<string, Float32Array> {
+    return Object.fromEntries(this.arena.entries().map((e) => [e.name, this.arena.get(e.name)]));
+  }
+  /** All-or-nothing: every name must exist and every value be valid before the first write. */
+  loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.check();
+    const names = new Set(this.arena.entries().map((e) => e.name));
+    for (const k of Object.keys(sd ?? {})) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
+    for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
+    for (const n of names) this.arena.validate(n, sd[n]);
+    for (const n of names) this.arena.set(n, sd[n]);
+  }
+
+  /** Releases the parameters, gradients and every cached plan. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const d of [...this.decoders]) d.close();
+    for (const p of this.plans.values()) p.program.dispose();
+    this.plans.clear();
+    this.pending = null;
+    this.rt.heap.release(this.grad);
+    this.rt.heap.release(this.rngState);
+    this.arena.dispose();
+    this.disposed = true;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+}

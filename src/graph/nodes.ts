@@ -1,0 +1,235 @@
+// The model graph's functional API (in the spirit of Keras' functional models): named inputs, and
+// node builders that take symbolic values and return symbolic values. A value is a sequence
+// (T, B, F) on the time axis of one input (its T and lengths), a per-example vector (B, F), token
+// ids (T, B), or attention weights (Tq, B, Tk). Layers reuse the Sequential modules (src/layers/);
+// parameters are named `<node name>.<PyTorch name>`.
+import type { Module } from '../layers/module';
+import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
+import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../layers/dense';
+import type { ParamSpec } from '../params/arena';
+import { ShapeError, ValueError } from '../errors';
+
+export type ValueKind = 'seq' | 'vec' | 'ids' | 'weights';
+
+/** A symbolic value: one output port of a node. */
+export class Sym {
+  constructor(
+    readonly node: GNode,
+    readonly port: number,
+    readonly kind: ValueKind,
+    /** Features per row (ids: 1; weights: the key axis' T, known at compile time). */
+    readonly features: number,
+    /** The input whose steps and lengths a sequence (or ids, or the query side of weights) follows. */
+    readonly axis: InputNode | null,
+  ) {}
+}
+
+export type PoolMode = 'last' | 'mean' | 'max';
+export type AttentionScore = 'dot' | 'general' | 'additive';
+
+/** Every node: its kind, name, inputs, and (for layers) the Sequential module it wraps. */
+export class GNode {
+  readonly ports: Sym[] = [];
+  constructor(
+    readonly kind: string,
+    readonly name: string,
+    readonly inputs: Sym[],
+    readonly module: Module | null,
+    readonly opts: Record<string, unknown> = {},
+  ) {}
+  port(kind: ValueKind, features: number, axis: InputNode | null): Sym {
+    const s = new Sym(this, this.ports.length, kind, features, axis);
+    this.ports.push(s);
+    return s;
+  }
+  /** Parameters with node-local names. */
+  paramSpecs(): ParamSpec[] {
+    if (this.module) return this.module.paramSpecs();
+    if (this.kind !== 'attention') return [];
+    const H = this.inputs[0].features;
+    const E = this.inputs[1].features;
+    const u = (fan: number) => ({ kind: 'uniform' as const, bound: 1 / Math.sqrt(fan) });
+    if (this.opts.score === 'general') return [{ name: 'weight', shape: [H, E], init: u(E) }];
+    if (this.opts.score === 'additive') {
+      const A = this.opts.attentionSize as number;
+      return [
+        { name: 'query_weight', shape: [A, H], init: u(H) },
+        { name: 'key_weight', shape: [A, E], init: u(E) },
+        { name: 'key_bias', shape: [A], init: u(E) },
+        { name: 'v', shape: [A], init: u(A) },
+      ];
+    }
+    return [];
+  }
+}
+
+export class InputNode extends GNode {}
+
+// Node names: given, or <kind>_<n> in creation order. Names are checked for uniqueness when a
+// model is built from the graph.
+let counter = 0;
+function nameOf(kind: string, name: unknown): string {
+  if (name === undefined) return `${kind}_${counter++}`;
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new ValueError(`Expected a node name of letters, digits and _, got ${String(name)}`);
+  }
+  return name;
+}
+
+function sym(v: unknown, arg: string, kinds: ValueKind[]): Sym {
+  if (!(v instanceof Sym)) throw new ValueError(`Expected ${arg} to be a graph value (from graph.input or a node), got ${String(v)}`);
+  if (!kinds.includes(v.kind)) throw new ValueError(`Expected ${arg} to be a ${kinds.join(' or ')} value, got a ${v.kind} value`);
+  return v;
+}
+
+function posInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+export interface InputOptions {
+  /** 'float' sequences (T, B, features), 'ids' token-id sequences (T, B), 'vector' per-example (B, features). */
+  type: 'float' | 'ids' | 'vector';
+  features?: number;
+  vocabSize?: number;
+}
+
+/** A named input. */
+export function input(name: string, o: InputOptions): Sym {
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`Expected an input name of letters, digits and _, got ${String(name)}`);
+  if (!o || !['float', 'ids', 'vector'].includes(o.type)) throw new ValueError(`Expected input type 'float', 'ids' or 'vector', got ${String(o?.type)}`);
+  const n = new InputNode('input', name, [], null, { ...o });
+  if (o.type === 'ids') {
+    n.opts.vocabSize = posInt('vocabSize', o.vocabSize);
+    return n.port('ids', 1, n);
+  }
+  const F = posInt('features', o.features);
+  return o.type === 'float' ? n.port('seq', F, n) : n.port('vec', F, null);
+}
+
+/** Token ids → vectors (nn.Embedding). */
+export function embedding(x: Sym, o: { embeddingDim: number; numEmbeddings?: number; name?: string }): Sym {
+  const s = sym(x, 'x', ['ids']);
+  const V = o.numEmbeddings ?? (s.node.opts.vocabSize as number);
+  const m = new EmbeddingModule({ numEmbeddings: V, embeddingDim: o?.embeddingDim });
+  return new GNode('embedding', nameOf('embedding', o?.name), [s], m).port('seq', m.embeddingDim, s.axis);
+}
+
+/** y = x·Wᵀ + b over every step of a sequence, or over vectors. */
+export function linear(x: Sym, o: { outFeatures: number; bias?: boolean; name?: string }): Sym {
+  const s = sym(x, 'x', ['seq', 'vec']);
+  const m = new LinearModule({ inFeatures: s.features, outFeatures: o?.outFeatures, bias: o?.bias });
+  return new GNode('linear', nameOf('linear', o?.name), [s], m).port(s.kind, m.outFeatures_, s.axis);
+}
+
+function elementwise(kind: string, x: Sym, m: Module | null, name: unknown): Sym {
+  const s = sym(x, 'x', ['seq', 'vec']);
+  return new GNode(kind, nameOf(kind, name), [s], m).port(s.kind, s.features, s.axis);
+}
+export const softmax = (x: Sym, o: { name?: string } = {}): Sym => elementwise('softmax', x, new SoftmaxModule('softmax'), o.name);
+export const logSoftmax = (x: Sym, o: { name?: string } = {}): Sym => elementwise('logSoftmax', x, new SoftmaxModule('logSoftmax'), o.name);
+export const tanh = (x: Sym, o: { name?: string } = {}): Sym => elementwise('tanh', x, null, o.name);
+export const dropout = (x: Sym, o: { p: number; name?: string }): Sym => elementwise('dropout', x, new DropoutModule({ p: o?.p }), o?.name);
+
+/** Feature concatenation of sequences on one time axis, or of vectors. */
+export function concat(xs: Sym[], o: { name?: string } = {}): Sym {
+  if (!Array.isArray(xs) || xs.length < 1) throw new ValueError(`Expected a non-empty array of values to concat, got ${String(xs)}`);
+  const ss = xs.map((x, i) => sym(x, `xs[${i}]`, ['seq', 'vec']));
+  for (const s of ss) {
+    if (s.kind !== ss[0].kind) throw new ValueError(`Expected values of one kind to concat, got ${ss[0].kind} and ${s.kind}`);
+    if (s.axis !== ss[0].axis) throw new ShapeError(`Expected sequences on one time axis to concat, got ${ss[0].axis?.name} and ${s.axis?.name}`);
+  }
+  const F = ss.reduce((a, s) => a + s.features, 0);
+  return new GNode('concat', nameOf('concat', o.name), ss, null).port(ss[0].kind, F, ss[0].axis);
+}
+
+/** A vector repeated at every step of `like`'s time axis (the captioning form of conditioning). */
+export function repeat(v: Sym, like: Sym, o: { name?: string } = {}): Sym {
+  const s = sym(v, 'v', ['vec']);
+  const l = sym(like, 'like', ['seq', 'ids']);
+  return new GNode('repeat', nameOf('repeat', o.name), [s, l], null).port('seq', s.features, l.axis);
+}
+
+/** One vector per example from a sequence's valid steps: the last one, their mean or their max. */
+export function pool(x: Sym, o: { mode: PoolMode; name?: string }): Sym {
+  const s = sym(x, 'x', ['seq']);
+  if (!['last', 'mean', 'max'].includes(o?.mode)) throw new ValueError(`Expected pool mode 'last', 'mean' or 'max', got ${String(o?.mode)}`);
+  return new GNode('pool', nameOf('pool', o.name), [s], null, { mode: o.mode }).port('vec', s.features, null);
+}
+
+export interface RecurrentNodeOptions {
+  name?: string;
+  /** Initial states from other values: vectors (B, numLayers·directions·hiddenSize), slot k at columns [kH, (k+1)H). */
+  initialState?: { h?: Sym; c?: Sym | undefined };
+}
+/** Layer options in a graph: inputSize comes from the input value (and graphs are time-major). */
+export type NodeOptions<O> = Omit<O, 'inputSize' | 'batchFirst'> & { inputSize?: number } & RecurrentNodeOptions;
+/** What a recurrent node returns: the output sequence and the final states hN, cN (B, numLayers·D·H). */
+export interface RecurrentSyms {
+  output: Sym;
+  hN: Sym;
+  cN?: Sym;
+}
+
+function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: NodeOptions<RNNOptions & LSTMOptions & GRUOptions>): RecurrentSyms {
+  const s = sym(x, 'x', ['seq']);
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
+  const { name, initialState, ...rest } = o;
+  if ((rest as { batchFirst?: unknown }).batchFirst) throw new ValueError('Expected no batchFirst in a graph (graphs are time-major), got batchFirst: true');
+  if (rest.inputSize !== undefined && rest.inputSize !== s.features) throw new ShapeError(`Expected inputSize ${s.features} (the input's features) for ${kind}, got ${String(rest.inputSize)}`);
+  const core = new RecurrentCore(kind, { ...rest, inputSize: s.features });
+  const S = core.numLayers * core.directions;
+  const inputs = [s];
+  const init: Record<string, number> = {};
+  for (const k of ['h', 'c'] as const) {
+    const v = initialState?.[k];
+    if (v === undefined) continue;
+    if (k === 'c' && kind !== 'lstm') throw new ValueError(`Expected initialState.c only for lstm, got it for ${kind}`);
+    const vs = sym(v, `initialState.${k}`, ['vec']);
+    if (vs.features !== S * core.hiddenSize) {
+      throw new ShapeError(`Expected initialState.${k} of width numLayers·directions·hiddenSize = ${S * core.hiddenSize}, got ${vs.features}`);
+    }
+    init[k] = inputs.length;
+    inputs.push(vs);
+  }
+  const n = new GNode(kind, nameOf(kind, name), inputs, core, { init });
+  const output = n.port('seq', core.outputSize, s.axis);
+  const hN = n.port('vec', S * core.hiddenSize, null);
+  const cN = kind === 'lstm' ? n.port('vec', S * core.hiddenSize, null) : undefined;
+  return { output, hN, cN };
+}
+export const rnn = (x: Sym, o: NodeOptions<RNNOptions>): RecurrentSyms => recurrent('rnn', x, o);
+export const lstm = (x: Sym, o: NodeOptions<LSTMOptions>): RecurrentSyms => recurrent('lstm', x, o);
+export const gru = (x: Sym, o: NodeOptions<GRUOptions>): RecurrentSyms => recurrent('gru', x, o);
+
+/**
+ * Attention of a query sequence over a memory sequence (masked by the memory input's lengths):
+ * Luong 'dot' (H = E) and 'general' (score qᵀ W k), Bahdanau 'additive' (vᵀ tanh(W_q q + W_k k + b)).
+ * Returns the context (a sequence on the query's axis, width E) and the weights (Tq, B, Tk).
+ */
+export function attention(query: Sym, memory: Sym, o: { score: AttentionScore; attentionSize?: number; name?: string }): { context: Sym; weights: Sym } {
+  const q = sym(query, 'query', ['seq']);
+  const m = sym(memory, 'memory', ['seq']);
+  if (q === m) throw new ValueError('Expected a memory other than the query (self-attention is not supported), got the same value');
+  if (!['dot', 'general', 'additive'].includes(o?.score)) throw new ValueError(`Expected score 'dot', 'general' or 'additive', got ${String(o?.score)}`);
+  if (o.score === 'dot' && q.features !== m.features) throw new ShapeError(`Expected query and memory of one width for dot attention, got ${q.features} and ${m.features}`);
+  const opts: Record<string, unknown> = { score: o.score };
+  if (o.score === 'additive') opts.attentionSize = o.attentionSize === undefined ? q.features : posInt('attentionSize', o.attentionSize);
+  const n = new GNode('attention', nameOf('attention', o.name), [q, m], null, opts);
+  return { context: n.port('seq', m.features, q.axis), weights: n.port('weights', 0, q.axis) };
+}
+
+/** Every node reachable from the outputs, inputs first, in creation (= topological) order. */
+export function collect(outputs: Sym[]): GNode[] {
+  const seen = new Set<GNode>();
+  const order: GNode[] = [];
+  const visit = (n: GNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const s of n.inputs) visit(s.node);
+    // a repeat's `like` and an attention's memory are inputs too: visit() covers every edge
+    order.push(n);
+  };
+  for (const s of outputs) visit(s.node);
+  return order;
+}
