@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { nodeForward, nodeTrain } from './test/browser/node-commands';
+import { nodeForward, nodeGraphTrain, nodeTrain } from './test/browser/node-commands';
 
 // Two projects: `node` (kernels, cells, oracles) and `browser` (real Debian Chromium, the same binary).
 export default defineConfig({
@@ -35,7 +35,7 @@ export default defineConfig({
               },
             }),
             instances: [{ browser: 'chromium' }],
-            commands: { nodeForward, nodeTrain },
+            commands: { nodeForward, nodeTrain, nodeGraphTrain },
           },
         },
       },

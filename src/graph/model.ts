@@ -72,7 +72,9 @@ export class GraphModel {
       if (!(s instanceof Sym) || s.kind === 'ids') throw new ValueError(`Expected output ${name} to be a float graph value, got ${s instanceof Sym ? 'token ids' : String(s)}`);
       this.outputs.set(name, s);
     }
-    this.nodes = collect([...this.outputs.values()]);
+    // every listed input is fed (and written) even when no output depends on it
+    const reached = collect([...this.outputs.values()]);
+    this.nodes = [...[...this.inputs.values()].filter((n) => !reached.includes(n)), ...reached];
     const names = new Set<string>();
     const specs: ParamSpec[] = [];
     for (const n of this.nodes) {

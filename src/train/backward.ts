@@ -53,7 +53,9 @@ interface TapePlan {
   dx: number; // user layout, 0 for ids
 }
 
-/** Forward-with-activations and backward programs of one model, per (T, B, lengths?, dropout) shape. */
+const MAX_PLANS = 16;
+
+/** Forward-with-activations and backward programs of one model, per (T, B, lengths?, dropout) shape (16 kept). */
 export class Tape {
   private readonly plans = new Map<string, TapePlan>();
   private pending: TapePlan | null = null;
@@ -63,7 +65,18 @@ export class Tape {
   private plan(T: number, B: number, withLens: boolean, dropout: boolean): TapePlan {
     const key = `${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
     const cached = this.plans.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.plans.delete(key); // most recently used last
+      this.plans.set(key, cached);
+      return cached;
+    }
+    // bounded: the least recently used plan (and its activations) goes first
+    if (this.plans.size >= MAX_PLANS) {
+      const [k0, p0] = this.plans.entries().next().value as [string, TapePlan];
+      if (this.pending === p0) this.pending = null;
+      p0.forward.dispose();
+      this.plans.delete(k0);
+    }
     const r = this.runner;
     const n = r.modules.length;
     const g = r.emitForward(T, B, withLens, false, true, n, dropout);

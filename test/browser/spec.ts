@@ -60,3 +60,33 @@ export async function trainSpec(lib: Lib, s: TrainSpec): Promise<{ variant: stri
   m.dispose();
   return { variant, losses, params };
 }
+
+/** An encoder–decoder graph with attention (scripts/reverse-task.mjs) trained for a few steps, then decoded step-wise. */
+export interface GraphSpecRun {
+  variant: 'simd' | 'relaxed';
+  steps: number;
+  seed: number;
+}
+
+/** Trains the graph per the spec; returns losses, parameters and the first decoding steps' logits. */
+export async function graphTrainSpec(lib: Lib, s: GraphSpecRun): Promise<{ variant: string; losses: number[]; params: number[]; logits: number[] }> {
+  const { variant } = await lib.init({ variant: s.variant });
+  const task = await import('../../scripts/reverse-task.mjs');
+  const m = task.buildModel(lib, { attention: true, hidden: 12, embed: 6, seed: s.seed });
+  const strs = task.makeStrings(task.prng(s.seed), 8, 3, 7);
+  const batch = task.batchOf(lib, strs);
+  const optimizer = new lib.Adam({ lr: 0.01 });
+  const losses: number[] = [];
+  for (let k = 0; k < s.steps; k++) losses.push(m.trainStep(batch as never, { losses: { logits: 'crossEntropy' }, optimizer: optimizer as never, clipNorm: 1 }).loss);
+  const params = m.parameters().flatMap((p) => Array.from(m.getParameter(p.name)));
+  const dec = m.decoder({ step: 'tgt', context: { src: batch.inputs.src as never } });
+  const logits: number[] = [];
+  let x = new Int32Array(strs.length).fill(task.BOS);
+  for (let t = 0; t < 4; t++) {
+    const l = dec.step(x).logits.data;
+    logits.push(...l);
+    x = Int32Array.from({ length: strs.length }, (_, b) => (t + b) % 10);
+  }
+  m.dispose();
+  return { variant, losses, params, logits };
+}

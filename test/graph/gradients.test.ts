@@ -154,6 +154,16 @@ describe('graph API validation', () => {
     expect(() => new GraphModel({ inputs: [], outputs: { y: l.output } })).toThrow(ValueError); // x missing from inputs
   });
 
+  it('an input no output depends on is still validated and fed (its buffer exists)', () => {
+    const unused = graph.input('u', { type: 'vector', features: 2 });
+    const m = new GraphModel({ inputs: [x, unused], outputs: { y: l.output } });
+    const data = new Tensor(randArray(4 * 2 * 2, 1), [4, 2, 2]);
+    expect(() => m.forward({ x: data })).toThrow(ValueError);
+    const a = m.forward({ x: data, u: new Tensor(new Float32Array(4).fill(1), [2, 2]) }).y.data;
+    expect(m.forward({ x: data, u: new Tensor(new Float32Array(4).fill(-1), [2, 2]) }).y.data).toEqual(a);
+    m.dispose();
+  });
+
   it('rejects bad calls and changes nothing', () => {
     const m = new GraphModel({ inputs: [x], outputs: { y: l.output } });
     const data = new Tensor(randArray(4 * 2 * 2, 1), [4, 2, 2]);
