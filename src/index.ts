@@ -29,3 +29,4 @@ export type { GraphSpec, NodeSpec } from './graph/spec';
 export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
 export type { GraphBatch, LossOption } from './graph/losses';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';
+export { serveCharLM, CharLMWorker, hiddenStates, type MessageScope, type CharLMInfo, type WorkerLike, type WorkerTrainOptions, type HiddenStates } from './apps/charlm/index';
