@@ -13,7 +13,7 @@ export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, type Schedule, type SG
 export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
 export type { Example, FitOptions, History } from './train/fit';
 export type { KeepOptions, BackwardGradients, BackwardResult } from './train/backward';
-export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB } from './io/files';
+export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB, saveBytesToIndexedDB, loadBytesFromIndexedDB } from './io/files';
 export { serialize, deserialize, deserializeGraph, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
