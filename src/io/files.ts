@@ -106,7 +106,7 @@ export async function loadFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promi
 }
 
 /** The model file's bytes stored under `key` (by either save function); FormatError if the key is absent. */
-export async function loadBytesFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promise<Uint8Array> {
+export async function loadBytesFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promise<Uint8Array<ArrayBuffer>> {
   const db = await openDb(dbName);
   try {
     const buf = await new Promise<ArrayBuffer | undefined>((resolve, reject) => {

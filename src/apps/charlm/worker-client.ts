@@ -99,8 +99,8 @@ export class CharLMWorker {
   }
 
   /** The model file's bytes (the same format CharLM.serialize and the CLI write). */
-  serialize(o: { optimizer?: boolean } = {}): Promise<Uint8Array> {
-    return this.call('serialize', [o]) as Promise<Uint8Array>;
+  serialize(o: { optimizer?: boolean } = {}): Promise<Uint8Array<ArrayBuffer>> {
+    return this.call('serialize', [o]) as Promise<Uint8Array<ArrayBuffer>>;
   }
 
   info(): Promise<CharLMInfo> {
