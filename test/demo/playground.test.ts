@@ -123,6 +123,13 @@ describe('the playground page in Chromium', () => {
     expect(await num('step')).toBe(step);
   });
 
+  it('the static server serves the built folder and nothing outside it', async () => {
+    const get = (path: string) => fetch(server.url + path).then((r) => r.status);
+    expect(await get('corpora.json')).toBe(200);
+    expect(await get('no-such-file.js')).toBe(404);
+    expect(await get('..%2f..%2fpackage.json')).toBe(403);
+  });
+
   it('a model trained by the CLI loads in the page and completes as in Node', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rnnw-cli-'));
     writeFileSync(join(dir, 'c.txt'), 'the quick brown fox jumps over the lazy dog.\n'.repeat(30));
