@@ -29,3 +29,6 @@ export type { GraphSpec, NodeSpec } from './graph/spec';
 export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
 export type { GraphBatch, LossOption } from './graph/losses';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';
+export { ConditionalGenerator, type ConditionalExample, type GeneratorTrainOptions, type GenerateOptions, type GeneratorConfig, type GeneratorOptions as ConditionalGeneratorOptions, type Conditioning } from './apps/generator/index';
+export { Forecaster, type Series, type ForecasterTrainOptions, type ForecastErrors, type ForecasterConfig, type ForecasterOptions, type ForecastMode, type Scaling, type ScalingKind } from './apps/forecaster/index';
+export type { LoopOptions as AppTrainOptions, LoopProgress as AppTrainProgress, LoopResult as AppTrainResult } from './apps/graph-loop';
