@@ -37,9 +37,9 @@ export class Forecaster {
   readonly model: GraphModel;
   private scalingFit: Scaling | null;
   private optimizer: Optimizer | null;
-  private training: { settings: LoopSettings; step: number } | null;
+  private training: { settings: LoopSettings; step: number; validation?: number } | null;
 
-  constructor(o: ForecasterOptions = {}, restored?: { model: GraphModel; scaling: Scaling | null; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number } }) {
+  constructor(o: ForecasterOptions = {}, restored?: { model: GraphModel; scaling: Scaling | null; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number; validation?: number } }) {
     this.config = Object.freeze(checkForecasterConfig(o));
     this.model = restored?.model ?? buildGraph(this.config);
     this.scalingFit = restored?.scaling ?? null;
@@ -63,8 +63,11 @@ export class Forecaster {
     if (this.optimizer && this.optimizer.lr !== settings.lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's), got ${settings.lr}`);
     const { window: W, horizon: Hz } = this.config;
     const rows = checkSeries(series, this.config.features, W + Hz, 'series');
-    const v = o.validation ?? 0.1;
+    // the held-out fraction decides the training windows: a resumed run keeps the checkpoint's
+    const stored = this.training?.validation;
+    const v = o.validation ?? stored ?? 0.1;
     if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`Expected validation to be a fraction in [0, 1), got ${String(o.validation)}`);
+    if (stored !== undefined && v !== stored) throw new ValueError(`Expected validation ${stored} (the checkpoint's, to resume the same run), got ${v}`);
     const cut = v > 0 ? Math.floor(rows.length * (1 - v)) : rows.length;
     if (cut < W + Hz) throw new ValueError(`Expected at least ${W + Hz} training steps before the validation part, got ${cut}`);
     // everything is validated: from here on the model changes
@@ -72,7 +75,7 @@ export class Forecaster {
     const scaled = this.scale(rows);
     const trainStarts = range(W, cut - Hz);
     const validStarts = v > 0 ? range(Math.max(W, cut), rows.length - Hz) : [];
-    this.training ??= { settings, step: 0 };
+    this.training ??= { settings, step: 0, validation: v };
     this.optimizer ??= new Adam({ lr: settings.lr });
     return runGraphLoop({
       model: this.model, optimizer: this.optimizer, losses: { y: 'mse' }, settings, state: this.training,
@@ -237,7 +240,7 @@ function buildGraph(c: ForecasterConfig): GraphModel {
 
 function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
   try {
-    const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: { settings: LoopSettings; step: number } } | undefined;
+    const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
     const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });

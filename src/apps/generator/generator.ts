@@ -50,10 +50,10 @@ export class ConditionalGenerator {
   readonly vocabulary: Vocabulary;
   readonly model: GraphModel;
   private optimizer: Optimizer | null;
-  private training: { settings: LoopSettings; step: number } | null;
+  private training: { settings: LoopSettings; step: number; validation?: number } | null;
 
   /** A new generator over a vocabulary (the characters of the texts to learn; a newline is added). */
-  constructor(o: GeneratorOptions & { vocabulary: string | readonly string[] }, restored?: { model: GraphModel; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number } }) {
+  constructor(o: GeneratorOptions & { vocabulary: string | readonly string[] }, restored?: { model: GraphModel; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number; validation?: number } }) {
     this.config = Object.freeze(checkGeneratorConfig(o, ['vocabulary']));
     const voc = o.vocabulary;
     if (typeof voc === 'string') {
@@ -84,16 +84,19 @@ export class ConditionalGenerator {
     const settings = resolveLoopSettings({ batchSize, lr, clipNorm, seed }, this.training?.settings, this.config.seed);
     if (this.optimizer && this.optimizer.lr !== settings.lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's), got ${settings.lr}`);
     const all = this.encodeAll(examples, 'examples');
-    const v = o.validation ?? 0;
+    // a held-out fraction decides the training examples: a resumed run keeps the checkpoint's
+    const stored = this.training?.validation;
+    const v = o.validation ?? stored ?? 0;
     let train = all;
     let valid: Encoded[] = [];
     if (typeof v === 'number') {
       if (!(v >= 0 && v < 1)) throw new ValueError(`Expected validation to be a fraction in [0, 1) or a list of examples, got ${v}`);
+      if (stored !== undefined && v !== stored) throw new ValueError(`Expected validation ${stored} (the checkpoint's, to resume the same run), got ${v}`);
       const cut = Math.ceil(all.length * (1 - v));
       [train, valid] = [all.slice(0, cut), all.slice(cut)];
     } else valid = this.encodeAll(v, 'validation');
     // everything is validated: from here on the model changes
-    this.training ??= { settings, step: 0 };
+    this.training ??= { settings, step: 0, validation: typeof v === 'number' ? v : undefined };
     this.optimizer ??= new Adam({ lr: settings.lr });
     return runGraphLoop({
       model: this.model, optimizer: this.optimizer, losses: { logits: 'crossEntropy' }, settings, state: this.training,
@@ -245,7 +248,7 @@ function buildGraph(c: GeneratorConfig, V: number): GraphModel {
 
 function fromLoaded(l: { model: GraphModel; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): ConditionalGenerator {
   try {
-    const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: { settings: LoopSettings; step: number } } | undefined;
+    const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     if (!Array.isArray(l.vocabulary)) throw new FormatError('Expected a vocabulary in the generator file, got none');
     const { classes, ...rest } = meta.config;
