@@ -82,7 +82,7 @@ export class SequenceLabeler {
     return texts.map((t, i) => this.tokenizer.encode(t, `${what}[${i}]`));
   }
 
-  private examples(ex: readonly LabeledText[], what: string): { seqs: Int32Array[]; ys: Int32Array[] } {
+  private examples(ex: readonly LabeledText[], what: string, training = false): { seqs: Int32Array[]; ys: Int32Array[] } {
     if (!Array.isArray(ex)) throw new ValueError(`Expected ${what} to be an array of { text, tags }, got ${String(ex)}`);
     const seqs = this.encode(ex.map((e, i) => {
       if (!e || typeof e !== 'object') throw new ValueError(`Expected ${what}[${i}] as { text, tags }, got ${String(e)}`);
@@ -90,7 +90,7 @@ export class SequenceLabeler {
     }), what);
     const ys = ex.map((e, i) => {
       if (!Array.isArray(e.tags) || e.tags.length !== seqs[i].length) throw new ShapeError(`Expected ${what}[${i}].tags to have one tag per token (${seqs[i].length}), got ${Array.isArray(e.tags) ? e.tags.length : String(e.tags)}`);
-      if (seqs[i].length > this.config.maxLength) throw new ShapeError(`Expected ${what}[${i}] of at most maxLength ${this.config.maxLength} tokens, got ${seqs[i].length}`);
+      if (training && seqs[i].length > this.config.maxLength) throw new ShapeError(`Expected ${what}[${i}] of at most maxLength ${this.config.maxLength} tokens, got ${seqs[i].length}`);
       return Int32Array.from(e.tags as string[], (t: string, j: number) => {
         const id = this.index.get(t);
         if (id === undefined) throw new ValueError(`Expected ${what}[${i}].tags[${j}] among ${this.tags.join(', ')}, got ${JSON.stringify(t)}`);
@@ -100,24 +100,33 @@ export class SequenceLabeler {
     return { seqs, ys };
   }
 
-  /** Tag ids per token of each text (Viterbi with a CRF, per-step argmax without), batched by similar length. */
+  /** Tag ids per token of each text (Viterbi with a CRF, per-step argmax without), batched by similar length; texts longer than maxLength are tagged in consecutive windows of maxLength tokens. */
   predictIds(seqs: readonly Int32Array[], batchSize = 64): Int32Array[] {
-    const out: Int32Array[] = new Array(seqs.length);
+    const L = this.config.maxLength;
+    const pieces: Int32Array[] = [];
+    const owner: number[] = [];
+    seqs.forEach((s, i) => {
+      for (let o = 0; o === 0 || o < s.length; o += L) pieces.push(s.subarray(o, o + L)), owner.push(i);
+    });
+    const tagged: Int32Array[] = new Array(pieces.length);
     const K = this.tags.length;
-    for (const batch of lengthBatches(seqs.map((s) => s.length), batchSize)) {
-      const { feed, lengths } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+    for (const batch of lengthBatches(pieces.map((s) => s.length), batchSize)) {
+      const { feed, lengths } = feedOf(batch.map((i) => pieces[i]), L);
       const em = this.model.forward(feed).emissions;
       const B = batch.length;
       const path = this.crf ? this.crf.decode(em, lengths).tags.data : argmaxSteps(em.data as Float32Array, K);
-      batch.forEach((i, b) => {
-        const n = Math.min(seqs[i].length, this.config.maxLength);
-        out[i] = Int32Array.from({ length: n }, (_, t) => path[t * B + b]);
-      });
+      batch.forEach((i, b) => (tagged[i] = Int32Array.from({ length: pieces[i].length }, (_, t) => path[t * B + b])));
     }
+    const out = seqs.map((s) => new Int32Array(s.length));
+    const at = new Array(seqs.length).fill(0);
+    tagged.forEach((p, j) => {
+      out[owner[j]].set(p, at[owner[j]]);
+      at[owner[j]] += p.length;
+    });
     return out;
   }
 
-  /** One tag per token of each text (tokens past maxLength are not tagged). */
+  /** One tag per token of each text. */
   predict(texts: readonly string[], o: { batchSize?: number } = {}): string[][] {
     return this.predictIds(this.encode(texts, 'texts'), o.batchSize).map((p) => Array.from(p, (k) => this.tags[k]));
   }
@@ -132,7 +141,7 @@ export class SequenceLabeler {
 
   fit(ex: readonly LabeledText[], o: LabelerFitOptions = {}): LoopResult {
     checkKeys(o, FIT_KEYS, 'fit option');
-    const { seqs, ys } = this.examples(ex, 'examples');
+    const { seqs, ys } = this.examples(ex, 'examples', true);
     const K = this.tags.length;
     if (this.crf && (o.classWeights !== undefined || o.sampleWeights !== undefined)) throw new ValueError('Expected no classWeights or sampleWeights with crf: true (the CRF loss is per sequence), got some');
     let cw: ArrayLike<number> | undefined;
