@@ -6,17 +6,20 @@
 // share of generated names it assigns to the requested gender, and the share that are in neither
 // original list (new names). Prints one JSON line at the end.
 //   node scripts/apps/names-generator.mjs [--epochs 40] [--count 1000] [--temperature 0.8] [--judge-epochs 30] [--minutes 60]
+//     [--judge-file names.rnnw: also judge with a SequenceClassifier file from scripts/apps-names.mjs --out] [--out generator.rnnw]
 // Needs the build (npm run build).
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const require = createRequire(import.meta.url);
-const { init, ConditionalGenerator, Sequential, layers, Adam, Tensor } = await import('../../dist/index.js');
+import { readFileSync, writeFileSync } from 'node:fs';
+const { init, ConditionalGenerator, SequenceClassifier, Sequential, layers, Adam, Tensor } = await import('../../dist/index.js');
 
 const { values: a } = parseArgs({ options: {
   epochs: { type: 'string', default: '40' }, count: { type: 'string', default: '1000' }, temperature: { type: 'string', default: '0.8' },
   'judge-epochs': { type: 'string', default: '30' }, hidden: { type: 'string', default: '128' }, seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '60' },
+  'judge-file': { type: 'string' }, out: { type: 'string' },
 } });
 const epochs = Number(a.epochs), count = Number(a.count), temperature = Number(a.temperature), seed = Number(a.seed);
 await init();
@@ -70,6 +73,8 @@ console.error(`judge: held-out accuracy ${(100 * judgeAccuracy).toFixed(2)} %`);
 const gen = ConditionalGenerator.fromExamples(train, { classes: ['female', 'male'], cell: 'lstm', hidden: Number(a.hidden), embedding: 32, conditioning: 'both', seed });
 const r = await gen.train(train, { epochs, minutes: Number(a.minutes), batchSize: 64, lr: 3e-3, validation: test, seed,
   onProgress: (p) => p.validationLoss !== undefined && console.error(`epoch ${p.epoch + 1}: train ${p.loss.toFixed(3)}, held-out ${p.validationLoss.toFixed(3)} nats/char`) });
+const other = a['judge-file'] ? SequenceClassifier.deserialize(readFileSync(a['judge-file'])) : null;
+if (a.out) await gen.save(a.out);
 const result = { judge: `in-script character LSTM classifier (embedding 16, LSTM 64, ${a['judge-epochs']} epochs)`, judgeAccuracy, generator: { cell: 'lstm', hidden: Number(a.hidden), conditioning: 'both', epochs, minutes: Number(a.minutes), stopped: r.stopped, steps: r.totalSteps, heldOutNatsPerChar: r.validationLoss }, temperature, count };
 for (const [k, gender] of ['female', 'male'].entries()) {
   const names = gen.generate({ condition: gender, count, temperature, seed: seed + k, maxLength: 20 });
@@ -78,9 +83,11 @@ for (const [k, gender] of ['female', 'male'].entries()) {
   const novel = names.filter((n) => n.length && !known.has(n)).length / count;
   const distinct = new Set(names).size / count;
   result[gender] = { judgedAsAsked: asked, notInLists: novel, distinct, examples: names.slice(0, 12) };
+  if (other) result[gender].judgedAsAskedBySequenceClassifier = other.classify(names.map((n) => n.toLowerCase() || ' ')).filter((c) => c === gender).length / count;
   console.error(`${gender}: judged ${gender} ${(100 * asked).toFixed(1)} %, not in either list ${(100 * novel).toFixed(1)} %, distinct ${(100 * distinct).toFixed(1)} %: ${names.slice(0, 12).join(', ')}`);
 }
 result.elapsedSeconds = Math.round((performance.now() - t0) / 1000);
 console.log(JSON.stringify(result));
 gen.dispose();
 judge.dispose();
+other?.dispose();

@@ -1,14 +1,18 @@
 // The training loop the graph-based applications (ConditionalGenerator, Forecaster) share: one
 // GraphModel.trainStep per batch of examples, epochs of a seeded permutation (so a resumed run
 // draws the same batches: the order is a function of seed, epoch and step only), step / epoch /
-// time budgets, validation every so often with early stopping on it, a guard that stops on a
-// non-finite loss before the next step, progress callbacks, and an AbortSignal checked between steps.
+// time budgets, validation every so often with early stopping on it (src/apps/common's
+// EarlyStopping; the best parameters are restored when it stops the run), the common TerminateOnNaN
+// guard (stops before the next step builds on a non-finite loss), progress callbacks, and an
+// AbortSignal checked between steps. Unlike common's epoch loop it stops and resumes at any step,
+// which the CLI's Ctrl-C checkpoints need.
 import type { GraphModel } from '../graph/model';
 import type { GraphBatch, LossOption } from '../graph/losses';
 import type { Optimizer } from '../train/optim';
 import { Rng } from '../params/rng';
 import { ValueError } from '../errors';
 import { checkKeys, positiveInt, seedValue } from './charlm/options';
+import { EarlyStopping, isDiverged } from './common/controls';
 
 /** Settings that shape a run (kept in checkpoints; a resumed run may not change them). */
 export interface LoopSettings {
@@ -31,7 +35,7 @@ export interface LoopOptions extends Partial<LoopSettings> {
   minutes?: number;
   /** Validate every this many steps (default: once per epoch, and at the end). */
   evalEvery?: number;
-  /** Early stopping: stop after this many validations without a new best validation loss (default: never). */
+  /** Early stopping: stop after this many validations without a new best validation loss and restore the best parameters (default: never). */
   patience?: number;
   /** Called after every step. */
   onProgress?: (p: LoopProgress) => void;
@@ -55,7 +59,7 @@ export interface LoopProgress {
 export interface LoopResult {
   steps: number;
   totalSteps: number;
-  /** 'nan': a non-finite training loss (the guard stopped before the next step); 'patience': early stopping. */
+  /** 'nan': a non-finite training loss (the guard stopped before the next step); 'patience': early stopping (best parameters restored). */
   stopped: 'steps' | 'epochs' | 'time' | 'signal' | 'nan' | 'patience';
   /** Mean training loss over the last 50 steps of this call. */
   trainLoss: number;
@@ -163,8 +167,10 @@ export async function runGraphLoop(ctx: GraphLoop, run: LoopPlan): Promise<LoopR
   const t0 = now();
   let lastYield = t0;
   const initial = ctx.validate?.();
+  const es = Number.isFinite(run.patience) && ctx.validate ? new EarlyStopping({ patience: run.patience, mode: 'min' }) : null;
+  let bestParams: Record<string, Float32Array> | null = null;
+  if (es && es.update(initial!, 0)) bestParams = model.stateDict();
   let best = initial ?? Infinity;
-  let sinceBest = 0;
   let last = initial;
   const recent: number[] = [];
   let stopped: LoopResult['stopped'] = run.steps <= run.epochs * perEpoch ? 'steps' : 'epochs';
@@ -180,7 +186,8 @@ export async function runGraphLoop(ctx: GraphLoop, run: LoopPlan): Promise<LoopR
     let val: number | undefined;
     if (ctx.validate && (state.step - start) % evalEvery === 0) {
       val = last = ctx.validate();
-      if (val < best) { best = val; sinceBest = 0; } else sinceBest++;
+      best = Math.min(best, val);
+      if (es?.update(val, state.step)) bestParams = model.stateDict();
     }
     const el = now() - t0;
     const done = state.step - start;
@@ -191,14 +198,18 @@ export async function runGraphLoop(ctx: GraphLoop, run: LoopPlan): Promise<LoopR
       validationLoss: val,
     });
     // the guard: a non-finite loss stops the run before another step builds on it
-    if (!Number.isFinite(r.loss)) { stopped = 'nan'; break; }
-    if (sinceBest >= run.patience) { stopped = 'patience'; break; }
+    if (isDiverged(r.loss)) { stopped = 'nan'; break; }
+    if (es?.shouldStop) {
+      stopped = 'patience';
+      if (bestParams) model.loadStateDict(bestParams);
+      break;
+    }
     if (now() - lastYield > 50) {
       await tick(); // let signal handlers and timers run
       lastYield = now();
     }
   }
-  const final = ctx.validate && last !== undefined && (state.step - start) % evalEvery !== 0 ? ctx.validate() : last;
+  const final = ctx.validate && (stopped === 'patience' || (state.step - start) % evalEvery !== 0) ? ctx.validate() : last;
   return {
     steps: state.step - start,
     totalSteps: state.step,

@@ -83,6 +83,15 @@ describe('Forecaster', () => {
     b.dispose();
   });
 
+  it('early stopping (common EarlyStopping) stops on a validation loss that no longer improves and restores the best parameters', async () => {
+    const f = new Forecaster({ window: 14, horizon: 7, hidden: 8, seed: 1 });
+    const r = await f.train(train, { steps: 300, batchSize: 16, lr: 0.3, evalEvery: 2, patience: 2, validation: 0.2 });
+    expect(r.stopped).toBe('patience');
+    expect(r.steps).toBeLessThan(300);
+    expect(r.validationLoss).toBe(r.bestValidationLoss);
+    f.dispose();
+  });
+
   it('refuses bad options and series by name, before changing anything', async () => {
     expect(() => new Forecaster({ targets: [2], features: 2 })).toThrow(/Expected targets to be distinct column indices in \[0, 2\)/);
     expect(() => new Forecaster({ mode: 'many' as never })).toThrow(ValueError);
