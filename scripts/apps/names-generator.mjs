@@ -5,7 +5,7 @@
 // (embedding → LSTM → linear, fit's many-to-one) on the same training names is the judge: the
 // share of generated names it assigns to the requested gender, and the share that are in neither
 // original list (new names). Prints one JSON line at the end.
-//   node scripts/apps/names-generator.mjs [--epochs 40] [--count 1000] [--temperature 0.8] [--judge-epochs 30] [--minutes 60]
+//   node scripts/apps/names-generator.mjs [--epochs 40] [--count 1000] [--temperature 0.7,0.8,0.9,1] [--judge-epochs 30] [--minutes 60]
 //     [--judge-file names.rnnw: also judge with a SequenceClassifier file from scripts/apps-names.mjs --out] [--out generator.rnnw]
 // Needs the build (npm run build).
 import { createRequire } from 'node:module';
@@ -17,11 +17,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const { init, ConditionalGenerator, SequenceClassifier, Sequential, layers, Adam, Tensor } = await import('../../dist/index.js');
 
 const { values: a } = parseArgs({ options: {
-  epochs: { type: 'string', default: '40' }, count: { type: 'string', default: '1000' }, temperature: { type: 'string', default: '0.8' },
+  epochs: { type: 'string', default: '40' }, count: { type: 'string', default: '1000' }, temperature: { type: 'string', default: '0.7,0.8,0.9,1' },
   'judge-epochs': { type: 'string', default: '30' }, hidden: { type: 'string', default: '128' }, seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '60' },
   'judge-file': { type: 'string' }, out: { type: 'string' },
 } });
-const epochs = Number(a.epochs), count = Number(a.count), temperature = Number(a.temperature), seed = Number(a.seed);
+const epochs = Number(a.epochs), count = Number(a.count), temperatures = a.temperature.split(',').map(Number), seed = Number(a.seed);
 await init();
 const t0 = performance.now();
 
@@ -75,16 +75,23 @@ const r = await gen.train(train, { epochs, minutes: Number(a.minutes), batchSize
   onProgress: (p) => p.validationLoss !== undefined && console.error(`epoch ${p.epoch + 1}: train ${p.loss.toFixed(3)}, held-out ${p.validationLoss.toFixed(3)} nats/char`) });
 const other = a['judge-file'] ? SequenceClassifier.deserialize(readFileSync(a['judge-file'])) : null;
 if (a.out) await gen.save(a.out);
-const result = { judge: `in-script character LSTM classifier (embedding 16, LSTM 64, ${a['judge-epochs']} epochs)`, judgeAccuracy, generator: { cell: 'lstm', hidden: Number(a.hidden), conditioning: 'both', epochs, minutes: Number(a.minutes), stopped: r.stopped, steps: r.totalSteps, heldOutNatsPerChar: r.validationLoss }, temperature, count };
-for (const [k, gender] of ['female', 'male'].entries()) {
-  const names = gen.generate({ condition: gender, count, temperature, seed: seed + k, maxLength: 20 });
-  const p = judgeFemale(names.map((n) => (n.length ? n : ' ')));
-  const asked = names.filter((_, i) => (p[i] > 0.5) === (gender === 'female')).length / count;
-  const novel = names.filter((n) => n.length && !known.has(n)).length / count;
-  const distinct = new Set(names).size / count;
-  result[gender] = { judgedAsAsked: asked, notInLists: novel, distinct, examples: names.slice(0, 12) };
-  if (other) result[gender].judgedAsAskedBySequenceClassifier = other.classify(names.map((n) => n.toLowerCase() || ' ')).filter((c) => c === gender).length / count;
-  console.error(`${gender}: judged ${gender} ${(100 * asked).toFixed(1)} %, not in either list ${(100 * novel).toFixed(1)} %, distinct ${(100 * distinct).toFixed(1)} %: ${names.slice(0, 12).join(', ')}`);
+const result = { judge: `in-script character LSTM classifier (embedding 16, LSTM 64, ${a['judge-epochs']} epochs)`, judgeAccuracy, generator: { cell: 'lstm', hidden: Number(a.hidden), conditioning: 'both', epochs, minutes: Number(a.minutes), stopped: r.stopped, steps: r.totalSteps, heldOutNatsPerChar: r.validationLoss }, count };
+const trainNames = new Set(train.map((e) => e.text));
+result.samples = [];
+for (const temperature of temperatures) {
+  const row = { temperature };
+  for (const [k, gender] of ['female', 'male'].entries()) {
+    const names = gen.generate({ condition: gender, count, temperature, seed: seed + k, maxLength: 20 });
+    const p = judgeFemale(names.map((n) => (n.length ? n : ' ')));
+    const asked = names.filter((_, i) => (p[i] > 0.5) === (gender === 'female')).length / count;
+    const notInTraining = names.filter((n) => n.length && !trainNames.has(n)).length / count;
+    const notInLists = names.filter((n) => n.length && !known.has(n)).length / count;
+    const distinct = new Set(names).size / count;
+    row[gender] = { judgedAsAsked: asked, notInTraining, notInLists, distinct, examples: names.slice(0, 12) };
+    if (other) row[gender].judgedAsAskedBySequenceClassifier = other.classify(names.map((n) => n.toLowerCase() || ' ')).filter((c) => c === gender).length / count;
+    console.error(`T ${temperature} ${gender}: judged ${gender} ${(100 * asked).toFixed(1)} %, not among the training names ${(100 * notInTraining).toFixed(1)} %, in neither full list ${(100 * notInLists).toFixed(1)} %, distinct ${(100 * distinct).toFixed(1)} %: ${names.slice(0, 12).join(', ')}`);
+  }
+  result.samples.push(row);
 }
 result.elapsedSeconds = Math.round((performance.now() - t0) / 1000);
 console.log(JSON.stringify(result));
