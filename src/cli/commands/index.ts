@@ -4,5 +4,8 @@ import type { CliCommand } from '../frame';
 import { trainLm } from './train-lm';
 import { sample, complete, evalLm } from './lm';
 import { info, convertCmd } from './models';
+import { trainClassifier, classify, trainLabeler, label } from './apps';
+import { trainGenerator, generate } from './generator';
+import { trainForecaster, forecast } from './forecaster';
 
-export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd];
+export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainClassifier, classify, trainLabeler, label, trainGenerator, generate, trainForecaster, forecast];

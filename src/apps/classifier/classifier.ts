@@ -1,0 +1,169 @@
+// SequenceClassifier (many-to-one): token ids → embedding → recurrent encoder (bidirectional
+// optional) → pooling over each text's valid steps ('last' | 'mean' | 'max') → linear → class
+// probabilities. Trained with weighted cross-entropy (per-example and per-class weights), early
+// stopping on validation accuracy and a TerminateOnNaN guard; the tokenizer and labels travel in
+// the model file.
+import * as graph from '../../graph/index';
+import { GraphModel } from '../../graph/model';
+import { Adam } from '../../train/optim';
+import { ValueError, ShapeError } from '../../errors';
+import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
+import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
+import { lengthBatches } from '../common/batches';
+import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+
+export type Pooling = 'last' | 'mean' | 'max';
+
+export interface ClassifierOptions extends EncoderOptions {
+  tokenizer: Tokenizer | TokenizerJSON;
+  labels: string[];
+  /** How the per-step outputs become one vector (default 'last'; with bidirectional, 'last' is each direction's final state). */
+  pooling?: Pooling;
+}
+
+export interface ClassifierFitOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  clipNorm?: number;
+  /** One weight per class (in `labels` order), or 'balanced' (n / (K · count)). */
+  classWeights?: number[] | 'balanced';
+  /** One weight per training example. */
+  sampleWeights?: number[];
+  validation?: { texts: string[]; labels: string[] };
+  /** Stop when validation accuracy has not improved for `patience` epochs; the best epoch's parameters are kept. */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Seed of the batch order (default 1). */
+  seed?: number;
+  /** Called after every epoch; returning false stops training. */
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+const KEYS = encoderKeys(['tokenizer', 'labels', 'pooling']);
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'sampleWeights', 'validation', 'earlyStopping', 'seed', 'onEpoch'];
+
+export class SequenceClassifier {
+  readonly tokenizer: Tokenizer;
+  readonly labels: readonly string[];
+  readonly config: EncoderConfig & { pooling: Pooling };
+  readonly model: GraphModel;
+  private readonly index: Map<string, number>;
+
+  constructor(o: ClassifierOptions, model?: GraphModel) {
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected classifier options { tokenizer, labels, … }, got ${String(o)}`);
+    checkKeys(o, KEYS, 'classifier option');
+    const pooling = o.pooling ?? 'last';
+    if (!['last', 'mean', 'max'].includes(pooling)) throw new ValueError(`Expected pooling 'last', 'mean' or 'max', got ${String(pooling)}`);
+    this.labels = checkLabels(o.labels, 'labels');
+    this.tokenizer = asTokenizer(o.tokenizer);
+    this.config = { ...encoderConfig(o, false), pooling };
+    this.index = new Map(this.labels.map((l, i) => [l, i]));
+    if (model) {
+      this.model = model;
+      return;
+    }
+    const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
+    const pooled = graph.pool(output, { mode: pooling, name: 'pool' });
+    const logits = graph.linear(pooled, { outFeatures: this.labels.length, name: 'out' });
+    this.model = new GraphModel({ inputs: [ids], outputs: { logits }, seed: this.config.seed });
+  }
+
+  private encodeAll(texts: readonly string[], what: string): Int32Array[] {
+    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${String(texts)}`);
+    return texts.map((t, i) => this.tokenizer.encode(t, `${what}[${i}]`));
+  }
+
+  private labelIds(labels: readonly string[], n: number, what: string): Int32Array {
+    if (!Array.isArray(labels) || labels.length !== n) throw new ShapeError(`Expected ${what} to be an array of ${n} labels, got ${Array.isArray(labels) ? labels.length : String(labels)}`);
+    return Int32Array.from(labels, (l, i) => {
+      const id = this.index.get(l);
+      if (id === undefined) throw new ValueError(`Expected ${what}[${i}] among ${this.labels.join(', ')}, got ${JSON.stringify(l)}`);
+      return id;
+    });
+  }
+
+  /** Class probabilities (one Float32Array of labels.length per text, in `labels` order), batched by similar length. */
+  predict(texts: readonly string[], o: { batchSize?: number } = {}): Float32Array[] {
+    const seqs = this.encodeAll(texts, 'texts');
+    const K = this.labels.length;
+    const out: Float32Array[] = new Array(seqs.length);
+    for (const batch of lengthBatches(seqs.map((s) => s.length), o.batchSize ?? 64)) {
+      const { feed } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+      const p = softmaxRows(this.model.forward(feed).logits.data as Float32Array, K);
+      batch.forEach((i, b) => (out[i] = p.slice(b * K, b * K + K)));
+    }
+    return out;
+  }
+
+  /** The most probable label of each text. */
+  classify(texts: readonly string[]): string[] {
+    return this.predict(texts).map((p) => this.labels[argmax(p)]);
+  }
+
+  /** Accuracy on labelled texts. */
+  evaluate(texts: readonly string[], labels: readonly string[]): { accuracy: number } {
+    const y = this.labelIds(labels, texts.length, 'labels');
+    const p = this.predict(texts);
+    let ok = 0;
+    p.forEach((q, i) => (ok += argmax(q) === y[i] ? 1 : 0));
+    return { accuracy: ok / Math.max(1, texts.length) };
+  }
+
+  /** Trains with Adam; every argument is checked before the first step. */
+  fit(texts: readonly string[], labels: readonly string[], o: ClassifierFitOptions = {}): LoopResult {
+    checkKeys(o, FIT_KEYS, 'fit option');
+    const seqs = this.encodeAll(texts, 'texts');
+    const y = this.labelIds(labels, seqs.length, 'labels');
+    const K = this.labels.length;
+    const cw = o.classWeights === 'balanced' ? balancedClassWeights(y, K) : o.classWeights;
+    checkWeights('classWeights', cw, K);
+    checkWeights('sampleWeights', o.sampleWeights, seqs.length);
+    if (o.validation) this.labelIds(o.validation.labels, this.encodeAll(o.validation.texts, 'validation.texts').length, 'validation.labels');
+    const batchSize = o.batchSize ?? 32;
+    const opt = new Adam({ lr: o.lr ?? 3e-3 });
+    return trainLoop({
+      epochs: o.epochs ?? 10,
+      epoch: (e) => {
+        const losses: number[] = [];
+        for (const batch of lengthBatches(seqs.map((s) => s.length), batchSize, (o.seed ?? 1) * 1000 + e)) {
+          const { feed } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+          const targets = Int32Array.from(batch, (i) => y[i]);
+          const sw = o.sampleWeights ? batch.map((i) => o.sampleWeights![i]) : undefined;
+          const l = gradStep(this.model, feed, 'logits', (out) => {
+            const r = weightedCrossEntropy(out.data as Float32Array, targets, K, { sampleWeights: sw, classWeights: cw });
+            return { loss: r.loss, dOut: r.dLogits };
+          }, opt, o.clipNorm ?? 5);
+          losses.push(l);
+          if (!Number.isFinite(l)) break;
+        }
+        return losses;
+      },
+      validate: o.validation ? () => this.evaluate(o.validation!.texts, o.validation!.labels).accuracy : undefined,
+      earlyStopping: o.earlyStopping,
+      snapshot: () => this.model.stateDict(),
+      restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
+      onEpoch: o.onEpoch,
+    });
+  }
+
+  /** The model file: the graph's parameters with the tokenizer, labels and settings in its header. */
+  serialize(): Uint8Array {
+    return serializeApp(this.model, { app: 'classifier', tokenizer: this.tokenizer.toJSON(), labels: [...this.labels], config: { ...this.config } });
+  }
+
+  static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
+    const { model, header } = deserializeApp(bytes, 'classifier');
+    return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+  return best;
+}

@@ -1,0 +1,1 @@
+export { SequenceClassifier, argmax, type ClassifierOptions, type ClassifierFitOptions, type Pooling } from './classifier';

@@ -1,0 +1,115 @@
+// Training controls every application shares: early stopping on a validation metric (restoring
+// the best parameters), a TerminateOnNaN-style guard, and the epoch loop that applies them.
+import { ValueError } from '../../errors';
+
+export interface EarlyStoppingOptions {
+  /** Epochs without an improvement of at least minDelta before stopping (default 3). */
+  patience?: number;
+  minDelta?: number;
+  /** 'max' for accuracy/F1, 'min' for a loss (default 'max'). */
+  mode?: 'max' | 'min';
+}
+
+export class EarlyStopping {
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly mode: 'max' | 'min';
+  best = NaN;
+  bestEpoch = -1;
+  private wait = 0;
+
+  constructor(o: EarlyStoppingOptions = {}) {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected earlyStopping options, got ${String(o)}`);
+    this.patience = o.patience ?? 3;
+    this.minDelta = o.minDelta ?? 0;
+    this.mode = o.mode ?? 'max';
+    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ValueError(`Expected patience to be an integer >= 0, got ${String(o.patience)}`);
+    if (!(this.minDelta >= 0 && Number.isFinite(this.minDelta))) throw new ValueError(`Expected minDelta to be a finite number >= 0, got ${String(o.minDelta)}`);
+    if (this.mode !== 'max' && this.mode !== 'min') throw new ValueError(`Expected mode 'max' or 'min', got ${String(o.mode)}`);
+  }
+
+  /** Records an epoch's metric; returns whether it is the best so far. */
+  update(value: number, epoch: number): boolean {
+    const better = Number.isNaN(this.best) || (this.mode === 'max' ? value > this.best + this.minDelta : value < this.best - this.minDelta);
+    if (better && Number.isFinite(value)) {
+      this.best = value;
+      this.bestEpoch = epoch;
+      this.wait = 0;
+      return true;
+    }
+    this.wait++;
+    return false;
+  }
+
+  get shouldStop(): boolean {
+    return this.wait >= this.patience;
+  }
+}
+
+/** TerminateOnNaN: true (stop) when a loss is NaN or ±Infinity. */
+export function isDiverged(loss: number): boolean {
+  return !Number.isFinite(loss);
+}
+
+export type StopReason = 'epochs' | 'earlyStopping' | 'nan' | 'aborted';
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  /** The validation metric (accuracy or F1) when validation data was given. */
+  metric?: number;
+}
+
+export interface LoopResult {
+  history: EpochLog[];
+  stopReason: StopReason;
+  /** Epoch whose parameters the model holds at the end (best validation epoch with early stopping). */
+  bestEpoch: number;
+}
+
+export interface LoopHooks {
+  epochs: number;
+  /** Runs one epoch's steps; returns its step losses. Returning early after a non-finite loss is expected. */
+  epoch(e: number): number[];
+  /** Validation metric after an epoch (higher is better unless earlyStopping.mode is 'min'). */
+  validate?: () => number;
+  earlyStopping?: EarlyStoppingOptions;
+  /** Saves/restores a copy of the parameters (best epoch, or the last finite state on NaN). */
+  snapshot(): unknown;
+  restore(s: unknown): void;
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+/** The epoch loop: stops on NaN (restoring the last finite parameters), early stopping (restoring the best), or onEpoch returning false. */
+export function trainLoop(h: LoopHooks): LoopResult {
+  if (!Number.isInteger(h.epochs) || h.epochs < 1) throw new ValueError(`Expected epochs to be an integer >= 1, got ${String(h.epochs)}`);
+  const es = h.earlyStopping && h.validate ? new EarlyStopping(h.earlyStopping) : null;
+  const history: EpochLog[] = [];
+  let good = h.snapshot();
+  let goodEpoch = -1;
+  let best: unknown = null;
+  for (let e = 0; e < h.epochs; e++) {
+    const losses = h.epoch(e);
+    const loss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
+    if (isDiverged(loss)) {
+      h.restore(best ?? good);
+      return { history, stopReason: 'nan', bestEpoch: es && best ? es.bestEpoch : goodEpoch };
+    }
+    const log: EpochLog = { epoch: e, loss };
+    if (h.validate) log.metric = h.validate();
+    history.push(log);
+    good = h.snapshot();
+    goodEpoch = e;
+    if (es && es.update(log.metric!, e)) best = good;
+    if (h.onEpoch?.(log) === false) return { history, stopReason: 'aborted', bestEpoch: e };
+    if (es?.shouldStop) {
+      h.restore(best);
+      return { history, stopReason: 'earlyStopping', bestEpoch: es.bestEpoch };
+    }
+  }
+  if (es && best) {
+    h.restore(best);
+    return { history, stopReason: 'epochs', bestEpoch: es.bestEpoch };
+  }
+  return { history, stopReason: 'epochs', bestEpoch: goodEpoch };
+}

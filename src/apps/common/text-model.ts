@@ -1,0 +1,125 @@
+// What the classifier and the labeler share: the encoder graph (token ids → embedding → recurrent
+// layers), option checks, the feed for a batch of texts, one gradient step through the public
+// backward, and the model file (the graph plus the tokenizer, labels and settings in its header).
+import * as graph from '../../graph/index';
+import { GraphModel } from '../../graph/model';
+import type { Sym } from '../../graph/nodes';
+import { serialize, deserializeGraph } from '../../io/format';
+import type { Optimizer } from '../../train/optim';
+import { FormatError } from '../../io/format';
+import { ValueError } from '../../errors';
+import { Tensor } from '../../tensor';
+import { Tokenizer, type TokenizerJSON } from './tokenizer';
+import { padIds } from './batches';
+
+export type AppCell = 'lstm' | 'gru' | 'rnn';
+
+export interface EncoderOptions {
+  cell?: AppCell;
+  hiddenSize?: number;
+  embeddingDim?: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  /** Dropout on the encoder's outputs in training (default 0). */
+  dropout?: number;
+  /** Texts longer than this many tokens are cut (default 400). */
+  maxLength?: number;
+  seed?: number;
+}
+
+export type EncoderConfig = Required<EncoderOptions>;
+
+const ENCODER_KEYS = ['cell', 'hiddenSize', 'embeddingDim', 'numLayers', 'bidirectional', 'dropout', 'maxLength', 'seed'];
+
+export function checkKeys(o: object, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown ${k}`);
+}
+
+function int(name: string, v: number, min: number): number {
+  if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${String(v)}`);
+  return v;
+}
+
+export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean): EncoderConfig {
+  const c: EncoderConfig = {
+    cell: o.cell ?? 'lstm',
+    hiddenSize: int('hiddenSize', o.hiddenSize ?? 64, 1),
+    embeddingDim: int('embeddingDim', o.embeddingDim ?? 32, 1),
+    numLayers: int('numLayers', o.numLayers ?? 1, 1),
+    bidirectional: o.bidirectional ?? bidirectionalDefault,
+    dropout: o.dropout ?? 0,
+    maxLength: int('maxLength', o.maxLength ?? 400, 1),
+    seed: int('seed', o.seed ?? 1, 0),
+  };
+  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ValueError(`Expected cell 'lstm', 'gru' or 'rnn', got ${String(c.cell)}`);
+  if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(c.bidirectional)}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(c.dropout)}`);
+  return c;
+}
+
+export function encoderKeys(extra: string[]): string[] {
+  return [...ENCODER_KEYS, ...extra];
+}
+
+export function checkLabels(labels: unknown, what: string): string[] {
+  if (!Array.isArray(labels) || labels.length < 2) throw new ValueError(`Expected ${what} to be an array of at least 2 names, got ${Array.isArray(labels) ? labels.length : String(labels)}`);
+  const seen = new Set<string>();
+  for (const [i, l] of labels.entries()) {
+    if (typeof l !== 'string' || !l.length) throw new ValueError(`Expected ${what}[${i}] to be a non-empty string, got ${JSON.stringify(l)}`);
+    if (seen.has(l)) throw new ValueError(`Expected distinct ${what}, got ${l} twice`);
+    seen.add(l);
+  }
+  return [...labels];
+}
+
+export function asTokenizer(t: Tokenizer | TokenizerJSON): Tokenizer {
+  return t instanceof Tokenizer ? t : Tokenizer.fromJSON(t);
+}
+
+/** ids → embedding → recurrent layers (→ dropout): the encoder's per-step output. */
+export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym } {
+  const ids = graph.input('ids', { type: 'ids', vocabSize });
+  const emb = graph.embedding(ids, { embeddingDim: c.embeddingDim, name: 'emb' });
+  const r = graph[c.cell](emb, { hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.numLayers > 1 ? c.dropout : 0, seed: c.seed, name: 'rnn' });
+  const output = c.dropout > 0 ? graph.dropout(r.output, { p: c.dropout, name: 'drop' }) : r.output;
+  return { ids, output };
+}
+
+/** The feed of a batch of encoded texts (each cut to maxLength tokens). */
+export function feedOf(seqs: readonly Int32Array[], maxLength: number): { feed: { ids: { data: Tensor<Int32Array>; lengths: number[] } }; lengths: number[] } {
+  const { data, lengths } = padIds(seqs.map((s) => (s.length > maxLength ? s.subarray(0, maxLength) : s)));
+  return { feed: { ids: { data, lengths } }, lengths };
+}
+
+/** One training step through the public backward: forward (kept, with dropout), dOutput from `loss`, backward, clip, step. */
+export function gradStep(model: GraphModel, feed: object, output: string, loss: (out: Tensor) => { loss: number; dOut: Float32Array }, opt: Optimizer, clipNorm: number): number {
+  model.zeroGrad();
+  const out = model.forward(feed as never, { keep: true, training: true })[output];
+  const r = loss(out);
+  if (!Number.isFinite(r.loss)) return r.loss; // TerminateOnNaN: nothing is stepped
+  model.backward({ [output]: r.dOut });
+  model.step(opt, { clipNorm });
+  return r.loss;
+}
+
+export interface AppHeader {
+  app: string;
+  tokenizer: TokenizerJSON;
+  labels: string[];
+  config: Record<string, unknown>;
+  extra?: Record<string, number[]>;
+}
+
+export function serializeApp(model: GraphModel, h: AppHeader): Uint8Array {
+  return serialize(model, { metadata: { ...h } as unknown as Record<string, unknown> });
+}
+
+export function deserializeApp(bytes: Uint8Array | ArrayBuffer, app: string): { model: GraphModel; header: AppHeader } {
+  const { model, metadata } = deserializeGraph(bytes);
+  const h = metadata as unknown as AppHeader | undefined;
+  if (!h || h.app !== app) {
+    model.dispose();
+    throw new FormatError(`Expected a ${app} model file, got ${h?.app ? `a ${String(h.app)} file` : 'a graph file without an application header'}`);
+  }
+  return { model, header: h };
+}

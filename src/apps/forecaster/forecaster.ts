@@ -1,0 +1,258 @@
+// Forecaster: time-series regression on the model graph. A window of `window` steps of F features
+// (scaled) → RNN/LSTM/GRU stack → the next `horizon` steps of the target columns: many-to-one
+// (the last state → linear) or many-to-many (every step predicts the horizon after it; MSE over
+// every step). Trained with MSE in scaled units on every window of a series; the scaling,
+// architecture and training state travel in the model file.
+import * as g from '../../graph/nodes';
+import { GraphModel } from '../../graph/model';
+import { Adam, type Optimizer } from '../../train/optim';
+import { serialize, deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { save as saveFile, loadGraph } from '../../io/files';
+import { Tensor } from '../../tensor';
+import { ValueError } from '../../errors';
+import { checkKeys } from '../charlm/options';
+import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult, type LoopSettings } from '../graph-loop';
+import { checkForecasterConfig, checkSeries, type ForecasterConfig, type ForecasterOptions } from './options';
+import { checkScaling, fitScaling, type Scaling } from './scaling';
+
+export type Series = readonly number[] | readonly (readonly number[])[];
+
+export interface ForecasterTrainOptions extends LoopOptions {
+  /** Held-out windows: the fraction of the series at its end whose steps are forecast (default 0.1), or 0. */
+  validation?: number;
+}
+
+export interface ForecastErrors {
+  /** Mean absolute and root-mean-square error over every forecast step and target, in the series' units. */
+  mae: number;
+  rmse: number;
+  /** Forecasts made (windows). */
+  windows: number;
+}
+
+const FILE_VERSION = 1;
+
+export class Forecaster {
+  readonly config: Readonly<ForecasterConfig>;
+  readonly model: GraphModel;
+  private scalingFit: Scaling | null;
+  private optimizer: Optimizer | null;
+  private training: { settings: LoopSettings; step: number; validation?: number } | null;
+
+  constructor(o: ForecasterOptions = {}, restored?: { model: GraphModel; scaling: Scaling | null; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number; validation?: number } }) {
+    this.config = Object.freeze(checkForecasterConfig(o));
+    this.model = restored?.model ?? buildGraph(this.config);
+    this.scalingFit = restored?.scaling ?? null;
+    this.optimizer = restored?.optimizer ?? null;
+    this.training = restored?.training ?? null;
+  }
+
+  /** The scaling fitted on the first training series (null before training). */
+  get scaling(): Readonly<Scaling> | null {
+    return this.scalingFit;
+  }
+  get step(): number {
+    return this.training?.step ?? 0;
+  }
+
+  /** Trains on every window of the series (MSE in scaled units); a later call or a loaded checkpoint continues the run. */
+  async train(series: Series, o: ForecasterTrainOptions): Promise<LoopResult> {
+    const run = checkLoop(o, ['validation'], 'train');
+    const { batchSize, lr, clipNorm, seed } = o;
+    const settings = resolveLoopSettings({ batchSize, lr, clipNorm, seed }, this.training?.settings, this.config.seed);
+    if (this.optimizer && this.optimizer.lr !== settings.lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's), got ${settings.lr}`);
+    const { window: W, horizon: Hz } = this.config;
+    const rows = checkSeries(series, this.config.features, W + Hz, 'series');
+    // the held-out fraction decides the training windows: a resumed run keeps the checkpoint's
+    const stored = this.training?.validation;
+    const v = o.validation ?? stored ?? 0.1;
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`Expected validation to be a fraction in [0, 1), got ${String(o.validation)}`);
+    if (stored !== undefined && v !== stored) throw new ValueError(`Expected validation ${stored} (the checkpoint's, to resume the same run), got ${v}`);
+    const cut = v > 0 ? Math.floor(rows.length * (1 - v)) : rows.length;
+    if (cut < W + Hz) throw new ValueError(`Expected at least ${W + Hz} training steps before the validation part, got ${cut}`);
+    // everything is validated: from here on the model changes
+    this.scalingFit ??= fitScaling(this.config.scaling, rows.slice(0, cut), this.config.features);
+    const scaled = this.scale(rows);
+    const trainStarts = range(W, cut - Hz);
+    const validStarts = v > 0 ? range(Math.max(W, cut), rows.length - Hz) : [];
+    this.training ??= { settings, step: 0, validation: v };
+    this.optimizer ??= new Adam({ lr: settings.lr });
+    return runGraphLoop({
+      model: this.model, optimizer: this.optimizer, losses: { y: 'mse' }, settings, state: this.training,
+      examples: trainStarts.length, batch: (idx) => this.batch(scaled, idx.map((i) => trainStarts[i])),
+      validate: validStarts.length ? () => this.scaledLoss(scaled, validStarts) : null,
+    }, run);
+  }
+
+  /** The next `horizon` steps after history (its last `window` rows): rows of the target columns, in the series' units. */
+  forecast(history: Series): number[][] {
+    const rows = checkSeries(history, this.config.features, this.config.window, 'history');
+    return this.predict(this.scale(rows), [rows.length])[0];
+  }
+
+  /** Forecasts at each start (the first forecast step) of a series, batched: starts in [window, length]. */
+  forecastAt(series: Series, starts: readonly number[]): number[][][] {
+    const rows = checkSeries(series, this.config.features, this.config.window, 'series');
+    if (!Array.isArray(starts)) throw new ValueError(`Expected starts to be an array of indices, got ${String(starts)}`);
+    starts.forEach((s, i) => {
+      if (!Number.isInteger(s) || s < this.config.window || s > rows.length) throw new ValueError(`Expected starts[${i}] in [${this.config.window}, ${rows.length}], got ${String(s)}`);
+    });
+    return this.predict(this.scale(rows), starts);
+  }
+
+  /** Errors of the forecasts starting at every step from `from` (default window) whose horizon lies inside the series. */
+  evaluate(series: Series, o: { from?: number; stride?: number } = {}): ForecastErrors {
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected evaluate options as an object, got ${String(o)}`);
+    checkKeys(o, ['from', 'stride'], 'evaluate option');
+    const rows = checkSeries(series, this.config.features, this.config.window + this.config.horizon, 'series');
+    const { window: W, horizon: Hz, targets } = this.config;
+    const from = o.from ?? W;
+    const stride = o.stride ?? 1;
+    if (!Number.isInteger(from) || from < W || from > rows.length - Hz) throw new ValueError(`Expected from in [${W}, ${rows.length - Hz}], got ${String(o.from)}`);
+    if (!Number.isInteger(stride) || stride < 1) throw new ValueError(`Expected stride to be a positive integer, got ${String(o.stride)}`);
+    const starts: number[] = [];
+    for (let s = from; s <= rows.length - Hz; s += stride) starts.push(s);
+    const preds = this.predict(this.scale(rows), starts);
+    let abs = 0;
+    let sq = 0;
+    let n = 0;
+    preds.forEach((p, w) => p.forEach((row, k) => row.forEach((v, j) => {
+      const e = v - rows[starts[w] + k][targets[j]];
+      abs += Math.abs(e);
+      sq += e * e;
+      n++;
+    })));
+    return { mae: abs / n, rmse: Math.sqrt(sq / n), windows: starts.length };
+  }
+
+  serialize(o: { optimizer?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    return serialize(this.model, this.saveOptions(o));
+  }
+  async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
+    await saveFile(this.model, path, this.saveOptions(o));
+  }
+  static deserialize(bytes: Uint8Array | ArrayBuffer): Forecaster {
+    return fromLoaded(deserializeGraph(bytes));
+  }
+  static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Forecaster> {
+    return fromLoaded(await loadGraph(source));
+  }
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.model.dispose();
+  }
+
+  private saveOptions(o: { optimizer?: boolean }): SaveOptions {
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    checkKeys(o, ['optimizer'], 'save option');
+    const withOpt = o.optimizer !== false;
+    const forecaster: Record<string, unknown> = { version: FILE_VERSION, config: this.config, scaling: this.scalingFit };
+    if (withOpt && this.training) forecaster.training = this.training;
+    return { metadata: { forecaster }, optimizer: withOpt && this.optimizer ? this.optimizer : undefined };
+  }
+
+  private scale(rows: number[][]): number[][] {
+    const s = this.scalingFit;
+    if (!s) throw new ValueError('Expected a trained forecaster (its scaling is fitted by train()), got an untrained one');
+    return rows.map((r) => r.map((v, f) => (v - s.shift[f]) / s.scale[f]));
+  }
+
+  /** One batch: windows ending before each start; targets the horizon after the last step (many-to-one) or after every step. */
+  private batch(scaled: number[][], starts: number[]): { inputs: { x: Tensor }; targets: { y: Tensor } } {
+    const { window: W, horizon: Hz, targets, mode } = this.config;
+    const B = starts.length;
+    const O = targets.length;
+    const { x, levels } = this.windows(scaled, starts);
+    const steps = mode === 'many-to-one' ? 1 : W;
+    const y = new Float32Array(steps * B * Hz * O);
+    for (let k = 0; k < steps; k++) {
+      starts.forEach((s, b) => {
+        const after = mode === 'many-to-one' ? s : s - W + k + 1; // first step this output predicts
+        for (let h = 0; h < Hz; h++) for (let j = 0; j < O; j++) y[((k * B + b) * Hz + h) * O + j] = scaled[after + h][targets[j]] - levels[b * O + j];
+      });
+    }
+    return { inputs: { x }, targets: { y: new Tensor(y, mode === 'many-to-one' ? [B, Hz * O] : [W, B, Hz * O]) } };
+  }
+
+  /** Inputs (W, B, F) of the windows before each start, and each window's level per target column (0 unless level 'window'). */
+  private windows(scaled: number[][], starts: readonly number[]): { x: Tensor; levels: Float64Array } {
+    const { window: W, features: F, targets, level } = this.config;
+    const B = starts.length;
+    const O = targets.length;
+    const x = new Float32Array(W * B * F);
+    const levels = new Float64Array(B * O);
+    starts.forEach((s, b) => {
+      if (level === 'window') {
+        targets.forEach((f, j) => {
+          let m = 0;
+          for (let t = s - W; t < s; t++) m += scaled[t][f];
+          levels[b * O + j] = m / W;
+        });
+      }
+      for (let t = 0; t < W; t++) {
+        const row = scaled[s - W + t].slice();
+        targets.forEach((f, j) => (row[f] -= levels[b * O + j]));
+        x.set(row, (t * B + b) * F);
+      }
+    });
+    return { x: new Tensor(x, [W, B, F]), levels };
+  }
+
+  private scaledLoss(scaled: number[][], starts: number[]): number {
+    let sum = 0;
+    for (let i = 0; i < starts.length; i += 256) {
+      const part = starts.slice(i, i + 256);
+      sum += this.model.evaluate(this.batch(scaled, part), { losses: { y: 'mse' } }).loss * part.length;
+    }
+    return sum / starts.length;
+  }
+
+  /** Unscaled forecasts (horizon × targets) at each start, in batches of 256 windows. */
+  private predict(scaled: number[][], starts: readonly number[]): number[][][] {
+    const { window: W, horizon: Hz, targets, mode } = this.config;
+    const s = this.scalingFit!;
+    const O = targets.length;
+    const out: number[][][] = [];
+    for (let i = 0; i < starts.length; i += 256) {
+      const part = starts.slice(i, i + 256);
+      const B = part.length;
+      const { x, levels } = this.windows(scaled, part);
+      const y = this.model.forward({ x }).y.data;
+      const base = mode === 'many-to-one' ? 0 : (W - 1) * B * Hz * O; // the last step's outputs
+      for (let b = 0; b < B; b++) {
+        out.push(Array.from({ length: Hz }, (_, h) => targets.map((f, j) => (y[base + (b * Hz + h) * O + j] + levels[b * O + j]) * s.scale[f] + s.shift[f])));
+      }
+    }
+    return out;
+  }
+}
+
+const range = (a: number, b: number): number[] => (b >= a ? Array.from({ length: b - a + 1 }, (_, i) => a + i) : []);
+
+function buildGraph(c: ForecasterConfig): GraphModel {
+  const x = g.input('x', { type: 'float', features: c.features });
+  const rec = { hiddenSize: c.hidden, numLayers: c.layers, name: 'rnn' };
+  const r = c.cell === 'lstm' ? g.lstm(x, { ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? g.gru(x, rec) : g.rnn(x, rec);
+  const last = c.mode === 'many-to-one' ? g.pool(r.output, { mode: 'last', name: 'last' }) : r.output;
+  const y = g.linear(last, { outFeatures: c.horizon * c.targets.length, name: 'head' });
+  return new GraphModel({ inputs: [x], outputs: { y }, seed: c.seed });
+}
+
+function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
+  try {
+    const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
+    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
+    const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });
+    const fresh = buildGraph(f.config);
+    const same = JSON.stringify(fresh.spec()) === JSON.stringify(l.model.spec());
+    fresh.dispose();
+    if (!same) throw new FormatError('Expected the graph metadata.forecaster describes, got another graph');
+    return f;
+  } catch (e) {
+    l.optimizer?.dispose();
+    l.model.dispose();
+    if (e instanceof ValueError) throw new FormatError(`Expected a valid forecaster file, got: ${e.message}`);
+    throw e;
+  }
+}

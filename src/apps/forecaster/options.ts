@@ -1,0 +1,85 @@
+// The architecture of a Forecaster (stored in its model file) and the checks of the series it reads.
+import { ValueError } from '../../errors';
+import { checkKeys, positiveInt, seedValue } from '../charlm/options';
+import type { ScalingKind } from './scaling';
+
+export type ForecastMode = 'many-to-one' | 'many-to-many';
+
+export interface ForecasterConfig {
+  /** Values per time step of the input series (default 1). */
+  features: number;
+  /** Columns of the series that are forecast (default [0]). */
+  targets: number[];
+  /** Steps of history each forecast reads (default 56). */
+  window: number;
+  /** Steps forecast (default 14). */
+  horizon: number;
+  /**
+   * 'many-to-one' (default): the last state → linear → the next `horizon` steps. 'many-to-many':
+   * every step predicts the `horizon` steps after it (more training signal per window); the
+   * forecast is the last step's.
+   */
+  mode: ForecastMode;
+  cell: 'lstm' | 'gru' | 'rnn';
+  layers: number;
+  hidden: number;
+  /** Per-feature scaling fitted on the first training series (default 'standard'). */
+  scaling: ScalingKind;
+  /**
+   * 'window': each window's mean of every target column (after scaling) is subtracted from that
+   * column's inputs and from the targets, and added back to the forecast, so a series whose level
+   * drifts beyond the training range is forecast from its shape (default 'none').
+   */
+  level: 'window' | 'none';
+  seed: number;
+}
+
+export type ForecasterOptions = Partial<ForecasterConfig>;
+
+export const FORECASTER_KEYS = ['features', 'targets', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];
+
+export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${String(o)}`);
+  checkKeys(o, FORECASTER_KEYS, 'forecaster option');
+  const features = positiveInt('features', o.features ?? 1, 1 << 16);
+  const targets = o.targets ?? [0];
+  if (!Array.isArray(targets) || targets.length === 0 || targets.some((t) => !Number.isInteger(t) || t < 0 || t >= features) || new Set(targets).size !== targets.length) {
+    throw new ValueError(`Expected targets to be distinct column indices in [0, ${features}), got ${JSON.stringify(o.targets)}`);
+  }
+  const mode = o.mode ?? 'many-to-one';
+  if (mode !== 'many-to-one' && mode !== 'many-to-many') throw new ValueError(`Expected mode 'many-to-one' or 'many-to-many', got ${String(o.mode)}`);
+  const cell = o.cell ?? 'lstm';
+  if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
+  const scaling = o.scaling ?? 'standard';
+  if (!['standard', 'minmax', 'none'].includes(scaling)) throw new ValueError(`Expected scaling 'standard', 'minmax' or 'none', got ${String(o.scaling)}`);
+  const level = o.level ?? 'none';
+  if (level !== 'window' && level !== 'none') throw new ValueError(`Expected level 'window' or 'none', got ${String(o.level)}`);
+  return {
+    features,
+    targets: [...targets],
+    window: positiveInt('window', o.window ?? 56, 1 << 16),
+    horizon: positiveInt('horizon', o.horizon ?? 14, 1 << 16),
+    mode,
+    cell,
+    layers: positiveInt('layers', o.layers ?? 1, 64),
+    hidden: positiveInt('hidden', o.hidden ?? 64, 1 << 16),
+    scaling,
+    level,
+    seed: seedValue('seed', o.seed ?? 1),
+  };
+}
+
+/** A series as rows of `F` finite numbers: number[] (F = 1) or number[][]. */
+export function checkSeries(s: unknown, F: number, minRows: number, arg: string): number[][] {
+  if (!Array.isArray(s)) throw new ValueError(`Expected ${arg} to be an array of numbers or of rows, got ${s === null ? 'null' : typeof s}`);
+  if (s.length < minRows) throw new ValueError(`Expected ${arg} of at least ${minRows} steps, got ${s.length}`);
+  const rows = s.map((r, i) => {
+    const row = typeof r === 'number' ? [r] : r;
+    if (!Array.isArray(row) && !ArrayBuffer.isView(row)) throw new ValueError(`Expected ${arg}[${i}] to be a number or an array of ${F}, got ${JSON.stringify(r)}`);
+    const a = Array.from(row as ArrayLike<number>);
+    if (a.length !== F) throw new ValueError(`Expected ${arg}[${i}] to have ${F} values, got ${a.length}`);
+    for (let f = 0; f < F; f++) if (typeof a[f] !== 'number' || !Number.isFinite(a[f])) throw new ValueError(`Expected finite numbers in ${arg}, got ${String(a[f])} at [${i}][${f}]`);
+    return a;
+  });
+  return rows;
+}

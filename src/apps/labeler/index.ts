@@ -1,0 +1,2 @@
+export { SequenceLabeler, type LabelerOptions, type LabeledText, type LabelerFitOptions } from './labeler';
+export { tagScores, type TagScores } from './metrics';

@@ -1,0 +1,238 @@
+// SequenceLabeler (synced many-to-many): one tag per token. Token ids → embedding → recurrent
+// encoder (bidirectional by default) → linear emission scores (T, B, K), then either a per-step
+// softmax (weighted cross-entropy: per-step and per-class weights) or a linear-chain CRF whose
+// transition scores are learned jointly with the network: the CRF's negative log-likelihood and
+// d loss / d emissions come from one wasm call (CRF.nll), which seeds the network's backward.
+// Decoding is per-step argmax or Viterbi (one wasm call per batch).
+import * as graph from '../../graph/index';
+import { GraphModel } from '../../graph/model';
+import { CRF } from '../../layers/crf';
+import { Adam } from '../../train/optim';
+import { Tensor } from '../../tensor';
+import { ShapeError, ValueError } from '../../errors';
+import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
+import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
+import { lengthBatches } from '../common/batches';
+import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { tagScores, type TagScores } from './metrics';
+
+export interface LabelerOptions extends EncoderOptions {
+  tokenizer: Tokenizer | TokenizerJSON;
+  tags: string[];
+  /** A linear-chain CRF output layer (default false: per-step softmax). */
+  crf?: boolean;
+}
+
+export interface LabeledText {
+  text: string;
+  /** One tag per token of text (per character with a character tokenizer). */
+  tags: string[];
+}
+
+export interface LabelerFitOptions {
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  clipNorm?: number;
+  /** Softmax output only: one weight per tag, or 'balanced'. */
+  classWeights?: number[] | 'balanced';
+  /** Softmax output only: one weight per token of every example. */
+  sampleWeights?: number[][];
+  validation?: LabeledText[];
+  /** The tag whose F1 is the validation metric (default: token accuracy). */
+  positiveTag?: string;
+  earlyStopping?: EarlyStoppingOptions;
+  seed?: number;
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+const KEYS = encoderKeys(['tokenizer', 'tags', 'crf']);
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'sampleWeights', 'validation', 'positiveTag', 'earlyStopping', 'seed', 'onEpoch'];
+
+export class SequenceLabeler {
+  readonly tokenizer: Tokenizer;
+  readonly tags: readonly string[];
+  readonly config: EncoderConfig & { crf: boolean };
+  readonly model: GraphModel;
+  /** The CRF output layer (null with a softmax output). */
+  readonly crf: CRF | null;
+  private readonly index: Map<string, number>;
+
+  constructor(o: LabelerOptions, restored?: { model: GraphModel; crf?: Record<string, number[]> }) {
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected labeler options { tokenizer, tags, … }, got ${String(o)}`);
+    checkKeys(o, KEYS, 'labeler option');
+    if (o.crf !== undefined && typeof o.crf !== 'boolean') throw new ValueError(`Expected crf to be a boolean, got ${String(o.crf)}`);
+    this.tags = checkLabels(o.tags, 'tags');
+    this.tokenizer = asTokenizer(o.tokenizer);
+    this.config = { ...encoderConfig(o, true), crf: o.crf ?? false };
+    this.index = new Map(this.tags.map((l, i) => [l, i]));
+    if (restored) this.model = restored.model;
+    else {
+      const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
+      const emissions = graph.linear(output, { outFeatures: this.tags.length, name: 'out' });
+      this.model = new GraphModel({ inputs: [ids], outputs: { emissions }, seed: this.config.seed });
+    }
+    this.crf = this.config.crf ? new CRF({ numTags: this.tags.length, seed: this.config.seed }) : null;
+    if (this.crf && restored?.crf) this.crf.loadStateDict(restored.crf);
+  }
+
+  private encode(texts: readonly string[], what: string): Int32Array[] {
+    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${String(texts)}`);
+    return texts.map((t, i) => this.tokenizer.encode(t, `${what}[${i}]`));
+  }
+
+  private examples(ex: readonly LabeledText[], what: string, training = false): { seqs: Int32Array[]; ys: Int32Array[] } {
+    if (!Array.isArray(ex)) throw new ValueError(`Expected ${what} to be an array of { text, tags }, got ${String(ex)}`);
+    const seqs = this.encode(ex.map((e, i) => {
+      if (!e || typeof e !== 'object') throw new ValueError(`Expected ${what}[${i}] as { text, tags }, got ${String(e)}`);
+      return e.text;
+    }), what);
+    const ys = ex.map((e, i) => {
+      if (!Array.isArray(e.tags) || e.tags.length !== seqs[i].length) throw new ShapeError(`Expected ${what}[${i}].tags to have one tag per token (${seqs[i].length}), got ${Array.isArray(e.tags) ? e.tags.length : String(e.tags)}`);
+      if (training && seqs[i].length > this.config.maxLength) throw new ShapeError(`Expected ${what}[${i}] of at most maxLength ${this.config.maxLength} tokens, got ${seqs[i].length}`);
+      return Int32Array.from(e.tags as string[], (t: string, j: number) => {
+        const id = this.index.get(t);
+        if (id === undefined) throw new ValueError(`Expected ${what}[${i}].tags[${j}] among ${this.tags.join(', ')}, got ${JSON.stringify(t)}`);
+        return id;
+      });
+    });
+    return { seqs, ys };
+  }
+
+  /** Tag ids per token of each text (Viterbi with a CRF, per-step argmax without), batched by similar length; texts longer than maxLength are tagged in consecutive windows of maxLength tokens. */
+  predictIds(seqs: readonly Int32Array[], batchSize = 64): Int32Array[] {
+    const L = this.config.maxLength;
+    const pieces: Int32Array[] = [];
+    const owner: number[] = [];
+    seqs.forEach((s, i) => {
+      for (let o = 0; o === 0 || o < s.length; o += L) pieces.push(s.subarray(o, o + L)), owner.push(i);
+    });
+    const tagged: Int32Array[] = new Array(pieces.length);
+    const K = this.tags.length;
+    for (const batch of lengthBatches(pieces.map((s) => s.length), batchSize)) {
+      const { feed, lengths } = feedOf(batch.map((i) => pieces[i]), L);
+      const em = this.model.forward(feed).emissions;
+      const B = batch.length;
+      const path = this.crf ? this.crf.decode(em, lengths).tags.data : argmaxSteps(em.data as Float32Array, K);
+      batch.forEach((i, b) => (tagged[i] = Int32Array.from({ length: pieces[i].length }, (_, t) => path[t * B + b])));
+    }
+    const out = seqs.map((s) => new Int32Array(s.length));
+    const at = new Array(seqs.length).fill(0);
+    tagged.forEach((p, j) => {
+      out[owner[j]].set(p, at[owner[j]]);
+      at[owner[j]] += p.length;
+    });
+    return out;
+  }
+
+  /** One tag per token of each text. */
+  predict(texts: readonly string[], o: { batchSize?: number } = {}): string[][] {
+    return this.predictIds(this.encode(texts, 'texts'), o.batchSize).map((p) => Array.from(p, (k) => this.tags[k]));
+  }
+
+  /** Token accuracy, and precision/recall/F1 of `positiveTag` when given. */
+  evaluate(ex: readonly LabeledText[], o: { positiveTag?: string } = {}): TagScores {
+    const { seqs, ys } = this.examples(ex, 'examples');
+    const pos = o.positiveTag === undefined ? -1 : this.index.get(o.positiveTag);
+    if (pos === undefined) throw new ValueError(`Expected positiveTag among ${this.tags.join(', ')}, got ${JSON.stringify(o.positiveTag)}`);
+    return tagScores(this.predictIds(seqs), ys, pos);
+  }
+
+  fit(ex: readonly LabeledText[], o: LabelerFitOptions = {}): LoopResult {
+    checkKeys(o, FIT_KEYS, 'fit option');
+    const { seqs, ys } = this.examples(ex, 'examples', true);
+    const K = this.tags.length;
+    if (this.crf && (o.classWeights !== undefined || o.sampleWeights !== undefined)) throw new ValueError('Expected no classWeights or sampleWeights with crf: true (the CRF loss is per sequence), got some');
+    let cw: ArrayLike<number> | undefined;
+    if (o.classWeights === 'balanced') {
+      const all = new Int32Array(ys.reduce((a, y) => a + y.length, 0));
+      let k = 0;
+      for (const y of ys) all.set(y, k), (k += y.length);
+      cw = balancedClassWeights(all, K);
+    } else cw = o.classWeights;
+    checkWeights('classWeights', cw, K);
+    if (o.sampleWeights !== undefined) {
+      if (!Array.isArray(o.sampleWeights) || o.sampleWeights.length !== seqs.length) throw new ShapeError(`Expected sampleWeights as one array per example (${seqs.length}), got ${Array.isArray(o.sampleWeights) ? o.sampleWeights.length : String(o.sampleWeights)}`);
+      o.sampleWeights.forEach((w, i) => checkWeights(`sampleWeights[${i}]`, w, seqs[i].length));
+    }
+    const pos = o.positiveTag === undefined ? -1 : this.index.get(o.positiveTag);
+    if (pos === undefined) throw new ValueError(`Expected positiveTag among ${this.tags.join(', ')}, got ${JSON.stringify(o.positiveTag)}`);
+    const val = o.validation ? this.examples(o.validation, 'validation') : null;
+    const opt = new Adam({ lr: o.lr ?? 3e-3 });
+    const crfOpt = new Adam({ lr: o.lr ?? 3e-3 });
+    return trainLoop({
+      epochs: o.epochs ?? 10,
+      epoch: (e) => {
+        const losses: number[] = [];
+        for (const batch of lengthBatches(seqs.map((s) => s.length), o.batchSize ?? 32, (o.seed ?? 1) * 1000 + e)) {
+          const { feed, lengths } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+          const T = Math.max(...lengths);
+          const B = batch.length;
+          const targets = new Int32Array(T * B).fill(-1);
+          const sw = o.sampleWeights ? new Float32Array(T * B) : undefined;
+          batch.forEach((i, b) => ys[i].forEach((y, t) => {
+            targets[t * B + b] = y;
+            if (sw) sw[t * B + b] = o.sampleWeights![i][t];
+          }));
+          const l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
+          if (this.crf && Number.isFinite(l)) this.crf.step(crfOpt);
+          losses.push(l);
+          if (!Number.isFinite(l)) break;
+        }
+        return losses;
+      },
+      validate: val ? () => tagScores(this.predictIds(val.seqs), val.ys, pos)[pos >= 0 ? 'f1' : 'accuracy'] : undefined,
+      earlyStopping: o.earlyStopping,
+      snapshot: () => ({ m: this.model.stateDict(), c: this.crf?.stateDict() }),
+      restore: (s) => {
+        const v = s as { m: Record<string, Float32Array>; c?: Record<string, Float32Array> };
+        this.model.loadStateDict(v.m);
+        if (v.c) this.crf!.loadStateDict(v.c);
+      },
+      onEpoch: o.onEpoch,
+    });
+  }
+
+  private softmaxLoss(em: Tensor, targets: Int32Array, K: number, sw?: Float32Array, cw?: ArrayLike<number>): { loss: number; dOut: Float32Array } {
+    const r = weightedCrossEntropy(em.data as Float32Array, targets, K, { sampleWeights: sw, classWeights: cw });
+    return { loss: r.loss, dOut: r.dLogits };
+  }
+
+  private crfLoss(em: Tensor, targets: Int32Array, lengths: number[]): { loss: number; dOut: Float32Array } {
+    const crf = this.crf!;
+    crf.zeroGrad();
+    const loss = crf.nll(em, new Tensor(targets, [em.shape[0], em.shape[1]]), lengths, { reduction: 'tokenMean' });
+    return { loss, dOut: crf.backward().data as Float32Array };
+  }
+
+  serialize(): Uint8Array {
+    const extra = this.crf ? Object.fromEntries(Object.entries(this.crf.stateDict()).map(([k, v]) => [k, Array.from(v)])) : undefined;
+    return serializeApp(this.model, { app: 'labeler', tokenizer: this.tokenizer.toJSON(), labels: [...this.tags], config: { ...this.config }, extra });
+  }
+
+  static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceLabeler {
+    const { model, header } = deserializeApp(bytes, 'labeler');
+    try {
+      return new SequenceLabeler({ ...(header.config as object), tokenizer: header.tokenizer, tags: header.labels }, { model, crf: header.extra });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.crf?.dispose();
+  }
+}
+
+function argmaxSteps(em: Float32Array, K: number): Int32Array {
+  const out = new Int32Array(em.length / K);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (em[r * K + k] > em[r * K + best]) best = k;
+    out[r] = best;
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+// Token accuracy and precision / recall / F1 of one tag, over predicted and gold tag-id sequences.
+export interface TagScores {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export function tagScores(pred: readonly Int32Array[], gold: readonly Int32Array[], positive: number): TagScores {
+  let ok = 0, n = 0, tp = 0, fp = 0, fn = 0;
+  gold.forEach((g, i) => {
+    const p = pred[i];
+    for (let t = 0; t < g.length; t++) {
+      const q = t < p.length ? p[t] : -1;
+      n++;
+      if (q === g[t]) ok++;
+      if (positive < 0) continue;
+      if (q === positive && g[t] === positive) tp++;
+      else if (q === positive) fp++;
+      else if (g[t] === positive) fn++;
+    }
+  });
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return { accuracy: n ? ok / n : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+}
