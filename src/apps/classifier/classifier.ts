@@ -18,7 +18,7 @@ export type Pooling = 'last' | 'mean' | 'max';
 export interface ClassifierOptions extends EncoderOptions {
   tokenizer: Tokenizer | TokenizerJSON;
   labels: string[];
-  /** How the per-step outputs become one vector (default 'last'; with bidirectional, 'last' is each direction's final state). */
+  /** How the text becomes one vector: 'last' (default) the final states hN of every layer and direction (with bidirectional, the reverse direction's after reading the whole text), 'mean' / 'max' over the encoder's outputs at valid steps. */
   pooling?: Pooling;
 }
 
@@ -63,8 +63,9 @@ export class SequenceClassifier {
       this.model = model;
       return;
     }
-    const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
-    const pooled = graph.pool(output, { mode: pooling, name: 'pool' });
+    const { ids, output, hN } = buildEncoder(this.tokenizer.size, this.config);
+    // 'last': the final states (with bidirectional, the reverse direction's after reading the whole text)
+    const pooled = pooling === 'last' ? hN : graph.pool(output, { mode: pooling, name: 'pool' });
     const logits = graph.linear(pooled, { outFeatures: this.labels.length, name: 'out' });
     this.model = new GraphModel({ inputs: [ids], outputs: { logits }, seed: this.config.seed });
   }

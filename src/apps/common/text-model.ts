@@ -76,13 +76,14 @@ export function asTokenizer(t: Tokenizer | TokenizerJSON): Tokenizer {
   return t instanceof Tokenizer ? t : Tokenizer.fromJSON(t);
 }
 
-/** ids → embedding → recurrent layers (→ dropout): the encoder's per-step output. */
-export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym } {
+/** ids → embedding → recurrent layers (→ dropout): the encoder's per-step output and its final states hN (every layer, both directions). */
+export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym; hN: Sym } {
   const ids = graph.input('ids', { type: 'ids', vocabSize });
   const emb = graph.embedding(ids, { embeddingDim: c.embeddingDim, name: 'emb' });
   const r = graph[c.cell](emb, { hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.numLayers > 1 ? c.dropout : 0, seed: c.seed, name: 'rnn' });
   const output = c.dropout > 0 ? graph.dropout(r.output, { p: c.dropout, name: 'drop' }) : r.output;
-  return { ids, output };
+  const hN = c.dropout > 0 ? graph.dropout(r.hN, { p: c.dropout, name: 'drop_h' }) : r.hN;
+  return { ids, output, hN };
 }
 
 /** The feed of a batch of encoded texts (each cut to maxLength tokens). */
