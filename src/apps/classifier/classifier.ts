@@ -155,7 +155,12 @@ export class SequenceClassifier {
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
     const { model, header } = deserializeApp(bytes, 'classifier');
-    return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
+    try {
+      return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {
