@@ -10,7 +10,7 @@ import { ValueError, ShapeError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
 import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 
 export type Pooling = 'last' | 'mean' | 'max';
@@ -144,6 +144,7 @@ export class SequenceClassifier {
       earlyStopping: o.earlyStopping,
       snapshot: () => this.model.stateDict(),
       restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
+      finite: finiteState,
       onEpoch: o.onEpoch,
     });
   }

@@ -13,7 +13,7 @@ import { ShapeError, ValueError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
 import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { tagScores, type TagScores } from './metrics';
 
@@ -190,6 +190,7 @@ export class SequenceLabeler {
         this.model.loadStateDict(v.m);
         if (v.c) this.crf!.loadStateDict(v.c);
       },
+      finite: finiteState,
       onEpoch: o.onEpoch,
     });
   }
