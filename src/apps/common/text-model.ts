@@ -7,6 +7,7 @@ import type { Sym } from '../../graph/nodes';
 import { serialize, deserializeGraph } from '../../io/format';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
+import { NonFiniteError } from '../../train/guard';
 import { ValueError } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
@@ -99,7 +100,13 @@ export function gradStep(model: GraphModel, feed: object, output: string, loss: 
   const r = loss(out);
   if (!Number.isFinite(r.loss)) return r.loss; // TerminateOnNaN: nothing is stepped
   model.backward({ [output]: r.dOut });
-  model.step(opt, { clipNorm });
+  try {
+    model.step(opt, { clipNorm });
+  } catch (e) {
+    // the step would have made parameters non-finite; it was refused and undone: TerminateOnNaN
+    if (e instanceof NonFiniteError) return NaN;
+    throw e;
+  }
   return r.loss;
 }
 

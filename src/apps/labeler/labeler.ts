@@ -8,6 +8,7 @@ import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
 import { CRF } from '../../layers/crf';
 import { Adam } from '../../train/optim';
+import { NonFiniteError } from '../../train/guard';
 import { Tensor } from '../../tensor';
 import { ShapeError, ValueError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
@@ -175,8 +176,8 @@ export class SequenceLabeler {
             targets[t * B + b] = y;
             if (sw) sw[t * B + b] = o.sampleWeights![i][t];
           }));
-          const l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
-          if (this.crf && Number.isFinite(l)) this.crf.step(crfOpt);
+          let l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
+          if (this.crf && Number.isFinite(l) && Number.isNaN(crfStep(this.crf, crfOpt))) l = NaN;
           losses.push(l);
           if (!Number.isFinite(l)) break;
         }
@@ -225,6 +226,17 @@ export class SequenceLabeler {
   dispose(): void {
     this.model.dispose();
     this.crf?.dispose();
+  }
+}
+
+/** The CRF's optimizer step; a step that would make its parameters non-finite is refused (NaN: TerminateOnNaN). */
+function crfStep(crf: CRF, opt: Adam): number {
+  try {
+    crf.step(opt);
+    return 0;
+  } catch (e) {
+    if (e instanceof NonFiniteError) return NaN;
+    throw e;
   }
 }
 
