@@ -10,7 +10,7 @@ import { ValueError, ShapeError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
 import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 
 export type Pooling = 'last' | 'mean' | 'max';
@@ -18,7 +18,7 @@ export type Pooling = 'last' | 'mean' | 'max';
 export interface ClassifierOptions extends EncoderOptions {
   tokenizer: Tokenizer | TokenizerJSON;
   labels: string[];
-  /** How the per-step outputs become one vector (default 'last'; with bidirectional, 'last' is each direction's final state). */
+  /** How the text becomes one vector: 'last' (default) the final states hN of every layer and direction (with bidirectional, the reverse direction's after reading the whole text), 'mean' / 'max' over the encoder's outputs at valid steps. */
   pooling?: Pooling;
 }
 
@@ -63,8 +63,9 @@ export class SequenceClassifier {
       this.model = model;
       return;
     }
-    const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
-    const pooled = graph.pool(output, { mode: pooling, name: 'pool' });
+    const { ids, output, hN } = buildEncoder(this.tokenizer.size, this.config);
+    // 'last': the final states (with bidirectional, the reverse direction's after reading the whole text)
+    const pooled = pooling === 'last' ? hN : graph.pool(output, { mode: pooling, name: 'pool' });
     const logits = graph.linear(pooled, { outFeatures: this.labels.length, name: 'out' });
     this.model = new GraphModel({ inputs: [ids], outputs: { logits }, seed: this.config.seed });
   }
@@ -143,6 +144,7 @@ export class SequenceClassifier {
       earlyStopping: o.earlyStopping,
       snapshot: () => this.model.stateDict(),
       restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
+      finite: finiteState,
       onEpoch: o.onEpoch,
     });
   }
@@ -154,7 +156,12 @@ export class SequenceClassifier {
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
     const { model, header } = deserializeApp(bytes, 'classifier');
-    return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
+    try {
+      return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {

@@ -51,6 +51,13 @@ export function isDiverged(loss: number): boolean {
   return !Number.isFinite(loss);
 }
 
+/** Whether every value of a state dict (or nested state dicts) is finite. */
+export function finiteState(s: unknown): boolean {
+  if (s instanceof Float32Array) return s.every(Number.isFinite);
+  if (s && typeof s === 'object') return Object.values(s).every(finiteState);
+  return true;
+}
+
 export type StopReason = 'epochs' | 'earlyStopping' | 'nan' | 'aborted';
 
 export interface EpochLog {
@@ -77,6 +84,8 @@ export interface LoopHooks {
   /** Saves/restores a copy of the parameters (best epoch, or the last finite state on NaN). */
   snapshot(): unknown;
   restore(s: unknown): void;
+  /** Whether a snapshot's parameters are all finite (a step after the last finite loss can still overflow); default: always. */
+  finite?: (s: unknown) => boolean;
   onEpoch?: (log: EpochLog) => void | boolean;
 }
 
@@ -95,10 +104,15 @@ export function trainLoop(h: LoopHooks): LoopResult {
       h.restore(best ?? good);
       return { history, stopReason: 'nan', bestEpoch: es && best ? es.bestEpoch : goodEpoch };
     }
+    const snap = h.snapshot();
+    if (h.finite && !h.finite(snap)) {
+      h.restore(best ?? good);
+      return { history, stopReason: 'nan', bestEpoch: es && best ? es.bestEpoch : goodEpoch };
+    }
     const log: EpochLog = { epoch: e, loss };
     if (h.validate) log.metric = h.validate();
     history.push(log);
-    good = h.snapshot();
+    good = snap;
     goodEpoch = e;
     if (es && es.update(log.metric!, e)) best = good;
     if (h.onEpoch?.(log) === false) return { history, stopReason: 'aborted', bestEpoch: e };

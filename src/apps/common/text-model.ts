@@ -7,6 +7,7 @@ import type { Sym } from '../../graph/nodes';
 import { serialize, deserializeGraph } from '../../io/format';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
+import { NonFiniteError } from '../../train/guard';
 import { ValueError } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
@@ -76,13 +77,14 @@ export function asTokenizer(t: Tokenizer | TokenizerJSON): Tokenizer {
   return t instanceof Tokenizer ? t : Tokenizer.fromJSON(t);
 }
 
-/** ids → embedding → recurrent layers (→ dropout): the encoder's per-step output. */
-export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym } {
+/** ids → embedding → recurrent layers (→ dropout): the encoder's per-step output and its final states hN (every layer, both directions). */
+export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym; hN: Sym } {
   const ids = graph.input('ids', { type: 'ids', vocabSize });
   const emb = graph.embedding(ids, { embeddingDim: c.embeddingDim, name: 'emb' });
   const r = graph[c.cell](emb, { hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.numLayers > 1 ? c.dropout : 0, seed: c.seed, name: 'rnn' });
   const output = c.dropout > 0 ? graph.dropout(r.output, { p: c.dropout, name: 'drop' }) : r.output;
-  return { ids, output };
+  const hN = c.dropout > 0 ? graph.dropout(r.hN, { p: c.dropout, name: 'drop_h' }) : r.hN;
+  return { ids, output, hN };
 }
 
 /** The feed of a batch of encoded texts (each cut to maxLength tokens). */
@@ -98,7 +100,13 @@ export function gradStep(model: GraphModel, feed: object, output: string, loss: 
   const r = loss(out);
   if (!Number.isFinite(r.loss)) return r.loss; // TerminateOnNaN: nothing is stepped
   model.backward({ [output]: r.dOut });
-  model.step(opt, { clipNorm });
+  try {
+    model.step(opt, { clipNorm });
+  } catch (e) {
+    // the step would have made parameters non-finite; it was refused and undone: TerminateOnNaN
+    if (e instanceof NonFiniteError) return NaN;
+    throw e;
+  }
   return r.loss;
 }
 

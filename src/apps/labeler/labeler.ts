@@ -8,12 +8,13 @@ import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
 import { CRF } from '../../layers/crf';
 import { Adam } from '../../train/optim';
+import { NonFiniteError } from '../../train/guard';
 import { Tensor } from '../../tensor';
 import { ShapeError, ValueError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
+import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
 import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { tagScores, type TagScores } from './metrics';
 
@@ -175,8 +176,8 @@ export class SequenceLabeler {
             targets[t * B + b] = y;
             if (sw) sw[t * B + b] = o.sampleWeights![i][t];
           }));
-          const l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
-          if (this.crf && Number.isFinite(l)) this.crf.step(crfOpt);
+          let l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
+          if (this.crf && Number.isFinite(l) && Number.isNaN(crfStep(this.crf, crfOpt))) l = NaN;
           losses.push(l);
           if (!Number.isFinite(l)) break;
         }
@@ -190,6 +191,7 @@ export class SequenceLabeler {
         this.model.loadStateDict(v.m);
         if (v.c) this.crf!.loadStateDict(v.c);
       },
+      finite: finiteState,
       onEpoch: o.onEpoch,
     });
   }
@@ -224,6 +226,17 @@ export class SequenceLabeler {
   dispose(): void {
     this.model.dispose();
     this.crf?.dispose();
+  }
+}
+
+/** The CRF's optimizer step; a step that would make its parameters non-finite is refused (NaN: TerminateOnNaN). */
+function crfStep(crf: CRF, opt: Adam): number {
+  try {
+    crf.step(opt);
+    return 0;
+  } catch (e) {
+    if (e instanceof NonFiniteError) return NaN;
+    throw e;
   }
 }
 
