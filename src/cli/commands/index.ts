@@ -4,5 +4,6 @@ import type { CliCommand } from '../frame';
 import { trainLm } from './train-lm';
 import { sample, complete, evalLm } from './lm';
 import { info, convertCmd } from './models';
+import { trainSeq2seq, translate } from './seq2seq';
 
-export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd];
+export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainSeq2seq, translate];
