@@ -4,9 +4,10 @@
 export { build_info, reserved_end, ABI_VERSION } from './kernels/info';
 export { gemm_nt, matvec_nt } from './kernels/gemm';
 export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
-export { rnn_forward, rnn_backward } from './cells/rnn';
-export { lstm_forward, lstm_backward } from './cells/lstm';
-export { gru_forward, gru_backward } from './cells/gru';
+export { rnn_forward, rnn_backward, rnn_forward_q8 } from './cells/rnn';
+export { lstm_forward, lstm_backward, lstm_forward_q8 } from './cells/lstm';
+export { gru_forward, gru_backward, gru_forward_q8 } from './cells/gru';
+export { gemm_q8_nt, Q8_MAX_K } from './kernels/int8';
 export { gemm_nn, gemm_tn } from './kernels/gemm';
 export {
   copy_f32, fill_f32, add_f32, softmax_rows, log_softmax_rows, embedding_gather, embedding_scatter_add,
@@ -18,6 +19,7 @@ export {
   run_program, transpose01, OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_COPY, OP_MERGE, OP_SOFTMAX, OP_LOG_SOFTMAX,
   OP_EMBED, OP_TRANSPOSE01, OP_FILL, OP_GEMM_NN, OP_GEMM_TN, OP_COLSUM, OP_RNN_BWD, OP_LSTM_BWD, OP_GRU_BWD,
   OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE, OP_DROPOUT, OP_MUL,
+  OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8,
   OP_ATTN, OP_ATTN_BWD, OP_COPY_ROWS, OP_ADD, OP_POOL, OP_POOL_BWD, OP_SOFTMAX_BWD, OP_REPEAT, OP_TANH, OP_TANH_BWD,
 } from './program';
 export { dropout_forward, mul_f32 } from './kernels/dropout';

@@ -10,9 +10,10 @@ import {
 } from './kernels/elementwise';
 import { softmax_ce, mse, bce_logits } from './kernels/loss';
 import { dropout_forward, mul_f32 } from './kernels/dropout';
-import { rnn_forward, rnn_backward } from './cells/rnn';
-import { lstm_forward, lstm_backward } from './cells/lstm';
-import { gru_forward, gru_backward } from './cells/gru';
+import { rnn_forward, rnn_backward, rnn_forward_q8 } from './cells/rnn';
+import { lstm_forward, lstm_backward, lstm_forward_q8 } from './cells/lstm';
+import { gru_forward, gru_backward, gru_forward_q8 } from './cells/gru';
+import { gemm_q8_nt } from './kernels/int8';
 import { attention_forward, attention_backward } from './kernels/attention';
 import {
   copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward,
@@ -55,6 +56,11 @@ export const OP_SOFTMAX_BWD: i32 = 31; // dx dy y M N log
 export const OP_REPEAT: i32 = 32; // y x T n
 export const OP_TANH: i32 = 33; // y x n
 export const OP_TANH_BWD: i32 = 34; // dx dy y n
+// int8 weights (inference; opcodes from 40 on): as GEMM_NT / RNN / LSTM / GRU with (w8, sw) for w
+export const OP_GEMM_Q8: i32 = 40; // y x w8 sw b M N K acc
+export const OP_RNN_Q8: i32 = 41; // pre h y w_hh8 sw_hh b_hh lens T B H ldy reverse relu
+export const OP_LSTM_Q8: i32 = 42; // gates h c y w_hh8 sw_hh b_hh peep lens T B H ldy reverse clip:f32
+export const OP_GRU_Q8: i32 = 43; // gates aux h y scratch w_hh8 sw_hh b_hh lens T B H ldy reverse resetAfter
 // Loss ops' slot (element offset, 16-byte aligned): [f64 loss sum | f32 scale | pad]. The op reads
 // the gradient scale from slot+2 and stores the loss sum as f64 at slot.
 
@@ -118,6 +124,18 @@ export function run_program(prog: usize, words: i32): i32 {
         w(a + 12), w(a + 13), w(a + 14), w(a + 15), w(a + 16), w(a + 17),
       );
       p = a + 18;
+    } else if (op == OP_GEMM_Q8) {
+      gemm_q8_nt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8));
+      p = a + 9;
+    } else if (op == OP_RNN_Q8) {
+      rnn_forward_q8(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12));
+      p = a + 13;
+    } else if (op == OP_LSTM_Q8) {
+      lstm_forward_q8(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13), f(a + 14));
+      p = a + 15;
+    } else if (op == OP_GRU_Q8) {
+      gru_forward_q8(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13), w(a + 14));
+      p = a + 15;
     } else if (op == OP_COPY) {
       copy_f32(u(a), u(a + 1), w(a + 2));
       p = a + 3;

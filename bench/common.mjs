@@ -13,6 +13,8 @@ export const WORKLOADS = {
   // tfjs-cpu needs 8–20 s a call at W2, W3 and W4 (its GRU slices the kernels every step): left out of --quick
   W2: { cell: 'lstm', I: 128, H: 256, B: 64, T: 64, mode: 'seq', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   W3a: { cell: 'gru', I: 64, H: 256, B: 1, T: 128, mode: 'seq', unit: 'us/step', higherIsBetter: false, quickSkip: ['tfjs-cpu'] },
+  // W3a in the Cho form (reset before the recurrent product) on both sides: ONNX linear_before_reset = 0
+  'W3a-cho': { cell: 'gru', resetAfter: false, I: 64, H: 256, B: 1, T: 128, mode: 'seq', unit: 'us/step', higherIsBetter: false, impls: ['rnn-wasm', 'rnn-wasm-int8', 'ort-node-1t', 'ort-web-1t', 'ort-web-2t'] },
   W3b: { cell: 'gru', I: 128, H: 256, B: 64, T: 64, mode: 'seq', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   W4: { V: 64, H: 256, B: 32, T: 64, mode: 'train', unit: 'seq-steps/s', higherIsBetter: true, quickSkip: ['tfjs-cpu'] },
   // the multi-core target's shape: W4 at batch 64, two workers against one
@@ -156,12 +158,14 @@ export async function measure(fn, opts = {}) {
   if (once > slow) {
     const runs = quick ? 0 : 2;
     let best = once;
+    const times = [once];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
       await fn();
-      best = Math.min(best, (performance.now() - t) / 1000);
+      times.push((performance.now() - t) / 1000);
+      best = Math.min(best, times[times.length - 1]);
     }
-    return { seconds: best, rme: NaN, samples: runs + 1, via: 'direct' };
+    return { seconds: best, median: stats(times).median, rme: NaN, samples: runs + 1, via: 'direct' };
   }
   const maxTime = opts.minTime ?? (quick ? 0.6 : 3);
   const bench = opts.async
@@ -173,5 +177,16 @@ export async function measure(fn, opts = {}) {
     bench.run({ async: !!opts.async });
   });
   if (bench.error) throw bench.error;
-  return { seconds: Math.min(...bench.stats.sample), rme: bench.stats.rme, samples: bench.stats.sample.length, via: 'benchmark.js' };
+  return { seconds: Math.min(...bench.stats.sample), median: stats(bench.stats.sample).median, rme: bench.stats.rme, samples: bench.stats.sample.length, via: 'benchmark.js' };
+}
+
+/** Median, quartiles (linear interpolation), min and max of a list of numbers. */
+export function stats(values) {
+  const v = [...values].sort((a, b) => a - b);
+  if (!v.length) throw new Error('Expected at least one value, got none');
+  const q = (p) => {
+    const i = p * (v.length - 1), lo = Math.floor(i), hi = Math.ceil(i);
+    return v[lo] + (v[hi] - v[lo]) * (i - lo);
+  };
+  return { median: q(0.5), q1: q(0.25), q3: q(0.75), min: v[0], max: v[v.length - 1], n: v.length };
 }

@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, fillRandom, REF } from './kernels.mjs';
-import { measure } from './common.mjs';
+import { measure, stats } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const SRC = join(here, 'ceiling', 'ceiling.ts');
 
 /** Compiles the ceiling microkernels (both variants) into bench/out/ when missing or stale. */
-function buildCeiling() {
+export function buildCeiling() {
   const out = join(here, 'out');
   mkdirSync(out, { recursive: true });
   for (const [variant, enable] of [['simd', 'simd'], ['relaxed', 'simd,relaxed-simd']]) {
@@ -53,7 +53,7 @@ async function versus(lib, ceil, { M, N, K, ours, variants, note }, opts) {
   const a = buffers(lib, M, N, K), b = buffers(ceil, M, N, K);
   const X = lib.f32().slice(a.x, a.x + M * K), W = lib.f32().slice(a.w, a.w + N * K);
   const flop = 2 * M * N * K;
-  const gflops = async (fn) => flop / (await measure(fn, { ...opts, minTime: opts.quick ? 0.25 : 1 })).seconds / 1e9;
+  const gflops = async (fn) => flop / (await measure(fn, { ...opts, minTime: opts.quick ? 0.1 : 0.4 })).median / 1e9;
   const run = () => ours(a);
   run();
   const errOurs = check(lib.f32, a.y, X, W, M, N, K, 'rnn-wasm');
@@ -65,20 +65,34 @@ async function versus(lib, ceil, { M, N, K, ours, variants, note }, opts) {
     fn();
     errCeil = Math.max(errCeil, check(ceil.f32, b.y, X, W, M, N, K, `ceiling ${name}`));
   }
-  // rounds alternate ours and the variants, so a busy spell on the machine hits both; best of each
-  let value = 0, best = 0, bestName = '';
-  for (let round = 0; round < (opts.quick ? 1 : 3); round++) {
-    value = Math.max(value, await gflops(run));
+  // rounds alternate ours and the variants, so a busy spell on the machine hits both; per round the
+  // ceiling is the fastest variant; the figures are medians over rounds
+  const mine = [], ceiling = [], won = {};
+  for (let round = 0; round < opts.rounds; round++) {
+    mine.push(await gflops(run));
+    let best = 0, bestName = '';
     for (const [name, fn] of calls) {
       const c = await gflops(fn);
       if (c > best) { best = c; bestName = name; }
     }
+    ceiling.push(best);
+    won[bestName] = (won[bestName] ?? 0) + 1;
   }
+  return result(mine, ceiling, { 'rnn-wasm': errOurs, ceiling: errCeil },
+    `${note(Object.keys(won).join(' / '))}; fastest variant per round: ${Object.entries(won).map(([n, c]) => `${n} ×${c}`).join(', ')}`);
+}
+
+// A K workload's entry in the run file: medians over rounds, the per-round fraction of the ceiling
+// (median and spread) and each side's best round beside them.
+function result(ours, ceiling, maxAbsDiff, note) {
   return {
     unit: 'GFLOP/s', higherIsBetter: true,
-    results: { 'rnn-wasm': value, ceiling: best },
-    maxAbsDiff: { 'rnn-wasm': errOurs, ceiling: errCeil },
-    notes: { ceiling: note(bestName) },
+    results: { 'rnn-wasm': stats(ours).median, ceiling: stats(ceiling).median },
+    fraction: stats(ours.map((v, i) => v / ceiling[i])),
+    rounds: { 'rnn-wasm': ours, ceiling },
+    best: { 'rnn-wasm': Math.max(...ours), ceiling: Math.max(...ceiling) },
+    maxAbsDiff,
+    notes: { ceiling: note },
   };
 }
 
@@ -96,21 +110,19 @@ async function stream(lib, ceil, opts) {
   for (let i = 0; i < N * K; i++) want += ceil.f32()[b.w + i];
   const errCeil = Math.abs(ceil.k.stream_sum(b.w, bytes) - want);
   if (!(errCeil <= 1e-2)) throw new Error(`K-stream: stream_sum differs from the f64 sum by ${errCeil}`);
-  const gbs = async (fn) => bytes / (await measure(fn, { ...opts, minTime: opts.quick ? 0.25 : 1 })).seconds / 1e9;
-  let value = 0, best = 0;
-  for (let round = 0; round < (opts.quick ? 1 : 3); round++) {
-    value = Math.max(value, await gbs(run));
-    best = Math.max(best, await gbs(() => ceil.k.stream_sum(b.w, bytes)));
+  const gbs = async (fn) => bytes / (await measure(fn, { ...opts, minTime: opts.quick ? 0.1 : 0.4 })).median / 1e9;
+  const ours = [], ceiling = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    ours.push(await gbs(run));
+    ceiling.push(await gbs(() => ceil.k.stream_sum(b.w, bytes)));
   }
-  return {
-    unit: 'GB/s', higherIsBetter: true,
-    results: { 'rnn-wasm': value, ceiling: best },
-    maxAbsDiff: { 'rnn-wasm': errOurs, ceiling: errCeil },
-    notes: { ceiling: 'stream_sum: 1 MiB read with 128-bit loads, 8 accumulators, no multiply' },
-  };
+  return { ...result(ours, ceiling, { 'rnn-wasm': errOurs, ceiling: errCeil }, 'stream_sum: 1 MiB read with 128-bit loads, 8 accumulators, no multiply'), unit: 'GB/s' };
 }
 
-/** Returns { 'K-gemm': {...}, 'K-matvec': {...}, 'K-stream': {...} } for one binary variant. */
+/**
+ * Returns { 'K-gemm': {...}, 'K-matvec': {...}, 'K-stream': {...} } for one binary variant;
+ * opts: { quick, rounds } (alternating rounds of ours and the ceiling's variants).
+ */
 export async function runK(variant, opts) {
   buildCeiling();
   const lib = await load(variant, join(root, 'build', `rnn-${variant}.wasm`));
@@ -121,15 +133,20 @@ export async function runK(variant, opts) {
     'K-gemm': await versus(lib, ceil, {
       M: 64, N: 1024, K: 256,
       ours: (a) => lib.k.gemm_nt(a.y, a.x, a.w, 0, 64, 1024, 256, 0),
-      variants: { '6x8': (b) => k.gemm_6x8(b.y, b.x, b.wp, 64, 1024, 256) },
-      note: (name) => `f32-gemm-${name}, broadcast form on pre-packed W (${variant})`,
+      variants: {
+        '6x8': (b) => k.gemm_6x8(b.y, b.x, b.wp, 64, 1024, 256),
+        '5x8': (b) => k.gemm_5x8(b.y, b.x, b.wp, 64, 1024, 256),
+        '4x8': (b) => k.gemm_4x8(b.y, b.x, b.wp, 64, 1024, 256),
+        '2x4 dot': (b) => k.gemm_2x4(b.y, b.x, b.w, 64, 1024, 256),
+      },
+      note: (names) => `best per round of f32-gemm-6x8 / 5x8 / 4x8 (broadcast form on pre-packed W) and 2x4 dot (the library's gemm_nt tile, unpacked W, no blocking) (${variant}); won by ${names}`,
     }, opts),
     // y (1024) = W (1024, 320) · x (320): the recurrent step of W1 at batch 1 (4H = 1024, I + H = 320)
     'K-matvec': await versus(lib, ceil, {
       M: 1, N: 1024, K: 320,
       ours: (a) => lib.k.matvec_nt(a.y, a.w, a.x, 0, 1024, 320, 0),
       variants: { '8x1 dot': (b) => k.matvec_8x1(b.y, b.w, b.x, 1024, 320), 'packed 1x16': (b) => k.matvec_packed(b.y, b.wp, b.x, 1024, 320) },
-      note: (name) => `f32-gemv-${name} (${variant})`,
+      note: (names) => `f32-gemv: best per round of 8x1 dot and packed 1x16 (${variant}); won by ${names}`,
     }, opts),
     'K-stream': await stream(lib, ceil, opts),
   };

@@ -3,7 +3,7 @@
 // Imports the shipped bundle (dist/), as a user would.
 import { readFileSync } from 'node:fs';
 import {
-  WORKLOADS, ADAM, seqInput, trainBatch, sampleCheckIds, oneHot, uniform, sampleSoftmax, measure,
+  WORKLOADS, ADAM, TOLERANCE, outputDiff, seqInput, trainBatch, sampleCheckIds, oneHot, uniform, sampleSoftmax, measure,
 } from './common.mjs';
 
 let lib;
@@ -25,12 +25,24 @@ export async function model(id, opts = {}) {
   let m;
   if (w.mode === 'seq' || w.mode === 'stream') {
     const o = { inputSize: w.I, hiddenSize: w.H, numLayers: 1, seed: 1 };
-    m = w.cell === 'lstm' ? new l.LSTM(o) : new l.GRU({ ...o, resetAfter: opts.resetAfter ?? true });
+    m = w.cell === 'lstm' ? new l.LSTM(o) : new l.GRU({ ...o, resetAfter: opts.resetAfter ?? w.resetAfter ?? true });
   } else {
     // train (W4) and sample (W5): one-hot V → LSTM (L layers) → linear V
     m = new l.Sequential([l.layers.lstm({ inputSize: w.V, hiddenSize: w.H, numLayers: w.L ?? 1 }), l.layers.linear({ inFeatures: w.H, outFeatures: w.V })], { seed: 1 });
   }
-  return { m, p: params(m) };
+  const p = params(m);
+  if (opts.int8) l.quantize(m, { weights: 'int8' });
+  return { m, p };
+}
+
+/** Check bound of the int8 runners against rnn-wasm's f32 output (test/model/quantize.test.ts has the measured accuracy). */
+export const INT8_TOLERANCE = 2e-2;
+
+/** The parameters of workload id's model by PyTorch name (the model itself released): what peers load. */
+export async function paramsOf(id, opts = {}) {
+  const { m, p } = await model(id, opts);
+  m.dispose();
+  return p;
 }
 
 /** W4's trainStep arguments: the seeded batch as tensors, cross-entropy, Adam. */
@@ -70,6 +82,22 @@ export async function reference(id, opts = {}) {
   }
 }
 
+/**
+ * Runs a job's output() once and compares it with its reference (this library's output unless the
+ * job brings its own): returns the max abs difference, or null when the job has no comparable
+ * output (brain.js W4/W5); throws past TOLERANCE.
+ */
+export async function checkOutput(id, job) {
+  if (job.output === null) return null;
+  const ref = job.reference ?? (await reference(id, job.refOpts));
+  const diff = outputDiff(await job.output(), ref);
+  const tol = job.tolerance ?? TOLERANCE; // int8 weights: their own bound (INT8_TOLERANCE)
+  if (!(diff <= tol)) {
+    throw new Error(`CHECK FAILED: ${id} output differs from ${job.reference ? 'its reference' : "rnn-wasm's"} by ${diff} (> ${tol})`);
+  }
+  return diff;
+}
+
 // ---- the rnn-wasm runners ---------------------------------------------------------------------
 // `rnn-wasm` calls the model on this thread; `rnn-wasm-2t` (and `rnn-wasm-1w`, the multi-core
 // target's baseline) call the same model through dist's WorkerPool with 2 (1) workers, which
@@ -77,16 +105,19 @@ export async function reference(id, opts = {}) {
 // nothing at batch 1. Each entry returns { fn, async?, output(), dispose() }: output() runs once
 // and returns what is compared with the reference; fn is the timed call.
 const POOL_WORKERS = { 'rnn-wasm-1w': 1, 'rnn-wasm-2t': 2 };
+// rnn-wasm-int8: the same model after quantize(model, { weights: 'int8' }), one thread, batch-1 workloads
 
 export async function make(impl) {
   const l = await loadLib();
   const workers = POOL_WORKERS[impl] ?? 0; // 0: no pool
+  const int8 = impl === 'rnn-wasm-int8';
+  const tolerance = int8 ? INT8_TOLERANCE : undefined;
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   const binary = `${l.relaxedSimdSupported() ? 'relaxed' : 'simd'} binary`;
   if (workers && typeof l.WorkerPool !== 'function') return { unavailable: 'worker pool not available (dist/ exports no WorkerPool)' };
   // The workload's model, and what its calls go to: the model itself or a pool over it.
   const target = async (id) => {
-    const { m } = await model(id);
+    const { m } = await model(id, { int8 });
     const pool = workers ? await l.WorkerPool.create(m, { workers }) : null;
     return { t: pool ?? m, dispose: async () => { await pool?.dispose(); m.dispose(); } };
   };
@@ -97,7 +128,7 @@ export async function make(impl) {
       const { t, dispose } = await target(id);
       const x = l.tensor(seqInput(w), [w.T, w.B, w.I]);
       const fn = () => t.forward(x);
-      return { fn, async: !!workers, output: async () => (await fn()).output.data, dispose };
+      return { fn, async: !!workers, output: async () => (await fn()).output.data, dispose, tolerance };
     },
     async train(id) {
       const w = WORKLOADS[id];
@@ -109,11 +140,11 @@ export async function make(impl) {
   };
   if (workers) return { version: `rnn-wasm ${pkg.version} (${binary}, WorkerPool of ${workers} worker${workers > 1 ? 's' : ''})`, ...batched };
   return {
-    version: `rnn-wasm ${pkg.version} (${binary})`,
+    version: `rnn-wasm ${pkg.version} (${binary}${int8 ? ', int8 weights' : ''})`,
     ...batched,
     async stream(id) {
       const w = WORKLOADS[id];
-      const { m } = await model(id);
+      const { m } = await model(id, { int8 });
       const x = seqInput(w);
       const steps = Array.from({ length: w.T }, (_, t) => x.subarray(t * w.B * w.I, (t + 1) * w.B * w.I));
       const s = m.stream({ batchSize: w.B });
@@ -127,11 +158,11 @@ export async function make(impl) {
         for (let t = 0; t < w.T; t++) out.set(s.step(steps[t]), t * w.B * w.H);
         return out;
       };
-      return { fn, output, dispose: () => m.dispose() };
+      return { fn, output, dispose: () => m.dispose(), tolerance };
     },
     async sample(id) {
       const w = WORKLOADS[id];
-      const { m } = await model(id);
+      const { m } = await model(id, { int8 });
       const s = m.stream({ batchSize: 1 });
       const x = new Float32Array(w.V);
       const fn = () => {
@@ -152,7 +183,7 @@ export async function make(impl) {
         for (let t = 0; t < w.steps; t++) out.set(s.step(oneHot(ids.subarray(t, t + 1), w.V)), t * w.V);
         return out;
       };
-      return { fn, output, dispose: () => m.dispose() };
+      return { fn, output, dispose: () => m.dispose(), tolerance };
     },
   };
 }

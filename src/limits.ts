@@ -2,6 +2,7 @@
 // Defaults fit in the 4 GiB a wasm32 memory can reach; setLimits() changes them for the process
 // (or the page). Errors that a limit causes name the limit ("limits.maxParameters").
 import { ValueError } from './errors';
+import { checkOptions } from './options';
 
 export interface Limits {
   /** Parameters of one model (float32 elements; the arena holds them, their gradients and moments). */
@@ -10,12 +11,24 @@ export interface Limits {
   maxSequenceLength: number;
   /** Bytes of one model file or imported weight file. */
   maxFileBytes: number;
+  /** Compiled plans (per input shape) one model keeps cached for inference, and for training. */
+  maxCachedPlans: number;
+  /** Bytes of workspace those cached plans may hold together (the newest plan is always kept). */
+  maxPlanCacheBytes: number;
+  /**
+   * Layers of one architecture read from a file or an importer: each recurrent layer counts once
+   * per direction, every other module once. Checked before any layer's parameters are listed.
+   */
+  maxLayers: number;
 }
 
 const DEFAULTS: Limits = {
-  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients and Adam moments 1 GiB
+  maxParameters: 64 * 1024 * 1024, // 256 MiB of weights; with gradients, Adam moments and the step guard's copies 1.75 GiB
   maxSequenceLength: 1 << 20,
   maxFileBytes: 1024 * 1024 * 1024,
+  maxCachedPlans: 16,
+  maxPlanCacheBytes: 512 * 1024 * 1024,
+  maxLayers: 4096,
 };
 
 const current: Limits = { ...DEFAULTS };
@@ -28,10 +41,8 @@ export function getLimits(): Limits {
 /** Changes some limits; each must be a positive safe integer. Returns the limits now in force. */
 export function setLimits(changes: Partial<Limits>): Limits {
   if (changes === null || typeof changes !== 'object') throw new ValueError(`Expected an object of limits, got ${changes === null ? 'null' : typeof changes}`);
+  checkOptions(changes, Object.keys(DEFAULTS), 'setLimits changes');
   for (const [key, value] of Object.entries(changes)) {
-    if (!Object.prototype.hasOwnProperty.call(DEFAULTS, key)) {
-      throw new ValueError(`Expected a limit name (${Object.keys(DEFAULTS).join(', ')}), got '${key}'`);
-    }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
       throw new ValueError(`Expected limits.${key} to be a positive integer, got ${String(value)}`);
     }

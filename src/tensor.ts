@@ -8,6 +8,11 @@ export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
   readonly data: A;
   readonly shape: Shape;
   constructor(data: A, shape: Shape) {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
+      const got = data === null ? 'null' : ArrayBuffer.isView(data) ? (data as object).constructor.name : typeof data;
+      throw new DTypeError(`Expected tensor data as a Float32Array or an Int32Array of token ids, got ${got}`);
+    }
+    if (!Array.isArray(shape)) throw new ShapeError(`Expected shape as an array of dimensions, got ${String(shape)}`);
     const n = shape.reduce((a, b) => a * b, 1);
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Expected non-negative integer dimensions, got [${shape.join(', ')}]`);
@@ -32,12 +37,19 @@ export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
   }
 }
 
-/** A float32 tensor from a Float32Array or a (nested) number array. */
-export function tensor(data: Float32Array | ArrayLike<number> | number[][] | number[][][], shape?: Shape): Tensor {
+/**
+ * A tensor over a Float32Array or an Int32Array of token ids (used as is, not copied), or a float32
+ * tensor from a (nested) number array. Without `shape` a typed array is one-dimensional.
+ */
+export function tensor(data: Int32Array, shape?: Shape): Tensor<Int32Array>;
+export function tensor(data: Float32Array | ArrayLike<number> | number[][] | number[][][], shape?: Shape): Tensor;
+export function tensor(data: Float32Array | Int32Array | ArrayLike<number> | number[][] | number[][][], shape?: Shape): Tensor | Tensor<Int32Array> {
   if (data instanceof Float32Array) return new Tensor(data, shape ?? [data.length]);
+  if (data instanceof Int32Array) return new Tensor(data, shape ?? [data.length]);
   if (ArrayBuffer.isView(data)) {
-    throw new DTypeError(`Expected a Float32Array or a number array for tensor data, got ${data.constructor.name}`);
+    throw new DTypeError(`Expected a Float32Array, an Int32Array or a number array for tensor data, got ${data.constructor.name}`);
   }
+  if (!Array.isArray(data)) throw new DTypeError(`Expected a Float32Array or a number array for tensor data, got ${data === null ? 'null' : typeof data}`);
   const inferred: number[] = [];
   let cur: unknown = data;
   while (Array.isArray(cur)) {

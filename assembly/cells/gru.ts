@@ -2,7 +2,8 @@
 // r, z, n; reset-after form (PyTorch, cuDNN, Keras reset_after) or the Cho et al. form.
 // Dimension letters: T steps, B batch, H hidden, G gates (GRU 3). Pointers are f32 element offsets.
 import { madd, ldn, stn } from '../util/simd';
-import { gemm_nt, gemm_nn } from '../kernels/gemm';
+import { gemm_nn } from '../kernels/gemm';
+import { gemmW, wRow } from '../kernels/int8';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -76,6 +77,27 @@ export function gru_forward(
   w_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
 ): void {
+  gruForward(gates, aux, h, y, scratch, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+}
+
+// gru_forward_q8: gru_forward with W_hh in int8 (inference only).
+//   w_hh8 (3H, Kp)  in   int8 rows, Kp = H rounded up to 16 (assembly/kernels/int8.ts)
+//   sw_hh (3H)      in   f32 scale per row
+//   every other argument as gru_forward's
+export function gru_forward_q8(
+  gates: usize, aux: usize, h: usize, y: usize, scratch: usize,
+  w_hh8: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
+): void {
+  gruForward(gates, aux, h, y, scratch, w_hh8, sw_hh, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+}
+
+// The time loop of both: the recurrent products through gemmW (f32 when sw_hh = 0).
+@inline function gruForward(
+  gates: usize, aux: usize, h: usize, y: usize, scratch: usize,
+  w_hh: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
+): void {
   const Hs = <usize>H;
   const BH = <usize>B * Hs;
   const G3 = 3 * H;
@@ -83,7 +105,8 @@ export function gru_forward(
   const tail = H & 3;
   // Cho form: scratch = [ (B, 2H) r,z products | (B, H) n product ]
   const sN = scratch + 2 * BH;
-  const w_hn = w_hh + 2 * Hs * Hs;
+  const w_hn = wRow(w_hh, sw_hh, 2 * H, H);
+  const sw_hn: usize = sw_hh ? sw_hh + 2 * Hs : 0;
   const b_hn: usize = b_hh ? b_hh + 2 * Hs : 0;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
@@ -95,8 +118,8 @@ export function gru_forward(
     // recurrent products for each run of active rows
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      if (resetAfter) gemm_nt(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, G3, H, 0);
-      else gemm_nt(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, b_hh, e - b, 2 * H, H, 0);
+      if (resetAfter) gemmW(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G3, H, 0);
+      else gemmW(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, 2 * H, H, 0);
     }
 
     if (resetAfter) {
@@ -124,7 +147,7 @@ export function gru_forward(
       // second recurrent product per run: sN = (r⊙h_{t-1})·W_hnᵀ + b_hn
       for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
         e = runEnd(lens, b, B, t);
-        gemm_nt(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, b_hn, e - b, H, H, 0);
+        gemmW(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, sw_hn, b_hn, e - b, H, H, 0);
       }
       // stage 2: n and h_t
       for (let r = 0; r < B; r++) {

@@ -2,7 +2,8 @@
 // i, f, g, o; optional ONNX peepholes and ONNX/onnxruntime cell clip.
 // Dimension letters: T steps, B batch, H hidden, G gates (LSTM 4). Pointers are f32 element offsets.
 import { madd, ldn, stn } from '../util/simd';
-import { gemm_nt, gemm_nn } from '../kernels/gemm';
+import { gemm_nn } from '../kernels/gemm';
+import { gemmW } from '../kernels/int8';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -81,6 +82,27 @@ export function lstm_forward(
   w_hh: usize, b_hh: usize, peep: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
 ): void {
+  lstmForward(gates, h, c, y, w_hh, 0, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
+}
+
+// lstm_forward_q8: lstm_forward with W_hh in int8 (inference only; nothing saved is used later).
+//   w_hh8 (4H, Kp)  in   int8 rows, Kp = H rounded up to 16 (assembly/kernels/int8.ts)
+//   sw_hh (4H)      in   f32 scale per row
+//   every other argument as lstm_forward's
+export function lstm_forward_q8(
+  gates: usize, h: usize, c: usize, y: usize,
+  w_hh8: usize, sw_hh: usize, b_hh: usize, peep: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
+): void {
+  lstmForward(gates, h, c, y, w_hh8, sw_hh, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
+}
+
+// The time loop of both: the recurrent product through gemmW (f32 when sw_hh = 0).
+@inline function lstmForward(
+  gates: usize, h: usize, c: usize, y: usize,
+  w_hh: usize, sw_hh: usize, b_hh: usize, peep: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
+): void {
   const Hs = <usize>H;
   const BH = <usize>B * Hs;
   const G4 = 4 * H;
@@ -94,7 +116,7 @@ export function lstm_forward(
     // recurrent product for each run of active rows: gates_t += h_prev·W_hhᵀ + b_hh
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      gemm_nt(gates_t + <usize>b * <usize>G4, h + prev + <usize>b * Hs, w_hh, b_hh, e - b, G4, H, 1);
+      gemmW(gates_t + <usize>b * <usize>G4, h + prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G4, H, 1);
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {

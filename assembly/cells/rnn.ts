@@ -4,7 +4,8 @@
 // Dimension letters: T steps, B batch, H hidden, G gates (RNN 1). Pointers are f32 element offsets.
 import { ld, st, lds, sts, ldn, stn } from '../util/simd';
 import { vtanh } from '../kernels/activations';
-import { gemm_nt, gemm_nn } from '../kernels/gemm';
+import { gemm_nn } from '../kernels/gemm';
+import { gemmW } from '../kernels/int8';
 
 // ---- shared helpers (used by lstm.ts and gru.ts) -------------------------------------------------
 
@@ -71,6 +72,27 @@ export function rnn_forward(
   w_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
 ): void {
+  rnnForward(pre, h, y, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, relu);
+}
+
+// rnn_forward_q8: rnn_forward with W_hh in int8 (inference only).
+//   w_hh8 (H, Kp)  in   int8 rows, Kp = H rounded up to 16 (assembly/kernels/int8.ts)
+//   sw_hh (H)      in   f32 scale per row
+//   every other argument as rnn_forward's
+export function rnn_forward_q8(
+  pre: usize, h: usize, y: usize,
+  w_hh8: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
+): void {
+  rnnForward(pre, h, y, w_hh8, sw_hh, b_hh, lens, T, B, H, ldy, reverse, relu);
+}
+
+// The time loop of both: the recurrent product through gemmW (f32 when sw_hh = 0).
+@inline function rnnForward(
+  pre: usize, h: usize, y: usize,
+  w_hh: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
+): void {
   const BH = <usize>B * <usize>H;
   const H4 = H & ~3;
   const tail = H & 3;
@@ -82,7 +104,7 @@ export function rnn_forward(
     // recurrent product for each run of active rows: pre_t += h_prev·W_hhᵀ + b_hh
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      gemm_nt(pre_t + <usize>b * <usize>H, h_prev + <usize>b * <usize>H, w_hh, b_hh, e - b, H, H, 1);
+      gemmW(pre_t + <usize>b * <usize>H, h_prev + <usize>b * <usize>H, w_hh, sw_hh, b_hh, e - b, H, H, 1);
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {

@@ -10,4 +10,7 @@ export const PW: usize = SCRATCH_BASE;
 // and one tile's 4 columns of X as a [k][4] panel; K blocks are at most PANEL_K long.
 export const PANEL_K: i32 = 512;
 export const PX: usize = PW + (<usize>PW_FLOATS << 2); // 8 KiB
-export const SCRATCH_END: usize = PX + <usize>PANEL_K * 16;
+// int8-weight GEMM (assembly/kernels/int8.ts): one row of X quantized to i16, at most Q8_MAX_K long.
+export const Q8_MAX_K: i32 = 16384;
+export const SQX: usize = PX + <usize>PANEL_K * 16; // 32 KiB
+export const SCRATCH_END: usize = SQX + <usize>Q8_MAX_K * 2;

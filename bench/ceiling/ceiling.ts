@@ -2,8 +2,9 @@
 // by bench/k.mjs (asc, same feature flags as the library's binaries) and measured in the same
 // run as the library's gemm_nt / matvec_nt. They get every advantage the library's ABI does not
 // have: W pre-packed into 8-column panels (packing is not timed), no bias, no accumulate flag.
-// The run takes the best matvec variant. The gemm is the broadcast form on packed W (XNNPACK's
-// f32-gemm-6x8); the library's own gemm_nt is a 2×4 dot-product tile, which this V8 runs faster.
+// Each round takes the best variant: for the gemm the broadcast form on packed W at 6, 5 and 4 rows
+// (XNNPACK's f32-gemm-6x8 and its smaller siblings; 4×8 is the library's gemm_nn/gemm_tn tile) and
+// the library's own gemm_nt tile (2×4 dot form) without its blocking, bias and tail handling.
 // Dimension letters: M rows of Y, N columns of Y, K the reduced dimension. Pointers are f32
 // element offsets into the imported memory (the host owns it); they become byte addresses inside.
 
@@ -24,17 +25,18 @@ export function pack_nt(wp: usize, w: usize, N: i32, K: i32): void {
   }
 }
 
-// f32-gemm-6x8: Y (M, N) = X (M, K) · Wᵀ with W packed by pack_nt. N % 8 == 0, M ≥ 6.
-// Per k: two 4-float loads of the panel, six broadcasts of X, twelve madds (15 live registers of
-// x64's 16). When M % 6 != 0 the last row tile is moved up to end at row M: it overlaps the one
+// f32-gemm-Rx8 (R = 6, 5, 4): Y (M, N) = X (M, K) · Wᵀ with W packed by pack_nt. N % 8 == 0, M ≥ R.
+// Per k: two 4-float loads of the panel, R broadcasts of X, 2R madds (6x8: 15 live registers of
+// x64's 16). When M % R != 0 the last row tile is moved up to end at row M: it overlaps the one
 // before and stores the same values again to the shared rows (the tail runs the body's code).
-export function gemm_6x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32): void {
+// R is a constant at each call site, so the unused rows fold away.
+@inline function gemmRx8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32, R: i32): void {
   const ldx: usize = <usize>K << 2;
   const ldy: usize = <usize>N << 2;
   for (let n0 = 0; n0 < N; n0 += 8) {
     const panel = (wp + <usize>n0 * <usize>K) << 2;
-    for (let mt = 0; mt < M; mt += 6) {
-      const m0 = min(mt, M - 6);
+    for (let mt = 0; mt < M; mt += R) {
+      const m0 = min(mt, M - R);
       const x0 = (x + <usize>m0 * <usize>K) << 2;
       let acc0x0123 = f32x4.splat(0), acc0x4567 = f32x4.splat(0);
       let acc1x0123 = f32x4.splat(0), acc1x4567 = f32x4.splat(0);
@@ -59,12 +61,16 @@ export function gemm_6x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32):
         xv = v128.load32_splat(xk + 3 * ldx);
         acc3x0123 = madd(xv, w0123, acc3x0123);
         acc3x4567 = madd(xv, w4567, acc3x4567);
-        xv = v128.load32_splat(xk + 4 * ldx);
-        acc4x0123 = madd(xv, w0123, acc4x0123);
-        acc4x4567 = madd(xv, w4567, acc4x4567);
-        xv = v128.load32_splat(xk + 5 * ldx);
-        acc5x0123 = madd(xv, w0123, acc5x0123);
-        acc5x4567 = madd(xv, w4567, acc5x4567);
+        if (R > 4) {
+          xv = v128.load32_splat(xk + 4 * ldx);
+          acc4x0123 = madd(xv, w0123, acc4x0123);
+          acc4x4567 = madd(xv, w4567, acc4x4567);
+        }
+        if (R > 5) {
+          xv = v128.load32_splat(xk + 5 * ldx);
+          acc5x0123 = madd(xv, w0123, acc5x0123);
+          acc5x4567 = madd(xv, w4567, acc5x4567);
+        }
         wk += 32;
       }
       const y0 = (y + <usize>m0 * <usize>N + <usize>n0) << 2;
@@ -72,8 +78,47 @@ export function gemm_6x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32):
       v128.store(y0 + ldy, acc1x0123); v128.store(y0 + ldy, acc1x4567, 16);
       v128.store(y0 + 2 * ldy, acc2x0123); v128.store(y0 + 2 * ldy, acc2x4567, 16);
       v128.store(y0 + 3 * ldy, acc3x0123); v128.store(y0 + 3 * ldy, acc3x4567, 16);
-      v128.store(y0 + 4 * ldy, acc4x0123); v128.store(y0 + 4 * ldy, acc4x4567, 16);
-      v128.store(y0 + 5 * ldy, acc5x0123); v128.store(y0 + 5 * ldy, acc5x4567, 16);
+      if (R > 4) { v128.store(y0 + 4 * ldy, acc4x0123); v128.store(y0 + 4 * ldy, acc4x4567, 16); }
+      if (R > 5) { v128.store(y0 + 5 * ldy, acc5x0123); v128.store(y0 + 5 * ldy, acc5x4567, 16); }
+    }
+  }
+}
+export function gemm_6x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32): void {
+  gemmRx8(y, x, wp, M, N, K, 6);
+}
+export function gemm_5x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32): void {
+  gemmRx8(y, x, wp, M, N, K, 5);
+}
+// the tile of the library's gemm_nn / gemm_tn (4×8 broadcast), here on packed W
+export function gemm_4x8(y: usize, x: usize, wp: usize, M: i32, N: i32, K: i32): void {
+  gemmRx8(y, x, wp, M, N, K, 4);
+}
+
+// f32-gemm-2x4 dot form (the library's gemm_nt tile) on W row-major, unpacked, without its L1 row
+// blocking, bias or tails: M % 2 == 0, N % 4 == 0, K % 4 == 0. X rows and W rows both stream along
+// K; 8 accumulators, horizontal sums once per 2×4 outputs.
+export function gemm_2x4(y: usize, x: usize, w: usize, M: i32, N: i32, K: i32): void {
+  const ldb: usize = <usize>K << 2;
+  for (let n0 = 0; n0 < N; n0 += 4) {
+    const w0 = (w << 2) + <usize>n0 * ldb, w1 = w0 + ldb, w2 = w1 + ldb, w3 = w2 + ldb;
+    for (let m0 = 0; m0 < M; m0 += 2) {
+      const x0 = (x << 2) + <usize>m0 * ldb, x1 = x0 + ldb;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+      for (let k: usize = 0; k < ldb; k += 16) {
+        const vx0 = v128.load(x0 + k), vx1 = v128.load(x1 + k);
+        let vw = v128.load(w0 + k);
+        a00 = madd(vx0, vw, a00); a10 = madd(vx1, vw, a10);
+        vw = v128.load(w1 + k);
+        a01 = madd(vx0, vw, a01); a11 = madd(vx1, vw, a11);
+        vw = v128.load(w2 + k);
+        a02 = madd(vx0, vw, a02); a12 = madd(vx1, vw, a12);
+        vw = v128.load(w3 + k);
+        a03 = madd(vx0, vw, a03); a13 = madd(vx1, vw, a13);
+      }
+      const yb = (y + <usize>m0 * <usize>N + <usize>n0) << 2;
+      v128.store(yb, hsum4(a00, a01, a02, a03));
+      v128.store(yb + (<usize>N << 2), hsum4(a10, a11, a12, a13));
     }
   }
 }

@@ -10,7 +10,7 @@
 // the same as our one-hot product) at the workload's sizes; they are not numerically comparable.
 import { createRequire } from 'node:module';
 import { WORKLOADS, seqInput, randomIds, uniform, sampleSoftmax } from '../common.mjs';
-import { model } from '../ours.mjs';
+import { paramsOf } from '../ours.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +55,7 @@ export async function make() {
     async seq(id) {
       const w = WORKLOADS[id];
       if (w.cell !== 'lstm' || w.B !== 1) return null; // batch 1 only; its GRU is not modelled here
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const net = new brain.recurrent.LSTMTimeStep({ inputSize: w.I, hiddenLayers: [w.H], outputSize: w.I });
       net.initialize();
       loadLstm(net.model.hiddenLayers[0], p, w.I, w.H);

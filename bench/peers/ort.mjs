@@ -4,10 +4,16 @@
 // No training API: W4 is not run.
 import { WORKLOADS, seqInput, oneHot, uniform, sampleSoftmax, sampleCheckIds } from '../common.mjs';
 import { buildOnnx } from '../onnx-model.mjs';
-import { model } from '../ours.mjs';
+import { paramsOf } from '../ours.mjs';
 
 export async function make(impl) {
   const web = impl.startsWith('ort-web');
+  // ort-node-1t-int8: LSTM workloads with com.microsoft DynamicQuantizeLSTM (int8 W and R)
+  const int8 = impl.endsWith('-int8');
+  const q8 = int8 ? { int8: true } : {};
+  // its inputs and hidden states are quantized to 8 bits per tensor on the fly: on W1a its output
+  // is ~0.075 from the f32 one (rnn-wasm int8: ~1e-3), so its check bound is its own
+  const tolerance = int8 ? 0.1 : undefined;
   const ort = web ? await import('onnxruntime-web') : await import('onnxruntime-node');
   let options;
   if (web) {
@@ -18,22 +24,29 @@ export async function make(impl) {
   }
   const session = (bytes) => ort.InferenceSession.create(bytes, options);
   const F = (data, dims) => new ort.Tensor('float32', data, dims);
+  // a workload's dispose(): the session's native or wasm memory and the input tensors' buffers
+  const release = (s, ...tensors) => async () => {
+    await s.release();
+    for (const t of tensors) t.dispose?.();
+  };
   const version = web ? ort.env.versions?.web : ort.env.versions?.node ?? ort.env.versions?.common;
 
   return {
-    version: `${web ? 'onnxruntime-web' : 'onnxruntime-node'} ${version}`,
+    version: `${web ? 'onnxruntime-web' : 'onnxruntime-node'} ${version}${int8 ? ' (DynamicQuantizeLSTM, int8 W and R)' : ''}`,
     async seq(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
-      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: w.T, B: w.B, state: false }, p));
+      const p = await paramsOf(id);
+      if (int8 && w.cell !== 'lstm') return null;
+      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: w.T, B: w.B, state: false, resetAfter: w.resetAfter ?? true, ...q8 }, p));
       const X = F(seqInput(w), [w.T, w.B, w.I]);
       const fn = () => s.run({ X });
-      return { fn, async: true, output: async () => (await fn()).Y.data };
+      return { fn, async: true, output: async () => (await fn()).Y.data, dispose: release(s, X), tolerance };
     },
     async stream(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
-      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: 1, B: w.B, state: true }, p));
+      const p = await paramsOf(id);
+      if (int8 && w.cell !== 'lstm') return null;
+      const s = await session(buildOnnx({ cell: w.cell, I: w.I, H: w.H, L: 1, T: 1, B: w.B, state: true, ...q8 }, p));
       const x = seqInput(w);
       const steps = Array.from({ length: w.T }, (_, t) => F(x.slice(t * w.B * w.I, (t + 1) * w.B * w.I), [1, w.B, w.I]));
       const zeros = F(new Float32Array(w.B * w.H), [1, w.B, w.H]);
@@ -51,12 +64,13 @@ export async function make(impl) {
       return {
         fn: () => pass(null), async: true,
         output: async () => { const out = new Float32Array(w.T * w.B * w.H); await pass(out); return out; },
+        dispose: release(s, zeros, ...steps), tolerance,
       };
     },
     async sample(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
-      const s = await session(buildOnnx({ cell: 'lstm', I: w.V, H: w.H, L: w.L, T: 1, B: 1, state: true, head: { O: w.V, prefix: '1.' } }, p, '0.'));
+      const p = await paramsOf(id);
+      const s = await session(buildOnnx({ cell: 'lstm', I: w.V, H: w.H, L: w.L, T: 1, B: 1, state: true, head: { O: w.V, prefix: '1.' }, ...q8 }, p, '0.'));
       const zeros = F(new Float32Array(w.L * w.H), [w.L, 1, w.H]);
       const x = new Float32Array(w.V);
       const X = F(x, [1, 1, w.V]); // ort.Tensor wraps x: refilled in place each step
@@ -85,7 +99,7 @@ export async function make(impl) {
         }
         return out;
       };
-      return { fn, async: true, output };
+      return { fn, async: true, output, dispose: release(s, zeros, X), tolerance };
     },
   };
 }

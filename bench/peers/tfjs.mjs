@@ -9,7 +9,7 @@
 // Streaming (W1b) and sampling (W5) use stateful layers with batchInputShape [B, 1, F].
 import { WORKLOADS, ADAM, seqInput, swap01, transpose, trainBatch, oneHot, uniform, sampleSoftmax, sampleCheckIds } from '../common.mjs';
 import { reorderGates } from '../onnx-model.mjs';
-import { model } from '../ours.mjs';
+import { paramsOf } from '../ours.mjs';
 
 
 export async function make(impl) {
@@ -31,24 +31,28 @@ export async function make(impl) {
     recurrentActivation: 'sigmoid', kernelInitializer: 'zeros', recurrentInitializer: 'zeros', biasInitializer: 'zeros', ...o,
   });
   const read = (t) => { const d = t.dataSync(); t.dispose(); return d; };
+  // setWeights copies into the layer's variables: the source tensors are released right after
+  const setW = (lyr, ts) => { lyr.setWeights(ts); tf.dispose(ts); };
+  // a workload's dispose(): the model's variables and the workload's input tensors
+  const release = (m, ...ts) => () => { m.dispose(); tf.dispose(ts); };
 
   return {
     version: `@tensorflow/tfjs ${tf.version.tfjs} (${backend} backend)`,
     async seq(id) {
       const w = WORKLOADS[id];
       const refOpts = w.cell === 'gru' ? { resetAfter: false } : {};
-      const { p } = await model(id, refOpts);
+      const p = await paramsOf(id, refOpts);
       const m = tf.sequential({ layers: [layer(w.cell, { units: w.H, returnSequences: true, inputShape: [w.T, w.I] })] });
-      m.layers[0].setWeights(rnnWeights(w.cell, p, w.I, w.H));
+      setW(m.layers[0], rnnWeights(w.cell, p, w.I, w.H));
       const x = tf.tensor3d(swap01(seqInput(w), w.T, w.B, w.I), [w.B, w.T, w.I]);
       const fn = () => read(m.predict(x));
-      return { fn, refOpts, output: () => swap01(fn(), w.B, w.T, w.H), note: w.cell === 'gru' ? 'GRU in the Cho form (tfjs has no reset-after GRU)' : undefined };
+      return { fn, refOpts, dispose: release(m, x), output: () => swap01(fn(), w.B, w.T, w.H), note: w.cell === 'gru' ? 'GRU in the Cho form (tfjs has no reset-after GRU)' : undefined };
     },
     async stream(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const m = tf.sequential({ layers: [layer(w.cell, { units: w.H, stateful: true, batchInputShape: [w.B, 1, w.I] })] });
-      m.layers[0].setWeights(rnnWeights(w.cell, p, w.I, w.H));
+      setW(m.layers[0], rnnWeights(w.cell, p, w.I, w.H));
       const x = seqInput(w);
       const steps = Array.from({ length: w.T }, (_, t) => tf.tensor3d(x.slice(t * w.B * w.I, (t + 1) * w.B * w.I), [w.B, 1, w.I]));
       const pass = (out) => {
@@ -58,19 +62,19 @@ export async function make(impl) {
           if (out) out.set(y, t * w.B * w.H);
         }
       };
-      return { fn: () => pass(null), output: () => { const out = new Float32Array(w.T * w.B * w.H); pass(out); return out; } };
+      return { fn: () => pass(null), dispose: release(m, steps), output: () => { const out = new Float32Array(w.T * w.B * w.H); pass(out); return out; } };
     },
     async train(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const m = tf.sequential({
         layers: [
           layer('lstm', { units: w.H, returnSequences: true, inputShape: [w.T, w.V] }),
           tf.layers.dense({ units: w.V, kernelInitializer: 'zeros' }),
         ],
       });
-      m.layers[0].setWeights(rnnWeights('lstm', p, w.V, w.H, 0, '0.'));
-      m.layers[1].setWeights([tf.tensor2d(transpose(p['1.weight'], w.V, w.H), [w.H, w.V]), tf.tensor1d(p['1.bias'])]);
+      setW(m.layers[0], rnnWeights('lstm', p, w.V, w.H, 0, '0.'));
+      setW(m.layers[1], [tf.tensor2d(transpose(p['1.weight'], w.V, w.H), [w.H, w.V]), tf.tensor1d(p['1.bias'])]);
       const lossFn = (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
       m.compile({ optimizer: tf.train.adam(ADAM.lr, ADAM.beta1, ADAM.beta2, ADAM.eps), loss: lossFn });
       const { x, y } = trainBatch(w);
@@ -90,11 +94,11 @@ export async function make(impl) {
         return [read(value), ...Object.keys(p).map((name) => g[name])];
       };
       const fn = () => m.trainOnBatch(xs, ys);
-      return { fn, async: true, output, refOpts: { gradients: true }, note: 'model.trainOnBatch; checked on the loss and gradients' };
+      return { fn, async: true, output, dispose: release(m, xs, ys), refOpts: { gradients: true }, note: 'model.trainOnBatch; checked on the loss and gradients' };
     },
     async sample(id) {
       const w = WORKLOADS[id];
-      const { p } = await model(id);
+      const p = await paramsOf(id);
       const m = tf.sequential({
         layers: [
           layer('lstm', { units: w.H, stateful: true, returnSequences: true, batchInputShape: [1, 1, w.V] }),
@@ -102,9 +106,9 @@ export async function make(impl) {
           tf.layers.dense({ units: w.V, kernelInitializer: 'zeros' }),
         ],
       });
-      m.layers[0].setWeights(rnnWeights('lstm', p, w.V, w.H, 0, '0.'));
-      m.layers[1].setWeights(rnnWeights('lstm', p, w.H, w.H, 1, '0.'));
-      m.layers[2].setWeights([tf.tensor2d(transpose(p['1.weight'], w.V, w.H), [w.H, w.V]), tf.tensor1d(p['1.bias'])]);
+      setW(m.layers[0], rnnWeights('lstm', p, w.V, w.H, 0, '0.'));
+      setW(m.layers[1], rnnWeights('lstm', p, w.H, w.H, 1, '0.'));
+      setW(m.layers[2], [tf.tensor2d(transpose(p['1.weight'], w.V, w.H), [w.H, w.V]), tf.tensor1d(p['1.bias'])]);
       const inputs = Array.from({ length: w.V }, (_, v) => tf.tensor3d(oneHot([v], w.V), [1, 1, w.V]));
       const fn = () => {
         m.resetStates();
@@ -120,7 +124,7 @@ export async function make(impl) {
         for (let t = 0; t < w.steps; t++) out.set(read(m.predict(inputs[ids[t]])), t * w.V);
         return out;
       };
-      return { fn, output };
+      return { fn, output, dispose: release(m, inputs) };
     },
   };
 }

@@ -5,10 +5,13 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../model/program';
-import { checkState, initialisersSkipped } from '../model/runner';
+import { initialisersSkipped } from '../model/runner';
+import { checkState } from '../model/checks';
 import { clipAndStep } from '../train/trainer';
+import { paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { collect, GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
@@ -184,7 +187,8 @@ export class GraphModel {
    */
   forward(feed: Feed, opts: { keep?: boolean; training?: boolean } = {}): Record<string, Tensor> {
     this.check();
-    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    checkOptions(opts, OPTION_KEYS.graphForward, 'forward options');
+    opts ??= {};
     for (const k of ['keep', 'training'] as const) {
       if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
     }
@@ -241,9 +245,10 @@ export class GraphModel {
 
   /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
   trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
+    checkOptions(o, OPTION_KEYS.graphStep, 'trainStep options');
     checkStepOptions(o);
     const r = this.runLosses(batch, o?.losses, true, () => o.optimizer.bind(this.rt, this.arena));
-    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o);
+    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
     return { ...r, gradNorm };
   }
 
@@ -286,6 +291,7 @@ export class GraphModel {
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
+    checkOptions(o, OPTION_KEYS.graphDecoder, 'decoder options');
     const stepIn = this.inputs.get(o.step);
     if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
     const beam = o.beam ?? 1;
@@ -319,9 +325,10 @@ export class GraphModel {
   /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     this.check();
+    checkOptions(opts, OPTION_KEYS.applyStep, 'step options');
     checkStepOptions({ ...opts, optimizer });
     optimizer.bind(this.rt, this.arena);
-    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer });
+    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer }, () => paramsFinite(this.runner));
   }
 
   /** A copy of the gradient of parameter `name`. */

@@ -5,12 +5,15 @@
 // error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
 import { deserialize, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
-import { importTorch, type TorchArchitecture } from './torch';
+import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
 import { importKeras, type KerasSource } from './keras';
 import { modelToSafetensors, parseSafetensors } from './safetensors';
-import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
+import { modelFromSpec, modulesFromSpec, type Model, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { readRegularFile } from './files';
+import { plannedParameters } from './architecture';
 
 export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
 
@@ -44,6 +47,8 @@ export function detectFormat(input: Uint8Array | ArrayBuffer): ModelFormat {
 
 /** Builds the model a source describes, plus metadata worth keeping about where it came from. */
 export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'from' | 'architecture'>): { model: Model; metadata: Record<string, unknown> } {
+  // convert() passes its whole options object here, so the check is against convert's keys
+  checkOptions(opts ?? null, OPTION_KEYS.convert, 'importModel options');
   const bytesIn = input instanceof Uint8Array || input instanceof ArrayBuffer;
   let from = opts.from;
   if (from === 'auto') {
@@ -74,9 +79,25 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
       } catch {
         throw new FormatError('Expected rnn-wasm.model metadata to be JSON, got unparsable text');
       }
-      const model = withoutInitialisers(() => modelFromSpec(parsed));
+      // the architecture from the file is size-checked and matched with the tensors before anything is built
+      let values: Record<string, Float32Array>;
       try {
-        return { model: importTorch(input as Uint8Array, model), metadata: { source: 'safetensors' } };
+        const { modules, sequential } = modulesFromSpec(parsed);
+        const own = sequential ? modules.map((_, i) => `${i}.`) : [''];
+        values = matchStateDict(stateDictOf(input as Uint8Array), plannedParameters(modules, sequential), own, own);
+      } catch (e) {
+        if (e instanceof FormatError) throw e;
+        throw new FormatError(`Expected a buildable architecture in rnn-wasm.model metadata, got: ${(e as Error).message}`);
+      }
+      let model: Model;
+      try {
+        model = withoutInitialisers(() => modelFromSpec(parsed));
+      } catch (e) {
+        throw new FormatError(`Expected a buildable architecture in rnn-wasm.model metadata, got: ${(e as Error).message}`);
+      }
+      try {
+        model.loadStateDict(values);
+        return { model, metadata: { source: 'safetensors' } };
       } catch (e) {
         model.dispose();
         throw e;
@@ -98,6 +119,8 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
 /** Converts a model between formats; returns the output file's bytes. */
 export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
   if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${String(opts)}`);
+  checkOptions(opts, OPTION_KEYS.convert, 'convert options');
+  checkOptions(opts.onnx, OPTION_KEYS.onnxExport, 'convert options.onnx');
   if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
   const { model, metadata } = importModel(input, opts);
   try {
@@ -114,27 +137,34 @@ export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
   }
 }
 
-/** Node: reads a tfjs model.json and the shards its manifest lists (paths relative to it). */
+/**
+ * Node: reads a tfjs model.json and the shards its manifest lists (paths relative to it). Every
+ * file must be a regular file within limits.maxFileBytes, and a manifest path must stay inside
+ * model.json's directory (no `..` segments, no absolute paths): FormatError otherwise.
+ */
 export async function readTfjsFiles(modelJsonPath: string): Promise<KerasSource> {
-  if (typeof process === 'undefined' || !process.versions?.node) throw new ValueError('Expected Node.js to read files, got another runtime');
-  const FS = 'node:fs/promises';
+  if (typeof modelJsonPath !== 'string' || !modelJsonPath) throw new ValueError(`Expected the path of a model.json, got ${String(modelJsonPath)}`);
   const PATH = 'node:path';
-  const fs = (await import(/* @vite-ignore */ FS)) as typeof import('node:fs/promises');
   const path = (await import(/* @vite-ignore */ PATH)) as typeof import('node:path');
-  let modelJson: { weightsManifest?: { paths: string[] }[] };
+  const text = await readRegularFile(modelJsonPath, 'model.json');
+  let modelJson: { weightsManifest?: unknown };
   try {
-    modelJson = JSON.parse(await fs.readFile(modelJsonPath, 'utf8'));
+    modelJson = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
   } catch (e) {
-    throw new FormatError(`Expected a readable model.json at ${modelJsonPath}, got ${(e as Error).message}`);
+    throw new FormatError(`Expected model.json at ${modelJsonPath} to be JSON, got ${(e as Error).message}`);
+  }
+  const manifest = modelJson?.weightsManifest ?? [];
+  if (!Array.isArray(manifest) || !manifest.every((g) => g && typeof g === 'object' && Array.isArray(g.paths) && g.paths.every((p: unknown) => typeof p === 'string'))) {
+    throw new FormatError('Expected weightsManifest to be a list of { paths: string[], weights }, got another value');
   }
   const dir = path.dirname(modelJsonPath);
-  const weights: Record<string, Uint8Array> = {};
-  for (const p of (modelJson.weightsManifest ?? []).flatMap((g) => g.paths)) {
-    try {
-      weights[p] = await fs.readFile(path.join(dir, p));
-    } catch (e) {
-      throw new FormatError(`Expected weight shard ${p} beside model.json, got ${(e as Error).message}`);
+  const weights: Record<string, Uint8Array> = Object.create(null);
+  for (const p of manifest.flatMap((g: { paths: string[] }) => g.paths)) {
+    const parts = p.split(/[\\/]/);
+    if (!p || path.isAbsolute(p) || path.win32.isAbsolute(p) || parts.includes('..')) {
+      throw new FormatError(`Expected weight shard paths inside the directory of model.json, got ${JSON.stringify(p)}`);
     }
+    weights[p] = await readRegularFile(path.join(dir, p), `weight shard ${p}`);
   }
   return { modelJson, weights };
 }

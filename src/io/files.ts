@@ -4,34 +4,135 @@
 import { deserialize, deserializeGraph, serialize, FormatError, type Loaded, type LoadedGraph, type SaveOptions } from './format';
 import type { Model } from '../model/model';
 import type { GraphModel } from '../graph/model';
-import { ValueError } from '../errors';
+import { RnnWasmError, ValueError } from '../errors';
+import { getLimits } from '../limits';
 
 // Node built-ins are imported lazily by name so browser bundles never resolve them.
 const FS = 'node:fs/promises';
+const PATH = 'node:path';
 type Fs = typeof import('node:fs/promises');
+type Path = typeof import('node:path');
 async function nodeFs(): Promise<Fs> {
   if (typeof process === 'undefined' || !process.versions?.node) throw new ValueError('Expected Node.js for file paths, got another runtime (pass bytes, a Blob, or use IndexedDB)');
   return (await import(/* @vite-ignore */ FS)) as Fs;
 }
+async function nodePath(): Promise<Path> {
+  return (await import(/* @vite-ignore */ PATH)) as Path;
+}
 
-/** Saves to a path (Node): writes a temporary file beside it, fsyncs, then renames over it. */
+/** save() could not write the file (its Node error, e.g. ENOSPC, is `cause`; `code` copies its code). */
+export class SaveError extends RnnWasmError {
+  readonly code?: string;
+  constructor(message: string, cause?: unknown) {
+    super(message);
+    this.cause = cause;
+    this.code = (cause as { code?: string } | undefined)?.code;
+  }
+}
+
+/**
+ * Reads a whole regular file of at most limits.maxFileBytes (Node). Opened without blocking and
+ * checked with fstat before a byte is read, so a directory, device (/dev/zero), FIFO or socket is
+ * a FormatError at once, never a hang or an unbounded read. `what` names the file in errors.
+ */
+export async function readRegularFile(path: string, what: string): Promise<Uint8Array> {
+  const fs = await nodeFs();
+  let fh: Awaited<ReturnType<Fs['open']>>;
+  try {
+    fh = await fs.open(path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw new FormatError(`Expected a readable ${what} at ${path}, got ${(e as Error).message}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      throw new FormatError(`Expected ${what} ${path} to be a regular file, got ${kind}`);
+    }
+    const max = getLimits().maxFileBytes;
+    if (st.size > max) throw new FormatError(`Expected ${what} ${path} of at most limits.maxFileBytes = ${max} bytes, got ${st.size} (raise it with setLimits({ maxFileBytes }))`);
+    // exactly the size fstat reported: a file that grows meanwhile is not read past it
+    const out = new Uint8Array(st.size);
+    let got = 0;
+    while (got < out.length) {
+      const { bytesRead } = await fh.read(out, got, out.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === out.length ? out : out.subarray(0, got);
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new FormatError(`Expected a readable ${what} at ${path}, got ${(e as Error).message}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+// Temporary files are `${path}.${pid}.${ms}-${seq}.tmp`; a save killed before its rename leaves one.
+let tmpSeq = 0;
+const inFlight = new Set<string>();
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files of earlier saves to `path` whose process is gone (or ours, not in flight). */
+async function removeOrphans(fs: Fs, path: string): Promise<void> {
+  const p = await nodePath();
+  const dir = p.dirname(path);
+  const re = new RegExp(`^${escape(p.basename(path))}\\.(\\d+)\\.\\d+(?:-\\d+)?\\.tmp$`);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return; // the save itself reports an unreadable directory
+  }
+  for (const n of names) {
+    const m = re.exec(n);
+    const full = p.join(dir, n);
+    if (!m || inFlight.has(full)) continue;
+    if (Number(m[1]) !== process.pid && processAlive(Number(m[1]))) continue;
+    await fs.rm(full, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Saves to a path (Node): writes a temporary file beside it, fsyncs, then renames over it, so an
+ * existing file at the path is replaced whole or not at all. Any failure (missing or read-only
+ * directory, a directory at the path, a full disk) is a SaveError with the Node error as `cause`,
+ * and the temporary file is removed. Temporary files of earlier saves to the same path that were
+ * killed before finishing are removed first.
+ */
 export async function save(model: Model | GraphModel, path: string, opts: SaveOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${String(path)}`);
   const bytes = serialize(model, opts);
   const fs = await nodeFs();
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await fs.open(tmp, 'w');
+  const target = await fs.stat(path).catch(() => null);
+  if (target && !target.isFile()) throw new SaveError(`Expected a file path to save to, got ${path}, which is ${target.isDirectory() ? 'a directory' : 'not a regular file'}`);
+  await removeOrphans(fs, path);
+  const tmp = `${path}.${process.pid}.${Date.now()}-${tmpSeq++}.tmp`;
+  inFlight.add(tmp);
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, path);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw new SaveError(`Expected to write the model file ${path}, got ${(e as Error).message}`, e);
+  } finally {
+    inFlight.delete(tmp);
   }
 }
 
@@ -40,23 +141,18 @@ export async function load(source: string | Uint8Array | ArrayBuffer | Blob): Pr
   return deserialize(await bytesOf(source));
 }
 
-/** Loads a GraphModel file (saved with save()) from a path, bytes, an ArrayBuffer or a Blob. */
+/** Loads a GraphModel file (written by save / serialize) from a path, bytes, an ArrayBuffer or a Blob. */
 export async function loadGraph(source: string | Uint8Array | ArrayBuffer | Blob): Promise<LoadedGraph> {
   return deserializeGraph(await bytesOf(source));
 }
 
 async function bytesOf(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Uint8Array | ArrayBuffer> {
-  if (typeof source === 'string') {
-    const fs = await nodeFs();
-    let bytes: Uint8Array;
-    try {
-      bytes = await fs.readFile(source);
-    } catch (e) {
-      throw new FormatError(`Expected a readable model file at ${source}, got ${(e as Error).message}`);
-    }
-    return bytes;
+  if (typeof source === 'string') return readRegularFile(source, 'model file');
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const max = getLimits().maxFileBytes;
+    if (source.size > max) throw new FormatError(`Expected a model file Blob of at most limits.maxFileBytes = ${max} bytes, got ${source.size}`);
+    return new Uint8Array(await source.arrayBuffer());
   }
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
   throw new ValueError(`Expected a path, Uint8Array, ArrayBuffer or Blob, got ${String(source)}`);
 }

@@ -10,16 +10,23 @@
 // optional vocabulary and metadata, the optimizer's kind/hyperparameters/step and the dropout
 // generator state — everything needed to resume training bit for bit.
 import { RnnWasmError, ValueError } from '../errors';
-import { Model, modelFromSpec, type ModelSpec } from '../model/model';
-import { withoutInitialisers } from '../model/runner';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
+import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
+import { withoutInitialisers, type Runner } from '../model/runner';
+import { applyInt8 } from '../model/quantize';
 import { GraphModel } from '../graph/model';
-import type { GraphSpec } from '../graph/spec';
+import { graphFromSpec, type GraphSpec } from '../graph/spec';
+import { collect } from '../graph/nodes';
 import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
 export class FormatError extends RnnWasmError {}
 
 export const FORMAT_VERSION = 1;
+/** Version of files of int8-quantized models (their header's model spec has quantized: 'int8'):
+ * a reader of version 1 only rejects them instead of running their dequantized weights as f32. */
+export const FORMAT_VERSION_INT8 = 2;
 const MAGIC = [0x52, 0x4e, 0x4e, 0x57, 0x41, 0x53, 0x4d, 0x00]; // "RNNWASM\0"
 
 export interface SaveOptions {
@@ -37,11 +44,6 @@ export interface Loaded {
   metadata?: Record<string, unknown>;
   /** A rebuilt optimizer with its moments and step, when the file has one. */
   optimizer?: Optimizer;
-}
-
-/** What loadGraph / deserializeGraph return. */
-export interface LoadedGraph extends Omit<Loaded, 'model'> {
-  model: GraphModel;
 }
 
 interface Header {
@@ -96,6 +98,7 @@ function optimizerConfig(o: Optimizer): Record<string, unknown> {
 
 /** Serialises a model (and optionally its optimizer) into the file format. */
 export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
+  checkOptions(opts, OPTION_KEYS.save, 'save options');
   const r = model.runner;
   const entries = r.arena.entries();
   const params = entries.map((e) => ({ name: e.name, shape: [...e.shape] }));
@@ -126,7 +129,7 @@ export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Ui
   const bytes = new Uint8Array(new ArrayBuffer(total));
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
-  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(8, (header.model as ModelSpec).quantized ? FORMAT_VERSION_INT8 : FORMAT_VERSION, true);
   view.setUint32(12, json.length, true);
   bytes.set(json, 16);
   bytes.fill(0x20, 16 + json.length, 16 + hlen);
@@ -150,94 +153,199 @@ function fail(msg: string): never {
   throw new FormatError(msg);
 }
 
-/** Parses and validates a model file; rebuilds the model without running initialisers. */
-export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
-  return read(input, (spec) => {
-    if (spec?.type === 'graph') fail('Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
-    return modelFromSpec(spec as ModelSpec);
+/** The header JSON may not exceed this (as the safetensors reference implementation's limit). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const OPTIMIZERS: ReadonlyMap<string, new (o: object) => Optimizer> = new Map<string, new (o: object) => Optimizer>([
+  ['sgd', SGD],
+  ['rmsprop', RMSProp],
+  ['adam', Adam],
+  ['adamw', AdamW],
+]);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(0, 80) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? 'an array' : 'an object');
+
+/** Checks the type of every header field a loader reads; FormatError naming the first bad one. */
+function checkHeader(h: unknown): Header {
+  if (!isObject(h) || h.format !== 'rnn-wasm') fail(`Expected an rnn-wasm header object, got ${show(h)}`);
+  if (!Array.isArray(h.params)) fail(`Expected header.params to be an array, got ${show(h.params)}`);
+  h.params.forEach((p, i) => {
+    if (!isObject(p) || typeof p.name !== 'string') fail(`Expected header.params[${i}] to be {name, shape}, got ${show(p)}`);
+    if (!Array.isArray(p.shape) || !p.shape.every(isCount)) fail(`Expected header.params[${i}].shape (${p.name}) to be non-negative integers, got ${show(p.shape)}`);
   });
+  if (!isObject(h.model)) fail(`Expected header.model to be an architecture object, got ${show(h.model)}`);
+  if (h.rng !== undefined) {
+    const ok = Array.isArray(h.rng) && h.rng.length === 4 && h.rng.every((w) => isCount(w) && w < 2 ** 32);
+    if (!ok) fail(`Expected header.rng to be 4 unsigned 32-bit integers, got ${show(h.rng)}`);
+    if ((h.rng as number[]).every((w) => w === 0)) fail('Expected header.rng to be a generator state (not all zeros), got [0, 0, 0, 0]');
+  }
+  if (h.vocabulary !== undefined && (!Array.isArray(h.vocabulary) || !h.vocabulary.every((t) => typeof t === 'string'))) {
+    fail(`Expected header.vocabulary to be an array of strings, got ${show(h.vocabulary)}`);
+  }
+  if (h.metadata !== undefined && !isObject(h.metadata)) fail(`Expected header.metadata to be an object, got ${show(h.metadata)}`);
+  const o = h.optimizer;
+  if (o !== undefined) {
+    if (!isObject(o)) fail(`Expected header.optimizer to be an object, got ${show(o)}`);
+    if (typeof o.kind !== 'string' || !OPTIMIZERS.has(o.kind)) fail(`Expected header.optimizer.kind among ${[...OPTIMIZERS.keys()].join(', ')}, got ${show(o.kind)}`);
+    if (!isObject(o.config)) fail(`Expected header.optimizer.config to be an object, got ${show(o.config)}`);
+    if (!isCount(o.step)) fail(`Expected header.optimizer.step to be a non-negative integer, got ${show(o.step)}`);
+    if (!isCount(o.values)) fail(`Expected header.optimizer.values to be a non-negative integer, got ${show(o.values)}`);
+  }
+  return h as unknown as Header;
 }
 
-/** Parses and validates a graph model file (GraphModel); as deserialize. */
-export function deserializeGraph(input: Uint8Array | ArrayBuffer): LoadedGraph {
-  return read(input, (spec) => {
-    if (spec?.type !== 'graph') fail(`Expected a graph model file, got a ${String(spec?.type)} model (load it with deserialize or load)`);
-    return GraphModel.fromSpec(spec);
-  });
+/** f32 values of `n` elements at byte offset `off`, all finite, or a FormatError naming `what`. */
+function finiteF32(view: DataView, off: number, n: number, what: string): Float32Array {
+  const a = getF32(view, off, n);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) fail(`Expected finite values in ${what}, got ${a[i]} at element ${i}`);
+  return a;
 }
 
-function read<M extends Model | GraphModel>(input: Uint8Array | ArrayBuffer, build: (spec: ModelSpec | GraphSpec) => M): Omit<Loaded, 'model'> & { model: M } {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+/** The header and its checksum-verified bytes: magic, version, lengths, checksum, JSON, field types. */
+function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: number } {
   if (bytes.length < 20) fail(`Expected a model file of at least 20 bytes, got ${bytes.length} (truncated)`);
   for (let i = 0; i < 8; i++) if (bytes[i] !== MAGIC[i]) fail('Expected the magic "RNNWASM\\0" at the start of the file, got other bytes (not a model file)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) fail(`Expected format version ${FORMAT_VERSION}, got ${version}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_INT8) fail(`Expected format version ${FORMAT_VERSION} (or ${FORMAT_VERSION_INT8} for an int8 model), got ${version}`);
   const jlen = view.getUint32(12, true);
+  if (jlen > MAX_HEADER_BYTES) fail(`Expected a header of at most ${MAX_HEADER_BYTES} bytes, got ${jlen}`);
   const hlen = Math.ceil(jlen / 4) * 4;
   if (16 + hlen + 4 > bytes.length) fail(`Expected a ${jlen}-byte header within the file, got a file of ${bytes.length} bytes (truncated)`);
   // the checksum is checked before anything in the header is trusted
   const end = bytes.length - 4;
   const stored = view.getUint32(end, true);
   const actual = crc32(bytes.subarray(0, end));
-  let header: Header;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + jlen)));
   } catch {
     fail(stored !== actual ? 'Expected a checksum match, got a mismatch (the file is corrupt or truncated)' : 'Expected a JSON header, got unreadable bytes (corrupt file)');
   }
+  // the version must match the header's kind of model (an int8 model's file is version 2); only an
+  // error message depends on the header before its checksum is known
+  const int8 = (header as { model?: { quantized?: unknown } } | null)?.model?.quantized === 'int8';
+  if (int8 !== (version === FORMAT_VERSION_INT8)) {
+    fail(`Expected format version ${int8 ? FORMAT_VERSION_INT8 : FORMAT_VERSION} for a model ${int8 ? 'with' : 'without'} int8 weights, got ${version}`);
+  }
   if (stored !== actual) fail(`Expected checksum ${stored.toString(16)}, got ${actual.toString(16)} (the file is corrupt or truncated)`);
-  if (!header || header.format !== 'rnn-wasm' || !Array.isArray(header.params)) fail('Expected an rnn-wasm header with params, got something else');
-  const nParams = header.params.reduce((a, p) => a + (Array.isArray(p.shape) ? p.shape.reduce((x, y) => x * y, 1) : NaN), 0);
-  const nOpt = header.optimizer ? header.optimizer.values : 0;
-  if (!Number.isInteger(nParams) || !Number.isInteger(nOpt)) fail('Expected integer parameter shapes in the header, got others');
+  return { header: checkHeader(header), view, hlen };
+}
+
+/**
+ * Parses and validates a model file; rebuilds the model without running initialisers. Everything
+ * (field types, the architecture against limits.maxLayers/maxParameters, its parameter list
+ * against the header's, every size against the bytes present, values finite, the optimizer) is
+ * checked before the first wasm allocation.
+ */
+export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
+  return readModel(input, false) as Loaded;
+}
+
+/** What loadGraph / deserializeGraph return. */
+export interface LoadedGraph extends Omit<Loaded, 'model'> {
+  model: GraphModel;
+}
+
+/** Parses and validates a graph model file (GraphModel), as deserialize does a layer model file. */
+export function deserializeGraph(input: Uint8Array | ArrayBuffer): LoadedGraph {
+  return readModel(input, true) as unknown as LoadedGraph;
+}
+
+/** A graph spec's parameters in arena order, from plain objects (no wasm memory). */
+function graphPlanned(spec: GraphSpec): PlannedParameter[] {
+  const { outputs } = graphFromSpec(spec);
+  const out: PlannedParameter[] = [];
+  for (const n of collect(Object.values(outputs))) {
+    for (const p of n.paramSpecs()) out.push({ name: `${n.name}.${p.name}`, shape: p.shape, size: p.shape.reduce((a, b) => a * b, 1) } as PlannedParameter);
+  }
+  return out;
+}
+
+function readModel(input: Uint8Array | ArrayBuffer, graph: boolean): { model: Model | GraphModel } & Omit<Loaded, 'model'> {
+  const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
+  if (!bytes) throw new ValueError(`Expected model file bytes (Uint8Array or ArrayBuffer), got ${show(input)}`);
+  const { header, view, hlen } = readHeader(bytes);
+  // the architecture as plain objects: its parameter list, before any wasm memory is taken
+  let planned: PlannedParameter[];
+  try {
+    const isGraph = (header.model as { type?: unknown }).type === 'graph';
+    if (isGraph !== graph) {
+      fail(graph ? `Expected a graph model file, got a ${String((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
+    }
+    if (graph) planned = graphPlanned(header.model as GraphSpec);
+    else {
+      const { modules, sequential } = modulesFromSpec(header.model as ModelSpec);
+      planned = plannedParameters(modules, sequential);
+    }
+  } catch (e) {
+    fail(`Expected a buildable architecture, got: ${(e as Error).message}`);
+  }
+  const mine = describeParameters(planned);
+  if (mine !== describeParameters(header.params)) fail(`Expected parameters ${mine} for this architecture, got ${describeParameters(header.params)}`);
+  const nParams = planned.reduce((a, p) => a + p.size, 0);
+  let optimizer: Optimizer | undefined;
+  const h = header.optimizer;
+  if (h) {
+    try {
+      optimizer = new (OPTIMIZERS.get(h.kind)!)(h.config);
+    } catch (e) {
+      fail(`Expected valid ${h.kind} hyperparameters in header.optimizer.config, got: ${(e as Error).message}`);
+    }
+    // 0: an optimizer saved before its first step (its moments are zeros, as a fresh bind makes them)
+    if (h.values !== 0 && h.values !== optimizer.numBuffers * nParams) {
+      const n = optimizer.numBuffers * nParams;
+      fail(`Expected header.optimizer.values = ${n} (${optimizer.numBuffers} buffers of ${nParams}${n ? ', or 0 before the first step' : ''}), got ${h.values}`);
+    }
+  }
+  const nOpt = h ? h.values : 0;
   const want = 16 + hlen + 4 * nParams + 4 * nOpt + 4;
   if (bytes.length !== want) fail(`Expected ${want} bytes for the parameters the header lists, got ${bytes.length}`);
+  // values into plain (garbage-collected) arrays first: nothing in wasm until all are valid
+  let off = 16 + hlen;
+  const values = planned.map((p) => {
+    const a = finiteF32(view, off, p.size, `parameter ${p.name}`);
+    off += 4 * p.size;
+    return a;
+  });
+  const moments = finiteF32(view, off, nOpt, 'the optimizer moments');
+  return build(header, planned, values, moments, optimizer, graph);
+}
 
-  let model: M;
+/** Builds the validated model, fills it, and binds the optimizer; frees everything on failure. */
+function build(header: Header, planned: PlannedParameter[], values: Float32Array[], moments: Float32Array, optimizer: Optimizer | undefined, graph: boolean): { model: Model | GraphModel } & Omit<Loaded, 'model'> {
+  let model: Model | GraphModel;
   try {
-    model = withoutInitialisers(() => build(header.model));
+    model = withoutInitialisers(() => (graph ? GraphModel.fromSpec(header.model as GraphSpec) : modelFromSpec(header.model as ModelSpec)));
   } catch (e) {
-    if (e instanceof FormatError) throw e;
     fail(`Expected a buildable architecture, got: ${(e as Error).message}`);
   }
   try {
     const r = model.runner;
-    const entries = r.arena.entries();
-    const mine = entries.map((e) => `${e.name}[${e.shape.join(',')}]`).join(' ');
-    const theirs = header.params.map((p) => `${p.name}[${p.shape.join(',')}]`).join(' ');
-    if (mine !== theirs) fail(`Expected parameters ${mine} for this architecture, got ${theirs}`);
     const arena = new Float32Array(r.arena.size);
-    let off = 16 + hlen;
-    for (const e of entries) {
-      arena.set(getF32(view, off, e.size), e.rel);
-      off += 4 * e.size;
-    }
-    try {
-      r.arena.restore(arena);
-    } catch (e) {
-      fail(`Expected finite parameters in the file, got: ${(e as Error).message}`);
-    }
-    if (Array.isArray(header.rng) && header.rng.length === 4) r.dropoutRngState = header.rng as [number, number, number, number];
-    let optimizer: Optimizer | undefined;
-    if (header.optimizer) {
-      const { kind, config, step } = header.optimizer;
-      const Ctor = ({ sgd: SGD, rmsprop: RMSProp, adam: Adam, adamw: AdamW } as Record<string, new (o: object) => Optimizer>)[kind];
-      if (!Ctor) fail(`Expected an optimizer kind among sgd, rmsprop, adam, adamw, got ${kind}`);
-      optimizer = new Ctor(config);
-      optimizer.bind(r.rt, r.arena);
-      const nBufs = nParams ? nOpt / nParams : 0;
-      const buffers = new Float32Array(nBufs * r.arena.size);
-      for (let k = 0; k < nBufs; k++) {
-        for (const e of entries) {
-          buffers.set(getF32(view, off, e.size), k * r.arena.size + e.rel);
-          off += 4 * e.size;
+    planned.forEach((p, i) => arena.set(values[i], r.arena.entry(p.name).rel));
+    r.arena.restore(arena);
+    // the int8 copies, derived from the stored (dequantized) parameters (graphs are never quantized)
+    if (!graph && (header.model as ModelSpec).quantized === 'int8') applyInt8(r as Runner);
+    if (header.rng) r.dropoutRngState = header.rng as [number, number, number, number];
+    if (optimizer) {
+      // moments are stored compactly per buffer; the arena pads each parameter
+      const buffers = new Float32Array(optimizer.numBuffers * r.arena.size);
+      let src = 0;
+      for (let k = 0; k < optimizer.numBuffers; k++) {
+        for (const p of planned) {
+          buffers.set(moments.subarray(src, src + p.size), k * r.arena.size + r.arena.entry(p.name).rel);
+          src += p.size;
         }
       }
-      optimizer.loadState({ kind, step, buffers });
+      optimizer.bind(r.rt, r.arena);
+      optimizer.loadState({ kind: optimizer.kind, step: header.optimizer!.step, buffers });
     }
     return { model, vocabulary: header.vocabulary, metadata: header.metadata, optimizer };
   } catch (e) {
+    optimizer?.dispose();
     model.dispose();
     throw e;
   }

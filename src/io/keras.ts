@@ -18,7 +18,10 @@ import type { Module } from '../layers/module';
 import type { CellKind, MergeMode } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
+import { topologyLayers, type KLayer } from './keras-topology';
+import { plannedParameters } from './architecture';
 import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
 
 /** One entry of a weights manifest (tfjs `WeightsManifestEntry`). */
@@ -98,6 +101,7 @@ export class KerasImport {
    * from the mask unless given.
    */
   predict(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: { lengths?: Int32Array | ArrayLike<number> } = {}): Tensor {
+    checkOptions(opts, OPTION_KEYS.predict, 'predict options');
     const lengths = opts.lengths ?? this.lengths(x);
     const out = this.model.forward(x, lengths ? { lengths } : {}).output;
     if (this.returnSequences) return out;
@@ -138,23 +142,42 @@ function bad(msg: string): never {
   throw new FormatError(msg);
 }
 
-interface KLayer {
-  class_name: string;
-  config: Record<string, unknown> & { name?: string };
+const QUANT_BYTES: ReadonlyMap<string, number> = new Map([['uint8', 1], ['uint16', 2], ['float16', 2]]);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Checks one manifest entry: a name, a shape of non-negative integers, a known dtype or quantization. */
+function checkSpec(s: KerasWeightSpec, i: number): number {
+  if (!s || typeof s !== 'object' || typeof s.name !== 'string') bad(`Expected weight spec ${i} to be {name, shape, dtype}, got ${JSON.stringify(s)?.slice(0, 100)}`);
+  if (!Array.isArray(s.shape) || !s.shape.every(isCount)) bad(`Expected weight ${s.name}'s shape to be non-negative integers, got ${JSON.stringify(s.shape)?.slice(0, 100)}`);
+  const q = s.quantization;
+  if (q !== undefined) {
+    if (!q || typeof q !== 'object' || !QUANT_BYTES.has(q.dtype)) bad(`Expected weight ${s.name}'s quantization dtype uint8, uint16 or float16, got ${JSON.stringify(q)?.slice(0, 100)}`);
+    for (const k of ['scale', 'min'] as const) {
+      if (q[k] !== undefined && (typeof q[k] !== 'number' || !Number.isFinite(q[k]))) bad(`Expected weight ${s.name}'s quantization ${k} to be a finite number, got ${String(q[k])}`);
+    }
+    return QUANT_BYTES.get(q.dtype)!;
+  }
+  if (s.dtype !== 'float32' && s.dtype !== 'int32') bad(`Expected weight ${s.name} of dtype float32 (or quantized uint8/uint16/float16), got ${String(s.dtype)}`);
+  return 4;
 }
 
 /** Decodes the concatenated weight data described by specs into float32 tensors. */
 function decodeWeights(specs: KerasWeightSpec[], data: Uint8Array): { name: string; shape: number[]; data: Float32Array }[] {
+  if (!Array.isArray(specs)) bad(`Expected the weight specs to be a list, got ${String(specs)}`);
+  // every size against the bytes present before any array is allocated
+  const sizes = specs.map(checkSpec);
+  let total = 0;
+  specs.forEach((s, i) => {
+    total += s.shape.reduce((a, b) => a * b, 1) * sizes[i];
+    if (total > data.length) bad(`Expected at least ${total} bytes of weight data up to ${s.name}, got ${data.length} (missing or truncated shard)`);
+  });
+  if (total !== data.length) bad(`Expected ${total} bytes of weight data for the manifest, got ${data.length}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let off = 0;
-  const out: { name: string; shape: number[]; data: Float32Array }[] = [];
-  for (const s of specs) {
-    if (!s || typeof s.name !== 'string' || !Array.isArray(s.shape)) bad(`Expected weight specs {name, shape, dtype}, got ${JSON.stringify(s)}`);
+  return specs.map((s, k) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
+    const bytes = sizes[k];
     const q = s.quantization;
-    const bytes = q ? { uint8: 1, uint16: 2, float16: 2 }[q.dtype] : s.dtype === 'float32' || s.dtype === 'int32' ? 4 : 0;
-    if (!bytes) bad(`Expected weight ${s.name} of dtype float32 (or quantized uint8/uint16/float16), got ${q ? q.dtype : s.dtype}`);
-    if (off + n * bytes > data.length) bad(`Expected ${off + n * bytes} bytes of weight data for ${s.name}, got ${data.length} (missing or truncated shard)`);
     const d = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const p = off + i * bytes;
@@ -162,20 +185,23 @@ function decodeWeights(specs: KerasWeightSpec[], data: Uint8Array): { name: stri
       else if (q.dtype === 'float16') d[i] = f16ToF32(view.getUint16(p, true));
       else d[i] = (q.dtype === 'uint8' ? view.getUint8(p) : view.getUint16(p, true)) * (q.scale ?? 1) + (q.min ?? 0);
     }
-    out.push({ name: s.name, shape: [...s.shape], data: d });
     off += n * bytes;
-  }
-  if (off !== data.length) bad(`Expected ${off} bytes of weight data for the manifest, got ${data.length}`);
-  return out;
+    const at = d.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) bad(`Expected finite values in weight ${s.name}, got ${d[at]} at element ${at}`);
+    return { name: s.name, shape: [...s.shape], data: d };
+  });
 }
 
 const toU8 = (b: ArrayBuffer | Uint8Array): Uint8Array => (b instanceof Uint8Array ? b : new Uint8Array(b));
+
+const isBytes = (b: unknown): b is ArrayBuffer | Uint8Array => b instanceof ArrayBuffer || b instanceof Uint8Array;
 
 /** Topology, weight specs and the concatenated weight bytes of either source form. */
 function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: KerasWeightSpec[]; data: Uint8Array } {
   if (!src || typeof src !== 'object') throw new ValueError(`Expected tfjs artifacts or { modelJson, weights }, got ${String(src)}`);
   if ('weightSpecs' in src) {
     const wd = src.weightData;
+    if (!(isBytes(wd) || (Array.isArray(wd) && wd.every(isBytes)))) throw new ValueError(`Expected weightData to be an ArrayBuffer, a Uint8Array or a list of them, got ${String(wd)}`);
     const data = Array.isArray(wd) ? concat(wd.map(toU8), Uint8Array) : toU8(wd);
     return { topology: src.modelTopology as Record<string, unknown>, specs: src.weightSpecs, data };
   }
@@ -189,15 +215,21 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
   }
   const manifest = json?.weightsManifest as { paths: string[]; weights: KerasWeightSpec[] }[] | undefined;
   if (!json?.modelTopology || !Array.isArray(manifest)) bad('Expected model.json with modelTopology and weightsManifest, got neither');
+  manifest.forEach((g, i) => {
+    const ok = g && typeof g === 'object' && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string') && Array.isArray(g.weights);
+    if (!ok) bad(`Expected weightsManifest[${i}] to be { paths: string[], weights: [...] }, got ${JSON.stringify(g)?.slice(0, 100)}`);
+  });
   const paths = manifest.flatMap((g) => g.paths);
   const w = src.weights;
   let data: Uint8Array;
-  if (w instanceof ArrayBuffer || w instanceof Uint8Array) data = toU8(w);
+  if (isBytes(w)) data = toU8(w);
   else if (Array.isArray(w)) {
     if (w.length !== paths.length) bad(`Expected ${paths.length} weight shards (${paths.join(', ')}), got ${w.length}`);
+    if (!w.every(isBytes)) throw new ValueError('Expected every weight shard to be an ArrayBuffer or a Uint8Array, got another value');
     data = concat(w.map(toU8), Uint8Array);
   } else {
-    const missing = paths.filter((p) => !(p in w));
+    if (!w || typeof w !== 'object') throw new ValueError(`Expected weights as bytes, a list of shards or path → shard, got ${String(w)}`);
+    const missing = paths.filter((p) => !Object.prototype.hasOwnProperty.call(w, p) || !isBytes(w[p]));
     if (missing.length) bad(`Expected weight shards ${missing.join(', ')}, got none`);
     data = concat(paths.map((p) => toU8(w[p])), Uint8Array);
   }
@@ -214,10 +246,7 @@ export function importKeras(src: KerasSource): KerasImport {
   if (top?.model_config) top = top.model_config as Record<string, unknown>;
   const cls = String(top?.class_name);
   if (!['Sequential', 'Model', 'Functional'].includes(cls)) bad(`Expected a Sequential or functional (Model) topology, got class_name ${cls}`);
-  const cfg = top.config as { layers?: KLayer[] } | KLayer[];
-  let klayers = Array.isArray(cfg) ? cfg : cfg?.layers;
-  if (!Array.isArray(klayers) || !klayers.length) bad(`Expected a ${cls} config with layers, got none`);
-  if (cls !== 'Sequential') klayers = functionalChain(klayers, cfg as FunctionalConfig);
+  const klayers = topologyLayers(top, cls);
   const weights = decodeWeights(specs, data);
   const isTfjs = version.startsWith('tfjs');
 
@@ -257,8 +286,17 @@ export function importKeras(src: KerasSource): KerasImport {
   const inputShape = (c: Record<string, unknown>) => (c.batch_input_shape ?? c.batch_shape) as (number | null)[] | undefined;
 
   klayers.forEach((l, li) => {
-    const c = l.config ?? {};
+    const c = l.config;
     const where = `layer ${li} ${String(c.name ?? '')} (${l.class_name})`;
+    try {
+      readLayer(l, c, where);
+    } catch (e) {
+      // an option our layers refuse is, coming from a file, a bad file
+      if (e instanceof ValueError || e instanceof ShapeError) bad(`Expected ${where} to be a layer we can build, got: ${e.message}`);
+      throw e;
+    }
+  });
+  function readLayer(l: KLayer, c: KLayer['config'], where: string): void {
     const shp = inputShape(c);
     if (shp && features === -1 && !ids && l.class_name !== 'Embedding') features = Number(shp[shp.length - 1] ?? -1);
     const afterLast = !returnSequences;
@@ -326,7 +364,7 @@ export function importKeras(src: KerasSource): KerasImport {
       case 'Bidirectional': {
         const bidi = l.class_name === 'Bidirectional';
         const inner = bidi ? (c.layer as KLayer) : l;
-        const kind = RECURRENT[inner?.class_name];
+        const kind = Object.hasOwn(RECURRENT, inner?.class_name) ? RECURRENT[inner.class_name] : undefined;
         if (!kind) bad(`Expected Bidirectional(SimpleRNN | LSTM | GRU), got Bidirectional(${String(inner?.class_name)}) at ${where}`);
         const ic = inner.config;
         const shp2 = inputShape(ic);
@@ -397,7 +435,7 @@ export function importKeras(src: KerasSource): KerasImport {
       default:
         bad(`Expected layers among InputLayer, Masking, Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed(Dense), Activation, Dropout, got unsupported ${where}`);
     }
-  });
+  }
   if (named) {
     const unused = weights.filter((_, i) => !used.has(i)).map((w) => w.name);
     if (unused.length) bad(`Expected every weight to belong to a layer, got unused ${unused.join(', ')}`);
@@ -419,6 +457,8 @@ export function importKeras(src: KerasSource): KerasImport {
   let body: Sequential | undefined;
   let head: Sequential | null = null;
   try {
+    // limits before the first allocation
+    plannedParameters(mods, true);
     body = withoutInitialisers(() => new Sequential(bodyMods, { batchFirst: true }));
     body.loadStateDict(slice(0, bodyMods.length));
     if (headMods.some((m) => m.paramSpecs().length) || headMods.some((m) => m.kind === 'softmax')) {
@@ -433,50 +473,6 @@ export function importKeras(src: KerasSource): KerasImport {
     bad(`Expected layers that fit together, got: ${(e as Error).message}`);
   }
   return new KerasImport(body!, head, returnSequences, mask, lastMerge, lastH);
-}
-
-interface FunctionalConfig {
-  input_layers?: unknown[];
-  output_layers?: unknown[];
-}
-
-/** Names of the layers feeding a functional layer (Keras 2 / tfjs lists, or Keras 3 keras_history). */
-function inboundNames(l: KLayer & { inbound_nodes?: unknown[]; name?: string }): string[] {
-  const names: string[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]);
-      else v.forEach(walk);
-    } else if (v && typeof v === 'object') {
-      const h = (v as { config?: { keras_history?: unknown[] } }).config?.keras_history;
-      if (Array.isArray(h) && typeof h[0] === 'string') names.push(h[0]);
-      else Object.values(v).forEach(walk);
-    }
-  };
-  walk(l.inbound_nodes ?? []);
-  return names;
-}
-
-/** A functional model's layers in order, when they form one chain from its input to its output. */
-function functionalChain(all: KLayer[], cfg: FunctionalConfig): KLayer[] {
-  const nameOf = (l: KLayer) => String((l as { name?: string }).name ?? l.config?.name);
-  const ins = (cfg.input_layers ?? []) as [string, number, number][];
-  const outs = (cfg.output_layers ?? []) as [string, number, number][];
-  if (ins.length !== 1 || outs.length !== 1) bad(`Expected a functional model with one input and one output, got ${ins.length} and ${outs.length}`);
-  const byName = new Map(all.map((l) => [nameOf(l), l]));
-  const chain: KLayer[] = [];
-  let cur = byName.get(ins[0][0]);
-  while (cur) {
-    chain.push(cur);
-    if (nameOf(cur) === outs[0][0]) return chain;
-    const name = nameOf(cur);
-    const next = all.filter((l) => inboundNames(l as never).includes(name));
-    if (next.length !== 1) bad(`Expected a functional model whose layers form one chain, got ${next.length} layers fed by ${name}`);
-    const feeds = inboundNames(next[0] as never);
-    if (new Set(feeds).size !== 1) bad(`Expected layer ${nameOf(next[0])} to have one input, got ${feeds.join(', ')}`);
-    cur = next[0];
-  }
-  bad(`Expected the chain from ${ins[0][0]} to reach the output ${outs[0][0]}, got a dead end`);
 }
 
 function layerHasWeights(l: KLayer): boolean {

@@ -14,22 +14,19 @@
 // rebuilds the chain as a Sequential. Recurrent weights are converted from ONNX gate orders
 // (LSTM i,o,f,c; GRU z,r,h) to ours. A `reverse` node becomes a bidirectional layer whose forward
 // direction has zero weights, merged by sum: that direction's output is exactly 0 for every cell.
-import * as onnxNs from 'onnx-proto';
-import type { onnx as proto } from 'onnx-proto';
+import { AttributeType, DataLocation, DataType, decodeModel, encodeModel, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
 import { Model, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { RecurrentCore, type CellKind } from '../layers/recurrent';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
+import { getLimits } from '../limits';
+import { plannedParameters } from './architecture';
 import { GATES, ONNX_FROM_OURS, OURS_FROM_ONNX, concat, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
 
-// onnx-proto is CommonJS: Node's ESM loader exposes it only as `default`, bundlers by name.
-const onnx: typeof proto = (onnxNs as unknown as { onnx?: typeof proto }).onnx ?? (onnxNs as unknown as { default: { onnx: typeof proto } }).default.onnx;
-
-const DT = () => onnx.TensorProto.DataType;
-const AT = () => onnx.AttributeProto.AttributeType;
 const OP_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
 
 // ───────────────────────────── export ─────────────────────────────
@@ -44,34 +41,35 @@ export interface OnnxExportOptions {
 }
 
 const enc = new TextEncoder();
-function floatTensor(name: string, dims: number[], data: Float32Array): proto.ITensorProto {
+function floatTensor(name: string, dims: number[], data: Float32Array): TensorProto {
   const bytes = new Uint8Array(data.byteLength);
   const v = new DataView(bytes.buffer);
   for (let i = 0; i < data.length; i++) v.setFloat32(4 * i, data[i], true);
-  return { name, dims, dataType: DT().FLOAT, rawData: bytes };
+  return { name, dims, dataType: DataType.FLOAT, rawData: bytes };
 }
-function int64Tensor(name: string, values: number[]): proto.ITensorProto {
-  return { name, dims: [values.length], dataType: DT().INT64, int64Data: values };
+function int64Tensor(name: string, values: number[]): TensorProto {
+  return { name, dims: [values.length], dataType: DataType.INT64, int64Data: values };
 }
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): proto.IValueInfoProto {
+function valueInfo(name: string, elemType: number, dims: (number | string)[]): ValueInfoProto {
   return { name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
 }
-const attrInt = (name: string, i: number): proto.IAttributeProto => ({ name, type: AT().INT, i });
-const attrFloat = (name: string, f: number): proto.IAttributeProto => ({ name, type: AT().FLOAT, f });
-const attrString = (name: string, s: string): proto.IAttributeProto => ({ name, type: AT().STRING, s: enc.encode(s) });
-const attrStrings = (name: string, ss: string[]): proto.IAttributeProto => ({ name, type: AT().STRINGS, strings: ss.map((s) => enc.encode(s)) });
-const attrInts = (name: string, ints: number[]): proto.IAttributeProto => ({ name, type: AT().INTS, ints });
+const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
+const attrFloat = (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f });
+const attrString = (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: enc.encode(s) });
+const attrStrings = (name: string, ss: string[]): AttributeProto => ({ name, type: AttributeType.STRINGS, strings: ss.map((s) => enc.encode(s)) });
+const attrInts = (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints });
 
 /** The ONNX model (ModelProto bytes) of a Sequential or a standalone RNN/LSTM/GRU. */
 export function toOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
+  checkOptions(opts, OPTION_KEYS.onnxExport, 'toOnnx options');
   if (!(model instanceof Model)) throw new ValueError(`Expected a model, got ${String(model)}`);
   const opset = opts.opset ?? 14;
   if (!Number.isInteger(opset) || opset < 14 || opset > 21) throw new ValueError(`Expected opset an integer in [14, 21], got ${String(opset)}`);
   const r = model.runner;
   const mods = r.modules;
   const prefix = (i: number) => (model instanceof Sequential ? `${i}.` : '');
-  const nodes: proto.INodeProto[] = [];
-  const inits: proto.ITensorProto[] = [];
+  const nodes: NodeProto[] = [];
+  const inits: TensorProto[] = [];
   const consts = new Map<string, string>();
   const constInt64 = (values: number[]): string => {
     const key = `i64_${values.join('_').replace(/-/g, 'm')}`;
@@ -94,8 +92,8 @@ export function toOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
   const ids = r.inputKind === 'ids';
   const bf = r.batchFirst;
   const inputDims: (number | string)[] = ids ? (bf ? ['B', 'T'] : ['T', 'B']) : bf ? ['B', 'T', r.inFeatures] : ['T', 'B', r.inFeatures];
-  const inputs = [valueInfo('input', ids ? DT().INT32 : DT().FLOAT, inputDims)];
-  if (opts.lengths) inputs.push(valueInfo('sequence_lens', DT().INT32, ['B']));
+  const inputs = [valueInfo('input', ids ? DataType.INT32 : DataType.FLOAT, inputDims)];
+  if (opts.lengths) inputs.push(valueInfo('sequence_lens', DataType.INT32, ['B']));
   let x = 'input';
   if (bf) {
     const t = fresh('input_tm');
@@ -210,20 +208,20 @@ export function toOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
   } else {
     nodes.push({ opType: 'Identity', input: [x], output: ['output'] });
   }
-  const outputs = [valueInfo('output', DT().FLOAT, bf ? ['B', 'T', features] : ['T', 'B', features])];
+  const outputs = [valueInfo('output', DataType.FLOAT, bf ? ['B', 'T', features] : ['T', 'B', features])];
   for (const s of stateOutputs) {
     if (s.parts.length === 1) nodes.push({ opType: 'Identity', input: s.parts, output: [s.name] });
     else nodes.push({ opType: 'Concat', input: s.parts, output: [s.name], attribute: [attrInt('axis', 0)] });
-    outputs.push(valueInfo(s.name, DT().FLOAT, [s.dims, 'B', s.H]));
+    outputs.push(valueInfo(s.name, DataType.FLOAT, [s.dims, 'B', s.H]));
   }
   const irVersion = opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
-  const m: proto.IModelProto = {
+  const m: ModelProto = {
     irVersion,
     producerName: 'rnn-wasm',
     opsetImport: [{ domain: '', version: opset }],
     graph: { name: opts.name ?? 'rnn_wasm', node: nodes, initializer: inits, input: inputs, output: outputs },
   };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish();
+  return encodeModel(m);
 }
 
 // ───────────────────────────── import ─────────────────────────────
@@ -257,12 +255,15 @@ function bad(msg: string): never {
 }
 
 /** Decodes a TensorProto to floats (FLOAT, FLOAT16, DOUBLE) or integers (INT32, INT64). */
-function decodeTensor(t: proto.ITensorProto): Const {
+function decodeTensor(t: TensorProto): Const {
   const dims = (t.dims ?? []).map(num);
-  const n = dims.reduce((a, b) => a * b, 1);
-  const T = DT();
+  const T = DataType;
   const name = t.name ?? '(unnamed)';
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) bad(`Expected tensor ${name} stored inside the model, got external data`);
+  // sizes are checked before an array is made: dims non-negative, elements within limits.maxParameters
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(`Expected tensor ${name}'s dims to be non-negative integers, got [${dims.join(', ')}]`);
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n > getLimits().maxParameters) bad(`Expected tensor ${name} of at most limits.maxParameters = ${getLimits().maxParameters} elements, got [${dims.join(', ')}]`);
+  if (t.dataLocation === DataLocation.EXTERNAL) bad(`Expected tensor ${name} stored inside the model, got external data`);
   const raw = t.rawData && t.rawData.length ? t.rawData : null;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   const need = (bytes: number) => {
@@ -339,9 +340,9 @@ const SUPPORTED =
 export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   const u8 = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : null;
   if (!u8) throw new ValueError(`Expected ONNX bytes (Uint8Array or ArrayBuffer), got ${String(bytes)}`);
-  let mp: proto.ModelProto;
+  let mp: ModelProto;
   try {
-    mp = onnx.ModelProto.decode(u8);
+    mp = decodeModel(u8);
   } catch (e) {
     bad(`Expected an ONNX ModelProto, got undecodable bytes (${(e as Error).message})`);
   }
@@ -373,9 +374,9 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   const inputVi = dataInputs[0];
   const inputName = inputVi.name ?? '';
   const tt = inputVi.type?.tensorType;
-  const elem = tt?.elemType ?? DT().FLOAT;
-  const isIds = elem === DT().INT32 || elem === DT().INT64;
-  if (!isIds && elem !== DT().FLOAT) bad(`Expected the graph input ${inputName} to be float32 or int32/int64 ids, got element type ${elem}`);
+  const elem = tt?.elemType ?? DataType.FLOAT;
+  const isIds = elem === DataType.INT32 || elem === DataType.INT64;
+  if (!isIds && elem !== DataType.FLOAT) bad(`Expected the graph input ${inputName} to be float32 or int32/int64 ids, got element type ${elem}`);
   const inDims = (tt?.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue) > 0 ? num(d.dimValue) : -1));
   const rank = inDims.length || (isIds ? 2 : 3);
   if (rank !== (isIds ? 2 : 3)) bad(`Expected the input ${inputName} to have rank ${isIds ? 2 : 3} (${isIds ? 'steps × batch ids' : 'steps × batch × features'}), got rank ${rank}`);
@@ -390,12 +391,12 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   const shapeOf = new Set<string>(); // tensors computed from shapes only
   const zeros = new Set<string>(); // all-zero tensors of computed shape
 
-  const attrs = (n: proto.INodeProto) => {
-    const m = new Map<string, proto.IAttributeProto>();
+  const attrs = (n: NodeProto) => {
+    const m = new Map<string, AttributeProto>();
     for (const a of n.attribute ?? []) m.set(a.name ?? '', a);
     return m;
   };
-  const str = (a?: proto.IAttributeProto) => (a?.s ? new TextDecoder().decode(a.s) : undefined);
+  const str = (a?: AttributeProto) => (a?.s ? new TextDecoder().decode(a.s) : undefined);
   const axisNorm = (a: number, r: number) => (a < 0 ? a + r : a);
 
   for (const node of g.node) {
@@ -458,7 +459,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
         break;
       case 'Transpose': {
         const perm = A.get('perm')?.ints?.map(num) ?? [...cur.axes.keys()].reverse();
-        if (perm.length !== r) bad(`Expected a permutation of ${r} axes at ${where}, got [${perm.join(', ')}]`);
+        if (perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) bad(`Expected a permutation of ${r} axes at ${where}, got [${perm.join(', ')}]`);
         setCur({ ...cur, axes: perm.map((p) => cur.axes[p]) });
         break;
       }
@@ -683,7 +684,17 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
 
   const mods: Module[] = [];
   const values: Record<string, Float32Array> = {};
-  descs.forEach((d, i) => {
+  try {
+    descs.forEach((d, i) => addLayer(d, i));
+    plannedParameters(mods, true);
+    for (const [k, v] of Object.entries(values)) {
+      const at = v.findIndex((x) => !Number.isFinite(x));
+      if (at >= 0) bad(`Expected finite values in ${k}, got ${v[at]} at element ${at}`);
+    }
+  } catch (e) {
+    bad(`Expected layers we can build from the graph, got: ${(e as Error).message}`);
+  }
+  function addLayer(d: Desc, i: number): void {
     const put = (n: string, v: Float32Array) => (values[`${i}.${n}`] = v);
     if (d.kind === 'embedding') {
       mods.push(layers.embedding({ numEmbeddings: d.V, embeddingDim: d.E }));
@@ -698,7 +709,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
       mods.push(layers[d.cell](d.opts as never));
       for (const [n, v] of Object.entries(d.params)) put(n, v);
     }
-  });
+  }
   let model: Model;
   try {
     model = withoutInitialisers(() => new Sequential(mods, { batchFirst, inputSize: isIds ? undefined : inDims[2] > 0 ? inDims[2] : undefined }));

@@ -68,7 +68,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Ma
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') fail(`Expected an entry {dtype, shape, data_offsets} for tensor ${name}, got ${JSON.stringify(v)}`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`Expected a safetensors dtype for tensor ${name}, got ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, e.dtype)) fail(`Expected a safetensors dtype for tensor ${name}, got ${JSON.stringify(e.dtype)}`);
     const dtype = e.dtype as SafetensorsDType;
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`Expected a shape of non-negative integers for tensor ${name}, got ${JSON.stringify(e.shape)}`);
@@ -126,7 +126,8 @@ export function toFloat32(name: string, t: RawTensor): Float32Array {
 /** Reads a safetensors file into float32 tensors (header order) and its metadata. */
 export function readSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Record<string, NamedTensor>; metadata?: Record<string, string> } {
   const { tensors, metadata } = parseSafetensors(input);
-  const out: Record<string, NamedTensor> = {};
+  // no prototype: a tensor named __proto__ or constructor is an ordinary key
+  const out: Record<string, NamedTensor> = Object.create(null);
   for (const [name, t] of tensors) out[name] = { data: toFloat32(name, t), shape: [...t.shape] };
   return { tensors: out, metadata };
 }

@@ -13,8 +13,10 @@ import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
 import { readSafetensors, type NamedTensor } from './safetensors';
+import { checkLayerCount, plannedParameters, type PlannedParameter } from './architecture';
 
 export type TorchModuleSpec =
   | {
@@ -50,10 +52,18 @@ export interface TorchImportOptions {
 }
 
 const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
+const K = OPTION_KEYS;
+const TORCH_KEYS: Record<string, readonly string[]> = {
+  RNN: K.torchRecurrent, LSTM: K.torchRecurrent, GRU: K.torchRecurrent, Linear: K.torchLinear,
+  Embedding: K.torchEmbedding, Dropout: K.torchDropout, Softmax: K.torchSoftmax, LogSoftmax: K.torchSoftmax,
+};
 
 function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
-  const where = `modules[${i}] (${m.type})`;
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new ValueError(`Expected modules[${i}] to be a module object { type, … }, got ${m === null ? 'null' : typeof m}`);
+  const where = `modules[${i}] (${String(m.type)})`;
   try {
+    const keys = TORCH_KEYS[m?.type];
+    if (keys) checkOptions(m, keys, `architecture ${where}`);
     switch (m.type) {
       case 'RNN':
       case 'LSTM':
@@ -89,24 +99,39 @@ function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
   }
 }
 
-/** Builds the (uninitialised) model an architecture describes, and each layer's key prefix. */
-function buildFromArchitecture(arch: TorchArchitecture): { model: Model; prefixes: string[] } {
+/** The layers of an architecture as plain objects, each one's key prefix, and their parameters (sizes checked). */
+interface TorchPlan {
+  mods: TorchModuleSpec[];
+  built: Module[];
+  prefixes: string[];
+  batchFirst: boolean;
+  standalone: boolean;
+  params: PlannedParameter[];
+}
+
+function planArchitecture(arch: TorchArchitecture): TorchPlan {
   const mods = Array.isArray(arch) ? (arch as TorchModuleSpec[]) : arch?.modules;
-  if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected an architecture { modules: [...] } with at least one module, got ${JSON.stringify(arch)}`);
+  if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected an architecture { modules: [...] } with at least one module, got ${JSON.stringify(arch)?.slice(0, 200)}`);
+  checkLayerCount(mods.length, 'the modules of the architecture');
   const built = mods.map(moduleFromTorch);
-  const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${m.name}.`));
+  const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${String(m.name)}.`));
   // batch_first belongs to the recurrent modules in PyTorch and to the whole model here
   const bfs = new Set(mods.filter((m) => RECURRENT.has(m.type)).map((m) => (m as { batch_first?: boolean }).batch_first ?? false));
   if (bfs.size > 1) throw new ValueError('Expected the same batch_first on every recurrent module, got both true and false');
-  const batchFirst = [...bfs][0] ?? false;
+  const standalone = mods.length === 1 && RECURRENT.has(mods[0].type);
+  return { mods, built, prefixes, batchFirst: [...bfs][0] ?? false, standalone, params: plannedParameters(built, !standalone) };
+}
+
+/** Builds the (uninitialised) model a checked plan describes. */
+function buildFromPlan(p: TorchPlan): Model {
   return withoutInitialisers(() => {
-    if (mods.length === 1 && RECURRENT.has(mods[0].type)) {
-      const m = mods[0] as Extract<TorchModuleSpec, { type: 'RNN' | 'LSTM' | 'GRU' }>;
-      const o = { ...(built[0].config() as Record<string, unknown>), batchFirst } as never;
-      const model = m.type === 'RNN' ? new RNN(o) : m.type === 'LSTM' ? new LSTM(o) : new GRU(o);
-      return { model, prefixes };
+    if (p.standalone) {
+      const type = p.mods[0].type;
+      const { type: _type, ...cfg } = p.built[0].config() as Record<string, unknown>; // config() names its layer type; the options do not
+      const o = { ...cfg, batchFirst: p.batchFirst } as never;
+      return type === 'RNN' ? new RNN(o) : type === 'LSTM' ? new LSTM(o) : new GRU(o);
     }
-    return { model: new Sequential(built, { batchFirst }), prefixes };
+    return new Sequential(p.built, { batchFirst: p.batchFirst });
   });
 }
 
@@ -115,49 +140,76 @@ function ownPrefixes(model: Model): string[] {
   return model instanceof Sequential ? model.layers.map((_, i) => `${i}.`) : [''];
 }
 
+/** A state dict as name → tensor with no inherited keys (a tensor may be called `__proto__`). */
+export function stateDictOf(source: Uint8Array | ArrayBuffer | StateDictInput): Map<string, NamedTensor> {
+  const sd = new Map<string, NamedTensor>();
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    for (const [k, v] of Object.entries(readSafetensors(source).tensors)) sd.set(k, v);
+  } else if (source && typeof source === 'object') {
+    for (const [k, v] of Object.entries(source)) {
+      const t = v instanceof Float32Array ? { data: v, shape: [v.length] } : v;
+      if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) throw new ValueError(`Expected state dict entry ${k} to be a Float32Array or { data: Float32Array, shape }, got ${String(v)}`);
+      sd.set(k, t);
+    }
+  } else throw new ValueError(`Expected safetensors bytes or a state dict object, got ${String(source)}`);
+  return sd;
+}
+
+/**
+ * Matches a state dict against parameters (our names; `own` our layer prefixes, `prefixes` the
+ * state_dict's): every parameter present with its exact shape, every key used. Returns our name →
+ * values; FormatError naming the key otherwise. Runs before anything is built or written.
+ */
+export function matchStateDict(sd: Map<string, NamedTensor>, params: readonly { name: string; shape: readonly number[] }[], own: string[], given: string[]): Record<string, Float32Array> {
+  if (!Array.isArray(given) || given.some((p) => typeof p !== 'string')) throw new ValueError(`Expected prefixes to be an array of strings, got ${String(given)}`);
+  if (given.length !== own.length) throw new ValueError(`Expected ${own.length} prefixes (one per layer), got ${given.length}`);
+  const prefixes = given.map((p) => (p === '' || p.endsWith('.') ? p : `${p}.`));
+  const values: Record<string, Float32Array> = Object.create(null);
+  const used = new Set<string>();
+  for (const p of params) {
+    const layer = own.findIndex((o) => o !== '' && p.name.startsWith(o));
+    const li = layer < 0 ? 0 : layer;
+    const key = prefixes[li] + p.name.slice(own[li].length);
+    const t = sd.get(key);
+    if (!t) throw new FormatError(`Expected state_dict key ${key} for parameter ${p.name}, got none`);
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== n) {
+      throw new FormatError(`Expected ${key} of shape [${p.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+    }
+    const at = t.data.findIndex((v) => !Number.isFinite(v));
+    if (at >= 0) throw new FormatError(`Expected finite values in ${key}, got ${t.data[at]} at element ${at}`);
+    values[p.name] = t.data;
+    used.add(key);
+  }
+  const extra = [...sd.keys()].filter((k) => !used.has(k));
+  if (extra.length) throw new FormatError(`Expected only keys of this architecture in the state_dict, got unused ${extra.join(', ')}`);
+  return values;
+}
+
 /**
  * Loads a PyTorch state_dict (safetensors bytes, or name → tensor) into a model. `arch` is either
  * a TorchArchitecture (a new model is built, initialisers skipped) or a built model (its
  * parameters are overwritten). Every parameter must be present with its exact shape and every
- * key must be used; otherwise nothing is written and a FormatError names the key.
+ * key must be used; otherwise nothing is built or written and a FormatError names the key. An
+ * architecture is held to limits.maxLayers and limits.maxParameters before anything is built.
  */
 export function importTorch(source: Uint8Array | ArrayBuffer | StateDictInput, arch: TorchArchitecture | Model, opts: TorchImportOptions = {}): Model {
-  const sd: Record<string, NamedTensor> = {};
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) Object.assign(sd, readSafetensors(source).tensors);
-  else if (source && typeof source === 'object') {
-    for (const [k, v] of Object.entries(source)) sd[k] = v instanceof Float32Array ? { data: v, shape: [v.length] } : v;
-  } else throw new ValueError(`Expected safetensors bytes or a state dict object, got ${String(source)}`);
-
-  const fresh = !(arch instanceof Model);
-  const { model, prefixes: archPrefixes } = fresh ? buildFromArchitecture(arch as TorchArchitecture) : { model: arch as Model, prefixes: undefined };
+  checkOptions(opts, OPTION_KEYS.torchImport, 'importTorch options');
+  const sd = stateDictOf(source);
+  if (arch instanceof Model) {
+    const own = ownPrefixes(arch);
+    arch.loadStateDict(matchStateDict(sd, arch.parameters(), own, opts?.prefixes ?? own));
+    return arch;
+  }
+  const plan = planArchitecture(arch);
+  const own = plan.standalone ? [''] : plan.built.map((_, i) => `${i}.`);
+  const values = matchStateDict(sd, plan.params, own, opts?.prefixes ?? plan.prefixes);
+  const model = buildFromPlan(plan);
   try {
-    const own = ownPrefixes(model);
-    let prefixes = opts.prefixes ?? archPrefixes ?? own;
-    if (prefixes.length !== own.length) throw new ValueError(`Expected ${own.length} prefixes (one per layer), got ${prefixes.length}`);
-    prefixes = prefixes.map((p) => (p === '' || p.endsWith('.') ? p : `${p}.`));
-    // our name → state_dict key
-    const values: Record<string, Float32Array> = {};
-    const used = new Set<string>();
-    for (const p of model.parameters()) {
-      const layer = own.findIndex((o) => o !== '' && p.name.startsWith(o));
-      const li = layer < 0 ? 0 : layer;
-      const local = p.name.slice(own[li].length);
-      const key = prefixes[li] + local;
-      const t = sd[key];
-      if (!t) throw new FormatError(`Expected state_dict key ${key} for parameter ${p.name}, got none`);
-      const n = p.shape.reduce((a, b) => a * b, 1);
-      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i]) || t.data.length !== n) {
-        throw new FormatError(`Expected ${key} of shape [${p.shape.join(', ')}], got [${t.shape.join(', ')}]`);
-      }
-      values[p.name] = t.data;
-      used.add(key);
-    }
-    const extra = Object.keys(sd).filter((k) => !used.has(k));
-    if (extra.length) throw new FormatError(`Expected only keys of this architecture in the state_dict, got unused ${extra.join(', ')}`);
     model.loadStateDict(values);
     return model;
   } catch (e) {
-    if (fresh) model.dispose();
+    model.dispose();
     throw e;
   }
 }

@@ -13,6 +13,7 @@ import { Tensor } from '../tensor';
 import type { Optimizer } from '../train/optim';
 import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 /** Parameters of a CRF with K tags (node-local names): transitions (K, K) [from, to], start (K), end (K). */
 export function crfParamSpecs(numTags: number): ParamSpec[] {
@@ -113,6 +114,7 @@ export class CRF {
   private disposed = false;
 
   constructor(o: CRFOptions) {
+    checkOptions(o ?? null, OPTION_KEYS.crf, 'CRF options');
     const K = o?.numTags;
     if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) throw new ValueError(`Expected numTags to be a positive integer, got ${String(K)}`);
     const seed = o.seed ?? DEFAULT_SEED;
@@ -131,6 +133,7 @@ export class CRF {
    */
   nll(emissions: Tensor, tags: Tensor<Int32Array>, lengths?: ArrayLike<number>, opts: { reduction?: CrfReduction } = {}): number {
     this.check();
+    checkOptions(opts, OPTION_KEYS.crfNll, 'nll options');
     const red = opts?.reduction ?? 'mean';
     if (red !== 'mean' && red !== 'sum' && red !== 'tokenMean') throw new ValueError(`Expected reduction 'mean', 'sum' or 'tokenMean', got ${String(red)}`);
     const { T, B, lens } = this.checkEmissions(emissions, lengths);

@@ -4,6 +4,8 @@ import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -27,10 +29,12 @@ export class LinearModule implements Module {
   readonly outFeatures_: number;
   readonly bias: boolean;
   constructor(o: LinearOptions) {
+    checkOptions(o ?? null, OPTION_KEYS.linear, 'linear options');
     this.inFeatures = posInt('inFeatures', o?.inFeatures);
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
     if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
     this.bias = o.bias ?? true;
+    checkLimit('maxParameters', this.inFeatures * this.outFeatures_, `the parameters of linear(inFeatures ${this.inFeatures}, outFeatures ${this.outFeatures_})`);
   }
   paramSpecs(): ParamSpec[] {
     const bound = 1 / Math.sqrt(this.inFeatures); // PyTorch's kaiming_uniform(a=√5) bound
@@ -48,7 +52,9 @@ export class LinearModule implements Module {
     const TB = ctx.T * ctx.B;
     const O = this.outFeatures_;
     const I = this.inFeatures;
-    ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
+    const q = ctx.training ? undefined : ctx.quant?.('weight'); // int8 copy (src/model/quantize.ts)
+    if (q) ctx.b.op(OP.GEMM_Q8, out, input, q.q, q.s, ctx.optParam('bias'), TB, O, I, 0);
+    else ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
     const backward = (bc: BackwardContext, dOut: number): number => {
       bc.b.op(OP.GEMM_TN, bc.grad('weight'), dOut, input, O, I, TB, 1);
       const db = bc.optGrad('bias');
@@ -77,8 +83,10 @@ export class EmbeddingModule implements Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   constructor(o: EmbeddingOptions) {
+    checkOptions(o ?? null, OPTION_KEYS.embedding, 'embedding options');
     this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
     this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
+    checkLimit('maxParameters', this.numEmbeddings * this.embeddingDim, `the parameters of embedding(numEmbeddings ${this.numEmbeddings}, embeddingDim ${this.embeddingDim})`);
   }
   paramSpecs(): ParamSpec[] {
     return [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim], init: { kind: 'normal', std: 1 } }];
@@ -129,6 +137,7 @@ export class DropoutModule implements Module {
   readonly inputKind = 'float' as const;
   readonly p: number;
   constructor(o: { p: number }) {
+    checkOptions(o ?? null, OPTION_KEYS.dropout, 'dropout options');
     const p = o?.p;
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${String(p)}`);
     this.p = p;

@@ -36,6 +36,8 @@ export interface EmitContext {
   param(name: string): number;
   /** Like param, but 0 when the model has no such parameter (e.g. bias: false). */
   optParam(name: string): number;
+  /** The int8 copy of weight `name` when the model is quantized (inference programs use it). */
+  quant?(name: string): { q: number; s: number } | undefined;
   /**
    * Graphs: emits ops that fill a recurrent layer's initial state block `init` (B, H) of slot
    * (kind, layer·D + direction) from another node, before the cell runs. Absent: the host writes it.

@@ -5,6 +5,8 @@ import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { OP, MERGE_MODE, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -56,7 +58,6 @@ export interface GRUOptions extends RecurrentOptions {
 }
 
 const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
-
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -88,12 +89,16 @@ export class RecurrentCore implements Module {
   readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
   constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected an options object, got ${String(o)}`);
+    checkOptions(o ?? null, OPTION_KEYS.recurrent, `${kind.toUpperCase()} options`);
+    checkOptions(o.init, OPTION_KEYS.recurrentInit, `${kind.toUpperCase()} options.init`);
     this.kind = kind;
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);
     this.numLayers = o.numLayers === undefined ? 1 : posInt('numLayers', o.numLayers);
     this.bidirectional = bool('bidirectional', o.bidirectional, false);
+    // one parameter table entry, program op and state slot per layer and direction: a deeper stack
+    // is a hostile or broken architecture, refused before anything is built for it
+    checkLimit('maxLayers', this.numLayers * (this.bidirectional ? 2 : 1), 'numLayers (each direction counted once)');
     this.batchFirst = bool('batchFirst', o.batchFirst, false);
     this.bias = bool('bias', o.bias, true);
     const mm = o.mergeMode ?? 'concat';
@@ -136,6 +141,17 @@ export class RecurrentCore implements Module {
       bias: pick('bias', ini.bias, ['uniform', 'zeros'], 'uniform'),
       forgetBias: ini.forgetBias,
     };
+    // before any model allocates it (or builds one object per layer): a layer too large for the
+    // limit is refused by its sizes, counted arithmetically
+    checkLimit('maxParameters', this.parameterCount, `the parameters of ${kind}(inputSize ${this.inputSize}, hiddenSize ${this.hiddenSize}, numLayers ${this.numLayers})`);
+  }
+
+  /** Number of scalar parameters (what paramSpecs() lists), computed without listing them. */
+  get parameterCount(): number {
+    const H = this.hiddenSize;
+    const GH = this.gates * H;
+    const perLayer = GH * H + (this.bias ? 2 * GH : 0) + (this.peepholes ? 3 * H : 0);
+    return this.directions * (GH * this.inputSize + (this.numLayers - 1) * GH * this.outputSize + this.numLayers * perLayer);
   }
 
   get gates(): number {
@@ -234,17 +250,24 @@ export class RecurrentCore implements Module {
         const b_hh = ctx.optParam(`bias_hh${sfx}`);
         const y = cat + d * H;
         const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
+        // int8 copies of the weights in inference programs of a quantized model (src/model/quantize.ts)
+        const qih = ctx.training ? undefined : ctx.quant?.(`weight_ih${sfx}`);
+        const qhh = ctx.training ? undefined : ctx.quant?.(`weight_hh${sfx}`);
         ctx.loadState?.('h', idx, hInit, H);
-        b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
+        if (qih) b.op(OP.GEMM_Q8, gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
+        else b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
         if (this.kind === 'rnn') {
-          b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
+          const relu = this.nonlinearity === 'relu' ? 1 : 0;
+          if (qhh) b.op(OP.RNN_Q8, gates, h, y, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, relu);
+          else b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, relu);
         } else if (this.kind === 'lstm') {
           const c = b.alloc((T + 1) * B * H);
           sv.c = c;
           const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
           const cInit = d === 0 ? c : c + T * B * H;
           ctx.loadState?.('c', idx, cInit, H);
-          b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
+          if (qhh) b.op(OP.LSTM_Q8, gates, h, c, y, qhh.q, qhh.s, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
+          else b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
           const cFinal = d === 0 ? c + T * B * H : c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);
           states.push({ kind: 'c', index: idx, init: cInit, final: cFinal, H, dInit: sv.dc0 || undefined });
@@ -253,7 +276,8 @@ export class RecurrentCore implements Module {
           const aux = b.alloc(TB * H);
           sv.aux = aux;
           const scratch = b.alloc(B * 3 * H);
-          b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+          if (qhh) b.op(OP.GRU_Q8, gates, aux, h, y, scratch, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+          else b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
         }
         if (ctx.training) sv.dh0 = b.alloc(B * H);
         states.push({ kind: 'h', index: idx, init: hInit, final: hFinal, H, dInit: sv.dh0 || undefined });

@@ -1,14 +1,17 @@
 // Models: a standalone recurrent layer (RNN, LSTM, GRU) or a Sequential stack. Both own one
 // parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
 import { runtime } from '../wasm/load';
-import { Runner, type RunOptions, type RunResult } from './runner';
+import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
 import { Stream } from './stream';
 import type { Module } from '../layers/module';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
+import { checkLimit } from '../limits';
 import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
+import { checkLoss } from '../train/contract';
 import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from '../train/backward';
 import type { Optimizer } from '../train/optim';
@@ -20,22 +23,43 @@ export interface ParameterInfo {
 }
 
 /** A model's architecture as plain JSON (what a model file stores). */
-export type ModelSpec =
+export type ModelSpec = (
   | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
-  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> };
+  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> }
+) & {
+  /** 'int8': the weights were quantized (src/model/quantize.ts); the int8 copies are derived from the parameters. */
+  quantized?: 'int8';
+};
+
+/** What a model holds in wasm memory: released by dispose(), or when the model is garbage-collected. */
+interface Resources {
+  runner: Runner;
+  trainer: Trainer | null;
+  tape: Tape | null;
+}
+function release(res: Resources): void {
+  if (res.tape && !res.runner.isDisposed) res.tape.dispose();
+  res.tape = null;
+  if (res.trainer && !res.runner.isDisposed) res.trainer.dispose();
+  res.trainer = null;
+  res.runner.dispose();
+}
+// The safety net for models that are never disposed: their wasm blocks go back to the heap.
+const models = new FinalizationRegistry<Resources>(release);
 
 export abstract class Model {
   /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
   readonly runner: Runner;
-  private trainer: Trainer | null = null;
-  private tape: Tape | null = null;
+  private readonly res: Resources;
   protected constructor(runner: Runner) {
     this.runner = runner;
+    this.res = { runner, trainer: null, tape: null };
+    models.register(this, this.res, this);
   }
 
   private getTape(): Tape {
-    if (!this.tape) this.tape = new Tape(this.runner, this.getTrainer().grad);
-    return this.tape;
+    if (!this.res.tape) this.res.tape = new Tape(this.runner, this.getTrainer().grad);
+    return this.res.tape;
   }
 
   /**
@@ -64,8 +88,9 @@ export abstract class Model {
 
   private getTrainer(): Trainer {
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    if (!this.trainer) this.trainer = new Trainer(this.runner);
-    return this.trainer;
+    this.checkNotQuantized('training');
+    if (!this.res.trainer) this.res.trainer = new Trainer(this.runner);
+    return this.res.trainer;
   }
 
   /**
@@ -74,19 +99,29 @@ export abstract class Model {
    * carried across chunks without backpropagating through the boundary.
    */
   trainStep(batch: Batch, opts: StepOptions): StepResult {
+    checkOptions(opts ?? null, OPTION_KEYS.step, 'trainStep options');
     return this.getTrainer().step(batch, opts);
   }
 
   /** Trains on variable-length examples for some epochs (batched, padded, masked, shuffled). */
   fit(data: Example[], opts: FitOptions): Promise<History> {
+    try {
+      checkOptions(opts ?? null, OPTION_KEYS.fit, 'fit options');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return fit(this.fitView(), data, opts);
   }
 
   /** Mean loss over a list of examples, batched like fit. */
   evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
+    checkOptions(opts ?? null, OPTION_KEYS.evaluateDataset, 'evaluateDataset options');
+    checkLoss(opts.loss);
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${describe(opts.batchSize)}`);
     const v = this.fitView();
     checkExamples(v, data, opts.loss, 'data');
-    return evaluateDataset(v, data, opts.loss, opts.batchSize ?? 32);
+    return evaluateDataset(v, data, opts.loss, batchSize);
   }
 
   private fitView(): ModelLike {
@@ -101,7 +136,7 @@ export abstract class Model {
       inFeatures: r.inFeatures,
       outFeatures: out,
       batchFirst: r.batchFirst,
-      trainStep: (b, o) => this.trainStep(b, o),
+      trainStep: (b, o) => this.getTrainer().step(b, o), // fit's options were checked by fit()
       evaluate: (b, o) => this.evaluate(b, o),
     };
   }
@@ -112,7 +147,9 @@ export abstract class Model {
    * The gradients of the loss stay readable through gradient() and initialStateGradients().
    */
   evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
-    return this.getTrainer().evaluate(batch, opts?.loss, opts?.training === true);
+    checkOptions(opts ?? null, OPTION_KEYS.evaluate, 'evaluate options');
+    if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${describe(opts.training)}`);
+    return this.getTrainer().evaluate(batch, opts.loss, opts.training === true);
   }
 
   /**
@@ -133,7 +170,8 @@ export abstract class Model {
    * backward() (and `training: true` draws dropout masks as a training step does).
    */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
-    if (opts === null || typeof opts !== 'object') throw new ValueError(`Expected forward options to be an object, got ${String(opts)}`);
+    checkOptions(opts, OPTION_KEYS.forwardKeep, 'forward options');
+    opts ??= {};
     if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
     if (opts.keep) {
       if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
@@ -145,7 +183,9 @@ export abstract class Model {
 
   /** Opens a streaming session: one time step of the whole stack per `step()` call. */
   stream(opts: { batchSize?: number } = {}): Stream {
-    return new Stream(this.runner, opts.batchSize ?? 1);
+    checkOptions(opts, OPTION_KEYS.stream, 'stream options');
+    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return new Stream(this.runner, opts?.batchSize ?? 1, this);
   }
 
   /** Parameter names and shapes, in arena order (PyTorch names). */
@@ -162,6 +202,7 @@ export abstract class Model {
   }
   /** Overwrites one parameter (validated: dtype, size, finite values). */
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.checkNotQuantized('setParameter');
     this.runner.arena.set(name, values);
   }
   /** Every parameter as name → copy (a PyTorch-style state dict). */
@@ -172,9 +213,13 @@ export abstract class Model {
   }
   /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.checkNotQuantized('loadStateDict');
+    if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || ArrayBuffer.isView(sd)) {
+      throw new ValueError(`Expected a state dict (an object of name → values), got ${describe(sd)}`);
+    }
     const names = new Set(this.runner.arena.entries().map((e) => e.name));
     for (const k of Object.keys(sd)) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
-    for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
+    for (const n of names) if (!Object.prototype.hasOwnProperty.call(sd, n)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
     // all-or-nothing: validate every tensor before the first write
     for (const e of this.runner.arena.entries()) this.runner.arena.validate(e.name, sd[e.name]);
     for (const e of this.runner.arena.entries()) this.runner.arena.set(e.name, sd[e.name]);
@@ -182,13 +227,22 @@ export abstract class Model {
   /** The architecture as plain JSON; `modelFromSpec` rebuilds an equal model. */
   abstract spec(): ModelSpec;
 
+  /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
+  get quantized(): 'int8' | null {
+    return this.runner.quantized ? 'int8' : null;
+  }
+  /** The spec with the quantization marker (what files and worker replicas rebuild from). */
+  protected withQuant<S extends ModelSpec>(s: S): S {
+    return this.runner.quantized ? { ...s, quantized: 'int8' } : s;
+  }
+  private checkNotQuantized(what: string): void {
+    if (this.runner.quantized) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
+  }
+
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
-    if (this.tape && !this.runner.isDisposed) this.tape.dispose();
-    this.tape = null;
-    if (this.trainer && !this.runner.isDisposed) this.trainer.dispose();
-    this.trainer = null;
-    this.runner.dispose();
+    models.unregister(this);
+    release(this.res);
   }
 }
 
@@ -214,7 +268,7 @@ abstract class RecurrentModel extends Model {
     return this.core.config();
   }
   spec(): ModelSpec {
-    return { type: this.core.kind, config: this.core.config() };
+    return this.withQuant({ type: this.core.kind, config: this.core.config() });
   }
 }
 
@@ -265,6 +319,8 @@ export interface SequentialOptions {
 export class Sequential extends Model {
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
+    checkOptions(opts, OPTION_KEYS.sequential, 'Sequential options');
+    opts = opts ?? {};
     if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
     mods.forEach((m, i) => {
       if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
@@ -300,12 +356,13 @@ export class Sequential extends Model {
     return this.layers.map((m) => m.config());
   }
   spec(): ModelSpec {
-    return { type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() };
+    return this.withQuant({ type: 'sequential', inputSize: this.runner.inFeatures, batchFirst: this.runner.batchFirst, layers: this.config() });
   }
 }
 
 /** Builds one layer from its config() object; throws ValueError naming an unknown type. */
 export function layerFromConfig(c: Record<string, unknown>): Module {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw new ValueError(`Expected a layer config object, got ${c === null ? 'null' : typeof c}`);
   const { type, ...o } = c as { type: string } & Record<string, unknown>;
   switch (type) {
     case 'rnn':
@@ -334,17 +391,36 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
   }
 }
 
-/** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
-export function modelFromSpec(spec: ModelSpec): Model {
+/**
+ * The layers a spec describes, built as plain objects (nothing allocated in wasm), and whether
+ * they form a Sequential (parameter names prefixed `0.`, `1.`, …). Loaders size-check these
+ * before building the model.
+ */
+export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequential: boolean } {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
+  // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
+  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${String(spec.quantized)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
-    return new Sequential(spec.layers.map(layerFromConfig), { inputSize: spec.inputSize, batchFirst: spec.batchFirst });
+    checkLimit('maxLayers', spec.layers.length, 'the layers of spec.layers');
+    return { modules: spec.layers.map(layerFromConfig), sequential: true };
   }
   if (spec.type === 'rnn' || spec.type === 'lstm' || spec.type === 'gru') {
-    const core = layerFromConfig({ ...spec.config, type: spec.type }) as RecurrentCore;
-    const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
-    return new Ctor(core.config() as never);
+    if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${String(spec.config)}`);
+    return { modules: [layerFromConfig({ ...spec.config, type: spec.type })], sequential: false };
   }
   throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru), got ${String((spec as { type: unknown }).type)}`);
+}
+
+/** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
+export function modelFromSpec(spec: ModelSpec): Model {
+  const { modules, sequential } = modulesFromSpec(spec);
+  if (sequential) {
+    const s = spec as Extract<ModelSpec, { type: 'sequential' }>;
+    return new Sequential(modules, { inputSize: s.inputSize, batchFirst: s.batchFirst });
+  }
+  const core = modules[0] as RecurrentCore;
+  const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
+  const { type: _type, ...o } = core.config(); // config() names its layer type; the options do not
+  return new Ctor(o as never);
 }

@@ -2,7 +2,7 @@
 // shape into a list of kernel calls plus the workspace buffers they use; each forward pass (or
 // streaming step) is then one run_program call.
 import type { Runtime } from '../wasm/load';
-import { RnnWasmError } from '../errors';
+import { MemoryError, RnnWasmError } from '../errors';
 
 /** Opcodes; mirror of the OP_* constants in assembly/program.ts (compared by a test). */
 export const OP = {
@@ -41,6 +41,11 @@ export const OP = {
   REPEAT: 32,
   TANH: 33,
   TANH_BWD: 34,
+  // int8 weights (inference): src/model/quantize.ts
+  GEMM_Q8: 40,
+  RNN_Q8: 41,
+  LSTM_Q8: 42,
+  GRU_Q8: 43,
   // CRF output layer (src/layers/crf.ts emits these)
   CRF_NLL: 50,
   CRF_VITERBI: 51,
@@ -61,13 +66,22 @@ export function f32word(x: number): number {
 export class ProgramBuilder {
   readonly words: number[] = [];
   private readonly blocks: number[] = [];
+  private elements = 0;
   constructor(readonly rt: Runtime) {}
 
   /** Allocates a zeroed workspace buffer of n elements owned by this program. */
   alloc(n: number): number {
     const off = this.rt.heap.alloc(n);
     this.blocks.push(off);
+    this.elements += n;
     return off;
+  }
+
+  /** Releases every buffer allocated so far (a build that failed half-way gives back what it took). */
+  abandon(): void {
+    for (const b of this.blocks) this.rt.heap.release(b);
+    this.blocks.length = 0;
+    this.elements = 0;
   }
 
   op(code: number, ...args: number[]): void {
@@ -82,14 +96,14 @@ export class ProgramBuilder {
   finishSplit(at: number): [Program, Program] {
     const ptr = this.alloc(this.words.length);
     this.rt.heap.i32.set(this.words, ptr);
-    return [new Program(this.rt, ptr, at, this.blocks), new Program(this.rt, ptr + at, this.words.length - at, [])];
+    return [new Program(this.rt, ptr, at, this.blocks, this.elements), new Program(this.rt, ptr + at, this.words.length - at, [], 0)];
   }
 
   /** Freezes the op list into the heap. */
   finish(): Program {
     const ptr = this.alloc(this.words.length);
     this.rt.heap.i32.set(this.words, ptr);
-    return new Program(this.rt, ptr, this.words.length, this.blocks);
+    return new Program(this.rt, ptr, this.words.length, this.blocks, this.elements);
   }
 }
 
@@ -99,6 +113,8 @@ export class Program {
     private readonly ptr: number,
     private readonly nwords: number,
     private readonly blocks: number[],
+    /** f32 elements of workspace this program holds. */
+    readonly elements: number,
   ) {}
 
   /** Runs every op once (one boundary crossing). */
@@ -111,5 +127,49 @@ export class Program {
   dispose(): void {
     for (const b of this.blocks) this.rt.heap.release(b);
     this.blocks.length = 0;
+  }
+}
+
+/** A builder that only counts what a program would allocate (fake offsets; touches no memory). */
+class MeasuringBuilder extends ProgramBuilder {
+  total = 0;
+  private next = 16;
+  override alloc(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw new MemoryError(`Expected a buffer size that wasm memory can hold, got ${n} elements`);
+    this.total += n;
+    const off = this.next;
+    this.next += Math.max(4, Math.ceil(n / 4) * 4);
+    return off;
+  }
+  override finish(): Program {
+    this.alloc(this.words.length);
+    return new Program(this.rt, 0, 0, [], this.total);
+  }
+}
+
+/** f32 elements a wasm32 memory can hold (4 GiB). */
+const MAX_ELEMENTS = 2 ** 30;
+
+/**
+ * Runs `fill` on a fresh builder and freezes the result. `fill` runs first on a builder that only
+ * measures: a program larger than what is left of the 4 GiB a wasm memory can reach is refused with
+ * a MemoryError before anything is allocated. When the real build still fails half-way (memory
+ * that cannot grow, a shape the layers refuse), every buffer the builder took is released before
+ * the error propagates, and a bare RangeError from the memory becomes a MemoryError.
+ */
+export function buildProgram<R>(rt: Runtime, what: string, fill: (b: ProgramBuilder) => R): R {
+  const m = new MeasuringBuilder(rt);
+  fill(m);
+  const free = MAX_ELEMENTS - rt.heap.liveElements;
+  if (m.total > free) {
+    throw new MemoryError(`Expected ${what} to fit in wasm memory (${free * 4} bytes left of 4 GiB), got one needing ${m.total * 4} bytes; nothing was allocated`);
+  }
+  const b = new ProgramBuilder(rt);
+  try {
+    return fill(b);
+  } catch (e) {
+    b.abandon();
+    if (e instanceof RangeError) throw new MemoryError(`Expected wasm memory for ${what}, got none left (${e.message}); nothing was kept`);
+    throw e;
   }
 }

@@ -4,9 +4,14 @@ import type { Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
-import { OP, Program, ProgramBuilder } from './program';
+import { OP, buildProgram, Program, ProgramBuilder } from './program';
+import { PlanCache } from './plan-cache';
 import { Tensor } from '../tensor';
+import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { checkLengths, checkOptionsObject, checkRngState, checkState, describe } from './checks';
+
+export { checkLengths, checkOptionsObject, checkState, describe } from './checks';
 
 /** One compiled program for a (T, B, lengths?, streaming) shape, with its I/O buffers. */
 export interface Plan {
@@ -20,6 +25,9 @@ export interface Plan {
   readonly output: number;
   readonly outFeatures: number;
   readonly states: StateSlot[];
+  /** Workspace elements (the plan cache's bound counts them). */
+  readonly elements: number;
+  dispose(): void;
 }
 
 export interface RunOptions {
@@ -50,6 +58,12 @@ export function withoutInitialisers<T>(build: () => T): T {
   }
 }
 
+/** An int8 copy of one weight (src/model/quantize.ts): int8 rows of Kp bytes at q, row scales at s. */
+export interface QuantWeight {
+  q: number;
+  s: number;
+}
+
 /** True while withoutInitialisers runs (graph models read it too). */
 export function initialisersSkipped(): boolean {
   return skipInitialisers;
@@ -57,8 +71,12 @@ export function initialisersSkipped(): boolean {
 
 export class Runner {
   readonly arena: Arena;
+  /** int8 copies of the weights by full parameter name when the model is quantized, else null. */
+  private quantW: Map<string, QuantWeight> | null = null;
   private readonly prefixes: string[];
-  private readonly plans = new Map<string, Plan>();
+  private readonly plans = new PlanCache<Plan>();
+  /** Plans owned by open streams (each stream has its own state); released with the model. */
+  private readonly streamPlans = new Set<Plan>();
   private disposed = false;
 
   constructor(
@@ -67,8 +85,12 @@ export class Runner {
     readonly inFeatures: number,
     readonly batchFirst: boolean,
     prefixed: boolean,
-    seed = DEFAULT_SEED,
+    seed: number = DEFAULT_SEED,
   ) {
+    // every check before the first allocation: a refused model takes no memory
+    if (typeof batchFirst !== 'boolean') throw new ValueError(`Expected batchFirst to be a boolean, got ${describe(batchFirst)}`);
+    if (seed === undefined) seed = DEFAULT_SEED;
+    if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) throw new ValueError(`Expected seed to be an integer, got ${describe(seed)}`);
     this.prefixes = modules.map((_, i) => (prefixed ? `${i}.` : ''));
     // shape propagation: every module validates its input width
     let f = inFeatures;
@@ -77,11 +99,18 @@ export class Runner {
     modules.forEach((m, i) => {
       for (const s of m.paramSpecs()) specs.push({ ...s, name: this.prefixes[i] + s.name });
     });
+    const total = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+    checkLimit('maxParameters', total, 'a model with parameters');
     this.arena = new Arena(rt, specs);
+    try {
+      this.rngState = rt.heap.alloc(4);
+    } catch (e) {
+      this.arena.dispose();
+      throw e;
+    }
     const rng = new Rng(seed);
     if (!skipInitialisers) this.arena.initialize(rng);
     // the dropout generator continues the initialiser's stream, so one seed fixes everything
-    this.rngState = rt.heap.alloc(4);
     this.dropoutRngState = rng.state;
   }
 
@@ -94,6 +123,7 @@ export class Runner {
     return [0, 1, 2, 3].map((k) => i32[this.rngState + k] >>> 0) as [number, number, number, number];
   }
   set dropoutRngState(s: [number, number, number, number]) {
+    checkRngState(s, 'the dropout generator state');
     this.rt.heap.i32.set(s.map((v) => v | 0), this.rngState);
   }
 
@@ -101,24 +131,45 @@ export class Runner {
     return this.modules[0].inputKind;
   }
 
-  /** The compiled plan for this shape (built on first use, then reused). */
-  plan(T: number, B: number, withLens: boolean, streaming = false): Plan {
+  /**
+   * The compiled inference plan for this shape: built on first use, then reused from a bounded
+   * LRU cache (limits.maxCachedPlans, limits.maxPlanCacheBytes), so a stream of distinct lengths
+   * keeps memory bounded.
+   */
+  plan(T: number, B: number, withLens: boolean): Plan {
     this.check();
-    const key = `${T}x${B}${withLens ? 'L' : ''}${streaming ? 'S' : ''}`;
-    let p = this.plans.get(key);
-    if (p) return p;
-    const g = this.emitForward(T, B, withLens, streaming, false, this.modules.length);
-    p = { T, B, program: g.b.finish(), input: g.input, lens: g.lens, output: g.userOut, outFeatures: g.features, states: g.states };
-    this.plans.set(key, p);
+    return this.plans.getOrBuild(`${T}x${B}${withLens ? 'L' : ''}`, () => this.buildPlan(T, B, withLens, false));
+  }
+
+  /** A streaming plan (T = 1) owned by one stream: its state slots are that stream's alone. */
+  openStreamPlan(B: number): Plan {
+    this.check();
+    const p = this.buildPlan(1, B, false, true);
+    this.streamPlans.add(p);
     return p;
   }
 
+  /** Releases a stream's plan (close(), or the stream was garbage-collected). */
+  closeStreamPlan(p: Plan): void {
+    if (this.streamPlans.delete(p)) p.dispose();
+  }
+
+  private buildPlan(T: number, B: number, withLens: boolean, streaming: boolean): Plan {
+    return buildProgram(this.rt, `a plan of T = ${T}, B = ${B}`, (b) => {
+      const g = this.emitForward(b, T, B, withLens, streaming, false, this.modules.length);
+      const program = b.finish();
+      return {
+        T, B, program, input: g.input, lens: g.lens, output: g.userOut, outFeatures: g.features, states: g.states,
+        elements: program.elements, dispose: () => program.dispose(),
+      };
+    });
+  }
+
   /**
-   * Emits the forward pass of modules [0, upto) into a new builder: input staging (and the
+   * Emits the forward pass of modules [0, upto) into builder b: input staging (and the
    * batchFirst transpose), every module, and (unless training) the transpose back.
    */
-  emitForward(T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number, dropout = training) {
-    const b = new ProgramBuilder(this.rt);
+  emitForward(b: ProgramBuilder, T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number, dropout = training) {
     const F = this.inFeatures;
     const input = b.alloc(T * B * F);
     const lens = withLens ? b.alloc(B) : 0;
@@ -169,6 +220,7 @@ export class Runner {
       dropout,
       rngState: this.rngState,
       param: (name) => this.arena.offsetOf(prefix + name),
+      quant: (name) => this.quantW?.get(prefix + name),
       optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),
     };
   }
@@ -251,6 +303,7 @@ export class Runner {
   /** A full forward pass: validate, write, one wasm call, read. */
   run(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): RunResult {
     this.check();
+    checkOptionsObject(opts, 'forward options');
     const { T, B } = this.inputDims(x);
     const lengths = checkLengths(opts.lengths, T, B);
     this.checkStates(opts.h0, opts.c0, B);
@@ -275,7 +328,12 @@ export class Runner {
 
   /** (T, B) of an input tensor after checking rank, width, dtype and values. */
   inputDims(x: Tensor<Float32Array> | Tensor<Int32Array>): { T: number; B: number } {
-    if (!(x instanceof Tensor)) throw new DTypeError(`Expected input x to be a Tensor (use tensor(data, shape)), got ${typeof x}`);
+    if (!(x instanceof Tensor)) throw new DTypeError(`Expected input x to be a Tensor (use tensor(data, shape)), got ${describe(x)}`);
+    // checked here, at the point of use: a tensor's data may have been swapped after construction
+    const n = x.shape.reduce((a, d) => a * d, 1);
+    if (!ArrayBuffer.isView(x.data) || (x.data as Float32Array).length !== n) {
+      throw new ShapeError(`Expected input x.data to hold ${n} elements for shape [${x.shape.join(', ')}], got ${ArrayBuffer.isView(x.data) ? (x.data as Float32Array).length : describe(x.data)}`);
+    }
     const ids = this.inputKind === 'ids';
     const rank = ids ? 2 : 3;
     if (x.shape.length !== rank) {
@@ -286,6 +344,7 @@ export class Runner {
     const T = this.batchFirst ? d1 : d0;
     const B = this.batchFirst ? d0 : d1;
     if (T < 1 || B < 1) throw new ShapeError(`Expected at least one step and one sequence, got shape [${x.shape.join(', ')}]`);
+    checkLimit('maxSequenceLength', T, 'input x with a sequence length T');
     if (ids) {
       if (!(x.data instanceof Int32Array)) throw new DTypeError(`Expected token ids as an Int32Array tensor, got ${x.data.constructor.name}`);
       const V = (this.modules[0] as unknown as { numEmbeddings: number }).numEmbeddings;
@@ -306,10 +365,28 @@ export class Runner {
     return { T, B };
   }
 
+  /** True when the model runs on int8 weight copies (inference only). */
+  get quantized(): boolean {
+    return this.quantW !== null;
+  }
+
+  /** Installs (or, with null, drops) int8 weight copies: previous copies and every plan are released. */
+  setQuantized(q: Map<string, QuantWeight> | null): void {
+    this.check();
+    for (const w of this.quantW?.values() ?? []) {
+      this.rt.heap.release(w.q);
+      this.rt.heap.release(w.s);
+    }
+    this.quantW = q;
+    this.releaseWorkspace();
+  }
+
   dispose(): void {
     if (this.disposed) return;
-    for (const p of this.plans.values()) p.program.dispose();
+    this.setQuantized(null);
     this.plans.clear();
+    for (const p of this.streamPlans) p.dispose();
+    this.streamPlans.clear();
     this.arena.dispose();
     this.rt.heap.release(this.rngState);
     this.disposed = true;
@@ -321,8 +398,12 @@ export class Runner {
 
   /** Drops cached plans (their activations) but keeps parameters. */
   releaseWorkspace(): void {
-    for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
+  }
+
+  /** Cached inference plans (for tests and diagnostics). */
+  get cachedPlans(): number {
+    return this.plans.size;
   }
 
   private check(): void {
@@ -330,19 +411,6 @@ export class Runner {
   }
 }
 
-/** Validates lengths: B integers in [1, T]. Returns them or undefined (all full length). */
-export function checkLengths(lengths: RunOptions['lengths'], T: number, B: number): ArrayLike<number> | undefined {
-  if (lengths === undefined) return undefined;
-  if (lengths === null || typeof (lengths as ArrayLike<number>).length !== 'number') {
-    throw new DTypeError(`Expected lengths as an Int32Array or number array, got ${String(lengths)}`);
-  }
-  if (lengths.length !== B) throw new ShapeError(`Expected lengths to have B = ${B} entries, got ${lengths.length}`);
-  for (let b = 0; b < B; b++) {
-    const v = lengths[b];
-    if (!Number.isInteger(v) || v < 1 || v > T) throw new ValueError(`Expected lengths[${b}] to be an integer in [1, ${T}], got ${v}`);
-  }
-  return lengths;
-}
 
 /**
  * Copies one state slot between its (B, H) block in wasm memory at `heapOff` and rows of width W
@@ -358,14 +426,5 @@ function copySlot(f32: Float32Array, heapOff: number, H: number, arr: Float32Arr
   for (let b = 0; b < B; b++) {
     if (dir === 'in') f32.set(arr.subarray(off + b * W, off + b * W + H), heapOff + b * H);
     else arr.set(f32.subarray(heapOff + b * H, heapOff + (b + 1) * H), off + b * W);
-  }
-}
-
-export function checkState(name: string, s: unknown, ns: number, B: number, H: number): void {
-  if (!(s instanceof Float32Array)) throw new DTypeError(`Expected ${name} to be a Float32Array, got ${s === null ? 'null' : typeof s}`);
-  if (ns === 0) throw new ValueError(`Expected no ${name} for a model without recurrent layers, got ${name}`);
-  if (s.length !== ns * B * H) throw new ShapeError(`Expected ${name} of shape (${ns}, ${B}, ${H}) = ${ns * B * H} elements, got ${s.length}`);
-  for (let i = 0; i < s.length; i++) {
-    if (!Number.isFinite(s[i])) throw new ValueError(`Expected finite values in ${name}, got ${s[i]} at index ${i}`);
   }
 }

@@ -1,15 +1,23 @@
 // The streaming step API: one time step for the whole stack per call, the recurrent state kept in
 // wasm memory between calls. Each step is one write, one run_program call and one read.
+// Every stream owns its plan (so two streams of one model never share a state); close() releases
+// it, and a stream that is dropped without close() is released when it is garbage-collected.
 import type { Plan, Runner } from './runner';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+
+// Releases the plan of a stream that was garbage-collected while still open.
+const streams = new FinalizationRegistry<{ runner: Runner; plan: Plan }>(({ runner, plan }) => {
+  if (!runner.isDisposed) runner.closeStreamPlan(plan);
+});
 
 export class Stream {
   readonly batchSize: number;
   private readonly plan: Plan;
   private closed = false;
 
-  constructor(private readonly runner: Runner, batchSize: number) {
+  /** `owner` (the model) is kept alive by the stream, so its memory stays while the stream is used. */
+  constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${batchSize}`);
     for (const m of runner.modules) {
       if ((m as unknown as { bidirectional?: boolean }).bidirectional) {
@@ -17,8 +25,8 @@ export class Stream {
       }
     }
     this.batchSize = batchSize;
-    this.plan = runner.plan(1, batchSize, false, true);
-    this.reset();
+    this.plan = runner.openStreamPlan(batchSize);
+    streams.register(this, { runner, plan: this.plan }, this);
   }
 
   /** Width of one step's output per sequence. */
@@ -70,9 +78,12 @@ export class Stream {
     return { h: this.runner.gatherStates(this.plan, 'h', (s) => s.init)!, c: this.runner.gatherStates(this.plan, 'c', (s) => s.init) };
   }
 
-  /** Ends this stream (its buffers stay cached in the model for the next stream of this batch size). */
+  /** Ends this stream and releases its buffers. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    streams.unregister(this);
+    if (!this.runner.isDisposed) this.runner.closeStreamPlan(this.plan);
   }
 
   private check(): void {

@@ -11,11 +11,13 @@
 // that is unavailable (pages without cross-origin isolation), as one copy per task.
 import { compiledModule, type Variant } from '../wasm/load';
 import type { Model } from '../model/model';
-import { checkLengths, type RunOptions, type RunResult } from '../model/runner';
+import { checkLengths, checkOptionsObject, type RunOptions, type RunResult } from '../model/runner';
 import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
-import type { Optimizer } from '../train/optim';
+import { checkBatch, checkLoss, checkStepOptions } from '../train/contract';
+import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type RngState, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
 
@@ -40,6 +42,7 @@ export class WorkerPool {
   private shared: Float32Array | null = null;
   private grad = 0; // heap offsets of the reduced gradient and a scratch, allocated on first step
   private scratch = 0;
+  private guard: StepGuard | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(model: Model, variant: Variant, transport: Transport, timeout?: number) {
@@ -54,8 +57,10 @@ export class WorkerPool {
    * recompiled) and waits until every one answers. Rejects with a WorkerError if they cannot start.
    */
   static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    checkOptions(opts, OPTION_KEYS.workerPool, 'WorkerPool options');
     if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
     if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    checkOptionsObject(opts, 'WorkerPool options');
     const rt = model.runner.rt; // the workers run the binary this model runs on
     const n = opts.workers ?? (await hardwareThreads());
     if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);
@@ -87,7 +92,10 @@ export class WorkerPool {
   /** The model's forward pass with the batch split across the workers. */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): Promise<RunResult> {
     return this.exclusive(async () => {
+      checkOptions(opts, OPTION_KEYS.forward, 'WorkerPool.forward options');
       const r = this.live();
+      checkOptionsObject(opts, 'forward options');
+      opts = opts ?? {};
       const { T, B } = r.inputDims(x);
       const lengths = checkLengths(opts.lengths, T, B);
       r.checkStates(opts.h0, opts.c0, B);
@@ -130,7 +138,9 @@ export class WorkerPool {
   /** Mean loss of a batch (forward and backward on the workers); parameters are not changed. */
   evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
     return this.exclusive(async () => {
-      const loss = opts?.loss;
+      checkOptions(opts ?? null, OPTION_KEYS.poolEvaluate, 'WorkerPool.evaluate options');
+      this.trainable();
+      const loss = opts!.loss;
       checkLoss(loss);
       return (await this.gradients(batch, loss, false)).loss;
     });
@@ -145,14 +155,42 @@ export class WorkerPool {
    */
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
-      const r = this.live();
-      checkStepOptions(o);
-      const T = batch?.x instanceof Tensor ? (r.batchFirst ? batch.x.shape[1] : batch.x.shape[0]) : 0;
+      checkOptions(o ?? null, OPTION_KEYS.step, 'WorkerPool.trainStep options');
+      const r = this.trainable();
+      // the whole call is checked before anything changes: a refused call leaves the optimizer unbound
+      if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
+      const { T } = checkBatch(r, batch, o.loss);
+      checkStepOptions(o, r.arena, 1);
       if (o.tbptt !== undefined && o.tbptt < T) throw new ValueError(`Expected no tbptt (or tbptt ≥ T = ${T}) for WorkerPool.trainStep, got tbptt ${o.tbptt}; use model.trainStep for truncated BPTT`);
+      const rng = r.dropoutRngState;
+      let result;
+      try {
+        result = await this.gradients(batch, o.loss, true);
+      } catch (e) {
+        r.dropoutRngState = rng; // a crashed or failing worker does not move the generator on
+        throw e;
+      }
+      this.live();
+      const wasBound = o.optimizer.isBoundTo(r.arena);
       o.optimizer.bind(r.rt, r.arena);
-      const { loss, weights, grads } = await this.gradients(batch, o.loss, true);
-      const gradNorm = this.reduceAndStep(weights, grads, o);
-      return { loss, gradNorm };
+      this.guard ??= new StepGuard(r);
+      try {
+        this.guard.save(o.optimizer, wasBound);
+      } catch (e) {
+        if (!wasBound) o.optimizer.dispose();
+        r.dropoutRngState = rng;
+        throw e;
+      }
+      try {
+        const gradNorm = this.reduceAndStep(result.weights, result.grads, o);
+        this.guard.commit();
+        return { loss: result.loss, gradNorm, skipped: false };
+      } catch (e) {
+        this.guard.restore();
+        r.dropoutRngState = rng;
+        if (e instanceof NonFiniteError && o.onNonFinite === 'skip') return { loss: result.loss, gradNorm: NaN, skipped: true };
+        throw e;
+      }
     });
   }
 
@@ -163,9 +201,13 @@ export class WorkerPool {
     this.transport = null;
     await t.close();
     const heap = this.model.runner.rt.heap;
-    if (this.grad) heap.release(this.grad);
-    if (this.scratch) heap.release(this.scratch);
+    if (!this.model.runner.isDisposed) {
+      if (this.grad) heap.release(this.grad);
+      if (this.scratch) heap.release(this.scratch);
+      this.guard?.dispose();
+    }
     this.grad = this.scratch = 0;
+    this.guard = null;
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -181,6 +223,13 @@ export class WorkerPool {
     if (!this.transport) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
     const r = this.model.runner;
     if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    return r;
+  }
+
+  // Training and evaluation need f32 weights (an int8-quantized model is inference only).
+  private trainable() {
+    const r = this.live();
+    if (r.quantized) throw new StateError('Expected a model with f32 weights for training, got one quantized to int8 (inference only)');
     return r;
   }
 
@@ -236,7 +285,7 @@ export class WorkerPool {
   // mean loss, each shard's weight c_k / C and its gradient.
   private async gradients(batch: Batch, loss: LossKind, training: boolean): Promise<{ loss: number; weights: number[]; grads: Float32Array[] }> {
     const r = this.live();
-    const { T, B, lengths, O } = this.checkBatch(batch, loss);
+    const { T, B, lengths, O } = checkBatch(r, batch, loss);
     const parts = shards(B, this.size);
     const bf = r.batchFirst;
     const F = r.inputKind === 'ids' ? 1 : r.inFeatures;
@@ -295,45 +344,8 @@ export class WorkerPool {
       k.scale_f32(this.scratch, weights[i], n);
       k.add_f32(this.grad, this.grad, this.scratch, n);
     }
-    return clipAndStep(k, this.grad, n, o);
+    return clipAndStep(k, this.grad, n, o, () => paramsFinite(r));
   }
-
-  // The checks model.trainStep makes, here once on the main thread before anything is sent.
-  private checkBatch(batch: Batch, loss: LossKind): { T: number; B: number; lengths?: ArrayLike<number>; O: number } {
-    const r = this.model.runner;
-    if (!batch || typeof batch !== 'object') throw new ValueError(`Expected a batch { x, y, lengths? }, got ${String(batch)}`);
-    const { T, B } = r.inputDims(batch.x);
-    const lengths = checkLengths(batch.lengths, T, B);
-    r.checkStates(batch.h0, batch.c0, B);
-    const O = outWidth(this.model);
-    const y = batch.y;
-    if (!(y instanceof Tensor)) throw new DTypeError(`Expected targets y as a Tensor, got ${typeof y}`);
-    const lead = r.batchFirst ? [B, T] : [T, B];
-    if (loss === 'crossEntropy') {
-      if (!(y.data instanceof Int32Array)) throw new DTypeError(`Expected crossEntropy targets y as an Int32Array tensor of class ids, got ${y.data.constructor.name}`);
-      if (y.shape.length !== 2 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1]) throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}], got [${y.shape.join(', ')}]`);
-      for (let i = 0; i < y.data.length; i++) {
-        const v = y.data[i];
-        if (v < -1 || v >= O) throw new ValueError(`Expected class ids in [0, ${O}) or −1 (ignore) in targets y, got ${v} at index ${i}`);
-      }
-    } else {
-      if (!(y.data instanceof Float32Array)) throw new DTypeError(`Expected ${loss} targets y as a Float32Array tensor, got ${y.data.constructor.name}`);
-      if (y.shape.length !== 3 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1] || y.shape[2] !== O) throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}, ${O}], got [${y.shape.join(', ')}]`);
-      for (let i = 0; i < y.data.length; i++) if (!Number.isFinite(y.data[i])) throw new ValueError(`Expected finite targets y, got ${y.data[i]} at index ${i}`);
-    }
-    return { T, B, lengths, O };
-  }
-}
-
-/** Output width of the trained graph (a trailing softmax/logSoftmax is folded into the loss). */
-function outWidth(m: Model): number {
-  const r = m.runner;
-  let f = r.inFeatures;
-  for (const mod of r.modules) {
-    if (mod.kind === 'softmax' || mod.kind === 'logSoftmax') break;
-    f = mod.outFeatures(f);
-  }
-  return f;
 }
 
 /** Targets the loss counts in rows [b0, b1): its mean divides by this (as Trainer counts them). */
@@ -364,20 +376,6 @@ function mix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-function checkLoss(loss: unknown): asserts loss is LossKind {
-  if (!['crossEntropy', 'mse', 'bceWithLogits'].includes(loss as string)) throw new ValueError(`Expected loss 'crossEntropy', 'mse' or 'bceWithLogits', got ${String(loss)}`);
-}
-
-function checkStepOptions(o: StepOptions): void {
-  checkLoss(o?.loss);
-  if (!o.optimizer || typeof (o.optimizer as Optimizer).apply !== 'function') throw new ValueError('Expected an optimizer (new Adam(), SGD, …), got none');
-  for (const k of ['clipNorm', 'clipValue'] as const) {
-    const v = o[k];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
-  }
-  if (o.tbptt !== undefined && !(Number.isInteger(o.tbptt) && o.tbptt >= 1)) throw new ValueError(`Expected tbptt to be a positive integer, got ${String(o.tbptt)}`);
 }
 
 // A task's own (freshly sliced) buffers move to the worker; shared parameters are never listed.

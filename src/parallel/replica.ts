@@ -2,7 +2,8 @@
 // Module the main thread compiled, keep one replica of the pool's model, and answer tasks with
 // plain data. Every error is caught and returned as data, so a task always gets a reply.
 import { init, runtime, useCompiledModule } from '../wasm/load';
-import { modelFromSpec, type Model } from '../model/model';
+import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
+import { applyInt8 } from '../model/quantize';
 import { withoutInitialisers } from '../model/runner';
 import { Tensor } from '../tensor';
 import { ShapeError } from '../errors';
@@ -28,6 +29,8 @@ function replica(spec: string, params: Float32Array): Model {
   const a = model.runner.arena;
   if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
   a.rt.heap.write(a.base, params);
+  // a quantized model's int8 copies are derived from the (dequantized) parameters, as the main thread's
+  if ((JSON.parse(spec) as ModelSpec).quantized === 'int8') applyInt8(model.runner);
   return model;
 }
 

@@ -5,12 +5,14 @@
 // gradient arena (the one trainStep and gradient() use) until zeroGrad(), as in PyTorch; then
 // step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
 import type { Runner, RunOptions, RunResult } from '../model/runner';
-import { checkLengths, checkState } from '../model/runner';
-import { OP, type Program } from '../model/program';
+import { checkLengths, checkState } from '../model/checks';
+import { OP, ProgramBuilder, type Program } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
+import { paramsFinite } from './guard';
 import type { Optimizer } from './optim';
 import { Tensor } from '../tensor';
+import { checkOptions, OPTION_KEYS } from '../options';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 
 export interface KeepOptions extends RunOptions {
@@ -79,8 +81,8 @@ export class Tape {
     }
     const r = this.runner;
     const n = r.modules.length;
-    const g = r.emitForward(T, B, withLens, false, true, n, dropout);
-    const b = g.b;
+    const b = new ProgramBuilder(r.rt);
+    const g = r.emitForward(b, T, B, withLens, false, true, n, dropout);
     const TB = T * B;
     const O = g.features;
     const bf = r.batchFirst && T > 1;
@@ -203,13 +205,14 @@ export class Tape {
   /** Global-norm / value clipping and one optimizer step on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, o: Pick<StepOptions, 'clipNorm' | 'clipValue'> = {}): number {
     if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${String(optimizer)}`);
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { clipNorm?, clipValue? }, got ${String(o)}`);
+    checkOptions(o, OPTION_KEYS.applyStep, 'step options');
+    o ??= {};
     for (const k of ['clipNorm', 'clipValue'] as const) {
       const v = o[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
     }
     optimizer.bind(this.runner.rt, this.runner.arena);
-    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer });
+    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer }, () => paramsFinite(this.runner));
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import type { Batch, LossKind, StepOptions, StepResult } from './trainer';
 import { Tensor } from '../tensor';
 import { Rng } from '../params/rng';
 import { DTypeError, ShapeError, ValueError } from '../errors';
+import { checkLimit } from '../limits';
 
 /**
  * One training example. `x`: (len, F) floats or (len) Int32 token ids. `y`: for crossEntropy,
@@ -93,6 +94,7 @@ export function checkExamples(m: ModelLike, examples: Example[], loss: LossKind,
     }
     const len = ids ? ex.x.length : ex.x.length / F;
     if (!Number.isInteger(len) || len < 1) throw new ShapeError(`Expected ${name}[${i}].x to hold a whole number ≥ 1 of steps of ${F} features, got ${ex.x.length} values`);
+    checkLimit('maxSequenceLength', len, `${name}[${i}].x with a sequence length`);
     if (loss === 'crossEntropy') {
       if (!(ex.y instanceof Int32Array)) throw new DTypeError(`Expected ${name}[${i}].y as an Int32Array of class ids, got ${(ex.y as object)?.constructor?.name}`);
       if (ex.y.length !== len && ex.y.length !== 1) throw new ShapeError(`Expected ${name}[${i}].y to have ${len} ids (one per step) or 1 (many-to-one), got ${ex.y.length}`);
@@ -120,6 +122,13 @@ export function evaluateDataset(m: ModelLike, examples: Example[], loss: LossKin
 }
 
 export async function fit(m: ModelLike, data: Example[], o: FitOptions): Promise<History> {
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options { loss, optimizer, … }, got ${o === null ? 'null' : typeof o}`);
+  for (const k of ['onBatchEnd', 'onEpochEnd'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new ValueError(`Expected ${k} to be a function, got ${typeof o[k]}`);
+  }
+  if (o.shuffle !== undefined && typeof o.shuffle !== 'boolean') throw new ValueError(`Expected shuffle to be a boolean, got ${String(o.shuffle)}`);
+  if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw new ValueError(`Expected seed to be an integer, got ${String(o.seed)}`);
+  if (o.signal !== undefined && typeof (o.signal as AbortSignal)?.throwIfAborted !== 'function') throw new ValueError(`Expected signal to be an AbortSignal, got ${String(o.signal)}`);
   const epochs = o.epochs ?? 1;
   const batchSize = o.batchSize ?? 32;
   if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError(`Expected epochs to be a positive integer, got ${String(epochs)}`);

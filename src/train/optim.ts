@@ -1,9 +1,12 @@
 // Optimizers: each keeps its moment buffers in one heap block laid out like the parameter arena,
 // so a step is one kernel call over the whole arena. Learning-rate schedules are plain functions
-// of the step count.
+// of the step count, checked when made and at every step (a rate that is NaN, infinite or
+// negative is refused before the update). Optimizer state (from a file or loadState) is validated
+// before anything is written.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 type K = {
   sgd_step(p: number, buf: number, g: number, n: number, lr: number, momentum: number, dampening: number, nesterov: number, wd: number, first: number): void;
@@ -14,16 +17,35 @@ type K = {
 /** A learning-rate schedule: the rate for step t (0-based) given the base rate. */
 export type Schedule = (step: number, baseLr: number) => number;
 
+function posInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  return v;
+}
+
 export const schedules = {
   /** lr · gamma^floor(t / stepSize) */
-  step: (stepSize: number, gamma = 0.1): Schedule => (t, lr) => lr * gamma ** Math.floor(t / stepSize),
+  step: (stepSize: number, gamma = 0.1): Schedule => {
+    posInt('stepSize', stepSize);
+    num('gamma', gamma, 0);
+    return (t, lr) => lr * gamma ** Math.floor(t / stepSize);
+  },
   /** lr · gamma^t */
-  exponential: (gamma: number): Schedule => (t, lr) => lr * gamma ** t,
+  exponential: (gamma: number): Schedule => {
+    num('gamma', gamma, 0);
+    return (t, lr) => lr * gamma ** t;
+  },
   /** cosine from lr to minLr over `total` steps, then minLr */
-  cosine: (total: number, minLr = 0): Schedule => (t, lr) => minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * Math.min(t, total) / total))) / 2,
+  cosine: (total: number, minLr = 0): Schedule => {
+    posInt('total', total);
+    num('minLr', minLr, 0);
+    return (t, lr) => minLr + ((lr - minLr) * (1 + Math.cos(Math.PI * Math.min(t, total) / total))) / 2;
+  },
   /** linear warmup over `warmup` steps, then `after` (default constant) */
-  warmup: (warmup: number, after?: Schedule): Schedule => (t, lr) =>
-    t < warmup ? (lr * (t + 1)) / warmup : after ? after(t - warmup, lr) : lr,
+  warmup: (warmup: number, after?: Schedule): Schedule => {
+    posInt('warmup', warmup);
+    if (after !== undefined && typeof after !== 'function') throw new ValueError(`Expected after to be a schedule function, got ${typeof after}`);
+    return (t, lr) => (t < warmup ? (lr * (t + 1)) / warmup : after ? after(t - warmup, lr) : lr);
+  },
 };
 
 function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false): number {
@@ -40,6 +62,39 @@ export interface OptimizerState {
   buffers: Float32Array;
 }
 
+/** The optimizer kinds a state or a file may name. */
+export const OPTIMIZER_KINDS: readonly string[] = ['sgd', 'rmsprop', 'adam', 'adamw'];
+
+/**
+ * Throws a ValueError naming the field unless `s` is a usable optimizer state: a known kind
+ * (`kind`, when given, must match), a step that is a non-negative integer, moment buffers that are
+ * a Float32Array of `values` finite numbers (when given), and second moments (Adam's v, RMSProp's
+ * square average: the buffer at index `nonNegative` of `nbufs`) that are not negative. The file
+ * reader calls this before it builds anything from a file's optimizer section.
+ */
+export function validateOptimizerState(s: unknown, expect: { kind?: string; values?: number; nbufs?: number } = {}): asserts s is OptimizerState {
+  if (s === null || typeof s !== 'object') throw new ValueError(`Expected an optimizer state { kind, step, buffers }, got ${s === null ? 'null' : typeof s}`);
+  const { kind, step, buffers } = s as Record<string, unknown>;
+  if (typeof kind !== 'string' || !OPTIMIZER_KINDS.includes(kind)) throw new ValueError(`Expected optimizer state kind among ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(kind) ?? String(kind)}`);
+  if (expect.kind !== undefined && kind !== expect.kind) throw new ValueError(`Expected optimizer state of kind ${expect.kind}, got ${kind}`);
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) throw new ValueError(`Expected optimizer state step to be a non-negative integer, got ${JSON.stringify(step) ?? String(step)}`);
+  if (!(buffers instanceof Float32Array)) throw new ValueError(`Expected optimizer state buffers as a Float32Array, got ${buffers === null ? 'null' : typeof buffers}`);
+  if (expect.values !== undefined && buffers.length !== expect.values) throw new ValueError(`Expected ${expect.values} optimizer state values, got ${buffers.length}`);
+  // Adam/AdamW: [m, v]; RMSProp: [square average, momentum?]
+  const second = kind === 'adam' || kind === 'adamw' ? 1 : kind === 'rmsprop' ? 0 : -1;
+  const per = expect.nbufs ? buffers.length / expect.nbufs : 0;
+  for (let i = 0; i < buffers.length; i++) {
+    const v = buffers[i];
+    if (!Number.isFinite(v)) throw new ValueError(`Expected finite optimizer state buffers, got ${v} at index ${i}`);
+    if (v < 0 && per > 0 && Math.floor(i / per) === second) throw new ValueError(`Expected non-negative second moments in the optimizer state buffers, got ${v} at index ${i}`);
+  }
+}
+
+// Releases the moment buffers of an optimizer that was garbage-collected while bound.
+const optimizers = new FinalizationRegistry<{ rt: Runtime; bufs: number[] }>(({ rt, bufs }) => {
+  for (const b of bufs) rt.heap.release(b);
+});
+
 export abstract class Optimizer {
   readonly lr: number;
   readonly weightDecay: number;
@@ -49,7 +104,8 @@ export abstract class Optimizer {
   protected rt: Runtime | null = null;
   protected arena: Arena | null = null;
   protected bufs: number[] = [];
-  protected constructor(o: { lr?: number; weightDecay?: number; schedule?: Schedule }, defaultLr: number) {
+  protected constructor(o: { lr?: number; weightDecay?: number; schedule?: Schedule }, defaultLr: number, keys: readonly string[]) {
+    checkOptions(o, keys, `${new.target.name} options`);
     this.lr = num('lr', o.lr ?? defaultLr, 0, Infinity, true);
     this.weightDecay = num('weightDecay', o.weightDecay ?? 0, 0);
     if (o.schedule !== undefined && typeof o.schedule !== 'function') throw new ValueError(`Expected schedule to be a function, got ${typeof o.schedule}`);
@@ -57,24 +113,60 @@ export abstract class Optimizer {
   }
   abstract readonly kind: string;
   protected abstract readonly nbufs: number;
+  /** Moment buffers per parameter (0–2): what state() and a checkpoint hold per parameter. */
+  get numBuffers(): number {
+    return this.nbufs;
+  }
 
   /** Learning rate in force for the next step. */
   currentLr(): number {
     return this.schedule ? this.schedule(this.step, this.lr) : this.lr;
   }
 
+  /** The learning rate of step `t`; a ValueError when the schedule gives NaN, ±Inf or a negative rate. */
+  checkedLr(t: number): number {
+    const lr = this.schedule ? this.schedule(t, this.lr) : this.lr;
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
+      throw new ValueError(`Expected a finite learning rate ≥ 0 from the schedule at step ${t}, got ${String(lr)}; parameters were not updated`);
+    }
+    return lr;
+  }
+
+  /** Throws unless this optimizer may be bound to `arena` (unbound, or bound to it already). */
+  checkBindable(arena: Arena): void {
+    if (this.arena && this.arena !== arena) throw new ValueError('Expected an optimizer used with one model only, got a second model');
+  }
+
+  /** Whether the moment buffers belong to `arena`. */
+  isBoundTo(arena: Arena): boolean {
+    return this.arena === arena;
+  }
+
+  /** @internal heap offsets of the moment buffers (each the arena's size). */
+  get buffers(): readonly number[] {
+    return this.bufs;
+  }
+
   /** Binds to a model's arena (allocating zeroed moment buffers) the first time it is used. */
   bind(rt: Runtime, arena: Arena): void {
     if (this.arena === arena) return;
-    if (this.arena) throw new ValueError('Expected an optimizer used with one model only, got a second model');
+    this.checkBindable(arena);
+    const bufs: number[] = [];
+    try {
+      for (let i = 0; i < this.nbufs; i++) bufs.push(rt.heap.alloc(arena.size));
+    } catch (e) {
+      for (const b of bufs) rt.heap.release(b);
+      throw e;
+    }
     this.rt = rt;
     this.arena = arena;
-    this.bufs = Array.from({ length: this.nbufs }, () => rt.heap.alloc(arena.size));
+    this.bufs = bufs;
+    optimizers.register(this, { rt, bufs }, this);
   }
 
   /** One update of every parameter from the gradient arena at `grad`. */
   apply(grad: number): void {
-    const lr = this.currentLr();
+    const lr = this.checkedLr(this.step);
     this.update(this.rt!.k as unknown as K, this.arena!.base, grad, this.arena!.size, lr);
     this.step++;
   }
@@ -87,14 +179,22 @@ export abstract class Optimizer {
     this.bufs.forEach((b, i) => out.set(this.rt!.heap.view(b, n), i * n));
     return { kind: this.kind, step: this.step, buffers: out };
   }
+  /** Restores a state (validated first: kind, step, sizes, finite moments; nothing is written otherwise). */
   loadState(s: OptimizerState): void {
-    if (s.kind !== this.kind) throw new ValueError(`Expected optimizer state of kind ${this.kind}, got ${s.kind}`);
     const n = this.arena ? this.arena.size : 0;
-    if (s.buffers.length !== this.bufs.length * n) throw new ValueError(`Expected ${this.bufs.length * n} optimizer values, got ${s.buffers.length}`);
+    // an optimizer saved before its first step has no moments yet: they are zero, as bind() leaves them
+    const unstepped = s?.step === 0 && s?.buffers?.length === 0;
+    validateOptimizerState(s, { kind: this.kind, values: unstepped ? 0 : this.bufs.length * n, nbufs: this.bufs.length });
+    if (unstepped) {
+      for (const b of this.bufs) this.rt!.heap.f32.fill(0, b, b + n);
+      this.step = 0;
+      return;
+    }
     this.bufs.forEach((b, i) => this.rt!.heap.f32.set(s.buffers.subarray(i * n, (i + 1) * n), b));
     this.step = s.step;
   }
   dispose(): void {
+    optimizers.unregister(this);
     if (this.rt) for (const b of this.bufs) this.rt.heap.release(b);
     this.bufs = [];
     this.arena = null;
@@ -119,7 +219,7 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? 1 : 0;
   }
   constructor(o: SGDOptions = {}) {
-    super(o, 0.01);
+    super(o, 0.01, OPTION_KEYS.sgd);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
     this.dampening = num('dampening', o.dampening ?? 0, 0, 1);
     this.nesterov = o.nesterov ?? false;
@@ -150,7 +250,7 @@ export class RMSProp extends Optimizer {
     return this.momentum > 0 ? 2 : 1;
   }
   constructor(o: RMSPropOptions = {}) {
-    super(o, 0.01);
+    super(o, 0.01, OPTION_KEYS.rmsprop);
     this.alpha = num('alpha', o.alpha ?? 0.99, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
@@ -179,7 +279,7 @@ export class Adam extends Optimizer {
     return 2;
   }
   constructor(o: AdamOptions = {}) {
-    super(o, 0.001);
+    super(o, 0.001, OPTION_KEYS.adam);
     this.beta1 = num('beta1', o.beta1 ?? 0.9, 0, 1);
     this.beta2 = num('beta2', o.beta2 ?? 0.999, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
@@ -194,6 +294,7 @@ export class AdamW extends Adam {
   override readonly kind = 'adamw';
   protected override readonly decoupled = true;
   constructor(o: AdamOptions = {}) {
+    checkOptions(o, OPTION_KEYS.adam, 'AdamW options');
     super({ weightDecay: 0.01, ...o });
   }
 }

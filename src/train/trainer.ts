@@ -2,15 +2,19 @@
 // needs), the fused loss, and the backward pass in reverse module order. A training step is:
 // write batch → run the program (zeroes gradients first) → global-norm clip → optimizer kernel.
 // Truncated BPTT runs the same program chunk by chunk, carrying states without backpropagating
-// through the chunk boundary.
+// through the chunk boundary. A step is all-or-nothing: the whole call is validated first, and a
+// failure after the first update (a later chunk, non-finite values, memory) restores the model,
+// the optimizer and the dropout generator (StepGuard).
 import type { Kernels } from '../wasm/abi';
-import type { Runner } from '../model/runner';
-import { checkLengths } from '../model/runner';
-import { OP, f32word, type Program, type ProgramBuilder } from '../model/program';
+import type { Plan, Runner } from '../model/runner';
+import { OP, buildProgram, f32word, type Program, type ProgramBuilder } from '../model/program';
+import { PlanCache } from '../model/plan-cache';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import type { Optimizer } from './optim';
+import { checkBatch, checkLoss, checkStepOptions } from './contract';
+import { NonFiniteError, StepGuard, paramsFinite } from './guard';
 import { Tensor } from '../tensor';
-import { DTypeError, ShapeError, ValueError } from '../errors';
+import { ValueError } from '../errors';
 
 export type LossKind = 'crossEntropy' | 'mse' | 'bceWithLogits';
 
@@ -39,6 +43,12 @@ export interface StepOptions {
   clipValue?: number;
   /** Truncated BPTT: chunks of this many steps, states carried across chunks. */
   tbptt?: number;
+  /**
+   * When a gradient or an updated parameter is NaN/±Inf: 'throw' (default) restores the model,
+   * optimizer and dropout generator to before the call and throws a NonFiniteError (a
+   * ValueError); 'skip' restores them and returns `skipped: true`.
+   */
+  onNonFinite?: 'throw' | 'skip';
 }
 
 export interface StepResult {
@@ -46,6 +56,8 @@ export interface StepResult {
   loss: number;
   /** Global L2 norm of the gradients before clipping (last chunk for tbptt). */
   gradNorm: number;
+  /** True when the update was skipped (onNonFinite: 'skip'); nothing changed. */
+  skipped: boolean;
 }
 
 interface TrainPlan {
@@ -59,18 +71,20 @@ interface TrainPlan {
   lossSlot: number;
   states: StateSlot[];
   outFeatures: number;
+  elements: number;
+  dispose(): void;
 }
 
 export class Trainer {
   /** Element offset of the gradient arena (same layout as the parameter arena). */
   readonly grad: number;
-  private readonly plans = new Map<string, TrainPlan>();
+  private readonly plans = new PlanCache<TrainPlan>();
   private readonly trainable: number; // modules in the training graph (trailing softmax dropped)
-  private lossKind: LossKind | null = null;
   private last: TrainPlan | null = null;
+  private readonly guard: StepGuard;
 
   constructor(private readonly runner: Runner) {
-    this.grad = runner.rt.heap.alloc(runner.arena.size);
+    // checked before anything is allocated: a refused model leaks nothing however often it is tried
     let n = runner.modules.length;
     while (n > 0 && (runner.modules[n - 1].kind === 'softmax' || runner.modules[n - 1].kind === 'logSoftmax')) n--;
     if (n === 0) throw new ValueError('Expected a model with trainable layers, got only softmax');
@@ -79,6 +93,8 @@ export class Trainer {
       if (k === 'softmax' || k === 'logSoftmax') throw new ValueError(`Expected softmax only at the end of a trained model, got it at layer ${i}`);
     }
     this.trainable = n;
+    this.grad = runner.rt.heap.alloc(runner.arena.size);
+    this.guard = new StepGuard(runner);
   }
 
   /** A copy of the gradient of parameter `name` from the last step. */
@@ -94,19 +110,15 @@ export class Trainer {
     return { dh0: this.runner.gatherStates(p, 'h', (s) => s.dInit!)!, dc0: this.runner.gatherStates(p, 'c', (s) => s.dInit!) };
   }
 
+  // Training programs are cached per shape and loss in a bounded LRU (see PlanCache).
   private plan(T: number, B: number, withLens: boolean, loss: LossKind, dropout: boolean): TrainPlan {
-    if (this.lossKind !== loss) {
-      for (const p of this.plans.values()) p.program.dispose();
-      this.plans.clear();
-      this.last = null;
-      this.lossKind = loss;
-    }
-    const key = `${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
-    let p = this.plans.get(key);
-    if (p) return p;
+    const key = `${loss}:${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
+    return this.plans.getOrBuild(key, () => buildProgram(this.runner.rt, `a training plan of T = ${T}, B = ${B}`, (b) => this.emitPlan(b, T, B, withLens, loss, dropout)));
+  }
+
+  private emitPlan(b: ProgramBuilder, T: number, B: number, withLens: boolean, loss: LossKind, dropout: boolean): TrainPlan {
     const r = this.runner;
-    const g = r.emitForward(T, B, withLens, false, true, this.trainable, dropout);
-    const b: ProgramBuilder = g.b;
+    const g = r.emitForward(b, T, B, withLens, false, true, this.trainable, dropout);
     const O = g.features;
     const TB = T * B;
     // zero the gradient arena first (the program is the whole step)
@@ -153,9 +165,15 @@ export class Trainer {
       };
       d = e.backward(bc, d);
     }
-    p = { T, B, program: b.finish(), input: g.input, lens: g.lens, targets: tIn, mask, lossSlot, states: g.states, outFeatures: O };
-    this.plans.set(key, p);
-    return p;
+    const program = b.finish();
+    return {
+      T, B, program, input: g.input, lens: g.lens, targets: tIn, mask, lossSlot, states: g.states, outFeatures: O,
+      elements: program.elements,
+      dispose: () => {
+        program.dispose();
+        if (this.last?.program === program) this.last = null;
+      },
+    };
   }
 
   /** Writes targets (validated) and the loss scale; returns the number of counted targets. */
@@ -196,57 +214,8 @@ export class Trainer {
     return count;
   }
 
-  private validate(batch: Batch, loss: LossKind): { T: number; B: number; lengths?: ArrayLike<number> } {
-    if (!batch || typeof batch !== 'object') throw new ValueError(`Expected a batch { x, y, lengths? }, got ${String(batch)}`);
-    const { T, B } = this.runner.inputDims(batch.x);
-    const lengths = checkLengths(batch.lengths, T, B);
-    this.runner.checkStates(batch.h0, batch.c0, B);
-    const y = batch.y;
-    if (!(y instanceof Tensor)) throw new DTypeError(`Expected targets y as a Tensor, got ${typeof y}`);
-    const lead = this.runner.batchFirst ? [B, T] : [T, B];
-    if (loss === 'crossEntropy') {
-      if (!(y.data instanceof Int32Array)) throw new DTypeError(`Expected crossEntropy targets y as an Int32Array tensor of class ids, got ${y.data.constructor.name}`);
-      if (y.shape.length !== 2 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1]) {
-        throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}], got [${y.shape.join(', ')}]`);
-      }
-      const O = this.outWidth();
-      for (let i = 0; i < y.data.length; i++) {
-        const v = y.data[i];
-        if (v < -1 || v >= O) throw new ValueError(`Expected class ids in [0, ${O}) or −1 (ignore) in targets y, got ${v} at index ${i}`);
-      }
-    } else {
-      if (!(y.data instanceof Float32Array)) throw new DTypeError(`Expected ${loss} targets y as a Float32Array tensor, got ${y.data.constructor.name}`);
-      const O = this.outWidth();
-      if (y.shape.length !== 3 || y.shape[0] !== lead[0] || y.shape[1] !== lead[1] || y.shape[2] !== O) {
-        throw new ShapeError(`Expected targets y of shape [${lead.join(', ')}, ${O}], got [${y.shape.join(', ')}]`);
-      }
-      for (let i = 0; i < y.data.length; i++) {
-        if (!Number.isFinite(y.data[i])) throw new ValueError(`Expected finite targets y, got ${y.data[i]} at index ${i}`);
-      }
-    }
-    return { T, B, lengths };
-  }
-
-  private outWidth(): number {
-    let f = this.runner.inFeatures;
-    for (let i = 0; i < this.trainable; i++) f = this.runner.modules[i].outFeatures(f);
-    return f;
-  }
-
-  private checkOpts(o: StepOptions): void {
-    if (!o || !['crossEntropy', 'mse', 'bceWithLogits'].includes(o.loss)) {
-      throw new ValueError(`Expected loss 'crossEntropy', 'mse' or 'bceWithLogits', got ${String(o?.loss)}`);
-    }
-    if (!o.optimizer || typeof (o.optimizer as Optimizer).apply !== 'function') throw new ValueError('Expected an optimizer (new Adam(), SGD, …), got none');
-    for (const k of ['clipNorm', 'clipValue'] as const) {
-      const v = o[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
-    }
-    if (o.tbptt !== undefined && !(Number.isInteger(o.tbptt) && o.tbptt >= 1)) throw new ValueError(`Expected tbptt to be a positive integer, got ${String(o.tbptt)}`);
-  }
-
   /** Runs forward + loss + backward on one chunk; returns the loss sum and count. */
-  private runChunk(batch: Batch, loss: LossKind, T: number, B: number, t0: number, len: number, lengths: ArrayLike<number> | undefined, prev: TrainPlan | null, dropout: boolean): { p: TrainPlan; sum: number; count: number } {
+  private runChunk(batch: Batch, loss: LossKind, T: number, B: number, t0: number, len: number, lengths: ArrayLike<number> | undefined, carry: Float32Array[] | null, dropout: boolean): { p: TrainPlan; sum: number; count: number } {
     const r = this.runner;
     const withLens = lengths !== undefined;
     const p = this.plan(len, B, withLens, loss, dropout);
@@ -259,14 +228,10 @@ export class Trainer {
     if (!bf) view.set(x.subarray(t0 * B * F, (t0 + len) * B * F), p.input);
     else for (let b = 0; b < B; b++) view.set(x.subarray((b * T + t0) * F, (b * T + t0 + len) * F), p.input + b * len * F);
     if (withLens) for (let b = 0; b < B; b++) heap.i32[p.lens + b] = Math.max(0, Math.min(len, lengths![b] - t0));
-    // states: h0/c0 (or zeros) at the start, else the previous chunk's final states (no
-    // gradient flows across the chunk boundary)
-    if (prev) {
-      for (const s of p.states) {
-        const ps = prev.states.find((q) => q.kind === s.kind && q.index === s.index)!;
-        heap.f32.copyWithin(s.init, ps.final, ps.final + B * s.H);
-      }
-    } else r.writeStates(p, batch.h0, batch.c0);
+    // states: h0/c0 (or zeros) at the start, else the previous chunk's final states, carried in JS
+    // copies (that chunk's plan may have been evicted; no gradient crosses the boundary)
+    if (carry) p.states.forEach((s, i) => heap.f32.set(carry[i], s.init));
+    else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();
@@ -279,26 +244,44 @@ export class Trainer {
     this.runner.rt.heap.f32[p.lossSlot + 2] = scale;
   }
 
-  /** One optimizer step per chunk (one chunk without tbptt). */
+  /** One optimizer step per chunk (one chunk without tbptt); all-or-nothing (see StepGuard). */
   step(batch: Batch, o: StepOptions): StepResult {
-    this.checkOpts(o);
-    const { T, B, lengths } = this.validate(batch, o.loss);
-    const r = this.runner;
-    o.optimizer.bind(r.rt, r.arena);
+    // the whole call is checked before its first side effect: options, the learning rate of
+    // every chunk's update, the batch (every chunk reads a slice of it)
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
+    const { T, B, lengths } = checkBatch(this.runner, batch, o.loss);
     const k = o.tbptt && o.tbptt < T ? o.tbptt : T;
-    let prev: TrainPlan | null = null;
+    const r = this.runner;
+    checkStepOptions(o, r.arena, Math.ceil(T / k));
+    const wasBound = o.optimizer.isBoundTo(r.arena);
+    o.optimizer.bind(r.rt, r.arena);
+    try {
+      this.guard.save(o.optimizer, wasBound);
+    } catch (e) {
+      if (!wasBound) o.optimizer.dispose();
+      throw e;
+    }
+    let carry: Float32Array[] | null = null;
     let sum = 0;
     let count = 0;
     let gradNorm = 0;
-    for (let t0 = 0; t0 < T; t0 += k) {
-      const len = Math.min(k, T - t0);
-      const c = this.runChunk(batch, o.loss, T, B, t0, len, lengths, prev, true);
-      sum += c.sum;
-      count += c.count;
-      gradNorm = this.clipAndStep(o);
-      prev = c.p;
+    try {
+      for (let t0 = 0; t0 < T; t0 += k) {
+        const len = Math.min(k, T - t0);
+        const c = this.runChunk(batch, o.loss, T, B, t0, len, lengths, carry, true);
+        if (!Number.isFinite(c.sum)) throw new NonFiniteError(`Expected a finite loss, got ${c.sum} in the chunk at step ${t0}; nothing was updated`);
+        sum += c.sum;
+        count += c.count;
+        gradNorm = clipAndStep(r.rt.k, this.grad, r.arena.size, o, () => paramsFinite(r));
+        if (t0 + k < T) carry = c.p.states.map((s) => heap(r).read(s.final, B * s.H));
+      }
+    } catch (e) {
+      this.guard.restore();
+      if (e instanceof NonFiniteError && o.onNonFinite === 'skip') return { loss: count ? sum / count : NaN, gradNorm: NaN, skipped: true };
+      throw e;
     }
-    return { loss: count ? sum / count : 0, gradNorm };
+    this.guard.commit();
+    return { loss: count ? sum / count : 0, gradNorm, skipped: false };
   }
 
   /**
@@ -307,32 +290,42 @@ export class Trainer {
    * gradient arena.
    */
   evaluate(batch: Batch, loss: LossKind, training = false): number {
-    const { T, B, lengths } = this.validate(batch, loss);
-    const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null, training);
-    return c.count ? c.sum / c.count : 0;
-  }
-
-  private clipAndStep(o: StepOptions): number {
-    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, o);
+    checkLoss(loss);
+    const { T, B, lengths } = checkBatch(this.runner, batch, loss);
+    // with dropout masks, a failure must not leave the generator advanced
+    const rng = this.runner.dropoutRngState;
+    try {
+      const c = this.runChunk(batch, loss, T, B, 0, T, lengths, null, training);
+      return c.count ? c.sum / c.count : 0;
+    } catch (e) {
+      this.runner.dropoutRngState = rng;
+      throw e;
+    }
   }
 
   dispose(): void {
-    for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
+    this.guard.dispose();
     this.runner.rt.heap.release(this.grad);
   }
 }
 
+const heap = (r: Runner) => r.rt.heap;
+
 /**
  * The end of every training step (the Trainer's and the WorkerPool's): the global gradient norm
- * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step.
- * Returns the pre-clip norm; a non-finite norm throws before any parameter changes.
+ * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step, then the
+ * check that every parameter is still finite. Returns the pre-clip norm; a non-finite norm (before
+ * the update) or parameter (after it) throws a NonFiniteError, and the caller's StepGuard restores.
  */
-export function clipAndStep(k: Kernels, grad: number, n: number, o: Pick<StepOptions, 'optimizer' | 'clipNorm' | 'clipValue'>): number {
+export function clipAndStep(k: Kernels, grad: number, n: number, o: Pick<StepOptions, 'optimizer' | 'clipNorm' | 'clipValue'> & Partial<StepOptions>, finite: () => boolean): number {
   const norm = Math.sqrt(k.sum_squares(grad, n));
-  if (!Number.isFinite(norm)) throw new ValueError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); parameters were not updated`);
+  if (!Number.isFinite(norm)) throw new NonFiniteError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); nothing was updated`);
   if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);
   if (o.clipValue !== undefined) k.clamp_f32(grad, -o.clipValue, o.clipValue, n);
   o.optimizer.apply(grad);
+  if (!finite()) {
+    throw new NonFiniteError(`Expected finite parameters after the ${o.optimizer.kind} update (lr ${o.optimizer.checkedLr(o.optimizer.step - 1)}), got NaN or ±Inf; the model and optimizer were restored`);
+  }
   return norm;
 }

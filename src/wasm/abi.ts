@@ -29,6 +29,14 @@ export interface Kernels {
     lens: P, scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
   gru_backward(dgates: P, dg_rz: P, dg_n: P, dh0: P, dy: P, dhN: P, gates: P, aux: P, h: P, w_hh: P, lens: P,
     scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
+  // int8-weight inference (assembly/kernels/int8.ts): w8 is the element offset of int8 rows of Kp bytes
+  gemm_q8_nt(y: P, x: P, w8: P, sw: P, b: P, M: I, N: I, K: I, accumulate: I): void;
+  Q8_MAX_K: WebAssembly.Global;
+  rnn_forward_q8(pre: P, h: P, y: P, w_hh8: P, sw_hh: P, b_hh: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
+  lstm_forward_q8(gates: P, h: P, c: P, y: P, w_hh8: P, sw_hh: P, b_hh: P, peep: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
+  gru_forward_q8(gates: P, aux: P, h: P, y: P, scratch: P, w_hh8: P, sw_hh: P, b_hh: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
   // backward GEMMs and row kernels (assembly/kernels/gemm.ts, elementwise.ts)
   gemm_nn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;
   gemm_tn(y: P, x: P, w: P, M: I, N: I, K: I, accumulate: I): void;

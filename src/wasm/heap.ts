@@ -3,10 +3,12 @@
 // offset 0 is never handed out, so kernels can read 0 as "absent".
 // After memory.grow() the old ArrayBuffer is detached: views are re-derived here, and callers
 // must ask for views after any allocation (never keep one across an alloc).
+import { MemoryError } from '../errors';
 
 const PAGE = 65536; // bytes per wasm page
 const RESERVED = PAGE / 4; // first 64 KiB (elements) left to the module's static data; reserve() raises it
 const ALIGN = 4; // elements (16 bytes)
+const MAX_PAGES = 65536; // wasm32: 4 GiB
 
 interface Block {
   off: number;
@@ -22,8 +24,9 @@ export class Heap {
   private used = new Map<number, number>(); // offset → size (elements)
   private top: number; // end of the managed region (elements)
 
-  constructor(initialPages = 32) {
-    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
+  /** `maximumPages` caps the memory (wasm32 allows 65536 pages = 4 GiB); growth past it is a MemoryError. */
+  constructor(initialPages = 32, private readonly maximumPages = MAX_PAGES) {
+    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages });
     this.top = RESERVED;
     this.refresh();
     this.extendTo(this.memory.buffer.byteLength / 4);
@@ -60,7 +63,7 @@ export class Heap {
     const floor = Math.ceil(bytes / 4 / ALIGN) * ALIGN;
     if (floor <= RESERVED) return;
     const pages = Math.ceil((floor * 4 - this.memory.buffer.byteLength) / PAGE);
-    if (pages > 0) this.memory.grow(pages);
+    if (pages > 0) this.growPages(pages, pages, floor * 4 - this.memory.buffer.byteLength);
     this.refresh();
     this.free = [];
     this.top = floor;
@@ -120,6 +123,11 @@ export class Heap {
     this.f32.set(src as ArrayLike<number>, off);
   }
 
+  /** Copies int8 bytes into the heap from the first byte of element off (int8 weight rows). */
+  writeI8(off: number, src: Int8Array): void {
+    new Int8Array(this.memory.buffer, off * 4, src.length).set(src);
+  }
+
   /** Copies n elements out of the heap into a new JS-owned Float32Array. */
   read(off: number, n: number): Float32Array {
     return this.f32.slice(off, off + n);
@@ -143,10 +151,32 @@ export class Heap {
     const needBytes = (size - tailFree) * 4;
     const curPages = this.memory.buffer.byteLength / PAGE;
     // grow geometrically (at least 50 %) to keep the number of growths logarithmic
-    const pages = Math.max(Math.ceil(needBytes / PAGE), Math.ceil(curPages / 2));
-    this.memory.grow(pages);
+    const exact = Math.ceil(needBytes / PAGE);
+    this.growPages(Math.max(exact, Math.ceil(curPages / 2)), exact, needBytes);
     this.refresh();
     this.extendTo(this.memory.buffer.byteLength / 4);
+  }
+
+  // memory.grow(wanted), falling back to the `exact` pages needed; when even that fails the heap is
+  // unchanged (grow() either succeeds whole or throws before touching the memory) and a MemoryError says why.
+  private growPages(wanted: number, exact: number, needBytes: number): void {
+    if (wanted > exact) {
+      try {
+        this.memory.grow(wanted);
+        return;
+      } catch {
+        // the geometric step may exceed the maximum while the exact need still fits
+      }
+    }
+    try {
+      this.memory.grow(exact);
+    } catch {
+      const have = this.memory.buffer.byteLength;
+      throw new MemoryError(
+        `Expected wasm memory to grow by ${needBytes} bytes (${exact} pages) beyond its current ${have} bytes, got a refusal ` +
+          `(maximum ${this.maximumPages * PAGE} bytes, or the engine is out of memory)`,
+      );
+    }
   }
 
   // Adds [top, newTop) to the free list.

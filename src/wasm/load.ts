@@ -1,9 +1,9 @@
 // Loads the wasm once: picks the relaxed-SIMD binary when this engine validates it, else the
 // plain SIMD128 binary, and instantiates it over the heap's memory.
-import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from './binary';
 import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
 import { RnnWasmError, StateError, ValueError } from '../errors';
+import { checkOptions, OPTION_KEYS } from '../options';
 
 /** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
 export type Variant = 'relaxed' | 'simd';
@@ -54,11 +54,19 @@ export function relaxedSimdSupported(): boolean {
 
 const modules = new Map<Variant, Promise<WebAssembly.Module>>();
 
+// The base64 binaries are their own module, loaded on the first compile: the package ships them
+// once (dist/binary.js, imported by both the ESM and the CJS build), and workers, which are handed
+// the compiled Module, never load them.
+async function wasmBytes(variant: Variant): Promise<Uint8Array<ArrayBuffer>> {
+  const b = await import('./binary.js');
+  return decode(variant === 'relaxed' ? b.WASM_RELAXED_BASE64 : b.WASM_SIMD_BASE64);
+}
+
 /** The compiled module for a variant (compiled once per variant, shareable with workers). */
 export function compiledModule(variant: Variant): Promise<WebAssembly.Module> {
   let m = modules.get(variant);
   if (!m) {
-    m = WebAssembly.compile(decode(variant === 'relaxed' ? WASM_RELAXED_BASE64 : WASM_SIMD_BASE64));
+    m = wasmBytes(variant).then((bytes) => WebAssembly.compile(bytes));
     modules.set(variant, m);
   }
   return m;
@@ -100,6 +108,7 @@ let current: Runtime | null = null;
 
 /** Loads the wasm runtime once (later calls return the same one unless a variant is forced). */
 export async function init(opts: InitOptions = {}): Promise<{ variant: Variant }> {
+  checkOptions(opts, OPTION_KEYS.init, 'init options');
   if (!current || (opts.variant && opts.variant !== 'auto' && opts.variant !== current.variant)) {
     current = await createRuntime(opts);
   }

@@ -126,9 +126,14 @@ describe('files and resuming', () => {
     b.dispose();
   });
 
-  it('a model file without CharLM metadata is a FormatError', () => {
+  it('a model file without CharLM metadata, or with an invalid training state, is a FormatError', () => {
     const plain = serialize(lm.model);
     expect(() => CharLM.deserialize(plain)).toThrow(FormatError);
+    const training = { settings: { ...lm.trainSettings!, seqLen: -3 }, step: 60, order: { rng: [1, 2, 3, 4], cursor: 0 } };
+    const bad = serialize(lm.model, { vocabulary: [...lm.vocabulary.tokens], metadata: { charlm: { version: 1, unknown: 'unk', config: lm.config, training } } });
+    expect(() => CharLM.deserialize(bad)).toThrow(/Expected a valid character model file, got: Expected seqLen/);
+    const badOrder = serialize(lm.model, { vocabulary: [...lm.vocabulary.tokens], metadata: { charlm: { version: 1, unknown: 'unk', config: lm.config, training: { ...training, settings: lm.trainSettings, order: { rng: [1], cursor: 0 } } } } });
+    expect(() => CharLM.deserialize(badOrder)).toThrow(/batch order/);
   });
 });
 

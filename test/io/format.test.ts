@@ -165,4 +165,15 @@ describe('resume', () => {
     a.dispose();
     model.dispose();
   });
+
+  it('an optimizer saved before its first step loads with step 0 and zero moments (it used to be refused)', () => {
+    const a = new GRU({ inputSize: 3, hiddenSize: 5, seed: 4 });
+    const bytes = serialize(a, { optimizer: new Adam({ lr: 0.01 }) });
+    const { model, optimizer } = deserialize(bytes);
+    expect(optimizer?.kind).toBe('adam');
+    expect(optimizer?.step).toBe(0);
+    expect(optimizer?.state().buffers.every((v) => v === 0)).toBe(true);
+    a.dispose();
+    model.dispose();
+  });
 });

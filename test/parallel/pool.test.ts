@@ -75,6 +75,21 @@ describe('forward: shards concatenated equal the single-thread pass bit for bit'
     expect(r.hN).toEqual(lin.forward(x).hN);
   });
 
+  it('an int8-quantized model (GRU → LSTM → linear): the workers derive the same int8 weights', async () => {
+    const T = 5, B = 6, I = 7;
+    const m = new l.Sequential([l.layers.gru({ inputSize: I, hiddenSize: 20 }), l.layers.lstm({ inputSize: 20, hiddenSize: 24 }), l.layers.linear({ inFeatures: 24, outFeatures: 9 })], { seed: 12 });
+    const f32 = m.forward(l.tensor(randArray(T * B * I, 13), [T, B, I])).output.data;
+    l.quantize(m, { weights: 'int8' });
+    const p = await pool(m, { workers: 2 });
+    const x = l.tensor(randArray(T * B * I, 13), [T, B, I]);
+    const a = m.forward(x);
+    expect(bits(a.output.data)).not.toEqual(bits(f32));
+    expect(bits((await p.forward(x)).output.data)).toEqual(bits(a.output.data));
+    const y = l.tensor(new Float32Array(T * B * 9), [T, B, 9]);
+    await expect(p.trainStep({ x, y }, { loss: 'mse', optimizer: new l.Adam({ lr: 1e-3 }) })).rejects.toBeInstanceOf(l.StateError);
+    await expect(p.evaluate({ x, y }, { loss: 'mse' })).rejects.toThrow(/int8/);
+  });
+
   it('GRU batchFirst, and a wide batch (64 rows, H 33) split across GEMM tiles', async () => {
     for (const [B, H] of [[5, 8], [64, 33]]) {
       const T = 4, I = 6;

@@ -242,6 +242,7 @@ function fromLoaded(l: { model: Model; vocabulary?: string[]; metadata?: Record<
     const meta = l.metadata?.charlm as { version?: number; unknown?: UnknownPolicy; config?: CharLMConfig; training?: TrainingState } | undefined;
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a character model file (metadata.charlm version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     if (!(l.model instanceof Sequential) || !Array.isArray(l.vocabulary)) throw new FormatError('Expected a Sequential model with a vocabulary, got another model');
+    if (meta.training) checkTrainingState(meta.training, meta.config.seed);
     const lm = new CharLM({ ...meta.config, unknown: meta.unknown, vocabulary: l.vocabulary }, { model: l.model, optimizer: l.optimizer, training: meta.training });
     const want = expectedLayers(lm.config, lm.vocabulary.size);
     if (layersOf(l.model) !== want) throw new FormatError(`Expected layers ${want} (from metadata.charlm), got ${layersOf(l.model)}`);
@@ -251,6 +252,21 @@ function fromLoaded(l: { model: Model; vocabulary?: string[]; metadata?: Record<
     l.model.dispose();
     if (e instanceof ValueError) throw new FormatError(`Expected a valid character model file, got: ${e.message}`);
     throw e;
+  }
+}
+
+/** A checkpoint's training state must hold valid settings, a step count and a batch order. */
+function checkTrainingState(t: TrainingState, seed: number): void {
+  const s = t.settings;
+  if (!s || typeof s !== 'object') throw new FormatError('Expected training settings in metadata.charlm.training, got none');
+  const valid = resolveSettings(s, undefined, seed);
+  for (const k of Object.keys(valid) as (keyof TrainSettings)[]) {
+    if (valid[k] !== s[k]) throw new FormatError(`Expected training setting ${k} in the file, got ${String(s[k])}`);
+  }
+  if (!(Number.isInteger(t.step) && t.step >= 0)) throw new FormatError(`Expected a step count ≥ 0 in the file, got ${String(t.step)}`);
+  const o = t.order;
+  if (!o || !Array.isArray(o.rng) || o.rng.length !== 4 || !o.rng.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || !(Number.isInteger(o.cursor) && o.cursor >= 0)) {
+    throw new FormatError(`Expected a batch order { rng: 4 words, cursor } in the file, got ${JSON.stringify(o)}`);
   }
 }
 

@@ -1,0 +1,108 @@
+// int8 weights for inference: quantize(model, { weights: 'int8' }) gives every RNN/LSTM/GRU weight_ih*
+// and weight_hh* and every linear weight an int8 copy with one f32 scale per output row
+// (symmetric: s = max|w_row| / 127, q = round(w / s) in [-127, 127]), and the model's inference
+// programs (forward, streaming, the worker pool's replicas) then run the int8 kernels of
+// assembly/kernels/int8.ts on them. Activations stay f32 in the gates and states; the kernels
+// quantize each input row of a matrix product on the fly (see int8.ts).
+// The model is changed in place: its f32 parameters become the dequantized values s·q (what
+// getParameter and a saved file show), and the int8 copies are derived from those, so a model
+// rebuilt from its file or a worker's replica derives the very same int8 rows and scales and
+// computes bit for bit what the original does. A quantized model is inference only: training,
+// setParameter and loadStateDict throw a StateError.
+import type { Model } from './model';
+import type { QuantWeight, Runner } from './runner';
+import { StateError, ValueError } from '../errors';
+
+export interface QuantizeOptions {
+  /** The only form: 'int8' (per-output-row symmetric scales). */
+  weights: 'int8';
+}
+
+/** Full names of the weights the int8 path replaces: recurrent weight_ih* / weight_hh*, linear weight. */
+export function int8WeightNames(r: Runner): string[] {
+  const names: string[] = [];
+  r.modules.forEach((m, i) => {
+    const recurrent = m.kind === 'rnn' || m.kind === 'lstm' || m.kind === 'gru';
+    for (const s of m.paramSpecs()) {
+      if ((recurrent && /^weight_(ih|hh)_/.test(s.name)) || (m.kind === 'linear' && s.name === 'weight')) names.push(r.prefix(i) + s.name);
+    }
+  });
+  return names;
+}
+
+/** Row length in bytes of an int8 weight of K columns (mirror of q8RowBytes in int8.ts). */
+export const q8RowBytes = (K: number): number => (K + 15) & ~15;
+
+/** Per-row symmetric int8 quantization of W (N, K): q (N·Kp bytes, rows zero-padded) and scales (N). */
+export function quantizeRows(w: Float32Array, N: number, K: number): { q: Int8Array; s: Float32Array } {
+  const Kp = q8RowBytes(K);
+  const q = new Int8Array(N * Kp);
+  const s = new Float32Array(N);
+  for (let n = 0; n < N; n++) {
+    let mx = 0;
+    for (let k = 0; k < K; k++) mx = Math.max(mx, Math.abs(w[n * K + k]));
+    if (mx === 0) continue;
+    const sc = Math.fround(mx / 127);
+    s[n] = sc;
+    for (let k = 0; k < K; k++) q[n * Kp + k] = Math.max(-127, Math.min(127, Math.round(w[n * K + k] / sc)));
+  }
+  return { q, s };
+}
+
+/** Derives the int8 copies from the arena's current values and installs them (files, replicas). */
+export function applyInt8(r: Runner): void {
+  const heap = r.rt.heap;
+  const map = new Map<string, QuantWeight>();
+  try {
+    for (const name of int8WeightNames(r)) {
+      const e = r.arena.entries().find((x) => x.name === name)!;
+      const [N, K] = e.shape;
+      const { q, s } = quantizeRows(r.arena.get(name), N, K);
+      const w: QuantWeight = { q: heap.alloc(Math.ceil(q.length / 4)), s: 0 };
+      map.set(name, w);
+      heap.writeI8(w.q, q);
+      w.s = heap.alloc(N);
+      heap.write(w.s, s);
+    }
+  } catch (err) {
+    for (const w of map.values()) {
+      heap.release(w.q);
+      if (w.s) heap.release(w.s);
+    }
+    throw err;
+  }
+  r.setQuantized(map);
+}
+
+/**
+ * Quantizes a model's weights to int8 for inference (in place; returns the model). Throws a
+ * ValueError for other options or a model without such weights, a StateError for a disposed one.
+ */
+export function quantize<M extends Model>(model: M, opts: QuantizeOptions): M {
+  const r = model?.runner;
+  if (!r || typeof r.setQuantized !== 'function') throw new ValueError(`Expected a model (RNN, LSTM, GRU or Sequential), got ${String(model)}`);
+  if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { weights: 'int8' }, got ${String(opts)}`);
+  for (const k of Object.keys(opts)) if (k !== 'weights') throw new ValueError(`Expected only the option weights, got ${k}`);
+  if (opts.weights !== 'int8') throw new ValueError(`Expected options.weights to be 'int8', got ${String(opts.weights)}`);
+  const names = int8WeightNames(r);
+  if (!names.length) throw new ValueError('Expected a model with recurrent or linear weights to quantize, got none');
+  const maxK = (r.rt.k as unknown as { Q8_MAX_K: WebAssembly.Global }).Q8_MAX_K.value as number;
+  for (const name of names) {
+    const K = r.arena.entries().find((e) => e.name === name)!.shape[1];
+    if (K > maxK) throw new ValueError(`Expected at most ${maxK} input columns in ${name} for int8 weights, got ${K}`);
+  }
+  if (r.quantized) return model;
+  // the arena takes the dequantized values; the int8 copies are then derived from them
+  for (const name of names) {
+    const e = r.arena.entries().find((x) => x.name === name)!;
+    const [N, K] = e.shape;
+    const { q, s } = quantizeRows(r.arena.get(name), N, K);
+    const Kp = q8RowBytes(K);
+    const deq = new Float32Array(N * K);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) deq[n * K + k] = s[n] * q[n * Kp + k];
+    r.arena.set(name, deq);
+  }
+  applyInt8(r);
+  return model;
+}

@@ -1,0 +1,77 @@
+// What makes a training call all-or-nothing: before its first update, the parameters, the
+// optimizer's moments and step and the dropout generator are copied aside (one wasm copy per
+// buffer, into a block this guard keeps for the model); a call that fails half-way — a later
+// tbptt chunk, a gradient or parameter that turned non-finite, memory that ran out, a worker
+// that crashed — puts every one of them back before its error propagates.
+import type { Runner } from '../model/runner';
+import type { Optimizer } from './optim';
+import { ValueError } from '../errors';
+
+/** Gradients or parameters became NaN/±Inf in a step; everything was restored to before the step. */
+export class NonFiniteError extends ValueError {}
+
+export class StepGuard {
+  private block = 0; // heap offset of the copies: [parameters | moment buffer 0 | moment buffer 1 …]
+  private capacity = 0;
+  private saved: { opt: Optimizer; step: number; nbufs: number; rng: [number, number, number, number]; wasBound: boolean } | null = null;
+
+  constructor(private readonly runner: Runner) {}
+
+  /** Copies the parameters, the optimizer's moments and step, and the dropout generator aside. */
+  save(opt: Optimizer, wasBound: boolean): void {
+    const r = this.runner;
+    const n = r.arena.size;
+    const bufs = opt.isBoundTo(r.arena) ? opt.buffers : [];
+    const need = n * (1 + bufs.length);
+    const heap = r.rt.heap;
+    if (need > this.capacity) {
+      const block = heap.alloc(need); // allocated before the old block is released: a failure keeps the old one
+      if (this.block) heap.release(this.block);
+      this.block = block;
+      this.capacity = need;
+    }
+    const k = r.rt.k;
+    k.copy_f32(this.block, r.arena.base, n);
+    bufs.forEach((b, i) => k.copy_f32(this.block + (i + 1) * n, b, n));
+    this.saved = { opt, step: opt.step, nbufs: bufs.length, rng: r.dropoutRngState, wasBound };
+  }
+
+  /** Puts back what save() copied; unbinds an optimizer that the failed call bound. */
+  restore(): void {
+    const s = this.saved;
+    if (!s) return;
+    const r = this.runner;
+    const n = r.arena.size;
+    const k = r.rt.k;
+    k.copy_f32(r.arena.base, this.block, n);
+    const bufs = s.opt.isBoundTo(r.arena) ? s.opt.buffers : [];
+    for (let i = 0; i < Math.min(bufs.length, s.nbufs); i++) k.copy_f32(bufs[i], this.block + (i + 1) * n, n);
+    s.opt.step = s.step;
+    r.dropoutRngState = s.rng;
+    if (!s.wasBound) s.opt.dispose();
+    this.saved = null;
+  }
+
+  /** Forgets the copies (the call succeeded). */
+  commit(): void {
+    this.saved = null;
+  }
+
+  dispose(): void {
+    if (this.block && !this.runner.isDisposed) this.runner.rt.heap.release(this.block);
+    this.block = this.capacity = 0;
+  }
+}
+
+/**
+ * Whether every parameter in the arena is finite: one wasm pass (Σ x² is NaN/Inf when any value
+ * is), then, only when that pass overflows, a scan that tells a real NaN/Inf from a sum that
+ * overflowed on large finite values.
+ */
+export function paramsFinite(runner: Pick<Runner, 'arena' | 'rt'>): boolean {
+  const { base, size } = runner.arena;
+  if (Number.isFinite(runner.rt.k.sum_squares(base, size))) return true;
+  const view = runner.rt.heap.view(base, size);
+  for (let i = 0; i < view.length; i++) if (!Number.isFinite(view[i])) return false;
+  return true;
+}

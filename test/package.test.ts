@@ -1,0 +1,57 @@
+// The package as users install it (the fast form of scripts/consumer-check.mjs; the full form adds
+// the git-URL install, whose `prepare` runs the whole build): the packed tarball installs into a
+// fresh project, where an ESM, a CJS and a strict TypeScript program agree; the tarball carries each
+// wasm binary once and no source maps; a consumer pulls no protobufjs and no @types/node.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { pack, consumer, runPrograms, footprint } from '../scripts/consumer-check.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+describe('the packed package in a consumer project', () => {
+  it('builds on prepare (so a git install works) and keeps protobuf out of the runtime dependencies', () => {
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    const deps = Object.keys(pkg.dependencies ?? {});
+    expect(deps).toContain('piscina');
+    expect(deps.filter((d) => /protobuf|onnx|^@types\//.test(d))).toEqual([]);
+  });
+
+  it('installs from the tarball; ESM, CJS and strict TS programs agree; one copy of each binary, no maps, no protobufjs', () => {
+    const work = mkdtempSync(join(tmpdir(), 'rnnw-pkgtest-'));
+    try {
+      const p = pack(work, { scripts: false });
+      const paths: string[] = p.files.map((f: { path: string }) => f.path);
+      expect(paths.filter((f) => f.endsWith('.map'))).toEqual([]);
+      expect(paths.every((f) => f === 'README.md' || f === 'package.json' || f.startsWith('dist/'))).toBe(true);
+      const dir = consumer(p.tarball);
+      try {
+        const out = runPrograms(dir);
+        const r = JSON.parse(out.esm);
+        expect(r.shape).toEqual([2, 2, 4]);
+        expect(r.onnxRoundTrip).toBe(true);
+        expect(out.cjs).toBe(out.esm);
+        expect(out.ts).toBe(out.esm);
+        // each binary's bytes (as base64) appear in exactly one shipped file
+        const dist = join(dir, 'node_modules', 'rnn-wasm', 'dist');
+        const texts = readdirSync(dist).map((f) => [f, readFileSync(join(dist, f), 'utf8')] as const);
+        for (const variant of ['simd', 'relaxed']) {
+          const b64 = readFileSync(join(root, 'build', `rnn-${variant}.wasm`)).toString('base64').slice(64, 256);
+          expect(texts.filter(([, t]) => t.includes(b64)).map(([f]) => f), variant).toEqual(['binary.js']);
+        }
+        const fp = footprint(dir);
+        expect(fp.ls).toContain('rnn-wasm@');
+        expect(fp.ls).not.toMatch(/protobufjs|onnx-proto|@types\/node/);
+        expect(fp.bytes).toBeLessThan(4 * 1024 * 1024); // 1.7 MB today (scripts/consumer-check.mjs prints it)
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
