@@ -8,7 +8,7 @@ import type { Program } from '../model/program';
 import { initialisersSkipped } from '../model/runner';
 import { checkState } from '../model/checks';
 import { clipAndStep } from '../train/trainer';
-import { paramsFinite } from '../train/guard';
+import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { checkOptions, OPTION_KEYS } from '../options';
@@ -107,10 +107,13 @@ export class GraphModel {
         rt.heap.i32.set(v.map((x) => x | 0), rngState);
       },
     };
+    this.guard = new StepGuard(this.runner);
   }
 
   /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
   readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] };
+  /** Makes trainStep and step all-or-nothing (a copy of the parameters and moments, taken per update). */
+  private readonly guard: StepGuard;
 
   /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. */
   spec(): GraphSpec {
@@ -247,9 +250,25 @@ export class GraphModel {
   trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
     checkOptions(o, OPTION_KEYS.graphStep, 'trainStep options');
     checkStepOptions(o);
-    const r = this.runLosses(batch, o?.losses, true, () => o.optimizer.bind(this.rt, this.arena));
-    const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
-    return { ...r, gradNorm };
+    // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
+    // has been checked (before the run draws masks) and put back if anything later fails
+    const opt = o.optimizer;
+    const wasBound = opt.isBoundTo(this.arena);
+    let saved = false;
+    try {
+      const r = this.runLosses(batch, o.losses, true, () => {
+        opt.bind(this.rt, this.arena);
+        this.guard.save(opt, wasBound);
+        saved = true;
+      });
+      const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
+      this.guard.commit();
+      return { ...r, gradNorm };
+    } catch (e) {
+      if (saved) this.guard.restore();
+      else if (!wasBound && opt.isBoundTo(this.arena)) opt.dispose();
+      throw e;
+    }
   }
 
   /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
@@ -327,8 +346,9 @@ export class GraphModel {
     this.check();
     checkOptions(opts, OPTION_KEYS.applyStep, 'step options');
     checkStepOptions({ ...opts, optimizer });
-    optimizer.bind(this.rt, this.arena);
-    return clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer }, () => paramsFinite(this.runner));
+    return guardedUpdate(this.guard, this.runner, optimizer, () =>
+      clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer }, () => paramsFinite(this.runner)),
+    );
   }
 
   /** A copy of the gradient of parameter `name`. */
@@ -372,6 +392,7 @@ export class GraphModel {
     for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
     this.pending = null;
+    this.guard.dispose();
     this.rt.heap.release(this.grad);
     this.rt.heap.release(this.rngState);
     this.arena.dispose();

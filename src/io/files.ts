@@ -174,12 +174,19 @@ function openDb(name: string): Promise<IDBDatabase> {
 
 /** Stores the model file under `key` in IndexedDB (database `rnn-wasm`, store `models`). */
 export async function saveToIndexedDB(key: string, model: Model, opts: SaveOptions = {}, dbName = 'rnn-wasm'): Promise<void> {
-  const bytes = serialize(model, opts);
+  await saveBytesToIndexedDB(key, serialize(model, opts), dbName);
+}
+
+/** Stores a model file's bytes (e.g. CharLM.serialize() or CharLMWorker.serialize()) under `key` in IndexedDB. */
+export async function saveBytesToIndexedDB(key: string, bytes: Uint8Array, dbName = 'rnn-wasm'): Promise<void> {
+  if (typeof key !== 'string' || key.length === 0) throw new ValueError(`Expected key to be a non-empty string, got ${String(key)}`);
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`Expected bytes to be a Uint8Array, got ${String(bytes)}`);
+  const copy = bytes.slice().buffer;
   const db = await openDb(dbName);
   try {
     await new Promise<void>((resolve, reject) => {
       const tx = db.transaction('models', 'readwrite');
-      tx.objectStore('models').put(bytes.buffer, key);
+      tx.objectStore('models').put(copy, key);
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
@@ -191,6 +198,11 @@ export async function saveToIndexedDB(key: string, model: Model, opts: SaveOptio
 
 /** Loads a model stored by saveToIndexedDB; FormatError if the key is absent. */
 export async function loadFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promise<Loaded> {
+  return deserialize(await loadBytesFromIndexedDB(key, dbName));
+}
+
+/** The model file's bytes stored under `key` (by either save function); FormatError if the key is absent. */
+export async function loadBytesFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promise<Uint8Array<ArrayBuffer>> {
   const db = await openDb(dbName);
   try {
     const buf = await new Promise<ArrayBuffer | undefined>((resolve, reject) => {
@@ -199,7 +211,7 @@ export async function loadFromIndexedDB(key: string, dbName = 'rnn-wasm'): Promi
       req.onerror = () => reject(req.error);
     });
     if (!buf) throw new FormatError(`Expected a model stored under ${key}, got none`);
-    return deserialize(buf);
+    return new Uint8Array(buf);
   } finally {
     db.close();
   }

@@ -9,7 +9,7 @@ import { checkLengths, checkState } from '../model/checks';
 import { OP, ProgramBuilder, type Program } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
-import { paramsFinite } from './guard';
+import { StepGuard, guardedUpdate, paramsFinite } from './guard';
 import type { Optimizer } from './optim';
 import { Tensor } from '../tensor';
 import { checkOptions, OPTION_KEYS } from '../options';
@@ -62,7 +62,12 @@ export class Tape {
   private readonly plans = new Map<string, TapePlan>();
   private pending: TapePlan | null = null;
 
-  constructor(private readonly runner: Runner, private readonly grad: number) {}
+  /** Makes step() all-or-nothing: a non-finite update puts the parameters and moments back. */
+  private readonly guard: StepGuard;
+
+  constructor(private readonly runner: Runner, private readonly grad: number) {
+    this.guard = new StepGuard(runner);
+  }
 
   private plan(T: number, B: number, withLens: boolean, dropout: boolean): TapePlan {
     const key = `${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
@@ -211,13 +216,15 @@ export class Tape {
       const v = o[k];
       if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
     }
-    optimizer.bind(this.runner.rt, this.runner.arena);
-    return clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer }, () => paramsFinite(this.runner));
+    return guardedUpdate(this.guard, this.runner, optimizer, () =>
+      clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer }, () => paramsFinite(this.runner)),
+    );
   }
 
   dispose(): void {
     for (const p of this.plans.values()) p.forward.dispose();
     this.plans.clear();
     this.pending = null;
+    this.guard.dispose();
   }
 }

@@ -10,12 +10,15 @@ import { ValueError } from '../errors';
 /** Gradients or parameters became NaN/±Inf in a step; everything was restored to before the step. */
 export class NonFiniteError extends ValueError {}
 
+/** What a guard copies: the arena, the runtime it lives in and the dropout generator (a Runner or a graph's view of itself). */
+export type GuardTarget = Pick<Runner, 'rt' | 'arena' | 'dropoutRngState'> & { readonly isDisposed?: boolean };
+
 export class StepGuard {
   private block = 0; // heap offset of the copies: [parameters | moment buffer 0 | moment buffer 1 …]
   private capacity = 0;
   private saved: { opt: Optimizer; step: number; nbufs: number; rng: [number, number, number, number]; wasBound: boolean } | null = null;
 
-  constructor(private readonly runner: Runner) {}
+  constructor(private readonly runner: GuardTarget) {}
 
   /** Copies the parameters, the optimizer's moments and step, and the dropout generator aside. */
   save(opt: Optimizer, wasBound: boolean): void {
@@ -68,6 +71,30 @@ export class StepGuard {
  * is), then, only when that pass overflows, a scan that tells a real NaN/Inf from a sum that
  * overflowed on large finite values.
  */
+/**
+ * One optimizer update, all-or-nothing: binds `opt` (unbinding it again if this call bound it and
+ * failed), saves the parameters, moments, step and generator, runs `update`, and puts everything
+ * back if `update` throws (a non-finite gradient norm or parameter, memory that ran out).
+ */
+export function guardedUpdate<T>(guard: StepGuard, target: GuardTarget, opt: Optimizer, update: () => T): T {
+  const wasBound = opt.isBoundTo(target.arena);
+  opt.bind(target.rt, target.arena);
+  try {
+    guard.save(opt, wasBound);
+  } catch (e) {
+    if (!wasBound) opt.dispose();
+    throw e;
+  }
+  try {
+    const out = update();
+    guard.commit();
+    return out;
+  } catch (e) {
+    guard.restore();
+    throw e;
+  }
+}
+
 export function paramsFinite(runner: Pick<Runner, 'arena' | 'rt'>): boolean {
   const { base, size } = runner.arena;
   if (Number.isFinite(runner.rt.k.sum_squares(base, size))) return true;

@@ -32,4 +32,21 @@ describe('model files in Chromium', () => {
     await expect(l.load(new Blob([bytes]))).rejects.toBeInstanceOf(l.FormatError);
     for (const d of [m, fromDb.model, fromBlob.model]) d.dispose();
   });
+
+  it('model-file bytes round trip through IndexedDB unchanged; bad keys and non-bytes are ValueErrors', async () => {
+    await l.init();
+    const lm = l.CharLM.fromText('abc abd\n', { hidden: 6, embedding: 3, seed: 2 });
+    const bytes = lm.serialize();
+    await l.saveBytesToIndexedDB('charlm-bytes', bytes);
+    const back = await l.loadBytesFromIndexedDB('charlm-bytes');
+    expect(Array.from(back)).toEqual(Array.from(bytes));
+    const copy = l.CharLM.deserialize(back);
+    expect(copy.sample({ length: 20, seed: 4 })).toBe(lm.sample({ length: 20, seed: 4 }));
+    expect((await l.loadFromIndexedDB('charlm-bytes')).vocabulary).toEqual([...lm.vocabulary.tokens]);
+    await expect(l.saveBytesToIndexedDB('', bytes)).rejects.toBeInstanceOf(l.ValueError);
+    await expect(l.saveBytesToIndexedDB('k', [1, 2] as unknown as Uint8Array)).rejects.toThrow(/Expected bytes to be a Uint8Array/);
+    await expect(l.loadBytesFromIndexedDB('never-stored')).rejects.toBeInstanceOf(l.FormatError);
+    copy.dispose();
+    lm.dispose();
+  });
 });

