@@ -23,14 +23,16 @@ function emitAttention(env: Env, n: GNode): Backward | null {
   const A = score === 'additive' ? (n.opts.attentionSize as number) : H;
   let qk = qv;
   let kk = mv;
+  // step-wise decoding over a fixed memory: its projection runs once per start, not every step
+  const kb = env.pre && env.stepNodes?.has(n) && !env.stepNodes.has(m.node) ? env.pre : b;
   if (score === 'general') {
-    kk = b.alloc(Tk * B * H);
-    b.op(OP.GEMM_NT, kk, mv, par('weight'), 0, Tk * B, H, E, 0);
+    kk = kb.alloc(Tk * B * H);
+    kb.op(OP.GEMM_NT, kk, mv, par('weight'), 0, Tk * B, H, E, 0);
   } else if (score === 'additive') {
     qk = b.alloc(Tq * B * A);
-    kk = b.alloc(Tk * B * A);
+    kk = kb.alloc(Tk * B * A);
     b.op(OP.GEMM_NT, qk, qv, par('query_weight'), 0, Tq * B, A, H, 0);
-    b.op(OP.GEMM_NT, kk, mv, par('key_weight'), par('key_bias'), Tk * B, A, E, 0);
+    kb.op(OP.GEMM_NT, kk, mv, par('key_weight'), par('key_bias'), Tk * B, A, E, 0);
   }
   const v = score === 'additive' ? par('v') : 0;
   const mode = score === 'additive' ? 1 : 0;

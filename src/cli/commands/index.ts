@@ -7,5 +7,6 @@ import { info, convertCmd } from './models';
 import { trainClassifier, classify, trainLabeler, label } from './apps';
 import { trainGenerator, generate } from './generator';
 import { trainForecaster, forecast } from './forecaster';
+import { trainSeq2seq, translate } from './seq2seq';
 
-export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainClassifier, classify, trainLabeler, label, trainGenerator, generate, trainForecaster, forecast];
+export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainClassifier, classify, trainLabeler, label, trainGenerator, generate, trainForecaster, forecast, trainSeq2seq, translate];

@@ -1,0 +1,83 @@
+// The architecture of a Seq2Seq model (what its file stores) and the graph built from it:
+// src ids → embedding → encoder RNN/LSTM/GRU (bidirectional optional) → final states bridged to
+// the decoder through linear + tanh; tgt ids (<s> + target) → embedding → decoder started from
+// the bridge; with attention: Luong/Bahdanau attention over the encoder outputs, the attentional
+// state tanh(W_c [context; h]), then the logits over the target vocabulary.
+import * as g from '../../graph/nodes';
+import { GraphModel } from '../../graph/model';
+import { ValueError } from '../../errors';
+import type { TokenMode } from './vocab';
+
+export type Seq2SeqCell = 'rnn' | 'lstm' | 'gru';
+export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
+
+export interface Seq2SeqConfig {
+  cell: Seq2SeqCell;
+  /** Hidden size of each encoder direction; the decoder's is hidden × directions. */
+  hidden: number;
+  embedding: number;
+  bidirectional: boolean;
+  attention: Seq2SeqAttention;
+  sourceTokens: TokenMode;
+  targetTokens: TokenMode;
+  seed: number;
+}
+
+export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
+
+export const CONFIG_KEYS = ['cell', 'hidden', 'embedding', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'seed'] as const;
+
+export function checkKeys(o: object, keys: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ValueError(`Expected ${what} keys among ${keys.join(', ')}, got unknown ${k}`);
+}
+
+export function posInt(name: string, v: unknown, max = 1 << 20): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${String(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T {
+  if (v === undefined) return d;
+  if (!allowed.includes(v as T)) throw new ValueError(`Expected ${name} to be one of ${allowed.join(', ')}, got ${String(v)}`);
+  return v as T;
+}
+
+export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
+  checkKeys(o, CONFIG_KEYS, 'Seq2Seq option');
+  if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(o.bidirectional)}`);
+  const seed = o.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`Expected seed to be an integer in [0, 2^32), got ${String(o.seed)}`);
+  return {
+    cell: oneOf('cell', o.cell, ['rnn', 'lstm', 'gru'], 'lstm'),
+    hidden: o.hidden === undefined ? 64 : posInt('hidden', o.hidden, 4096),
+    embedding: o.embedding === undefined ? 32 : posInt('embedding', o.embedding, 4096),
+    bidirectional: o.bidirectional ?? false,
+    attention: oneOf('attention', o.attention, ['none', 'dot', 'general', 'additive'], 'general'),
+    sourceTokens: oneOf('sourceTokens', o.sourceTokens, ['chars', 'words'], 'chars'),
+    targetTokens: oneOf('targetTokens', o.targetTokens, ['chars', 'words'], 'chars'),
+    seed,
+  };
+}
+
+/** The encoder–decoder graph for a config and the two vocabulary sizes. */
+export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphModel {
+  const D = c.bidirectional ? 2 : 1;
+  const Hd = c.hidden * D;
+  const rec = (x: g.Sym, o: Record<string, unknown>) => (c.cell === 'lstm' ? g.lstm(x, o as never) : c.cell === 'gru' ? g.gru(x, o as never) : g.rnn(x, o as never));
+  const src = g.input('src', { type: 'ids', vocabSize: srcV });
+  const tgt = g.input('tgt', { type: 'ids', vocabSize: tgtV });
+  const enc = rec(g.embedding(src, { embeddingDim: c.embedding, name: 'src_emb' }), { hiddenSize: c.hidden, bidirectional: c.bidirectional, name: 'enc' });
+  const bridge = (s: g.Sym, name: string) => g.tanh(g.linear(s, { outFeatures: Hd, name }), { name: `${name}_tanh` });
+  const init = { h: bridge(enc.hN, 'bridge_h'), c: enc.cN ? bridge(enc.cN, 'bridge_c') : undefined };
+  const dec = rec(g.embedding(tgt, { embeddingDim: c.embedding, name: 'tgt_emb' }), { hiddenSize: Hd, name: 'dec', initialState: init });
+  let top = dec.output;
+  const outputs: Record<string, g.Sym> = {};
+  if (c.attention !== 'none') {
+    const att = g.attention(dec.output, enc.output, { score: c.attention, name: 'att' });
+    top = g.tanh(g.linear(g.concat([att.context, dec.output], { name: 'attn_cat' }), { outFeatures: Hd, bias: false, name: 'attn_state' }), { name: 'attn_tanh' });
+    outputs.weights = att.weights;
+  }
+  outputs.logits = g.linear(top, { outFeatures: tgtV, name: 'out' });
+  return new GraphModel({ inputs: [src, tgt], outputs, seed: c.seed });
+}

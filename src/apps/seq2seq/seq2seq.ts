@@ -1,0 +1,232 @@
+// Seq2Seq: an encoder–decoder (optionally with attention) on the public graph API, with token
+// vocabularies that travel in the model file, teacher-forced training (one wasm call per step),
+// validation with early stopping, greedy and beam-search decoding (n-best, attention weights),
+// and teacher-forced log-probabilities of given outputs.
+import { GraphModel } from '../../graph/model';
+import { Adam, type Optimizer } from '../../train/optim';
+import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
+import { save as saveFile, loadGraph } from '../../io/files';
+import { ValueError } from '../../errors';
+import { buildGraph, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
+import { TokenVocab } from './vocab';
+import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
+import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
+import { fitLoop, type FitOptions, type FitResult } from './fit';
+
+export type Pair = readonly [string, string];
+
+export interface TranslateOptions {
+  /** Beam width (1: greedy decoding). */
+  beam?: number;
+  /** Hypotheses returned per input (≤ beam). */
+  nbest?: number;
+  /** Length normalisation exponent (0: none). */
+  alpha?: number;
+  /** Maximum output tokens (default 2 × source tokens + 10). */
+  maxLength?: number;
+  /** Inputs decoded together (each step is one wasm call for all their hypotheses). */
+  batchSize?: number;
+}
+
+export interface Translation {
+  text: string;
+  tokens: string[];
+  score: number;
+  logProb: number;
+  nbest: { text: string; tokens: string[]; score: number; logProb: number }[];
+  /** Attention weights of the chosen output: a row per output token (then </s>), each over the source tokens. */
+  attention: number[][];
+}
+
+const FILE_VERSION = 1;
+const TRANSLATE_KEYS = ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize'];
+
+export class Seq2Seq {
+  readonly config: Readonly<Seq2SeqConfig>;
+  readonly source: TokenVocab;
+  readonly target: TokenVocab;
+  readonly model: GraphModel;
+  /** @internal */
+  optimizer: Optimizer | null = null;
+
+  constructor(o: Seq2SeqOptions & { source: TokenVocab; target: TokenVocab }, model?: GraphModel) {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
+    const { source, target, ...rest } = o;
+    if (!(source instanceof TokenVocab) || !(target instanceof TokenVocab)) throw new ValueError('Expected source and target vocabularies (TokenVocab), got something else');
+    this.config = Object.freeze(checkConfig({ ...rest, sourceTokens: source.mode, targetTokens: target.mode }));
+    this.source = source;
+    this.target = target;
+    this.model = model ?? buildGraph(this.config, source.size, target.size);
+  }
+
+  /** A new model whose vocabularies are the tokens of the training pairs. */
+  static fromPairs(pairs: readonly Pair[], o: Seq2SeqOptions = {}): Seq2Seq {
+    checkPairs(pairs, 'pairs');
+    const c = checkConfig(o);
+    return new Seq2Seq({
+      ...o,
+      source: TokenVocab.fromTexts(c.sourceTokens, pairs.map((p) => p[0])),
+      target: TokenVocab.fromTexts(c.targetTokens, pairs.map((p) => p[1])),
+    });
+  }
+
+  /** Teacher-forced training with validation and early stopping; the best parameters are kept. */
+  async fit(pairs: readonly Pair[], o: FitOptions = {}): Promise<FitResult> {
+    checkPairs(pairs, 'pairs');
+    return fitLoop(this, pairs, o);
+  }
+
+  /** @internal encoded pairs (sources and targets as ids). */
+  encodePairs(pairs: readonly Pair[], arg: string): { srcs: Int32Array[]; tgts: Int32Array[] } {
+    checkPairs(pairs, arg);
+    const srcs = pairs.map((p, i) => this.encodeSource(p[0], `${arg}[${i}][0]`));
+    const tgts = pairs.map((p) => this.target.encode(p[1]));
+    return { srcs, tgts };
+  }
+
+  /** @internal source ids (at least one token). */
+  encodeSource(text: string, arg: string): Int32Array {
+    const ids = this.source.encode(text, arg);
+    if (ids.length === 0) throw new ValueError(`Expected ${arg} to have at least one token, got none`);
+    return ids;
+  }
+
+  /** Σ log p(target tokens and </s> | source) of each pair, by teacher forcing (natural log). */
+  logProb(pairs: readonly Pair[]): number[] {
+    const { srcs, tgts } = this.encodePairs(pairs, 'pairs');
+    return this.logProbIds(srcs, tgts);
+  }
+
+  /** @internal logProb of id sequences (sources non-empty; targets without </s>). */
+  logProbIds(srcs: readonly Int32Array[], tgts: readonly Int32Array[]): number[] {
+    const out = new Array<number>(srcs.length);
+    for (const chunk of chunksByLength(srcs.map((s) => s.length), 64)) {
+      const batch = trainBatch(chunk.map((i) => srcs[i]), chunk.map((i) => tgts[i]));
+      const logits = this.model.forward(batch.inputs).logits;
+      const [, B, V] = logits.shape;
+      const y = batch.targets.logits.data as Int32Array;
+      chunk.forEach((i, b) => {
+        let s = 0;
+        for (let t = 0; t <= tgts[i].length; t++) s += logSoftmaxRow(logits.data as Float32Array, t * B + b, V)[y[t * B + b]];
+        out[i] = s;
+      });
+    }
+    return out;
+  }
+
+  /** Decodes each text (greedy at beam 1, else beam search); results in input order. */
+  translate(texts: readonly string[], o: TranslateOptions = {}): Translation[] {
+    if (!Array.isArray(texts)) throw new ValueError(`Expected texts to be an array of strings, got ${typeof texts}`);
+    const s = this.searchSettings(o);
+    const srcs = texts.map((t, i) => this.encodeSource(t, `texts[${i}]`));
+    const out = new Array<Translation>(texts.length);
+    for (const chunk of chunksByLength(srcs.map((x) => x.length), posInt('batchSize', o.batchSize ?? 64, 1 << 16))) {
+      const part = chunk.map((i) => srcs[i]);
+      const res = s.beam === 1 ? greedyChunk(this.model, part, s) : searchChunk(this.model, part, s);
+      chunk.forEach((i, k) => {
+        const nbest = res[k].nbest.map((h) => this.hyp(h));
+        out[i] = { ...nbest[0], nbest, attention: res[k].weights.map((w) => Array.from(w)) };
+      });
+    }
+    return out;
+  }
+
+  /** @internal the target ids of the best greedy output of each source (validation). */
+  greedyIds(srcs: readonly Int32Array[]): Int32Array[] {
+    const s = this.searchSettings({});
+    const out = new Array<Int32Array>(srcs.length);
+    for (const chunk of chunksByLength(srcs.map((x) => x.length), 128)) {
+      greedyChunk(this.model, chunk.map((i) => srcs[i]), s).forEach((r, k) => (out[chunk[k]] = r.nbest[0].ids));
+    }
+    return out;
+  }
+
+  private hyp(h: Hypothesis): { text: string; tokens: string[]; score: number; logProb: number } {
+    const tokens = Array.from(h.ids, (id) => this.target.tokens[id]);
+    return { text: this.target.decode(h.ids), tokens, score: h.score, logProb: h.logProb };
+  }
+
+  private searchSettings(o: TranslateOptions): SearchSettings {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${String(o)}`);
+    checkKeys(o, TRANSLATE_KEYS, 'translate option');
+    const beam = o.beam === undefined ? 1 : posInt('beam', o.beam, 1024);
+    const nbest = o.nbest === undefined ? 1 : posInt('nbest', o.nbest, 1024);
+    if (nbest > beam) throw new ValueError(`Expected nbest ≤ beam (${beam}), got ${nbest}`);
+    const alpha = o.alpha ?? 0;
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ValueError(`Expected alpha to be a finite number ≥ 0, got ${String(o.alpha)}`);
+    const ml = o.maxLength === undefined ? undefined : posInt('maxLength', o.maxLength, 1 << 16);
+    return { beam, nbest, alpha, maxLength: (n) => ml ?? 2 * n + 10 };
+  }
+
+  /** The model file: architecture, parameters, both vocabularies (and the optimizer unless `optimizer: false`). */
+  serialize(o: { optimizer?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    return serialize(this.model, this.saveOptions(o));
+  }
+
+  async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
+    await saveFile(this.model, path, this.saveOptions(o));
+  }
+
+  private saveOptions(o: { optimizer?: boolean }) {
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    checkKeys(o, ['optimizer'], 'save option');
+    const seq2seq = { version: FILE_VERSION, config: this.config, source: [...this.source.tokens], target: [...this.target.tokens] };
+    return { metadata: { seq2seq }, optimizer: o.optimizer !== false && this.optimizer ? this.optimizer : undefined };
+  }
+
+  static deserialize(bytes: Uint8Array | ArrayBuffer): Seq2Seq {
+    return fromLoaded(deserializeGraph(bytes));
+  }
+
+  /** Loads from a path (Node), bytes, an ArrayBuffer or a Blob. */
+  static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Seq2Seq> {
+    return fromLoaded(await loadGraph(source));
+  }
+
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.model.dispose();
+  }
+
+  /** @internal */
+  newOptimizer(lr: number): Optimizer {
+    if (this.optimizer && this.optimizer.lr !== lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's, from an earlier fit or the file), got ${lr}`);
+    this.optimizer ??= new Adam({ lr });
+    return this.optimizer;
+  }
+}
+
+function checkPairs(pairs: readonly Pair[], arg: string): void {
+  if (!Array.isArray(pairs) || pairs.length === 0) throw new ValueError(`Expected ${arg} to be a non-empty array of [source, target] strings, got ${Array.isArray(pairs) ? 'an empty array' : typeof pairs}`);
+  pairs.forEach((p, i) => {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string') throw new ValueError(`Expected ${arg}[${i}] to be [source, target] strings, got ${JSON.stringify(p)}`);
+  });
+}
+
+function fromLoaded(l: LoadedGraph): Seq2Seq {
+  try {
+    const meta = l.metadata?.seq2seq as { version?: number; config?: Seq2SeqConfig; source?: string[]; target?: string[] } | undefined;
+    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    const { sourceTokens, targetTokens, ...rest } = meta.config;
+    const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
+    const want = JSON.stringify(buildSpec(s));
+    if (JSON.stringify(l.model.spec()) !== want) throw new FormatError('Expected the graph that metadata.seq2seq describes, got another graph');
+    s.optimizer = l.optimizer ?? null;
+    return s;
+  } catch (e) {
+    l.optimizer?.dispose();
+    l.model.dispose();
+    if (e instanceof ValueError) throw new FormatError(`Expected a valid seq2seq model file, got: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The spec of the graph a Seq2Seq of this config and these vocabularies builds. */
+function buildSpec(s: Seq2Seq): unknown {
+  const m = buildGraph(s.config, s.source.size, s.target.size);
+  try {
+    return m.spec();
+  } finally {
+    m.dispose();
+  }
+}

@@ -1,0 +1,192 @@
+// rnn-wasm train-seq2seq | translate: an encoder–decoder trained on a TSV of pairs, and a batch
+// translator over text or JSONL lines (the batch-tool conventions: JSONL out, input order kept,
+// exactly one record per input line, a bad line answered by an error record naming its line and
+// id while the rest continues). translate runs in this process: the worker pool runs Sequential
+// models and graph training steps, not the step-wise graph decoder beam search needs.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Seq2Seq, Seq2SeqAttention, Seq2SeqCell, TokenMode, Translation } from '../../index';
+import { library, parse, UsageError, type CliCommand } from '../frame';
+import { readText, FileError } from '../files';
+
+function oneOf(flag: string, v: unknown, allowed: string[]): void {
+  if (!allowed.includes(v as string)) throw new UsageError(`Expected --${flag} ${allowed.join(', ')}, got ${String(v)}`);
+}
+
+/** source TAB target per non-empty line. */
+export function parsePairs(text: string, path: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const tab = line.indexOf('\t');
+    if (tab < 0) throw new FileError(`Expected "source<TAB>target" on line ${i + 1} of ${path}, got ${JSON.stringify(line.slice(0, 60))}`);
+    pairs.push([line.slice(0, tab), line.slice(tab + 1)]);
+  });
+  if (pairs.length === 0) throw new FileError(`Expected at least one pair in ${path}, got none`);
+  return pairs;
+}
+
+export const trainSeq2seq: CliCommand = {
+  name: 'train-seq2seq',
+  summary: 'train an encoder-decoder (attention optional) on source<TAB>target pairs',
+  define(cmd) {
+    cmd
+      .requiredOption('--pairs <file>', 'UTF-8 file, one "source<TAB>target" pair per line')
+      .requiredOption('--out <file>', 'where to write the model')
+      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
+      .option('--hidden <h>', 'hidden size of each encoder direction (the decoder: × directions)', parse.int(1), 64)
+      .option('--embedding <e>', 'embedding width', parse.int(1), 32)
+      .option('--bidirectional', 'bidirectional encoder')
+      .option('--attention <kind>', 'general, dot, additive or none', 'general')
+      .option('--source-tokens <mode>', 'chars or words (whitespace-separated)', 'chars')
+      .option('--target-tokens <mode>', 'chars or words', 'chars')
+      .option('--epochs <n>', 'passes over the training pairs', parse.int(1), 10)
+      .option('--minutes <m>', 'stop after this many minutes', parse.number(0, Infinity, true))
+      .option('--batch <b>', 'pairs per training step', parse.int(1), 64)
+      .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.003)
+      .option('--validation <fraction>', 'held-out fraction of the pairs (0: none)', parse.number(0, 0.99), 0.1)
+      .option('--validation-size <n>', 'validation pairs scored per evaluation', parse.int(1), 2000)
+      .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', 'exactMatch')
+      .option('--patience <n>', 'evaluations without improvement before stopping', parse.int(1), 3)
+      .option('--eval-every <n>', 'evaluate every n steps (default: every epoch)', parse.int(1))
+      .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
+      .addHelpText('after', '\nExample:\n  rnn-wasm train-seq2seq --pairs g2p.tsv --target-tokens words --bidirectional --minutes 10 --out g2p.rnnw');
+  },
+  async run(ctx, _args, o) {
+    oneOf('cell', o.cell, ['lstm', 'gru', 'rnn']);
+    oneOf('attention', o.attention, ['general', 'dot', 'additive', 'none']);
+    oneOf('source-tokens', o.sourceTokens, ['chars', 'words']);
+    oneOf('target-tokens', o.targetTokens, ['chars', 'words']);
+    oneOf('metric', o.metric, ['exactMatch', 'tokenErrorRate']);
+    const pairs = parsePairs(await readText(o.pairs as string, 'pairs file'), o.pairs as string);
+    const { Seq2Seq } = await library();
+    const m = Seq2Seq.fromPairs(pairs, {
+      cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, bidirectional: o.bidirectional === true,
+      attention: o.attention as Seq2SeqAttention, sourceTokens: o.sourceTokens as TokenMode, targetTokens: o.targetTokens as TokenMode, seed: o.seed as number,
+    });
+    try {
+      ctx.err(`training ${m.config.cell} seq2seq (${m.model.numParameters} parameters, vocabularies ${m.source.size}/${m.target.size}, attention ${m.config.attention}) on ${pairs.length} pairs`);
+      const r = await m.fit(pairs, {
+        epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, validation: o.validation as number,
+        validationSize: o.validationSize as number, metric: o.metric as 'exactMatch', patience: o.patience as number,
+        evalEvery: o.evalEvery as number | undefined, maxSeconds: o.minutes === undefined ? undefined : (o.minutes as number) * 60, seed: o.seed as number,
+        onProgress: (p) => ctx.err(`step ${p.step} epoch ${p.epoch}: loss ${p.loss.toFixed(4)}${Number.isNaN(p.exactMatch) ? '' : `, validation exact match ${(100 * p.exactMatch).toFixed(2)} %, token error rate ${(100 * p.tokenErrorRate).toFixed(2)} %`} (${p.seconds.toFixed(1)} s)`),
+      });
+      await m.save(o.out as string);
+      const summary = { steps: r.steps, epochs: r.epochs, seconds: r.seconds, stoppedEarly: r.stoppedEarly, best: r.best, out: o.out, parameters: m.model.numParameters };
+      ctx.out(ctx.json ? JSON.stringify(summary) : `${r.steps} steps (${r.epochs} epochs) in ${r.seconds.toFixed(1)} s${r.best ? `; validation exact match ${(100 * r.best.exactMatch).toFixed(2)} % (step ${r.best.step})` : ''}; saved ${String(o.out)}`);
+    } finally {
+      m.dispose();
+    }
+  },
+};
+
+interface Rec {
+  line: number;
+  id: unknown;
+  text?: string;
+  error?: string;
+}
+
+/** One input line as a record: JSONL {"id","text"} or plain text (id = line number). */
+function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m: Seq2Seq): Rec {
+  let id: unknown = n;
+  let text: unknown = line;
+  if (jsonl) {
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      return { line: n, id: null, error: `Expected a JSON object on line ${n}, got invalid JSON` };
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { line: n, id: null, error: `Expected a JSON object {"id", "text"} on line ${n}, got ${Array.isArray(v) ? 'an array' : typeof v}` };
+    id = (v as { id?: unknown }).id ?? null;
+    text = (v as { text?: unknown }).text;
+    if (typeof text !== 'string') return { line: n, id, error: `Expected "text" to be a string on line ${n} (id ${JSON.stringify(id)}), got ${typeof text}` };
+  }
+  const s = text as string;
+  if (s.length > maxChars) return { line: n, id, error: `Expected at most ${maxChars} characters on line ${n} (id ${JSON.stringify(id)}), got ${s.length}` };
+  if (m.source.split(s).length === 0) return { line: n, id, error: `Expected at least one source token on line ${n} (id ${JSON.stringify(id)}), got none` };
+  return { line: n, id, text: s };
+}
+
+function outRecord(r: Rec, t: Translation, nbest: number, attention: boolean): Record<string, unknown> {
+  const o: Record<string, unknown> = { id: r.id, line: r.line, output: t.text, score: t.score, logProb: t.logProb };
+  if (nbest > 1) o.nbest = t.nbest.map((h) => ({ output: h.text, score: h.score, logProb: h.logProb }));
+  if (attention) o.attention = t.attention;
+  return o;
+}
+
+export const translate: CliCommand = {
+  name: 'translate',
+  summary: 'decode text or JSONL lines with a seq2seq model (JSONL out, one record per line)',
+  define(cmd) {
+    cmd
+      .requiredOption('--model <file>', 'model written by train-seq2seq')
+      .argument('[input]', 'input file (default: stdin)')
+      .option('--format <f>', 'text, jsonl ({"id","text"} per line) or auto (JSONL when the first line starts with {)', 'auto')
+      .option('--beam <k>', 'beam width (1: greedy)', parse.int(1), 1)
+      .option('--nbest <n>', 'hypotheses per record (≤ beam)', parse.int(1), 1)
+      .option('--alpha <a>', 'length normalisation exponent', parse.number(0), 0)
+      .option('--max-length <n>', 'maximum output tokens (default 2 × source + 10)', parse.int(1))
+      .option('--max-chars <n>', 'longer lines get an error record', parse.int(1), 1000)
+      .option('--batch <n>', 'records decoded together', parse.int(1), 64)
+      .option('--attention', 'include the attention weights of each output')
+      .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5');
+  },
+  async run(ctx, [input], o) {
+    oneOf('format', o.format, ['auto', 'text', 'jsonl']);
+    if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
+    const { Seq2Seq } = await library();
+    const m = await Seq2Seq.load(o.model as string);
+    const opts = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined };
+    let stream: NodeJS.ReadableStream = process.stdin;
+    if (input) {
+      const s = createReadStream(input);
+      await new Promise<void>((ok, fail) => s.once('open', () => ok()).once('error', (e) => fail(new FileError(`Expected a readable input file at ${input}, got ${e.message}`))));
+      stream = s;
+    }
+    let jsonl: boolean | null = o.format === 'auto' ? null : o.format === 'jsonl';
+    let pending: Rec[] = [];
+    let n = 0;
+    let errors = 0;
+    const flush = () => {
+      const good = pending.filter((r) => r.text !== undefined);
+      let res: Translation[] = [];
+      try {
+        res = good.length ? m.translate(good.map((r) => r.text!), opts) : [];
+      } catch {
+        // one bad record should not take the batch down: decode one at a time
+        res = good.map((r) => {
+          try {
+            return m.translate([r.text!], opts)[0];
+          } catch (e) {
+            r.error = `Expected a record the model can decode on line ${r.line} (id ${JSON.stringify(r.id)}), got: ${(e as Error).message}`;
+            return null as unknown as Translation;
+          }
+        });
+      }
+      const byLine = new Map(good.map((r, i) => [r.line, res[i]]));
+      for (const r of pending) {
+        const t = byLine.get(r.line);
+        if (r.error || !t) {
+          errors++;
+          ctx.out(JSON.stringify({ id: r.id, line: r.line, error: r.error }));
+        } else ctx.out(JSON.stringify(outRecord(r, t, opts.nbest, o.attention === true)));
+      }
+      pending = [];
+    };
+    try {
+      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+        n++;
+        jsonl ??= line.trimStart().startsWith('{');
+        pending.push(parseLine(line, n, jsonl, o.maxChars as number, m));
+        if (pending.length >= (o.batch as number)) flush();
+      }
+      flush();
+      ctx.err(`${n} records, ${errors} errors`);
+    } finally {
+      m.dispose();
+    }
+  },
+};

@@ -1,0 +1,78 @@
+// `rnn-wasm train-seq2seq` and `rnn-wasm translate` as users run them (the built dist/cli.js in a
+// child process): a digit-reversal model trained from a TSV, then text and JSONL decoded with
+// beam search — input order kept, exactly one output record per input line, bad lines answered
+// by error records that name their line and id while the rest continues.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '../../dist/cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-s2s-'));
+const cli = (args: string[], input?: string) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', input });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+};
+const records = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+let trained: ReturnType<typeof cli>;
+beforeAll(() => {
+  let a = 3;
+  const r = () => (a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296;
+  const lines = Array.from({ length: 3000 }, () => {
+    const s = Array.from({ length: 1 + Math.floor(r() * 5) }, () => Math.floor(r() * 10)).join('');
+    return `${s}\t${[...s].reverse().join('')}`;
+  });
+  writeFileSync(join(dir, 'rev.tsv'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'bad.tsv'), '12\t21\nno tab here\n');
+  trained = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'rev.rnnw', '--hidden', '32', '--embedding', '16', '--epochs', '6', '--batch', '32', '--lr', '0.01', '--json']);
+}, 120_000);
+
+describe('train-seq2seq', () => {
+  it('trains from a TSV of pairs and reports the validation score of the kept parameters', () => {
+    expect(trained.code).toBe(0);
+    const s = JSON.parse(trained.stdout);
+    expect(s.epochs).toBeGreaterThanOrEqual(1);
+    expect(s.best.exactMatch).toBeGreaterThan(0.9);
+    expect(trained.stderr).toMatch(/validation exact match/);
+  });
+
+  it('names the line of a malformed pair (exit 1) and rejects unknown choices (exit 2)', () => {
+    const bad = cli(['train-seq2seq', '--pairs', 'bad.tsv', '--out', 'x.rnnw']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Expected "source<TAB>target" on line 2 of bad.tsv');
+    const usage = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--attention', 'luong']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Expected --attention general, dot, additive, none, got luong');
+  });
+});
+
+describe('translate', () => {
+  it('decodes JSONL in order with one record per line; bad lines become error records naming line and id', () => {
+    const input = ['{"id":"a","text":"123"}', 'not json', '{"id":7,"text":"9876"}', '{"id":8}', `{"id":"long","text":"${'1'.repeat(50)}"}`, '{"id":"b","text":"4501"}'].join('\n');
+    const r = cli(['translate', '--model', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--max-chars', '20'], input);
+    expect(r.code).toBe(0);
+    const out = records(r.stdout);
+    expect(out.map((o) => o.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(out.map((o) => o.id)).toEqual(['a', null, 7, 8, 'long', 'b']);
+    expect(out[0].output).toBe('321');
+    expect(out[2].output).toBe('6789');
+    expect(out[5].output).toBe('1054');
+    expect(out[1].error).toBe('Expected a JSON object on line 2, got invalid JSON');
+    expect(out[3].error).toBe('Expected "text" to be a string on line 4 (id 8), got undefined');
+    expect(out[4].error).toBe('Expected at most 20 characters on line 5 (id "long"), got 50');
+    const nb = out[0].nbest as { score: number }[];
+    expect(nb.length).toBe(2);
+    expect(nb[0].score).toBeGreaterThanOrEqual(nb[1].score);
+    expect(r.stderr).toContain('6 records, 3 errors');
+  });
+
+  it('reads plain text lines (id = line number), small batches keep the order, and --attention adds the weights', () => {
+    const r = cli(['translate', '--model', 'rev.rnnw', '--format', 'text', '--batch', '2', '--attention'], '12\n\n345\n9\n');
+    const out = records(r.stdout);
+    expect(out.map((o) => [o.id, o.output ?? o.error])).toEqual([[1, '21'], [2, 'Expected at least one source token on line 2 (id 2), got none'], [3, '543'], [4, '9']]);
+    expect((out[2].attention as number[][]).length).toBe(4);
+    expect(cli(['translate', '--model', 'rev.rnnw', '--beam', '2', '--nbest', '3'], '1\n').code).toBe(2);
+  });
+});
