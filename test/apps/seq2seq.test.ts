@@ -6,18 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Seq2Seq, TokenVocab, ValueError, FormatError, scoreSequences, editDistance, serialize } from '../../src/index';
 import { greedyChunk, searchChunk } from '../../src/apps/seq2seq/search';
+import { prng } from '../model/helpers';
 
 type P = [string, string];
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** n random digit strings of length 1–6 and their reversals. */
 function reversals(rand: () => number, n: number): P[] {
   return Array.from({ length: n }, () => {
