@@ -3,6 +3,10 @@
 // our forward within f32 tolerance, over padded batches whose sequences have different lengths.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as lib from '../../src/index';
 import { graph as g, GraphModel, Seq2Seq, Tensor, ValueError, type Feed } from '../../src/index';
 import { specToOnnx } from '../../src/io/onnx-graph';
@@ -95,6 +99,8 @@ describe('graph models exported to ONNX run in onnxruntime-node with our outputs
     const model = new GraphModel({ inputs: [x], outputs: { ...outs, all: g.concat(pools) }, seed: 5 });
     const input = { data: floats(8 * 5 * 4, 3), shape: [8, 5, 4] };
     await compare('pooling', model, { x: { ...input, lengths: [8, 1, 3, 6, 2] } });
+    // reduce axes are an attribute before opset 18 and an input from 18
+    await compare('pooling (no lengths, opset 14)', model, { x: input }, { lengths: false });
     await compare('pooling (no lengths, opset 18)', model, { x: input }, { lengths: false, opset: 18 });
     model.dispose();
   });
@@ -129,7 +135,7 @@ describe('graph models exported to ONNX run in onnxruntime-node with our outputs
     });
   }
 
-  it('convert() turns a graph model file into the same ONNX model', async () => {
+  it('convert() and `rnn-wasm convert g.rnnw g.onnx --to onnx --lengths` turn a graph model file into the same ONNX model', async () => {
     const x = g.input('x', { type: 'float', features: 2 });
     const r = g.gru(x, { hiddenSize: 3, name: 'rec' });
     const model = new GraphModel({ inputs: [x], outputs: { y: g.pool(r.output, { mode: 'mean' }) }, seed: 1 });
@@ -137,6 +143,17 @@ describe('graph models exported to ONNX run in onnxruntime-node with our outputs
     const viaConvert = lib.convert(file, { from: 'auto', to: 'onnx', onnx: { lengths: true } });
     expect(Array.from(viaConvert)).toEqual(Array.from(lib.toOnnx(model, { lengths: true })));
     expect(() => lib.convert(file, { from: 'rnnw', to: 'safetensors' })).toThrow(lib.FormatError);
+    // the command line (the built dist/cli.js; npm test builds first)
+    const dir = mkdtempSync(join(tmpdir(), 'rnnw-graph-onnx-'));
+    try {
+      writeFileSync(join(dir, 'g.rnnw'), file);
+      const cli = resolve(__dirname, '../../dist/cli.js');
+      const r = spawnSync(process.execPath, [cli, 'convert', 'g.rnnw', 'g.onnx', '--to', 'onnx', '--lengths'], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(Array.from(readFileSync(join(dir, 'g.onnx')))).toEqual(Array.from(viaConvert));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     model.dispose();
   });
 });
