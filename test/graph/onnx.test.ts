@@ -131,6 +131,8 @@ describe('graph models exported to ONNX run in onnxruntime-node with our outputs
         inputs[k] = { data: f.data.data, shape: [...f.data.shape], lengths: Array.from(f.lengths) };
       }
       await compare(`seq2seq ${cell}`, s2s.model, inputs);
+      // its model file (vocabularies in the metadata) converts to the same ONNX model
+      expect(Array.from(lib.convert(s2s.serialize(), { from: 'auto', to: 'onnx', onnx: { lengths: true } }))).toEqual(Array.from(lib.toOnnx(s2s.model, { lengths: true })));
       s2s.dispose();
     });
   }
