@@ -55,9 +55,9 @@ class Ctx {
       return this.ob.op('Gather', [shape, this.ob.int64([dim], scalar)], [attrInt('axis', 0)], 'dim');
     });
   }
-  /** The batch size as [B] or a scalar int64. */
-  batch(scalar = false): string {
-    return this.dim(this.batchOf, this.batchOf.opts.type === 'vector' ? 0 : 1, scalar);
+  /** The batch size as a scalar int64. */
+  batch(): string {
+    return this.dim(this.batchOf, this.batchOf.opts.type === 'vector' ? 0 : 1, true);
   }
   /** The lengths input of a sequence input (B) int32 (only with `lengths`). */
   lens(n: InputNode): string {
@@ -133,8 +133,8 @@ const pool: Emit = (c, n) => {
     // row (len − 1)·B + b of the (T·B, F) rows
     const rows = ob.op('Reshape', [xv, ob.int64([-1, x.features])]);
     const lens = ob.op('Cast', [c.lens(axis)], [attrInt('to', DataType.INT64)]);
-    const b = ob.op('Range', [ob.int64([0], true), c.batch(true), ob.int64([1], true)]);
-    const idx = ob.op('Add', [ob.op('Mul', [ob.op('Sub', [lens, ob.int64([1], true)]), c.batch(true)]), b]);
+    const b = ob.op('Range', [ob.int64([0], true), c.batch(), ob.int64([1], true)]);
+    const idx = ob.op('Add', [ob.op('Mul', [ob.op('Sub', [lens, ob.int64([1], true)]), c.batch()]), b]);
     return [ob.op('Gather', [rows, idx], [attrInt('axis', 0)], 'last')];
   }
   const m3 = ob.op('Unsqueeze', [c.mask(axis), ob.int64([2])]);
