@@ -3,7 +3,7 @@
 //   to    rnnw · onnx · safetensors (PyTorch names; the architecture goes into __metadata__)
 // Every conversion goes through a model built here, so whatever one side cannot represent is an
 // error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
-import { deserialize, serialize, FormatError } from './format';
+import { deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
 import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
 import { importKeras, type KerasSource } from './keras';
@@ -122,6 +122,17 @@ export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
   checkOptions(opts, OPTION_KEYS.convert, 'convert options');
   checkOptions(opts.onnx, OPTION_KEYS.onnxExport, 'convert options.onnx');
   if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
+  // a graph model file (GraphModel) converts to ONNX (src/io/onnx-graph.ts)
+  const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+  if (opts.to === 'onnx' && bytes instanceof Uint8Array && (opts.from === 'rnnw' || opts.from === 'auto') && isGraphFile(bytes)) {
+    const g = deserializeGraph(bytes);
+    try {
+      return toOnnx(g.model, opts.onnx);
+    } finally {
+      g.model.dispose();
+      g.optimizer?.dispose();
+    }
+  }
   const { model, metadata } = importModel(input, opts);
   try {
     switch (opts.to) {

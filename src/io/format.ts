@@ -244,6 +244,15 @@ export function deserialize(input: Uint8Array | ArrayBuffer): Loaded {
   return readModel(input, false) as Loaded;
 }
 
+/** Whether bytes are a valid model file holding a graph model (what deserializeGraph reads). */
+export function isGraphFile(bytes: Uint8Array): boolean {
+  try {
+    return (readHeader(bytes).header.model as { type?: unknown }).type === 'graph';
+  } catch {
+    return false;
+  }
+}
+
 /** What loadGraph / deserializeGraph return. */
 export interface LoadedGraph extends Omit<Loaded, 'model'> {
   model: GraphModel;

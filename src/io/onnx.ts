@@ -1,6 +1,7 @@
 // ONNX export (opset 14+) of our models, and import of ONNX graphs built from RNN/LSTM/GRU nodes.
+// Graph models (GraphModel) are exported by src/io/onnx-graph.ts; toOnnx takes both.
 //
-// Export graph (dimensions T and B are symbolic, so one file serves every shape):
+// Export of a Sequential (dimensions T and B are symbolic, so one file serves every shape):
 //   input (T,B,I) f32 or (T,B) i32 ids  [(B,…) with batchFirst → Transpose to time-major]
 //   embedding  Gather(weight, ids)           linear  MatMul(x, weightᵀ) [→ Add(bias)]
 //   recurrent  per layer one RNN/LSTM/GRU node (W, R, B = [b_ih | b_hh], sequence_lens?, P),
@@ -14,7 +15,10 @@
 // rebuilds the chain as a Sequential. Recurrent weights are converted from ONNX gate orders
 // (LSTM i,o,f,c; GRU z,r,h) to ours. A `reverse` node becomes a bidirectional layer whose forward
 // direction has zero weights, merged by sum: that direction's output is exactly 0 for every cell.
-import { AttributeType, DataLocation, DataType, decodeModel, encodeModel, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
+import { DataLocation, DataType, decodeModel, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto';
+import { OnnxBuilder, attrInt, attrInts, checkOpset, valueInfo } from './onnx-build';
+import { graphToOnnx } from './onnx-graph';
+import { GraphModel } from '../graph/model';
 import { Model, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { RecurrentCore, type CellKind } from '../layers/recurrent';
@@ -25,203 +29,75 @@ import { checkOptions, OPTION_KEYS } from '../options';
 import { FormatError } from './format';
 import { getLimits } from '../limits';
 import { plannedParameters } from './architecture';
-import { GATES, ONNX_FROM_OURS, OURS_FROM_ONNX, concat, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
-
-const OP_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
+import { GATES, OURS_FROM_ONNX, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
 
 // ───────────────────────────── export ─────────────────────────────
 
 export interface OnnxExportOptions {
   /** Opset version, 14 to 21 (default 14). */
   opset?: number;
-  /** Add a `sequence_lens` (B) int32 input feeding every recurrent node (default false). */
+  /**
+   * Sequential: add a `sequence_lens` (B) int32 input feeding every recurrent node. Graph models:
+   * add a `<input>_lengths` (B) int32 input per sequence input (default false: every step valid).
+   */
   lengths?: boolean;
   /** Graph name (default 'rnn_wasm'). */
   name?: string;
 }
 
-const enc = new TextEncoder();
-function floatTensor(name: string, dims: number[], data: Float32Array): TensorProto {
-  const bytes = new Uint8Array(data.byteLength);
-  const v = new DataView(bytes.buffer);
-  for (let i = 0; i < data.length; i++) v.setFloat32(4 * i, data[i], true);
-  return { name, dims, dataType: DataType.FLOAT, rawData: bytes };
-}
-function int64Tensor(name: string, values: number[]): TensorProto {
-  return { name, dims: [values.length], dataType: DataType.INT64, int64Data: values };
-}
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): ValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
-}
-const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
-const attrFloat = (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f });
-const attrString = (name: string, s: string): AttributeProto => ({ name, type: AttributeType.STRING, s: enc.encode(s) });
-const attrStrings = (name: string, ss: string[]): AttributeProto => ({ name, type: AttributeType.STRINGS, strings: ss.map((s) => enc.encode(s)) });
-const attrInts = (name: string, ints: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints });
-
-/** The ONNX model (ModelProto bytes) of a Sequential or a standalone RNN/LSTM/GRU. */
-export function toOnnx(model: Model, opts: OnnxExportOptions = {}): Uint8Array {
+/**
+ * The ONNX model (ModelProto bytes) of a Sequential, a standalone RNN/LSTM/GRU, or a GraphModel
+ * (src/io/onnx-graph.ts).
+ */
+export function toOnnx(model: Model | GraphModel, opts: OnnxExportOptions = {}): Uint8Array {
+  if (model instanceof GraphModel) return graphToOnnx(model, opts);
   checkOptions(opts, OPTION_KEYS.onnxExport, 'toOnnx options');
-  if (!(model instanceof Model)) throw new ValueError(`Expected a model, got ${String(model)}`);
-  const opset = opts.opset ?? 14;
-  if (!Number.isInteger(opset) || opset < 14 || opset > 21) throw new ValueError(`Expected opset an integer in [14, 21], got ${String(opset)}`);
+  if (!(model instanceof Model)) throw new ValueError(`Expected a model (Sequential, RNN/LSTM/GRU or GraphModel), got ${String(model)}`);
+  const ob = new OnnxBuilder(checkOpset(opts.opset));
   const r = model.runner;
-  const mods = r.modules;
   const prefix = (i: number) => (model instanceof Sequential ? `${i}.` : '');
-  const nodes: NodeProto[] = [];
-  const inits: TensorProto[] = [];
-  const consts = new Map<string, string>();
-  const constInt64 = (values: number[]): string => {
-    const key = `i64_${values.join('_').replace(/-/g, 'm')}`;
-    if (!consts.has(key)) {
-      consts.set(key, key);
-      inits.push(int64Tensor(key, values));
-    }
-    return key;
-  };
-  const half = (): string => {
-    if (!consts.has('half')) {
-      consts.set('half', 'half');
-      inits.push(floatTensor('half', [], new Float32Array([0.5])));
-    }
-    return 'half';
-  };
-  let uid = 0;
-  const fresh = (base: string) => `${base}_${uid++}`;
-
   const ids = r.inputKind === 'ids';
   const bf = r.batchFirst;
   const inputDims: (number | string)[] = ids ? (bf ? ['B', 'T'] : ['T', 'B']) : bf ? ['B', 'T', r.inFeatures] : ['T', 'B', r.inFeatures];
   const inputs = [valueInfo('input', ids ? DataType.INT32 : DataType.FLOAT, inputDims)];
   if (opts.lengths) inputs.push(valueInfo('sequence_lens', DataType.INT32, ['B']));
   let x = 'input';
-  if (bf) {
-    const t = fresh('input_tm');
-    nodes.push({ opType: 'Transpose', input: [x], output: [t], attribute: [attrInts('perm', ids ? [1, 0] : [1, 0, 2])] });
-    x = t;
-  }
+  if (bf) x = ob.op('Transpose', [x], [attrInts('perm', ids ? [1, 0] : [1, 0, 2])], 'input_tm');
   const stateOutputs: { name: string; parts: string[]; dims: number; H: number }[] = [];
-  const nRec = mods.filter((m) => m instanceof RecurrentCore).length;
+  const nRec = r.modules.filter((m) => m instanceof RecurrentCore).length;
   let features = r.inFeatures;
-  mods.forEach((m, i) => {
+  r.modules.forEach((m, i) => {
     const p = (n: string) => model.getParameter(prefix(i) + n);
     if (m instanceof EmbeddingModule) {
-      const w = fresh('embedding_weight');
-      inits.push(floatTensor(w, [m.numEmbeddings, m.embeddingDim], p('weight')));
-      const y = fresh('embedded');
-      nodes.push({ opType: 'Gather', input: [w, x], output: [y], attribute: [attrInt('axis', 0)] });
-      x = y;
+      const w = ob.floats('embedding_weight', [m.numEmbeddings, m.embeddingDim], p('weight'));
+      x = ob.op('Gather', [w, x], [attrInt('axis', 0)], 'embedded');
     } else if (m instanceof LinearModule) {
-      const w = fresh('linear_weight_t');
-      inits.push(floatTensor(w, [m.inFeatures, m.outFeatures_], transpose2d(p('weight'), m.outFeatures_, m.inFeatures)));
-      let y = fresh('linear');
-      nodes.push({ opType: 'MatMul', input: [x, w], output: [y] });
-      if (m.bias) {
-        const b = fresh('linear_bias');
-        inits.push(floatTensor(b, [m.outFeatures_], p('bias')));
-        const z = fresh('linear_b');
-        nodes.push({ opType: 'Add', input: [y, b], output: [z] });
-        y = z;
-      }
-      x = y;
+      x = ob.op('MatMul', [x, ob.floats('linear_weight_t', [m.inFeatures, m.outFeatures_], transpose2d(p('weight'), m.outFeatures_, m.inFeatures))], [], 'linear');
+      if (m.bias) x = ob.op('Add', [x, ob.floats('linear_bias', [m.outFeatures_], p('bias'))], [], 'linear_b');
     } else if (m instanceof SoftmaxModule) {
-      const y = fresh(m.kind);
-      nodes.push({ opType: m.kind === 'softmax' ? 'Softmax' : 'LogSoftmax', input: [x], output: [y], attribute: [attrInt('axis', -1)] });
-      x = y;
+      x = ob.op(m.kind === 'softmax' ? 'Softmax' : 'LogSoftmax', [x], [attrInt('axis', -1)], m.kind);
     } else if (m instanceof DropoutModule) {
       // the identity at inference
     } else if (m instanceof RecurrentCore) {
-      const H = m.hiddenSize;
-      const G = GATES[m.kind];
-      const D = m.directions;
-      const order = ONNX_FROM_OURS[m.kind];
-      const yh: string[] = [];
-      const yc: string[] = [];
-      for (let l = 0; l < m.numLayers; l++) {
-        const I = m.layerInput(l);
-        const W: Float32Array[] = [];
-        const R: Float32Array[] = [];
-        const Bs: Float32Array[] = [];
-        const P: Float32Array[] = [];
-        for (let d = 0; d < D; d++) {
-          const sf = `_l${l}${d ? '_reverse' : ''}`;
-          W.push(reorderRows(p(`weight_ih${sf}`), G, H, order));
-          R.push(reorderRows(p(`weight_hh${sf}`), G, H, order));
-          if (m.bias) Bs.push(reorderRows(p(`bias_ih${sf}`), G, H, order), reorderRows(p(`bias_hh${sf}`), G, H, order));
-          if (m.peepholes) P.push(swapPeepholes(p(`weight_peep${sf}`), H));
-        }
-        const tag = `${i}_l${l}`;
-        inits.push(floatTensor(`W_${tag}`, [D, G * H, I], concat(W, Float32Array)));
-        inits.push(floatTensor(`R_${tag}`, [D, G * H, H], concat(R, Float32Array)));
-        if (m.bias) inits.push(floatTensor(`B_${tag}`, [D, 2 * G * H], concat(Bs, Float32Array)));
-        if (P.length) inits.push(floatTensor(`P_${tag}`, [D, 3 * H], concat(P, Float32Array)));
-        const ins = [x, `W_${tag}`, `R_${tag}`, m.bias ? `B_${tag}` : '', opts.lengths ? 'sequence_lens' : '', ''];
-        if (m.kind === 'lstm') ins.push('', P.length ? `P_${tag}` : '');
-        while (ins[ins.length - 1] === '') ins.pop();
-        const y = `Y_${tag}`;
-        const outs = [y, `Y_h_${tag}`];
-        yh.push(`Y_h_${tag}`);
-        if (m.kind === 'lstm') {
-          outs.push(`Y_c_${tag}`);
-          yc.push(`Y_c_${tag}`);
-        }
-        const acts = m.kind === 'rnn' ? [m.nonlinearity === 'relu' ? 'Relu' : 'Tanh'] : m.kind === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'];
-        const attribute = [
-          attrInt('hidden_size', H),
-          attrString('direction', D === 2 ? 'bidirectional' : 'forward'),
-          attrStrings('activations', D === 2 ? [...acts, ...acts] : acts),
-          attrInt('layout', 0),
-        ];
-        if (m.kind === 'gru') attribute.push(attrInt('linear_before_reset', m.resetAfter ? 1 : 0));
-        if (m.kind === 'lstm') attribute.push(attrInt('input_forget', 0));
-        if (m.kind === 'lstm' && m.cellClip > 0) attribute.push(attrFloat('clip', m.cellClip));
-        nodes.push({ opType: OP_NAME[m.kind], name: `${OP_NAME[m.kind]}_${tag}`, input: ins, output: outs, attribute });
-        // Y (T,D,B,H) → (T,B,outH)
-        const next = fresh('seq');
-        if (D === 1) {
-          nodes.push({ opType: 'Squeeze', input: [y, constInt64([1])], output: [next] });
-        } else if (m.mergeMode === 'concat') {
-          nodes.push({ opType: 'Transpose', input: [y], output: [`${y}_t`], attribute: [attrInts('perm', [0, 2, 1, 3])] });
-          nodes.push({ opType: 'Reshape', input: [`${y}_t`, constInt64([0, 0, -1])], output: [next] });
-        } else {
-          nodes.push({ opType: 'Split', input: [y, constInt64([1, 1])], output: [`${y}_f`, `${y}_b`], attribute: [attrInt('axis', 1)] });
-          let merged = `${y}_m`;
-          nodes.push({ opType: m.mergeMode === 'mul' ? 'Mul' : 'Add', input: [`${y}_f`, `${y}_b`], output: [merged] });
-          if (m.mergeMode === 'ave') {
-            nodes.push({ opType: 'Mul', input: [merged, half()], output: [`${y}_ave`] });
-            merged = `${y}_ave`;
-          }
-          nodes.push({ opType: 'Squeeze', input: [merged, constInt64([1])], output: [next] });
-        }
-        x = next;
-      }
+      const rec = ob.recurrent(m, x, String(i), p, { lengths: opts.lengths ? 'sequence_lens' : undefined });
+      x = rec.y;
       const sfx = nRec === 1 ? '' : `_${i}`;
-      stateOutputs.push({ name: `h_n${sfx}`, parts: yh, dims: m.numLayers * D, H });
-      if (m.kind === 'lstm') stateOutputs.push({ name: `c_n${sfx}`, parts: yc, dims: m.numLayers * D, H });
+      stateOutputs.push({ name: `h_n${sfx}`, parts: rec.yh, dims: m.numLayers * m.directions, H: m.hiddenSize });
+      if (m.kind === 'lstm') stateOutputs.push({ name: `c_n${sfx}`, parts: rec.yc, dims: m.numLayers * m.directions, H: m.hiddenSize });
     } else {
       throw new ValueError(`Expected layers ONNX export knows (embedding, linear, rnn, lstm, gru, softmax, logSoftmax, dropout), got ${m.kind}`);
     }
     features = m.outFeatures(features);
   });
-  if (bf) {
-    nodes.push({ opType: 'Transpose', input: [x], output: ['output'], attribute: [attrInts('perm', [1, 0, 2])] });
-  } else {
-    nodes.push({ opType: 'Identity', input: [x], output: ['output'] });
-  }
+  if (bf) ob.nodeOuts('Transpose', [x], [attrInts('perm', [1, 0, 2])], ['output']);
+  else ob.nodeOuts('Identity', [x], [], ['output']);
   const outputs = [valueInfo('output', DataType.FLOAT, bf ? ['B', 'T', features] : ['T', 'B', features])];
   for (const s of stateOutputs) {
-    if (s.parts.length === 1) nodes.push({ opType: 'Identity', input: s.parts, output: [s.name] });
-    else nodes.push({ opType: 'Concat', input: s.parts, output: [s.name], attribute: [attrInt('axis', 0)] });
+    if (s.parts.length === 1) ob.nodeOuts('Identity', s.parts, [], [s.name]);
+    else ob.nodeOuts('Concat', s.parts, [attrInt('axis', 0)], [s.name]);
     outputs.push(valueInfo(s.name, DataType.FLOAT, [s.dims, 'B', s.H]));
   }
-  const irVersion = opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
-  const m: ModelProto = {
-    irVersion,
-    producerName: 'rnn-wasm',
-    opsetImport: [{ domain: '', version: opset }],
-    graph: { name: opts.name ?? 'rnn_wasm', node: nodes, initializer: inits, input: inputs, output: outputs },
-  };
-  return encodeModel(m);
+  return ob.finish(opts.name ?? 'rnn_wasm', inputs, outputs);
 }
 
 // ───────────────────────────── import ─────────────────────────────

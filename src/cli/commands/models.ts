@@ -82,7 +82,8 @@ export const convertCmd: CliCommand = {
       .argument('<out>', 'output file')
       .requiredOption('--to <format>', 'onnx, safetensors or rnnw')
       .option('--architecture <json>', 'PyTorch modules of a safetensors state_dict (a JSON file)')
-      .option('--opset <n>', 'ONNX opset (14–21)', parse.int(1));
+      .option('--opset <n>', 'ONNX opset (14–21)', parse.int(1))
+      .option('--lengths', 'ONNX: add lengths inputs (sequence_lens; <input>_lengths for graph models)');
   },
   async run(ctx, [inPath, outPath], o) {
     const to = o.to as string;
@@ -98,7 +99,7 @@ export const convertCmd: CliCommand = {
     }
     const { input, format } = await source(inPath);
     const { convert } = await library();
-    const bytes = convert(input, { from: format, to: to as 'onnx', architecture, onnx: o.opset ? { opset: o.opset as number } : undefined });
+    const bytes = convert(input, { from: format, to: to as 'onnx', architecture, onnx: o.opset || o.lengths ? { opset: o.opset as number | undefined, lengths: o.lengths === true } : undefined });
     await writeBytes(outPath, bytes, 'output file');
     ctx.out(ctx.json ? JSON.stringify({ in: inPath, from: format, out: outPath, to, bytes: bytes.length }) : `${inPath} (${format}) → ${outPath} (${to}, ${bytes.length} bytes)`);
   },
