@@ -1,9 +1,10 @@
-// The server-side batch tools (`classify`, `label`): JSONL {"id", "text"} in, one JSON record per
-// input line out, in input order. Lines are parsed on the main thread (a malformed or oversized
-// line becomes an error record naming its line number and id, and the rest continues), collected
-// into windows, sorted by length into batches of similar length and run on a pool of worker
-// threads (piscina), each holding the model; results are written as soon as every earlier line's
-// result is known. Memory is bounded: at most 2 windows per worker are in flight.
+// The batch frame of the server-side tools (`classify`, `label`, `translate`): one JSON record
+// per input line out, in input order. Lines are parsed on the main thread (a malformed or
+// oversized line becomes an error record naming its line number and id, and the rest continues),
+// collected into windows, sorted by length into batches of similar length and handed to the
+// tool's runner (classify/label: a piscina pool of threads each holding the model; translate: a
+// GraphWorkerPool or this thread); results are written as soon as every earlier line's result is
+// known. Memory is bounded: at most 2 windows per worker are in flight.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Piscina } from 'piscina';
@@ -28,6 +29,28 @@ export interface Item {
   text: string;
 }
 
+/** The record that answers a line that could not be run. */
+export interface ErrorRecord {
+  line: number;
+  id: unknown;
+  error: string;
+}
+
+/** What a batch tool plugs into the frame. */
+export interface BatchFrame<I extends Item> {
+  /** One input line (numbered from 1) → an item, or the error record that answers it. */
+  parse(raw: string, line: number): I | ErrorRecord;
+  /** One result per item, in order; a rejection answers each of the batch's items with an error record. */
+  run(items: I[]): Promise<object[]>;
+  /** The output record of an item and its result (default { id, ...result }). */
+  record?(item: I, result: object): object;
+  batchSize: number;
+  /** Lines per window sorted by length (default 16 batches). */
+  window?: number;
+  /** Workers behind run(): at most 2 windows per worker are in flight. */
+  workers: number;
+}
+
 export interface BatchStats {
   lines: number;
   errors: number;
@@ -35,7 +58,7 @@ export interface BatchStats {
 }
 
 /** Parses one input line into an item, or the error record that answers it. */
-export function parseLine(raw: string, line: number, maxChars: number): Item | { line: number; id: unknown; error: string } {
+export function parseLine(raw: string, line: number, maxChars: number): Item | ErrorRecord {
   let v: unknown;
   try {
     v = JSON.parse(raw);
@@ -50,10 +73,11 @@ export function parseLine(raw: string, line: number, maxChars: number): Item | {
   return { line, id, text: o.text };
 }
 
-export async function runBatchTool(input: Readable, output: Writable, o: BatchToolOptions): Promise<BatchStats> {
+/** Streams input lines through a batch tool's parse and run, writing one record per line in order. */
+export async function runBatches<I extends Item>(input: Readable, output: Writable, f: BatchFrame<I>): Promise<BatchStats> {
   const t0 = Date.now();
-  const pool = new Piscina({ filename: o.workerFile.toString(), minThreads: o.workers, maxThreads: o.workers, idleTimeout: 2 ** 31 - 1, workerData: { model: o.model, app: o.app } });
   const done = new Map<number, string>();
+  const record = f.record ?? ((item: I, res: object) => ({ id: item.id, ...res }));
   let next = 1;
   let errors = 0;
   const flush = async () => {
@@ -64,40 +88,50 @@ export async function runBatchTool(input: Readable, output: Writable, o: BatchTo
     }
   };
   const inflight = new Set<Promise<void>>();
-  const windowSize = o.window ?? o.batchSize * 16;
-  const dispatch = (items: Item[]) => {
+  const windowSize = f.window ?? f.batchSize * 16;
+  const dispatch = (items: I[]) => {
     items.sort((a, b) => a.text.length - b.text.length);
-    for (let i = 0; i < items.length; i += o.batchSize) {
-      const batch = items.slice(i, i + o.batchSize);
-      const p: Promise<void> = pool
-        .run({ texts: batch.map((b) => b.text) })
+    for (let i = 0; i < items.length; i += f.batchSize) {
+      const batch = items.slice(i, i + f.batchSize);
+      const p: Promise<void> = f
+        .run(batch)
         .then(
-          (res: unknown[]) => batch.forEach((b, k) => done.set(b.line, JSON.stringify({ id: b.id, ...(res[k] as object) }))),
+          (res) => batch.forEach((b, k) => done.set(b.line, JSON.stringify(record(b, res[k])))),
           (e: Error) => batch.forEach((b) => (errors++, done.set(b.line, JSON.stringify({ line: b.line, id: b.id, error: String(e?.message ?? e) })))),
         )
         .finally(() => inflight.delete(p));
       inflight.add(p);
     }
   };
-  try {
-    let win: Item[] = [];
-    let line = 0;
-    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
-      const r = parseLine(raw, line, o.maxChars);
-      if ('error' in r) errors++, done.set(line, JSON.stringify(r));
-      else win.push(r);
-      if (win.length >= windowSize) {
-        dispatch(win);
-        win = [];
-        while (inflight.size >= 2 * o.workers * Math.ceil(windowSize / o.batchSize)) await Promise.race(inflight);
-      }
-      await flush();
+  let win: I[] = [];
+  let line = 0;
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+    line++;
+    const r = f.parse(raw, line);
+    if ('error' in r) errors++, done.set(line, JSON.stringify(r));
+    else win.push(r);
+    if (win.length >= windowSize) {
+      dispatch(win);
+      win = [];
+      while (inflight.size >= 2 * f.workers * Math.ceil(windowSize / f.batchSize)) await Promise.race(inflight);
     }
-    dispatch(win);
-    while (inflight.size) await Promise.race(inflight), await flush();
     await flush();
-    return { lines: line, errors, seconds: (Date.now() - t0) / 1000 };
+  }
+  dispatch(win);
+  while (inflight.size) await Promise.race(inflight), await flush();
+  await flush();
+  return { lines: line, errors, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** classify / label: the frame over a piscina pool whose threads each hold the classifier or labeler. */
+export async function runBatchTool(input: Readable, output: Writable, o: BatchToolOptions): Promise<BatchStats> {
+  const pool = new Piscina({ filename: o.workerFile.toString(), minThreads: o.workers, maxThreads: o.workers, idleTimeout: 2 ** 31 - 1, workerData: { model: o.model, app: o.app } });
+  try {
+    return await runBatches(input, output, {
+      parse: (raw, line) => parseLine(raw, line, o.maxChars),
+      run: (items) => pool.run({ texts: items.map((b) => b.text) }) as Promise<object[]>,
+      batchSize: o.batchSize, window: o.window, workers: o.workers,
+    });
   } finally {
     await pool.destroy();
   }

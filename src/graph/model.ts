@@ -127,7 +127,7 @@ export class GraphModel {
 
   // ---- feeding --------------------------------------------------------------------------------
 
-  private checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Parts } {
+  /** @internal (also the worker pool's check) */ checkFeed(feed: Feed, skip?: InputNode): { shape: Shape; parts: Parts } {
     return checkFeed(this.inputs, feed, skip);
   }
 
@@ -399,7 +399,7 @@ export class GraphModel {
     this.disposed = true;
   }
 
-  private check(): void {
+  /** @internal */ check(): void {
     if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
   }
 }

@@ -9,47 +9,31 @@
 //             the new parameters.
 // Parameters travel in a SharedArrayBuffer (copied in by the main thread once per call) or, where
 // that is unavailable (pages without cross-origin isolation), as one copy per task.
-import { compiledModule, type Variant } from '../wasm/load';
 import type { Model } from '../model/model';
+import { GraphModel } from '../graph/model';
 import { checkLengths, checkOptionsObject, type RunOptions, type RunResult } from '../model/runner';
 import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
 import { checkBatch, checkLoss, checkStepOptions } from '../train/contract';
 import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
 import { Tensor } from '../tensor';
-import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { StateError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
-import { putRows, rebuildError, shards, sliceRows, WorkerError, type Arr, type Reply, type RngState, type Task } from './protocol';
-import { hardwareThreads, openTransport, type Transport } from './transport';
+import { putRows, shards, sliceRows, type Arr, type Reply, type RngState, type Task } from './protocol';
+import type { Transport } from './transport';
+import { checkPoolOptions, ownBuffers, PoolCore, type WorkerPoolOptions } from './core';
 
-export interface WorkerPoolOptions {
-  /** Number of workers (default: the machine's hardware threads). */
-  workers?: number;
-  /** Reject a call with a WorkerError when its workers have not answered within this many ms. */
-  timeout?: number;
-  /** Reject create() with a WorkerError when the workers have not started within this many ms (default 60 000). */
-  startTimeout?: number;
-  /** URL or path of the worker script (default: the built entry shipped beside this bundle). */
-  workerUrl?: string | URL;
-}
+export type { WorkerPoolOptions } from './core';
 
-export class WorkerPool {
+export class WorkerPool extends PoolCore {
   /** The model whose parameters the workers replicate (and trainStep updates). */
   readonly model: Model;
-  /** Which binary the workers run (the main thread's). */
-  readonly variant: Variant;
-  private transport: Transport | null;
-  private readonly timeout?: number;
-  private shared: Float32Array | null = null;
   private grad = 0; // heap offsets of the reduced gradient and a scratch, allocated on first step
   private scratch = 0;
   private guard: StepGuard | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(model: Model, variant: Variant, transport: Transport, timeout?: number) {
+  private constructor(model: Model, transport: Transport, timeout?: number) {
+    super(model.runner.rt.variant, transport, timeout);
     this.model = model;
-    this.variant = variant;
-    this.transport = transport;
-    this.timeout = timeout;
   }
 
   /**
@@ -57,36 +41,12 @@ export class WorkerPool {
    * recompiled) and waits until every one answers. Rejects with a WorkerError if they cannot start.
    */
   static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
-    checkOptions(opts, OPTION_KEYS.workerPool, 'WorkerPool options');
+    if (model instanceof GraphModel) throw new ValueError('Expected a layer model (LSTM, GRU, RNN or Sequential), got a GraphModel (use GraphWorkerPool.create for graphs)');
     if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
     if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    checkOptionsObject(opts, 'WorkerPool options');
-    const rt = model.runner.rt; // the workers run the binary this model runs on
-    const n = opts.workers ?? (await hardwareThreads());
-    if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);
-    for (const k of ['timeout', 'startTimeout'] as const) {
-      const v = opts[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${String(v)}`);
-    }
-    const module = await compiledModule(rt.variant);
-    const transport = await openTransport(n, { module, variant: rt.variant }, opts.workerUrl);
-    const pool = new WorkerPool(model, rt.variant, transport, opts.timeout);
-    try {
-      const pings = Array.from({ length: n }, () => ({ task: { kind: 'ping' } as Task, transfer: [] }));
-      const replies = await pool.runAll(pings, opts.startTimeout ?? 60_000);
-      for (const r of replies) {
-        if (r.kind === 'ping' && r.variant !== rt.variant) throw new WorkerError(`Expected workers to run the ${rt.variant} binary, got ${r.variant}`);
-      }
-    } catch (e) {
-      await transport.close();
-      throw e;
-    }
-    return pool;
-  }
-
-  /** Number of workers. */
-  get size(): number {
-    return this.transport ? this.transport.size : 0;
+    const n = await checkPoolOptions(opts);
+    // the workers run the binary this model runs on
+    return PoolCore.start(model.runner.rt, n, opts, (t) => new WorkerPool(model, t, opts.timeout));
   }
 
   /** The model's forward pass with the batch split across the workers. */
@@ -112,7 +72,7 @@ export class WorkerPool {
         };
         return { task: t, transfer: transferOf(t) };
       });
-      const replies = await this.runAll(tasks);
+      const replies = await this.sendAll(tasks);
       // concatenate along the batch axis
       const outs = replies as Extract<Reply, { kind: 'forward' }>[];
       const O = outs[0].output.shape[2];
@@ -196,10 +156,7 @@ export class WorkerPool {
 
   /** Terminates the workers and releases the pool's buffers. Later calls reject with a StateError. */
   async dispose(): Promise<void> {
-    const t = this.transport;
-    if (!t) return;
-    this.transport = null;
-    await t.close();
+    if (!(await this.closeWorkers())) return;
     const heap = this.model.runner.rt.heap;
     if (!this.model.runner.isDisposed) {
       if (this.grad) heap.release(this.grad);
@@ -212,15 +169,8 @@ export class WorkerPool {
 
   // ---- internals --------------------------------------------------------------------------------
 
-  // Calls run one at a time: each writes the shared parameter buffer its workers read.
-  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private live() {
-    if (!this.transport) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
+    this.checkLive();
     const r = this.model.runner;
     if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
     return r;
@@ -236,16 +186,7 @@ export class WorkerPool {
   // The spec and a parameter source: the shared buffer (filled now, once per call) or a copy per task.
   private modelRef(): { spec: string; params: () => Float32Array } {
     const r = this.model.runner;
-    const spec = JSON.stringify(this.model.spec());
-    const heap = r.rt.heap;
-    const canShare = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
-    if (canShare) {
-      if (!this.shared || this.shared.length !== r.arena.size) this.shared = new Float32Array(new SharedArrayBuffer(r.arena.size * 4));
-      this.shared.set(heap.view(r.arena.base, r.arena.size));
-      const s = this.shared;
-      return { spec, params: () => s };
-    }
-    return { spec, params: () => heap.read(r.arena.base, r.arena.size) };
+    return { spec: JSON.stringify(this.model.spec()), params: this.paramSource(r.rt, r.arena) };
   }
 
   // (T, B, F) or (B, T, F) (F = 1 for ids) → the rows [b0, b1) with their shape.
@@ -262,23 +203,6 @@ export class WorkerPool {
   private shardState(s: Float32Array, kind: 'h' | 'c', B: number, b0: number, b1: number): Float32Array {
     const r = this.model.runner;
     return sliceRows(s, r.stateCount(kind), B, r.stateWidth(kind), b0, b1);
-  }
-
-  // Sends one task per worker and waits for all of them (so none still reads the shared buffer
-  // when the next call writes it); the first failure is rethrown as a typed error.
-  private async runAll(tasks: { task: Task; transfer: Transferable[] }[], timeout = this.timeout): Promise<Extract<Reply, { ok: true }>[]> {
-    const t = this.transport;
-    if (!t) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
-    const signal = timeout ? AbortSignal.timeout(timeout) : undefined;
-    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal)));
-    const out: Extract<Reply, { ok: true }>[] = [];
-    for (let i = 0; i < settled.length; i++) {
-      const s = settled[i];
-      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${String(s.reason)}`);
-      if (!s.value.ok) throw rebuildError(s.value.error, `worker ${i}`);
-      out.push(s.value);
-    }
-    return out;
   }
 
   // Validates the batch, computes every shard's gradient on the workers, and returns the batch
@@ -305,7 +229,7 @@ export class WorkerPool {
       };
       return { task: t, transfer: transferOf(t) };
     });
-    const replies = (await this.runAll(tasks)) as Extract<Reply, { kind: 'grad' }>[];
+    const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'grad' }>[];
     const C = counts.reduce((a, b) => a + b, 0);
     // shard k returned mean_k = sum_k / c_k and ∇mean_k
     const sum = replies.reduce((a, rep, k) => a + rep.loss * counts[k], 0);
@@ -379,17 +303,6 @@ function mix32(h: number): number {
 }
 
 // A task's own (freshly sliced) buffers move to the worker; shared parameters are never listed.
-function transferOf(t: Task): Transferable[] {
-  if (t.kind === 'ping') return [];
-  const out: ArrayBuffer[] = [];
-  const add = (a?: Float32Array | Int32Array) => {
-    if (a && a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
-  };
-  add(t.x.data);
-  add(t.lengths);
-  add(t.h0);
-  add(t.c0);
-  if (t.kind === 'grad') add(t.y.data);
-  add(t.params);
-  return out;
+function transferOf(t: Extract<Task, { kind: 'forward' | 'grad' }>): Transferable[] {
+  return ownBuffers([t.x.data, t.lengths, t.h0, t.c0, t.kind === 'grad' ? t.y.data : undefined, t.params]);
 }

@@ -5,6 +5,7 @@
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError } from '../errors';
 import type { LossKind } from '../train/trainer';
 import type { Variant } from '../wasm/load';
+import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
 
 /** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
 export class WorkerError extends RnnWasmError {}
@@ -32,7 +33,17 @@ export type Task =
   | { kind: 'ping' }
   | (ModelRef & { kind: 'forward'; x: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array })
   /** grad: rng, when given, seeds the replica's dropout generator and masks are drawn (training mode). */
-  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array; rng?: RngState });
+  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array; rng?: RngState })
+  /** graph-forward: spec is a GraphSpec; inputs are the graph's named inputs, rows of one shard. */
+  | (ModelRef & { kind: 'graph-forward'; inputs: Record<string, GraphInput> })
+  /** translate: spec is the Seq2Seq graph, seq2seq its config and vocabularies (JSON); each chunk is decoded as one translate() call. */
+  | (ModelRef & { kind: 'translate'; seq2seq: string; chunks: string[][]; options: TranslateOptions });
+
+/** One named input of a graph shard: (T, b[, F]) sequences with optional lengths, or (b, F) vectors. */
+export interface GraphInput {
+  value: Arr;
+  lengths?: Int32Array;
+}
 
 /** The four 32-bit words of a model's dropout generator (xoshiro128**). */
 export type RngState = [number, number, number, number];
@@ -47,6 +58,9 @@ export type Reply =
   | { ok: true; kind: 'forward'; output: Arr<Float32Array>; hN?: Arr<Float32Array>; cN?: Arr<Float32Array> }
   /** grad: the mean loss of the shard and the gradient of that mean, arena layout. */
   | { ok: true; kind: 'grad'; loss: number; grad: Float32Array }
+  | { ok: true; kind: 'graph-forward'; outputs: Record<string, Arr<Float32Array>> }
+  /** translate: one list of translations per chunk, in the chunk's order. */
+  | { ok: true; kind: 'translate'; translations: Translation[][] }
   | { ok: false; error: ErrorData };
 
 const KNOWN: Record<string, new (m: string) => RnnWasmError> = {

@@ -8,6 +8,7 @@ import { withoutInitialisers } from '../model/runner';
 import { Tensor } from '../tensor';
 import { ShapeError } from '../errors';
 import { errorData, type Arr, type Reply, type Task, type WorkerInit } from './protocol';
+import { handleGraph } from './graph-replica';
 
 let model: Model | null = null;
 let specText = '';
@@ -60,8 +61,11 @@ export function handle(t: Task): Reply {
         for (const e of a.entries()) grad.set(m.gradient(e.name), e.rel);
         return { ok: true, kind: 'grad', loss, grad };
       }
+      case 'graph-forward':
+      case 'translate':
+        return handleGraph(t);
       default:
-        throw new TypeError(`Expected a task kind ping, forward or grad, got ${String((t as { kind: unknown }).kind)}`);
+        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward or translate, got ${String((t as { kind: unknown }).kind)}`);
     }
   } catch (e) {
     return { ok: false, error: errorData(e) };
@@ -73,5 +77,6 @@ export function transferables(r: Reply): ArrayBuffer[] {
   if (!r.ok) return [];
   if (r.kind === 'forward') return [r.output, r.hN, r.cN].filter((a) => a !== undefined).map((a) => a.data.buffer as ArrayBuffer);
   if (r.kind === 'grad') return [r.grad.buffer as ArrayBuffer];
+  if (r.kind === 'graph-forward') return Object.values(r.outputs).map((a) => a.data.buffer as ArrayBuffer);
   return [];
 }

@@ -75,4 +75,21 @@ describe('translate', () => {
     expect((out[2].attention as number[][]).length).toBe(4);
     expect(cli(['translate', '--model', 'rev.rnnw', '--beam', '2', '--nbest', '3'], '1\n').code).toBe(2);
   });
+
+  it('--workers 2 writes exactly the --workers 1 output, line for line, error records included', () => {
+    const lines = Array.from({ length: 150 }, (_, i) => (i === 40 ? 'not json' : i === 90 ? '{"id":90}' : JSON.stringify({ id: `r${i}`, text: String(1 + ((i * 7919) % 99999)) })));
+    const args = ['translate', '--model', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--batch', '8', '--attention'];
+    const one = cli([...args, '--workers', '1'], lines.join('\n') + '\n');
+    const two = cli([...args, '--workers', '2'], lines.join('\n') + '\n');
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout.split('\n')).toEqual(one.stdout.split('\n'));
+    const out = records(two.stdout);
+    expect(out.map((o) => o.line)).toEqual(lines.map((_, i) => i + 1));
+    expect(out[40]).toEqual({ id: null, line: 41, error: 'Expected a JSON object on line 41, got invalid JSON' });
+    expect(out[90]).toEqual({ id: 90, line: 91, error: 'Expected "text" to be a string on line 91 (id 90), got undefined' });
+    // the trained model reverses most of them (the outputs are real decodes, not placeholders)
+    const ok = out.filter((o, i) => o.output !== undefined && o.output === [...JSON.parse(lines[i]).text].reverse().join(''));
+    expect(ok.length).toBeGreaterThan(120);
+    expect(two.stderr).toContain('150 records, 2 errors');
+  });
 });

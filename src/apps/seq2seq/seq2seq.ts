@@ -146,7 +146,8 @@ export class Seq2Seq {
     return { text: this.target.decode(h.ids), tokens, score: h.score, logProb: h.logProb };
   }
 
-  private searchSettings(o: TranslateOptions): SearchSettings {
+  /** @internal validated decoding settings (the worker pool checks a call with it before sending). */
+  searchSettings(o: TranslateOptions): SearchSettings {
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${String(o)}`);
     checkKeys(o, TRANSLATE_KEYS, 'translate option');
     const beam = o.beam === undefined ? 1 : posInt('beam', o.beam, 1024);
@@ -175,12 +176,12 @@ export class Seq2Seq {
   }
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): Seq2Seq {
-    return fromLoaded(deserializeGraph(bytes));
+    return seq2seqFromLoaded(deserializeGraph(bytes));
   }
 
   /** Loads from a path (Node), bytes, an ArrayBuffer or a Blob. */
   static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Seq2Seq> {
-    return fromLoaded(await loadGraph(source));
+    return seq2seqFromLoaded(await loadGraph(source));
   }
 
   dispose(): void {
@@ -203,7 +204,8 @@ function checkPairs(pairs: readonly Pair[], arg: string): void {
   });
 }
 
-function fromLoaded(l: LoadedGraph): Seq2Seq {
+/** A Seq2Seq from a parsed graph model file (FormatError, and everything released, unless it is one). */
+export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   try {
     const meta = l.metadata?.seq2seq as { version?: number; config?: Seq2SeqConfig; source?: string[]; target?: string[] } | undefined;
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);

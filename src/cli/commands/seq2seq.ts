@@ -1,11 +1,12 @@
 // rnn-wasm train-seq2seq | translate: an encoder–decoder trained on a TSV of pairs, and a batch
 // translator over text or JSONL lines (the batch-tool conventions: JSONL out, input order kept,
 // exactly one record per input line, a bad line answered by an error record naming its line and
-// id while the rest continues). translate runs in this process: the worker pool runs Sequential
-// models and graph training steps, not the step-wise graph decoder beam search needs.
+// id while the rest continues), on the batch frame of classify/label (../batch.ts); --workers N
+// decodes on a GraphWorkerPool, whose results equal this thread's exactly.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Seq2Seq, Seq2SeqAttention, Seq2SeqCell, TokenMode, Translation } from '../../index';
+import type { Readable } from 'node:stream';
+import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, TokenMode, Translation } from '../../index';
+import { runBatches, type ErrorRecord, type Item } from '../batch';
 import { library, parse, UsageError, type CliCommand } from '../frame';
 import { readText, FileError } from '../files';
 
@@ -81,15 +82,8 @@ export const trainSeq2seq: CliCommand = {
   },
 };
 
-interface Rec {
-  line: number;
-  id: unknown;
-  text?: string;
-  error?: string;
-}
-
-/** One input line as a record: JSONL {"id","text"} or plain text (id = line number). */
-function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m: Seq2Seq): Rec {
+/** One input line as an item: JSONL {"id","text"} or plain text (id = line number); else its error record. */
+function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m: Seq2Seq): Item | ErrorRecord {
   let id: unknown = n;
   let text: unknown = line;
   if (jsonl) {
@@ -97,25 +91,30 @@ function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m:
     try {
       v = JSON.parse(line);
     } catch {
-      return { line: n, id: null, error: `Expected a JSON object on line ${n}, got invalid JSON` };
+      return { id: null, line: n, error: `Expected a JSON object on line ${n}, got invalid JSON` };
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { line: n, id: null, error: `Expected a JSON object {"id", "text"} on line ${n}, got ${Array.isArray(v) ? 'an array' : typeof v}` };
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { id: null, line: n, error: `Expected a JSON object {"id", "text"} on line ${n}, got ${Array.isArray(v) ? 'an array' : typeof v}` };
     id = (v as { id?: unknown }).id ?? null;
     text = (v as { text?: unknown }).text;
-    if (typeof text !== 'string') return { line: n, id, error: `Expected "text" to be a string on line ${n} (id ${JSON.stringify(id)}), got ${typeof text}` };
+    if (typeof text !== 'string') return { id, line: n, error: `Expected "text" to be a string on line ${n} (id ${JSON.stringify(id)}), got ${typeof text}` };
   }
   const s = text as string;
-  if (s.length > maxChars) return { line: n, id, error: `Expected at most ${maxChars} characters on line ${n} (id ${JSON.stringify(id)}), got ${s.length}` };
-  if (m.source.split(s).length === 0) return { line: n, id, error: `Expected at least one source token on line ${n} (id ${JSON.stringify(id)}), got none` };
+  if (s.length > maxChars) return { id, line: n, error: `Expected at most ${maxChars} characters on line ${n} (id ${JSON.stringify(id)}), got ${s.length}` };
+  if (m.source.split(s).length === 0) return { id, line: n, error: `Expected at least one source token on line ${n} (id ${JSON.stringify(id)}), got none` };
   return { line: n, id, text: s };
 }
 
-function outRecord(r: Rec, t: Translation, nbest: number, attention: boolean): Record<string, unknown> {
-  const o: Record<string, unknown> = { id: r.id, line: r.line, output: t.text, score: t.score, logProb: t.logProb };
+function outRecord(t: Translation, nbest: number, attention: boolean): Record<string, unknown> {
+  const o: Record<string, unknown> = { output: t.text, score: t.score, logProb: t.logProb };
   if (nbest > 1) o.nbest = t.nbest.map((h) => ({ output: h.text, score: h.score, logProb: h.logProb }));
   if (attention) o.attention = t.attention;
   return o;
 }
+
+// Records per frame batch, in units of --batch: each call decodes this many chunks (spread over
+// the workers). Fixed, not scaled by --workers, so the chunks — and the output — are the same at
+// any worker count.
+const CHUNKS_PER_CALL = 8;
 
 export const translate: CliCommand = {
   name: 'translate',
@@ -131,61 +130,38 @@ export const translate: CliCommand = {
       .option('--max-length <n>', 'maximum output tokens (default 2 × source + 10)', parse.int(1))
       .option('--max-chars <n>', 'longer lines get an error record', parse.int(1), 1000)
       .option('--batch <n>', 'records decoded together', parse.int(1), 64)
+      .option('--workers <n>', 'worker threads (1: this thread)', parse.int(1), 1)
       .option('--attention', 'include the attention weights of each output')
-      .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5');
+      .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5 --workers 2');
   },
   async run(ctx, [input], o) {
     oneOf('format', o.format, ['auto', 'text', 'jsonl']);
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
-    const { Seq2Seq } = await library();
+    const { Seq2Seq, GraphWorkerPool } = await library();
     const m = await Seq2Seq.load(o.model as string);
-    const opts = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined };
-    let stream: NodeJS.ReadableStream = process.stdin;
-    if (input) {
-      const s = createReadStream(input);
-      await new Promise<void>((ok, fail) => s.once('open', () => ok()).once('error', (e) => fail(new FileError(`Expected a readable input file at ${input}, got ${e.message}`))));
-      stream = s;
-    }
-    let jsonl: boolean | null = o.format === 'auto' ? null : o.format === 'jsonl';
-    let pending: Rec[] = [];
-    let n = 0;
-    let errors = 0;
-    const flush = () => {
-      const good = pending.filter((r) => r.text !== undefined);
-      let res: Translation[] = [];
-      try {
-        res = good.length ? m.translate(good.map((r) => r.text!), opts) : [];
-      } catch {
-        // one bad record should not take the batch down: decode one at a time
-        res = good.map((r) => {
-          try {
-            return m.translate([r.text!], opts)[0];
-          } catch (e) {
-            r.error = `Expected a record the model can decode on line ${r.line} (id ${JSON.stringify(r.id)}), got: ${(e as Error).message}`;
-            return null as unknown as Translation;
-          }
-        });
-      }
-      const byLine = new Map(good.map((r, i) => [r.line, res[i]]));
-      for (const r of pending) {
-        const t = byLine.get(r.line);
-        if (r.error || !t) {
-          errors++;
-          ctx.out(JSON.stringify({ id: r.id, line: r.line, error: r.error }));
-        } else ctx.out(JSON.stringify(outRecord(r, t, opts.nbest, o.attention === true)));
-      }
-      pending = [];
-    };
+    const workers = o.workers as number;
+    const opts = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined, batchSize: o.batch as number };
+    let pool: GraphWorkerPool | null = null;
     try {
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        n++;
-        jsonl ??= line.trimStart().startsWith('{');
-        pending.push(parseLine(line, n, jsonl, o.maxChars as number, m));
-        if (pending.length >= (o.batch as number)) flush();
+      let stream: NodeJS.ReadableStream = process.stdin;
+      if (input) {
+        const s = createReadStream(input);
+        await new Promise<void>((ok, fail) => s.once('open', () => ok()).once('error', (e) => fail(new FileError(`Expected a readable input file at ${input}, got ${e.message}`))));
+        stream = s;
       }
-      flush();
-      ctx.err(`${n} records, ${errors} errors`);
+      if (workers > 1) pool = await GraphWorkerPool.create(m, { workers });
+      let jsonl: boolean | null = o.format === 'auto' ? null : o.format === 'jsonl';
+      const decode = (texts: string[]) => (pool ? pool.translate(texts, opts) : Promise.resolve(m.translate(texts, opts)));
+      const stats = await runBatches(stream as Readable, process.stdout, {
+        parse: (raw, n) => parseLine(raw, n, (jsonl ??= raw.trimStart().startsWith('{')), o.maxChars as number, m),
+        run: async (items) => (await decode(items.map((r) => r.text))).map((t) => outRecord(t, opts.nbest, o.attention === true)),
+        record: (r, res) => ({ id: r.id, line: r.line, ...res }),
+        batchSize: opts.batchSize * CHUNKS_PER_CALL,
+        workers,
+      });
+      ctx.err(`${stats.lines} records, ${stats.errors} errors`);
     } finally {
+      await pool?.dispose();
       m.dispose();
     }
   },

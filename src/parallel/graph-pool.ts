@@ -1,0 +1,165 @@
+// GraphWorkerPool: the WorkerPool for graph models — a GraphModel with named inputs, or the
+// Seq2Seq built on one (or the bytes of either's model file). Each worker keeps a replica of the
+// graph (src/parallel/graph-replica.ts) whose parameters are refreshed on every call, and
+//   forward    splits the batch into contiguous row shards, one per worker, and concatenates
+//              every output along its batch axis (rows are independent: the in-process result
+//              bit for bit);
+//   translate  cuts the texts into the same length-sorted chunks Seq2Seq.translate decodes
+//              together and deals them round-robin to the workers; each chunk is one in-process
+//              translate() on its worker, so every translation equals the in-process one bit for bit.
+// Starting, one call at a time, the parameter buffer and failures are the shared PoolCore's.
+import { GraphModel } from '../graph/model';
+import type { Feed } from '../graph/feed';
+import { Seq2Seq, seq2seqFromLoaded, type TranslateOptions, type Translation } from '../apps/seq2seq/seq2seq';
+import { chunksByLength } from '../apps/seq2seq/batch';
+import { posInt } from '../apps/seq2seq/config';
+import { deserializeGraph } from '../io/format';
+import { Tensor } from '../tensor';
+import { StateError, ValueError } from '../errors';
+import { putRows, shards, sliceRows, type GraphInput, type Reply } from './protocol';
+import { checkPoolOptions, ownBuffers, PoolCore, type Sent, type WorkerPoolOptions } from './core';
+import type { Transport } from './transport';
+import type { Seq2SeqMeta } from './graph-replica';
+
+/** What a GraphWorkerPool serves: a graph model, a Seq2Seq, or the bytes of a graph model file. */
+export type GraphPoolSource = GraphModel | Seq2Seq | Uint8Array | ArrayBuffer;
+
+export class GraphWorkerPool extends PoolCore {
+  /** The graph whose parameters the workers replicate. */
+  readonly model: GraphModel;
+  /** The Seq2Seq the pool decodes with (created from one or from its model file), else null. */
+  readonly seq2seq: Seq2Seq | null;
+  private readonly owned: boolean; // created from bytes: the pool disposes the model
+  private readonly specText: string;
+  private readonly meta: string;
+
+  private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number) {
+    super(model.runner.rt.variant, transport, timeout);
+    this.model = model;
+    this.seq2seq = s2s;
+    this.owned = owned;
+    this.specText = JSON.stringify(model.spec());
+    const meta: Seq2SeqMeta | null = s2s && { config: s2s.config, source: [...s2s.source.tokens], target: [...s2s.target.tokens] };
+    this.meta = meta ? JSON.stringify(meta) : '';
+  }
+
+  /**
+   * Starts the workers (each instantiates the main thread's compiled Module) and waits until every
+   * one answers. From bytes, the pool loads the model (a Seq2Seq when the file carries
+   * metadata.seq2seq) and disposes it with the pool. Rejects with a WorkerError if they cannot start.
+   */
+  static async create(source: GraphPoolSource, opts: WorkerPoolOptions = {}): Promise<GraphWorkerPool> {
+    const n = await checkPoolOptions(opts);
+    let s2s: Seq2Seq | null = null;
+    let model: GraphModel;
+    const owned = source instanceof Uint8Array || source instanceof ArrayBuffer;
+    if (source instanceof Seq2Seq) [s2s, model] = [source, source.model];
+    else if (source instanceof GraphModel) model = source;
+    else if (owned) {
+      const l = deserializeGraph(source);
+      if (l.metadata?.seq2seq !== undefined) {
+        s2s = seq2seqFromLoaded(l);
+        model = s2s.model;
+      } else {
+        l.optimizer?.dispose(); // the pool only runs inference
+        model = l.model;
+      }
+    } else {
+      const got = source === null || typeof source !== 'object' ? String(source) : (source as object).constructor?.name ?? 'an object';
+      throw new ValueError(`Expected a GraphModel, a Seq2Seq or the bytes of a graph model file, got ${got}`);
+    }
+    try {
+      model.check();
+      return await PoolCore.start(model.runner.rt, n, opts, (t) => new GraphWorkerPool(model, s2s, owned, t, opts.timeout));
+    } catch (e) {
+      if (owned) (s2s ?? model).dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Every output of the graph for a feed (as model.forward(feed)), the batch split across the
+   * workers; bit-identical to the in-process call.
+   */
+  forward(feed: Feed): Promise<Record<string, Tensor>> {
+    return this.exclusive(async () => {
+      this.live();
+      const { shape, parts } = this.model.checkFeed(feed);
+      const B = shape.B;
+      const cuts = shards(B, this.size);
+      const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
+      const tasks = cuts.map(([b0, b1]): Sent => {
+        const nb = b1 - b0;
+        const inputs: Record<string, GraphInput> = {};
+        const own: (Float32Array | Int32Array | undefined)[] = [];
+        for (const [n, v] of parts) {
+          // every input is (outer, B, inner): (T, B, F) or (T, B) sequences, (1, B, F) vectors
+          const T = shape.T.get(n);
+          const inner = v.data.length / ((T ?? 1) * B);
+          const data = sliceRows(v.data, T ?? 1, B, inner, b0, b1);
+          const dims = T === undefined ? [nb, inner] : n.opts.type === 'ids' ? [T, nb] : [T, nb, inner];
+          const lengths = v.lengths && Int32Array.from({ length: nb }, (_, k) => v.lengths![b0 + k]);
+          inputs[n.name] = { value: { data, shape: dims }, lengths };
+          own.push(data, lengths);
+        }
+        const task = { kind: 'graph-forward' as const, spec: this.specText, params: params(), inputs };
+        return { task, transfer: ownBuffers([...own, task.params]) };
+      });
+      const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'graph-forward' }>[];
+      // concatenate along the batch axis: (b, F) vectors; (T, b, F) sequences and attention weights
+      const out: Record<string, Tensor> = {};
+      for (const [name, first] of Object.entries(replies[0].outputs)) {
+        const vec = first.shape.length === 2;
+        const [outer, inner] = vec ? [1, first.shape[1]] : [first.shape[0], first.shape[2]];
+        let data = first.data; // one shard is already the whole batch
+        if (replies.length > 1) {
+          data = new Float32Array(outer * B * inner);
+          replies.forEach((r, k) => putRows(data, r.outputs[name].data, outer, B, inner, cuts[k][0], cuts[k][1]));
+        }
+        out[name] = new Tensor(data, vec ? [B, inner] : [outer, B, inner]);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Seq2Seq.translate across the workers (greedy at beam 1, else beam search; n-best lists and
+   * attention weights): the same results, in input order. Needs a pool created from a Seq2Seq.
+   */
+  translate(texts: readonly string[], o: TranslateOptions = {}): Promise<Translation[]> {
+    return this.exclusive(async () => {
+      const s = this.live().seq2seq;
+      if (!s) throw new StateError('Expected a pool created from a Seq2Seq (or its model file) for translate, got one over a plain GraphModel');
+      if (!Array.isArray(texts)) throw new ValueError(`Expected texts to be an array of strings, got ${typeof texts}`);
+      // the whole call is checked here, as translate() checks it, before anything is sent
+      s.searchSettings(o);
+      const srcs = texts.map((t, i) => s.encodeSource(t, `texts[${i}]`));
+      const chunks = chunksByLength(srcs.map((x) => x.length), posInt('batchSize', o.batchSize ?? 64, 1 << 16));
+      if (chunks.length === 0) return [];
+      const n = Math.min(this.size, chunks.length);
+      // chunk c goes to worker c mod n: the length-sorted chunks spread evenly over the workers
+      const mine = Array.from({ length: n }, (_, w) => chunks.filter((_, c) => c % n === w));
+      const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
+      const tasks = mine.map((cs): Sent => {
+        const task = { kind: 'translate' as const, spec: this.specText, params: params(), seq2seq: this.meta, chunks: cs.map((c) => c.map((i) => texts[i])), options: { ...o } };
+        return { task, transfer: ownBuffers([task.params]) };
+      });
+      const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'translate' }>[];
+      const out = new Array<Translation>(texts.length);
+      replies.forEach((r, w) => mine[w].forEach((c, j) => c.forEach((i, k) => (out[i] = r.translations[j][k]))));
+      return out;
+    });
+  }
+
+  /** Terminates the workers (and releases the model when the pool loaded it). Later calls reject with a StateError. */
+  async dispose(): Promise<void> {
+    if (!(await this.closeWorkers())) return;
+    if (this.owned) (this.seq2seq ?? this.model).dispose();
+  }
+
+  private live(): this {
+    this.checkLive();
+    this.model.check();
+    return this;
+  }
+}

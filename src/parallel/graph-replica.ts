@@ -1,0 +1,68 @@
+// The worker side of GraphWorkerPool: one replica of the pool's graph model (wrapped in a Seq2Seq
+// when the pool decodes), rebuilt when the spec changes and given the task's parameters at every
+// task, so it can never be stale. Shared by the piscina and Web Worker entries through replica.ts.
+import { GraphModel } from '../graph/model';
+import type { GraphSpec } from '../graph/spec';
+import { Seq2Seq } from '../apps/seq2seq/seq2seq';
+import { TokenVocab } from '../apps/seq2seq/vocab';
+import type { Seq2SeqConfig } from '../apps/seq2seq/config';
+import { withoutInitialisers } from '../model/runner';
+import { Tensor } from '../tensor';
+import { ShapeError } from '../errors';
+import type { Arr, Reply, Task } from './protocol';
+
+/** What a Seq2Seq replica needs beside its graph: the config and both vocabularies (JSON in the task). */
+export interface Seq2SeqMeta {
+  config: Seq2SeqConfig;
+  source: string[];
+  target: string[];
+}
+
+let replica: { key: string; model: GraphModel; s2s: Seq2Seq | null } | null = null;
+
+// The replica for this spec (and Seq2Seq metadata) with the task's parameters written over its arena.
+function graphReplica(spec: string, params: Float32Array, meta?: string): { model: GraphModel; s2s: Seq2Seq | null } {
+  const key = `${spec}\n${meta ?? ''}`;
+  if (!replica || replica.key !== key) {
+    if (replica) (replica.s2s ?? replica.model).dispose();
+    replica = null;
+    const model = withoutInitialisers(() => GraphModel.fromSpec(JSON.parse(spec) as GraphSpec));
+    let s2s: Seq2Seq | null = null;
+    try {
+      if (meta) s2s = seq2seqOf(JSON.parse(meta) as Seq2SeqMeta, model);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    replica = { key, model, s2s };
+  }
+  const a = replica.model.runner.arena;
+  if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
+  a.rt.heap.write(a.base, params);
+  return replica;
+}
+
+function seq2seqOf(m: Seq2SeqMeta, model: GraphModel): Seq2Seq {
+  const { sourceTokens, targetTokens, ...rest } = m.config;
+  return new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, m.source), target: new TokenVocab(targetTokens, m.target) }, model);
+}
+
+/** Runs a graph task (graph-forward or translate); errors propagate to replica.ts, which returns them as data. */
+export function handleGraph(t: Extract<Task, { kind: 'graph-forward' | 'translate' }>): Reply {
+  if (t.kind === 'graph-forward') {
+    const { model } = graphReplica(t.spec, t.params);
+    const feed = Object.fromEntries(
+      Object.entries(t.inputs).map(([name, v]) => {
+        const data = new Tensor(v.value.data, v.value.shape) as Tensor<Float32Array> | Tensor<Int32Array>;
+        return [name, v.lengths ? { data, lengths: v.lengths } : data];
+      }),
+    );
+    const out = model.forward(feed);
+    const outputs: Record<string, Arr<Float32Array>> = {};
+    for (const [name, o] of Object.entries(out)) outputs[name] = { data: o.data as Float32Array, shape: [...o.shape] };
+    return { ok: true, kind: 'graph-forward', outputs };
+  }
+  const { s2s } = graphReplica(t.spec, t.params, t.seq2seq);
+  // each chunk is one in-process translate() call of the same texts in the same order
+  return { ok: true, kind: 'translate', translations: t.chunks.map((texts) => s2s!.translate(texts, t.options)) };
+}
