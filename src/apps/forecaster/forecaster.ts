@@ -1,7 +1,8 @@
 // Forecaster: time-series regression on the model graph. A window of `window` steps of F features
 // (scaled) → RNN/LSTM/GRU stack → the next `horizon` steps of the target columns: many-to-one
-// (the last state → linear) or many-to-many (every step predicts the horizon after it; MSE over
-// every step). Trained with MSE in scaled units on every window of a series; the scaling,
+// (the last state → linear), many-to-many (every step predicts the horizon after it; MSE over
+// every step) or encoder-decoder (the window's final state starts a decoder that reads the columns
+// known in advance — calendar features — of each forecast day and emits its targets). Trained with MSE in scaled units on every window of a series; the scaling,
 // architecture and training state travel in the model file.
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
@@ -30,7 +31,9 @@ export interface ForecastErrors {
   windows: number;
 }
 
-const FILE_VERSION = 1;
+// Version 2 files carry `known` columns (encoder-decoder); every other model is written as version 1,
+// which older readers still load.
+const FILE_VERSION = 2;
 
 export class Forecaster {
   readonly config: Readonly<ForecasterConfig>;
@@ -84,18 +87,39 @@ export class Forecaster {
     }, run);
   }
 
-  /** The next `horizon` steps after history (its last `window` rows): rows of the target columns, in the series' units. */
-  forecast(history: Series): number[][] {
-    const rows = checkSeries(history, this.config.features, this.config.window, 'history');
-    return this.predict(this.scale(rows), [rows.length])[0];
+  /**
+   * The next `horizon` steps after history (its last `window` rows): rows of the target columns, in
+   * the series' units. An encoder-decoder forecaster also needs `future`: the `horizon` rows of its
+   * known columns (in the order of `config.known`) for the days it forecasts.
+   */
+  forecast(history: Series, future?: Series): number[][] {
+    const { features: F, window: W, horizon: Hz, known } = this.config;
+    const rows = checkSeries(history, F, W, 'history');
+    if (!known.length) {
+      if (future !== undefined) throw new ValueError(`Expected no future rows (this forecaster has no known columns), got ${typeof future}`);
+      return this.predict(this.scale(rows), [rows.length])[0];
+    }
+    if (future === undefined) throw new ValueError(`Expected future: ${Hz} rows of the known columns [${known.join(', ')}], got none`);
+    const ahead = checkSeries(future, known.length, Hz, 'future');
+    if (ahead.length !== Hz) throw new ValueError(`Expected future of ${Hz} rows (the horizon), got ${ahead.length}`);
+    // the forecast days as full rows: known columns filled, the rest never read
+    const tail = rows.slice(-W);
+    const days = ahead.map((r) => {
+      const row = new Array<number>(F).fill(0);
+      known.forEach((k, i) => (row[k] = r[i]));
+      return row;
+    });
+    return this.predict(this.scale([...tail, ...days]), [W])[0];
   }
 
   /** Forecasts at each start (the first forecast step) of a series, batched: starts in [window, length]. */
   forecastAt(series: Series, starts: readonly number[]): number[][][] {
     const rows = checkSeries(series, this.config.features, this.config.window, 'series');
     if (!Array.isArray(starts)) throw new ValueError(`Expected starts to be an array of indices, got ${String(starts)}`);
+    // an encoder-decoder reads the known columns of the forecast days from the series
+    const last = rows.length - (this.config.known.length ? this.config.horizon : 0);
     starts.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < this.config.window || s > rows.length) throw new ValueError(`Expected starts[${i}] in [${this.config.window}, ${rows.length}], got ${String(s)}`);
+      if (!Number.isInteger(s) || s < this.config.window || s > last) throw new ValueError(`Expected starts[${i}] in [${this.config.window}, ${last}], got ${String(s)}`);
     });
     return this.predict(this.scale(rows), starts);
   }
@@ -146,7 +170,8 @@ export class Forecaster {
     if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
     const withOpt = o.optimizer !== false;
-    const forecaster: Record<string, unknown> = { version: FILE_VERSION, config: this.config, scaling: this.scalingFit };
+    const { known, ...v1 } = this.config;
+    const forecaster: Record<string, unknown> = known.length ? { version: FILE_VERSION, config: this.config, scaling: this.scalingFit } : { version: 1, config: v1, scaling: this.scalingFit };
     if (withOpt && this.training) forecaster.training = this.training;
     return { metadata: { forecaster }, optimizer: withOpt && this.optimizer ? this.optimizer : undefined };
   }
@@ -157,12 +182,22 @@ export class Forecaster {
     return rows.map((r) => r.map((v, f) => (v - s.shift[f]) / s.scale[f]));
   }
 
-  /** One batch: windows ending before each start; targets the horizon after the last step (many-to-one) or after every step. */
-  private batch(scaled: number[][], starts: number[]): { inputs: { x: Tensor }; targets: { y: Tensor } } {
+  /**
+   * One batch: windows ending before each start; targets the horizon after the last step
+   * (many-to-one), after every step (many-to-many), or one row per forecast day (encoder-decoder).
+   */
+  private batch(scaled: number[][], starts: number[]): { inputs: Record<string, Tensor>; targets: { y: Tensor } } {
     const { window: W, horizon: Hz, targets, mode } = this.config;
     const B = starts.length;
     const O = targets.length;
-    const { x, levels } = this.windows(scaled, starts);
+    const { inputs, levels } = this.windows(scaled, starts);
+    if (mode === 'encoder-decoder') {
+      const y = new Float32Array(Hz * B * O);
+      starts.forEach((s, b) => {
+        for (let h = 0; h < Hz; h++) for (let j = 0; j < O; j++) y[(h * B + b) * O + j] = scaled[s + h][targets[j]] - levels[b * O + j];
+      });
+      return { inputs, targets: { y: new Tensor(y, [Hz, B, O]) } };
+    }
     const steps = mode === 'many-to-one' ? 1 : W;
     const y = new Float32Array(steps * B * Hz * O);
     for (let k = 0; k < steps; k++) {
@@ -171,12 +206,15 @@ export class Forecaster {
         for (let h = 0; h < Hz; h++) for (let j = 0; j < O; j++) y[((k * B + b) * Hz + h) * O + j] = scaled[after + h][targets[j]] - levels[b * O + j];
       });
     }
-    return { inputs: { x }, targets: { y: new Tensor(y, mode === 'many-to-one' ? [B, Hz * O] : [W, B, Hz * O]) } };
+    return { inputs, targets: { y: new Tensor(y, mode === 'many-to-one' ? [B, Hz * O] : [W, B, Hz * O]) } };
   }
 
-  /** Inputs (W, B, F) of the windows before each start, and each window's level per target column (0 unless level 'window'). */
-  private windows(scaled: number[][], starts: readonly number[]): { x: Tensor; levels: Float64Array } {
-    const { window: W, features: F, targets, level } = this.config;
+  /**
+   * Inputs x (W, B, F) of the windows before each start (and, with known columns, future (Hz, B, K):
+   * those columns of the forecast days), and each window's level per target column (0 unless level 'window').
+   */
+  private windows(scaled: number[][], starts: readonly number[]): { inputs: Record<string, Tensor>; levels: Float64Array } {
+    const { window: W, horizon: Hz, features: F, targets, known, level } = this.config;
     const B = starts.length;
     const O = targets.length;
     const x = new Float32Array(W * B * F);
@@ -195,7 +233,16 @@ export class Forecaster {
         x.set(row, (t * B + b) * F);
       }
     });
-    return { x: new Tensor(x, [W, B, F]), levels };
+    const inputs: Record<string, Tensor> = { x: new Tensor(x, [W, B, F]) };
+    const K = known.length;
+    if (K) {
+      const future = new Float32Array(Hz * B * K);
+      starts.forEach((s, b) => {
+        for (let h = 0; h < Hz; h++) known.forEach((k, i) => (future[(h * B + b) * K + i] = scaled[s + h][k]));
+      });
+      inputs.future = new Tensor(future, [Hz, B, K]);
+    }
+    return { inputs, levels };
   }
 
   private scaledLoss(scaled: number[][], starts: number[]): number {
@@ -216,11 +263,13 @@ export class Forecaster {
     for (let i = 0; i < starts.length; i += 256) {
       const part = starts.slice(i, i + 256);
       const B = part.length;
-      const { x, levels } = this.windows(scaled, part);
-      const y = this.model.forward({ x }).y.data;
-      const base = mode === 'many-to-one' ? 0 : (W - 1) * B * Hz * O; // the last step's outputs
+      const { inputs, levels } = this.windows(scaled, part);
+      const y = this.model.forward(inputs).y.data;
+      const base = mode === 'many-to-many' ? (W - 1) * B * Hz * O : 0; // the last step's outputs
+      // (B, Hz·O) from a many-to-one head or many-to-many's last step; (Hz, B, O) from a decoder
+      const at = mode === 'encoder-decoder' ? (b: number, h: number) => (h * B + b) * O : (b: number, h: number) => base + (b * Hz + h) * O;
       for (let b = 0; b < B; b++) {
-        out.push(Array.from({ length: Hz }, (_, h) => targets.map((f, j) => (y[base + (b * Hz + h) * O + j] + levels[b * O + j]) * s.scale[f] + s.shift[f])));
+        out.push(Array.from({ length: Hz }, (_, h) => targets.map((f, j) => (y[at(b, h) + j] + levels[b * O + j]) * s.scale[f] + s.shift[f])));
       }
     }
     return out;
@@ -231,8 +280,18 @@ const range = (a: number, b: number): number[] => (b >= a ? Array.from({ length:
 
 function buildGraph(c: ForecasterConfig): GraphModel {
   const x = g.input('x', { type: 'float', features: c.features });
-  const rec = { hiddenSize: c.hidden, numLayers: c.layers, name: 'rnn' };
-  const r = c.cell === 'lstm' ? g.lstm(x, { ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? g.gru(x, rec) : g.rnn(x, rec);
+  const stack = (v: g.Sym, name: string, initialState?: g.RecurrentNodeOptions['initialState']): g.RecurrentSyms => {
+    const rec = { hiddenSize: c.hidden, numLayers: c.layers, name, initialState };
+    return c.cell === 'lstm' ? g.lstm(v, { ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? g.gru(v, rec) : g.rnn(v, rec);
+  };
+  const r = stack(x, 'rnn');
+  if (c.mode === 'encoder-decoder') {
+    // the decoder starts from the encoder's final states and reads the known columns of each forecast day
+    const future = g.input('future', { type: 'float', features: c.known.length });
+    const d = stack(future, 'decoder', { h: r.hN, c: r.cN });
+    const y = g.linear(d.output, { outFeatures: c.targets.length, name: 'head' });
+    return new GraphModel({ inputs: [x, future], outputs: { y }, seed: c.seed });
+  }
   const last = c.mode === 'many-to-one' ? g.pool(r.output, { mode: 'last', name: 'last' }) : r.output;
   const y = g.linear(last, { outFeatures: c.horizon * c.targets.length, name: 'head' });
   return new GraphModel({ inputs: [x], outputs: { y }, seed: c.seed });
@@ -241,7 +300,8 @@ function buildGraph(c: ForecasterConfig): GraphModel {
 function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
   try {
     const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (meta.version === 1 && 'known' in meta.config) throw new FormatError('Expected no known columns in a version 1 forecaster file, got some');
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
     const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });
     const fresh = buildGraph(f.config);

@@ -3,7 +3,7 @@ import { ValueError } from '../../errors';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import type { ScalingKind } from './scaling';
 
-export type ForecastMode = 'many-to-one' | 'many-to-many';
+export type ForecastMode = 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
 export interface ForecasterConfig {
   /** Values per time step of the input series (default 1). */
@@ -17,9 +17,17 @@ export interface ForecasterConfig {
   /**
    * 'many-to-one' (default): the last state → linear → the next `horizon` steps. 'many-to-many':
    * every step predicts the `horizon` steps after it (more training signal per window); the
-   * forecast is the last step's.
+   * forecast is the last step's. 'encoder-decoder': the window's final state starts a second
+   * recurrent stack that reads the `known` columns of each forecast day (covariates known in
+   * advance, such as calendar features) and emits that day's targets — the only mode that sees
+   * the days it forecasts.
    */
   mode: ForecastMode;
+  /**
+   * Columns known in advance for the forecast days (default []): required by, and only allowed
+   * with, mode 'encoder-decoder'; distinct from the targets.
+   */
+  known: number[];
   cell: 'lstm' | 'gru' | 'rnn';
   layers: number;
   hidden: number;
@@ -36,7 +44,7 @@ export interface ForecasterConfig {
 
 export type ForecasterOptions = Partial<ForecasterConfig>;
 
-export const FORECASTER_KEYS = ['features', 'targets', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];
+export const FORECASTER_KEYS = ['features', 'targets', 'known', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];
 
 export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
   if (!o || typeof o !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${String(o)}`);
@@ -47,7 +55,14 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
     throw new ValueError(`Expected targets to be distinct column indices in [0, ${features}), got ${JSON.stringify(o.targets)}`);
   }
   const mode = o.mode ?? 'many-to-one';
-  if (mode !== 'many-to-one' && mode !== 'many-to-many') throw new ValueError(`Expected mode 'many-to-one' or 'many-to-many', got ${String(o.mode)}`);
+  if (!['many-to-one', 'many-to-many', 'encoder-decoder'].includes(mode)) throw new ValueError(`Expected mode 'many-to-one', 'many-to-many' or 'encoder-decoder', got ${String(o.mode)}`);
+  const known = o.known ?? [];
+  if (!Array.isArray(known) || known.some((k) => !Number.isInteger(k) || k < 0 || k >= features || targets.includes(k)) || new Set(known).size !== known.length) {
+    throw new ValueError(`Expected known to be distinct column indices in [0, ${features}) other than the targets, got ${JSON.stringify(o.known)}`);
+  }
+  if ((mode === 'encoder-decoder') !== known.length > 0) {
+    throw new ValueError(`Expected known columns exactly with mode 'encoder-decoder', got mode '${mode}' and known ${JSON.stringify(known)}`);
+  }
   const cell = o.cell ?? 'lstm';
   if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
   const scaling = o.scaling ?? 'standard';
@@ -57,6 +72,7 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
   return {
     features,
     targets: [...targets],
+    known: [...known],
     window: positiveInt('window', o.window ?? 56, 1 << 16),
     horizon: positiveInt('horizon', o.horizon ?? 14, 1 << 16),
     mode,
