@@ -3,8 +3,10 @@
 // out by a seeded FNV-1a hash of the word (variants WORD(n) stay with their word); a prediction is
 // correct when it equals any variant. Prints WER and PER on the held-out words, greedy and beam 5,
 // and the training time. Usage (after npm run build):
-//   nice -n 10 node scripts/g2p.mjs [--attention general|dot|additive|none] [--minutes 12]
-//     [--hidden 64] [--embedding 32] [--batch 64] [--bidirectional 1] [--eval 0 (all)] [--seed 1] [--save FILE]
+//   nice -n 10 node scripts/g2p.mjs [--attention general|dot|additive|none] [--minutes 12] [--epochs 100]
+//     [--hidden 64] [--embedding 32] [--batch 64] [--bidirectional 1] [--lr 3e-3] [--lr-decay 1 (per epoch)]
+//     [--eval-every 1000 (steps)] [--patience 5] [--eval 0 (all)] [--seed 1] [--save FILE]
+// --epochs bounds the work independently of the machine's load; --minutes is a wall-clock cap on top.
 import { createRequire } from 'node:module';
 import * as lib from '../dist/index.js';
 
@@ -17,6 +19,7 @@ const attention = arg('attention', 'general');
 const minutes = arg('minutes', 12), hidden = arg('hidden', 64), embedding = arg('embedding', 32);
 const batchSize = arg('batch', 64), bidirectional = arg('bidirectional', 1) === 1, evalN = arg('eval', 0), seed = arg('seed', 1);
 const savePath = arg('save', '');
+const epochs = arg('epochs', 100), lr = arg('lr', 3e-3), lrDecay = arg('lr-decay', 1), evalEvery = arg('eval-every', 1000), patience = arg('patience', 5);
 
 /** FNV-1a of the word, seeded; 1 in 10 words is held out. */
 function heldOut(word, s = seed) {
@@ -43,11 +46,12 @@ for (const [word, prons] of byWord) {
 if (evalN > 0 && evalN < test.length) test = Array.from({ length: evalN }, (_, i) => test[Math.floor((i * test.length) / evalN)]); // evenly spaced
 const { variant } = await lib.init();
 console.log(`g2p ${new Date().toISOString()}: ${byWord.size} words, ${trainPairs.length} training pairs, ${test.length} held-out words; ` +
-  `LSTM ${bidirectional ? 'bi' : 'uni'}directional encoder hidden ${hidden}, attention ${attention}, embedding ${embedding}, batch ${batchSize}, ${minutes} min budget, ${variant}`);
+  `LSTM ${bidirectional ? 'bi' : 'uni'}directional encoder hidden ${hidden}, attention ${attention}, embedding ${embedding}, batch ${batchSize}, ` +
+  `Adam ${lr} × ${lrDecay} per epoch, ${epochs} epochs at most, ${minutes} min budget, ${variant}`);
 
 const m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', seed });
 const fit = await m.fit(trainPairs, {
-  epochs: 100, batchSize, lr: 3e-3, validation: 0.02, validationSize: 1000, evalEvery: 1000, patience: 5,
+  epochs, batchSize, lr, lrDecay, validation: 0.02, validationSize: 1000, evalEvery, patience,
   metric: 'exactMatch', maxSeconds: minutes * 60, seed,
   onProgress: (p) => console.log(`  step ${p.step} epoch ${p.epoch}: train loss ${p.loss.toFixed(4)}, validation exact ${(100 * p.exactMatch).toFixed(1)} %, PER ${(100 * p.tokenErrorRate).toFixed(2)} %, ${p.seconds.toFixed(0)} s`),
 });

@@ -172,6 +172,20 @@ describe('files, vocabularies and metrics', () => {
     expect(sc.tokenErrorRate).toBeCloseTo(2 / 4, 12);
   });
 
+  it('lrDecay multiplies the learning rate by its factor per epoch, step by step', async () => {
+    const pairs = train.slice(0, 200);
+    const d = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });
+    try {
+      const r = await d.fit(pairs, { epochs: 3, batchSize: 32, lr: 4e-3, lrDecay: 0.5, validation: 0 });
+      expect(r.steps).toBe(3 * 7); // 200 pairs in batches of 32: 7 per epoch
+      expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 3, 12);
+      await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.5, validation: 0 })).rejects.toThrow(/lrDecay/);
+      await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lrDecay: 1.5 })).rejects.toThrow(/lrDecay/);
+    } finally {
+      d.dispose();
+    }
+  });
+
   it('rejects bad calls with typed errors that name the argument', () => {
     expect(() => m.translate(['12', ''])).toThrow('Expected texts[1] to have at least one token, got none');
     expect(() => m.translate(['12'], { beam: 2, nbest: 3 })).toThrow(ValueError);

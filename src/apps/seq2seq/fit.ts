@@ -3,6 +3,7 @@
 // stopping after `patience` evaluations without improvement, and the best parameters restored.
 import { ValueError } from '../../errors';
 import { Rng } from '../../params/rng';
+import { schedules } from '../../train/optim';
 import { checkKeys, posInt } from './config';
 import { trainBatch } from './batch';
 import { scoreSequences } from './metrics';
@@ -14,6 +15,8 @@ export interface FitOptions {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  /** Learning-rate factor per epoch (applied smoothly, per step: lr · lrDecay^(step / steps per epoch)); default 1. */
+  lrDecay?: number;
   clipNorm?: number;
   /** Held-out pairs, or the fraction of `pairs` held out (the last ones after a seeded shuffle); default 0.1. */
   validation?: readonly Pair[] | number;
@@ -49,7 +52,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'seed', 'onProgress'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'seed', 'onProgress'];
 
 function checkFit(o: FitOptions) {
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options as an object, got ${String(o)}`);
@@ -68,6 +71,7 @@ function checkFit(o: FitOptions) {
     epochs: o.epochs === undefined ? 10 : posInt('epochs', o.epochs, 1 << 20),
     batchSize: o.batchSize === undefined ? 64 : posInt('batchSize', o.batchSize, 1 << 16),
     lr: num('lr', o.lr, 3e-3, 0, 10),
+    lrDecay: num('lrDecay', o.lrDecay, 1, 0, 1),
     clipNorm: num('clipNorm', o.clipNorm, 5, 0, Infinity),
     validationSize: o.validationSize === undefined ? Infinity : posInt('validationSize', o.validationSize, 1 << 30),
     patience: o.patience === undefined ? 3 : posInt('patience', o.patience, 1 << 20),
@@ -91,6 +95,12 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
     [xs[i], xs[j]] = [xs[j], xs[i]];
   }
   return xs;
+}
+
+/** The number of batches epochBatches makes of n items. */
+function batchCount(n: number, size: number): number {
+  const pool = size * 50;
+  return Math.floor(n / pool) * 50 + Math.ceil((n % pool) / size);
 }
 
 /** Batches of similar source lengths: shuffled, sorted within pools of 50 batches, batch order shuffled. */
@@ -119,7 +129,9 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
   }
   const { srcs, tgts } = m.encodePairs(train, 'pairs');
   const v = valid.length ? m.encodePairs(valid.slice(0, s.validationSize), 'validation') : null;
-  const opt = m.newOptimizer(s.lr); // everything is validated: from here on the model changes
+  const perEpoch = batchCount(train.length, s.batchSize);
+  const schedule = s.lrDecay === 1 ? undefined : schedules.exponential(s.lrDecay ** (1 / perEpoch));
+  const opt = m.newOptimizer(s.lr, schedule); // everything is validated: from here on the model changes
   const lens = srcs.map((x) => x.length);
   const t0 = performance.now();
   const history: FitProgress[] = [];
