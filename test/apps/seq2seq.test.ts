@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Seq2Seq, TokenVocab, ValueError, FormatError, scoreSequences, editDistance, serialize } from '../../src/index';
 import { greedyChunk, searchChunk } from '../../src/apps/seq2seq/search';
+import { epochBatches } from '../../src/apps/seq2seq/fit';
+import { Rng } from '../../src/params/rng';
 import { prng } from '../model/helpers';
 
 type P = [string, string];
@@ -170,6 +172,22 @@ describe('files, vocabularies and metrics', () => {
     const sc = scoreSequences([['a', 'b'], ['x']], [[['a', 'c'], ['a', 'b']], [['y', 'z']]]);
     expect(sc.exactMatch).toBe(0.5);
     expect(sc.tokenErrorRate).toBeCloseTo(2 / 4, 12);
+  });
+
+  it('epoch batches hold every pair once and pad little on both sides (sorted by source, then target length)', () => {
+    const r = prng(4);
+    const n = 20_000;
+    const src = Array.from({ length: n }, () => 1 + Math.floor(r() * 15));
+    const tgt = src.map((l) => Math.max(1, l + Math.floor(r() * 5) - 2));
+    const batches = epochBatches(n, src, tgt, 64, new Rng(9));
+    expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    let real = 0;
+    let padded = 0;
+    for (const b of batches) {
+      real += b.reduce((a, i) => a + src[i] + tgt[i], 0);
+      padded += b.length * (Math.max(...b.map((i) => src[i])) + Math.max(...b.map((i) => tgt[i])));
+    }
+    expect(real / padded).toBeGreaterThan(0.97);
   });
 
   it('lrDecay multiplies the learning rate by its factor per epoch, step by step', async () => {

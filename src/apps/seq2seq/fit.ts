@@ -97,19 +97,26 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
   return xs;
 }
 
+/** Pairs sorted together into batches: 200 batches' worth (a pool), so that lengths in a batch are close. */
+const POOL = 200;
+
 /** The number of batches epochBatches makes of n items. */
 function batchCount(n: number, size: number): number {
-  const pool = size * 50;
-  return Math.floor(n / pool) * 50 + Math.ceil((n % pool) / size);
+  const pool = size * POOL;
+  return Math.floor(n / pool) * POOL + Math.ceil((n % pool) / size);
 }
 
-/** Batches of similar source lengths: shuffled, sorted within pools of 50 batches, batch order shuffled. */
-function epochBatches(n: number, lens: readonly number[], size: number, rng: Rng): number[][] {
+/**
+ * @internal Batches of similar lengths: shuffled, then each pool of POOL batches sorted by source
+ * length and then target length (so both the encoder's and the decoder's padding stay small), the
+ * batch order shuffled.
+ */
+export function epochBatches(n: number, srcLen: readonly number[], tgtLen: readonly number[], size: number, rng: Rng): number[][] {
   const idx = shuffle(Array.from({ length: n }, (_, i) => i), rng);
   const out: number[][] = [];
-  const pool = size * 50;
+  const pool = size * POOL;
   for (let p = 0; p < n; p += pool) {
-    const part = idx.slice(p, p + pool).sort((a, b) => lens[a] - lens[b]);
+    const part = idx.slice(p, p + pool).sort((a, b) => srcLen[a] - srcLen[b] || tgtLen[a] - tgtLen[b]);
     for (let i = 0; i < part.length; i += size) out.push(part.slice(i, i + size));
   }
   return shuffle(out, rng);
@@ -132,7 +139,8 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
   const perEpoch = batchCount(train.length, s.batchSize);
   const schedule = s.lrDecay === 1 ? undefined : schedules.exponential(s.lrDecay ** (1 / perEpoch));
   const opt = m.newOptimizer(s.lr, schedule); // everything is validated: from here on the model changes
-  const lens = srcs.map((x) => x.length);
+  const srcLen = srcs.map((x) => x.length);
+  const tgtLen = tgts.map((x) => x.length);
   const t0 = performance.now();
   const history: FitProgress[] = [];
   let best: FitProgress | null = null;
@@ -163,7 +171,7 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
     o.onProgress?.(p);
   };
   for (epoch = 1; epoch <= s.epochs && !stop; epoch++) {
-    for (const b of epochBatches(train.length, lens, s.batchSize, rng)) {
+    for (const b of epochBatches(train.length, srcLen, tgtLen, s.batchSize, rng)) {
       const r = m.model.trainStep(trainBatch(b.map((i) => srcs[i]), b.map((i) => tgts[i])), { losses: { logits: 'crossEntropy' }, optimizer: opt, clipNorm: s.clipNorm });
       step++;
       lossSum += r.loss;
