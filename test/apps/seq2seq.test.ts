@@ -187,7 +187,7 @@ describe('files, vocabularies and metrics', () => {
       real += b.reduce((a, i) => a + src[i] + tgt[i], 0);
       padded += b.length * (Math.max(...b.map((i) => src[i])) + Math.max(...b.map((i) => tgt[i])));
     }
-    expect(real / padded).toBeGreaterThan(0.97);
+    expect(real / padded).toBeGreaterThan(0.92); // sorted by source length alone: ≈ 0.88
   });
 
   it('lrDecay multiplies the learning rate by its factor per epoch, step by step', async () => {
@@ -199,6 +199,10 @@ describe('files, vocabularies and metrics', () => {
       expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 3, 12);
       await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.5, validation: 0 })).rejects.toThrow(/lrDecay/);
       await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lrDecay: 1.5 })).rejects.toThrow(/lrDecay/);
+      const cut = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });
+      const c = await cut.fit(pairs, { epochs: 3, batchSize: 32, validation: 0, maxSteps: 9 });
+      cut.dispose();
+      expect([c.steps, c.epochs]).toEqual([9, 2]);
     } finally {
       d.dispose();
     }

@@ -29,6 +29,8 @@ export interface FitOptions {
   evalEvery?: number;
   /** Stop after this many seconds of training (checked between steps). */
   maxSeconds?: number;
+  /** Stop after this many training steps (a budget that does not depend on the machine's speed). */
+  maxSteps?: number;
   seed?: number;
   onProgress?: (p: FitProgress) => void;
 }
@@ -52,7 +54,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'seed', 'onProgress'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'seed', 'onProgress'];
 
 function checkFit(o: FitOptions) {
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options as an object, got ${String(o)}`);
@@ -77,6 +79,7 @@ function checkFit(o: FitOptions) {
     patience: o.patience === undefined ? 3 : posInt('patience', o.patience, 1 << 20),
     evalEvery: o.evalEvery === undefined ? 0 : posInt('evalEvery', o.evalEvery, 1 << 30),
     maxSeconds: num('maxSeconds', o.maxSeconds, Infinity, 0, Infinity),
+    maxSteps: o.maxSteps === undefined ? Infinity : posInt('maxSteps', o.maxSteps, 2 ** 40),
     seed: seedOf(o.seed),
     metric,
     validation: v,
@@ -97,8 +100,8 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
   return xs;
 }
 
-/** Pairs sorted together into batches: 200 batches' worth (a pool), so that lengths in a batch are close. */
-const POOL = 200;
+/** Pairs sorted together into batches: 50 batches' worth (a pool), so that lengths in a batch are close. */
+const POOL = 50;
 
 /** The number of batches epochBatches makes of n items. */
 function batchCount(n: number, size: number): number {
@@ -177,7 +180,7 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
       lossSum += r.loss;
       lossN++;
       if (s.evalEvery && step % s.evalEvery === 0) evaluate();
-      if (stop || seconds() > s.maxSeconds) {
+      if (stop || seconds() > s.maxSeconds || step >= s.maxSteps) {
         stop = true;
         break;
       }
