@@ -8,6 +8,7 @@
 //     [--eval-every 1000 (steps)] [--patience 5] [--eval 0 (all)] [--beams 1,5] [--seed 1] [--save FILE]
 //   node scripts/g2p.mjs --load FILE [--eval 0] [--beams 1,5]   (scores a saved model, no training)
 // --epochs and --steps bound the work independently of the machine's load; --minutes is a wall-clock cap on top.
+// Training batches: pairs sorted by source, then target length within pools of 200 batches (little padding).
 import { createRequire } from 'node:module';
 import * as lib from '../dist/index.js';
 
@@ -62,7 +63,7 @@ if (loadPath) {
   m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', seed });
   const fit = await m.fit(trainPairs, {
     epochs, batchSize, lr, lrDecay, validation: 0.02, validationSize: 1000, evalEvery, patience,
-    metric: 'exactMatch', maxSeconds: minutes * 60, maxSteps: steps || undefined, seed,
+    metric: 'exactMatch', maxSeconds: minutes * 60, maxSteps: steps || undefined, lengthPool: 200, seed,
     onProgress: (p) => console.log(`  step ${p.step} epoch ${p.epoch}: train loss ${p.loss.toFixed(4)}, validation exact ${(100 * p.exactMatch).toFixed(1)} %, PER ${(100 * p.tokenErrorRate).toFixed(2)} %, ${p.seconds.toFixed(0)} s (${cpuSeconds().toFixed(0)} CPU s)`),
   });
   const cpu = cpuSeconds();

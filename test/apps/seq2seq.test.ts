@@ -179,7 +179,7 @@ describe('files, vocabularies and metrics', () => {
     const n = 20_000;
     const src = Array.from({ length: n }, () => 1 + Math.floor(r() * 15));
     const tgt = src.map((l) => Math.max(1, l + Math.floor(r() * 5) - 2));
-    const batches = epochBatches(n, src, tgt, 64, new Rng(9));
+    const batches = epochBatches(n, src, tgt, 64, 50, new Rng(9));
     expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
     let real = 0;
     let padded = 0;
@@ -199,6 +199,7 @@ describe('files, vocabularies and metrics', () => {
       expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 3, 12);
       await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.5, validation: 0 })).rejects.toThrow(/lrDecay/);
       await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lrDecay: 1.5 })).rejects.toThrow(/lrDecay/);
+      await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lengthPool: 0 })).rejects.toThrow(/lengthPool/);
       const cut = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });
       const c = await cut.fit(pairs, { epochs: 3, batchSize: 32, validation: 0, maxSteps: 9 });
       cut.dispose();

@@ -29,6 +29,8 @@ export interface FitOptions {
   evalEvery?: number;
   /** Stop after this many seconds of training (checked between steps). */
   maxSeconds?: number;
+  /** Batches' worth of pairs sorted by length together (larger: less padding, less mixing of lengths); default 50. */
+  lengthPool?: number;
   /** Stop after this many training steps (a budget that does not depend on the machine's speed). */
   maxSteps?: number;
   seed?: number;
@@ -54,7 +56,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'seed', 'onProgress'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'lengthPool', 'seed', 'onProgress'];
 
 function checkFit(o: FitOptions) {
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options as an object, got ${String(o)}`);
@@ -79,6 +81,7 @@ function checkFit(o: FitOptions) {
     patience: o.patience === undefined ? 3 : posInt('patience', o.patience, 1 << 20),
     evalEvery: o.evalEvery === undefined ? 0 : posInt('evalEvery', o.evalEvery, 1 << 30),
     maxSeconds: num('maxSeconds', o.maxSeconds, Infinity, 0, Infinity),
+    lengthPool: o.lengthPool === undefined ? 50 : posInt('lengthPool', o.lengthPool, 1 << 20),
     maxSteps: o.maxSteps === undefined ? Infinity : posInt('maxSteps', o.maxSteps, 2 ** 40),
     seed: seedOf(o.seed),
     metric,
@@ -100,24 +103,21 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
   return xs;
 }
 
-/** Pairs sorted together into batches: 50 batches' worth (a pool), so that lengths in a batch are close. */
-const POOL = 50;
-
 /** The number of batches epochBatches makes of n items. */
-function batchCount(n: number, size: number): number {
-  const pool = size * POOL;
-  return Math.floor(n / pool) * POOL + Math.ceil((n % pool) / size);
+function batchCount(n: number, size: number, poolBatches: number): number {
+  const pool = size * poolBatches;
+  return Math.floor(n / pool) * poolBatches + Math.ceil((n % pool) / size);
 }
 
 /**
- * @internal Batches of similar lengths: shuffled, then each pool of POOL batches sorted by source
+ * @internal Batches of similar lengths: shuffled, then each pool of `poolBatches` batches sorted by source
  * length and then target length (so both the encoder's and the decoder's padding stay small), the
  * batch order shuffled.
  */
-export function epochBatches(n: number, srcLen: readonly number[], tgtLen: readonly number[], size: number, rng: Rng): number[][] {
+export function epochBatches(n: number, srcLen: readonly number[], tgtLen: readonly number[], size: number, poolBatches: number, rng: Rng): number[][] {
   const idx = shuffle(Array.from({ length: n }, (_, i) => i), rng);
   const out: number[][] = [];
-  const pool = size * POOL;
+  const pool = size * poolBatches;
   for (let p = 0; p < n; p += pool) {
     const part = idx.slice(p, p + pool).sort((a, b) => srcLen[a] - srcLen[b] || tgtLen[a] - tgtLen[b]);
     for (let i = 0; i < part.length; i += size) out.push(part.slice(i, i + size));
@@ -139,7 +139,7 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
   }
   const { srcs, tgts } = m.encodePairs(train, 'pairs');
   const v = valid.length ? m.encodePairs(valid.slice(0, s.validationSize), 'validation') : null;
-  const perEpoch = batchCount(train.length, s.batchSize);
+  const perEpoch = batchCount(train.length, s.batchSize, s.lengthPool);
   const schedule = s.lrDecay === 1 ? undefined : schedules.exponential(s.lrDecay ** (1 / perEpoch));
   const opt = m.newOptimizer(s.lr, schedule); // everything is validated: from here on the model changes
   const srcLen = srcs.map((x) => x.length);
@@ -174,7 +174,7 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
     o.onProgress?.(p);
   };
   for (epoch = 1; epoch <= s.epochs && !stop; epoch++) {
-    for (const b of epochBatches(train.length, srcLen, tgtLen, s.batchSize, rng)) {
+    for (const b of epochBatches(train.length, srcLen, tgtLen, s.batchSize, s.lengthPool, rng)) {
       const r = m.model.trainStep(trainBatch(b.map((i) => srcs[i]), b.map((i) => tgts[i])), { losses: { logits: 'crossEntropy' }, optimizer: opt, clipNorm: s.clipNorm });
       step++;
       lossSum += r.loss;
