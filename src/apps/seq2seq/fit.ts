@@ -3,6 +3,7 @@
 // stopping after `patience` evaluations without improvement, and the best parameters restored.
 import { ValueError } from '../../errors';
 import { Rng } from '../../params/rng';
+import { schedules } from '../../train/optim';
 import { checkKeys, posInt } from './config';
 import { trainBatch } from './batch';
 import { scoreSequences } from './metrics';
@@ -14,6 +15,8 @@ export interface FitOptions {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  /** Learning-rate factor per epoch (applied smoothly, per step: lr · lrDecay^(step / steps per epoch)); default 1. */
+  lrDecay?: number;
   clipNorm?: number;
   /** Held-out pairs, or the fraction of `pairs` held out (the last ones after a seeded shuffle); default 0.1. */
   validation?: readonly Pair[] | number;
@@ -26,6 +29,10 @@ export interface FitOptions {
   evalEvery?: number;
   /** Stop after this many seconds of training (checked between steps). */
   maxSeconds?: number;
+  /** Batches' worth of pairs sorted by length together (larger: less padding, less mixing of lengths); default 50. */
+  lengthPool?: number;
+  /** Stop after this many training steps (a budget that does not depend on the machine's speed). */
+  maxSteps?: number;
   seed?: number;
   onProgress?: (p: FitProgress) => void;
 }
@@ -49,7 +56,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'seed', 'onProgress'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'lengthPool', 'seed', 'onProgress'];
 
 function checkFit(o: FitOptions) {
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options as an object, got ${String(o)}`);
@@ -68,11 +75,14 @@ function checkFit(o: FitOptions) {
     epochs: o.epochs === undefined ? 10 : posInt('epochs', o.epochs, 1 << 20),
     batchSize: o.batchSize === undefined ? 64 : posInt('batchSize', o.batchSize, 1 << 16),
     lr: num('lr', o.lr, 3e-3, 0, 10),
+    lrDecay: num('lrDecay', o.lrDecay, 1, 0, 1),
     clipNorm: num('clipNorm', o.clipNorm, 5, 0, Infinity),
     validationSize: o.validationSize === undefined ? Infinity : posInt('validationSize', o.validationSize, 1 << 30),
     patience: o.patience === undefined ? 3 : posInt('patience', o.patience, 1 << 20),
     evalEvery: o.evalEvery === undefined ? 0 : posInt('evalEvery', o.evalEvery, 1 << 30),
     maxSeconds: num('maxSeconds', o.maxSeconds, Infinity, 0, Infinity),
+    lengthPool: o.lengthPool === undefined ? 50 : posInt('lengthPool', o.lengthPool, 1 << 20),
+    maxSteps: o.maxSteps === undefined ? Infinity : posInt('maxSteps', o.maxSteps, 2 ** 40),
     seed: seedOf(o.seed),
     metric,
     validation: v,
@@ -93,13 +103,23 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
   return xs;
 }
 
-/** Batches of similar source lengths: shuffled, sorted within pools of 50 batches, batch order shuffled. */
-function epochBatches(n: number, lens: readonly number[], size: number, rng: Rng): number[][] {
+/** The number of batches epochBatches makes of n items. */
+function batchCount(n: number, size: number, poolBatches: number): number {
+  const pool = size * poolBatches;
+  return Math.floor(n / pool) * poolBatches + Math.ceil((n % pool) / size);
+}
+
+/**
+ * @internal Batches of similar lengths: shuffled, then each pool of `poolBatches` batches sorted by source
+ * length and then target length (so both the encoder's and the decoder's padding stay small), the
+ * batch order shuffled.
+ */
+export function epochBatches(n: number, srcLen: readonly number[], tgtLen: readonly number[], size: number, poolBatches: number, rng: Rng): number[][] {
   const idx = shuffle(Array.from({ length: n }, (_, i) => i), rng);
   const out: number[][] = [];
-  const pool = size * 50;
+  const pool = size * poolBatches;
   for (let p = 0; p < n; p += pool) {
-    const part = idx.slice(p, p + pool).sort((a, b) => lens[a] - lens[b]);
+    const part = idx.slice(p, p + pool).sort((a, b) => srcLen[a] - srcLen[b] || tgtLen[a] - tgtLen[b]);
     for (let i = 0; i < part.length; i += size) out.push(part.slice(i, i + size));
   }
   return shuffle(out, rng);
@@ -119,8 +139,11 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
   }
   const { srcs, tgts } = m.encodePairs(train, 'pairs');
   const v = valid.length ? m.encodePairs(valid.slice(0, s.validationSize), 'validation') : null;
-  const opt = m.newOptimizer(s.lr); // everything is validated: from here on the model changes
-  const lens = srcs.map((x) => x.length);
+  const perEpoch = batchCount(train.length, s.batchSize, s.lengthPool);
+  const schedule = s.lrDecay === 1 ? undefined : schedules.exponential(s.lrDecay ** (1 / perEpoch));
+  const opt = m.newOptimizer(s.lr, schedule); // everything is validated: from here on the model changes
+  const srcLen = srcs.map((x) => x.length);
+  const tgtLen = tgts.map((x) => x.length);
   const t0 = performance.now();
   const history: FitProgress[] = [];
   let best: FitProgress | null = null;
@@ -151,13 +174,13 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
     o.onProgress?.(p);
   };
   for (epoch = 1; epoch <= s.epochs && !stop; epoch++) {
-    for (const b of epochBatches(train.length, lens, s.batchSize, rng)) {
+    for (const b of epochBatches(train.length, srcLen, tgtLen, s.batchSize, s.lengthPool, rng)) {
       const r = m.model.trainStep(trainBatch(b.map((i) => srcs[i]), b.map((i) => tgts[i])), { losses: { logits: 'crossEntropy' }, optimizer: opt, clipNorm: s.clipNorm });
       step++;
       lossSum += r.loss;
       lossN++;
       if (s.evalEvery && step % s.evalEvery === 0) evaluate();
-      if (stop || seconds() > s.maxSeconds) {
+      if (stop || seconds() > s.maxSeconds || step >= s.maxSteps) {
         stop = true;
         break;
       }

@@ -3,7 +3,7 @@
 // validation with early stopping, greedy and beam-search decoding (n-best, attention weights),
 // and teacher-forced log-probabilities of given outputs.
 import { GraphModel } from '../../graph/model';
-import { Adam, type Optimizer } from '../../train/optim';
+import { Adam, type Optimizer, type Schedule } from '../../train/optim';
 import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
 import { save as saveFile, loadGraph } from '../../io/files';
 import { ValueError } from '../../errors';
@@ -190,9 +190,10 @@ export class Seq2Seq {
   }
 
   /** @internal */
-  newOptimizer(lr: number): Optimizer {
+  newOptimizer(lr: number, schedule?: Schedule): Optimizer {
     if (this.optimizer && this.optimizer.lr !== lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's, from an earlier fit or the file), got ${lr}`);
-    this.optimizer ??= new Adam({ lr });
+    if (this.optimizer && schedule) throw new ValueError('Expected no lrDecay when fit continues with an existing optimizer (from an earlier fit or the file), got one');
+    this.optimizer ??= new Adam({ lr, schedule });
     return this.optimizer;
   }
 }
