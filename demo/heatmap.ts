@@ -67,8 +67,9 @@ export class Heatmap {
   }
 
   // The text coloured by one unit, on a canvas: a character cell per character in a monospace
-  // grid (newlines start a row). Spans with a background each cost ~100 ms of layout per sample
-  // on the test machine, enough to drop frames while training runs; this is one short draw.
+  // grid (newlines start a row). It was a <span> per character with its own background, which
+  // made every sample refresh lay out a few hundred inline boxes again on the main thread while
+  // training ran (scripts/demo-frames.mjs shows where long frames come from); this is one draw.
   private drawText(): void {
     const hs = this.hs!;
     const cv = this.text;
