@@ -41,6 +41,7 @@ afterAll(async () => {
   await server?.close();
 });
 
+// innerText is the rendered text (whitespace may be normalised); compare model outputs with textContent
 const text = (id: string) => page.locator(`#${id}`).innerText();
 const num = async (id: string) => Number((await text(id)).replace(/,/g, ''));
 
@@ -125,7 +126,7 @@ describe('the playground page in Chromium', () => {
     await page.fill('#prompt', 'The ');
     await page.click('#complete');
     await page.waitForFunction(() => document.getElementById('completion')!.textContent!.length > 0);
-    const shown = await text('completion');
+    const shown = (await page.locator('#completion').textContent()) ?? '';
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     const bytes = readFileSync((await download.path())!);
     const lm = CharLM.deserialize(bytes);
@@ -205,7 +206,7 @@ describe('the playground page in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('completion')!.textContent!.length > 0);
     const lm = await CharLM.load(out);
     const temperature = Number(await page.inputValue('#temperature'));
-    expect(await text('completion')).toBe(lm.complete('the qu', { maxLength: 120, temperature, seed: 0 }));
+    expect(await page.locator('#completion').textContent()).toBe(lm.complete('the qu', { maxLength: 120, temperature, seed: 0 }));
     lm.dispose();
     expect(problems).toEqual([]);
   });
