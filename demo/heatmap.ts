@@ -1,12 +1,14 @@
-// Hidden-state heatmap: rows are hidden units of the last recurrent layer, columns the characters
-// of a text; colour runs blue (−1) – white (0) – red (+1). Clicking a row colours the text itself
-// by that unit, which is where units that track quotes, line ends or word starts show up.
+// Heatmaps on a canvas: one pixel per cell in an ImageData, scaled up without smoothing (a single
+// draw call). Used twice: the char model's hidden units over the generated text (rows units,
+// columns characters; blue −1 – white 0 – red +1; clicking a row colours the text by that unit,
+// which is where units that track quotes, line ends or word starts show up) and the G2P panel's
+// attention weights (rows output phonemes, columns input letters; white 0 – red 1, with labels).
 import type { HiddenStates } from '../dist/index.js';
 
 const ROWS = 24;
 const COLS = 140;
 
-/** RGBA of an activation: blue (−1) – white (0) – red (+1). */
+/** RGBA of a value: blue (−1) – white (0) – red (+1). */
 export function rgb(v: number): [number, number, number, number] {
   const a = Math.max(-1, Math.min(1, v));
   const k = Math.round(255 * (1 - Math.abs(a)));
@@ -18,11 +20,21 @@ export function colour(v: number): string {
   return `rgb(${r},${g},${b})`;
 }
 
+/** Draws value(row, col) for rows × cols cells into the rectangle (x, y, w, h) of the canvas. */
+export function drawGrid(c: CanvasRenderingContext2D, rows: number, cols: number, value: (r: number, col: number) => number, x: number, y: number, w: number, h: number): void {
+  const img = new ImageData(cols, rows);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) img.data.set(rgb(value(r, j)), (r * cols + j) * 4);
+  const small = new OffscreenCanvas(cols, rows);
+  small.getContext('2d')!.putImageData(img, 0, 0);
+  c.imageSmoothingEnabled = false;
+  c.drawImage(small, x, y, w, h);
+}
+
 export class Heatmap {
   private hs: HiddenStates | null = null;
   private unit = 0;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly text: HTMLElement) {
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly text: HTMLCanvasElement) {
     canvas.addEventListener('click', (e) => {
       if (!this.hs) return;
       const r = canvas.getBoundingClientRect();
@@ -43,35 +55,71 @@ export class Heatmap {
     return this.hs ? Math.min(ROWS, this.hs.units) : 1;
   }
 
-  // one pixel per (unit, character) in an ImageData, scaled up without smoothing: a single draw call
   private draw(): void {
     const hs = this.hs!;
     const n = Math.min(COLS, hs.chars.length);
     const rows = this.rows();
-    const img = new ImageData(n, rows);
-    for (let j = 0; j < rows; j++) {
-      for (let t = 0; t < n; t++) img.data.set(rgb(hs.values[t * hs.units + j]), (j * n + t) * 4);
-    }
-    const small = new OffscreenCanvas(n, rows);
-    small.getContext('2d')!.putImageData(img, 0, 0);
     const c = this.canvas.getContext('2d')!;
-    c.imageSmoothingEnabled = false;
     c.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    c.drawImage(small, 0, 0, this.canvas.width, this.canvas.height);
+    drawGrid(c, rows, n, (j, t) => hs.values[t * hs.units + j], 0, 0, this.canvas.width, this.canvas.height);
     this.canvas.dataset.chars = String(n);
     this.canvas.dataset.units = String(rows);
   }
 
+  // The text coloured by one unit, on a canvas: a character cell per character in a monospace
+  // grid (newlines start a row). It was a <span> per character with its own background, which
+  // made every sample refresh lay out a few hundred inline boxes again on the main thread while
+  // training ran (scripts/demo-frames.mjs shows where long frames come from); this is one draw.
   private drawText(): void {
     const hs = this.hs!;
-    this.text.replaceChildren(
-      ...hs.chars.map((ch, t) => {
-        const s = document.createElement('span');
-        s.textContent = ch === '<unk>' ? '?' : ch;
-        s.style.background = colour(hs.values[t * hs.units + this.unit]);
-        return s;
-      }),
-    );
-    this.text.dataset.unit = String(this.unit);
+    const cv = this.text;
+    const c = cv.getContext('2d')!;
+    const font = '13px ui-monospace, monospace';
+    c.font = font;
+    const cw = c.measureText('M').width, lh = 18, cols = Math.max(1, Math.floor(cv.width / cw));
+    const cells: [number, number][] = []; // (row, column) of each character
+    let row = 0, col = 0;
+    for (const ch of hs.chars) {
+      if (col === cols) (row++, (col = 0));
+      cells.push([row, col]);
+      if (ch === '\n') (row++, (col = 0));
+      else col++;
+    }
+    const height = (row + 1) * lh + 4;
+    if (cv.height !== height) cv.height = height; // resizing resets the context
+    c.clearRect(0, 0, cv.width, cv.height);
+    c.font = font;
+    c.textBaseline = 'middle';
+    hs.chars.forEach((ch, t) => {
+      const [r, k] = cells[t];
+      c.fillStyle = colour(hs.values[t * hs.units + this.unit]);
+      c.fillRect(k * cw, r * lh + 2, cw, lh);
+      c.fillStyle = '#1d2330';
+      if (ch !== '\n') c.fillText(ch === '<unk>' ? '?' : ch, k * cw, r * lh + 2 + lh / 2);
+    });
+    cv.dataset.unit = String(this.unit);
+    cv.dataset.chars = String(hs.chars.length);
+    cv.dataset.text = hs.chars.join('');
   }
+}
+
+/** Attention weights (a row per output token, each over the input tokens), labelled on both axes. */
+export function drawAttention(canvas: HTMLCanvasElement, inputs: readonly string[], outputs: readonly string[], weights: readonly (readonly number[])[]): void {
+  const c = canvas.getContext('2d')!;
+  const { width: W, height: H } = canvas;
+  c.clearRect(0, 0, W, H);
+  canvas.dataset.rows = canvas.dataset.cols = '0';
+  if (!inputs.length || !outputs.length) return;
+  const L = 44, T = 20; // room for the output labels (left) and the input letters (top)
+  const cell = Math.min(28, (W - L) / inputs.length, (H - T) / outputs.length);
+  drawGrid(c, outputs.length, inputs.length, (r, j) => weights[r][j], L, T, cell * inputs.length, cell * outputs.length);
+  c.fillStyle = '#1d2330';
+  c.font = '12px ui-monospace, monospace';
+  c.textAlign = 'center';
+  inputs.forEach((s, j) => c.fillText(s, L + cell * (j + 0.5), T - 6));
+  c.textAlign = 'right';
+  outputs.forEach((s, r) => c.fillText(s, L - 6, T + cell * (r + 0.5) + 4));
+  c.textAlign = 'start';
+  canvas.dataset.rows = String(outputs.length);
+  canvas.dataset.cols = String(inputs.length);
 }

@@ -4,6 +4,7 @@
 import { CharLMWorker, saveBytesToIndexedDB, loadBytesFromIndexedDB, type CharLMInfo, type CharLMTrainProgress } from '../dist/index.js';
 import { LossChart } from './chart';
 import { Heatmap } from './heatmap';
+import { startPanels, shown } from './panels';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
@@ -12,7 +13,7 @@ const SAMPLE_EVERY_MS = 2500;
 
 const worker = new CharLMWorker(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 const chart = new LossChart($<HTMLCanvasElement>('chart'));
-const heatmap = new Heatmap($<HTMLCanvasElement>('heatmap'), $('unit-text'));
+const heatmap = new Heatmap($<HTMLCanvasElement>('heatmap'), $<HTMLCanvasElement>('unit-text'));
 let corpora: { name: string; text: string }[] = [];
 let userText = '';
 let info: CharLMInfo | null = null;
@@ -20,9 +21,11 @@ let training = false;
 let latest: CharLMTrainProgress | null = null;
 let sampling = false;
 let sampleSeed = 1;
+let progressShown = 0; // progress messages drawn
+let samples = 0; // samples shown (the end-to-end test checks that its measured windows include one)
 
 // for the browser console and the end-to-end test
-Object.assign(window, { playground: { worker } });
+Object.assign(window, { playground: { worker, panels: shown, counts: () => ({ progress: progressShown, samples, sampling }) } });
 
 function setState(s: 'idle' | 'training' | 'stopped' | 'error', message: string): void {
   document.body.dataset.state = s;
@@ -87,6 +90,7 @@ async function refreshSample(): Promise<void> {
     const text = await worker.sample({ length: 240, temperature: Number(input('temperature').value), seed: sampleSeed++ });
     $('sample').textContent = text;
     heatmap.show(await worker.hiddenStates(text));
+    samples++;
   } finally {
     sampling = false;
   }
@@ -104,16 +108,25 @@ async function loaded(i: CharLMInfo, from: string): Promise<void> {
   await refreshSample();
 }
 
+// Once per animation frame: the newest progress message (at most one per 250 ms arrives; older
+// ones are dropped) goes to three text cells and the chart, which strokes only the new segment.
 function frame(): void {
   if (latest) {
-    $('step').textContent = String(latest.step);
-    $('bpc').textContent = latest.bitsPerChar.toFixed(3);
-    $('cps').textContent = Math.round(latest.charsPerSecond).toLocaleString('en');
+    setText('step', String(latest.step));
+    setText('bpc', latest.bitsPerChar.toFixed(3));
+    setText('cps', Math.round(latest.charsPerSecond).toLocaleString('en'));
     chart.add(latest.step, latest.bitsPerChar);
+    progressShown++;
     latest = null;
   }
   chart.frame();
   requestAnimationFrame(frame);
+}
+
+/** Sets an element's text only when it changes (no style or layout work otherwise). */
+function setText(id: string, s: string): void {
+  const el = $(id);
+  if (el.textContent !== s) el.textContent = s;
 }
 
 function wire(): void {
@@ -171,6 +184,7 @@ async function start(): Promise<void> {
   wire();
   requestAnimationFrame(frame);
   setState('idle', 'Ready: pick a corpus and a model, then press Train.');
+  await startPanels();
 }
 
 start().catch(fail);

