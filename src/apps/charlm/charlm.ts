@@ -8,6 +8,7 @@ import { serialize, deserialize, FormatError, type SaveOptions } from '../../io/
 import { save as saveFile, load as loadFile } from '../../io/files';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
+import { runtime } from '../../wasm/load';
 import { Vocabulary, type UnknownPolicy } from './vocab';
 import { checkConfig, checkKeys, positiveInt, resolveSettings, seedValue, type CharLMConfig, type CharLMOptions, type TrainSettings } from './options';
 import { checkSampling, type SamplingOptions } from './sampling';
@@ -119,7 +120,7 @@ export class CharLM {
       const T = Math.min(W, n - t0);
       const r = this.model.forward(new Tensor(ids.slice(t0, t0 + T), [T, 1]), { h0, c0 });
       const out = r.output.data;
-      for (let t = 0; t < T; t++) nats -= logSoftmaxAt(out, t * V, V, ids[t0 + t + 1]);
+      nats += natsOf(out, T, V, ids.subarray(t0 + 1, t0 + T + 1));
       h0 = r.hN.data;
       c0 = r.cN?.data;
     }
@@ -229,12 +230,30 @@ function pick(o: TrainOptions): Partial<TrainSettings> {
 }
 
 /** log softmax(out[off … off+V))[k], in f64. */
-function logSoftmaxAt(out: Float32Array, off: number, V: number, k: number): number {
-  let mx = -Infinity;
-  for (let j = 0; j < V; j++) mx = Math.max(mx, out[off + j]);
-  let z = 0;
-  for (let j = 0; j < V; j++) z += Math.exp(out[off + j] - mx);
-  return out[off + k] - mx - Math.log(z);
+/**
+ * −Σ_t log softmax(row t of out)[targets[t]] in nats over T rows of V logits. The log-softmax runs
+ * in wasm, whose arithmetic is the same in every engine; Math.exp and Math.log are not (Node's and
+ * Chromium's V8 differ in the last bit), and bits per character must match wherever the model runs.
+ */
+function natsOf(out: Float32Array, T: number, V: number, targets: Int32Array): number {
+  const rt = runtime();
+  const n = T * V;
+  const x = rt.heap.alloc(n);
+  try {
+    const y = rt.heap.alloc(n);
+    try {
+      rt.heap.f32.set(out.subarray(0, n), x);
+      rt.k.log_softmax_rows(y, x, T, V);
+      const f = rt.heap.f32;
+      let nats = 0;
+      for (let t = 0; t < T; t++) nats -= f[y + t * V + targets[t]];
+      return nats;
+    } finally {
+      rt.heap.release(y);
+    }
+  } finally {
+    rt.heap.release(x);
+  }
 }
 
 function fromLoaded(l: { model: Model; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): CharLM {
