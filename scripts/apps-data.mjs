@@ -27,17 +27,19 @@ export function spam() {
 const KEEP_HEADER = /^(from|to|cc|reply-to|sender|subject|content-type|x-mailer|user-agent|organization|list-id|precedence|x-priority|x-msmail-priority|mime-version)$/i;
 
 /**
- * An e-mail as the text a model reads: the informative header fields (unfolded, one per line),
- * then the body with quoted-printable soft breaks joined, base64 blocks, HTML comments, style and
+ * An e-mail as the text a model reads: the names of all its header fields on one line (which
+ * fields a message has — In-Reply-To, List-*, X-Keywords … — tells much), the informative fields
+ * with their values (unfolded, one per line), then the body with quoted-printable soft breaks joined, base64 blocks, HTML comments, style and
  * script blocks and tags removed, common entities decoded and whitespace collapsed.
  */
 export function cleanEmail(raw) {
   const cut = raw.search(/\r?\n\r?\n/);
   const head = cut < 0 ? raw : raw.slice(0, cut);
   const body = cut < 0 ? '' : raw.slice(cut);
-  const fields = [];
+  const names = [], fields = [];
   for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
     const m = /^([\w-]+):[ \t]*(.*)$/.exec(line);
+    if (m) names.push(m[1].toLowerCase());
     if (m && KEEP_HEADER.test(m[1])) fields.push(`${m[1].toLowerCase()}: ${m[2]}`);
   }
   const text = body
@@ -49,7 +51,7 @@ export function cleanEmail(raw) {
     .replace(/&nbsp;/gi, ' ').replace(/&amp;/gi, '&').replace(/&lt;/gi, '<').replace(/&gt;/gi, '>').replace(/&quot;/gi, '"')
     .replace(/\s+/g, ' ')
     .trim();
-  return `${fields.join('\n')}\n\n${text}`;
+  return `headers: ${names.join(' ')}\n${fields.join('\n')}\n\n${text}`;
 }
 
 function split(texts, labels, fraction) {
