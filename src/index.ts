@@ -35,7 +35,7 @@ export type { GraphBatch, LossOption } from './graph/losses';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';
 export { serveCharLM, CharLMWorker, hiddenStates, type MessageScope, type CharLMInfo, type WorkerLike, type WorkerTrainOptions, type HiddenStates } from './apps/charlm/index';
 // Applications: sequence classifier and labeler, and what every application shares (src/apps/common).
-export { SequenceClassifier, type ClassifierOptions, type ClassifierFitOptions, type Pooling } from './apps/classifier/index';
+export { SequenceClassifier, type ClassifierOptions, type ClassifierFitOptions, type Pooling, type Truncation } from './apps/classifier/index';
 export { SequenceLabeler, tagScores, type LabelerOptions, type LabeledText, type LabelerFitOptions, type TagScores } from './apps/labeler/index';
 export { Tokenizer, EarlyStopping, weightedCrossEntropy, balancedClassWeights, lengthBatches, splitIndices, trainLoop, type TokenizerKind, type TokenizerJSON, type TokenizerOptions, type Weights, type EarlyStoppingOptions, type EpochLog, type LoopResult, type StopReason } from './apps/common/index';
 export { ConditionalGenerator, type ConditionalExample, type GeneratorTrainOptions, type GenerateOptions, type GeneratorConfig, type GeneratorOptions as ConditionalGeneratorOptions, type Conditioning } from './apps/generator/index';

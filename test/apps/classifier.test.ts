@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { init } from '../../src/wasm/load';
-import { SequenceClassifier } from '../../src/apps/classifier/index';
+import { SequenceClassifier, truncate } from '../../src/apps/classifier/index';
+import { Rng } from '../../src/params/rng';
 import { Tokenizer, splitIndices } from '../../src/apps/common/index';
 import { ShapeError, ValueError } from '../../src/errors';
 import { FormatError } from '../../src/io/format';
@@ -94,5 +95,53 @@ describe('SequenceClassifier', () => {
     expect(c.model.stateDict()).toEqual(before);
     expect(() => SequenceClassifier.deserialize(new Uint8Array([1, 2, 3]))).toThrow(FormatError);
     c.dispose();
+  });
+});
+
+describe('SequenceClassifier truncation', () => {
+  it('truncate keeps the first, the last, or half from each end of a text longer than maxLength', () => {
+    const ids = Int32Array.from({ length: 10 }, (_, i) => i + 1);
+    expect([...truncate(ids, 4, 'head')]).toEqual([1, 2, 3, 4]);
+    expect([...truncate(ids, 4, 'tail')]).toEqual([7, 8, 9, 10]);
+    expect([...truncate(ids, 4, 'headTail')]).toEqual([1, 2, 9, 10]);
+    expect([...truncate(ids, 5, 'headTail')]).toEqual([1, 2, 3, 9, 10]);
+    expect([...truncate(ids, 12, 'headTail')]).toEqual([...ids]);
+  });
+
+  // 14 filler characters then A or B; the label is that last character. With maxLength 6, 'head'
+  // reads only filler (chance), 'tail' and 'headTail' read the end.
+  function ends(n: number, seed: number) {
+    const rng = new Rng(seed);
+    const texts: string[] = [], labels: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const last = rng.uniform() < 0.5 ? 'A' : 'B';
+      texts.push(Array.from({ length: 14 }, () => 'xyz'[Math.floor(rng.uniform() * 3)]).join('') + last);
+      labels.push(last);
+    }
+    return { texts, labels };
+  }
+
+  it("'headTail' and 'tail' read the end of a long text (≥ 95 % held out) where 'head' cannot (≤ 70 %), and the file keeps the setting", () => {
+    const train = ends(300, 1), test = ends(200, 2);
+    const acc: Record<string, number> = {};
+    for (const truncation of ['head', 'tail', 'headTail'] as const) {
+      const c = new SequenceClassifier({ tokenizer: Tokenizer.fit(['xyzAB']), labels: ['A', 'B'], cell: 'gru', hiddenSize: 8, embeddingDim: 4, maxLength: 6, truncation, seed: 1 });
+      c.fit(train.texts, train.labels, { epochs: 6, lr: 2e-2 });
+      acc[truncation] = c.evaluate(test.texts, test.labels).accuracy;
+      if (truncation === 'headTail') {
+        const back = SequenceClassifier.deserialize(c.serialize());
+        expect(back.config.truncation).toBe('headTail');
+        expect(back.classify(test.texts.slice(0, 20))).toEqual(c.classify(test.texts.slice(0, 20)));
+        back.dispose();
+      }
+      c.dispose();
+    }
+    expect(acc.tail).toBeGreaterThanOrEqual(0.95);
+    expect(acc.headTail).toBeGreaterThanOrEqual(0.95);
+    expect(acc.head).toBeLessThanOrEqual(0.7);
+  });
+
+  it('refuses an unknown truncation by name', () => {
+    expect(() => new SequenceClassifier({ tokenizer: Tokenizer.fit(['a']), labels: ['x', 'y'], truncation: 'middle' as never })).toThrow(/Expected truncation 'head', 'tail' or 'headTail', got middle/);
   });
 });

@@ -73,3 +73,37 @@ describe('SequenceLabeler', () => {
     lab.dispose();
   });
 });
+
+describe('SequenceLabeler windows over long texts', () => {
+  // Each character is tagged N when the next character is 'a': the tag needs right context, and the
+  // last token of every window has none (training texts end there with tag '-').
+  const tagNext = (text: string) => [...text].map((_, i) => (text[i + 1] === 'a' ? 'N' : '-'));
+  function short(n: number, seed: number): LabeledText[] {
+    const rng = new Rng(seed);
+    return Array.from({ length: n }, () => {
+      const text = Array.from({ length: 4 + Math.floor(rng.uniform() * 7) }, () => 'abc'[Math.floor(rng.uniform() * 3)]).join('');
+      return { text, tags: tagNext(text) };
+    });
+  }
+
+  it("overlapping windows give every token its right context: a 40-character text with an 'a' after each 10-token cut is tagged perfectly with overlap 4, and misses the cuts without", () => {
+    const lab = new SequenceLabeler({ tokenizer: Tokenizer.fit(['abc']), tags: ['-', 'N'], hiddenSize: 12, embeddingDim: 4, maxLength: 10, seed: 1 });
+    lab.fit(short(400, 1), { epochs: 8, lr: 2e-2 });
+    expect(lab.evaluate(short(100, 2)).accuracy).toBe(1);
+    const rng = new Rng(3);
+    const chars = Array.from({ length: 40 }, () => 'bc'[Math.floor(rng.uniform() * 2)]);
+    for (const cut of [10, 20, 30]) chars[cut] = 'a'; // the token after each window's last one
+    const long = { text: chars.join(''), tags: tagNext(chars.join('')) };
+    const plain = lab.predict([long.text])[0];
+    expect([9, 19, 29].map((t) => plain[t])).toEqual(['-', '-', '-']); // no right context at a cut
+    expect(lab.evaluate([long], { overlap: 4 }).accuracy).toBe(1);
+    expect(lab.predict([long.text], { overlap: 4 })[0]).toEqual(long.tags);
+    // texts no longer than a window are tagged the same with or without overlap
+    const few = short(20, 4).map((e) => e.text);
+    expect(lab.predict(few, { overlap: 6 })).toEqual(lab.predict(few));
+    expect(() => lab.predict([long.text], { overlap: 10 })).toThrow(/Expected overlap to be an integer in \[0, maxLength 10\), got 10/);
+    expect(() => lab.evaluate([long], { overlap: 1.5 })).toThrow(ValueError);
+    expect(() => lab.predict([long.text], { stride: 2 } as never)).toThrow(/unknown stride/);
+    lab.dispose();
+  });
+});

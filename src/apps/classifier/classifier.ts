@@ -14,12 +14,16 @@ import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type 
 import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 
 export type Pooling = 'last' | 'mean' | 'max';
+/** Which tokens of a text longer than maxLength the model reads. */
+export type Truncation = 'head' | 'tail' | 'headTail';
 
 export interface ClassifierOptions extends EncoderOptions {
   tokenizer: Tokenizer | TokenizerJSON;
   labels: string[];
   /** How the text becomes one vector: 'last' (default) the final states hN of every layer and direction (with bidirectional, the reverse direction's after reading the whole text), 'mean' / 'max' over the encoder's outputs at valid steps. */
   pooling?: Pooling;
+  /** Of a text longer than maxLength tokens: 'head' (default) keeps the first maxLength, 'tail' the last, 'headTail' the first ⌈maxLength/2⌉ and the last ⌊maxLength/2⌋ (a long e-mail's headers and its closing lines). */
+  truncation?: Truncation;
 }
 
 export interface ClassifierFitOptions {
@@ -40,13 +44,13 @@ export interface ClassifierFitOptions {
   onEpoch?: (log: EpochLog) => void | boolean;
 }
 
-const KEYS = encoderKeys(['tokenizer', 'labels', 'pooling']);
+const KEYS = encoderKeys(['tokenizer', 'labels', 'pooling', 'truncation']);
 const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'sampleWeights', 'validation', 'earlyStopping', 'seed', 'onEpoch'];
 
 export class SequenceClassifier {
   readonly tokenizer: Tokenizer;
   readonly labels: readonly string[];
-  readonly config: EncoderConfig & { pooling: Pooling };
+  readonly config: EncoderConfig & { pooling: Pooling; truncation: Truncation };
   readonly model: GraphModel;
   private readonly index: Map<string, number>;
 
@@ -55,9 +59,11 @@ export class SequenceClassifier {
     checkKeys(o, KEYS, 'classifier option');
     const pooling = o.pooling ?? 'last';
     if (!['last', 'mean', 'max'].includes(pooling)) throw new ValueError(`Expected pooling 'last', 'mean' or 'max', got ${String(pooling)}`);
+    const truncation = o.truncation ?? 'head';
+    if (!['head', 'tail', 'headTail'].includes(truncation)) throw new ValueError(`Expected truncation 'head', 'tail' or 'headTail', got ${String(truncation)}`);
     this.labels = checkLabels(o.labels, 'labels');
     this.tokenizer = asTokenizer(o.tokenizer);
-    this.config = { ...encoderConfig(o, false), pooling };
+    this.config = { ...encoderConfig(o, false), pooling, truncation };
     this.index = new Map(this.labels.map((l, i) => [l, i]));
     if (model) {
       this.model = model;
@@ -70,9 +76,10 @@ export class SequenceClassifier {
     this.model = new GraphModel({ inputs: [ids], outputs: { logits }, seed: this.config.seed });
   }
 
+  /** Token ids of each text, cut to maxLength as `truncation` says. */
   private encodeAll(texts: readonly string[], what: string): Int32Array[] {
     if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${String(texts)}`);
-    return texts.map((t, i) => this.tokenizer.encode(t, `${what}[${i}]`));
+    return texts.map((t, i) => truncate(this.tokenizer.encode(t, `${what}[${i}]`), this.config.maxLength, this.config.truncation));
   }
 
   private labelIds(labels: readonly string[], n: number, what: string): Int32Array {
@@ -167,6 +174,18 @@ export class SequenceClassifier {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The tokens of ids a model of maxLength steps reads. */
+export function truncate(ids: Int32Array, maxLength: number, how: Truncation): Int32Array {
+  if (ids.length <= maxLength) return ids;
+  if (how === 'head') return ids.subarray(0, maxLength);
+  if (how === 'tail') return ids.subarray(ids.length - maxLength);
+  const head = Math.ceil(maxLength / 2);
+  const out = new Int32Array(maxLength);
+  out.set(ids.subarray(0, head));
+  out.set(ids.subarray(ids.length - (maxLength - head)), head);
+  return out;
 }
 
 export function argmax(p: ArrayLike<number>): number {

@@ -1,1 +1,1 @@
-export { SequenceClassifier, argmax, type ClassifierOptions, type ClassifierFitOptions, type Pooling } from './classifier';
+export { SequenceClassifier, argmax, truncate, type Truncation, type ClassifierOptions, type ClassifierFitOptions, type Pooling } from './classifier';

@@ -101,43 +101,55 @@ export class SequenceLabeler {
     return { seqs, ys };
   }
 
-  /** Tag ids per token of each text (Viterbi with a CRF, per-step argmax without), batched by similar length; texts longer than maxLength are tagged in consecutive windows of maxLength tokens. */
-  predictIds(seqs: readonly Int32Array[], batchSize = 64): Int32Array[] {
+  /**
+   * Tag ids per token of each text (Viterbi with a CRF, per-step argmax without), batched by similar
+   * length. A text longer than maxLength is tagged in windows of maxLength tokens; consecutive windows
+   * share `overlap` tokens (default 0), and in a shared stretch each token takes its tag from the
+   * window where it sits farther from the edge (the first half from the earlier window), so tokens
+   * near a cut still see context on both sides.
+   */
+  predictIds(seqs: readonly Int32Array[], batchSize = 64, overlap = 0): Int32Array[] {
     const L = this.config.maxLength;
+    if (!Number.isInteger(overlap) || overlap < 0 || overlap >= L) throw new ValueError(`Expected overlap to be an integer in [0, maxLength ${L}), got ${String(overlap)}`);
+    const half = Math.floor(overlap / 2);
     const pieces: Int32Array[] = [];
-    const owner: number[] = [];
+    const where: { owner: number; at: number; from: number; to: number }[] = [];
     seqs.forEach((s, i) => {
-      for (let o = 0; o === 0 || o < s.length; o += L) pieces.push(s.subarray(o, o + L)), owner.push(i);
+      for (let o = 0; ; o += L - overlap) {
+        const last = o + L >= s.length;
+        pieces.push(s.subarray(o, o + L));
+        where.push({ owner: i, at: o, from: o === 0 ? 0 : half, to: last ? L : L - (overlap - half) });
+        if (last) break;
+      }
     });
-    const tagged: Int32Array[] = new Array(pieces.length);
     const K = this.tags.length;
+    const out = seqs.map((s) => new Int32Array(s.length));
     for (const batch of lengthBatches(pieces.map((s) => s.length), batchSize)) {
       const { feed, lengths } = feedOf(batch.map((i) => pieces[i]), L);
       const em = this.model.forward(feed).emissions;
       const B = batch.length;
       const path = this.crf ? this.crf.decode(em, lengths).tags.data : argmaxSteps(em.data as Float32Array, K);
-      batch.forEach((i, b) => (tagged[i] = Int32Array.from({ length: pieces[i].length }, (_, t) => path[t * B + b])));
+      batch.forEach((i, b) => {
+        const w = where[i];
+        for (let t = w.from; t < Math.min(w.to, pieces[i].length); t++) out[w.owner][w.at + t] = path[t * B + b];
+      });
     }
-    const out = seqs.map((s) => new Int32Array(s.length));
-    const at = new Array(seqs.length).fill(0);
-    tagged.forEach((p, j) => {
-      out[owner[j]].set(p, at[owner[j]]);
-      at[owner[j]] += p.length;
-    });
     return out;
   }
 
   /** One tag per token of each text. */
-  predict(texts: readonly string[], o: { batchSize?: number } = {}): string[][] {
-    return this.predictIds(this.encode(texts, 'texts'), o.batchSize).map((p) => Array.from(p, (k) => this.tags[k]));
+  predict(texts: readonly string[], o: { batchSize?: number; overlap?: number } = {}): string[][] {
+    checkKeys(o, ['batchSize', 'overlap'], 'predict option');
+    return this.predictIds(this.encode(texts, 'texts'), o.batchSize, o.overlap).map((p) => Array.from(p, (k) => this.tags[k]));
   }
 
-  /** Token accuracy, and precision/recall/F1 of `positiveTag` when given. */
-  evaluate(ex: readonly LabeledText[], o: { positiveTag?: string } = {}): TagScores {
+  /** Token accuracy, and precision/recall/F1 of `positiveTag` when given; `overlap` as in predictIds. */
+  evaluate(ex: readonly LabeledText[], o: { positiveTag?: string; overlap?: number } = {}): TagScores {
+    checkKeys(o, ['positiveTag', 'overlap'], 'evaluate option');
     const { seqs, ys } = this.examples(ex, 'examples');
     const pos = o.positiveTag === undefined ? -1 : this.index.get(o.positiveTag);
     if (pos === undefined) throw new ValueError(`Expected positiveTag among ${this.tags.join(', ')}, got ${JSON.stringify(o.positiveTag)}`);
-    return tagScores(this.predictIds(seqs), ys, pos);
+    return tagScores(this.predictIds(seqs, 64, o.overlap), ys, pos);
   }
 
   fit(ex: readonly LabeledText[], o: LabelerFitOptions = {}): LoopResult {
