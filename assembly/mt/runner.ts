@@ -11,7 +11,7 @@ import { gemm_nt } from '../kernels/gemm';
 import { gemm_q8_nt, setQ8Scratch, wRow } from '../kernels/int8';
 import { rnn_forward_mt, lstm_forward_mt, gru_forward_mt } from './cells';
 import {
-  C_GEN, C_PLAN, C_NSEG, C_QUIT, CTRL_WORDS, TID, NT, joinTeam, waitChange, bump, shareLo, shareHi, sync,
+  C_GEN, C_PLAN, C_NSEG, C_QUIT, CTRL_WORDS, TID, NT, joinTeam, waitChange, bump, shareLo, shareHi, sync, teamDead,
 } from './sync';
 
 export { CTRL_WORDS };
@@ -93,16 +93,19 @@ function runPlan(plan: usize, nseg: i32): i32 {
 
 // run_plan_mt: runs a plan (see above) as thread 0 of a team of n threads whose helpers sit in
 // mt_helper on the same control block (assembly/mt/sync.ts). canWait: 1 where this thread may block
-// in memory.atomic.wait32 (not a browser's main thread). Returns 0 or -(word + 1) of a bad op.
+// in memory.atomic.wait32 (not a browser's main thread). Returns 0, -(word + 1) of a bad op, or 1
+// when a helper has stopped (the host set DEAD): the outputs of this run are then incomplete.
 export function run_plan_mt(ctrl: usize, plan: usize, nseg: i32, n: i32, canWait: i32): i32 {
   joinTeam(ctrl, 0, n, canWait);
   store<i32>((ctrl + C_PLAN) << 2, <i32>plan);
   store<i32>((ctrl + C_NSEG) << 2, nseg);
   bump(ctrl, C_GEN);
-  return runPlan(plan, nseg);
+  const r = runPlan(plan, nseg);
+  return teamDead(ctrl) ? 1 : r;
 }
 
-// mt_helper: the loop of helper thread tid (1 ≤ tid < n) until the host sets QUIT and bumps GEN.
+// mt_helper: the loop of helper thread tid (1 ≤ tid < n) until the host sets QUIT and bumps GEN
+// (or a helper has stopped: DEAD).
 //   gen0      the GEN value when the helper was started (jobs after it are run)
 //   q8scratch byte address of this thread's own int8 row scratch (2·Q8_MAX_K bytes)
 export function mt_helper(ctrl: usize, tid: i32, n: i32, gen0: i32, q8scratch: usize): void {
@@ -112,7 +115,7 @@ export function mt_helper(ctrl: usize, tid: i32, n: i32, gen0: i32, q8scratch: u
   while (true) {
     waitChange(ctrl, C_GEN, seen, 1);
     seen = atomic.load<i32>((ctrl + C_GEN) << 2);
-    if (atomic.load<i32>((ctrl + C_QUIT) << 2)) return;
+    if (atomic.load<i32>((ctrl + C_QUIT) << 2) || teamDead(ctrl)) return;
     runPlan(u(ctrl + C_PLAN), w(ctrl + C_NSEG));
   }
 }

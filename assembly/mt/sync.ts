@@ -7,6 +7,7 @@
 //   ctrl + 32  EPOCH    barrier phase: the last arrival bumps it and so releases the others
 //   ctrl + 48  PLAN     element offset of the job's plan        ctrl + 49  NSEG  its segments
 //   ctrl + 50  QUIT     1: helpers leave mt_helper               ctrl + 51  SLEEPERS  threads in wait32
+//   ctrl + 52  DEAD     set by the host when a helper thread stopped (a trap): no wait waits any more
 // A thread spins for SPIN polls, then (when it may block: helpers always, thread 0 where the engine
 // allows Atomics.wait) sleeps in memory.atomic.wait32; a releasing thread notifies only when some
 // thread has announced itself in SLEEPERS (announce, then wait32 re-checks the word: no lost wake-up).
@@ -18,27 +19,39 @@ export const C_PLAN: usize = 48;
 export const C_NSEG: usize = 49;
 export const C_QUIT: usize = 50;
 export const C_SLEEPERS: usize = 51;
+export const C_DEAD: usize = 52;
 export const CTRL_WORDS: i32 = 64;
 
 // Polls before sleeping: long enough that a helper stays awake between the steps of a stream.
 const SPIN: i32 = 1 << 17;
+// A sleep re-checks its word at least this often (ns). Measured in Node 20: a notify from a helper
+// thread did not always wake the main thread out of memory.atomic.wait32 (both threads asleep, the
+// word already changed); a bounded wait turns such a lost wake-up into a delay of at most this.
+const WAIT_NS: i64 = 200_000;
 
 @inline function addr(ctrl: usize, word: usize): usize {
   return (ctrl + word) << 2;
 }
 
 // Returns once the i32 at word `word` of ctrl differs from `seen` (spin, then sleep if canWait).
+// Returns at once when the team is dead (a helper stopped).
 export function waitChange(ctrl: usize, word: usize, seen: i32, canWait: i32): void {
   const p = addr(ctrl, word);
-  for (let i = 0; i < SPIN; i++) if (atomic.load<i32>(p) != seen) return;
+  const dead = addr(ctrl, C_DEAD);
+  for (let i = 0; i < SPIN; i++) if (atomic.load<i32>(p) != seen || atomic.load<i32>(dead)) return;
   if (!canWait) {
-    while (atomic.load<i32>(p) == seen) {}
+    while (atomic.load<i32>(p) == seen && !atomic.load<i32>(dead)) {}
     return;
   }
   const s = addr(ctrl, C_SLEEPERS);
   atomic.add<i32>(s, 1);
-  while (atomic.load<i32>(p) == seen) memory.atomic.wait32(p, seen, -1);
+  while (atomic.load<i32>(p) == seen && !atomic.load<i32>(dead)) memory.atomic.wait32(p, seen, WAIT_NS);
   atomic.sub<i32>(s, 1);
+}
+
+// 1 when a helper of the team has stopped.
+export function teamDead(ctrl: usize): i32 {
+  return atomic.load<i32>(addr(ctrl, C_DEAD));
 }
 
 // Bumps the i32 at `word` and wakes the threads sleeping on it.

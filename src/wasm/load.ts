@@ -168,7 +168,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   checkOptions(opts, OPTION_KEYS.init, 'init options');
   const threads = checkThreads(opts.threads);
   const cur = current;
-  const curThreads = cur?.team ? cur.team.n : 1;
+  const curThreads = cur?.team?.open ? cur.team.n : 1;
   const variantChanges = !!opts.variant && opts.variant !== 'auto' && opts.variant !== cur?.variant;
   const threadsChange = opts.threads !== undefined && threads !== curThreads && !(cur?.threadsNote && threads > 1);
   if (!cur || variantChanges || threadsChange) {
@@ -180,7 +180,7 @@ export async function init(opts: InitOptions = {}): Promise<InitInfo> {
     warned = rt.threadsNote;
     console.warn(`rnn-wasm: ${rt.threadsNote}; running on one thread`);
   }
-  return { variant: rt.variant, threads: rt.team ? rt.team.n : 1, threadsNote: rt.threadsNote };
+  return { variant: rt.variant, threads: rt.team?.open ? rt.team.n : 1, threadsNote: rt.threadsNote };
 }
 
 /** Stops the helper threads of the loaded runtime (programs then run on the calling thread). */

@@ -84,24 +84,30 @@ interface Helper {
   stop(): Promise<void>;
 }
 
-const NODE_HELPER = `
-const { parentPort, workerData: d } = require('node:worker_threads');
-WebAssembly.instantiate(d.module, { env: { memory: d.memory } }).then((inst) => {
-  parentPort.postMessage('ready');
-  inst.exports.mt_helper(d.ctrl, d.tid, d.n, d.gen0, d.scratch);
-  parentPort.postMessage('quit');
-}, (e) => parentPort.postMessage('error: ' + (e && e.message)));
-`;
-
-const WEB_HELPER = `
-onmessage = (ev) => {
-  const d = ev.data;
-  WebAssembly.instantiate(d.module, { env: { memory: d.memory } }).then((inst) => {
-    postMessage('ready');
+// The helper's body (the same in Node and in browsers): instantiate, say ready, run mt_helper.
+// A trap inside it marks the team dead (ctrl word 52) and wakes every waiter, so the caller's
+// run_plan_mt returns instead of waiting for a share that will never come.
+const HELPER_BODY = `
+const run = (d, post) => WebAssembly.instantiate(d.module, { env: { memory: d.memory } }).then((inst) => {
+  post('ready');
+  try {
     inst.exports.mt_helper(d.ctrl, d.tid, d.n, d.gen0, d.scratch);
-    postMessage('quit');
-  }, (e) => postMessage('error: ' + (e && e.message)));
-};
+    post('quit');
+  } catch (e) {
+    const i = new Int32Array(d.memory.buffer);
+    Atomics.store(i, d.ctrl + 52, 1);
+    Atomics.notify(i, d.ctrl + 32);
+    Atomics.notify(i, d.ctrl);
+    post('died: ' + (e && e.message));
+  }
+}, (e) => post('error: ' + (e && e.message)));
+`;
+const NODE_HELPER = `${HELPER_BODY}
+const { parentPort, workerData } = require('node:worker_threads');
+run(workerData, (m) => parentPort.postMessage(m));
+`;
+const WEB_HELPER = `${HELPER_BODY}
+onmessage = (ev) => run(ev.data, (m) => postMessage(m));
 `;
 
 interface HelperInit {
@@ -169,6 +175,7 @@ async function startHelper(init: HelperInit): Promise<Helper> {
 /** A team of n threads over one shared heap: this thread is thread 0, n − 1 helpers. */
 export class Team {
   private closed = false;
+  private closing: Promise<void> | null = null;
   private helpers: Helper[] = [];
   private live = 0;
   private readonly wait = canBlock();
@@ -222,16 +229,24 @@ export class Team {
   /** Runs a plan (element offset, segment count); returns run_plan_mt's result. */
   run(plan: number, nseg: number): number {
     this.runs++;
-    return this.k.run_plan_mt(this.ctrl, plan, nseg, this.n, this.wait);
+    const r = this.k.run_plan_mt(this.ctrl, plan, nseg, this.n, this.wait);
+    if (r === 1) {
+      void this.close();
+      throw new WorkerError('Expected every helper thread to run its share of the program, got a helper that stopped with an error; its threads are closed and later calls run on one thread');
+    }
+    return r;
   }
 
   /** Stops every helper (they leave mt_helper, then the threads are terminated). Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.k.mt_quit(this.ctrl);
-    await Promise.all(this.helpers.map((h) => h.stop()));
-    this.heap.release(this.ctrl);
-    for (const s of this.scratch) this.heap.release(s);
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closed = true;
+      this.k.mt_quit(this.ctrl);
+      this.closing = Promise.all(this.helpers.map((h) => h.stop())).then(() => {
+        this.heap.release(this.ctrl);
+        for (const s of this.scratch) this.heap.release(s);
+      });
+    }
+    return this.closing;
   }
 }

@@ -5,7 +5,8 @@
 // and programs go on on one thread; without cross-origin isolation init falls back to one thread
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, ValueError, type Model } from '../../src/index';
+import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, ValueError, WorkerError, type Model } from '../../src/index';
+import { OP, ProgramBuilder } from '../../src/model/program';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
 
@@ -74,7 +75,8 @@ describe.each([2, 3])('%i threads', (n) => {
     expect(info).toEqual({ variant: info.variant, threads: n, threadsNote: '' });
   }, 30_000);
 
-  it.each(CASES.flatMap((c) => [[c, false], [c, true]] as [Case, boolean][]))('%#: bit-identical to one thread', (c, q) => {
+  const runs = CASES.flatMap((c) => [false, true].map((q) => ({ name: key(c, q), c, q })));
+  it.each(runs)('$name: bit-identical to one thread', ({ c, q }) => {
     const team = runtime().team!;
     const before = team.runs;
     expect(outputs(c, q)).toEqual(ref.get(key(c, q)));
@@ -98,6 +100,27 @@ describe('the team', () => {
     expect(bits(m.forward(tensor(x, [c.T, c.B, c.I])).output.data)).toEqual(ref.get(key(c, false))![0]);
     expect(team.runs).toBe(runs);
     m.dispose();
+  });
+
+  it('a helper that traps fails the call with a WorkerError (no hang); the team closes, models go on on one thread', async () => {
+    await init({ threads: 2 });
+    const rt = runtime();
+    const team = rt.team!;
+    const N = 256, K = 256; // one row, split by output columns: thread 1 gets rows 128…255
+    const b = new ProgramBuilder(rt);
+    const y = b.alloc(N), x = b.alloc(K);
+    // W placed so that rows 128… lie past the end of memory: only the helper's share traps
+    const w = rt.heap.byteLength / 4 - (N / 2) * K;
+    b.op(OP.GEMM_NT, y, x, w, 0, 1, N, K, 0);
+    const p = b.finish();
+    expect(rt.heap.byteLength / 4 - (N / 2) * K).toBe(w); // finishing did not grow the memory
+    expect(() => p.run()).toThrow(WorkerError);
+    expect(team.open).toBe(false);
+    await team.close();
+    expect(team.liveHelpers).toBe(0);
+    p.dispose();
+    const c = CASES[0];
+    expect(outputs(c, false)).toEqual(ref.get(key(c, false)));
   });
 
   it('replacing the runtime with one of other thread count stops the old helpers', async () => {
