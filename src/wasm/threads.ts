@@ -35,8 +35,11 @@ const isNode = (): boolean => typeof process !== 'undefined' && !!(process as { 
  */
 export function threadsUnavailable(): string {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown };
-  if (typeof g.SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is not available';
-  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)';
+  const serve = '(serve it with COOP: same-origin and COEP: require-corp)';
+  if (typeof g.SharedArrayBuffer !== 'function') {
+    return g.crossOriginIsolated === false ? `SharedArrayBuffer is not available: the page is not cross-origin isolated ${serve}` : 'SharedArrayBuffer is not available';
+  }
+  if (g.crossOriginIsolated === false) return `the page is not cross-origin isolated ${serve}`;
   if (!isNode() && typeof g.Worker !== 'function') return 'Worker is not available';
   return '';
 }
