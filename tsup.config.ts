@@ -35,11 +35,12 @@ export default defineConfig({
     {
       name: 'wasm-binary-external',
       setup(build) {
-        build.onResolve({ filter: /^\.\/binary\.js$/ }, () => ({ path: './binary.js', external: true }));
+        build.onResolve({ filter: /^\.\/binary(-mt)?\.js$/ }, (args) => ({ path: args.path, external: true }));
       },
     },
   ],
   onSuccess: async () => {
     copyFileSync('src/wasm/binary.ts', 'dist/binary.js');
+    copyFileSync('src/wasm/binary-mt.ts', 'dist/binary-mt.js');
   },
 });

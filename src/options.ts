@@ -62,7 +62,7 @@ export const OPTION_KEYS = {
   onnxExport: keysOf<OnnxExportOptions>()('opset', 'lengths', 'name'),
   torchImport: keysOf<TorchImportOptions>()('prefixes'),
   workerPool: keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl'),
-  init: keysOf<InitOptions>()('variant'),
+  init: keysOf<InitOptions>()('variant', 'threads'),
   predict: keysOf<{ lengths?: unknown }>()('lengths'),
   crf: keysOf<CRFOptions>()('numTags', 'seed'),
   crfNll: keysOf<{ reduction?: unknown }>()('reduction'),

@@ -42,6 +42,9 @@ describe('the packed package in a consumer project', () => {
         for (const variant of ['simd', 'relaxed']) {
           const b64 = readFileSync(join(root, 'build', `rnn-${variant}.wasm`)).toString('base64').slice(64, 256);
           expect(texts.filter(([, t]) => t.includes(b64)).map(([f]) => f), variant).toEqual(['binary.js']);
+          // the threaded build (init({ threads })) ships once too, in its own lazily loaded file
+          const mt = readFileSync(join(root, 'build', `rnn-${variant}-mt.wasm`)).toString('base64').slice(-256, -64);
+          expect(texts.filter(([, t]) => t.includes(mt)).map(([f]) => f), `${variant}-mt`).toEqual(['binary-mt.js']);
         }
         const fp = footprint(dir);
         expect(fp.ls).toContain('rnn-wasm@');

@@ -14,7 +14,7 @@ import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
 // Reset-after stage of one row, n lanes at column j. g3: the row's 3H gate block (x-projections in,
 // activated r, z, n out); s3: the row's 3H block of h_{t-1}·W_hhᵀ + b_hh.
-@inline function gruAfterLanes(
+@inline export function gruAfterLanes(
   g3: usize, s3: usize, aux: usize, hp: usize, hout: usize, y: usize,
   H: usize, j: i32, n: i32,
 ): void {
@@ -34,7 +34,7 @@ import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
 // Cho form, first stage: r and z (s2: the row's 2H block of h_{t-1}·W_{hr,hz}ᵀ + b_{hr,hz});
 // aux = r⊙h_{t-1}, the input of the second recurrent gemm.
-@inline function gruChoRzLanes(g3: usize, s2: usize, aux: usize, hp: usize, H: usize, j: i32, n: i32): void {
+@inline export function gruChoRzLanes(g3: usize, s2: usize, aux: usize, hp: usize, H: usize, j: i32, n: i32): void {
   const jj = <usize>j;
   const r = vsigmoid(f32x4.add(ldn(g3 + jj, n), ldn(s2 + jj, n)));
   const z = vsigmoid(f32x4.add(ldn(g3 + H + jj, n), ldn(s2 + H + jj, n)));
@@ -45,7 +45,7 @@ import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
 // Cho form, second stage: n = tanh(x_n + b_in + (r⊙h)·W_hnᵀ + b_hn) (s1: the row's H block of the
 // second gemm, bias included); z was saved by the first stage.
-@inline function gruChoNLanes(g3: usize, s1: usize, hp: usize, hout: usize, y: usize, H: usize, j: i32, n: i32): void {
+@inline export function gruChoNLanes(g3: usize, s1: usize, hp: usize, hout: usize, y: usize, H: usize, j: i32, n: i32): void {
   const jj = <usize>j;
   const nn = vtanh(f32x4.add(ldn(g3 + 2 * H + jj, n), ldn(s1 + jj, n)));
   const hv = blend(nn, ldn(g3 + H + jj, n), ldn(hp + jj, n));

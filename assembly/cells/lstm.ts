@@ -13,7 +13,7 @@ import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 }
 
 // Elementwise stage of one row, n lanes at column j. g4 points at the row's 4H gate block.
-@inline function lstmLanes(
+@inline export function lstmLanes(
   g4: usize, cp: usize, cout: usize, hout: usize, y: usize, peep: usize,
   H: usize, j: i32, n: i32, clip: f32,
 ): void {

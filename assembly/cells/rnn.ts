@@ -46,7 +46,7 @@ import { gemmW } from '../kernels/int8';
 // ---- rnn_forward -----------------------------------------------------------------------------------
 
 // Elementwise stage of one row, n lanes at column j: h = f(pre) (pre already holds the full sum).
-@inline function rnnLanes(pre: usize, hout: usize, y: usize, j: i32, n: i32, relu: i32): void {
+@inline export function rnnLanes(pre: usize, hout: usize, y: usize, j: i32, n: i32, relu: i32): void {
   const a = ldn(pre + <usize>j, n);
   const h = relu ? f32x4.max(a, f32x4.splat(0)) : vtanh(a);
   stn(hout + <usize>j, h, n);

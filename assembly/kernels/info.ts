@@ -5,9 +5,9 @@ import { SCRATCH_BASE, SCRATCH_END } from '../util/scratch';
 // Bumped whenever an exported signature changes; the TS mirror in src/wasm/abi.ts must match.
 export const ABI_VERSION: i32 = 2;
 
-// bit 0: relaxed SIMD build.
+// bit 0: relaxed SIMD build; bit 1: threaded build (shared memory, assembly/index-mt.ts).
 export function build_info(): i32 {
-  return isRelaxed();
+  return isRelaxed() | (ASC_FEATURE_THREADS ? 2 : 0);
 }
 
 // Bytes at the bottom of linear memory the host must not allocate from (static data + kernel scratch,

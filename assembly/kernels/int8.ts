@@ -21,12 +21,19 @@ import { gemm_nt } from './gemm';
 export { Q8_MAX_K };
 const QX: f32 = 1023;
 
+// Byte address of the quantized-row scratch: SQX, or a thread's own region in the threaded build
+// (each instance has its own globals; assembly/mt/runner.ts sets it per helper thread).
+let sqx: usize = SQX;
+export function setQ8Scratch(p: usize): void {
+  sqx = p;
+}
+
 // Kp of a K: the int8 row stride in bytes (a multiple of 16).
 @inline export function q8RowBytes(K: i32): i32 {
   return (K + 15) & ~15;
 }
 
-// Quantizes x (K floats at element x) into SQX as i16 (Kp entries, zero-padded); returns sx.
+// Quantizes x (K floats at element x) into the scratch (sqx) as i16 (Kp entries, zero-padded); returns sx.
 @inline function quantizeRow(x: usize, K: i32, Kp: i32): f32 {
   let m = f32x4.splat(0);
   let k = 0;
@@ -36,17 +43,18 @@ const QX: f32 = 1023;
   const ok = mx > 0 && mx < f32.MAX_VALUE; // false for NaN and ±Inf too
   const inv = f32x4.splat(ok ? QX / mx : 0);
   const z = f32x4.splat(0);
+  const sq = sqx;
   for (k = 0; k < Kp; k += 8) {
     const a = k + 4 <= K ? v128.load((x + <usize>k) << 2) : k < K ? ldn(x + <usize>k, K - k) : z;
     const b = k + 8 <= K ? v128.load((x + <usize>k + 4) << 2) : k + 4 < K ? ldn(x + <usize>k + 4, K - k - 4) : z;
     const ia = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(a, inv)));
     const ib = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(b, inv)));
-    v128.store(SQX + (<usize>k << 1), i16x8.narrow_i32x4_s(ia, ib));
+    v128.store(sq + (<usize>k << 1), i16x8.narrow_i32x4_s(ia, ib));
   }
   return ok ? mx / QX : 0;
 }
 
-// Σ of 16 int8 weights at byte address wp against 16 quantized x at SQX + 2k, added into acc.
+// Σ of 16 int8 weights at byte address wp against 16 quantized x at sqx + 2k, added into acc.
 // load8x8_s loads and sign-extends 8 bytes in one instruction (pmovsxbw on x64); a 16-byte load
 // then extend_low / extend_high costs one more (extend_high is two on x64).
 @inline function dot16(acc: v128, wp: usize, x0: v128, x1: v128): v128 {
@@ -69,9 +77,10 @@ const QX: f32 = 1023;
   const w2 = nv > 2 ? w1 + ld : w1;
   const w3 = nv > 3 ? w2 + ld : w2;
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  const sq = sqx;
   for (let k: usize = 0; k < ld; k += 16) {
-    const x0 = v128.load(SQX + (k << 1));
-    const x1 = v128.load(SQX + (k << 1), 16);
+    const x0 = v128.load(sq + (k << 1));
+    const x1 = v128.load(sq + (k << 1), 16);
     a0 = dot16(a0, w0 + k, x0, x1);
     a1 = dot16(a1, w1 + k, x0, x1);
     a2 = dot16(a2, w2 + k, x0, x1);

@@ -3,6 +3,7 @@
 // streaming step) is then one run_program call.
 import type { Runtime } from '../wasm/load';
 import { MemoryError, RnnWasmError } from '../errors';
+import { planOf } from '../wasm/threads';
 
 /** Opcodes; mirror of the OP_* constants in assembly/program.ts (compared by a test). */
 export const OP = {
@@ -65,6 +66,8 @@ export function f32word(x: number): number {
 /** Workspace buffers and op words of one compiled program. */
 export class ProgramBuilder {
   readonly words: number[] = [];
+  /** Word index where each op starts (the threaded runner's plan needs op boundaries). */
+  readonly starts: number[] = [];
   private readonly blocks: number[] = [];
   private elements = 0;
   constructor(readonly rt: Runtime) {}
@@ -85,6 +88,7 @@ export class ProgramBuilder {
   }
 
   op(code: number, ...args: number[]): void {
+    this.starts.push(this.words.length);
     this.words.push(code, ...args);
   }
 
@@ -96,14 +100,29 @@ export class ProgramBuilder {
   finishSplit(at: number): [Program, Program] {
     const ptr = this.alloc(this.words.length);
     this.rt.heap.i32.set(this.words, ptr);
-    return [new Program(this.rt, ptr, at, this.blocks, this.elements), new Program(this.rt, ptr + at, this.words.length - at, [], 0)];
+    const first = this.starts.filter((s) => s < at);
+    const second = this.starts.filter((s) => s >= at).map((s) => s - at);
+    const plan1 = this.plan(ptr, first, at);
+    const plan2 = this.plan(ptr + at, second, this.words.length - at, at);
+    return [new Program(this.rt, ptr, at, this.blocks, this.elements, plan1), new Program(this.rt, ptr + at, this.words.length - at, [], 0, plan2)];
   }
 
   /** Freezes the op list into the heap. */
   finish(): Program {
     const ptr = this.alloc(this.words.length);
     this.rt.heap.i32.set(this.words, ptr);
-    return new Program(this.rt, ptr, this.words.length, this.blocks, this.elements);
+    return new Program(this.rt, ptr, this.words.length, this.blocks, this.elements, this.plan(ptr, this.starts, this.words.length));
+  }
+
+  // The threaded runner's plan of the ops at `starts` (relative to word `from`), when the runtime
+  // has a team and some op splits: [element offset, segments].
+  private plan(ptr: number, starts: number[], end: number, from = 0): [number, number] | null {
+    if (!this.rt.team) return null;
+    const segs = planOf(from ? this.words.slice(from) : this.words, ptr, starts, end);
+    if (!segs) return null;
+    const off = this.alloc(segs.length);
+    this.rt.heap.i32.set(segs, off);
+    return [off, segs.length / 3];
   }
 }
 
@@ -115,10 +134,17 @@ export class Program {
     private readonly blocks: number[],
     /** f32 elements of workspace this program holds. */
     readonly elements: number,
+    private readonly mtPlan: [number, number] | null = null,
   ) {}
 
-  /** Runs every op once (one boundary crossing). */
+  /** Runs every op once (one boundary crossing), on the runtime's team of threads when it has one. */
   run(): void {
+    const team = this.rt.team;
+    if (this.mtPlan && team?.open) {
+      const r = team.run(this.mtPlan[0], this.mtPlan[1]);
+      if (r < 0) throw new RnnWasmError(`Expected a valid program, got an unknown opcode at word ${-r - 1 - this.ptr}`);
+      return;
+    }
     const r = (this.rt.k as unknown as { run_program(p: number, n: number): number }).run_program(this.ptr, this.nwords);
     if (r < 0) throw new RnnWasmError(`Expected a valid program, got an unknown opcode at word ${-r - 1}`);
   }

@@ -19,14 +19,18 @@ export class Heap {
   readonly memory: WebAssembly.Memory;
   private f32View!: Float32Array;
   private i32View!: Int32Array;
-  private buffer!: ArrayBuffer;
+  private buffer!: ArrayBufferLike;
   private free: Block[] = []; // sorted by offset, coalesced
   private used = new Map<number, number>(); // offset → size (elements)
   private top: number; // end of the managed region (elements)
 
-  /** `maximumPages` caps the memory (wasm32 allows 65536 pages = 4 GiB); growth past it is a MemoryError. */
-  constructor(initialPages = 32, private readonly maximumPages = MAX_PAGES) {
-    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages });
+  /**
+   * `maximumPages` caps the memory (wasm32 allows 65536 pages = 4 GiB); growth past it is a MemoryError.
+   * `shared`: a shared memory (SharedArrayBuffer) for the threaded build; growing it does not detach
+   * the old buffer, so views are re-derived when the byte length changes.
+   */
+  constructor(initialPages = 32, private readonly maximumPages = MAX_PAGES, readonly shared = false) {
+    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared } as WebAssembly.MemoryDescriptor);
     this.top = RESERVED;
     this.refresh();
     this.extendTo(this.memory.buffer.byteLength / 4);
@@ -34,13 +38,19 @@ export class Heap {
 
   /** Float32 view of the whole memory (re-derived after growth). */
   get f32(): Float32Array {
-    if (this.buffer !== this.memory.buffer) this.refresh();
+    if (this.stale()) this.refresh();
     return this.f32View;
   }
   /** Int32 view of the whole memory (re-derived after growth). */
   get i32(): Int32Array {
-    if (this.buffer !== this.memory.buffer) this.refresh();
+    if (this.stale()) this.refresh();
     return this.i32View;
+  }
+
+  // A plain memory detaches its buffer on growth (a new object); a shared one keeps the old
+  // SharedArrayBuffer valid at its old length (memory.buffer may be a new object each time).
+  private stale(): boolean {
+    return this.shared ? this.buffer.byteLength !== this.memory.buffer.byteLength : this.buffer !== this.memory.buffer;
   }
 
   /** Bytes of linear memory currently reserved from the system. */

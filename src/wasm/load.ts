@@ -4,6 +4,7 @@ import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
 import { RnnWasmError, StateError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
+import { Team, threadsUnavailable, type MtKernels } from './threads';
 
 /** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
 export type Variant = 'relaxed' | 'simd';
@@ -12,12 +13,33 @@ export interface Runtime {
   readonly variant: Variant;
   readonly heap: Heap;
   readonly k: Kernels;
+  /** The team running each program when more than one thread was asked for and granted. */
+  readonly team?: Team;
 }
 
 export interface InitOptions {
   /** Force a binary; `auto` (default) picks relaxed when `WebAssembly.validate` accepts it. */
   variant?: Variant | 'auto';
+  /**
+   * Threads per sequence (default 1): each step's recurrent matvec and the large GEMMs are split
+   * across this many threads sharing one wasm memory, bit-identical to one thread. Needs
+   * SharedArrayBuffer (browsers: a cross-origin isolated page); without it the runtime runs on one
+   * thread and `init()` says why in `threadsNote`.
+   */
+  threads?: number;
 }
+
+/** What init() loaded. */
+export interface InitInfo {
+  variant: Variant;
+  /** Threads each program runs on (1 when threads were not asked for, or could not be had). */
+  threads: number;
+  /** Why fewer threads than asked for are running ('' when none are missing). */
+  threadsNote: string;
+}
+
+/** Largest `threads` accepted. */
+export const MAX_THREADS = 64;
 
 // A tiny module whose only function uses f32x4.relaxed_madd: (func (result v128) zeros×3 relaxed_madd)
 const RELAXED_PROBE = new Uint8Array([
@@ -53,13 +75,33 @@ export function relaxedSimdSupported(): boolean {
 }
 
 const modules = new Map<Variant, Promise<WebAssembly.Module>>();
+const mtModules = new Map<Variant, Promise<WebAssembly.Module>>();
 
 // The base64 binaries are their own module, loaded on the first compile: the package ships them
 // once (dist/binary.js, imported by both the ESM and the CJS build), and workers, which are handed
-// the compiled Module, never load them.
+// the compiled Module, never load them. The threaded binaries (dist/binary-mt.js) load only when
+// threads are asked for.
 async function wasmBytes(variant: Variant): Promise<Uint8Array<ArrayBuffer>> {
   const b = await import('./binary.js');
   return decode(variant === 'relaxed' ? b.WASM_RELAXED_BASE64 : b.WASM_SIMD_BASE64);
+}
+
+/** The compiled threaded module (shared imported memory) for a variant. */
+function compiledMtModule(variant: Variant): Promise<WebAssembly.Module> {
+  let m = mtModules.get(variant);
+  if (!m) {
+    m = import('./binary-mt.js').then((b) => WebAssembly.compile(decode(variant === 'relaxed' ? b.WASM_RELAXED_MT_BASE64 : b.WASM_SIMD_MT_BASE64)));
+    mtModules.set(variant, m);
+  }
+  return m;
+}
+
+function checkThreads(threads: unknown): number {
+  if (threads === undefined) return 1;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new ValueError(`Expected threads to be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  }
+  return threads;
 }
 
 /** The compiled module for a variant (compiled once per variant, shareable with workers). */
@@ -77,12 +119,16 @@ export function useCompiledModule(variant: Variant, module: WebAssembly.Module):
   modules.set(variant, Promise.resolve(module));
 }
 
-/** Instantiates a fresh runtime (own memory and heap) of the given variant. */
-export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
+/**
+ * Instantiates a fresh runtime (own memory and heap) of the given variant; with `threads` > 1 (and
+ * SharedArrayBuffer available) over a shared memory with a team of helper threads.
+ */
+export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & { threadsNote: string }> {
   const want = opts.variant ?? 'auto';
   if (want !== 'auto' && want !== 'relaxed' && want !== 'simd') {
     throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${String(want)}`);
   }
+  const threads = checkThreads(opts.threads);
   const relaxedOk = relaxedSimdSupported();
   if (want === 'relaxed' && !relaxedOk) {
     throw new RnnWasmError(
@@ -91,28 +137,55 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
     );
   }
   const variant: Variant = want === 'auto' ? (relaxedOk ? 'relaxed' : 'simd') : want;
-  const heap = new Heap();
-  const instance = await WebAssembly.instantiate(await compiledModule(variant), { env: { memory: heap.memory } });
+  const missing = threads > 1 ? threadsUnavailable() : '';
+  const threadsNote = missing ? `Expected ${threads} threads, got 1: ${missing}` : '';
+  const mt = threads > 1 && !missing;
+  const heap = mt ? new Heap(32, undefined, true) : new Heap();
+  const module = await (mt ? compiledMtModule(variant) : compiledModule(variant));
+  const instance = await WebAssembly.instantiate(module, { env: { memory: heap.memory } });
   const k = instance.exports as unknown as Kernels;
   const abi = k.ABI_VERSION.value as number;
   if (abi !== ABI_VERSION) throw new RnnWasmError(`Expected wasm ABI version ${ABI_VERSION}, got ${abi}`);
   const built: Variant = k.build_info() & 1 ? 'relaxed' : 'simd';
   if (built !== variant) throw new RnnWasmError(`Expected the ${variant} binary, got the ${built} binary`);
+  if (mt !== !!(k.build_info() & 2)) throw new RnnWasmError(`Expected the ${mt ? 'threaded' : 'single-thread'} binary, got the other one (a build error)`);
   const reserved = k.reserved_end();
   if (reserved <= 0) throw new RnnWasmError('Expected the wasm static data to end below its kernel scratch, got an overlap (a build error)');
   heap.reserve(reserved);
-  return { variant, heap, k };
+  const team = mt ? await Team.start(threads, module, k as unknown as MtKernels, heap) : undefined;
+  return { variant, heap, k, team, threadsNote };
 }
 
-let current: Runtime | null = null;
+let current: (Runtime & { threadsNote: string }) | null = null;
+let warned = '';
 
-/** Loads the wasm runtime once (later calls return the same one unless a variant is forced). */
-export async function init(opts: InitOptions = {}): Promise<{ variant: Variant }> {
+/**
+ * Loads the wasm runtime once (later calls return the same one unless a variant or a different
+ * number of threads is asked for; a replaced runtime's helper threads are stopped, and models built
+ * on it keep working on one thread).
+ */
+export async function init(opts: InitOptions = {}): Promise<InitInfo> {
   checkOptions(opts, OPTION_KEYS.init, 'init options');
-  if (!current || (opts.variant && opts.variant !== 'auto' && opts.variant !== current.variant)) {
-    current = await createRuntime(opts);
+  const threads = checkThreads(opts.threads);
+  const cur = current;
+  const curThreads = cur?.team?.open ? cur.team.n : 1;
+  const variantChanges = !!opts.variant && opts.variant !== 'auto' && opts.variant !== cur?.variant;
+  const threadsChange = opts.threads !== undefined && threads !== curThreads && !(cur?.threadsNote && threads > 1);
+  if (!cur || variantChanges || threadsChange) {
+    current = await createRuntime({ variant: opts.variant, threads: opts.threads ?? curThreads });
+    if (cur?.team) await cur.team.close();
   }
-  return { variant: current.variant };
+  const rt = current!;
+  if (rt.threadsNote && warned !== rt.threadsNote) {
+    warned = rt.threadsNote;
+    console.warn(`rnn-wasm: ${rt.threadsNote}; running on one thread`);
+  }
+  return { variant: rt.variant, threads: rt.team?.open ? rt.team.n : 1, threadsNote: rt.threadsNote };
+}
+
+/** Stops the helper threads of the loaded runtime (programs then run on the calling thread). */
+export async function closeThreads(): Promise<void> {
+  if (current?.team) await current.team.close();
 }
 
 /** The loaded runtime; throws a StateError before `init()` has resolved. */
