@@ -4,7 +4,7 @@ import type { Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
-import { OP, buildProgram, Program, ProgramBuilder } from './program';
+import { buildProgram, Program, ProgramBuilder } from './program';
 import { PlanCache } from './plan-cache';
 import { Tensor } from '../tensor';
 import { checkLimit } from '../limits';
@@ -176,7 +176,7 @@ export class Runner {
     let x = input;
     if (this.batchFirst && T > 1) {
       x = b.alloc(T * B * F);
-      b.op(OP.TRANSPOSE01, x, input, B, T, F);
+      b.transpose01(x, input, B, T, F);
     }
     const states: StateSlot[] = [];
     const emitted: Emitted[] = [];
@@ -202,7 +202,7 @@ export class Runner {
     let userOut = x;
     if (this.batchFirst && T > 1 && !training) {
       userOut = b.alloc(T * B * f);
-      b.op(OP.TRANSPOSE01, userOut, x, T, B, f);
+      b.transpose01(userOut, x, T, B, f);
     }
     return { b, input, lens, out: x, userOut, features: f, states, emitted, bases };
   }

@@ -6,7 +6,7 @@
 // step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
 import type { Runner, RunOptions, RunResult } from '../model/runner';
 import { checkLengths, checkState } from '../model/checks';
-import { OP, ProgramBuilder, type Program } from '../model/program';
+import { ProgramBuilder, type Program } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from './guard';
@@ -94,7 +94,7 @@ export class Tape {
     let output = g.out;
     if (bf) {
       output = b.alloc(TB * O);
-      b.op(OP.TRANSPOSE01, output, g.out, T, B, O);
+      b.transpose01(output, g.out, T, B, O);
     }
     const at = b.words.length;
     // ---- backward: seeded dOutput (user layout → time-major), dhN/dcN per state slot
@@ -102,7 +102,7 @@ export class Tape {
     let d = dOutput;
     if (bf) {
       d = b.alloc(TB * O);
-      b.op(OP.TRANSPOSE01, d, dOutput, B, T, O);
+      b.transpose01(d, dOutput, B, T, O);
     }
     const dFinal = new Map<string, number>();
     for (const s of g.states) dFinal.set(`${s.kind}${s.index}`, b.alloc(B * s.H));
@@ -110,7 +110,7 @@ export class Tape {
       const m = r.modules[i];
       const e = g.emitted[i];
       if (m.kind === 'softmax' || m.kind === 'logSoftmax') {
-        b.op(OP.SOFTMAX_BWD, d, d, e.out, TB, e.features, m.kind === 'logSoftmax' ? 1 : 0);
+        b.softmaxBwd(d, d, e.out, TB, e.features, m.kind === 'logSoftmax' ? 1 : 0);
         continue;
       }
       if (!e.backward) throw new ValueError(`Expected layer ${i} (${m.kind}) to have a backward pass, got none`);
@@ -133,7 +133,7 @@ export class Tape {
       dx = d;
       if (bf) {
         dx = b.alloc(TB * r.inFeatures);
-        b.op(OP.TRANSPOSE01, dx, d, T, B, r.inFeatures);
+        b.transpose01(dx, d, T, B, r.inFeatures);
       }
     }
     const [forward, backward] = b.finishSplit(at);

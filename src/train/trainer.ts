@@ -135,18 +135,18 @@ export class Trainer {
       targets = tIn;
       if (r.batchFirst && T > 1) {
         targets = b.alloc(TB);
-        b.op(OP.TRANSPOSE01, targets, tIn, B, T, 1);
+        b.transpose01(targets, tIn, B, T, 1);
       }
-      b.op(OP.SOFTMAX_CE, dOut, g.out, targets, TB, O, lossSlot);
+      b.softmaxCe(dOut, g.out, targets, TB, O, lossSlot);
     } else {
       tIn = b.alloc(TB * O);
       targets = tIn;
       mask = b.alloc(TB * O);
       if (r.batchFirst && T > 1) {
         targets = b.alloc(TB * O);
-        b.op(OP.TRANSPOSE01, targets, tIn, B, T, O);
+        b.transpose01(targets, tIn, B, T, O);
       }
-      b.op(loss === 'mse' ? OP.MSE : OP.BCE, dOut, g.out, targets, mask, TB * O, lossSlot);
+      b[loss === 'mse' ? 'mse' : 'bce'](dOut, g.out, targets, mask, TB * O, lossSlot);
     }
     // backward, in reverse module order
     let d = dOut;
