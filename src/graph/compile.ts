@@ -7,6 +7,7 @@
 // later consumers add into it (ADD), so a chain compiles to exactly Sequential's ops.
 import type { BackwardContext, EmitContext, Module, StateSlot } from '../layers/module';
 import type { RecurrentCore } from '../layers/recurrent';
+import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
 import { ProgramBuilder } from '../model/program';
 import type { Runtime } from '../wasm/load';
@@ -142,7 +143,7 @@ function emitNode(env: Env, n: GNode): Backward | null {
     };
   };
   const at: At = { x, xv: x ? env.values.get(x)! : 0, T, lens, out: n.ports[0], bctx };
-  if (n.kind === 'rnn' || n.kind === 'lstm' || n.kind === 'gru') return emitRecurrent(env, n, T, lens, bctx);
+  if (isCellKind(n.kind)) return emitRecurrent(env, n, T, lens, bctx);
   if (n.kind === 'attention') return emitAttention(env, n);
   if (n.module) return emitModule(env, n, at);
   const emit = ROW_EMITTERS[n.kind];

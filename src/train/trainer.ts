@@ -6,7 +6,7 @@
 // failure after the first update (a later chunk, non-finite values, memory) restores the model,
 // the optimizer and the dropout generator (StepGuard).
 import type { Kernels } from '../wasm/abi';
-import type { Plan, Runner } from '../model/runner';
+import type { Runner } from '../model/runner';
 import { OP, buildProgram, f32word, type Program, type ProgramBuilder } from '../model/program';
 import { PlanCache } from '../model/plan-cache';
 import type { BackwardContext, StateSlot } from '../layers/module';
@@ -231,7 +231,7 @@ export class Trainer {
     // states: h0/c0 (or zeros) at the start, else the previous chunk's final states, carried in JS
     // copies (that chunk's plan may have been evicted; no gradient crosses the boundary)
     if (carry) p.states.forEach((s, i) => heap.f32.set(carry[i], s.init));
-    else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
+    else r.writeStates(p, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();
