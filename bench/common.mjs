@@ -45,7 +45,7 @@ export function gflops(id, seconds) {
 
 // ---- seeded data ------------------------------------------------------------------------------
 /** xorshift32 floats in [-1, 1). */
-function randomF32(n, seed) {
+export function randomF32(n, seed) {
   const a = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
