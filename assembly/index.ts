@@ -15,13 +15,8 @@ export {
 } from './kernels/elementwise';
 export { softmax_ce, mse, bce_logits } from './kernels/loss';
 export { sgd_step, rmsprop_step, adam_step, sum_squares, scale_f32, clamp_f32 } from './optim/optim';
-export {
-  run_program, transpose01, OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_COPY, OP_MERGE, OP_SOFTMAX, OP_LOG_SOFTMAX,
-  OP_EMBED, OP_TRANSPOSE01, OP_FILL, OP_GEMM_NN, OP_GEMM_TN, OP_COLSUM, OP_RNN_BWD, OP_LSTM_BWD, OP_GRU_BWD,
-  OP_MERGE_BWD, OP_EMBED_BWD, OP_SOFTMAX_CE, OP_MSE, OP_BCE, OP_DROPOUT, OP_MUL,
-  OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8,
-  OP_ATTN, OP_ATTN_BWD, OP_COPY_ROWS, OP_ADD, OP_POOL, OP_POOL_BWD, OP_SOFTMAX_BWD, OP_REPEAT, OP_TANH, OP_TANH_BWD,
-} from './program';
+export { run_program, transpose01 } from './program';
+export * from './opcodes.generated';
 export { dropout_forward, mul_f32 } from './kernels/dropout';
 export { attention_forward, attention_backward, ATTN_DOT, ATTN_ADDITIVE } from './kernels/attention';
 export {
@@ -29,4 +24,3 @@ export {
   POOL_LAST, POOL_MEAN, POOL_MAX,
 } from './kernels/rows';
 export { crf_nll_forward_backward, crf_viterbi, crf_nll_scratch_size, crf_viterbi_scratch_size } from './kernels/crf';
-export { OP_CRF_NLL, OP_CRF_VITERBI } from './program';

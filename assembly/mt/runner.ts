@@ -6,7 +6,8 @@
 //   SEG_BARRIER  the team meets (after every split op, before a split op that follows serial ops,
 //                and as the plan's last segment, so no thread reads the plan after thread 0 returns)
 // Thread 0 is the caller (run_plan_mt); helper threads sit in mt_helper and pick up each plan.
-import { run_program, OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8 } from '../program';
+import { run_program } from '../program';
+import { OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8 } from '../opcodes.generated';
 import { gemm_nt } from '../kernels/gemm';
 import { gemm_q8_nt, setQ8Scratch, wRow } from '../kernels/int8';
 import { rnn_forward_mt, lstm_forward_mt, gru_forward_mt } from './cells';

@@ -1,7 +1,6 @@
 // The attention node: the projections as GEMMs around ONE attention_forward over every query step
 // (a teacher-forced decoder's whole target at once), and its backward: attention_backward, then
 // the projections' gradients as gemm_tn / gemm_nn / colsum.
-import { OP, f32word } from '../model/program';
 import type { GNode } from './nodes';
 import { addGrad, gradOf, wantsGrad, type Backward, type Env } from './compile';
 
@@ -27,24 +26,24 @@ function emitAttention(env: Env, n: GNode): Backward | null {
   const kb = env.pre && env.stepNodes?.has(n) && !env.stepNodes.has(m.node) ? env.pre : b;
   if (score === 'general') {
     kk = kb.alloc(Tk * B * H);
-    kb.op(OP.GEMM_NT, kk, mv, par('weight'), 0, Tk * B, H, E, 0);
+    kb.gemmNt(kk, mv, par('weight'), 0, Tk * B, H, E, 0);
   } else if (score === 'additive') {
     qk = b.alloc(Tq * B * A);
     kk = kb.alloc(Tk * B * A);
-    b.op(OP.GEMM_NT, qk, qv, par('query_weight'), 0, Tq * B, A, H, 0);
-    kb.op(OP.GEMM_NT, kk, mv, par('key_weight'), par('key_bias'), Tk * B, A, E, 0);
+    b.gemmNt(qk, qv, par('query_weight'), 0, Tq * B, A, H, 0);
+    kb.gemmNt(kk, mv, par('key_weight'), par('key_bias'), Tk * B, A, E, 0);
   }
   const v = score === 'additive' ? par('v') : 0;
   const mode = score === 'additive' ? 1 : 0;
   const a = b.alloc(Tq * B * Tk);
   const ctx = b.alloc(Tq * B * E);
-  b.op(OP.ATTN, a, ctx, qk, kk, mv, v, lensK, Tq, Tk, B, A, E, mode);
+  b.attn(a, ctx, qk, kk, mv, v, lensK, Tq, Tk, B, A, E, mode);
   env.values.set(n.ports[0], ctx);
   env.values.set(n.ports[1], a);
   if (!env.training) return null;
   return () => {
     const fill = (off: number, len: number): number => {
-      b.op(OP.FILL, off, f32word(0), len);
+      b.fill(off, 0, len);
       return off;
     };
     const dqk = fill(b.alloc(Tq * B * A), Tq * B * A);
@@ -52,18 +51,18 @@ function emitAttention(env: Env, n: GNode): Backward | null {
     const dkk = score === 'dot' ? dm : fill(b.alloc(Tk * B * A), Tk * B * A);
     const scratch = b.alloc(Tk);
     const dv = score === 'additive' ? gpar('v') : 0;
-    b.op(OP.ATTN_BWD, dqk, dkk, dm, dv, gradOf(env, n.ports[0]), a, qk, kk, mv, v, lensK, scratch, Tq, Tk, B, A, E, mode);
+    b.attnBwd(dqk, dkk, dm, dv, gradOf(env, n.ports[0]), a, qk, kk, mv, v, lensK, scratch, Tq, Tk, B, A, E, mode);
     let dq = dqk;
     if (score === 'general') {
-      b.op(OP.GEMM_TN, gpar('weight'), dkk, mv, H, E, Tk * B, 1);
-      b.op(OP.GEMM_NN, dm, dkk, par('weight'), Tk * B, E, H, 1);
+      b.gemmTn(gpar('weight'), dkk, mv, H, E, Tk * B, 1);
+      b.gemmNn(dm, dkk, par('weight'), Tk * B, E, H, 1);
     } else if (score === 'additive') {
-      b.op(OP.GEMM_TN, gpar('query_weight'), dqk, qv, A, H, Tq * B, 1);
+      b.gemmTn(gpar('query_weight'), dqk, qv, A, H, Tq * B, 1);
       dq = b.alloc(Tq * B * H);
-      b.op(OP.GEMM_NN, dq, dqk, par('query_weight'), Tq * B, H, A, 0);
-      b.op(OP.GEMM_TN, gpar('key_weight'), dkk, mv, A, E, Tk * B, 1);
-      b.op(OP.COLSUM, gpar('key_bias'), dkk, Tk * B, A, 1);
-      b.op(OP.GEMM_NN, dm, dkk, par('key_weight'), Tk * B, E, A, 1);
+      b.gemmNn(dq, dqk, par('query_weight'), Tq * B, H, A, 0);
+      b.gemmTn(gpar('key_weight'), dkk, mv, A, E, Tk * B, 1);
+      b.colsum(gpar('key_bias'), dkk, Tk * B, A, 1);
+      b.gemmNn(dm, dkk, par('key_weight'), Tk * B, E, A, 1);
     }
     if (wantsGrad(env, q)) addGrad(env, q, dq);
     if (wantsGrad(env, m)) addGrad(env, m, dm);

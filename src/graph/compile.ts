@@ -7,8 +7,9 @@
 // later consumers add into it (ADD), so a chain compiles to exactly Sequential's ops.
 import type { BackwardContext, EmitContext, Module, StateSlot } from '../layers/module';
 import type { RecurrentCore } from '../layers/recurrent';
+import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
-import { OP, f32word, ProgramBuilder } from '../model/program';
+import { ProgramBuilder } from '../model/program';
 import type { Runtime } from '../wasm/load';
 import type { LossKind } from '../train/trainer';
 import { GNode, InputNode, Sym } from './nodes';
@@ -87,7 +88,7 @@ const sizeOf = (env: Env, s: Sym): number => rowsOf(env, s) * (s.kind === 'weigh
 export function addGrad(env: Env, s: Sym, off: number): void {
   const g = env.grads.get(s);
   if (g === undefined) env.grads.set(s, off);
-  else env.b.op(OP.ADD, g, off, sizeOf(env, s));
+  else env.b.add(g, off, sizeOf(env, s));
 }
 
 /** The gradient of a value, or a zero buffer (filled by the program itself) when nothing flowed into it. */
@@ -96,7 +97,7 @@ export function gradOf(env: Env, s: Sym): number {
   if (g === undefined) {
     const n = sizeOf(env, s);
     g = env.b.alloc(n);
-    env.b.op(OP.FILL, g, f32word(0), n);
+    env.b.fill(g, 0, n);
     env.grads.set(s, g);
   }
   return g;
@@ -142,7 +143,7 @@ function emitNode(env: Env, n: GNode): Backward | null {
     };
   };
   const at: At = { x, xv: x ? env.values.get(x)! : 0, T, lens, out: n.ports[0], bctx };
-  if (n.kind === 'rnn' || n.kind === 'lstm' || n.kind === 'gru') return emitRecurrent(env, n, T, lens, bctx);
+  if (isCellKind(n.kind)) return emitRecurrent(env, n, T, lens, bctx);
   if (n.kind === 'attention') return emitAttention(env, n);
   if (n.module) return emitModule(env, n, at);
   const emit = ROW_EMITTERS[n.kind];
@@ -158,7 +159,7 @@ function emitModule(env: Env, n: GNode, { x, xv, T, lens, out, bctx }: At): Back
   if (n.kind === 'softmax' || n.kind === 'logSoftmax') {
     return () => {
       const d = gradOf(env, out);
-      env.b.op(OP.SOFTMAX_BWD, d, d, e.out, T * env.shape.B, out.features, n.kind === 'logSoftmax' ? 1 : 0);
+      env.b.softmaxBwd(d, d, e.out, T * env.shape.B, out.features, n.kind === 'logSoftmax' ? 1 : 0);
       if (wantsGrad(env, x)) addGrad(env, x, d);
     };
   }
@@ -183,8 +184,8 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
   const lb = streaming ? env.pre! : b;
   ctx.loadState = (kind, index, at) => {
     const s = src(kind);
-    if (s) lb.op(OP.COPY_ROWS, at, H, env.values.get(s)! + index * H, s.features, B, H, 0);
-    else if (streaming) lb.op(OP.FILL, at, f32word(0), B * H);
+    if (s) lb.copyRows(at, H, env.values.get(s)! + index * H, s.features, B, H, 0);
+    else if (streaming) lb.fill(at, 0, B * H);
     if (streaming) env.carried.push([at, H]);
   };
   const x = n.inputs[0];
@@ -201,7 +202,7 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
     if (S === 1) env.values.set(p, ss[0].final);
     else {
       const y = b.alloc(B * S * H);
-      for (const s of ss) b.op(OP.COPY_ROWS, y + s.index * H, S * H, s.final, H, B, H, 0);
+      for (const s of ss) b.copyRows(y + s.index * H, S * H, s.final, H, B, H, 0);
       env.values.set(p, y);
     }
   }
@@ -215,7 +216,7 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
       const g = env.grads.get(p)!;
       if (S === 1) return g;
       const d = b.alloc(B * H);
-      b.op(OP.COPY_ROWS, d, H, g + index * H, S * H, B, H, 0);
+      b.copyRows(d, H, g + index * H, S * H, B, H, 0);
       return d;
     };
     const dx = e.backward!({ ...bc, dFinal }, gradOf(env, n.ports[0]));
@@ -228,10 +229,10 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
       let g = env.grads.get(s);
       if (g === undefined) {
         g = b.alloc(B * cols);
-        b.op(OP.FILL, g, f32word(0), B * cols);
+        b.fill(g, 0, B * cols);
         env.grads.set(s, g);
       }
-      for (const sl of slots(kind)) b.op(OP.COPY_ROWS, g + sl.index * H, cols, sl.dInit!, H, B, H, 1);
+      for (const sl of slots(kind)) b.copyRows(g + sl.index * H, cols, sl.dInit!, H, B, H, 1);
     }
   };
 }
@@ -270,7 +271,7 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
     if (shape.lens.has(n)) env.lens.set(n, b.alloc(shape.B));
   }
   // a training step starts by zeroing the gradient arena (the program is the whole step)
-  if (o.mode === 'train') b.op(OP.FILL, o.grad, f32word(0), arena.size);
+  if (o.mode === 'train') b.fill(o.grad, 0, arena.size);
   const backwards = nodes.map((n) => {
     env.b = stepNodes?.has(n) ? b : pre ?? b;
     return n instanceof InputNode ? null : emitNode(env, n);
@@ -319,11 +320,11 @@ function emitLoss(env: Env, l: LossSpec): LossSlot {
   let mask = 0;
   if (l.loss === 'crossEntropy') {
     targets = b.alloc(rows);
-    b.op(OP.SOFTMAX_CE, dy, yv, targets, rows, W, slot);
+    b.softmaxCe(dy, yv, targets, rows, W, slot);
   } else {
     targets = b.alloc(rows * W);
     mask = b.alloc(rows * W);
-    b.op(l.loss === 'mse' ? OP.MSE : OP.BCE, dy, yv, targets, mask, rows * W, slot);
+    b[l.loss === 'mse' ? 'mse' : 'bce'](dy, yv, targets, mask, rows * W, slot);
   }
   addGrad(env, y, dy);
   return { name: l.name, slot, targets, mask, rows, width: W, axis: y.kind === 'vec' ? null : y.axis };

@@ -1,6 +1,7 @@
 // GraphModel: a model built from graph values (src/graph/nodes.ts) with named inputs and outputs.
 // One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
 // and cached (bounded), one wasm call per forward, per training step, per public backward.
+import { PlanCache } from '../model/plan-cache';
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
@@ -44,9 +45,10 @@ interface Plan {
   program: Program;
   backward: Program | null;
   shape: Shape;
+  /** Workspace elements (the plan cache's bound counts them). */
+  elements: number;
+  dispose(): void;
 }
-
-const MAX_PLANS = 16;
 
 export class GraphModel {
   readonly inputNames: string[];
@@ -58,7 +60,8 @@ export class GraphModel {
   private readonly arena: Arena;
   private readonly rngState: number;
   private readonly grad: number;
-  private readonly plans = new Map<string, Plan>();
+  // bounded LRU (limits.maxCachedPlans, limits.maxPlanCacheBytes): every shape compiles its own plan
+  private readonly plans = new PlanCache<Plan>();
   private pending: { p: Plan; B: number } | null = null;
   private readonly decoders = new Set<Decoder>();
   private disposed = false;
@@ -139,12 +142,10 @@ export class GraphModel {
   private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = []): Plan {
     this.check();
     const key = this.key(shape, mode, `${dropout ? 'D' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
-    const hit = this.plans.get(key);
-    if (hit) {
-      this.plans.delete(key); // most recently used last
-      this.plans.set(key, hit);
-      return hit;
-    }
+    return this.plans.getOrBuild(key, () => this.compile(shape, mode, dropout, losses));
+  }
+
+  private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
     const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
       mode, grad: this.grad, rngState: this.rngState, dropout, losses,
       seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
@@ -153,15 +154,14 @@ export class GraphModel {
     let backward: Program | null = null;
     if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
     else program = c.b.finish();
-    const p: Plan = { c, program, backward, shape };
-    // bounded: the least recently used plan (and its activations) goes first
-    if (this.plans.size >= MAX_PLANS) {
-      const [k0, p0] = this.plans.entries().next().value as [string, Plan];
-      if (this.pending?.p === p0) this.pending = null;
-      p0.program.dispose();
-      this.plans.delete(k0);
-    }
-    this.plans.set(key, p);
+    const p: Plan = {
+      c, program, backward, shape, elements: program.elements,
+      // evicted (least recently used first) or released: a pending backward over it is gone too
+      dispose: () => {
+        if (this.pending?.p === p) this.pending = null;
+        program.dispose();
+      },
+    };
     return p;
   }
 
@@ -389,7 +389,6 @@ export class GraphModel {
   dispose(): void {
     if (this.disposed) return;
     for (const d of [...this.decoders]) d.close();
-    for (const p of this.plans.values()) p.program.dispose();
     this.plans.clear();
     this.pending = null;
     this.guard.dispose();

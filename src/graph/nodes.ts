@@ -4,6 +4,7 @@
 // ids (T, B), or attention weights (Tq, B, Tk). Layers reuse the Sequential modules (src/layers/);
 // parameters are named `<node name>.<PyTorch name>`.
 import type { Module } from '../layers/module';
+import type { CellKind } from '../layers/cells';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../layers/dense';
 import type { ParamSpec } from '../params/arena';
@@ -171,7 +172,7 @@ export interface RecurrentSyms {
   cN?: Sym;
 }
 
-function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: NodeOptions<RNNOptions & LSTMOptions & GRUOptions>): RecurrentSyms {
+function recurrent(kind: CellKind, x: Sym, o: NodeOptions<RNNOptions & LSTMOptions & GRUOptions>): RecurrentSyms {
   const s = sym(x, 'x', ['seq']);
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
   const { name, initialState, ...rest } = o;
@@ -184,7 +185,7 @@ function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: NodeOptions<RNNOptio
   for (const k of ['h', 'c'] as const) {
     const v = initialState?.[k];
     if (v === undefined) continue;
-    if (k === 'c' && kind !== 'lstm') throw new ValueError(`Expected initialState.c only for lstm, got it for ${kind}`);
+    if (k === 'c' && !core.cell.hasCellState) throw new ValueError(`Expected initialState.c only for lstm, got it for ${kind}`);
     const vs = sym(v, `initialState.${k}`, ['vec']);
     if (vs.features !== S * core.hiddenSize) {
       throw new ShapeError(`Expected initialState.${k} of width numLayers·directions·hiddenSize = ${S * core.hiddenSize}, got ${vs.features}`);
@@ -195,7 +196,7 @@ function recurrent(kind: 'rnn' | 'lstm' | 'gru', x: Sym, o: NodeOptions<RNNOptio
   const n = new GNode(kind, nameOf(kind, name), inputs, core, { init });
   const output = n.port('seq', core.outputSize, s.axis);
   const hN = n.port('vec', S * core.hiddenSize, null);
-  const cN = kind === 'lstm' ? n.port('vec', S * core.hiddenSize, null) : undefined;
+  const cN = core.cell.hasCellState ? n.port('vec', S * core.hiddenSize, null) : undefined;
   return { output, hN, cN };
 }
 export const rnn = (x: Sym, o: NodeOptions<RNNOptions>): RecurrentSyms => recurrent('rnn', x, o);

@@ -1,6 +1,5 @@
 // The graph's parameter-free row nodes: tanh, concat, repeat (a vector at every step) and pool
 // (one vector per example from its valid steps), forward and backward, one kernel call each.
-import { OP, f32word } from '../model/program';
 import type { GNode } from './nodes';
 import { addGrad, gradOf, wantsGrad, type At, type Backward, type Env } from './compile';
 
@@ -10,11 +9,11 @@ const tanh: Emitter = (env, _n, { x, xv, T, out }) => {
   const { b } = env;
   const size = T * env.shape.B * x.features;
   const y = b.alloc(size);
-  b.op(OP.TANH, y, xv, size);
+  b.tanh(y, xv, size);
   env.values.set(out, y);
   return () => {
     const d = gradOf(env, out);
-    b.op(OP.TANH_BWD, d, d, y, size);
+    b.tanhBwd(d, d, y, size);
     if (wantsGrad(env, x)) addGrad(env, x, d);
   };
 };
@@ -28,7 +27,7 @@ const concat: Emitter = (env, n, { T, out }) => {
   let off = 0;
   for (const s of n.inputs) {
     offs.push(off);
-    b.op(OP.COPY_ROWS, y + off, W, env.values.get(s)!, s.features, rows, s.features, 0);
+    b.copyRows(y + off, W, env.values.get(s)!, s.features, rows, s.features, 0);
     off += s.features;
   }
   env.values.set(out, y);
@@ -37,7 +36,7 @@ const concat: Emitter = (env, n, { T, out }) => {
     n.inputs.forEach((s, i) => {
       if (!wantsGrad(env, s)) return;
       const dx = b.alloc(rows * s.features);
-      b.op(OP.COPY_ROWS, dx, s.features, d + offs[i], W, rows, s.features, 0);
+      b.copyRows(dx, s.features, d + offs[i], W, rows, s.features, 0);
       addGrad(env, s, dx);
     });
   };
@@ -48,12 +47,12 @@ const repeat: Emitter = (env, _n, { x, xv, out }) => {
   const BF = env.shape.B * x.features;
   const Tl = env.shape.T.get(out.axis!)!;
   const y = b.alloc(Tl * BF);
-  b.op(OP.REPEAT, y, xv, Tl, BF);
+  b.repeat(y, xv, Tl, BF);
   env.values.set(out, y);
   return () => {
     if (!wantsGrad(env, x)) return;
     const dv = b.alloc(BF);
-    b.op(OP.COLSUM, dv, gradOf(env, out), Tl, BF, 0);
+    b.colsum(dv, gradOf(env, out), Tl, BF, 0);
     addGrad(env, x, dv);
   };
 };
@@ -65,13 +64,13 @@ const pool: Emitter = (env, n, { x, xv, T, lens, out }) => {
   const mode = { last: 0, mean: 1, max: 2 }[n.opts.mode as 'last'];
   const y = b.alloc(B * F);
   const idx = mode === 2 ? b.alloc(B * F) : 0;
-  b.op(OP.POOL, y, idx, xv, lens, T, B, F, mode);
+  b.pool(y, idx, xv, lens, T, B, F, mode);
   env.values.set(out, y);
   return () => {
     if (!wantsGrad(env, x)) return;
     const dx = b.alloc(T * B * F);
-    b.op(OP.FILL, dx, f32word(0), T * B * F);
-    b.op(OP.POOL_BWD, dx, gradOf(env, out), idx, lens, T, B, F, mode);
+    b.fill(dx, 0, T * B * F);
+    b.poolBwd(dx, gradOf(env, out), idx, lens, T, B, F, mode);
     addGrad(env, x, dx);
   };
 };

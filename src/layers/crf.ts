@@ -7,7 +7,7 @@
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
-import { OP, ProgramBuilder, type Program } from '../model/program';
+import { ProgramBuilder, type Program } from '../model/program';
 import { checkLengths } from '../model/runner';
 import { Tensor } from '../tensor';
 import type { Optimizer } from '../train/optim';
@@ -61,7 +61,7 @@ export function emitCrfNll(
   const slot = b.alloc(4);
   const dEmissions = f.emissionGrad ? b.alloc(T * B * K) : 0;
   const scratch = b.alloc(b.rt.k.crf_nll_scratch_size(T, B, K));
-  b.op(OP.CRF_NLL, dEmissions, f.dTransitions ?? 0, f.dStart ?? 0, f.dEnd ?? 0, f.emissions, tags, f.transitions, f.start, f.end,
+  b.crfNll(dEmissions, f.dTransitions ?? 0, f.dStart ?? 0, f.dEnd ?? 0, f.emissions, tags, f.transitions, f.start, f.end,
     f.lengths, scratch, T, B, K, slot);
   return { tags, slot, dEmissions };
 }
@@ -72,7 +72,7 @@ export function emitCrfViterbi(b: ProgramBuilder, f: CrfFields): { path: number;
   const path = b.alloc(T * B);
   const score = b.alloc(B);
   const scratch = b.alloc(b.rt.k.crf_viterbi_scratch_size(T, B, K));
-  b.op(OP.CRF_VITERBI, path, score, f.emissions, f.transitions, f.start, f.end, f.lengths, scratch, T, B, K);
+  b.crfViterbi(path, score, f.emissions, f.transitions, f.start, f.end, f.lengths, scratch, T, B, K);
   return { path, score };
 }
 
@@ -296,7 +296,7 @@ export class CRF {
     const rel = (name: string) => pending + this.arena.entry(name).rel;
     const fields = { emissions, lengths, transitions: at('transitions'), start: at('start'), end: at('end'), T, B, numTags: K };
     // nll: zero the pending gradients, then one CRF_NLL op accumulating into them
-    b.op(OP.FILL, pending, 0, this.arena.size);
+    b.fill(pending, 0, this.arena.size);
     const loss = emitCrfNll(b, { ...fields, dTransitions: rel('transitions'), dStart: rel('start'), dEnd: rel('end'), emissionGrad: true });
     const nll = b.finish();
     const v = new ProgramBuilder(this.rt);

@@ -2,7 +2,6 @@
 // time step at once: one kernel call over T·B rows.
 import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
-import { OP, f32word } from '../model/program';
 import { ShapeError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { checkLimit } from '../limits';
@@ -53,15 +52,15 @@ export class LinearModule implements Module {
     const O = this.outFeatures_;
     const I = this.inFeatures;
     const q = ctx.training ? undefined : ctx.quant?.('weight'); // int8 copy (src/model/quantize.ts)
-    if (q) ctx.b.op(OP.GEMM_Q8, out, input, q.q, q.s, ctx.optParam('bias'), TB, O, I, 0);
-    else ctx.b.op(OP.GEMM_NT, out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
+    if (q) ctx.b.gemmQ8(out, input, q.q, q.s, ctx.optParam('bias'), TB, O, I, 0);
+    else ctx.b.gemmNt(out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
     const backward = (bc: BackwardContext, dOut: number): number => {
-      bc.b.op(OP.GEMM_TN, bc.grad('weight'), dOut, input, O, I, TB, 1);
+      bc.b.gemmTn(bc.grad('weight'), dOut, input, O, I, TB, 1);
       const db = bc.optGrad('bias');
-      if (db) bc.b.op(OP.COLSUM, db, dOut, TB, O, 1);
+      if (db) bc.b.colsum(db, dOut, TB, O, 1);
       if (!bc.needInputGrad) return 0;
       const dx = bc.b.alloc(TB * I);
-      bc.b.op(OP.GEMM_NN, dx, dOut, bc.param('weight'), TB, I, O, 0);
+      bc.b.gemmNn(dx, dOut, bc.param('weight'), TB, I, O, 0);
       return dx;
     };
     return { out, features: O, backward: ctx.training ? backward : undefined };
@@ -99,9 +98,9 @@ export class EmbeddingModule implements Module {
     const out = ctx.b.alloc(ctx.T * ctx.B * this.embeddingDim);
     const n = ctx.T * ctx.B;
     const D = this.embeddingDim;
-    ctx.b.op(OP.EMBED, out, ctx.param('weight'), input, n, D);
+    ctx.b.embed(out, ctx.param('weight'), input, n, D);
     const backward = (bc: BackwardContext, dOut: number): number => {
-      bc.b.op(OP.EMBED_BWD, bc.grad('weight'), dOut, input, n, D);
+      bc.b.embedBwd(bc.grad('weight'), dOut, input, n, D);
       return 0; // token ids have no gradient
     };
     return { out, features: D, backward: ctx.training ? backward : undefined };
@@ -123,7 +122,7 @@ export class SoftmaxModule implements Module {
   }
   emit(ctx: EmitContext, input: number, inFeatures: number): Emitted {
     const out = ctx.b.alloc(ctx.T * ctx.B * inFeatures);
-    ctx.b.op(this.kind === 'softmax' ? OP.SOFTMAX : OP.LOG_SOFTMAX, out, input, ctx.T * ctx.B, inFeatures);
+    ctx.b[this.kind === 'softmax' ? 'softmax' : 'logSoftmax'](out, input, ctx.T * ctx.B, inFeatures);
     return { out, features: inFeatures };
   }
   config(): Record<string, unknown> {
@@ -155,9 +154,9 @@ export class DropoutModule implements Module {
     const n = ctx.T * ctx.B * inFeatures;
     const mask = ctx.b.alloc(n);
     const out = ctx.b.alloc(n);
-    ctx.b.op(OP.DROPOUT, out, mask, input, ctx.rngState, n, f32word(this.p));
+    ctx.b.dropout(out, mask, input, ctx.rngState, n, this.p);
     const backward = (bc: BackwardContext, dOut: number): number => {
-      bc.b.op(OP.MUL, dOut, dOut, mask, n);
+      bc.b.mul(dOut, dOut, mask, n);
       return dOut;
     };
     return { out, features: inFeatures, backward };

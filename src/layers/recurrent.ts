@@ -3,12 +3,13 @@
 // GEMM over all T·B rows, then one fused whole-sequence cell kernel.
 import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
-import { OP, MERGE_MODE, f32word } from '../model/program';
+import { MERGE_MODE } from '../model/program';
+import { CELLS, type CellDescriptor, type CellKind } from './cells';
 import { ShapeError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { checkLimit } from '../limits';
 
-export type CellKind = 'rnn' | 'lstm' | 'gru';
+export type { CellKind } from './cells';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
 export interface RecurrentOptions {
@@ -57,7 +58,6 @@ export interface GRUOptions extends RecurrentOptions {
   resetAfter?: boolean;
 }
 
-const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -154,8 +154,12 @@ export class RecurrentCore implements Module {
     return this.directions * (GH * this.inputSize + (this.numLayers - 1) * GH * this.outputSize + this.numLayers * perLayer);
   }
 
+  /** The cell's description (gates, states, kernels' emitters): src/layers/cells.ts. */
+  get cell(): CellDescriptor {
+    return CELLS[this.kind];
+  }
   get gates(): number {
-    return GATES[this.kind];
+    return this.cell.gates;
   }
   get directions(): number {
     return this.bidirectional ? 2 : 1;
@@ -254,40 +258,30 @@ export class RecurrentCore implements Module {
         const qih = ctx.training ? undefined : ctx.quant?.(`weight_ih${sfx}`);
         const qhh = ctx.training ? undefined : ctx.quant?.(`weight_hh${sfx}`);
         ctx.loadState?.('h', idx, hInit, H);
-        if (qih) b.op(OP.GEMM_Q8, gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
-        else b.op(OP.GEMM_NT, gates, x, w_ih, b_ih, TB, G * H, I, 0);
-        if (this.kind === 'rnn') {
-          const relu = this.nonlinearity === 'relu' ? 1 : 0;
-          if (qhh) b.op(OP.RNN_Q8, gates, h, y, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, relu);
-          else b.op(OP.RNN, gates, h, y, w_hh, b_hh, lens, T, B, H, D * H, d, relu);
-        } else if (this.kind === 'lstm') {
-          const c = b.alloc((T + 1) * B * H);
-          sv.c = c;
-          const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
-          const cInit = d === 0 ? c : c + T * B * H;
-          ctx.loadState?.('c', idx, cInit, H);
-          if (qhh) b.op(OP.LSTM_Q8, gates, h, c, y, qhh.q, qhh.s, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
-          else b.op(OP.LSTM, gates, h, c, y, w_hh, b_hh, peep, lens, T, B, H, D * H, d, f32word(this.cellClip));
-          const cFinal = d === 0 ? c + T * B * H : c;
+        if (qih) b.gemmQ8(gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
+        else b.gemmNt(gates, x, w_ih, b_ih, TB, G * H, I, 0);
+        const cell = this.cell;
+        if (cell.hasCellState) sv.c = b.alloc((T + 1) * B * H);
+        if (cell.auxPerRow) sv.aux = b.alloc(TB * cell.auxPerRow * H);
+        const cInit = d === 0 ? sv.c : sv.c + T * B * H;
+        if (cell.hasCellState) ctx.loadState?.('c', idx, cInit, H);
+        const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
+        cell.forward({ b, cfg: this, gates, h, c: sv.c, aux: sv.aux, y, w_hh, b_hh, peep, lens, T, B, H, ldy: D * H, reverse: d, q: qhh });
+        if (cell.hasCellState) {
+          const cFinal = d === 0 ? sv.c + T * B * H : sv.c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);
           states.push({ kind: 'c', index: idx, init: cInit, final: cFinal, H, dInit: sv.dc0 || undefined });
-          if (ctx.streaming) b.op(OP.COPY, cInit, cFinal, B * H);
-        } else {
-          const aux = b.alloc(TB * H);
-          sv.aux = aux;
-          const scratch = b.alloc(B * 3 * H);
-          if (qhh) b.op(OP.GRU_Q8, gates, aux, h, y, scratch, qhh.q, qhh.s, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
-          else b.op(OP.GRU, gates, aux, h, y, scratch, w_hh, b_hh, lens, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
+          if (ctx.streaming) b.copy(cInit, cFinal, B * H);
         }
         if (ctx.training) sv.dh0 = b.alloc(B * H);
         states.push({ kind: 'h', index: idx, init: hInit, final: hFinal, H, dInit: sv.dh0 || undefined });
-        if (ctx.streaming) b.op(OP.COPY, hInit, hFinal, B * H);
+        if (ctx.streaming) b.copy(hInit, hFinal, B * H);
         dirs.push(sv);
       }
       let merged = 0;
       if (D === 2 && this.mergeMode !== 'concat') {
         merged = b.alloc(TB * H);
-        b.op(OP.MERGE, merged, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
+        b.merge(merged, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
       }
       const out = merged || cat;
       // dropout between stacked layers (training steps only; inference and evaluate: the identity)
@@ -297,7 +291,7 @@ export class RecurrentCore implements Module {
         const n = TB * this.outputSize;
         mask = b.alloc(n);
         next = b.alloc(n);
-        b.op(OP.DROPOUT, next, mask, out, ctx.rngState, n, f32word(this.dropout));
+        b.dropout(next, mask, out, ctx.rngState, n, this.dropout);
       }
       saved.push({ x, I, cat, merged, dirs, mask });
       x = next;
@@ -310,12 +304,12 @@ export class RecurrentCore implements Module {
       for (let l = this.numLayers - 1; l >= 0; l--) {
         const { x: xl, I, cat, merged, dirs, mask } = saved[l];
         // through the dropout applied to this layer's output
-        if (mask) bb.op(OP.MUL, dY, dY, mask, TB * this.outputSize);
+        if (mask) bb.mul(dY, dY, mask, TB * this.outputSize);
         // gradient of the concat buffer
         let dcat = dY;
         if (merged) {
           dcat = bb.alloc(TB * D * H);
-          bb.op(OP.MERGE_BWD, dcat, dY, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
+          bb.mergeBwd(dcat, dY, cat, TB, H, MERGE_MODE[this.mergeMode as Exclude<MergeMode, 'concat'>]);
         }
         const needDx = l > 0 || bc.needInputGrad;
         const dx = needDx ? bb.alloc(TB * I) : 0;
@@ -332,34 +326,16 @@ export class RecurrentCore implements Module {
           const dy = dcat + d * H;
           const idx = l * D + d;
           const dhN = bc.dFinal?.('h', idx) ?? 0;
-          if (this.kind === 'rnn') {
-            const scratch = bb.alloc(B * H);
-            bb.op(OP.RNN_BWD, dgates, sv.dh0, dy, dhN, h, w_hh, lens, scratch, T, B, H, D * H, d, this.nonlinearity === 'relu' ? 1 : 0);
-            bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
-            if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
-          } else if (this.kind === 'lstm') {
-            const scratch = bb.alloc(B * 2 * H);
-            const peep = this.peepholes ? bc.param(`weight_peep${sfx}`) : 0;
-            const dpeep = this.peepholes ? bc.grad(`weight_peep${sfx}`) : 0;
-            bb.op(OP.LSTM_BWD, dgates, sv.dh0, sv.dc0, dpeep, dy, dhN, bc.dFinal?.('c', idx) ?? 0, gates, h, c, w_hh, peep, lens, scratch, T, B, H, D * H, d, f32word(this.cellClip));
-            bb.op(OP.GEMM_TN, dw_hh, dgates, hprev, G * H, H, TB, 1);
-            if (db_hh) bb.op(OP.COLSUM, db_hh, dgates, TB, G * H, 1);
-          } else {
-            const dg_rz = bb.alloc(TB * 2 * H);
-            const dg_n = bb.alloc(TB * H);
-            const scratch = bb.alloc(B * 2 * H);
-            bb.op(OP.GRU_BWD, dgates, dg_rz, dg_n, sv.dh0, dy, dhN, gates, aux, h, w_hh, lens, scratch, T, B, H, D * H, d, this.resetAfter ? 1 : 0);
-            // rows r,z of dW_hh see h_{t-1}; rows n see h_{t-1} (reset-after) or r⊙h_{t-1} (Cho)
-            bb.op(OP.GEMM_TN, dw_hh, dg_rz, hprev, 2 * H, H, TB, 1);
-            bb.op(OP.GEMM_TN, dw_hh + 2 * H * H, dg_n, this.resetAfter ? hprev : aux, H, H, TB, 1);
-            if (db_hh) {
-              bb.op(OP.COLSUM, db_hh, dg_rz, TB, 2 * H, 1);
-              bb.op(OP.COLSUM, db_hh + 2 * H, dg_n, TB, H, 1);
-            }
-          }
-          bb.op(OP.GEMM_TN, dw_ih, dgates, xl, G * H, I, TB, 1);
-          if (db_ih) bb.op(OP.COLSUM, db_ih, dgates, TB, G * H, 1);
-          if (dx) bb.op(OP.GEMM_NN, dx, dgates, w_ih, TB, I, G * H, di > 0 ? 1 : 0);
+          const peep = this.peepholes ? bc.param(`weight_peep${sfx}`) : 0;
+          const dpeep = this.peepholes ? bc.grad(`weight_peep${sfx}`) : 0;
+          const dcN = this.cell.hasCellState ? (bc.dFinal?.('c', idx) ?? 0) : 0;
+          this.cell.backward({
+            b: bb, cfg: this, gates, h, c, aux, w_hh, peep, lens, T, B, H, ldy: D * H, reverse: d,
+            dgates, dh0: sv.dh0, dc0: sv.dc0, dpeep, dy, dhN, dcN, hprev, dw_hh, db_hh,
+          });
+          bb.gemmTn(dw_ih, dgates, xl, G * H, I, TB, 1);
+          if (db_ih) bb.colsum(db_ih, dgates, TB, G * H, 1);
+          if (dx) bb.gemmNn(dx, dgates, w_ih, TB, I, G * H, di > 0 ? 1 : 0);
         });
         dY = dx;
       }
@@ -380,9 +356,7 @@ export class RecurrentCore implements Module {
       bias: this.bias,
       dropout: this.dropout,
     };
-    if (this.kind === 'rnn') c.nonlinearity = this.nonlinearity;
-    if (this.kind === 'lstm') Object.assign(c, { peepholes: this.peepholes, cellClip: this.cellClip });
-    if (this.kind === 'gru') c.resetAfter = this.resetAfter;
+    for (const k of this.cell.optionKeys) c[k] = this[k];
     return c;
   }
 }

@@ -4,6 +4,7 @@ import { runtime } from '../wasm/load';
 import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
 import { Stream } from './stream';
 import type { Module } from '../layers/module';
+import { CELLS, isCellKind } from '../layers/cells';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
@@ -325,8 +326,7 @@ export class Sequential extends Model {
     mods.forEach((m, i) => {
       if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
       if (i > 0 && m.inputKind === 'ids') throw new ValueError(`Expected embedding only as the first layer, got it at index ${i}`);
-      const bf = (m as unknown as { batchFirst?: boolean }).batchFirst;
-      if (bf) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
+      if (m instanceof RecurrentCore && m.batchFirst) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
     });
     const first = mods[0];
     let inF =
@@ -364,19 +364,13 @@ export class Sequential extends Model {
 export function layerFromConfig(c: Record<string, unknown>): Module {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new ValueError(`Expected a layer config object, got ${c === null ? 'null' : typeof c}`);
   const { type, ...o } = c as { type: string } & Record<string, unknown>;
+  if (isCellKind(type)) {
+    // a config lists only its own cell's options; drop any other cell's (older files wrote them all)
+    const opts = { ...o } as Record<string, unknown>;
+    for (const cell of Object.values(CELLS)) if (cell !== CELLS[type]) for (const k of cell.optionKeys) delete opts[k];
+    return new RecurrentCore(type, opts as never);
+  }
   switch (type) {
-    case 'rnn':
-    case 'lstm':
-    case 'gru': {
-      const opts = { ...o } as Record<string, unknown>;
-      if (type !== 'lstm') {
-        delete opts.peepholes;
-        delete opts.cellClip;
-      }
-      if (type !== 'rnn') delete opts.nonlinearity;
-      if (type !== 'gru') delete opts.resetAfter;
-      return new RecurrentCore(type, opts as never);
-    }
     case 'linear':
       return new LinearModule(o as never);
     case 'embedding':
@@ -405,7 +399,7 @@ export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequentia
     checkLimit('maxLayers', spec.layers.length, 'the layers of spec.layers');
     return { modules: spec.layers.map(layerFromConfig), sequential: true };
   }
-  if (spec.type === 'rnn' || spec.type === 'lstm' || spec.type === 'gru') {
+  if (isCellKind(spec.type)) {
     if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${String(spec.config)}`);
     return { modules: [layerFromConfig({ ...spec.config, type: spec.type })], sequential: false };
   }

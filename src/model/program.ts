@@ -4,73 +4,31 @@
 import type { Runtime } from '../wasm/load';
 import { MemoryError, RnnWasmError } from '../errors';
 import { planOf } from '../wasm/threads';
+import { OP, OP_ARITY, OpEmitter } from './ops.generated';
 
-/** Opcodes; mirror of the OP_* constants in assembly/program.ts (compared by a test). */
-export const OP = {
-  GEMM_NT: 1,
-  RNN: 2,
-  LSTM: 3,
-  GRU: 4,
-  COPY: 5,
-  MERGE: 6,
-  SOFTMAX: 7,
-  LOG_SOFTMAX: 8,
-  EMBED: 9,
-  TRANSPOSE01: 10,
-  FILL: 11,
-  GEMM_NN: 12,
-  GEMM_TN: 13,
-  COLSUM: 14,
-  RNN_BWD: 15,
-  LSTM_BWD: 16,
-  GRU_BWD: 17,
-  MERGE_BWD: 18,
-  EMBED_BWD: 19,
-  SOFTMAX_CE: 20,
-  MSE: 21,
-  BCE: 22,
-  DROPOUT: 23,
-  MUL: 24,
-  // the model graph
-  ATTN: 25,
-  ATTN_BWD: 26,
-  COPY_ROWS: 27,
-  ADD: 28,
-  POOL: 29,
-  POOL_BWD: 30,
-  SOFTMAX_BWD: 31,
-  REPEAT: 32,
-  TANH: 33,
-  TANH_BWD: 34,
-  // int8 weights (inference): src/model/quantize.ts
-  GEMM_Q8: 40,
-  RNN_Q8: 41,
-  LSTM_Q8: 42,
-  GRU_Q8: 43,
-  // CRF output layer (src/layers/crf.ts emits these)
-  CRF_NLL: 50,
-  CRF_VITERBI: 51,
-} as const;
+// Opcodes and one typed emitter method per op, generated from assembly/ops.table.json.
+export { OP, OP_ARITY } from './ops.generated';
+export { f32word } from './words';
+
+/** Argument words of each opcode (raw `op()` calls are checked against it). */
+const ARITY_BY_CODE = new Map<number, number>(Object.entries(OP).map(([name, code]) => [code, OP_ARITY[name as keyof typeof OP]]));
 
 /** Merge modes for bidirectional layers, as the MERGE op's `mode` argument (concat needs no op). */
 export const MERGE_MODE = { sum: 0, mul: 1, ave: 2 } as const;
 
-const f32bits = new Float32Array(1);
-const i32bits = new Int32Array(f32bits.buffer);
-/** The i32 word holding an f32 argument's bit pattern. */
-export function f32word(x: number): number {
-  f32bits[0] = x;
-  return i32bits[0];
-}
-
-/** Workspace buffers and op words of one compiled program. */
-export class ProgramBuilder {
+/**
+ * Workspace buffers and op words of one compiled program. Ops are appended with the typed emitter
+ * methods of OpEmitter (`b.gemmNt(y, x, w, bias, M, N, K, 0)`); `op(code, ...words)` stays for raw words.
+ */
+export class ProgramBuilder extends OpEmitter {
   readonly words: number[] = [];
   /** Word index where each op starts (the threaded runner's plan needs op boundaries). */
   readonly starts: number[] = [];
   private readonly blocks: number[] = [];
   private elements = 0;
-  constructor(readonly rt: Runtime) {}
+  constructor(readonly rt: Runtime) {
+    super();
+  }
 
   /** Allocates a zeroed workspace buffer of n elements owned by this program. */
   alloc(n: number): number {
@@ -87,9 +45,27 @@ export class ProgramBuilder {
     this.elements = 0;
   }
 
-  op(code: number, ...args: number[]): void {
+  /** Appends one op as raw words; prefer the typed emitter methods (`b.gemmNt(...)`). */
+  override op(code: number, ...args: number[]): void {
+    this.check(code, args.length);
     this.starts.push(this.words.length);
     this.words.push(code, ...args);
+  }
+
+  /** Puts one op (raw words) before every op emitted so far, keeping the op boundaries right. */
+  prepend(code: number, ...args: number[]): void {
+    this.check(code, args.length);
+    const n = 1 + args.length;
+    for (let i = 0; i < this.starts.length; i++) this.starts[i] += n;
+    this.starts.unshift(0);
+    this.words.unshift(code, ...args);
+  }
+
+  private check(code: number, words: number): void {
+    const n = ARITY_BY_CODE.get(code);
+    if (n !== words) {
+      throw new RnnWasmError(`Expected ${n === undefined ? 'a known opcode' : `${n} argument words for opcode ${code}`}, got ${n === undefined ? `opcode ${code}` : words}`);
+    }
   }
 
   /**
@@ -145,7 +121,7 @@ export class Program {
       if (r < 0) throw new RnnWasmError(`Expected a valid program, got an unknown opcode at word ${-r - 1 - this.ptr}`);
       return;
     }
-    const r = (this.rt.k as unknown as { run_program(p: number, n: number): number }).run_program(this.ptr, this.nwords);
+    const r = this.rt.k.run_program(this.ptr, this.nwords);
     if (r < 0) throw new RnnWasmError(`Expected a valid program, got an unknown opcode at word ${-r - 1}`);
   }
 

@@ -9,6 +9,7 @@
 // rebuilt from its file or a worker's replica derives the very same int8 rows and scales and
 // computes bit for bit what the original does. A quantized model is inference only: training,
 // setParameter and loadStateDict throw a StateError.
+import { RecurrentCore } from '../layers/recurrent';
 import type { Model } from './model';
 import type { QuantWeight, Runner } from './runner';
 import { StateError, ValueError } from '../errors';
@@ -22,7 +23,7 @@ export interface QuantizeOptions {
 export function int8WeightNames(r: Runner): string[] {
   const names: string[] = [];
   r.modules.forEach((m, i) => {
-    const recurrent = m.kind === 'rnn' || m.kind === 'lstm' || m.kind === 'gru';
+    const recurrent = m instanceof RecurrentCore;
     for (const s of m.paramSpecs()) {
       if ((recurrent && /^weight_(ih|hh)_/.test(s.name)) || (m.kind === 'linear' && s.name === 'weight')) names.push(r.prefix(i) + s.name);
     }
@@ -87,7 +88,7 @@ export function quantize<M extends Model>(model: M, opts: QuantizeOptions): M {
   if (opts.weights !== 'int8') throw new ValueError(`Expected options.weights to be 'int8', got ${String(opts.weights)}`);
   const names = int8WeightNames(r);
   if (!names.length) throw new ValueError('Expected a model with recurrent or linear weights to quantize, got none');
-  const maxK = (r.rt.k as unknown as { Q8_MAX_K: WebAssembly.Global }).Q8_MAX_K.value as number;
+  const maxK = r.rt.k.Q8_MAX_K.value as number;
   for (const name of names) {
     const K = r.arena.entries().find((e) => e.name === name)!.shape[1];
     if (K > maxK) throw new ValueError(`Expected at most ${maxK} input columns in ${name} for int8 weights, got ${K}`);

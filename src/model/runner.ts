@@ -4,8 +4,10 @@ import type { Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
-import { OP, buildProgram, Program, ProgramBuilder } from './program';
+import { buildProgram, Program, ProgramBuilder } from './program';
 import { PlanCache } from './plan-cache';
+import { RecurrentCore } from '../layers/recurrent';
+import { EmbeddingModule } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
@@ -176,7 +178,7 @@ export class Runner {
     let x = input;
     if (this.batchFirst && T > 1) {
       x = b.alloc(T * B * F);
-      b.op(OP.TRANSPOSE01, x, input, B, T, F);
+      b.transpose01(x, input, B, T, F);
     }
     const states: StateSlot[] = [];
     const emitted: Emitted[] = [];
@@ -202,7 +204,7 @@ export class Runner {
     let userOut = x;
     if (this.batchFirst && T > 1 && !training) {
       userOut = b.alloc(T * B * f);
-      b.op(OP.TRANSPOSE01, userOut, x, T, B, f);
+      b.transpose01(userOut, x, T, B, f);
     }
     return { b, input, lens, out: x, userOut, features: f, states, emitted, bases };
   }
@@ -231,10 +233,15 @@ export class Runner {
   }
 
   /** The recurrent modules that hold state of a kind (h: every recurrent layer; c: LSTMs). */
-  private stateModules(kind: 'h' | 'c'): { numLayers: number; directions: number; hiddenSize: number }[] {
-    return this.modules
-      .filter((m) => (kind === 'c' ? m.kind === 'lstm' : (m as unknown as { directions?: number }).directions !== undefined))
-      .map((m) => m as unknown as { numLayers: number; directions: number; hiddenSize: number });
+  private stateModules(kind: 'h' | 'c'): RecurrentCore[] {
+    return this.modules.filter((m): m is RecurrentCore => m instanceof RecurrentCore && (kind === 'h' || m.cell.hasCellState));
+  }
+
+  /** Vocabulary size of a model whose first module is an embedding (ids in [0, numEmbeddings)). */
+  get numEmbeddings(): number {
+    const m = this.modules[0];
+    if (!(m instanceof EmbeddingModule)) throw new ValueError(`Expected a model starting with an embedding, got ${m.kind}`);
+    return m.numEmbeddings;
   }
 
   /** Number of (layer, direction) state slots of a kind. */
@@ -347,7 +354,7 @@ export class Runner {
     checkLimit('maxSequenceLength', T, 'input x with a sequence length T');
     if (ids) {
       if (!(x.data instanceof Int32Array)) throw new DTypeError(`Expected token ids as an Int32Array tensor, got ${x.data.constructor.name}`);
-      const V = (this.modules[0] as unknown as { numEmbeddings: number }).numEmbeddings;
+      const V = this.numEmbeddings;
       for (let i = 0; i < x.data.length; i++) {
         const v = x.data[i];
         if (v < 0 || v >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${v} at index ${i}`);

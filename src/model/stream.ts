@@ -4,6 +4,7 @@
 // it, and a stream that is dropped without close() is released when it is garbage-collected.
 import type { Plan, Runner } from './runner';
 import { Tensor } from '../tensor';
+import { RecurrentCore } from '../layers/recurrent';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 
 // Releases the plan of a stream that was garbage-collected while still open.
@@ -20,7 +21,7 @@ export class Stream {
   constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${batchSize}`);
     for (const m of runner.modules) {
-      if ((m as unknown as { bidirectional?: boolean }).bidirectional) {
+      if (m instanceof RecurrentCore && m.bidirectional) {
         throw new ValueError('Expected only unidirectional recurrent layers for streaming, got a bidirectional layer (its reverse pass needs the whole sequence)');
       }
     }
@@ -45,7 +46,7 @@ export class Stream {
     if (this.runner.inputKind === 'ids') {
       if (!(x instanceof Int32Array) && !(Array.isArray(x))) throw new DTypeError(`Expected token ids as an Int32Array or number array, got ${(x as object)?.constructor?.name}`);
       if (x.length !== B) throw new ShapeError(`Expected ${B} token ids (one per sequence), got ${x.length}`);
-      const V = (this.runner.modules[0] as unknown as { numEmbeddings: number }).numEmbeddings;
+      const V = this.runner.numEmbeddings;
       for (let i = 0; i < B; i++) {
         const v = x[i];
         if (!Number.isInteger(v) || v < 0 || v >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${v} at index ${i}`);

@@ -4,9 +4,10 @@
 // backward program seeded with those gradients. Parameter gradients ACCUMULATE into the model's
 // gradient arena (the one trainStep and gradient() use) until zeroGrad(), as in PyTorch; then
 // step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
+import { PlanCache } from '../model/plan-cache';
 import type { Runner, RunOptions, RunResult } from '../model/runner';
 import { checkLengths, checkState } from '../model/checks';
-import { OP, ProgramBuilder, type Program } from '../model/program';
+import { ProgramBuilder, type Program } from '../model/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from './guard';
@@ -53,13 +54,17 @@ interface TapePlan {
   dOutput: number; // user layout staging
   dFinal: Map<string, number>; // `${kind}${index}` → (B, H)
   dx: number; // user layout, 0 for ids
+  /** Workspace elements (the plan cache's bound counts them). */
+  elements: number;
+  dispose(): void;
 }
 
-const MAX_PLANS = 16;
-
-/** Forward-with-activations and backward programs of one model, per (T, B, lengths?, dropout) shape (16 kept). */
+/**
+ * Forward-with-activations and backward programs of one model, per (T, B, lengths?, dropout) shape,
+ * in a bounded LRU (limits.maxCachedPlans, limits.maxPlanCacheBytes).
+ */
 export class Tape {
-  private readonly plans = new Map<string, TapePlan>();
+  private readonly plans = new PlanCache<TapePlan>();
   private pending: TapePlan | null = null;
 
   /** Makes step() all-or-nothing: a non-finite update puts the parameters and moments back. */
@@ -71,19 +76,10 @@ export class Tape {
 
   private plan(T: number, B: number, withLens: boolean, dropout: boolean): TapePlan {
     const key = `${T}x${B}${withLens ? 'L' : ''}${dropout ? 'D' : ''}`;
-    const cached = this.plans.get(key);
-    if (cached) {
-      this.plans.delete(key); // most recently used last
-      this.plans.set(key, cached);
-      return cached;
-    }
-    // bounded: the least recently used plan (and its activations) goes first
-    if (this.plans.size >= MAX_PLANS) {
-      const [k0, p0] = this.plans.entries().next().value as [string, TapePlan];
-      if (this.pending === p0) this.pending = null;
-      p0.forward.dispose();
-      this.plans.delete(k0);
-    }
+    return this.plans.getOrBuild(key, () => this.build(T, B, withLens, dropout));
+  }
+
+  private build(T: number, B: number, withLens: boolean, dropout: boolean): TapePlan {
     const r = this.runner;
     const n = r.modules.length;
     const b = new ProgramBuilder(r.rt);
@@ -94,7 +90,7 @@ export class Tape {
     let output = g.out;
     if (bf) {
       output = b.alloc(TB * O);
-      b.op(OP.TRANSPOSE01, output, g.out, T, B, O);
+      b.transpose01(output, g.out, T, B, O);
     }
     const at = b.words.length;
     // ---- backward: seeded dOutput (user layout → time-major), dhN/dcN per state slot
@@ -102,7 +98,7 @@ export class Tape {
     let d = dOutput;
     if (bf) {
       d = b.alloc(TB * O);
-      b.op(OP.TRANSPOSE01, d, dOutput, B, T, O);
+      b.transpose01(d, dOutput, B, T, O);
     }
     const dFinal = new Map<string, number>();
     for (const s of g.states) dFinal.set(`${s.kind}${s.index}`, b.alloc(B * s.H));
@@ -110,7 +106,7 @@ export class Tape {
       const m = r.modules[i];
       const e = g.emitted[i];
       if (m.kind === 'softmax' || m.kind === 'logSoftmax') {
-        b.op(OP.SOFTMAX_BWD, d, d, e.out, TB, e.features, m.kind === 'logSoftmax' ? 1 : 0);
+        b.softmaxBwd(d, d, e.out, TB, e.features, m.kind === 'logSoftmax' ? 1 : 0);
         continue;
       }
       if (!e.backward) throw new ValueError(`Expected layer ${i} (${m.kind}) to have a backward pass, got none`);
@@ -133,12 +129,19 @@ export class Tape {
       dx = d;
       if (bf) {
         dx = b.alloc(TB * r.inFeatures);
-        b.op(OP.TRANSPOSE01, dx, d, T, B, r.inFeatures);
+        b.transpose01(dx, d, T, B, r.inFeatures);
       }
     }
     const [forward, backward] = b.finishSplit(at);
-    const p: TapePlan = { T, B, forward, backward, input: g.input, lens: g.lens, output, outFeatures: O, states: g.states, dOutput, dFinal, dx };
-    this.plans.set(key, p);
+    const p: TapePlan = {
+      T, B, forward, backward, input: g.input, lens: g.lens, output, outFeatures: O, states: g.states, dOutput, dFinal, dx,
+      elements: forward.elements,
+      // evicted (least recently used first) or released: a pending backward over it is gone too
+      dispose: () => {
+        if (this.pending === p) this.pending = null;
+        forward.dispose();
+      },
+    };
     return p;
   }
 
@@ -222,7 +225,6 @@ export class Tape {
   }
 
   dispose(): void {
-    for (const p of this.plans.values()) p.forward.dispose();
     this.plans.clear();
     this.pending = null;
     this.guard.dispose();

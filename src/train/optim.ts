@@ -6,13 +6,11 @@
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { ValueError } from '../errors';
+import type { Kernels } from '../wasm/abi';
 import { checkOptions, OPTION_KEYS } from '../options';
 
-type K = {
-  sgd_step(p: number, buf: number, g: number, n: number, lr: number, momentum: number, dampening: number, nesterov: number, wd: number, first: number): void;
-  rmsprop_step(p: number, sq: number, buf: number, g: number, n: number, lr: number, alpha: number, eps: number, momentum: number, wd: number): void;
-  adam_step(p: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: number, bc1: number, bc2: number): void;
-};
+/** The optimizer kernels a step calls. */
+type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
 
 /** A learning-rate schedule: the rate for step t (0-based) given the base rate. */
 export type Schedule = (step: number, baseLr: number) => number;
@@ -167,7 +165,7 @@ export abstract class Optimizer {
   /** One update of every parameter from the gradient arena at `grad`. */
   apply(grad: number): void {
     const lr = this.checkedLr(this.step);
-    this.update(this.rt!.k as unknown as K, this.arena!.base, grad, this.arena!.size, lr);
+    this.update(this.rt!.k, this.arena!.base, grad, this.arena!.size, lr);
     this.step++;
   }
   protected abstract update(k: K, p: number, g: number, n: number, lr: number): void;

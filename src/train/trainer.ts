@@ -6,7 +6,7 @@
 // failure after the first update (a later chunk, non-finite values, memory) restores the model,
 // the optimizer and the dropout generator (StepGuard).
 import type { Kernels } from '../wasm/abi';
-import type { Plan, Runner } from '../model/runner';
+import type { Runner } from '../model/runner';
 import { OP, buildProgram, f32word, type Program, type ProgramBuilder } from '../model/program';
 import { PlanCache } from '../model/plan-cache';
 import type { BackwardContext, StateSlot } from '../layers/module';
@@ -122,8 +122,7 @@ export class Trainer {
     const O = g.features;
     const TB = T * B;
     // zero the gradient arena first (the program is the whole step)
-    const words = b.words;
-    words.unshift(OP.FILL, this.grad, f32word(0), r.arena.size);
+    b.prepend(OP.FILL, this.grad, f32word(0), r.arena.size);
     // loss slot: [f64 loss sum (2 words) | f32 scale | pad]; the host writes the scale per run
     const lossSlot = b.alloc(4);
     const dOut = b.alloc(TB * O);
@@ -135,18 +134,18 @@ export class Trainer {
       targets = tIn;
       if (r.batchFirst && T > 1) {
         targets = b.alloc(TB);
-        b.op(OP.TRANSPOSE01, targets, tIn, B, T, 1);
+        b.transpose01(targets, tIn, B, T, 1);
       }
-      b.op(OP.SOFTMAX_CE, dOut, g.out, targets, TB, O, lossSlot);
+      b.softmaxCe(dOut, g.out, targets, TB, O, lossSlot);
     } else {
       tIn = b.alloc(TB * O);
       targets = tIn;
       mask = b.alloc(TB * O);
       if (r.batchFirst && T > 1) {
         targets = b.alloc(TB * O);
-        b.op(OP.TRANSPOSE01, targets, tIn, B, T, O);
+        b.transpose01(targets, tIn, B, T, O);
       }
-      b.op(loss === 'mse' ? OP.MSE : OP.BCE, dOut, g.out, targets, mask, TB * O, lossSlot);
+      b[loss === 'mse' ? 'mse' : 'bce'](dOut, g.out, targets, mask, TB * O, lossSlot);
     }
     // backward, in reverse module order
     let d = dOut;
@@ -231,7 +230,7 @@ export class Trainer {
     // states: h0/c0 (or zeros) at the start, else the previous chunk's final states, carried in JS
     // copies (that chunk's plan may have been evicted; no gradient crosses the boundary)
     if (carry) p.states.forEach((s, i) => heap.f32.set(carry[i], s.init));
-    else r.writeStates(p as unknown as Plan, batch.h0, batch.c0);
+    else r.writeStates(p, batch.h0, batch.c0);
     const count = this.writeTargets(p, batch.y, loss, lengths, t0, len, T);
     this.setScale(p, count ? 1 / count : 0);
     p.program.run();

@@ -1,0 +1,174 @@
+// One description per recurrent cell, beside its kernels (assembly/cells/rnn.ts, lstm.ts, gru.ts):
+// gate blocks per unit, which states it carries, its cell-specific options, and the ops its
+// forward (f32 or int8 weights) and backward emit. Layers, models, graphs and the quantizer look a
+// cell up here instead of switching on its kind.
+import type { ProgramBuilder } from '../model/program';
+
+export type CellKind = 'rnn' | 'lstm' | 'gru';
+export type StateKind = 'h' | 'c';
+
+/** The cell-specific settings a layer carries (each cell reads its own). */
+export interface CellConfig {
+  readonly nonlinearity: 'tanh' | 'relu';
+  readonly peepholes: boolean;
+  readonly cellClip: number;
+  readonly resetAfter: boolean;
+}
+
+/** Buffers and sizes of one layer and direction's cell, shared by forward and backward. */
+export interface CellRun {
+  readonly b: ProgramBuilder;
+  readonly cfg: CellConfig;
+  /** (T, B, gates·H) input projections on entry; activated gates after the forward. */
+  readonly gates: number;
+  /** (T+1, B, H) hidden states (h[0] initial for the forward direction, h[T] for the reverse). */
+  readonly h: number;
+  /** (T+1, B, H) cell states (cells with a c state), else 0. */
+  readonly c: number;
+  /** (T, B, H) saved candidate input of a Cho-form GRU / its reset-after term, else 0. */
+  readonly aux: number;
+  readonly w_hh: number;
+  /** (3H) peephole weights (LSTM with peepholes), else 0. */
+  readonly peep: number;
+  /** (B) i32 lengths, or 0. */
+  readonly lens: number;
+  readonly T: number;
+  readonly B: number;
+  readonly H: number;
+  /** Row stride of the output (D·H). */
+  readonly ldy: number;
+  /** 1 for the reverse direction. */
+  readonly reverse: number;
+}
+
+export interface CellForward extends CellRun {
+  /** (T, B, ·) output columns of this direction (stride ldy). */
+  readonly y: number;
+  readonly b_hh: number;
+  /** int8 copy of W_hh (inference programs of a quantized model). */
+  readonly q?: { q: number; s: number };
+}
+
+export interface CellBackward extends CellRun {
+  /** (T, B, gates·H) gradient of the gate pre-activations (written). */
+  readonly dgates: number;
+  readonly dh0: number;
+  readonly dc0: number;
+  readonly dpeep: number;
+  /** Upstream gradients: output columns (stride ldy), final h and c (0 = none). */
+  readonly dy: number;
+  readonly dhN: number;
+  readonly dcN: number;
+  /** h_{t-1} rows for dW_hh, and where dW_hh / db_hh accumulate (db_hh 0 = no bias). */
+  readonly hprev: number;
+  readonly dw_hh: number;
+  readonly db_hh: number;
+}
+
+export interface CellDescriptor {
+  readonly kind: CellKind;
+  /** Gate blocks of H rows per unit in W_ih / W_hh (PyTorch order, `gateOrder`). */
+  readonly gates: number;
+  readonly gateOrder: readonly string[];
+  /** The states it carries between steps: h, and c for an LSTM. */
+  readonly states: readonly StateKind[];
+  readonly hasCellState: boolean;
+  /** Elements per (T·B) row of the saved `aux` buffer (0: none). */
+  readonly auxPerRow: number;
+  /** Options (and config() keys) only this cell takes. */
+  readonly optionKeys: readonly (keyof CellConfig)[];
+  /** Emits the whole-sequence cell kernel. */
+  forward(a: CellForward): void;
+  /** Emits the cell's backward and accumulates dW_hh and db_hh. */
+  backward(a: CellBackward): void;
+}
+
+const relu = (cfg: CellConfig): number => (cfg.nonlinearity === 'relu' ? 1 : 0);
+const resetAfter = (cfg: CellConfig): number => (cfg.resetAfter ? 1 : 0);
+
+/** dW_hh += dgates^T · h_{t-1}; db_hh += Σ dgates (the form of every cell whose W_hh sees h_{t-1} whole). */
+function hiddenGrads(a: CellBackward, G: number): void {
+  const { b, T, B, H } = a;
+  b.gemmTn(a.dw_hh, a.dgates, a.hprev, G * H, H, T * B, 1);
+  if (a.db_hh) b.colsum(a.db_hh, a.dgates, T * B, G * H, 1);
+}
+
+const RNN: CellDescriptor = {
+  kind: 'rnn',
+  gates: 1,
+  gateOrder: ['h'],
+  states: ['h'],
+  hasCellState: false,
+  auxPerRow: 0,
+  optionKeys: ['nonlinearity'],
+  forward(a) {
+    const { b, q } = a;
+    if (q) b.rnnQ8(a.gates, a.h, a.y, q.q, q.s, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
+    else b.rnn(a.gates, a.h, a.y, a.w_hh, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
+  },
+  backward(a) {
+    const scratch = a.b.alloc(a.B * a.H);
+    a.b.rnnBwd(a.dgates, a.dh0, a.dy, a.dhN, a.h, a.w_hh, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
+    hiddenGrads(a, 1);
+  },
+};
+
+const LSTM: CellDescriptor = {
+  kind: 'lstm',
+  gates: 4,
+  gateOrder: ['i', 'f', 'g', 'o'],
+  states: ['h', 'c'],
+  hasCellState: true,
+  auxPerRow: 0,
+  optionKeys: ['peepholes', 'cellClip'],
+  forward(a) {
+    const { b, q } = a;
+    if (q) b.lstmQ8(a.gates, a.h, a.c, a.y, q.q, q.s, a.b_hh, a.peep, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
+    else b.lstm(a.gates, a.h, a.c, a.y, a.w_hh, a.b_hh, a.peep, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
+  },
+  backward(a) {
+    const scratch = a.b.alloc(a.B * 2 * a.H);
+    a.b.lstmBwd(a.dgates, a.dh0, a.dc0, a.dpeep, a.dy, a.dhN, a.dcN, a.gates, a.h, a.c, a.w_hh, a.peep, a.lens, scratch,
+      a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
+    hiddenGrads(a, 4);
+  },
+};
+
+const GRU: CellDescriptor = {
+  kind: 'gru',
+  gates: 3,
+  gateOrder: ['r', 'z', 'n'],
+  states: ['h'],
+  hasCellState: false,
+  auxPerRow: 1,
+  optionKeys: ['resetAfter'],
+  forward(a) {
+    const { b, q } = a;
+    const scratch = b.alloc(a.B * 3 * a.H);
+    if (q) b.gruQ8(a.gates, a.aux, a.h, a.y, scratch, q.q, q.s, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, resetAfter(a.cfg));
+    else b.gru(a.gates, a.aux, a.h, a.y, scratch, a.w_hh, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, resetAfter(a.cfg));
+  },
+  backward(a) {
+    const { b, T, B, H } = a;
+    const TB = T * B;
+    const dg_rz = b.alloc(TB * 2 * H);
+    const dg_n = b.alloc(TB * H);
+    const scratch = b.alloc(B * 2 * H);
+    b.gruBwd(a.dgates, dg_rz, dg_n, a.dh0, a.dy, a.dhN, a.gates, a.aux, a.h, a.w_hh, a.lens, scratch, T, B, H, a.ldy, a.reverse, resetAfter(a.cfg));
+    // rows r,z of dW_hh see h_{t-1}; rows n see h_{t-1} (reset-after) or r⊙h_{t-1} (Cho)
+    b.gemmTn(a.dw_hh, dg_rz, a.hprev, 2 * H, H, TB, 1);
+    b.gemmTn(a.dw_hh + 2 * H * H, dg_n, a.cfg.resetAfter ? a.hprev : a.aux, H, H, TB, 1);
+    if (a.db_hh) {
+      b.colsum(a.db_hh, dg_rz, TB, 2 * H, 1);
+      b.colsum(a.db_hh + 2 * H, dg_n, TB, H, 1);
+    }
+  },
+};
+
+/** Every recurrent cell, by kind. */
+export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { rnn: RNN, lstm: LSTM, gru: GRU };
+
+/** True for 'rnn', 'lstm' and 'gru'. */
+export function isCellKind(kind: unknown): kind is CellKind {
+  return typeof kind === 'string' && Object.hasOwn(CELLS, kind);
+}
