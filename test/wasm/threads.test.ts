@@ -5,7 +5,7 @@
 // and programs go on on one thread; without cross-origin isolation init falls back to one thread
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, ValueError, WorkerError, type Model } from '../../src/index';
+import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, SGD, ValueError, WorkerError, type Model } from '../../src/index';
 import { OP, ProgramBuilder } from '../../src/model/program';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
@@ -82,6 +82,35 @@ describe.each([2, 3])('%i threads', (n) => {
     expect(outputs(c, q)).toEqual(ref.get(key(c, q)));
     expect(team.runs).toBeGreaterThan(before); // the programs ran on the team
   });
+});
+
+// Training programs run on the team too (their GEMMs split; the recurrent backward stays on
+// thread 0): three SGD steps give the same losses and parameters, bit for bit, as on one thread.
+// The program starts with a gradient fill put in front of the forward ops, which the team's plan
+// must see at the right op boundaries.
+function trained(): number[][] {
+  const T = 16, B = 4, I = 32, H = 64, O = 8;
+  const m = new Sequential([layers.lstm({ inputSize: I, hiddenSize: H }), layers.linear({ inFeatures: H, outFeatures: O })], { seed: 9 });
+  const x = tensor(randArray(T * B * I, 21), [T, B, I]);
+  const y = tensor(randArray(T * B * O, 22), [T, B, O]);
+  const opt = new SGD({ lr: 0.05 });
+  const out: number[][] = [];
+  for (let s = 0; s < 3; s++) out.push(bits(new Float32Array([m.trainStep({ x, y }, { loss: 'mse', optimizer: opt }).loss])));
+  for (const p of m.parameters()) out.push(bits(m.getParameter(p.name) as Float32Array));
+  m.dispose();
+  return out;
+}
+
+describe('training on the team', () => {
+  it('three SGD steps on 2 threads equal one thread bit for bit', async () => {
+    await init({ threads: 1 });
+    const one = trained();
+    await init({ threads: 2 });
+    const team = runtime().team!;
+    const before = team.runs;
+    expect(trained()).toEqual(one);
+    expect(team.runs).toBeGreaterThan(before);
+  }, 60_000);
 });
 
 describe('the team', () => {
