@@ -55,26 +55,28 @@ describe('train-generator and generate', () => {
 
 describe('train-forecaster and forecast', () => {
   const ARGS = ['--data', 'series.csv', '--window', '14', '--horizon', '7', '--hidden', '8', '--batch', '8', '--validation', '0', '--seed', '2'];
+  const STEPS = '6000';
 
+  // 6,000 steps (about 1.5 s on a quiet machine, 400 took 0.1 s): the signal must land mid-run
   it('SIGINT writes a checkpoint and exits 0; --resume to the same total gives the uninterrupted run’s file byte for byte', async () => {
-    const full = cli('train-forecaster', ...ARGS, '--steps', '400', '--quiet', '--out', 'full.rnnw');
+    const full = cli('train-forecaster', ...ARGS, '--steps', STEPS, '--quiet', '--out', 'full.rnnw');
     expect(full.code).toBe(0);
     const cut = await new Promise<{ code: number; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [CLI, 'train-forecaster', ...ARGS, '--steps', '400', '--out', 'cut.rnnw'], { cwd: dir });
+      const child = spawn(process.execPath, [CLI, 'train-forecaster', ...ARGS, '--steps', STEPS, '--out', 'cut.rnnw'], { cwd: dir });
       let stderr = '';
       child.stderr.on('data', (d) => {
         stderr += d;
-        if (/step [1-9]\d*\/400/.test(stderr) && !child.killed) child.kill('SIGINT');
+        if (/step [1-9]\d*\/6000/.test(stderr) && !child.killed) child.kill('SIGINT');
       });
       child.on('close', (code) => done({ code: code ?? -1, stderr }));
     });
     expect(cut.code).toBe(0);
     const at = Number(/checkpoint at step (\d+)/.exec(cut.stderr)?.[1]);
     expect(at).toBeGreaterThan(0);
-    expect(at).toBeLessThan(400);
-    const res = cli('train-forecaster', '--data', 'series.csv', '--resume', 'cut.rnnw', '--steps', '400', '--quiet', '--json');
+    expect(at).toBeLessThan(6000);
+    const res = cli('train-forecaster', '--data', 'series.csv', '--resume', 'cut.rnnw', '--steps', STEPS, '--quiet', '--json');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ steps: 400 - at, totalSteps: 400 });
+    expect(JSON.parse(res.stdout)).toMatchObject({ steps: 6000 - at, totalSteps: 6000 });
     expect(Buffer.compare(readFileSync(file('cut.rnnw')), readFileSync(file('full.rnnw')))).toBe(0);
     const changed = cli('train-forecaster', '--data', 'series.csv', '--resume', 'cut.rnnw', '--steps', '410', '--window', '10');
     expect(changed.code).toBe(2);
