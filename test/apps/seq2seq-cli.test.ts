@@ -4,7 +4,7 @@
 // by error records that name their line and id while the rest continues.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -36,6 +36,19 @@ describe('train-seq2seq', () => {
     expect(s.epochs).toBeGreaterThanOrEqual(1);
     expect(s.best.exactMatch).toBeGreaterThan(0.9);
     expect(trained.stderr).toMatch(/validation exact match/);
+  });
+
+  it('--steps stops at that many steps; --lr-decay and --length-pool reach fit (a decay of 1 gives a different file than 0.5)', () => {
+    const run = (decay: string, out: string) => cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', out, '--hidden', '8', '--embedding', '4', '--steps', '5', '--lr-decay', decay, '--length-pool', '4', '--validation', '0', '--json']);
+    const a = run('1', 'a.rnnw');
+    const b = run('0.5', 'b.rnnw');
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout).steps).toBe(5);
+    expect(JSON.parse(b.stdout).steps).toBe(5);
+    expect(Buffer.compare(readFileSync(join(dir, 'a.rnnw')), readFileSync(join(dir, 'b.rnnw')))).not.toBe(0);
+    const bad = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--lr-decay', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Expected a number in (0, 1], got 2');
   });
 
   it('names the line of a malformed pair (exit 1) and rejects unknown choices (exit 2)', () => {

@@ -45,6 +45,9 @@ export const trainSeq2seq: CliCommand = {
       .option('--minutes <m>', 'stop after this many minutes', parse.number(0, Infinity, true))
       .option('--batch <b>', 'pairs per training step', parse.int(1), 64)
       .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.003)
+      .option('--lr-decay <f>', 'learning-rate factor per epoch, applied step by step (1: constant)', parse.number(0, 1, true), 1)
+      .option('--steps <n>', 'stop after this many training steps', parse.int(1))
+      .option('--length-pool <n>', 'batches sorted by length within pools of this many batches', parse.int(1), 50)
       .option('--validation <fraction>', 'held-out fraction of the pairs (0: none)', parse.number(0, 0.99), 0.1)
       .option('--validation-size <n>', 'validation pairs scored per evaluation', parse.int(1), 2000)
       .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', 'exactMatch')
@@ -68,7 +71,8 @@ export const trainSeq2seq: CliCommand = {
     try {
       ctx.err(`training ${m.config.cell} seq2seq (${m.model.numParameters} parameters, vocabularies ${m.source.size}/${m.target.size}, attention ${m.config.attention}) on ${pairs.length} pairs`);
       const r = await m.fit(pairs, {
-        epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, validation: o.validation as number,
+        epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, lrDecay: o.lrDecay as number, lengthPool: o.lengthPool as number,
+        maxSteps: o.steps as number | undefined, validation: o.validation as number,
         validationSize: o.validationSize as number, metric: o.metric as 'exactMatch', patience: o.patience as number,
         evalEvery: o.evalEvery as number | undefined, maxSeconds: o.minutes === undefined ? undefined : (o.minutes as number) * 60, seed: o.seed as number,
         onProgress: (p) => ctx.err(`step ${p.step} epoch ${p.epoch}: loss ${p.loss.toFixed(4)}${Number.isNaN(p.exactMatch) ? '' : `, validation exact match ${(100 * p.exactMatch).toFixed(2)} %, token error rate ${(100 * p.tokenErrorRate).toFixed(2)} %`} (${p.seconds.toFixed(1)} s)`),
