@@ -46,7 +46,10 @@ const spawn = () => new Promise((resolve, reject) => {
   w.once('message', () => resolve(w));
   w.once('error', reject);
 });
-const ask = (w, n) => new Promise((resolve) => w.once('message', resolve) && w.postMessage(n));
+const ask = (w, n) => new Promise((resolve) => {
+  w.once('message', resolve);
+  w.postMessage(n);
+});
 const t0 = [await spawn(), await spawn()];
 const ceiling = {
   one: async () => { const t = performance.now(); await ask(t0[0], 2 * N); return performance.now() - t; },

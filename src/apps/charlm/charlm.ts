@@ -8,7 +8,7 @@ import { serialize, deserialize, FormatError, type SaveOptions } from '../../io/
 import { save as saveFile, load as loadFile } from '../../io/files';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
-import { runtime } from '../../wasm/load';
+import { runtime, type Runtime } from '../../wasm/load';
 import { Vocabulary, type UnknownPolicy } from './vocab';
 import { checkConfig, checkKeys, positiveInt, resolveSettings, seedValue, type CharLMConfig, type CharLMOptions, type TrainSettings } from './options';
 import { checkSampling, type SamplingOptions } from './sampling';
@@ -116,13 +116,19 @@ export class CharLM {
     let c0: Float32Array | undefined;
     let nats = 0;
     const n = ids.length - 1;
-    for (let t0 = 0; t0 < n; t0 += W) {
-      const T = Math.min(W, n - t0);
-      const r = this.model.forward(new Tensor(ids.slice(t0, t0 + T), [T, 1]), { h0, c0 });
-      const out = r.output.data;
-      nats += natsOf(out, T, V, ids.subarray(t0 + 1, t0 + T + 1));
-      h0 = r.hN.data;
-      c0 = r.cN?.data;
+    const rt = runtime();
+    const rows = Math.min(W, n) * V;
+    const x = rt.heap.alloc(2 * rows); // logits, then their log-softmax (one block for the whole text)
+    try {
+      for (let t0 = 0; t0 < n; t0 += W) {
+        const T = Math.min(W, n - t0);
+        const r = this.model.forward(new Tensor(ids.slice(t0, t0 + T), [T, 1]), { h0, c0 });
+        nats += natsOf(rt, x, x + rows, r.output.data, T, V, ids.subarray(t0 + 1, t0 + T + 1));
+        h0 = r.hN.data;
+        c0 = r.cN?.data;
+      }
+    } finally {
+      rt.heap.release(x);
     }
     return nats / n / Math.LN2;
   }
@@ -231,29 +237,18 @@ function pick(o: TrainOptions): Partial<TrainSettings> {
 
 /** log softmax(out[off … off+V))[k], in f64. */
 /**
- * −Σ_t log softmax(row t of out)[targets[t]] in nats over T rows of V logits. The log-softmax runs
+ * −Σ_t log softmax(row t of out)[targets[t]] in nats over T rows of V logits, through the wasm buffers
+ * x (logits) and y (log-softmax) of at least T·V elements each. The log-softmax runs
  * in wasm, whose arithmetic is the same in every engine; Math.exp and Math.log are not (Node's and
  * Chromium's V8 differ in the last bit), and bits per character must match wherever the model runs.
  */
-function natsOf(out: Float32Array, T: number, V: number, targets: Int32Array): number {
-  const rt = runtime();
-  const n = T * V;
-  const x = rt.heap.alloc(n);
-  try {
-    const y = rt.heap.alloc(n);
-    try {
-      rt.heap.f32.set(out.subarray(0, n), x);
-      rt.k.log_softmax_rows(y, x, T, V);
-      const f = rt.heap.f32;
-      let nats = 0;
-      for (let t = 0; t < T; t++) nats -= f[y + t * V + targets[t]];
-      return nats;
-    } finally {
-      rt.heap.release(y);
-    }
-  } finally {
-    rt.heap.release(x);
-  }
+function natsOf(rt: Runtime, x: number, y: number, out: Float32Array, T: number, V: number, targets: Int32Array): number {
+  rt.heap.f32.set(out.subarray(0, T * V), x);
+  rt.k.log_softmax_rows(y, x, T, V);
+  const f = rt.heap.f32;
+  let nats = 0;
+  for (let t = 0; t < T; t++) nats -= f[y + t * V + targets[t]];
+  return nats;
 }
 
 function fromLoaded(l: { model: Model; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): CharLM {
