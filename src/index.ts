@@ -38,6 +38,6 @@ export { serveCharLM, CharLMWorker, hiddenStates, type MessageScope, type CharLM
 export { SequenceClassifier, type ClassifierOptions, type ClassifierFitOptions, type Pooling, type Truncation } from './apps/classifier/index';
 export { SequenceLabeler, tagScores, type LabelerOptions, type LabeledText, type LabelerFitOptions, type TagScores } from './apps/labeler/index';
 export { Tokenizer, EarlyStopping, weightedCrossEntropy, balancedClassWeights, lengthBatches, splitIndices, trainLoop, type TokenizerKind, type TokenizerJSON, type TokenizerOptions, type Weights, type EarlyStoppingOptions, type EpochLog, type LoopResult, type StopReason } from './apps/common/index';
-export { ConditionalGenerator, type ConditionalExample, type GeneratorTrainOptions, type GenerateOptions, type GeneratorConfig, type GeneratorOptions as ConditionalGeneratorOptions, type Conditioning } from './apps/generator/index';
+export { ConditionalGenerator, type ConditionalExample, type GeneratorTrainOptions, type GenerateOptions, type GeneratorConfig, type GeneratorOptions as ConditionalGeneratorOptions, type Conditioning, type GuidanceOptions } from './apps/generator/index';
 export { Forecaster, type Series, type ForecasterTrainOptions, type ForecastErrors, type ForecasterConfig, type ForecasterOptions, type ForecastMode, type Scaling, type ScalingKind } from './apps/forecaster/index';
 export type { LoopOptions as AppTrainOptions, LoopProgress as AppTrainProgress, LoopResult as AppTrainResult } from './apps/graph-loop';

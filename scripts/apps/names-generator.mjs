@@ -5,14 +5,15 @@
 // (splitIndices(…, 0.1, 2)) — so generator and judge learn from the same names and never see the
 // held-out fifth. The judge is the SequenceClassifier file that `scripts/apps-names.mjs --out FILE`
 // writes (bidirectional LSTM, the issue's names→gender recipe); its held-out accuracy is printed.
-// The generator stops early on its validation loss (nats/char). Temperature is chosen per gender on
-// a selection sample (seed 100 + k): the temperature whose names best clear both bars
+// The generator stops early on its validation loss (nats/char). Temperature and guidance weight
+// (contrastive guidance against the other gender, `generate({ guidance })`; 0 = plain sampling) are
+// chosen per gender on a selection sample (seed 100 + k): the pair whose names best clear both bars
 // (max of min(judged as asked − 0.85, new − 0.70)); the reported verdict is a fresh sample (seed
-// 1000 + k) at that temperature. "New": in neither full list (also given: not among the names the
+// 1000 + k) with that pair. "New": in neither full list (also given: not among the names the
 // generator trained on). Prints one JSON line.
 //   node scripts/apps-names.mjs --out judge.rnnw   # the judge, once
 //   node scripts/apps/names-generator.mjs --judge-file judge.rnnw [--epochs 40] [--patience 3] [--hidden 128]
-//     [--temperature 0.6,0.7,0.8,0.9,1,1.1,1.2] [--count 1000] [--minutes 60] [--out generator.rnnw | --load generator.rnnw]
+//     [--temperature 0.6,0.7,0.8,0.9,1,1.1,1.2] [--guidance 0] [--count 1000] [--minutes 60] [--out generator.rnnw | --load generator.rnnw]
 // Needs the build (npm run build).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,12 +26,12 @@ const { names } = await import('../apps-data.mjs');
 
 const { values: a } = parseArgs({ options: {
   epochs: { type: 'string', default: '40' }, patience: { type: 'string', default: '3' }, count: { type: 'string', default: '1000' },
-  temperature: { type: 'string', default: '0.6,0.7,0.8,0.9,1,1.1,1.2' }, hidden: { type: 'string', default: '128' }, layers: { type: 'string', default: '1' },
+  temperature: { type: 'string', default: '0.6,0.7,0.8,0.9,1,1.1,1.2' }, guidance: { type: 'string', default: '0' }, hidden: { type: 'string', default: '128' }, layers: { type: 'string', default: '1' },
   embedding: { type: 'string', default: '32' }, lr: { type: 'string', default: '0.003' }, seed: { type: 'string', default: '1' }, minutes: { type: 'string', default: '60' },
   'judge-file': { type: 'string' }, out: { type: 'string' }, load: { type: 'string' },
 } });
 if (!a['judge-file']) throw new Error('Expected --judge-file FILE (from node scripts/apps-names.mjs --out FILE), got none');
-const count = Number(a.count), temperatures = a.temperature.split(',').map(Number), seed = Number(a.seed);
+const count = Number(a.count), temperatures = a.temperature.split(',').map(Number), guidances = a.guidance.split(',').map(Number), seed = Number(a.seed);
 await init();
 const t0 = performance.now();
 
@@ -62,13 +63,14 @@ const recall = (g) => test.labels.filter((l, i) => l === g && judged[i] === g).l
 const judgeAccuracy = test.labels.filter((l, i) => judged[i] === l).length / test.labels.length;
 console.error(`judge: held-out accuracy ${(100 * judgeAccuracy).toFixed(2)} % (female recall ${(100 * recall('female')).toFixed(1)} %, male ${(100 * recall('male')).toFixed(1)} %)`);
 
-/** Generated names for one gender at one temperature, and what the judge and the lists say of them. */
-function sample(gender, temperature, s) {
-  const out = gen.generate({ condition: gender, count, temperature, seed: s, maxLength: 20 });
+/** Generated names for one gender at one temperature and guidance, and what the judge and the lists say of them. */
+function sample(gender, temperature, guidance, s) {
+  const out = gen.generate({ condition: gender, count, temperature, guidance, seed: s, maxLength: 20 });
   const verdict = judge.classify(out.map((n) => n || ' '));
   const share = (f) => out.filter(f).length / count;
   return {
     temperature,
+    guidance,
     judgedAsAsked: share((_, i) => verdict[i] === gender),
     notInLists: share((n) => n.length > 0 && !lists.has(n)),
     notInTraining: share((n) => n.length > 0 && !trainNames.has(n)),
@@ -84,13 +86,13 @@ const result = {
   count, selection: {}, verdict: {},
 };
 for (const [k, gender] of ['female', 'male'].entries()) {
-  const rows = temperatures.map((T) => sample(gender, T, 100 + k));
-  for (const m of rows) console.error(`selection ${gender} T ${m.temperature}: judged ${gender} ${pct(m.judgedAsAsked)}, new ${pct(m.notInLists)} (not among the training names ${pct(m.notInTraining)})`);
+  const rows = guidances.flatMap((w) => temperatures.map((T) => sample(gender, T, w, 100 + k)));
+  for (const m of rows) console.error(`selection ${gender} T ${m.temperature} guidance ${m.guidance}: judged ${gender} ${pct(m.judgedAsAsked)}, new ${pct(m.notInLists)} (not among the training names ${pct(m.notInTraining)})`);
   const best = rows.reduce((p, q) => (margin(q) > margin(p) ? q : p));
   result.selection[gender] = rows.map(({ examples, ...m }) => m);
-  const v = sample(gender, best.temperature, 1000 + k);
+  const v = sample(gender, best.temperature, best.guidance, 1000 + k);
   result.verdict[gender] = { ...v, meetsBars: v.judgedAsAsked >= 0.85 && v.notInLists >= 0.7 };
-  console.error(`VERDICT ${gender} (T ${v.temperature}, chosen on the selection sample): judged ${gender} ${pct(v.judgedAsAsked)}, new ${pct(v.notInLists)}, not among the training names ${pct(v.notInTraining)}, distinct ${pct(v.distinct)}: ${v.examples.join(', ')}`);
+  console.error(`VERDICT ${gender} (T ${v.temperature}, guidance ${v.guidance}, chosen on the selection sample): judged ${gender} ${pct(v.judgedAsAsked)}, new ${pct(v.notInLists)}, not among the training names ${pct(v.notInTraining)}, distinct ${pct(v.distinct)}: ${v.examples.join(', ')}`);
 }
 result.elapsedSeconds = Math.round((performance.now() - t0) / 1000);
 console.log(JSON.stringify(result));

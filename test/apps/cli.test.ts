@@ -37,6 +37,11 @@ describe('train-generator and generate', () => {
     expect(texts.filter((s) => /^(yx)+$/.test(s)).length).toBeGreaterThanOrEqual(18);
     const again = cli('generate', 'gen.rnnw', '--condition', 'yx', '--count', '20', '--temperature', '0.5', '--seed', '3');
     expect(again.stdout.trim().split('\n')).toEqual(texts);
+    const guided = cli('generate', 'gen.rnnw', '--condition', 'yx', '--count', '20', '--seed', '3', '--guidance', '1', '--contrast', 'xy', '--json');
+    expect(guided.code).toBe(0);
+    expect((JSON.parse(guided.stdout) as { texts: string[] }).texts.filter((s) => /^(yx)+$/.test(s)).length).toBeGreaterThanOrEqual(18);
+    const badGuidance = cli('generate', 'gen.rnnw', '--condition', 'yx', '--guidance', '-1');
+    expect(badGuidance.code).toBe(2);
   });
 
   it('exit codes: an unknown class and a malformed data line are failures (1), a missing budget is usage (2)', () => {

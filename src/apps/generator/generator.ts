@@ -18,6 +18,7 @@ import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import { checkSampling, pick, type SamplingOptions } from '../charlm/sampling';
 import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult, type LoopSettings } from '../graph-loop';
 import { checkGeneratorConfig, conditionVector, type GeneratorConfig, type GeneratorOptions } from './options';
+import { checkGuidance, guidedLogits, type GuidanceOptions } from './guidance';
 
 /** A training example: a text (no newlines) and its condition (a class name or a vector). */
 export interface ConditionalExample {
@@ -30,7 +31,7 @@ export interface GeneratorTrainOptions extends LoopOptions {
   validation?: number | ConditionalExample[];
 }
 
-export interface GenerateOptions extends SamplingOptions {
+export interface GenerateOptions extends SamplingOptions, GuidanceOptions {
   /** The condition: a class name or a vector. */
   condition: string | ArrayLike<number>;
   /** Texts to produce (default 1), all decoded together. */
@@ -110,34 +111,45 @@ export class ConditionalGenerator {
     return this.lossOf(this.encodeAll(examples, 'examples'), 64);
   }
 
-  /** `count` texts sampled under one condition (temperature 1 unless given; the same seed gives the same texts). */
+  /**
+   * `count` texts sampled under one condition (temperature 1 unless given; the same seed gives the
+   * same texts); with `guidance` > 0, steered away from a contrast condition (see GuidanceOptions).
+   */
   generate(o: GenerateOptions): string[] {
     if (!o || typeof o !== 'object') throw new ValueError(`Expected generate options as an object, got ${String(o)}`);
-    checkKeys(o, ['condition', 'count', 'maxLength', 'seed', 'temperature', 'topK', 'topP', 'greedy'], 'generate option');
+    checkKeys(o, ['condition', 'count', 'maxLength', 'seed', 'temperature', 'topK', 'topP', 'greedy', 'guidance', 'contrast'], 'generate option');
     const v = conditionVector(this.config, o.condition, 'condition');
     const count = o.count === undefined ? 1 : positiveInt('count', o.count, 1 << 16);
     const maxLength = o.maxLength === undefined ? 40 : positiveInt('maxLength', o.maxLength, 1 << 16);
     const sampling = checkSampling(o, { greedy: false });
+    const guidance = checkGuidance(this.config, o, v);
     const rng = new Rng(seedValue('seed', o.seed ?? 0));
-    const cond = new Float32Array(count * v.length);
-    for (let r = 0; r < count; r++) cond.set(v, r * v.length);
-    const d = this.model.decoder({ step: 'x', context: { cond: new Tensor(cond, [count, v.length]) } });
+    // the asked rows, then one block of `count` rows per contrast condition
+    const blocks = [v, ...guidance.contrasts];
+    const rows = count * blocks.length;
+    const cond = new Float32Array(rows * v.length);
+    blocks.forEach((c, b) => {
+      for (let r = 0; r < count; r++) cond.set(c, (b * count + r) * v.length);
+    });
+    const d = this.model.decoder({ step: 'x', context: { cond: new Tensor(cond, [rows, v.length]) } });
     try {
       const stop = this.vocabulary.tokens.indexOf(STOP);
       const V = this.vocabulary.size;
       const texts = new Array<string>(count).fill('');
       const done = new Array<boolean>(count).fill(false);
-      let ids = new Int32Array(count).fill(stop);
+      const guided = new Float64Array(V);
+      let ids = new Int32Array(rows).fill(stop);
       for (let t = 0; t < maxLength && done.includes(false); t++) {
         const logits = d.step(ids).logits.data;
-        ids = new Int32Array(count).fill(stop);
+        ids = new Int32Array(rows).fill(stop);
         for (let r = 0; r < count; r++) {
           if (done[r]) continue;
-          const id = pick(logits.subarray(r * V, (r + 1) * V), sampling, rng);
+          const scores = guidance.scale > 0 ? guidedLogits(logits, count, V, r, guidance, guided) : logits.subarray(r * V, (r + 1) * V);
+          const id = pick(scores, sampling, rng);
           if (id === stop) done[r] = true;
           else {
             texts[r] += this.vocabulary.tokens[id];
-            ids[r] = id;
+            for (let b = 0; b < blocks.length; b++) ids[b * count + r] = id;
           }
         }
       }

@@ -72,7 +72,9 @@ export const generate: CliCommand = {
       .option('--temperature <t>', 'softmax temperature (0: greedy)', parse.number(0))
       .option('--top-k <k>', 'sample among the k most likely characters', parse.int(1))
       .option('--top-p <p>', 'sample among the most likely characters up to probability p', parse.number(0, 1, true))
-      .option('--seed <n>', 'seed of the draws (the same seed gives the same texts)', parse.int(0), 0);
+      .option('--seed <n>', 'seed of the draws (the same seed gives the same texts)', parse.int(0), 0)
+      .option('--guidance <w>', 'steer away from the contrast: sample from (1+w)·log p(·|condition) − w·log p(·|contrast)', parse.number(0, 100))
+      .option('--contrast <c>', 'the condition steered away from (default for named classes: the other classes)');
   },
   async run(ctx, [path], o) {
     const { ConditionalGenerator } = await library();
@@ -80,7 +82,12 @@ export const generate: CliCommand = {
     try {
       const raw = o.condition as string;
       const condition = gen.config.classes ? raw : parseVector(raw);
-      const texts = gen.generate({ condition, count: o.count as number, maxLength: o.maxLength as number, temperature: o.temperature as number | undefined, topK: o.topK as number | undefined, topP: o.topP as number | undefined, seed: o.seed as number });
+      const c = o.contrast as string | undefined;
+      const contrast = c === undefined || gen.config.classes ? c : parseVector(c, '--contrast');
+      const texts = gen.generate({
+        condition, count: o.count as number, maxLength: o.maxLength as number, temperature: o.temperature as number | undefined, topK: o.topK as number | undefined, topP: o.topP as number | undefined, seed: o.seed as number,
+        guidance: o.guidance as number | undefined, contrast,
+      });
       ctx.out(ctx.json ? JSON.stringify({ condition, texts }) : texts.join('\n'));
     } finally {
       gen.dispose();
@@ -88,13 +95,13 @@ export const generate: CliCommand = {
   },
 };
 
-function parseVector(s: string): number[] {
+function parseVector(s: string, flag = '--condition'): number[] {
   let v: unknown;
   try {
     v = JSON.parse(s);
   } catch {
-    throw new UsageError(`Expected --condition as a JSON array of numbers (this model takes vectors), got ${s}`);
+    throw new UsageError(`Expected ${flag} as a JSON array of numbers (this model takes vectors), got ${s}`);
   }
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new UsageError(`Expected --condition as a JSON array of numbers, got ${s}`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new UsageError(`Expected ${flag} as a JSON array of numbers, got ${s}`);
   return v as number[];
 }
