@@ -3,6 +3,7 @@
 // hands out offset 0). Dimensions are element counts.
 export { build_info, reserved_end, ABI_VERSION } from './kernels/info';
 export { gemm_nt, matvec_nt } from './kernels/gemm';
+export { pack_rows, matvec_packed, PACK_MIN_T } from './kernels/packed';
 export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
 export { rnn_forward, rnn_backward, rnn_forward_q8 } from './cells/rnn';
 export { lstm_forward, lstm_backward, lstm_forward_q8 } from './cells/lstm';

@@ -4,6 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW, wRow } from '../kernels/int8';
+import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -108,6 +109,14 @@ export function gru_forward_q8(
   const w_hn = wRow(w_hh, sw_hh, 2 * H, H);
   const sw_hn: usize = sw_hh ? sw_hh + 2 * Hs : 0;
   const b_hn: usize = b_hh ? b_hh + 2 * Hs : 0;
+  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical); the
+  // Cho form packs its r,z rows and its n rows apart (two products with different inputs)
+  const rz = resetAfter ? G3 : 2 * H;
+  const rzFloats = packedFloats(rz, H);
+  const wp = packedAt(T, B, sw_hh, rzFloats + (resetAfter ? 0 : packedFloats(H, H)));
+  const wpn: usize = wp && !resetAfter ? wp + <usize>rzFloats : 0;
+  if (wp) pack_rows(wp, w_hh, rz, H);
+  if (wpn) pack_rows(wpn, w_hn, H, H);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 3;
@@ -118,8 +127,8 @@ export function gru_forward_q8(
     // recurrent products for each run of active rows
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      if (resetAfter) gemmW(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G3, H, 0);
-      else gemmW(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, 2 * H, H, 0);
+      if (resetAfter) gemmW(scratch + <usize>b * <usize>G3, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G3, H, 0, wp);
+      else gemmW(scratch + <usize>b * 2 * Hs, h_prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, 2 * H, H, 0, wp);
     }
 
     if (resetAfter) {
@@ -147,7 +156,7 @@ export function gru_forward_q8(
       // second recurrent product per run: sN = (r⊙h_{t-1})·W_hnᵀ + b_hn
       for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
         e = runEnd(lens, b, B, t);
-        gemmW(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, sw_hn, b_hn, e - b, H, H, 0);
+        gemmW(sN + <usize>b * Hs, aux_t + <usize>b * Hs, w_hn, sw_hn, b_hn, e - b, H, H, 0, wpn);
       }
       // stage 2: n and h_t
       for (let r = 0; r < B; r++) {

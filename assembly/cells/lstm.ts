@@ -4,6 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW } from '../kernels/int8';
+import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -108,6 +109,9 @@ export function lstm_forward_q8(
   const G4 = 4 * H;
   const H4 = H & ~3;
   const tail = H & 3;
+  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical)
+  const wp = packedAt(T, B, sw_hh, packedFloats(G4, H));
+  if (wp) pack_rows(wp, w_hh, G4, H);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 4;
@@ -116,7 +120,7 @@ export function lstm_forward_q8(
     // recurrent product for each run of active rows: gates_t += h_prev·W_hhᵀ + b_hh
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      gemmW(gates_t + <usize>b * <usize>G4, h + prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G4, H, 1);
+      gemmW(gates_t + <usize>b * <usize>G4, h + prev + <usize>b * Hs, w_hh, sw_hh, b_hh, e - b, G4, H, 1, wp);
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {

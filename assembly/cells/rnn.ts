@@ -6,6 +6,7 @@ import { ld, st, lds, sts, ldn, stn } from '../util/simd';
 import { vtanh } from '../kernels/activations';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW } from '../kernels/int8';
+import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
 
 // ---- shared helpers (used by lstm.ts and gru.ts) -------------------------------------------------
 
@@ -96,6 +97,9 @@ export function rnn_forward_q8(
   const BH = <usize>B * <usize>H;
   const H4 = H & ~3;
   const tail = H & 3;
+  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical)
+  const wp = packedAt(T, B, sw_hh, packedFloats(H, H));
+  if (wp) pack_rows(wp, w_hh, H, H);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const pre_t = pre + <usize>t * BH;
@@ -104,7 +108,7 @@ export function rnn_forward_q8(
     // recurrent product for each run of active rows: pre_t += h_prev·W_hhᵀ + b_hh
     for (let b = runStart(lens, 0, B, t), e = 0; b < B; b = runStart(lens, e, B, t)) {
       e = runEnd(lens, b, B, t);
-      gemmW(pre_t + <usize>b * <usize>H, h_prev + <usize>b * <usize>H, w_hh, sw_hh, b_hh, e - b, H, H, 1);
+      gemmW(pre_t + <usize>b * <usize>H, h_prev + <usize>b * <usize>H, w_hh, sw_hh, b_hh, e - b, H, H, 1, wp);
     }
     // elementwise stage per row
     for (let r = 0; r < B; r++) {

@@ -16,6 +16,7 @@
 // (|Σ| ≤ K·127·1023 < 2^31).
 import { ldn, stn } from '../util/simd';
 import { SQX, Q8_MAX_K } from '../util/scratch';
+import { matvec_packed } from './packed';
 import { gemm_nt } from './gemm';
 
 export { Q8_MAX_K };
@@ -112,9 +113,11 @@ export function gemm_q8_nt(y: usize, x: usize, w8: usize, sw: usize, b: usize, M
 }
 
 // The cells' recurrent product on f32 (sw = 0: gemm_nt) or int8 W (gemm_q8_nt); with a constant
-// sw = 0 the branch folds away and the f32 cell is the code it was.
-@inline export function gemmW(y: usize, x: usize, w: usize, sw: usize, b: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
+// sw = 0 the branch folds away and the f32 cell is the code it was. wp != 0: the packed copy of W
+// (assembly/kernels/packed.ts) for one row of x, bit-identical to gemm_nt.
+@inline export function gemmW(y: usize, x: usize, w: usize, sw: usize, b: usize, M: i32, N: i32, K: i32, accumulate: i32, wp: usize = 0): void {
   if (sw) gemm_q8_nt(y, x, w, sw, b, M, N, K, accumulate);
+  else if (wp && M == 1) matvec_packed(y, wp, x, b, N, K, accumulate);
   else gemm_nt(y, x, w, b, M, N, K, accumulate);
 }
 

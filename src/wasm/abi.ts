@@ -15,6 +15,12 @@ export interface Kernels {
   ABI_VERSION: WebAssembly.Global;
   gemm_nt(y: P, x: P, w: P, b: P, M: I, N: I, K: I, accumulate: I): void;
   matvec_nt(y: P, w: P, x: P, b: P, N: I, K: I, accumulate: I): void;
+  /** W (N, K) row-interleaved into dst (assembly/kernels/packed.ts: what a batch-1 cell kernel reads). */
+  pack_rows(dst: P, w: P, N: I, K: I): void;
+  /** matvec_nt on a packed W; bit-identical to it. */
+  matvec_packed(y: P, wp: P, x: P, b: P, N: I, K: I, accumulate: I): void;
+  /** Steps from which a batch-1 cell kernel packs W_hh. */
+  PACK_MIN_T: WebAssembly.Global;
   sigmoid_f32(y: P, x: P, n: I): void;
   tanh_f32(y: P, x: P, n: I): void;
   relu_f32(y: P, x: P, n: I): void;
