@@ -4,7 +4,7 @@
 // correct when it equals any variant. Prints WER and PER on the held-out words, greedy and beam 5,
 // and the training time. Usage (after npm run build):
 //   nice -n 10 node scripts/g2p.mjs [--attention general|dot|additive|none] [--minutes 12] [--epochs 100] [--steps 0 (no limit)]
-//     [--hidden 64] [--embedding 32] [--batch 64] [--bidirectional 1] [--lr 3e-3] [--lr-decay 1 (per epoch)]
+//     [--hidden 64] [--embedding 32] [--dropout 0] [--batch 64] [--bidirectional 1] [--lr 3e-3] [--lr-decay 1 (per epoch)]
 //     [--eval-every 1000 (steps)] [--patience 5] [--eval 0 (all)] [--beams 1,5] [--seed 1] [--save FILE]
 //   node scripts/g2p.mjs --load FILE [--eval 0] [--beams 1,5]   (scores a saved model, no training)
 // --epochs and --steps bound the work independently of the machine's load; --minutes is a wall-clock cap on top.
@@ -20,7 +20,7 @@ const arg = (name, d) => {
 const attention = arg('attention', 'general');
 const minutes = arg('minutes', 12), hidden = arg('hidden', 64), embedding = arg('embedding', 32);
 const batchSize = arg('batch', 64), bidirectional = arg('bidirectional', 1) === 1, evalN = arg('eval', 0), seed = arg('seed', 1);
-const savePath = arg('save', ''), loadPath = arg('load', '');
+const savePath = arg('save', ''), loadPath = arg('load', ''), dropout = arg('dropout', 0);
 const beams = arg('beams', '1,5').split(',').map(Number);
 const epochs = arg('epochs', 100), steps = arg('steps', 0), lr = arg('lr', 3e-3), lrDecay = arg('lr-decay', 1), evalEvery = arg('eval-every', 1000), patience = arg('patience', 5);
 
@@ -48,7 +48,7 @@ for (const [word, prons] of byWord) {
 }
 if (evalN > 0 && evalN < test.length) test = Array.from({ length: evalN }, (_, i) => test[Math.floor((i * test.length) / evalN)]); // evenly spaced
 const { variant } = await lib.init();
-const what = loadPath ? `model ${loadPath}` : `LSTM ${bidirectional ? 'bi' : 'uni'}directional encoder hidden ${hidden}, attention ${attention}, embedding ${embedding}, batch ${batchSize}, ` +
+const what = loadPath ? `model ${loadPath}` : `LSTM ${bidirectional ? 'bi' : 'uni'}directional encoder hidden ${hidden}, attention ${attention}, embedding ${embedding}, dropout ${dropout}, batch ${batchSize}, ` +
   `Adam ${lr} × ${lrDecay} per epoch, ${epochs} epochs${steps ? ` or ${steps} steps` : ''} at most, ${minutes} min budget`;
 console.log(`g2p ${new Date().toISOString()}: ${byWord.size} words, ${trainPairs.length} training pairs, ${test.length} held-out words; ${what}, ${variant}`);
 
@@ -60,7 +60,7 @@ if (loadPath) {
   m = await lib.Seq2Seq.load(loadPath);
   trained = `loaded (${JSON.stringify(m.config)})`;
 } else {
-  m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', seed });
+  m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', dropout, seed });
   const fit = await m.fit(trainPairs, {
     epochs, batchSize, lr, lrDecay, validation: 0.02, validationSize: 1000, evalEvery, patience,
     metric: 'exactMatch', maxSeconds: minutes * 60, maxSteps: steps || undefined, lengthPool: 200, seed,

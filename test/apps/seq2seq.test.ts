@@ -209,6 +209,26 @@ describe('files, vocabularies and metrics', () => {
     }
   });
 
+  it('dropout acts in training only: same initial parameters and outputs as without it, other updates, kept in the file', async () => {
+    const pairs = train.slice(0, 256);
+    const make = (dropout: number) => Seq2Seq.fromPairs(pairs, { hidden: 16, embedding: 8, attention: 'general', seed: 9, dropout });
+    const [plain, dropped] = [make(0), make(0.3)];
+    try {
+      const srcs = test.slice(0, 20).map((p) => p[0]);
+      expect(dropped.translate(srcs, { beam: 2 })).toEqual(plain.translate(srcs, { beam: 2 }));
+      for (const x of [plain, dropped]) await x.fit(pairs, { epochs: 1, batchSize: 32, validation: 0, maxSteps: 3 });
+      expect(dropped.model.getParameter('out.weight')).not.toEqual(plain.model.getParameter('out.weight'));
+      const back = Seq2Seq.deserialize(dropped.serialize());
+      expect(back.config.dropout).toBe(0.3);
+      expect(back.translate(srcs)).toEqual(dropped.translate(srcs));
+      back.dispose();
+      expect(() => make(1)).toThrow('Expected dropout to be a number in [0, 1), got 1');
+    } finally {
+      plain.dispose();
+      dropped.dispose();
+    }
+  });
+
   it('rejects bad calls with typed errors that name the argument', () => {
     expect(() => m.translate(['12', ''])).toThrow('Expected texts[1] to have at least one token, got none');
     expect(() => m.translate(['12'], { beam: 2, nbest: 3 })).toThrow(ValueError);

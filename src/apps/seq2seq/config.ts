@@ -20,12 +20,14 @@ export interface Seq2SeqConfig {
   attention: Seq2SeqAttention;
   sourceTokens: TokenMode;
   targetTokens: TokenMode;
+  /** Dropout probability in training on the embeddings, the encoder outputs and the decoder's top state (0: none). */
+  dropout: number;
   seed: number;
 }
 
 export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
 
-export const CONFIG_KEYS = ['cell', 'hidden', 'embedding', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'seed'] as const;
+export const CONFIG_KEYS = ['cell', 'hidden', 'embedding', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'dropout', 'seed'] as const;
 
 export function checkKeys(o: object, keys: readonly string[], what: string): void {
   for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ValueError(`Expected ${what} keys among ${keys.join(', ')}, got unknown ${k}`);
@@ -48,6 +50,8 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
   if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(o.bidirectional)}`);
   const seed = o.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`Expected seed to be an integer in [0, 2^32), got ${String(o.seed)}`);
+  const dropout = o.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout to be a number in [0, 1), got ${String(o.dropout)}`);
   return {
     cell: oneOf('cell', o.cell, ['rnn', 'lstm', 'gru'], 'lstm'),
     hidden: o.hidden === undefined ? 64 : posInt('hidden', o.hidden, 4096),
@@ -56,6 +60,7 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
     attention: oneOf('attention', o.attention, ['none', 'dot', 'general', 'additive'], 'general'),
     sourceTokens: oneOf('sourceTokens', o.sourceTokens, ['chars', 'words'], 'chars'),
     targetTokens: oneOf('targetTokens', o.targetTokens, ['chars', 'words'], 'chars'),
+    dropout,
     seed,
   };
 }
@@ -65,19 +70,22 @@ export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphM
   const D = c.bidirectional ? 2 : 1;
   const Hd = c.hidden * D;
   const rec = (x: g.Sym, o: Record<string, unknown>) => (c.cell === 'lstm' ? g.lstm(x, o as never) : c.cell === 'gru' ? g.gru(x, o as never) : g.rnn(x, o as never));
+  // dropout (training only) where G2P and translation models usually put it: on the embeddings, the
+  // encoder outputs attention reads, and the state the output layer reads; none inside the recurrences
+  const drop = (x: g.Sym, name: string): g.Sym => (c.dropout > 0 ? g.dropout(x, { p: c.dropout, name }) : x);
   const src = g.input('src', { type: 'ids', vocabSize: srcV });
   const tgt = g.input('tgt', { type: 'ids', vocabSize: tgtV });
-  const enc = rec(g.embedding(src, { embeddingDim: c.embedding, name: 'src_emb' }), { hiddenSize: c.hidden, bidirectional: c.bidirectional, name: 'enc' });
+  const enc = rec(drop(g.embedding(src, { embeddingDim: c.embedding, name: 'src_emb' }), 'src_drop'), { hiddenSize: c.hidden, bidirectional: c.bidirectional, name: 'enc' });
   const bridge = (s: g.Sym, name: string) => g.tanh(g.linear(s, { outFeatures: Hd, name }), { name: `${name}_tanh` });
   const init = { h: bridge(enc.hN, 'bridge_h'), c: enc.cN ? bridge(enc.cN, 'bridge_c') : undefined };
-  const dec = rec(g.embedding(tgt, { embeddingDim: c.embedding, name: 'tgt_emb' }), { hiddenSize: Hd, name: 'dec', initialState: init });
+  const dec = rec(drop(g.embedding(tgt, { embeddingDim: c.embedding, name: 'tgt_emb' }), 'tgt_drop'), { hiddenSize: Hd, name: 'dec', initialState: init });
   let top = dec.output;
   const outputs: Record<string, g.Sym> = {};
   if (c.attention !== 'none') {
-    const att = g.attention(dec.output, enc.output, { score: c.attention, name: 'att' });
+    const att = g.attention(dec.output, drop(enc.output, 'enc_drop'), { score: c.attention, name: 'att' });
     top = g.tanh(g.linear(g.concat([att.context, dec.output], { name: 'attn_cat' }), { outFeatures: Hd, bias: false, name: 'attn_state' }), { name: 'attn_tanh' });
     outputs.weights = att.weights;
   }
-  outputs.logits = g.linear(top, { outFeatures: tgtV, name: 'out' });
+  outputs.logits = g.linear(drop(top, 'top_drop'), { outFeatures: tgtV, name: 'out' });
   return new GraphModel({ inputs: [src, tgt], outputs, seed: c.seed });
 }

@@ -37,6 +37,7 @@ export const trainSeq2seq: CliCommand = {
       .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
       .option('--hidden <h>', 'hidden size of each encoder direction (the decoder: × directions)', parse.int(1), 64)
       .option('--embedding <e>', 'embedding width', parse.int(1), 32)
+      .option('--dropout <p>', 'dropout probability in training (embeddings, encoder outputs, top state)', parse.number(0, 1), 0)
       .option('--bidirectional', 'bidirectional encoder')
       .option('--attention <kind>', 'general, dot, additive or none', 'general')
       .option('--source-tokens <mode>', 'chars or words (whitespace-separated)', 'chars')
@@ -65,7 +66,7 @@ export const trainSeq2seq: CliCommand = {
     const pairs = parsePairs(await readText(o.pairs as string, 'pairs file'), o.pairs as string);
     const { Seq2Seq } = await library();
     const m = Seq2Seq.fromPairs(pairs, {
-      cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, bidirectional: o.bidirectional === true,
+      cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, bidirectional: o.bidirectional === true,
       attention: o.attention as Seq2SeqAttention, sourceTokens: o.sourceTokens as TokenMode, targetTokens: o.targetTokens as TokenMode, seed: o.seed as number,
     });
     try {
