@@ -37,6 +37,7 @@ export function parseTable(table) {
     });
     if (new Set(args.map((a) => a.name)).size !== args.length) throw new Error(`Expected distinct argument names in ${where}`);
     if (o.loss && args.at(-1)?.name !== 'slot') throw new Error(`Expected a loss op's last argument to be slot:u in ${where}`);
+    if (o.split !== undefined && typeof o.split !== 'boolean') throw new Error(`Expected split to be a boolean in ${where}, got ${JSON.stringify(o.split)}`);
     return { ...o, args };
   });
 }
@@ -127,6 +128,9 @@ ${ops.map((o) => `  ${o.name}: ${o.code},`).join('\n')}
 export const OP_ARITY = {
 ${ops.map((o) => `  ${o.name}: ${o.args.length},`).join('\n')}
 } as const;
+
+/** Ops the threaded runner shares across threads (\`split\` in the table; assembly/mt/runner.ts splitOp). */
+export const SPLIT_OPS: ReadonlySet<number> = new Set([${ops.filter((o) => o.split).map((o) => o.code).join(', ')}]);
 
 /** The emitter method of each op (its name in camelCase). */
 export const OP_EMITTER = {

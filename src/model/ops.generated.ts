@@ -89,6 +89,9 @@ export const OP_ARITY = {
   CRF_VITERBI: 11,
 } as const;
 
+/** Ops the threaded runner shares across threads (`split` in the table; assembly/mt/runner.ts splitOp). */
+export const SPLIT_OPS: ReadonlySet<number> = new Set([1, 2, 3, 4, 40, 41, 42, 43]);
+
 /** The emitter method of each op (its name in camelCase). */
 export const OP_EMITTER = {
   GEMM_NT: 'gemmNt',

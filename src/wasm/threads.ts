@@ -5,7 +5,7 @@
 // columns) and where the team meets. Results are bit-identical to one thread.
 import type { Heap } from './heap';
 import { WorkerError } from '../parallel/protocol';
-import { OP } from '../model/ops.generated';
+import { OP, SPLIT_OPS } from '../model/ops.generated';
 
 /** The exports of the threaded build beyond the single-thread ones. */
 export interface MtKernels {
@@ -17,9 +17,9 @@ export interface MtKernels {
 const SEG_SERIAL = 0;
 const SEG_SPLIT = 1;
 const SEG_BARRIER = 2;
-// Opcodes that split (assembly/mt/runner.ts splits the same): GEMM_NT, RNN, LSTM, GRU and their int8 forms.
+// Opcodes that split: `split` in assembly/ops.table.json (assembly/mt/runner.ts splitOp handles the
+// same ones; test/model/ops-table.test.ts checks).
 const { GEMM_NT, GEMM_Q8 } = OP;
-const SPLIT_OPS = new Set<number>([GEMM_NT, OP.RNN, OP.LSTM, OP.GRU, GEMM_Q8, OP.RNN_Q8, OP.LSTM_Q8, OP.GRU_Q8]);
 // A GEMM below this many multiply-adds stays on thread 0 (a barrier costs more than it saves).
 const MIN_SPLIT_MACS = 1 << 15;
 const Q8_SCRATCH_ELEMENTS = (16384 * 2) / 4; // 2·Q8_MAX_K bytes (assembly/util/scratch.ts)

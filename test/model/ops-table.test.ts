@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/wasm/load';
 import { OP, OP_ARITY, ProgramBuilder } from '../../src/model/program';
-import { OP_EMITTER } from '../../src/model/ops.generated';
+import { OP_EMITTER, SPLIT_OPS } from '../../src/model/ops.generated';
 import { RnnWasmError } from '../../src/errors';
 import { generate, OUTPUTS, parseTable, readTable, root } from '../../scripts/gen-ops.mjs';
 
@@ -44,6 +44,17 @@ describe('op table', () => {
     }
     const codes = Object.fromEntries([...read(OUTPUTS.asCodes).matchAll(/export const OP_(\w+): i32 = (\d+);/g)].map((m) => [m[1], Number(m[2])]));
     expect(codes).toEqual({ ...OP });
+  });
+
+  it('the ops marked split are exactly the ones the threaded runner shares (assembly/mt/runner.ts splitOp) and the planner splits', () => {
+    const runner = read('assembly/mt/runner.ts');
+    const body = runner.slice(runner.indexOf('function splitOp('), runner.indexOf('function runPlan('));
+    const handled = [...body.matchAll(/op == OP_(\w+)/g)].map((m) => m[1]).sort();
+    const marked = ops.filter((o) => o.split).map((o) => o.name as string).sort();
+    expect(marked.length).toBeGreaterThan(0);
+    expect(handled).toEqual(marked);
+    expect([...SPLIT_OPS].sort((a, b) => a - b)).toEqual(ops.filter((o) => o.split).map((o) => o.code).sort((a, b) => a - b));
+    expect(() => parseTable({ ...readTable(), ops: [{ ...readTable().ops[0], split: 'yes' }] })).toThrow(/split to be a boolean/);
   });
 
   it('the TypeScript side has one code, arity and typed emitter per op, and the emitter declares that many parameters', () => {
