@@ -1,6 +1,6 @@
 // Types of scripts/gen-ops.mjs for the TypeScript tests.
 export interface OpArg { name: string; kind: 'u' | 'w' | 'f' }
-export interface OpEntry { name: string; code: number; fn: string; module: string; args: string; loss?: boolean; doc?: string }
+export interface OpEntry { name: string; code: number; fn: string; module: string; args: string; loss?: boolean; split?: boolean; doc?: string }
 export interface OpTable { about: string; ops: OpEntry[] }
 export interface ParsedOp extends Omit<OpEntry, 'args'> { args: OpArg[] }
 export const root: string;

@@ -65,15 +65,16 @@ describe.each(VARIANTS)('matvec_packed (%s)', (variant) => {
 function stepwise(rt: Runtime, kind: CellKind, inp: WasmCellInput, len: number) {
   const { T, H } = inp;
   const G = GATES[kind];
-  let h = Float32Array.from(inp.h0 ?? new Float64Array(H));
-  let c = kind === 'lstm' ? Float32Array.from(inp.c0 ?? new Float64Array(H)) : undefined;
+  const xs = Float64Array.from(inp.x);
+  let h: ArrayLike<number> = inp.h0 ?? new Float64Array(H);
+  let c: ArrayLike<number> | undefined = kind === 'lstm' ? inp.c0 ?? new Float64Array(H) : undefined;
   const y = new Float32Array(T * H);
   const gates = new Float32Array(T * G * H);
   const aux = new Float32Array(T * H);
   for (let s = 0; s < T; s++) {
     const t = inp.reverse ? T - 1 - s : s;
     const out = runCell(rt, kind, {
-      ...inp, T: 1, x: inp.x.slice(t * inp.I, (t + 1) * inp.I), h0: h, c0: c, reverse: false,
+      ...inp, T: 1, x: xs.subarray(t * inp.I, (t + 1) * inp.I), h0: h, c0: c, reverse: false,
       lens: Int32Array.of(t < len ? 1 : 0),
     });
     h = out.hN;
@@ -82,7 +83,7 @@ function stepwise(rt: Runtime, kind: CellKind, inp: WasmCellInput, len: number) 
     gates.set(out.gates, t * G * H);
     if (out.aux) aux.set(out.aux, t * H);
   }
-  return { hN: h, cN: c, y, gates, aux: kind === 'gru' ? aux : undefined };
+  return { hN: Float32Array.from(h), cN: c && Float32Array.from(c), y, gates, aux: kind === 'gru' ? aux : undefined };
 }
 
 const CELLS: [string, CellKind, Partial<WasmCellInput>][] = [

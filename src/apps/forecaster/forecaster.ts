@@ -7,12 +7,13 @@
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer } from '../../train/optim';
-import { serialize, deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
-import { save as saveFile, loadGraph } from '../../io/files';
+import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
 import { checkKeys } from '../charlm/options';
-import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult, type LoopSettings } from '../graph-loop';
+import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult } from '../graph-loop';
+import { GraphApp, type TrainingState } from '../graph-app';
 import { checkForecasterConfig, checkSeries, type ForecasterConfig, type ForecasterOptions } from './options';
 import { checkScaling, fitScaling, type Scaling } from './scaling';
 
@@ -35,14 +36,13 @@ export interface ForecastErrors {
 // which older readers still load.
 const FILE_VERSION = 2;
 
-export class Forecaster {
+export class Forecaster extends GraphApp {
   readonly config: Readonly<ForecasterConfig>;
   readonly model: GraphModel;
   private scalingFit: Scaling | null;
-  private optimizer: Optimizer | null;
-  private training: { settings: LoopSettings; step: number; validation?: number } | null;
 
-  constructor(o: ForecasterOptions = {}, restored?: { model: GraphModel; scaling: Scaling | null; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number; validation?: number } }) {
+  constructor(o: ForecasterOptions = {}, restored?: { model: GraphModel; scaling: Scaling | null; optimizer?: Optimizer; training?: TrainingState }) {
+    super();
     this.config = Object.freeze(checkForecasterConfig(o));
     this.model = restored?.model ?? buildGraph(this.config);
     this.scalingFit = restored?.scaling ?? null;
@@ -53,9 +53,6 @@ export class Forecaster {
   /** The scaling fitted on the first training series (null before training). */
   get scaling(): Readonly<Scaling> | null {
     return this.scalingFit;
-  }
-  get step(): number {
-    return this.training?.step ?? 0;
   }
 
   /** Trains on every window of the series (MSE in scaled units); a later call or a loaded checkpoint continues the run. */
@@ -149,31 +146,18 @@ export class Forecaster {
     return { mae: abs / n, rmse: Math.sqrt(sq / n), windows: starts.length };
   }
 
-  serialize(o: { optimizer?: boolean } = {}): Uint8Array<ArrayBuffer> {
-    return serialize(this.model, this.saveOptions(o));
-  }
-  async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
-    await saveFile(this.model, path, this.saveOptions(o));
-  }
   static deserialize(bytes: Uint8Array | ArrayBuffer): Forecaster {
     return fromLoaded(deserializeGraph(bytes));
   }
   static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Forecaster> {
     return fromLoaded(await loadGraph(source));
   }
-  dispose(): void {
-    this.optimizer?.dispose();
-    this.model.dispose();
-  }
-
-  private saveOptions(o: { optimizer?: boolean }): SaveOptions {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
-    checkKeys(o, ['optimizer'], 'save option');
-    const withOpt = o.optimizer !== false;
+  protected fileParts(training: TrainingState | undefined): Pick<SaveOptions, 'metadata'> {
+    // a forecaster without known-future columns is written as version 1, which older readers take
     const { known, ...v1 } = this.config;
     const forecaster: Record<string, unknown> = known.length ? { version: FILE_VERSION, config: this.config, scaling: this.scalingFit } : { version: 1, config: v1, scaling: this.scalingFit };
-    if (withOpt && this.training) forecaster.training = this.training;
-    return { metadata: { forecaster }, optimizer: withOpt && this.optimizer ? this.optimizer : undefined };
+    if (training) forecaster.training = training;
+    return { metadata: { forecaster } };
   }
 
   private scale(rows: number[][]): number[][] {
@@ -299,7 +283,7 @@ function buildGraph(c: ForecasterConfig): GraphModel {
 
 function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
   try {
-    const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
+    const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: TrainingState } | undefined;
     if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     if (meta.version === 1 && 'known' in meta.config) throw new FormatError('Expected no known columns in a version 1 forecaster file, got some');
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);

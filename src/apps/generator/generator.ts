@@ -8,15 +8,16 @@
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer } from '../../train/optim';
-import { serialize, deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
-import { save as saveFile, loadGraph } from '../../io/files';
+import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
 import { Rng } from '../../params/rng';
 import { Vocabulary } from '../charlm/vocab';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import { checkSampling, pick, type SamplingOptions } from '../charlm/sampling';
-import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult, type LoopSettings } from '../graph-loop';
+import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult } from '../graph-loop';
+import { GraphApp, type TrainingState } from '../graph-app';
 import { checkGeneratorConfig, conditionVector, type GeneratorConfig, type GeneratorOptions } from './options';
 import { checkGuidance, guidedLogits, type GuidanceOptions } from './guidance';
 
@@ -46,15 +47,14 @@ const FILE_VERSION = 1;
 const STOP = '\n';
 const TRAIN_EXTRA = ['validation'];
 
-export class ConditionalGenerator {
+export class ConditionalGenerator extends GraphApp {
   readonly config: Readonly<GeneratorConfig>;
   readonly vocabulary: Vocabulary;
   readonly model: GraphModel;
-  private optimizer: Optimizer | null;
-  private training: { settings: LoopSettings; step: number; validation?: number } | null;
 
   /** A new generator over a vocabulary (the characters of the texts to learn; a newline is added). */
-  constructor(o: GeneratorOptions & { vocabulary: string | readonly string[] }, restored?: { model: GraphModel; optimizer?: Optimizer; training?: { settings: LoopSettings; step: number; validation?: number } }) {
+  constructor(o: GeneratorOptions & { vocabulary: string | readonly string[] }, restored?: { model: GraphModel; optimizer?: Optimizer; training?: TrainingState }) {
+    super();
     this.config = Object.freeze(checkGeneratorConfig(o, ['vocabulary']));
     const voc = o.vocabulary;
     if (typeof voc === 'string') {
@@ -71,11 +71,6 @@ export class ConditionalGenerator {
   static fromExamples(examples: readonly ConditionalExample[], o: GeneratorOptions): ConditionalGenerator {
     if (!Array.isArray(examples) || examples.length === 0) throw new ValueError(`Expected a non-empty array of examples, got ${String(examples)}`);
     return new ConditionalGenerator({ ...o, vocabulary: examples.map((e, i) => textOf(e, `examples[${i}]`)).join('') });
-  }
-
-  /** Training steps taken so far (kept in checkpoints). */
-  get step(): number {
-    return this.training?.step ?? 0;
   }
 
   /** Teacher-forced training; validation loss is mean cross-entropy per character (nats), stop included. */
@@ -159,16 +154,6 @@ export class ConditionalGenerator {
     }
   }
 
-  /** The model file: vocabulary, classes, architecture and (unless `optimizer: false`) the training state. */
-  serialize(o: { optimizer?: boolean } = {}): Uint8Array<ArrayBuffer> {
-    return serialize(this.model, this.saveOptions(o));
-  }
-
-  /** Saves to a path (Node; atomic). */
-  async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
-    await saveFile(this.model, path, this.saveOptions(o));
-  }
-
   static deserialize(bytes: Uint8Array | ArrayBuffer): ConditionalGenerator {
     return fromLoaded(deserializeGraph(bytes));
   }
@@ -177,18 +162,11 @@ export class ConditionalGenerator {
     return fromLoaded(await loadGraph(source));
   }
 
-  dispose(): void {
-    this.optimizer?.dispose();
-    this.model.dispose();
-  }
-
-  private saveOptions(o: { optimizer?: boolean }): SaveOptions {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
-    checkKeys(o, ['optimizer'], 'save option');
-    const withOpt = o.optimizer !== false;
+  /** The file holds the vocabulary, classes and architecture beside the graph. */
+  protected fileParts(training: TrainingState | undefined): Pick<SaveOptions, 'metadata' | 'vocabulary'> {
     const generator: Record<string, unknown> = { version: FILE_VERSION, config: this.config };
-    if (withOpt && this.training) generator.training = this.training;
-    return { vocabulary: [...this.vocabulary.tokens], metadata: { generator }, optimizer: withOpt && this.optimizer ? this.optimizer : undefined };
+    if (training) generator.training = training;
+    return { vocabulary: [...this.vocabulary.tokens], metadata: { generator } };
   }
 
   private encodeAll(examples: readonly ConditionalExample[], arg: string): Encoded[] {
@@ -260,7 +238,7 @@ function buildGraph(c: GeneratorConfig, V: number): GraphModel {
 
 function fromLoaded(l: { model: GraphModel; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): ConditionalGenerator {
   try {
-    const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: { settings: LoopSettings; step: number; validation?: number } } | undefined;
+    const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: TrainingState } | undefined;
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     if (!Array.isArray(l.vocabulary)) throw new FormatError('Expected a vocabulary in the generator file, got none');
     const { classes, ...rest } = meta.config;
