@@ -16,7 +16,7 @@ export type { Batch, StepOptions, StepResult, LossKind } from './train/trainer';
 export type { Example, FitOptions, History } from './train/fit';
 export type { KeepOptions, BackwardGradients, BackwardResult } from './train/backward';
 export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB, saveBytesToIndexedDB, loadBytesFromIndexedDB, SaveError } from './io/files';
-export { serialize, deserialize, deserializeGraph, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
+export { serialize, deserialize, deserializeGraph, isGraphFile, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
 export { GraphWorkerPool, type GraphPoolSource } from './parallel/graph-pool';

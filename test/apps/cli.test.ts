@@ -44,6 +44,19 @@ describe('train-generator and generate', () => {
     expect(badGuidance.code).toBe(2);
   });
 
+  it('info reads a graph model file: the application, its inputs, outputs, nodes and parameter count', () => {
+    const r = cli('info', 'gen.rnnw', '--json');
+    expect(r.code).toBe(0);
+    const i = JSON.parse(r.stdout) as { application: string; graph: { inputs: string[]; outputs: string[]; nodes: string[] }; parameters: number; vocabularySize: number };
+    expect(i.application).toBe('generator');
+    expect(i.graph.inputs.sort()).toEqual(['cond', 'x']);
+    expect(i.graph.outputs).toEqual(['logits']);
+    expect(i.graph.nodes).toContain('rnn = lstm(hiddenSize=24, numLayers=1, mergeMode=concat, bias=true, dropout=0, cellClip=0)');
+    expect(i.parameters).toBeGreaterThan(0);
+    expect(i.vocabularySize).toBe(3);
+    expect(cli('info', 'gen.rnnw').stdout).toMatch(/^application: generator$/m);
+  });
+
   it('exit codes: an unknown class and a malformed data line are failures (1), a missing budget is usage (2)', () => {
     const unknown = cli('generate', 'gen.rnnw', '--condition', 'zz');
     expect(unknown.code).toBe(1);

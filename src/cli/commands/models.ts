@@ -23,6 +23,15 @@ function layerSummary(model: Model): string[] {
   });
 }
 
+/** Metadata keys of the applications that save graph models under their own key (the classifier and labeler say `app`). */
+const GRAPH_APPS = ['seq2seq', 'generator', 'forecaster'];
+
+/** One graph node as `name = kind(sizes)(inputs)`. */
+function graphNodeSummary(n: { kind: string; name: string; inputs: [number, number][]; config: Record<string, unknown> }): string {
+  const shown = Object.entries(n.config).filter(([, v]) => v !== undefined && v !== null && v !== false && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`);
+  return `${n.name} = ${n.kind}(${shown.join(', ')})`;
+}
+
 export const info: CliCommand = {
   name: 'info',
   summary: 'architecture, parameter count, vocabulary size and metadata of a model file',
@@ -31,11 +40,27 @@ export const info: CliCommand = {
   },
   async run(ctx, [path]) {
     const { input, format } = await source(path);
-    const { deserialize, importModel, parseSafetensors } = await library();
+    const { deserialize, deserializeGraph, isGraphFile, importModel, parseSafetensors } = await library();
     const result: Record<string, unknown> = { file: path, format };
     let model: Model | null = null;
     try {
-      if (format === 'rnnw') {
+      if (format === 'rnnw' && isGraphFile(input as Uint8Array)) {
+        // a graph model: what the applications (Seq2Seq, ConditionalGenerator, Forecaster, …) save
+        const l = deserializeGraph(input as Uint8Array);
+        try {
+          l.optimizer?.dispose();
+          const spec = l.model.spec();
+          result.graph = { inputs: spec.inputs, outputs: Object.keys(spec.outputs), nodes: spec.nodes.map(graphNodeSummary) };
+          const meta = l.metadata ?? {};
+          result.application = typeof meta.app === 'string' ? meta.app : (Object.keys(meta).find((k) => GRAPH_APPS.includes(k)) ?? null);
+          result.parameters = l.model.numParameters;
+          result.vocabularySize = l.vocabulary?.length ?? null;
+          result.metadata = l.metadata ?? {};
+          result.optimizer = l.optimizer ? { kind: l.optimizer.kind, step: l.optimizer.step } : null;
+        } finally {
+          l.model.dispose();
+        }
+      } else if (format === 'rnnw') {
         const l = deserialize(input as Uint8Array);
         model = l.model;
         l.optimizer?.dispose();
@@ -64,6 +89,11 @@ export const info: CliCommand = {
     if (ctx.json) return void ctx.out(JSON.stringify(result));
     const lines = [`file: ${path}`, `format: ${format}`];
     if (result.architecture) lines.push(`architecture: ${(result.architecture as string[]).join(' → ')}`);
+    if (result.graph) {
+      const gr = result.graph as { inputs: string[]; outputs: string[]; nodes: string[] };
+      if (result.application) lines.push(`application: ${String(result.application)}`);
+      lines.push(`graph inputs: ${gr.inputs.join(', ')}; outputs: ${gr.outputs.join(', ')}`, ...gr.nodes.map((n) => `node: ${n}`));
+    }
     if (result.tensors) for (const t of result.tensors as { name: string; dtype: string; shape: number[] }[]) lines.push(`tensor: ${t.name} ${t.dtype} [${t.shape.join(', ')}]`);
     lines.push(`parameters: ${String(result.parameters)}`);
     if (result.vocabularySize !== undefined) lines.push(`vocabulary size: ${String(result.vocabularySize)}`);
