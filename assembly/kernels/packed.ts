@@ -1,9 +1,9 @@
 // Row-interleaved ("packed") f32 weights for the batch-1 recurrent product.
 //
 // matvec_nt reads W in six row streams 4·K bytes apart. At batch 1 the recurrent step is bound by
-// how fast W_hh arrives, and six strided streams arrive slower than one contiguous stream (AMD
-// EPYC, W_hh 1024×256 resident in L2: 0.55 of a bare load stream against 0.81 for the packed form,
-// measured side by side; bench/k.mjs's K-stream measures the kernel the cells use). So a whole-
+// how fast W_hh arrives, and six strided streams arrive slower than one contiguous stream (bench/k.mjs's
+// K-stream times both on W1's 1024×256 W_hh in the same rounds: on the AMD EPYC of
+// bench/runs/2026-11-30-full.txt, 0.59 of a bare load stream in place against 0.87 packed). So a whole-
 // sequence cell kernel with one batch row first copies W_hh into this layout, once per call, and
 // its time loop reads the copy:
 //   tiles of 6 rows while 6 rows remain, then tiles of 4 (rows past N are zero);

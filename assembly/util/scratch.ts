@@ -14,7 +14,8 @@ export const PX: usize = PW + (<usize>PW_FLOATS << 2); // 8 KiB
 export const Q8_MAX_K: i32 = 16384;
 export const SQX: usize = PX + <usize>PANEL_K * 16; // 32 KiB
 // Batch-1 cell kernels (assembly/kernels/packed.ts): W_hh copied row-interleaved, up to PK_FLOATS
-// (an LSTM or GRU W_hh of hidden size 256, an RNN's of 510, with room for tile padding).
+// (an LSTM's W_hh at hidden size 256 is 1 MiB; the rest is room for tile padding). A larger W_hh is
+// read in place.
 export const PK_FLOATS: i32 = 266240; // 1 MiB + 16 KiB
 export const PK: usize = (SQX + <usize>Q8_MAX_K * 2) >> 2; // element offset
 export const SCRATCH_END: usize = (PK << 2) + (<usize>PK_FLOATS << 2);
