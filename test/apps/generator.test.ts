@@ -53,13 +53,13 @@ describe('ConditionalGenerator', () => {
       return e.map((x) => x / z);
     };
     for (const r of [0, 1]) {
-      const out = guidedLogits(logits, rows, V, r, g, new Float64Array(V));
+      const out = guidedLogits(logits, rows, V, r, g, new Float64Array(V), new Float64Array(V).fill(7)); // a dirty scratch is cleared
       const p = softmax(r * V), q1 = softmax((rows + r) * V), q2 = softmax((2 * rows + r) * V);
       for (let j = 0; j < V; j++) expect(out[j]).toBeCloseTo(2.5 * Math.log(p[j]) - 1.5 * Math.log((q1[j] + q2[j]) / 2), 12);
     }
     // a contrast probability that underflows stays a finite logit
     const extreme = Float32Array.from([0, 0, 0, 0, 0, 0, 1e4, 0, 0, 0, 0, 0, 1e4, 0, 0, 0, 0, 0]);
-    expect([...guidedLogits(extreme, rows, V, 0, g, new Float64Array(V))].every(Number.isFinite)).toBe(true);
+    expect([...guidedLogits(extreme, rows, V, 0, g, new Float64Array(V), new Float64Array(V))].every(Number.isFinite)).toBe(true);
   });
 
   it('guidance sharpens what sets the asked class apart: 70/30 classes sample their majority text far more often', async () => {

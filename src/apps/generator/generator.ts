@@ -133,13 +133,14 @@ export class ConditionalGenerator extends GraphApp {
       const texts = new Array<string>(count).fill('');
       const done = new Array<boolean>(count).fill(false);
       const guided = new Float64Array(V);
+      const mix = new Float64Array(V);
       let ids = new Int32Array(rows).fill(stop);
       for (let t = 0; t < maxLength && done.includes(false); t++) {
         const logits = d.step(ids).logits.data;
         ids = new Int32Array(rows).fill(stop);
         for (let r = 0; r < count; r++) {
           if (done[r]) continue;
-          const scores = guidance.scale > 0 ? guidedLogits(logits, count, V, r, guidance, guided) : logits.subarray(r * V, (r + 1) * V);
+          const scores = guidance.scale > 0 ? guidedLogits(logits, count, V, r, guidance, guided, mix) : logits.subarray(r * V, (r + 1) * V);
           const id = pick(scores, sampling, rng);
           if (id === stop) done[r] = true;
           else {

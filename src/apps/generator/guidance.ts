@@ -42,12 +42,13 @@ export function checkGuidance(c: GeneratorConfig, o: GuidanceOptions, condition:
 
 /**
  * Guided logits of row r (of `rows` asked rows) into `out`, for guidance > 0: the decoder's logits
- * hold the asked rows first, then each contrast's block of `rows` rows, V per row.
+ * hold the asked rows first, then each contrast's block of `rows` rows, V per row. `mix` (V numbers)
+ * is the caller's scratch for the contrast distribution, so a decoding step allocates nothing.
  */
-export function guidedLogits(logits: Float32Array, rows: number, V: number, r: number, g: Guidance, out: Float64Array): Float64Array {
+export function guidedLogits(logits: Float32Array, rows: number, V: number, r: number, g: Guidance, out: Float64Array, mix: Float64Array): Float64Array {
   const asked = logSoftmax(logits, r * V, V, out);
   const k = g.contrasts.length;
-  const mix = new Float64Array(V);
+  mix.fill(0);
   for (let b = 1; b <= k; b++) {
     const o = (b * rows + r) * V;
     let top = -Infinity;
