@@ -27,6 +27,13 @@ export const WORKLOADS = {
 const GATES = { lstm: 4, gru: 3 };
 
 /** Figure of a workload from seconds per timed call (one call = the whole sequence / pass). */
+/** A command-line count: a positive integer (named in the error), for the bench scripts' --rounds and the like. */
+export function positiveCount(flag, v) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`Expected ${flag} N with N a positive integer, got ${v}`);
+  return n;
+}
+
 export function figure(id, seconds) {
   const w = WORKLOADS[id];
   if (w.mode === 'seq' || w.mode === 'stream') {

@@ -34,7 +34,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKLOADS, figure, gflops, measure, stats } from './common.mjs';
+import { WORKLOADS, figure, gflops, measure, positiveCount, stats } from './common.mjs';
 import { checkOutput, loadLib, scaling } from './ours.mjs';
 import { runK } from './k.mjs';
 import { runPairs } from './pairs.mjs';
@@ -54,11 +54,6 @@ const SLOW = ['tfjs-cpu', 'brainjs'];
 
 function parseArgs(argv) {
   const a = { quick: false, json: null, save: true, only: IDS, impls: IMPLS, child: null, scaling: true, pairs: true, rounds: 0, processRounds: 0, slowRounds: 1 };
-  const count = (k, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`Expected ${k} N with N a positive integer, got ${v}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') a.quick = true;
@@ -69,9 +64,9 @@ function parseArgs(argv) {
     else if (k === '--child') a.child = argv[++i];
     else if (k === '--no-scaling') a.scaling = false;
     else if (k === '--no-pairs') a.pairs = false;
-    else if (k === '--rounds') a.rounds = count(k, argv[++i]);
-    else if (k === '--process-rounds') a.processRounds = count(k, argv[++i]);
-    else if (k === '--slow-rounds') a.slowRounds = count(k, argv[++i]);
+    else if (k === '--rounds') a.rounds = positiveCount(k, argv[++i]);
+    else if (k === '--process-rounds') a.processRounds = positiveCount(k, argv[++i]);
+    else if (k === '--slow-rounds') a.slowRounds = positiveCount(k, argv[++i]);
     else throw new Error(`Expected one of --quick --json FILE --no-save --only IDS --impl NAMES --no-scaling --no-pairs --rounds N --process-rounds N --slow-rounds N, got ${k}`);
   }
   for (const id of a.only) if (!WORKLOADS[id]) throw new Error(`Expected workload ids among ${IDS.join(' ')}, got ${id}`);

@@ -10,29 +10,23 @@
 import v8 from 'node:v8';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { WORKLOADS, figure, measure, stats } from './common.mjs';
+import { parseArgs as utilParseArgs } from 'node:util';
+import { WORKLOADS, figure, measure, positiveCount, stats } from './common.mjs';
 import { checkOutput, loadLib, make as makeOurs } from './ours.mjs';
 import { make as makeOrt } from './peers/ort.mjs';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 function parseArgs(argv) {
-  const a = { quick: false, rounds: 0, threads: 2, only: ['W1a'], int8: false, json: null };
-  const count = (k, v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`Expected ${k} N with N a positive integer, got ${v}`);
-    return n;
+  // node:util's parser: unknown flags and missing values are errors that name them
+  const { values: v } = utilParseArgs({ args: argv, options: {
+    quick: { type: 'boolean', default: false }, rounds: { type: 'string' }, threads: { type: 'string', default: '2' },
+    only: { type: 'string', default: 'W1a' }, int8: { type: 'boolean', default: false }, json: { type: 'string' },
+  } });
+  const a = {
+    quick: v.quick, int8: v.int8, json: v.json ?? null, only: v.only.split(','),
+    rounds: v.rounds === undefined ? 0 : positiveCount('--rounds', v.rounds), threads: positiveCount('--threads', v.threads),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--quick') a.quick = true;
-    else if (k === '--rounds') a.rounds = count(k, argv[++i]);
-    else if (k === '--threads') a.threads = count(k, argv[++i]);
-    else if (k === '--only') a.only = argv[++i].split(',');
-    else if (k === '--int8') a.int8 = true;
-    else if (k === '--json') a.json = argv[++i];
-    else throw new Error(`Expected one of --quick --rounds N --threads N --only IDS --int8 --json FILE, got ${k}`);
-  }
   for (const id of a.only) {
     if (!WORKLOADS[id] || !['seq', 'stream', 'sample'].includes(WORKLOADS[id].mode) || (WORKLOADS[id].B ?? 1) !== 1) {
       throw new Error(`Expected batch-1 workload ids (W1a W1b W3a W3a-cho W5), got ${id}`);
