@@ -3,11 +3,11 @@
 // hands out offset 0). Dimensions are element counts.
 export { build_info, reserved_end, ABI_VERSION } from './kernels/info';
 export { gemm_nt, matvec_nt } from './kernels/gemm';
-export { pack_rows, matvec_packed, PACK_MIN_T } from './kernels/packed';
+export { pack_rows, matvec_packed, pack_hh, packed_floats, packed_hh_floats, gemm_pk_nt, PACK_MIN_T } from './kernels/packed';
 export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
-export { rnn_forward, rnn_backward, rnn_forward_q8 } from './cells/rnn';
-export { lstm_forward, lstm_backward, lstm_forward_q8 } from './cells/lstm';
-export { gru_forward, gru_backward, gru_forward_q8 } from './cells/gru';
+export { rnn_forward, rnn_backward, rnn_forward_q8, rnn_forward_pk } from './cells/rnn';
+export { lstm_forward, lstm_backward, lstm_forward_q8, lstm_forward_pk } from './cells/lstm';
+export { gru_forward, gru_backward, gru_forward_q8, gru_forward_pk } from './cells/gru';
 export { gemm_q8_nt, Q8_MAX_K } from './kernels/int8';
 export { gemm_nn, gemm_tn } from './kernels/gemm';
 export {

@@ -38,5 +38,9 @@ export const OP_GEMM_Q8: i32 = 40; // y x w8 sw b M N K acc — int8 weights (in
 export const OP_RNN_Q8: i32 = 41; // pre h y w_hh8 sw_hh b_hh lens T B H ldy reverse relu — as RNN with (w_hh8, sw_hh) for w_hh
 export const OP_LSTM_Q8: i32 = 42; // gates h c y w_hh8 sw_hh b_hh peep lens T B H ldy reverse clip — as LSTM with (w_hh8, sw_hh) for w_hh
 export const OP_GRU_Q8: i32 = 43; // gates aux h y scratch w_hh8 sw_hh b_hh lens T B H ldy reverse resetAfter — as GRU with (w_hh8, sw_hh) for w_hh
+export const OP_GEMM_PK: i32 = 44; // y x w wp b M N K acc — as GEMM_NT given also wp, w packed by pack_rows, which one row (M = 1) reads
+export const OP_RNN_PK: i32 = 45; // pre h y w_hh w_pk b_hh lens T B H ldy reverse relu — as RNN given also w_pk, w_hh packed by pack_hh, which one row reads
+export const OP_LSTM_PK: i32 = 46; // gates h c y w_hh w_pk b_hh peep lens T B H ldy reverse clip — as LSTM given also w_pk, w_hh packed by pack_hh, which one row reads
+export const OP_GRU_PK: i32 = 47; // gates aux h y scratch w_hh w_pk b_hh lens T B H ldy reverse resetAfter — as GRU given also w_pk, w_hh packed by pack_hh (n rows apart in the Cho form), which one row reads
 export const OP_CRF_NLL: i32 = 50; // dem dtrans dstart dend em tags trans start end lens scratch T B K slot — loss: CRF negative log-likelihood and its gradients
 export const OP_CRF_VITERBI: i32 = 51; // path score em trans start end lens scratch T B K — best tag path per sequence

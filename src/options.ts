@@ -6,6 +6,7 @@
 import type { RecurrentInit, RNNOptions, LSTMOptions, GRUOptions } from './layers/recurrent';
 import type { EmbeddingOptions, LinearOptions } from './layers/dense';
 import type { RunOptions } from './model/runner';
+import type { StreamOptions } from './model/stream';
 import type { KeepOptions } from './train/backward';
 import type { GraphStepOptions } from './graph/model';
 import type { StepOptions } from './train/trainer';
@@ -48,7 +49,7 @@ export const OPTION_KEYS = {
   graphForward: keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training'),
   graphStep: keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue'),
   graphDecoder: keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam'),
-  stream: keysOf<{ batchSize?: number }>()('batchSize'),
+  stream: keysOf<StreamOptions>()('batchSize', 'packed'),
   step: STEP,
   fit: keysOf<FitOptions>()(...STEP, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal'),
   evaluate: keysOf<{ loss: unknown; training?: boolean }>()('loss', 'training'),

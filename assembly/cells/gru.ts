@@ -4,7 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW, wRow } from '../kernels/int8';
-import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
+import { packedHh, packedFloats } from '../kernels/packed';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -78,7 +78,18 @@ export function gru_forward(
   w_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
 ): void {
-  gruForward(gates, aux, h, y, scratch, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+  gru_forward_pk(gates, aux, h, y, scratch, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, resetAfter); // one copy of the loop for both
+}
+
+// gru_forward_pk: gru_forward given also w_pk, W_hh in packed form (assembly/kernels/packed.ts
+// pack_hh(w_pk, w_hh, 3H, H, resetAfter ? 0 : 1): the Cho form packs its n rows apart), which the
+// recurrent products of a single row read; bit-identical.
+export function gru_forward_pk(
+  gates: usize, aux: usize, h: usize, y: usize, scratch: usize,
+  w_hh: usize, w_pk: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
+): void {
+  gruForward(gates, aux, h, y, scratch, w_hh, 0, w_pk, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
 }
 
 // gru_forward_q8: gru_forward with W_hh in int8 (inference only).
@@ -90,13 +101,13 @@ export function gru_forward_q8(
   w_hh8: usize, sw_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
 ): void {
-  gruForward(gates, aux, h, y, scratch, w_hh8, sw_hh, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+  gruForward(gates, aux, h, y, scratch, w_hh8, sw_hh, 0, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
 }
 
 // The time loop of both: the recurrent products through gemmW (f32 when sw_hh = 0).
 @inline function gruForward(
   gates: usize, aux: usize, h: usize, y: usize, scratch: usize,
-  w_hh: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  w_hh: usize, sw_hh: usize, w_pk: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, resetAfter: i32,
 ): void {
   const Hs = <usize>H;
@@ -109,14 +120,10 @@ export function gru_forward_q8(
   const w_hn = wRow(w_hh, sw_hh, 2 * H, H);
   const sw_hn: usize = sw_hh ? sw_hh + 2 * Hs : 0;
   const b_hn: usize = b_hh ? b_hh + 2 * Hs : 0;
-  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical); the
+  // one batch row: read W_hh from a packed copy (bit-identical), the caller's or packed here; the
   // Cho form packs its r,z rows and its n rows apart (two products with different inputs)
-  const rz = resetAfter ? G3 : 2 * H;
-  const rzFloats = packedFloats(rz, H);
-  const wp = packedAt(T, B, sw_hh, rzFloats + (resetAfter ? 0 : packedFloats(H, H)));
-  const wpn: usize = wp && !resetAfter ? wp + <usize>rzFloats : 0;
-  if (wp) pack_rows(wp, w_hh, rz, H);
-  if (wpn) pack_rows(wpn, w_hn, H, H);
+  const wp = packedHh(w_pk, w_hh, T, B, sw_hh, G3, H, resetAfter ? 0 : 1);
+  const wpn: usize = wp && !resetAfter ? wp + <usize>packedFloats(2 * H, H) : 0;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 3;

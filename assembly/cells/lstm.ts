@@ -4,7 +4,7 @@
 import { madd, ldn, stn } from '../util/simd';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW } from '../kernels/int8';
-import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
+import { packedHh } from '../kernels/packed';
 import { vsigmoid, vtanh } from '../kernels/activations';
 import { stepActive, zeron, copyn, runStart, runEnd, initCarry } from './rnn';
 
@@ -83,7 +83,17 @@ export function lstm_forward(
   w_hh: usize, b_hh: usize, peep: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
 ): void {
-  lstmForward(gates, h, c, y, w_hh, 0, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
+  lstm_forward_pk(gates, h, c, y, w_hh, 0, b_hh, peep, lens, T, B, H, ldy, reverse, clip); // one copy of the loop for both
+}
+
+// lstm_forward_pk: lstm_forward given also w_pk, W_hh in packed form (assembly/kernels/packed.ts
+// pack_hh(w_pk, w_hh, 4H, H, 0)), which the recurrent product of a single row reads; bit-identical.
+export function lstm_forward_pk(
+  gates: usize, h: usize, c: usize, y: usize,
+  w_hh: usize, w_pk: usize, b_hh: usize, peep: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
+): void {
+  lstmForward(gates, h, c, y, w_hh, 0, w_pk, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
 }
 
 // lstm_forward_q8: lstm_forward with W_hh in int8 (inference only; nothing saved is used later).
@@ -95,13 +105,13 @@ export function lstm_forward_q8(
   w_hh8: usize, sw_hh: usize, b_hh: usize, peep: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
 ): void {
-  lstmForward(gates, h, c, y, w_hh8, sw_hh, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
+  lstmForward(gates, h, c, y, w_hh8, sw_hh, 0, b_hh, peep, lens, T, B, H, ldy, reverse, clip);
 }
 
 // The time loop of both: the recurrent product through gemmW (f32 when sw_hh = 0).
 @inline function lstmForward(
   gates: usize, h: usize, c: usize, y: usize,
-  w_hh: usize, sw_hh: usize, b_hh: usize, peep: usize, lens: usize,
+  w_hh: usize, sw_hh: usize, w_pk: usize, b_hh: usize, peep: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, clip: f32,
 ): void {
   const Hs = <usize>H;
@@ -109,9 +119,8 @@ export function lstm_forward_q8(
   const G4 = 4 * H;
   const H4 = H & ~3;
   const tail = H & 3;
-  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical)
-  const wp = packedAt(T, B, sw_hh, packedFloats(G4, H));
-  if (wp) pack_rows(wp, w_hh, G4, H);
+  // one batch row: read W_hh from a packed copy (bit-identical), the caller's or packed here
+  const wp = packedHh(w_pk, w_hh, T, B, sw_hh, G4, H, 0);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 4;

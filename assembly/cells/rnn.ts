@@ -6,7 +6,7 @@ import { ld, st, lds, sts, ldn, stn } from '../util/simd';
 import { vtanh } from '../kernels/activations';
 import { gemm_nn } from '../kernels/gemm';
 import { gemmW } from '../kernels/int8';
-import { packedAt, packedFloats, pack_rows } from '../kernels/packed';
+import { packedHh } from '../kernels/packed';
 
 // ---- shared helpers (used by lstm.ts and gru.ts) -------------------------------------------------
 
@@ -73,7 +73,17 @@ export function rnn_forward(
   w_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
 ): void {
-  rnnForward(pre, h, y, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, relu);
+  rnn_forward_pk(pre, h, y, w_hh, 0, b_hh, lens, T, B, H, ldy, reverse, relu); // one copy of the loop for both
+}
+
+// rnn_forward_pk: rnn_forward given also w_pk, W_hh in packed form (assembly/kernels/packed.ts
+// pack_hh(w_pk, w_hh, H, H, 0)), which the recurrent product of a single row reads; bit-identical.
+export function rnn_forward_pk(
+  pre: usize, h: usize, y: usize,
+  w_hh: usize, w_pk: usize, b_hh: usize, lens: usize,
+  T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
+): void {
+  rnnForward(pre, h, y, w_hh, 0, w_pk, b_hh, lens, T, B, H, ldy, reverse, relu);
 }
 
 // rnn_forward_q8: rnn_forward with W_hh in int8 (inference only).
@@ -85,21 +95,20 @@ export function rnn_forward_q8(
   w_hh8: usize, sw_hh: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
 ): void {
-  rnnForward(pre, h, y, w_hh8, sw_hh, b_hh, lens, T, B, H, ldy, reverse, relu);
+  rnnForward(pre, h, y, w_hh8, sw_hh, 0, b_hh, lens, T, B, H, ldy, reverse, relu);
 }
 
 // The time loop of both: the recurrent product through gemmW (f32 when sw_hh = 0).
 @inline function rnnForward(
   pre: usize, h: usize, y: usize,
-  w_hh: usize, sw_hh: usize, b_hh: usize, lens: usize,
+  w_hh: usize, sw_hh: usize, w_pk: usize, b_hh: usize, lens: usize,
   T: i32, B: i32, H: i32, ldy: i32, reverse: i32, relu: i32,
 ): void {
   const BH = <usize>B * <usize>H;
   const H4 = H & ~3;
   const tail = H & 3;
-  // one batch row over a long enough sequence: read W_hh from a packed copy (bit-identical)
-  const wp = packedAt(T, B, sw_hh, packedFloats(H, H));
-  if (wp) pack_rows(wp, w_hh, H, H);
+  // one batch row: read W_hh from a packed copy (bit-identical), the caller's or packed here
+  const wp = packedHh(w_pk, w_hh, T, B, sw_hh, H, H, 0);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const pre_t = pre + <usize>t * BH;

@@ -15,6 +15,7 @@
 // shorter than PACK_MIN_T steps, or a W_hh larger than the region, uses matvec_nt in place.
 import { ldn, stn, madd, hsum4 } from '../util/simd';
 import { PK, PK_FLOATS } from '../util/scratch';
+import { gemm_nt } from './gemm';
 
 /** Steps from which copying W_hh pays for itself (the copy costs about two passes over W). */
 export const PACK_MIN_T: i32 = 16;
@@ -31,6 +32,44 @@ export const PACK_MIN_T: i32 = 16;
  */
 @inline export function packedAt(T: i32, B: i32, sw: usize, floats: i32): usize {
   return sw == 0 && B == 1 && T >= PACK_MIN_T && floats <= PK_FLOATS ? PK : 0;
+}
+
+/** packedFloats for the host (the size of a pack_rows copy it allocates). */
+export function packed_floats(N: i32, K: i32): i32 {
+  return packedFloats(N, K);
+}
+
+// A cell's W_hh (rows × H) in packed form: the rows packed as one matrix, or, with `apart` (the GRU
+// Cho form, whose n rows multiply r⊙h rather than h), the first rows − H rows and the last H rows as
+// two packed matrices one after the other.
+export function packed_hh_floats(rows: i32, H: i32, apart: i32): i32 {
+  return apart ? packedFloats(rows - H, H) + packedFloats(H, H) : packedFloats(rows, H);
+}
+export function pack_hh(dst: usize, w_hh: usize, rows: i32, H: i32, apart: i32): void {
+  if (!apart) {
+    pack_rows(dst, w_hh, rows, H);
+    return;
+  }
+  pack_rows(dst, w_hh, rows - H, H);
+  pack_rows(dst + <usize>packedFloats(rows - H, H), w_hh + <usize>(rows - H) * <usize>H, H, H);
+}
+
+/**
+ * The packed W_hh a cell kernel reads: the caller's copy `w_pk` (a *_pk op: packed once and kept
+ * across calls, e.g. by a stream), else a copy packed now into the scratch (packedAt), else 0.
+ */
+@inline export function packedHh(w_pk: usize, w_hh: usize, T: i32, B: i32, sw: usize, rows: i32, H: i32, apart: i32): usize {
+  if (w_pk) return w_pk;
+  const wp = packedAt(T, B, sw, packed_hh_floats(rows, H, apart));
+  if (wp) pack_hh(wp, w_hh, rows, H, apart);
+  return wp;
+}
+
+// gemm_pk_nt: gemm_nt (y (M, N) = x (M, K)·wᵀ (+ b), or += with accumulate) given also the packed
+// copy wp of w (pack_rows): a single row (M = 1) reads wp, bit-identical to gemm_nt; more rows read w.
+export function gemm_pk_nt(y: usize, x: usize, w: usize, wp: usize, b: usize, M: i32, N: i32, K: i32, accumulate: i32): void {
+  if (M == 1) matvec_packed(y, wp, x, b, N, K, accumulate);
+  else gemm_nt(y, x, w, b, M, N, K, accumulate);
 }
 
 // pack_rows: the packed form of W (N, K) row-major at dst (packedFloats(N, K) floats).

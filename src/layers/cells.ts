@@ -1,6 +1,6 @@
 // One description per recurrent cell, beside its kernels (assembly/cells/rnn.ts, lstm.ts, gru.ts):
 // gate blocks per unit, which states it carries, its cell-specific options, and the ops its
-// forward (f32 or int8 weights) and backward emit. Layers, models, graphs and the quantizer look a
+// forward (f32 weights, read in place or from a kept packed copy, or int8 weights) and backward emit. Layers, models, graphs and the quantizer look a
 // cell up here instead of switching on its kind.
 import type { ProgramBuilder } from '../model/program';
 
@@ -47,6 +47,8 @@ export interface CellForward extends CellRun {
   readonly b_hh: number;
   /** int8 copy of W_hh (inference programs of a quantized model). */
   readonly q?: { q: number; s: number };
+  /** A packed copy of W_hh (pack_hh with `hhApart`) that batch-1 stream programs keep; 0 = none. */
+  readonly pk?: number;
 }
 
 export interface CellBackward extends CellRun {
@@ -77,6 +79,8 @@ export interface CellDescriptor {
   readonly auxPerRow: number;
   /** Options (and config() keys) only this cell takes. */
   readonly optionKeys: readonly (keyof CellConfig)[];
+  /** pack_hh's `apart` for this cell's W_hh: 1 when its last H rows multiply another input (GRU Cho form). */
+  hhApart(cfg: CellConfig): number;
   /** Emits the whole-sequence cell kernel. */
   forward(a: CellForward): void;
   /** Emits the cell's backward and accumulates dW_hh and db_hh. */
@@ -101,9 +105,11 @@ const RNN: CellDescriptor = {
   hasCellState: false,
   auxPerRow: 0,
   optionKeys: ['nonlinearity'],
+  hhApart: () => 0,
   forward(a) {
     const { b, q } = a;
     if (q) b.rnnQ8(a.gates, a.h, a.y, q.q, q.s, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
+    else if (a.pk) b.rnnPk(a.gates, a.h, a.y, a.w_hh, a.pk, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
     else b.rnn(a.gates, a.h, a.y, a.w_hh, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, relu(a.cfg));
   },
   backward(a) {
@@ -121,9 +127,11 @@ const LSTM: CellDescriptor = {
   hasCellState: true,
   auxPerRow: 0,
   optionKeys: ['peepholes', 'cellClip'],
+  hhApart: () => 0,
   forward(a) {
     const { b, q } = a;
     if (q) b.lstmQ8(a.gates, a.h, a.c, a.y, q.q, q.s, a.b_hh, a.peep, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
+    else if (a.pk) b.lstmPk(a.gates, a.h, a.c, a.y, a.w_hh, a.pk, a.b_hh, a.peep, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
     else b.lstm(a.gates, a.h, a.c, a.y, a.w_hh, a.b_hh, a.peep, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, a.cfg.cellClip);
   },
   backward(a) {
@@ -142,10 +150,12 @@ const GRU: CellDescriptor = {
   hasCellState: false,
   auxPerRow: 1,
   optionKeys: ['resetAfter'],
+  hhApart: (cfg) => (cfg.resetAfter ? 0 : 1),
   forward(a) {
     const { b, q } = a;
     const scratch = b.alloc(a.B * 3 * a.H);
     if (q) b.gruQ8(a.gates, a.aux, a.h, a.y, scratch, q.q, q.s, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, resetAfter(a.cfg));
+    else if (a.pk) b.gruPk(a.gates, a.aux, a.h, a.y, scratch, a.w_hh, a.pk, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, resetAfter(a.cfg));
     else b.gru(a.gates, a.aux, a.h, a.y, scratch, a.w_hh, a.b_hh, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, resetAfter(a.cfg));
   },
   backward(a) {

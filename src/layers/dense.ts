@@ -52,7 +52,9 @@ export class LinearModule implements Module {
     const O = this.outFeatures_;
     const I = this.inFeatures;
     const q = ctx.training ? undefined : ctx.quant?.('weight'); // int8 copy (src/model/quantize.ts)
+    const wp = q || ctx.training || TB !== 1 ? undefined : ctx.packed?.('weight', O, I); // kept for a batch-1 stream
     if (q) ctx.b.gemmQ8(out, input, q.q, q.s, ctx.optParam('bias'), TB, O, I, 0);
+    else if (wp) ctx.b.gemmPk(out, input, ctx.param('weight'), wp, ctx.optParam('bias'), TB, O, I, 0);
     else ctx.b.gemmNt(out, input, ctx.param('weight'), ctx.optParam('bias'), TB, O, I, 0);
     const backward = (bc: BackwardContext, dOut: number): number => {
       bc.b.gemmTn(bc.grad('weight'), dOut, input, O, I, TB, 1);

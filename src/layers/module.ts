@@ -39,6 +39,11 @@ export interface EmitContext {
   /** The int8 copy of weight `name` when the model is quantized (inference programs use it). */
   quant?(name: string): { q: number; s: number } | undefined;
   /**
+   * The kept packed copy of weight `name` (N, K) (pack_hh with `apart`) when the program reads packed
+   * weights (batch-1 streams, src/model/packs.ts), else undefined.
+   */
+  packed?(name: string, N: number, K: number, apart?: number): number | undefined;
+  /**
    * Graphs: emits ops that fill a recurrent layer's initial state block `init` (B, H) of slot
    * (kind, layer·D + direction) from another node, before the cell runs. Absent: the host writes it.
    */

@@ -258,7 +258,11 @@ export class RecurrentCore implements Module {
         const qih = ctx.training ? undefined : ctx.quant?.(`weight_ih${sfx}`);
         const qhh = ctx.training ? undefined : ctx.quant?.(`weight_hh${sfx}`);
         ctx.loadState?.('h', idx, hInit, H);
+        // packed copies kept for batch-1 plans (src/model/packs.ts); W_ih only when one row multiplies it
+        const pih = qih || ctx.training || TB !== 1 ? undefined : ctx.packed?.(`weight_ih${sfx}`, G * H, I);
+        const phh = qhh || ctx.training ? undefined : ctx.packed?.(`weight_hh${sfx}`, G * H, H, this.cell.hhApart(this));
         if (qih) b.gemmQ8(gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
+        else if (pih) b.gemmPk(gates, x, w_ih, pih, b_ih, TB, G * H, I, 0);
         else b.gemmNt(gates, x, w_ih, b_ih, TB, G * H, I, 0);
         const cell = this.cell;
         if (cell.hasCellState) sv.c = b.alloc((T + 1) * B * H);
@@ -266,7 +270,7 @@ export class RecurrentCore implements Module {
         const cInit = d === 0 ? sv.c : sv.c + T * B * H;
         if (cell.hasCellState) ctx.loadState?.('c', idx, cInit, H);
         const peep = this.peepholes ? ctx.param(`weight_peep${sfx}`) : 0;
-        cell.forward({ b, cfg: this, gates, h, c: sv.c, aux: sv.aux, y, w_hh, b_hh, peep, lens, T, B, H, ldy: D * H, reverse: d, q: qhh });
+        cell.forward({ b, cfg: this, gates, h, c: sv.c, aux: sv.aux, y, w_hh, b_hh, peep, lens, T, B, H, ldy: D * H, reverse: d, q: qhh, pk: phh });
         if (cell.hasCellState) {
           const cFinal = d === 0 ? sv.c + T * B * H : sv.c;
           if (ctx.training) sv.dc0 = b.alloc(B * H);

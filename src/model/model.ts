@@ -2,7 +2,7 @@
 // parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
 import { runtime } from '../wasm/load';
 import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
-import { Stream } from './stream';
+import { Stream, type StreamOptions } from './stream';
 import type { Module } from '../layers/module';
 import { CELLS, isCellKind } from '../layers/cells';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
@@ -182,11 +182,14 @@ export abstract class Model {
     return this.runner.run(x, opts);
   }
 
-  /** Opens a streaming session: one time step of the whole stack per `step()` call. */
-  stream(opts: { batchSize?: number } = {}): Stream {
+  /**
+   * Opens a streaming session: one time step of the whole stack per `step()` call. At batch 1 the
+   * step reads packed copies of the weights (see StreamOptions.packed).
+   */
+  stream(opts: StreamOptions = {}): Stream {
     checkOptions(opts, OPTION_KEYS.stream, 'stream options');
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    return new Stream(this.runner, opts?.batchSize ?? 1, this);
+    return new Stream(this.runner, opts?.batchSize ?? 1, this, opts?.packed);
   }
 
   /** Parameter names and shapes, in arena order (PyTorch names). */

@@ -41,6 +41,10 @@ export const OP = {
   RNN_Q8: 41,
   LSTM_Q8: 42,
   GRU_Q8: 43,
+  GEMM_PK: 44,
+  RNN_PK: 45,
+  LSTM_PK: 46,
+  GRU_PK: 47,
   CRF_NLL: 50,
   CRF_VITERBI: 51,
 } as const;
@@ -85,6 +89,10 @@ export const OP_ARITY = {
   RNN_Q8: 13,
   LSTM_Q8: 15,
   GRU_Q8: 15,
+  GEMM_PK: 9,
+  RNN_PK: 13,
+  LSTM_PK: 15,
+  GRU_PK: 15,
   CRF_NLL: 15,
   CRF_VITERBI: 11,
 } as const;
@@ -132,6 +140,10 @@ export const OP_EMITTER = {
   RNN_Q8: 'rnnQ8',
   LSTM_Q8: 'lstmQ8',
   GRU_Q8: 'gruQ8',
+  GEMM_PK: 'gemmPk',
+  RNN_PK: 'rnnPk',
+  LSTM_PK: 'lstmPk',
+  GRU_PK: 'gruPk',
   CRF_NLL: 'crfNll',
   CRF_VITERBI: 'crfViterbi',
 } as const;
@@ -332,6 +344,26 @@ export abstract class OpEmitter {
   /** GRU_Q8 (43): gru_forward_q8(gates aux h y scratch w_hh8 sw_hh b_hh lens T B H ldy reverse resetAfter). as GRU with (w_hh8, sw_hh) for w_hh */
   gruQ8(gates: number, aux: number, h: number, y: number, scratch: number, w_hh8: number, sw_hh: number, b_hh: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, resetAfter: number): void {
     this.op(43, gates, aux, h, y, scratch, w_hh8, sw_hh, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+  }
+
+  /** GEMM_PK (44): gemm_pk_nt(y x w wp b M N K acc). as GEMM_NT given also wp, w packed by pack_rows, which one row (M = 1) reads */
+  gemmPk(y: number, x: number, w: number, wp: number, b: number, M: number, N: number, K: number, acc: number): void {
+    this.op(44, y, x, w, wp, b, M, N, K, acc);
+  }
+
+  /** RNN_PK (45): rnn_forward_pk(pre h y w_hh w_pk b_hh lens T B H ldy reverse relu). as RNN given also w_pk, w_hh packed by pack_hh, which one row reads */
+  rnnPk(pre: number, h: number, y: number, w_hh: number, w_pk: number, b_hh: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, relu: number): void {
+    this.op(45, pre, h, y, w_hh, w_pk, b_hh, lens, T, B, H, ldy, reverse, relu);
+  }
+
+  /** LSTM_PK (46): lstm_forward_pk(gates h c y w_hh w_pk b_hh peep lens T B H ldy reverse clip (f32)). as LSTM given also w_pk, w_hh packed by pack_hh, which one row reads */
+  lstmPk(gates: number, h: number, c: number, y: number, w_hh: number, w_pk: number, b_hh: number, peep: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, clip: number): void {
+    this.op(46, gates, h, c, y, w_hh, w_pk, b_hh, peep, lens, T, B, H, ldy, reverse, f32word(clip));
+  }
+
+  /** GRU_PK (47): gru_forward_pk(gates aux h y scratch w_hh w_pk b_hh lens T B H ldy reverse resetAfter). as GRU given also w_pk, w_hh packed by pack_hh (n rows apart in the Cho form), which one row reads */
+  gruPk(gates: number, aux: number, h: number, y: number, scratch: number, w_hh: number, w_pk: number, b_hh: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, resetAfter: number): void {
+    this.op(47, gates, aux, h, y, scratch, w_hh, w_pk, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
   }
 
   /** CRF_NLL (50): crf_nll_forward_backward(dem dtrans dstart dend em tags trans start end lens scratch T B K slot); slot: [f64 loss sum | f32 scale]. loss: CRF negative log-likelihood and its gradients */

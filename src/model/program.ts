@@ -38,6 +38,15 @@ export class ProgramBuilder extends OpEmitter {
     return off;
   }
 
+  /**
+   * A buffer of n elements that outlives this program (its owner releases it): `make` allocates it.
+   * The measuring pass of buildProgram only counts it.
+   */
+  external(n: number, make: () => number): number {
+    void n;
+    return make();
+  }
+
   /** Releases every buffer allocated so far (a build that failed half-way gives back what it took). */
   abandon(): void {
     for (const b of this.blocks) this.rt.heap.release(b);
@@ -142,6 +151,9 @@ class MeasuringBuilder extends ProgramBuilder {
     const off = this.next;
     this.next += Math.max(4, Math.ceil(n / 4) * 4);
     return off;
+  }
+  override external(n: number): number {
+    return this.alloc(n);
   }
   override finish(): Program {
     this.alloc(this.words.length);

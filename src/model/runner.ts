@@ -6,6 +6,7 @@ import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
 import { buildProgram, Program, ProgramBuilder } from './program';
 import { PlanCache } from './plan-cache';
+import { Packs } from './packs';
 import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
 import { Tensor } from '../tensor';
@@ -27,6 +28,8 @@ export interface Plan {
   readonly output: number;
   readonly outFeatures: number;
   readonly states: StateSlot[];
+  /** True when the program reads the runner's packed weight copies (refreshPacks() before each run). */
+  readonly packs: boolean;
   /** Workspace elements (the plan cache's bound counts them). */
   readonly elements: number;
   dispose(): void;
@@ -79,6 +82,8 @@ export class Runner {
   private readonly plans = new PlanCache<Plan>();
   /** Plans owned by open streams (each stream has its own state); released with the model. */
   private readonly streamPlans = new Set<Plan>();
+  /** Packed weight copies read by batch-1 stream plans (shared by them; src/model/packs.ts). */
+  private packSet: Packs | null = null;
   private disposed = false;
 
   constructor(
@@ -140,13 +145,26 @@ export class Runner {
    */
   plan(T: number, B: number, withLens: boolean): Plan {
     this.check();
-    return this.plans.getOrBuild(`${T}x${B}${withLens ? 'L' : ''}`, () => this.buildPlan(T, B, withLens, false));
+    return this.plans.getOrBuild(`${T}x${B}${withLens ? 'L' : ''}`, () => {
+      // one row over a long sequence reads W_hh packed (as the kernel would pack it itself per call)
+      const pack = B === 1 && T >= this.rt.k.PACK_MIN_T.value && this.packable;
+      return this.buildPlan(T, B, withLens, false, pack ? this.packs() : undefined);
+    });
   }
 
-  /** A streaming plan (T = 1) owned by one stream: its state slots are that stream's alone. */
-  openStreamPlan(B: number): Plan {
+  /** Whether plans may read kept packed copies: f32 weights on one thread (a team splits W in place). */
+  get packable(): boolean {
+    return !this.quantized && this.rt.team === undefined;
+  }
+
+  /**
+   * A streaming plan (T = 1) owned by one stream: its state slots are that stream's alone. With
+   * `packed` (batch 1, f32 weights) it reads packed copies of the weights that the model's packing
+   * streams share (src/model/packs.ts).
+   */
+  openStreamPlan(B: number, packed = false): Plan {
     this.check();
-    const p = this.buildPlan(1, B, false, true);
+    const p = this.buildPlan(1, B, false, true, packed ? this.packs() : undefined);
     this.streamPlans.add(p);
     return p;
   }
@@ -156,22 +174,60 @@ export class Runner {
     if (this.streamPlans.delete(p)) p.dispose();
   }
 
-  private buildPlan(T: number, B: number, withLens: boolean, streaming: boolean): Plan {
-    return buildProgram(this.rt, `a plan of T = ${T}, B = ${B}`, (b) => {
-      const g = this.emitForward(b, T, B, withLens, streaming, false, this.modules.length);
-      const program = b.finish();
-      return {
-        T, B, program, input: g.input, lens: g.lens, output: g.userOut, outFeatures: g.features, states: g.states,
-        elements: program.elements, dispose: () => program.dispose(),
-      };
-    });
+  private packs(): Packs {
+    return (this.packSet ??= new Packs(this.rt, this.arena));
+  }
+
+  /** Repacks the packed weight copies if the parameters were written since they were packed. */
+  refreshPacks(): void {
+    this.packSet?.refresh();
+  }
+
+  /** Floats held by packed weight copies (0 when no packing stream is open). */
+  get packedFloats(): number {
+    return this.packSet?.floats ?? 0;
+  }
+
+  /** Drops the packed copies when no plan reads them. */
+  private dropUnusedPacks(): void {
+    if (this.packSet && this.packSet.users === 0) {
+      this.packSet.release();
+      this.packSet = null;
+    }
+  }
+
+  /** With `packs`, the plan reads (and while it lives, keeps) the runner's packed copies. */
+  private buildPlan(T: number, B: number, withLens: boolean, streaming: boolean, packs?: Packs): Plan {
+    let p: Plan;
+    try {
+      p = buildProgram(this.rt, `a plan of T = ${T}, B = ${B}`, (b) => {
+        const g = this.emitForward(b, T, B, withLens, streaming, false, this.modules.length, false, packs);
+        const program = b.finish();
+        return {
+          T, B, program, input: g.input, lens: g.lens, output: g.userOut, outFeatures: g.features, states: g.states,
+          packs: packs !== undefined, elements: program.elements,
+          dispose: () => {
+            program.dispose();
+            if (packs) {
+              packs.users--;
+              this.dropUnusedPacks();
+            }
+          },
+        };
+      });
+    } catch (e) {
+      this.dropUnusedPacks(); // copies made for a plan that could not be built
+      throw e;
+    }
+    if (packs) packs.users++;
+    return p;
   }
 
   /**
    * Emits the forward pass of modules [0, upto) into builder b: input staging (and the
    * batchFirst transpose), every module, and (unless training) the transpose back.
    */
-  emitForward(b: ProgramBuilder, T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number, dropout = training) {
+  emitForward(b: ProgramBuilder, T: number, B: number, withLens: boolean, streaming: boolean, training: boolean, upto: number, dropout = training, packs?: Packs) {
     const F = this.inFeatures;
     const input = b.alloc(T * B * F);
     const lens = withLens ? b.alloc(B) : 0;
@@ -190,7 +246,7 @@ export class Runner {
     for (let i = 0; i < upto; i++) {
       const m = this.modules[i];
       bases.push({ ...base });
-      const e = m.emit(this.context(b, i, T, B, lens, streaming, training, dropout), x, f);
+      const e = m.emit(this.context(b, i, T, B, lens, streaming, training, dropout, packs), x, f);
       emitted.push(e);
       x = e.out;
       f = e.features;
@@ -210,7 +266,7 @@ export class Runner {
   }
 
   /** The emit context of module i (parameter names resolved with its prefix). */
-  context(b: ProgramBuilder, i: number, T: number, B: number, lens: number, streaming: boolean, training: boolean, dropout = training): EmitContext {
+  context(b: ProgramBuilder, i: number, T: number, B: number, lens: number, streaming: boolean, training: boolean, dropout = training, packs?: Packs): EmitContext {
     const prefix = this.prefixes[i];
     return {
       b,
@@ -224,6 +280,7 @@ export class Runner {
       param: (name) => this.arena.offsetOf(prefix + name),
       quant: (name) => this.quantW?.get(prefix + name),
       optParam: (name) => (this.arena.has(prefix + name) ? this.arena.offsetOf(prefix + name) : 0),
+      packed: packs && ((name, N, K, apart = 0) => packs.get(b, prefix + name, N, K, apart)),
     };
   }
 
@@ -315,6 +372,7 @@ export class Runner {
     const lengths = checkLengths(opts.lengths, T, B);
     this.checkStates(opts.h0, opts.c0, B);
     const p = this.plan(T, B, lengths !== undefined);
+    if (p.packs) this.refreshPacks();
     this.writeInput(p, x.data);
     this.writeLengths(p, lengths);
     this.writeStates(p, opts.h0, opts.c0);
@@ -394,6 +452,8 @@ export class Runner {
     this.plans.clear();
     for (const p of this.streamPlans) p.dispose();
     this.streamPlans.clear();
+    this.packSet?.release();
+    this.packSet = null;
     this.arena.dispose();
     this.rt.heap.release(this.rngState);
     this.disposed = true;

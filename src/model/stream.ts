@@ -2,10 +2,26 @@
 // wasm memory between calls. Each step is one write, one run_program call and one read.
 // Every stream owns its plan (so two streams of one model never share a state); close() releases
 // it, and a stream that is dropped without close() is released when it is garbage-collected.
+// At batch 1 the plan reads packed copies of the weights (src/model/packs.ts), refreshed before a
+// step whenever the parameters were written since they were packed.
 import type { Plan, Runner } from './runner';
 import { Tensor } from '../tensor';
 import { RecurrentCore } from '../layers/recurrent';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+
+export interface StreamOptions {
+  /** Sequences stepped together (default 1). */
+  batchSize?: number;
+  /**
+   * Read packed (row-interleaved) copies of the f32 weights that the model's packing streams share:
+   * the batch-1 step is bound by how fast the weights arrive, and the packed layout arrives faster.
+   * The copies take as much memory as the weights they copy, are repacked before a step after any
+   * write to the parameters, and are released with the last stream that reads them. Results are
+   * bit-identical either way. Default: true at batch 1 for a model with f32 weights on one thread;
+   * `true` needs batch 1 and f32 weights.
+   */
+  packed?: boolean;
+}
 
 // Releases the plan of a stream that was garbage-collected while still open.
 const streams = new FinalizationRegistry<{ runner: Runner; plan: Plan }>(({ runner, plan }) => {
@@ -14,19 +30,25 @@ const streams = new FinalizationRegistry<{ runner: Runner; plan: Plan }>(({ runn
 
 export class Stream {
   readonly batchSize: number;
+  /** Whether the step reads packed weight copies (StreamOptions.packed). */
+  readonly packed: boolean;
   private readonly plan: Plan;
   private closed = false;
 
   /** `owner` (the model) is kept alive by the stream, so its memory stays while the stream is used. */
-  constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object) {
+  constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object, packed?: boolean) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${batchSize}`);
+    if (packed !== undefined && typeof packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${String(packed)}`);
+    if (packed && batchSize !== 1) throw new ValueError(`Expected packed: true only with batchSize 1 (one row reads the packed copies), got batchSize ${batchSize}`);
+    if (packed && runner.quantized) throw new ValueError('Expected packed: true only for f32 weights, got a model quantized to int8 (its weights are read in place)');
     for (const m of runner.modules) {
       if (m instanceof RecurrentCore && m.bidirectional) {
         throw new ValueError('Expected only unidirectional recurrent layers for streaming, got a bidirectional layer (its reverse pass needs the whole sequence)');
       }
     }
     this.batchSize = batchSize;
-    this.plan = runner.openStreamPlan(batchSize);
+    this.packed = packed ?? (batchSize === 1 && runner.packable);
+    this.plan = runner.openStreamPlan(batchSize, this.packed);
     streams.register(this, { runner, plan: this.plan }, this);
   }
 
@@ -61,6 +83,7 @@ export class Stream {
       }
       rt.heap.f32.set(x, this.plan.input);
     }
+    if (this.plan.packs) this.runner.refreshPacks();
     this.plan.program.run();
     return rt.heap.read(this.plan.output, B * this.plan.outFeatures);
   }

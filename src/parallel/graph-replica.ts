@@ -39,6 +39,7 @@ function graphReplica(spec: string, params: Float32Array, meta?: string): { mode
   const a = replica.model.runner.arena;
   if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
   a.rt.heap.write(a.base, params);
+  a.markWritten();
   return replica;
 }
 

@@ -30,6 +30,7 @@ function replica(spec: string, params: Float32Array): Model {
   const a = model.runner.arena;
   if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
   a.rt.heap.write(a.base, params);
+  a.markWritten();
   // a quantized model's int8 copies are derived from the (dequantized) parameters, as the main thread's
   if ((JSON.parse(spec) as ModelSpec).quantized === 'int8') applyInt8(model.runner);
   return model;

@@ -40,6 +40,7 @@ export class Arena {
   readonly size: number;
   private readonly byName = new Map<string, ParamEntry>();
   private disposed = false;
+  private writes = 0;
 
   constructor(rt: Runtime, specs: ParamSpec[]) {
     this.rt = rt;
@@ -55,6 +56,19 @@ export class Arena {
     this.specs = specs;
   }
   private readonly specs: ParamSpec[];
+
+  /**
+   * Counts writes to the parameters: every write through this class, the optimizer step, a
+   * failed call's rollback and a replica's refresh call markWritten(). Copies derived from the
+   * values (a stream's packed weights, src/model/packs.ts) are stale when it has moved.
+   */
+  get version(): number {
+    return this.writes;
+  }
+  /** Records that the parameters' memory was written outside set/restore/initialize. */
+  markWritten(): void {
+    this.writes++;
+  }
 
   /** Absolute heap offset of a parameter (0 if the name is absent and `optional`). */
   offsetOf(name: string): number {
@@ -87,6 +101,7 @@ export class Arena {
   set(name: string, values: Float32Array | ArrayLike<number>): void {
     const e = this.validate(name, values);
     this.rt.heap.write(this.base + e.rel, values);
+    this.markWritten();
   }
 
   /** Throws a typed error unless `values` can be written to parameter `name`. */
@@ -121,6 +136,7 @@ export class Arena {
       if (!Number.isFinite(values[i])) throw new ValueError(`Expected finite parameter values, got ${values[i]} at arena index ${i}`);
     }
     this.rt.heap.write(this.base, values);
+    this.markWritten();
   }
 
   /** Fills every parameter from its initialiser using the given RNG (deterministic order). */
@@ -132,6 +148,7 @@ export class Arena {
       fillInit(values, s.init, e.shape, rng);
       this.rt.heap.write(this.base + e.rel, values);
     }
+    this.markWritten();
   }
 
   dispose(): void {

@@ -47,6 +47,7 @@ export class StepGuard {
     const n = r.arena.size;
     const k = r.rt.k;
     k.copy_f32(r.arena.base, this.block, n);
+    r.arena.markWritten();
     const bufs = s.opt.isBoundTo(r.arena) ? s.opt.buffers : [];
     for (let i = 0; i < Math.min(bufs.length, s.nbufs); i++) k.copy_f32(bufs[i], this.block + (i + 1) * n, n);
     s.opt.step = s.step;

@@ -166,6 +166,7 @@ export abstract class Optimizer {
   apply(grad: number): void {
     const lr = this.checkedLr(this.step);
     this.update(this.rt!.k, this.arena!.base, grad, this.arena!.size, lr);
+    this.arena!.markWritten();
     this.step++;
   }
   protected abstract update(k: K, p: number, g: number, n: number, lr: number): void;

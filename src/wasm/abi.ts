@@ -19,6 +19,18 @@ export interface Kernels {
   pack_rows(dst: P, w: P, N: I, K: I): void;
   /** matvec_nt on a packed W; bit-identical to it. */
   matvec_packed(y: P, wp: P, x: P, b: P, N: I, K: I, accumulate: I): void;
+  /** Floats of pack_rows' copy of an (N, K) matrix. */
+  packed_floats(N: I, K: I): I;
+  /** A cell's W_hh (rows × H) packed as the *_pk cell ops read it (apart: the GRU Cho form's n rows packed apart). */
+  pack_hh(dst: P, w_hh: P, rows: I, H: I, apart: I): void;
+  packed_hh_floats(rows: I, H: I, apart: I): I;
+  /** gemm_nt given also wp (pack_rows of w), which one row (M = 1) reads; bit-identical. */
+  gemm_pk_nt(y: P, x: P, w: P, wp: P, b: P, M: I, N: I, K: I, accumulate: I): void;
+  rnn_forward_pk(pre: P, h: P, y: P, w_hh: P, w_pk: P, b_hh: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
+  lstm_forward_pk(gates: P, h: P, c: P, y: P, w_hh: P, w_pk: P, b_hh: P, peep: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
+  gru_forward_pk(gates: P, aux: P, h: P, y: P, scratch: P, w_hh: P, w_pk: P, b_hh: P, lens: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
   /** Steps from which a batch-1 cell kernel packs W_hh. */
   PACK_MIN_T: WebAssembly.Global;
   sigmoid_f32(y: P, x: P, n: I): void;

@@ -17,6 +17,11 @@ export interface WasmCellInput extends LstmInput {
   noY?: boolean;
   /** Use this (T, B, G*H) buffer as the gates on entry instead of running the input projection. */
   preGates?: ArrayLike<number>;
+  /**
+   * Run the *_pk op with a packed copy of W_hh made by pack_hh; 'poison' then overwrites W_hh itself
+   * with NaN before the call (so a result that still matches came from the copy).
+   */
+  packedHh?: 'copy' | 'poison';
 }
 
 export interface WasmCellOutput {
@@ -64,6 +69,13 @@ export function runCell(rt: Runtime, kind: CellKind, inp: WasmCellInput): WasmCe
     }
     const w_hh = put(inp.w_hh, G * H * H);
     const b_hh = put(inp.b_hh, G * H);
+    let w_pk = 0;
+    if (inp.packedHh) {
+      const apart = kind === 'gru' && !inp.resetAfter ? 1 : 0;
+      w_pk = zeros(k.packed_hh_floats(G * H, H, apart));
+      k.pack_hh(w_pk, w_hh, G * H, H, apart);
+      if (inp.packedHh === 'poison') heap.f32.fill(NaN, w_hh, w_hh + G * H * H);
+    }
     let lens = 0;
     if (inp.lens) {
       lens = zeros(B);
@@ -93,15 +105,18 @@ export function runCell(rt: Runtime, kind: CellKind, inp: WasmCellInput): WasmCe
     const rev = inp.reverse ? 1 : 0;
     let aux = 0;
     if (kind === 'rnn') {
-      k.rnn_forward(gates, h, yArg, w_hh, b_hh, lens, T, B, H, ldy, rev, inp.relu ? 1 : 0);
+      if (w_pk) k.rnn_forward_pk(gates, h, yArg, w_hh, w_pk, b_hh, lens, T, B, H, ldy, rev, inp.relu ? 1 : 0);
+      else k.rnn_forward(gates, h, yArg, w_hh, b_hh, lens, T, B, H, ldy, rev, inp.relu ? 1 : 0);
     } else if (kind === 'lstm') {
       const peep = put(inp.peep, 3 * H);
-      k.lstm_forward(gates, h, c, yArg, w_hh, b_hh, peep, lens, T, B, H, ldy, rev, inp.clip ?? 0);
+      if (w_pk) k.lstm_forward_pk(gates, h, c, yArg, w_hh, w_pk, b_hh, peep, lens, T, B, H, ldy, rev, inp.clip ?? 0);
+      else k.lstm_forward(gates, h, c, yArg, w_hh, b_hh, peep, lens, T, B, H, ldy, rev, inp.clip ?? 0);
     } else {
       aux = zeros(T * BH);
       heap.f32.fill(-777, aux, aux + T * BH);
       const scratch = zeros(B * 3 * H);
-      k.gru_forward(gates, aux, h, yArg, scratch, w_hh, b_hh, lens, T, B, H, ldy, rev, inp.resetAfter ? 1 : 0);
+      if (w_pk) k.gru_forward_pk(gates, aux, h, yArg, scratch, w_hh, w_pk, b_hh, lens, T, B, H, ldy, rev, inp.resetAfter ? 1 : 0);
+      else k.gru_forward(gates, aux, h, yArg, scratch, w_hh, b_hh, lens, T, B, H, ldy, rev, inp.resetAfter ? 1 : 0);
     }
     const fin = inp.reverse ? 0 : T * BH;
     const out: WasmCellOutput = {

@@ -4,7 +4,10 @@
 // Then the cells that use it: one batch row over T ≥ PACK_MIN_T steps (packed) gives bit-identical
 // states, outputs and saved gates to the same sequence run one step per call (never packed), for
 // RNN, LSTM, GRU in both forms, forward and reverse, with and without a masked tail, and for sizes
-// whose W_hh does not fit the scratch (read in place).
+// whose W_hh does not fit the scratch (read in place). The *_pk ops, given a packed copy the caller
+// keeps (pack_hh, what a stream holds across steps), equal the plain ops bit for bit, read that copy
+// at batch 1 (W_hh itself poisoned with NaN) and W_hh in place for runs of several rows; gemm_pk_nt
+// equals gemm_nt.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Variant } from '../../src/wasm/load';
 import { runCell, randomLayer, GATES, type CellKind, type WasmCellInput } from '../cells/harness';
@@ -115,6 +118,56 @@ describe.each(VARIANTS)('batch-1 cells read the packed W_hh bit-identically (%s)
           if (steps.aux) expect(bits(whole.aux!), what).toEqual(bits(steps.aux));
         }
       }
+    }
+  });
+});
+
+describe.each(VARIANTS)('the *_pk ops read the caller\'s packed W_hh (%s)', (variant) => {
+  it.each(CELLS)('%s: equal the plain op at T 1 and 20, batch 1 (W_hh poisoned) and batch 3 with masks', (_, kind, extra) => {
+    const rt = rts.get(variant)!;
+    for (const H of [13, 256]) {
+      for (const [T, B, lens] of [[1, 1, undefined], [20, 1, undefined], [20, 1, [11]], [7, 3, [7, 2, 5]], [7, 3, undefined]] as const) {
+        const layer = randomLayer(H * 7 + T + B, kind, T, B, 5, H);
+        const inp: WasmCellInput = { ...layer, ...extra, lens: lens ? Int32Array.from(lens) : undefined };
+        if (extra.clip) inp.peep = Array.from({ length: 3 * H }, (_, i) => Math.sin(i) * 0.3);
+        const plain = runCell(rt, kind, inp);
+        const pk = runCell(rt, kind, { ...inp, packedHh: B === 1 ? 'poison' : 'copy' });
+        const what = `${kind} H ${H} T ${T} B ${B} lens ${lens ?? 'none'}`;
+        expect(bits(pk.h), what).toEqual(bits(plain.h));
+        if (kind === 'lstm') expect(bits(pk.cN!), what).toEqual(bits(plain.cN!));
+        expect(bits(pk.y!), what).toEqual(bits(plain.y!));
+        expect(bits(pk.gates), what).toEqual(bits(plain.gates));
+        if (plain.aux) expect(bits(pk.aux!), what).toEqual(bits(plain.aux));
+      }
+    }
+  });
+
+  it('gemm_pk_nt equals gemm_nt bit for bit for one row (from the copy) and for several (in place)', () => {
+    const { heap, k } = rts.get(variant)!;
+    let s = 11;
+    const rnd = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    for (const [M, N, K] of [[1, 2048, 65], [1, 65, 512], [1, 7, 3], [3, 13, 9], [5, 64, 64]]) {
+      const w = heap.alloc(N * K), x = heap.alloc(M * K), b = heap.alloc(N), ya = heap.alloc(M * N), yb = heap.alloc(M * N);
+      const wp = heap.alloc(k.packed_floats(N, K));
+      for (let i = 0; i < N * K; i++) heap.f32[w + i] = rnd();
+      for (let i = 0; i < M * K; i++) heap.f32[x + i] = rnd();
+      for (let i = 0; i < N; i++) heap.f32[b + i] = rnd();
+      k.pack_rows(wp, w, N, K);
+      for (const acc of [0, 1]) {
+        const y0 = Array.from({ length: M * N }, () => rnd());
+        heap.f32.set(y0, ya);
+        heap.f32.set(y0, yb);
+        k.gemm_nt(ya, x, w, b, M, N, K, acc);
+        k.gemm_pk_nt(yb, x, w, wp, b, M, N, K, acc);
+        expect(bits(heap.read(yb, M * N)), `${M}×${N}×${K} acc ${acc}`).toEqual(bits(heap.read(ya, M * N)));
+      }
+      // one row reads only the copy
+      if (M === 1) {
+        heap.f32.fill(NaN, w, w + N * K);
+        k.gemm_pk_nt(yb, x, w, wp, b, M, N, K, 0);
+        expect(heap.read(yb, N).every(Number.isFinite), `${N}×${K} from the copy`).toBe(true);
+      }
+      for (const o of [w, x, b, ya, yb, wp]) heap.release(o);
     }
   });
 });
