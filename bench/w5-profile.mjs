@@ -3,7 +3,8 @@
 // called in the program's order, step after step, so every op sees the cache state it sees in the
 // real program), against a lone LSTM 512→512 layer's step and a bare 128-bit load stream over the
 // same numbers of bytes. Raw kernels of build/rnn-<variant>.wasm, weights laid out as the model's
-// arena (layer 0, layer 1, linear); the library's own stream.step (dist/) is timed beside them.
+// arena (layer 0, layer 1, linear), then the same step on packed copies (the *_pk ops a batch-1
+// stream runs); the library's own stream.step (dist/), packed and in place, is timed beside them.
 //   node bench/w5-profile.mjs [--steps N] [--variant simd|relaxed] [--cpu]
 // --cpu times with this process's CPU time (process.cpuUsage) instead of the wall clock: on a busy
 // shared machine it leaves out the time the process waits for a core (not the cache it loses).
@@ -95,13 +96,39 @@ row('whole step, no timers', totalMB, whole(ops, STEPS));
 const lone = [ops[3], ops[4], ops[5]];
 row('lone LSTM 512→512 layer step (L1 ops only)', lone.reduce((s, o) => s + o[1], 0), whole(lone, STEPS));
 
+// the same step on packed copies (what a batch-1 stream keeps, src/model/packs.ts): *_pk ops
+const pk = (w, N, K) => {
+  const p = rt.alloc(k.packed_floats(N, K));
+  k.pack_rows(p, w, N, K);
+  return p;
+};
+const P = { ih0: pk(L0.w_ih, G, V), hh0: pk(L0.w_hh, G, H), ih1: pk(L1.w_ih, G, H), hh1: pk(L1.w_hh, G, H), lin: pk(lin.w, V, H) };
+const packedOps = [
+  ['L0 input projection gemm_pk_nt', MB(G * V), () => k.gemm_pk_nt(S0.gates, x, L0.w_ih, P.ih0, L0.b_ih, 1, G, V, 0)],
+  ['L0 recurrent lstm_forward_pk T=1', MB(G * H), () => k.lstm_forward_pk(S0.gates, S0.h, S0.c, S0.y, L0.w_hh, P.hh0, L0.b_hh, 0, 0, 1, 1, H, H, 0, 0)],
+  ops[2],
+  ['L1 input projection gemm_pk_nt', MB(G * H), () => k.gemm_pk_nt(S1.gates, S0.y, L1.w_ih, P.ih1, L1.b_ih, 1, G, H, 0)],
+  ['L1 recurrent lstm_forward_pk T=1', MB(G * H), () => k.lstm_forward_pk(S1.gates, S1.h, S1.c, S1.y, L1.w_hh, P.hh1, L1.b_hh, 0, 0, 1, 1, H, H, 0, 0)],
+  ops[5],
+  ['output linear gemm_pk_nt', MB(V * H), () => k.gemm_pk_nt(out, S1.y, lin.w, P.lin, lin.b, 1, V, H, 0)],
+];
+console.log('\nThe same step on packed copies of the weights (the ops a batch-1 stream runs):\n');
+console.log('| op | µs (median of 50-step blocks) | min–max | GB/s of weights |\n| --- | ---: | ---: | ---: |');
+const perPk = profile(packedOps, STEPS);
+packedOps.forEach((o, i) => row(o[0], o[1], perPk[i]));
+row('whole step, no timers (packed)', totalMB, whole(packedOps, STEPS));
+
 // the library as a user runs it: Sequential stream.step with a one-hot Float32Array
 const l = await loadLib();
 const { m } = await model('W5');
 const st = m.stream({ batchSize: 1 });
+const su = m.stream({ batchSize: 1, packed: false });
 const xs = new Float32Array(V);
 xs[7] = 1;
-row('dist: stream.step (validation, write, run_program, read)', totalMB, whole([['', 0, () => st.step(xs)]], STEPS));
+console.log('');
+row('dist: stream.step, packed copies (the default; validation, write, run_program, read)', totalMB, whole([['', 0, () => st.step(xs)]], STEPS));
+row('dist: stream.step, packed: false (weights read in place)', totalMB, whole([['', 0, () => su.step(xs)]], STEPS));
+su.close();
 // the same model with int8 weights (quantize): a quarter of the weight bytes per step
 l.quantize(m, { weights: 'int8' });
 const sq = m.stream({ batchSize: 1 });
