@@ -66,7 +66,29 @@ export const parse = {
       return n;
     };
   },
+  /** A dropout probability: [0, 1) (1 would drop everything). */
+  probability(): (v: string) => number {
+    return (v) => {
+      const n = Number(v);
+      if (v.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError(`Expected a probability in [0, 1), got ${v}`);
+      return n;
+    };
+  },
+  /** One of `choices`. */
+  oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
+    return (v) => {
+      if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`Expected ${choices.join(', ')}, got ${v}`);
+      return v as T;
+    };
+  },
 };
+
+/** --cell, --layers (unless `layers: false`) and --hidden, the recurrent part of a train command. */
+export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean }): Command {
+  cmd.option('--cell <cell>', 'lstm, gru or rnn', parse.oneOf(['lstm', 'gru', 'rnn'] as const), 'lstm');
+  if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
+  return cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
+}
 
 /** The commander program with every registered command. */
 export function buildProgram(commands: readonly CliCommand[], version: string, ctxFor: (cmd: Command) => CliContext, setCode: (code: number) => void): Command {

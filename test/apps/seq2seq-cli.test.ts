@@ -57,7 +57,14 @@ describe('train-seq2seq', () => {
     expect(bad.stderr).toContain('Expected "source<TAB>target" on line 2 of bad.tsv');
     const usage = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--attention', 'luong']);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('Expected --attention general, dot, additive, none, got luong');
+    expect(usage.stderr).toContain("option '--attention <kind>' argument 'luong' is invalid. Expected general, dot, additive, none, got luong");
+    // a dropout of 1 would drop everything: refused by the parser (usage, exit 2), not by the library
+    const drop = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--dropout', '1']);
+    expect(drop.code).toBe(2);
+    expect(drop.stderr).toContain('Expected a probability in [0, 1), got 1');
+    const cell = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--cell', 'transformer']);
+    expect(cell.code).toBe(2);
+    expect(cell.stderr).toContain('Expected lstm, gru, rnn, got transformer');
   });
 });
 

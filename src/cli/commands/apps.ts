@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import type { SequenceClassifier, SequenceLabeler, EpochLog, LoopResult } from '../../index';
-import { library, parse, UsageError, type CliCommand, type CliContext } from '../frame';
+import { library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
 import { readBytes, readText, writeBytes, FileError } from '../files';
 import { runBatchTool } from '../batch';
 
@@ -28,18 +28,16 @@ async function readJsonl(path: string, what: string, check: (o: Record<string, u
 }
 
 function trainOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .requiredOption('--data <file>', 'training examples, one JSON object per line')
     .option('--validation <file>', 'validation examples (drive early stopping)')
     .option('--out <file>', 'where to write the model (default: the --resume file)')
     .option('--resume <file>', 'continue training this model file')
-    .option('--tokenizer <kind>', 'char or word', 'char')
-    .option('--max-tokens <n>', 'word vocabulary size', parse.int(1), 20000)
-    .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
-    .option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1)
-    .option('--hidden <h>', 'hidden size', parse.int(1), 64)
+    .option('--tokenizer <kind>', 'char or word', parse.oneOf(['char', 'word'] as const), 'char')
+    .option('--max-tokens <n>', 'word vocabulary size', parse.int(1), 20000);
+  return recurrentFlags(cmd, { hidden: 64 })
     .option('--embedding <e>', 'embedding width', parse.int(1), 32)
-    .option('--dropout <p>', 'dropout on the encoder outputs', parse.number(0, 0.99), 0)
+    .option('--dropout <p>', 'dropout on the encoder outputs', parse.probability(), 0)
     .option('--max-length <n>', 'tokens per text (longer texts are cut in training)', parse.int(1), 400)
     .option('--epochs <n>', 'epochs', parse.int(1), 10)
     .option('--batch <b>', 'texts per batch', parse.int(1), 32)
@@ -58,8 +56,6 @@ function classWeights(v: unknown): number[] | 'balanced' | undefined {
 }
 
 function encoderFlags(o: Record<string, unknown>) {
-  if (!['lstm', 'gru', 'rnn'].includes(o.cell as string)) throw new UsageError(`Expected --cell lstm, gru or rnn, got ${String(o.cell)}`);
-  if (!['char', 'word'].includes(o.tokenizer as string)) throw new UsageError(`Expected --tokenizer char or word, got ${String(o.tokenizer)}`);
   return { cell: o.cell as 'lstm', numLayers: o.layers as number, hiddenSize: o.hidden as number, embeddingDim: o.embedding as number, dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
 }
 

@@ -2,7 +2,7 @@
 // builtin:births, and forecasting (or evaluating every forecast over a series) with it.
 import type { Command } from 'commander';
 import type { Forecaster } from '../../index';
-import { library, parse, UsageError, type CliCommand } from '../frame';
+import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { births, readCsv } from '../datasets';
 import { runSettings, trainAndSave, trainFlags } from './app-train';
 
@@ -35,13 +35,11 @@ export const trainForecaster: CliCommand = {
       .option('--targets <cols>', 'columns to forecast, e.g. 0 or 0,2', '0')
       .option('--window <n>', 'steps of history per forecast', parse.int(1), 56)
       .option('--horizon <n>', 'steps forecast', parse.int(1), 14)
-      .option('--mode <mode>', 'many-to-one or many-to-many', 'many-to-one')
-      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
-      .option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1)
-      .option('--hidden <h>', 'hidden size', parse.int(1), 64)
-      .option('--scaling <kind>', 'standard, minmax or none (fitted on the training part, stored in the model)', 'standard')
-      .option('--level <kind>', 'window (forecast relative to each window\'s mean) or none', 'none')
+      .option('--mode <mode>', 'many-to-one or many-to-many', parse.oneOf(['many-to-one', 'many-to-many'] as const), 'many-to-one')
+      .option('--scaling <kind>', 'standard, minmax or none (fitted on the training part, stored in the model)', parse.oneOf(['standard', 'minmax', 'none'] as const), 'standard')
+      .option('--level <kind>', 'window (forecast relative to each window\'s mean) or none', parse.oneOf(['window', 'none'] as const), 'none')
       .option('--validation <fraction>', 'held-out fraction at the end of the training part', parse.number(0, 0.99), 0.1);
+    recurrentFlags(cmd, { hidden: 64 });
     trainFlags(cmd, { batch: 64, lr: 0.002 }).addHelpText('after', '\nExample:\n  rnn-wasm train-forecaster --data builtin:births --level window --epochs 20 --patience 5 --out births.rnnw\n  rnn-wasm forecast births.rnnw --input builtin:births --evaluate');
   },
   async run(ctx, _args, o, cmd) {

@@ -2,7 +2,7 @@
 // trained on JSONL { text, condition } lines or builtin:names, and sampling from it.
 import type { Command } from 'commander';
 import type { ConditionalGenerator, ConditionalExample } from '../../index';
-import { library, parse, UsageError, type CliCommand } from '../frame';
+import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { names, readLabelled } from '../datasets';
 import { runSettings, trainAndSave, trainFlags } from './app-train';
 
@@ -23,19 +23,15 @@ export const trainGenerator: CliCommand = {
   define(cmd: Command) {
     cmd
       .requiredOption('--data <file>', 'JSONL lines {"text": …, "condition": class name or [numbers]}, or builtin:names')
-      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
-      .option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1)
-      .option('--hidden <h>', 'hidden size', parse.int(1), 128)
       .option('--embedding <e>', 'character embedding width', parse.int(1), 32)
-      .option('--conditioning <where>', 'state (initial state), input (every step) or both', 'both')
+      .option('--conditioning <where>', 'state (initial state), input (every step) or both', parse.oneOf(['state', 'input', 'both'] as const), 'both')
       .option('--validation <fraction>', 'held-out fraction at the end of a data file', parse.number(0, 0.99), 0.1);
+    recurrentFlags(cmd, { hidden: 128 });
     trainFlags(cmd, { batch: 64, lr: 0.003 }).addHelpText('after', '\nExample:\n  rnn-wasm train-generator --data builtin:names --epochs 30 --out names.rnnw\n  rnn-wasm generate names.rnnw --condition female --count 10 --temperature 0.8');
   },
   async run(ctx, _args, o, cmd) {
     const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
     const { out, settings } = runSettings(o, given);
-    if (!['lstm', 'gru', 'rnn'].includes(o.cell as string)) throw new UsageError(`Expected --cell lstm, gru or rnn, got ${String(o.cell)}`);
-    if (!['state', 'input', 'both'].includes(o.conditioning as string)) throw new UsageError(`Expected --conditioning state, input or both, got ${String(o.conditioning)}`);
     const data = await examples(o.data as string);
     const { ConditionalGenerator } = await library();
     let gen: ConditionalGenerator;

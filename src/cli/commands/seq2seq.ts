@@ -7,12 +7,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, TokenMode, Translation } from '../../index';
 import { runBatches, type ErrorRecord, type Item } from '../batch';
-import { library, parse, UsageError, type CliCommand } from '../frame';
+import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { readText, FileError } from '../files';
-
-function oneOf(flag: string, v: unknown, allowed: string[]): void {
-  if (!allowed.includes(v as string)) throw new UsageError(`Expected --${flag} ${allowed.join(', ')}, got ${String(v)}`);
-}
 
 /** source TAB target per non-empty line. */
 export function parsePairs(text: string, path: string): [string, string][] {
@@ -33,15 +29,14 @@ export const trainSeq2seq: CliCommand = {
   define(cmd) {
     cmd
       .requiredOption('--pairs <file>', 'UTF-8 file, one "source<TAB>target" pair per line')
-      .requiredOption('--out <file>', 'where to write the model')
-      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
-      .option('--hidden <h>', 'hidden size of each encoder direction (the decoder: × directions)', parse.int(1), 64)
+      .requiredOption('--out <file>', 'where to write the model');
+    recurrentFlags(cmd, { hidden: 64, hiddenHelp: 'hidden size of each encoder direction (the decoder: × directions)', layers: false })
       .option('--embedding <e>', 'embedding width', parse.int(1), 32)
-      .option('--dropout <p>', 'dropout probability in training (embeddings, encoder outputs, top state)', parse.number(0, 1), 0)
+      .option('--dropout <p>', 'dropout probability in training (embeddings, encoder outputs, top state)', parse.probability(), 0)
       .option('--bidirectional', 'bidirectional encoder')
-      .option('--attention <kind>', 'general, dot, additive or none', 'general')
-      .option('--source-tokens <mode>', 'chars or words (whitespace-separated)', 'chars')
-      .option('--target-tokens <mode>', 'chars or words', 'chars')
+      .option('--attention <kind>', 'general, dot, additive or none', parse.oneOf(['general', 'dot', 'additive', 'none'] as const), 'general')
+      .option('--source-tokens <mode>', 'chars or words (whitespace-separated)', parse.oneOf(['chars', 'words'] as const), 'chars')
+      .option('--target-tokens <mode>', 'chars or words', parse.oneOf(['chars', 'words'] as const), 'chars')
       .option('--epochs <n>', 'passes over the training pairs', parse.int(1), 10)
       .option('--minutes <m>', 'stop after this many minutes', parse.number(0, Infinity, true))
       .option('--batch <b>', 'pairs per training step', parse.int(1), 64)
@@ -51,18 +46,13 @@ export const trainSeq2seq: CliCommand = {
       .option('--length-pool <n>', 'batches sorted by length within pools of this many batches', parse.int(1), 50)
       .option('--validation <fraction>', 'held-out fraction of the pairs (0: none)', parse.number(0, 0.99), 0.1)
       .option('--validation-size <n>', 'validation pairs scored per evaluation', parse.int(1), 2000)
-      .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', 'exactMatch')
+      .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', parse.oneOf(['exactMatch', 'tokenErrorRate'] as const), 'exactMatch')
       .option('--patience <n>', 'evaluations without improvement before stopping', parse.int(1), 3)
       .option('--eval-every <n>', 'evaluate every n steps (default: every epoch)', parse.int(1))
       .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
       .addHelpText('after', '\nExample:\n  rnn-wasm train-seq2seq --pairs g2p.tsv --target-tokens words --bidirectional --minutes 10 --out g2p.rnnw');
   },
   async run(ctx, _args, o) {
-    oneOf('cell', o.cell, ['lstm', 'gru', 'rnn']);
-    oneOf('attention', o.attention, ['general', 'dot', 'additive', 'none']);
-    oneOf('source-tokens', o.sourceTokens, ['chars', 'words']);
-    oneOf('target-tokens', o.targetTokens, ['chars', 'words']);
-    oneOf('metric', o.metric, ['exactMatch', 'tokenErrorRate']);
     const pairs = parsePairs(await readText(o.pairs as string, 'pairs file'), o.pairs as string);
     const { Seq2Seq } = await library();
     const m = Seq2Seq.fromPairs(pairs, {
@@ -128,7 +118,7 @@ export const translate: CliCommand = {
     cmd
       .requiredOption('--model <file>', 'model written by train-seq2seq')
       .argument('[input]', 'input file (default: stdin)')
-      .option('--format <f>', 'text, jsonl ({"id","text"} per line) or auto (JSONL when the first line starts with {)', 'auto')
+      .option('--format <f>', 'text, jsonl ({"id","text"} per line) or auto (JSONL when the first line starts with {)', parse.oneOf(['auto', 'text', 'jsonl'] as const), 'auto')
       .option('--beam <k>', 'beam width (1: greedy)', parse.int(1), 1)
       .option('--nbest <n>', 'hypotheses per record (≤ beam)', parse.int(1), 1)
       .option('--alpha <a>', 'length normalisation exponent', parse.number(0), 0)
@@ -140,7 +130,6 @@ export const translate: CliCommand = {
       .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5 --workers 2');
   },
   async run(ctx, [input], o) {
-    oneOf('format', o.format, ['auto', 'text', 'jsonl']);
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
     const { Seq2Seq, GraphWorkerPool } = await library();
     const m = await Seq2Seq.load(o.model as string);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
 import { library } from '../frame';
-import { parse, UsageError, type CliCommand, type CliContext } from '../frame';
+import { parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
 const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout']];
@@ -18,17 +18,15 @@ export const trainLm: CliCommand = {
     cmd
       .requiredOption('--corpus <file>', 'UTF-8 text file, or builtin:sotu (State of the Union addresses; validates on those since 2000)')
       .option('--out <file>', 'where to write the model (default: the --resume file)')
-      .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)')
-      .option('--cell <cell>', 'lstm, gru or rnn', 'lstm')
-      .option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1)
-      .option('--hidden <h>', 'hidden size', parse.int(1), 256)
+      .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)');
+    recurrentFlags(cmd, { hidden: 256 })
       .option('--embedding <e>', 'embedding width', parse.int(1), 64)
-      .option('--dropout <p>', 'dropout between stacked layers', parse.number(0, 1), 0)
-      .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', 'unk')
+      .option('--dropout <p>', 'dropout between stacked layers', parse.probability(), 0)
+      .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', parse.oneOf(['unk', 'error'] as const), 'unk')
       .option('--seq-len <k>', 'characters per training window', parse.int(1), 64)
       .option('--tbptt <k>', 'truncated BPTT chunk within a window (default: the window)', parse.int(1))
       .option('--batch <b>', 'windows per batch', parse.int(1), 32)
-      .option('--order <order>', 'random or sequential windows', 'random')
+      .option('--order <order>', 'random or sequential windows', parse.oneOf(['random', 'sequential'] as const), 'random')
       .option('--steps <s>', 'stop when the model has taken this many steps in total', parse.int(0))
       .option('--minutes <m>', 'stop after this many minutes of this run', parse.number(0))
       .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.002)
@@ -47,9 +45,6 @@ export const trainLm: CliCommand = {
     if (o.steps === undefined && o.minutes === undefined) throw new UsageError('Expected a budget: --steps S or --minutes M, got neither');
     const out = (o.out ?? o.resume) as string | undefined;
     if (!out) throw new UsageError('Expected --out FILE (or --resume FILE), got neither');
-    if (!['lstm', 'gru', 'rnn'].includes(o.cell as string)) throw new UsageError(`Expected --cell lstm, gru or rnn, got ${String(o.cell)}`);
-    if (!['random', 'sequential'].includes(o.order as string)) throw new UsageError(`Expected --order random or sequential, got ${String(o.order)}`);
-    if (!['unk', 'error'].includes(o.unknown as string)) throw new UsageError(`Expected --unknown unk or error, got ${String(o.unknown)}`);
     const corpus = await loadCorpus(o.corpus as string);
     const { CharLM } = await library();
     let lm: CharLM;
