@@ -5,8 +5,9 @@
 // and the training time. Usage (after npm run build):
 //   nice -n 10 node scripts/g2p.mjs [--attention general|dot|additive|none] [--minutes 12] [--epochs 100] [--steps 0 (no limit)]
 //     [--hidden 64] [--embedding 32] [--dropout 0] [--batch 64] [--bidirectional 1] [--lr 3e-3] [--lr-decay 1 (per epoch)]
-//     [--eval-every 1000 (steps)] [--patience 5] [--eval 0 (all)] [--beams 1,5] [--seed 1] [--save FILE]
-//   node scripts/g2p.mjs --load FILE [--eval 0] [--beams 1,5]   (scores a saved model, no training)
+//     [--eval-every 1000 (steps)] [--patience 5] [--eval 0 (all)] [--beams 1,5] [--seed 1] [--model-seed (--seed)] [--save FILE]
+//   node scripts/g2p.mjs --load FILE[,FILE…] [--eval 0] [--beams 1,5]   (scores a saved model, or an
+//   ensemble of several trained on the same split, with no training)
 // --epochs and --steps bound the work independently of the machine's load; --minutes is a wall-clock cap on top.
 // Training batches: pairs sorted by source, then target length within pools of 200 batches (little padding).
 import { createRequire } from 'node:module';
@@ -20,6 +21,9 @@ const arg = (name, d) => {
 const attention = arg('attention', 'general');
 const minutes = arg('minutes', 12), hidden = arg('hidden', 64), embedding = arg('embedding', 32);
 const batchSize = arg('batch', 64), bidirectional = arg('bidirectional', 1) === 1, evalN = arg('eval', 0), seed = arg('seed', 1);
+// --seed picks the held-out words; --model-seed the initialisation and example order (models of
+// one split with different --model-seed are independent members of an ensemble)
+const modelSeed = arg('model-seed', seed);
 const savePath = arg('save', ''), loadPath = arg('load', ''), dropout = arg('dropout', 0);
 const beams = arg('beams', '1,5').split(',').map(Number);
 const epochs = arg('epochs', 100), steps = arg('steps', 0), lr = arg('lr', 3e-3), lrDecay = arg('lr-decay', 1), evalEvery = arg('eval-every', 1000), patience = arg('patience', 5);
@@ -56,14 +60,17 @@ const cpu0 = process.cpuUsage();
 /** CPU seconds of this process so far (user + system): what a run costs, whatever the machine's load. */
 const cpuSeconds = () => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1e6; };
 let m, trained;
+let members = [];
 if (loadPath) {
-  m = await lib.Seq2Seq.load(loadPath);
-  trained = `loaded (${JSON.stringify(m.config)})`;
+  // several files (comma-separated): an ensemble decoding with the mean of their log-probabilities
+  members = await Promise.all(loadPath.split(',').map((f) => lib.Seq2Seq.load(f)));
+  m = members[0];
+  trained = members.length > 1 ? `ensemble of ${members.length} loaded models (${loadPath})` : `loaded (${JSON.stringify(m.config)})`;
 } else {
-  m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', dropout, seed });
+  m = lib.Seq2Seq.fromPairs(trainPairs, { cell: 'lstm', hidden, embedding, bidirectional, attention, targetTokens: 'words', dropout, seed: modelSeed });
   const fit = await m.fit(trainPairs, {
     epochs, batchSize, lr, lrDecay, validation: 0.02, validationSize: 1000, evalEvery, patience,
-    metric: 'exactMatch', maxSeconds: minutes * 60, maxSteps: steps || undefined, lengthPool: 200, seed,
+    metric: 'exactMatch', maxSeconds: minutes * 60, maxSteps: steps || undefined, lengthPool: 200, seed: modelSeed,
     onProgress: (p) => console.log(`  step ${p.step} epoch ${p.epoch}: train loss ${p.loss.toFixed(4)}, validation exact ${(100 * p.exactMatch).toFixed(1)} %, PER ${(100 * p.tokenErrorRate).toFixed(2)} %, ${p.seconds.toFixed(0)} s (${cpuSeconds().toFixed(0)} CPU s)`),
   });
   const cpu = cpuSeconds();
@@ -75,9 +82,10 @@ if (loadPath) {
 for (const beam of beams) {
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const out = m.translate(test.map((t) => t[0]), { beam, batchSize: 128 });
+  const words = test.map((t) => t[0]);
+  const out = members.length > 1 ? lib.Seq2Seq.translateEnsemble(members, words, { beam, batchSize: 128 }) : m.translate(words, { beam, batchSize: 128 });
   const secs = (performance.now() - t0) / 1000;
   const sc = lib.scoreSequences(out.map((o) => o.tokens), test.map((t) => t[1].map((p) => p.split(' '))));
-  console.log(`RESULT attention=${m.config.attention} beam=${beam}: WER ${(100 * (1 - sc.exactMatch)).toFixed(2)} %, PER ${(100 * sc.tokenErrorRate).toFixed(2)} % on ${sc.count} held-out words; decode ${(test.length / secs).toFixed(0)} words/s (${(test.length / (cpuSeconds() - c0)).toFixed(0)} per CPU second); ${trained}`);
+  console.log(`RESULT ${members.length > 1 ? `ensemble of ${members.length}` : `attention=${m.config.attention}`} beam=${beam}: WER ${(100 * (1 - sc.exactMatch)).toFixed(2)} %, PER ${(100 * sc.tokenErrorRate).toFixed(2)} % on ${sc.count} held-out words; decode ${(test.length / secs).toFixed(0)} words/s (${(test.length / (cpuSeconds() - c0)).toFixed(0)} per CPU second); ${trained}`);
 }
-m.dispose();
+for (const x of members.length ? members : [m]) x.dispose();

@@ -2,7 +2,8 @@
 // a beam wider than the whole output space finds the exact best sequence of a tiny model (checked
 // by enumerating every sequence); n-best scores sorted and equal to teacher-forced log-probabilities;
 // batched beam search (reordered state rows) equals one input at a time; attention weights; files;
-// rejected calls.
+// rejected calls. Ensembles: one member is the model itself, a model with itself decodes as alone,
+// and a beam over every sequence finds the best by the members' mean log-probability.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Seq2Seq, TokenVocab, ValueError, FormatError, scoreSequences, editDistance, serialize } from '../../src/index';
 import { greedyChunk, searchChunk } from '../../src/apps/seq2seq/search';
@@ -48,12 +49,12 @@ describe('training and decoding on digit reversal', () => {
   it('beam width 1 (the beam-search code path) gives exactly the greedy output, score and attention', () => {
     const srcs = [...test.slice(0, 40).map((p) => p[0]), '9', '0000000000'].map((t) => m.source.encode(t));
     const settings = { beam: 1, nbest: 1, alpha: 0, maxLength: (n: number) => 2 * n + 10 };
-    expect(searchChunk(m.model, srcs, settings)).toEqual(greedyChunk(m.model, srcs, settings));
+    expect(searchChunk([m.model], srcs, settings)).toEqual(greedyChunk([m.model], srcs, settings));
     const tiny = tinyModel();
     const ab = ['ab', 'ba', 'a', 'bbbab'].map((t) => tiny.source.encode(t));
     for (const L of [1, 4]) {
       const short = { ...settings, maxLength: () => L };
-      expect(searchChunk(tiny.model, ab, short)).toEqual(greedyChunk(tiny.model, ab, short));
+      expect(searchChunk([tiny.model], ab, short)).toEqual(greedyChunk([tiny.model], ab, short));
     }
     tiny.dispose();
   });
@@ -138,6 +139,47 @@ describe('batched decoding reorders each input’s rows independently', () => {
     const t2 = tiny.translate(ab, { beam: 3, nbest: 3, maxLength: 4, batchSize: 2 });
     ab.forEach((s, i) => expect(t2[i].nbest.map((h) => h.tokens)).toEqual(tiny.translate([s], { beam: 3, nbest: 3, maxLength: 4 })[0].nbest.map((h) => h.tokens)));
     tiny.dispose();
+  });
+});
+
+describe('ensembles decode by the mean of their members\' log-probabilities', () => {
+  it('one member, or a model with itself, decodes exactly as the model alone', () => {
+    const srcs = ['1', '22', '12345', ...test.slice(0, 20).map((p) => p[0])];
+    for (const beam of [1, 4]) {
+      const alone = m.translate(srcs, { beam, nbest: beam > 1 ? 2 : 1 });
+      expect(Seq2Seq.translateEnsemble([m], srcs, { beam, nbest: beam > 1 ? 2 : 1 })).toEqual(alone);
+      expect(Seq2Seq.translateEnsemble([m, m], srcs, { beam, nbest: beam > 1 ? 2 : 1 })).toEqual(alone);
+    }
+  });
+
+  it('a beam over every sequence finds the best of all outputs by the mean log-probability of three untrained members', () => {
+    const members = [tinyModel(5, 'additive', 'gru'), tinyModel(6, 'none', 'lstm'), tinyModel(7, 'dot', 'rnn')];
+    const L = 3;
+    const src = 'abba';
+    const seqs: number[][] = [[]];
+    for (let l = 1; l <= L; l++) for (const q of seqs.filter((x) => x.length === l - 1)) for (const v of [3, 4, 5]) seqs.push([...q, v]);
+    const srcIds = members[0].source.encode(src);
+    const each = members.map((t) => t.logProbIds(seqs.map(() => srcIds), seqs.map((q) => Int32Array.from(q))));
+    const mean = seqs.map((_, i) => (each[0][i] + each[1][i] + each[2][i]) / 3);
+    const order = seqs.map((_, i) => i).sort((a, b) => mean[b] - mean[a]);
+    // n-best over all 40 sequences: the whole ranking is the mean's
+    const [o] = Seq2Seq.translateEnsemble(members, [src], { beam: 64, nbest: 40, maxLength: L });
+    expect(o.nbest.length).toBe(40);
+    o.nbest.forEach((h, k) => {
+      expect(h.tokens).toEqual(seqs[order[k]].map((id) => members[0].target.tokens[id]));
+      expect(h.logProb).toBeCloseTo(mean[order[k]], 5);
+    });
+    // and no single member's: each member ranks the 40 sequences otherwise
+    for (const e of each) expect(seqs.map((_, i) => i).sort((a, b) => e[b] - e[a])).not.toEqual(order);
+    for (const t of members) t.dispose();
+  });
+
+  it('rejects no members, non-models and members with another vocabulary', () => {
+    expect(() => Seq2Seq.translateEnsemble([], ['1'])).toThrow(/non-empty array of Seq2Seq/);
+    expect(() => Seq2Seq.translateEnsemble([m, {} as Seq2Seq], ['1'])).toThrow(ValueError);
+    const other = tinyModel();
+    expect(() => Seq2Seq.translateEnsemble([m, other], ['1'])).toThrow("Expected every member to have the first one's source vocabulary, got another in members[1]");
+    other.dispose();
   });
 });
 

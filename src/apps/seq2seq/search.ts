@@ -2,7 +2,11 @@
 // encoder runs once per chunk of inputs; each step runs the decoder for every row (inputs × beam)
 // in one wasm call; beam search then keeps the best hypotheses of each input and moves the state
 // rows with reorder(). <pad> and <s> are never produced; at the maximum length only </s> is allowed.
+// Several models of the same vocabularies decode as one (an ensemble): each runs its own decoder
+// step, and the search reads the mean of their log-probabilities; the attention weights returned
+// are the first model's.
 import type { GraphModel } from '../../graph/model';
+import type { Tensor } from '../../tensor';
 import { sourceFeed, logSoftmaxRow } from './batch';
 import { BOS, EOS, PAD } from './vocab';
 
@@ -63,11 +67,43 @@ function unwind(n: Node): { ids: number[]; weights: Float32Array[] } {
   return { ids: ids[ids.length - 1] === EOS ? ids.slice(0, -1) : ids, weights };
 }
 
-/** Decodes one chunk of sources (each ≥ 1 token) with beam width s.beam (1: greedy). */
-export function searchChunk(model: GraphModel, srcs: readonly Int32Array[], s: SearchSettings): SearchResult[] {
+type Decoder = ReturnType<GraphModel['decoder']>;
+
+/** Opens one decoder per model (all closed again if one cannot be opened). */
+function openDecoders(models: readonly GraphModel[], srcs: readonly Int32Array[], beam?: number): Decoder[] {
+  const decs: Decoder[] = [];
+  try {
+    for (const m of models) decs.push(m.decoder({ step: 'tgt', context: { src: sourceFeed(srcs) }, ...(beam ? { beam } : {}) }));
+  } catch (e) {
+    for (const d of decs) d.close();
+    throw e;
+  }
+  return decs;
+}
+
+/** One step of every decoder: the logits of each, and the first one's attention weights. */
+function stepAll(decs: Decoder[], x: Int32Array): { logits: Float32Array[]; V: number; weights?: Tensor } {
+  const outs = decs.map((d) => d.step(x));
+  return { logits: outs.map((o) => o.logits.data as Float32Array), V: outs[0].logits.shape[1], weights: outs[0].weights };
+}
+
+/** Log-probabilities of row r: the model's, or the mean over the models of an ensemble. */
+function rowLogProbs(logits: Float32Array[], r: number, V: number): Float64Array {
+  const lp = logSoftmaxRow(logits[0], r, V);
+  if (logits.length === 1) return lp;
+  for (let m = 1; m < logits.length; m++) {
+    const o = logSoftmaxRow(logits[m], r, V);
+    for (let v = 0; v < V; v++) lp[v] += o[v];
+  }
+  for (let v = 0; v < V; v++) lp[v] /= logits.length;
+  return lp;
+}
+
+/** Decodes one chunk of sources (each ≥ 1 token) with beam width s.beam (1: greedy), with one model or an ensemble. */
+export function searchChunk(models: readonly GraphModel[], srcs: readonly Int32Array[], s: SearchSettings): SearchResult[] {
   const N = srcs.length;
   const K = s.beam;
-  const dec = model.decoder({ step: 'tgt', context: { src: sourceFeed(srcs) }, beam: K });
+  const decs = openDecoders(models, srcs, K);
   try {
     const maxLen = srcs.map((x) => s.maxLength(x.length));
     const root: Node = { tok: BOS, parent: null, logProb: 0, len: 0, w: null };
@@ -76,9 +112,8 @@ export function searchChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
     const done = new Array<boolean>(N).fill(false);
     let x = new Int32Array(N * K).fill(BOS);
     for (let t = 0; done.includes(false); t++) {
-      const out = dec.step(x);
-      const logits = out.logits.data as Float32Array;
-      const V = out.logits.shape[1];
+      const out = stepAll(decs, x);
+      const V = out.V;
       const wts = out.weights?.data as Float32Array | undefined;
       const Ts = out.weights?.shape[1] ?? 0;
       const idx = Int32Array.from({ length: N * K }, (_, r) => r);
@@ -88,7 +123,7 @@ export function searchChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
         const cands: { j: number; v: number; lp: number; total: number }[] = [];
         const forceEnd = t >= maxLen[n];
         alive[n].forEach((h, j) => {
-          const lp = logSoftmaxRow(logits, n * K + j, V);
+          const lp = rowLogProbs(out.logits, n * K + j, V);
           for (let v = 0; v < V; v++) {
             if (v === PAD || v === BOS || (forceEnd && v !== EOS)) continue;
             cands.push({ j, v, lp: lp[v], total: h.logProb + lp[v] });
@@ -112,7 +147,7 @@ export function searchChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
         alive[n] = next;
         done[n] = next.length === 0 || settled(finished[n], next[0].logProb / penalty(maxLen[n] + 1, s.alpha), K);
       }
-      dec.reorder(idx);
+      for (const d of decs) d.reorder(idx);
     }
     return finished.map((f) => {
       f.sort((a, b) => b.score - a.score);
@@ -120,14 +155,14 @@ export function searchChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
       return { nbest, weights: unwind(f[0].node).weights };
     });
   } finally {
-    dec.close();
+    for (const d of decs) d.close();
   }
 }
 
 /** Greedy decoding of one chunk: the most likely token at every step (no reordering). */
-export function greedyChunk(model: GraphModel, srcs: readonly Int32Array[], s: SearchSettings): SearchResult[] {
+export function greedyChunk(models: readonly GraphModel[], srcs: readonly Int32Array[], s: SearchSettings): SearchResult[] {
   const N = srcs.length;
-  const dec = model.decoder({ step: 'tgt', context: { src: sourceFeed(srcs) } });
+  const decs = openDecoders(models, srcs);
   try {
     const maxLen = srcs.map((x) => s.maxLength(x.length));
     const ids: number[][] = srcs.map(() => []);
@@ -136,13 +171,13 @@ export function greedyChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
     const done = new Array<boolean>(N).fill(false);
     let x = new Int32Array(N).fill(BOS);
     for (let t = 0; done.includes(false); t++) {
-      const out = dec.step(x);
-      const V = out.logits.shape[1];
+      const out = stepAll(decs, x);
+      const V = out.V;
       const Ts = out.weights?.shape[1] ?? 0;
       x = new Int32Array(N).fill(EOS);
       for (let n = 0; n < N; n++) {
         if (done[n]) continue;
-        const lp = logSoftmaxRow(out.logits.data as Float32Array, n, V);
+        const lp = rowLogProbs(out.logits, n, V);
         let best = EOS;
         if (t < maxLen[n]) for (let v = 0; v < V; v++) if (v !== PAD && v !== BOS && lp[v] > lp[best]) best = v;
         logProb[n] += lp[best];
@@ -156,6 +191,6 @@ export function greedyChunk(model: GraphModel, srcs: readonly Int32Array[], s: S
       return { nbest: [{ ids: Int32Array.from(h), logProb: logProb[n], score }], weights: weights[n] };
     });
   } finally {
-    dec.close();
+    for (const d of decs) d.close();
   }
 }

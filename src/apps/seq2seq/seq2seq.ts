@@ -116,13 +116,38 @@ export class Seq2Seq {
 
   /** Decodes each text (greedy at beam 1, else beam search); results in input order. */
   translate(texts: readonly string[], o: TranslateOptions = {}): Translation[] {
+    return this.decodeWith([this.model], texts, o);
+  }
+
+  /**
+   * Decodes with several models of the same source and target vocabularies as one (an ensemble):
+   * every step averages their log-probabilities; greedy and beam search, n-best lists, scores and
+   * options as translate(); the attention weights are the first model's. Models trained alike
+   * from different seeds make fewer errors together than any one of them.
+   */
+  static translateEnsemble(members: readonly Seq2Seq[], texts: readonly string[], o: TranslateOptions = {}): Translation[] {
+    if (!Array.isArray(members) || members.length === 0 || !members.every((m) => m instanceof Seq2Seq)) {
+      throw new ValueError(`Expected members to be a non-empty array of Seq2Seq models, got ${Array.isArray(members) ? `${members.length} items${members.length ? ' that are not all Seq2Seq' : ''}` : typeof members}`);
+    }
+    const [first] = members;
+    members.forEach((m, i) => {
+      for (const side of ['source', 'target'] as const) {
+        if (m[side].mode !== first[side].mode || m[side].tokens.join('\u0000') !== first[side].tokens.join('\u0000')) {
+          throw new ValueError(`Expected every member to have the first one's ${side} vocabulary, got another in members[${i}]`);
+        }
+      }
+    });
+    return first.decodeWith(members.map((m) => m.model), texts, o);
+  }
+
+  private decodeWith(models: readonly GraphModel[], texts: readonly string[], o: TranslateOptions): Translation[] {
     if (!Array.isArray(texts)) throw new ValueError(`Expected texts to be an array of strings, got ${typeof texts}`);
     const s = this.searchSettings(o);
     const srcs = texts.map((t, i) => this.encodeSource(t, `texts[${i}]`));
     const out = new Array<Translation>(texts.length);
     for (const chunk of chunksByLength(srcs.map((x) => x.length), posInt('batchSize', o.batchSize ?? 64, 1 << 16))) {
       const part = chunk.map((i) => srcs[i]);
-      const res = s.beam === 1 ? greedyChunk(this.model, part, s) : searchChunk(this.model, part, s);
+      const res = s.beam === 1 ? greedyChunk(models, part, s) : searchChunk(models, part, s);
       chunk.forEach((i, k) => {
         const nbest = res[k].nbest.map((h) => this.hyp(h));
         out[i] = { ...nbest[0], nbest, attention: res[k].weights.map((w) => Array.from(w)) };
@@ -136,7 +161,7 @@ export class Seq2Seq {
     const s = this.searchSettings({});
     const out = new Array<Int32Array>(srcs.length);
     for (const chunk of chunksByLength(srcs.map((x) => x.length), 128)) {
-      greedyChunk(this.model, chunk.map((i) => srcs[i]), s).forEach((r, k) => (out[chunk[k]] = r.nbest[0].ids));
+      greedyChunk([this.model], chunk.map((i) => srcs[i]), s).forEach((r, k) => (out[chunk[k]] = r.nbest[0].ids));
     }
     return out;
   }
