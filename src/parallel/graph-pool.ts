@@ -6,11 +6,13 @@
 //              bit for bit);
 //   translate  cuts the texts into the same length-sorted chunks Seq2Seq.translate decodes
 //              together and deals them round-robin to the workers; each chunk is one in-process
-//              translate() on its worker, so every translation equals the in-process one bit for bit.
+//              translate() on its worker, so every translation equals the in-process one bit for bit;
+//              a pool over an ensemble (createEnsemble) sends every member's graph and parameters
+//              and each chunk is one Seq2Seq.translateEnsemble() on its worker.
 // Starting, one call at a time, the parameter buffer and failures are the shared PoolCore's.
 import { GraphModel } from '../graph/model';
 import type { Feed } from '../graph/feed';
-import { Seq2Seq, seq2seqFromLoaded, type TranslateOptions, type Translation } from '../apps/seq2seq/seq2seq';
+import { Seq2Seq, checkEnsemble, seq2seqFromLoaded, type TranslateOptions, type Translation } from '../apps/seq2seq/seq2seq';
 import { chunksByLength } from '../apps/seq2seq/batch';
 import { posInt } from '../apps/seq2seq/config';
 import { deserializeGraph } from '../io/format';
@@ -29,18 +31,43 @@ export class GraphWorkerPool extends PoolCore {
   readonly model: GraphModel;
   /** The Seq2Seq the pool decodes with (created from one or from its model file), else null. */
   readonly seq2seq: Seq2Seq | null;
-  private readonly owned: boolean; // created from bytes: the pool disposes the model
+  /** The other members of an ensemble (createEnsemble), decoded with seq2seq; [] otherwise. */
+  readonly members: readonly Seq2Seq[];
+  private readonly owned: boolean; // created from bytes: the pool disposes the model(s)
   private readonly specText: string;
   private readonly meta: string;
 
-  private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number) {
+  private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number, members: readonly Seq2Seq[] = []) {
     super(model.runner.rt.variant, transport, timeout);
     this.model = model;
     this.seq2seq = s2s;
+    this.members = members;
     this.owned = owned;
     this.specText = JSON.stringify(model.spec());
-    const meta: Seq2SeqMeta | null = s2s && { config: s2s.config, source: [...s2s.source.tokens], target: [...s2s.target.tokens] };
-    this.meta = meta ? JSON.stringify(meta) : '';
+    this.meta = s2s ? metaText(s2s) : '';
+  }
+
+  /**
+   * A pool whose translate() decodes with several Seq2Seq models as one (Seq2Seq.translateEnsemble):
+   * the models, or the bytes of their files (then the pool loads and disposes them). Every member
+   * must have the first one's vocabularies (ValueError otherwise, before any worker starts).
+   */
+  static async createEnsemble(sources: readonly (Seq2Seq | Uint8Array | ArrayBuffer)[], opts: WorkerPoolOptions = {}): Promise<GraphWorkerPool> {
+    const n = await checkPoolOptions(opts);
+    if (!Array.isArray(sources) || sources.length === 0) throw new ValueError(`Expected a non-empty array of Seq2Seq models or model file bytes, got ${Array.isArray(sources) ? 'an empty array' : typeof sources}`);
+    const owned = sources.every((x) => x instanceof Uint8Array || x instanceof ArrayBuffer);
+    if (!owned && !sources.every((x) => x instanceof Seq2Seq)) throw new ValueError('Expected all members as Seq2Seq models or all as model file bytes, got a mixture or something else');
+    const loaded: Seq2Seq[] = [];
+    try {
+      for (const x of sources) loaded.push(owned ? seq2seqFromLoaded(deserializeGraph(x as Uint8Array | ArrayBuffer)) : (x as Seq2Seq));
+      checkEnsemble(loaded);
+      for (const m of loaded) m.model.check();
+      const [first, ...rest] = loaded;
+      return await PoolCore.start(first.model.runner.rt, n, opts, (t) => new GraphWorkerPool(first.model, first, owned, t, opts.timeout, rest));
+    } catch (e) {
+      if (owned) for (const m of loaded) m.dispose();
+      throw e;
+    }
   }
 
   /**
@@ -140,9 +167,15 @@ export class GraphWorkerPool extends PoolCore {
       // chunk c goes to worker c mod n: the length-sorted chunks spread evenly over the workers
       const mine = Array.from({ length: n }, (_, w) => chunks.filter((_, c) => c % n === w));
       const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
+      // the other members' graphs and parameters (a copy per task: the shared buffer holds the first's)
+      const others = this.members.map((m) => {
+        const a = m.model.runner.arena;
+        return { spec: JSON.stringify(m.model.spec()), seq2seq: metaText(m), params: () => a.rt.heap.read(a.base, a.size) };
+      });
       const tasks = mine.map((cs): Sent => {
-        const task = { kind: 'translate' as const, spec: this.specText, params: params(), seq2seq: this.meta, chunks: cs.map((c) => c.map((i) => texts[i])), options: { ...o } };
-        return { task, transfer: ownBuffers([task.params]) };
+        const members = others.length ? others.map((m) => ({ spec: m.spec, seq2seq: m.seq2seq, params: m.params() })) : undefined;
+        const task = { kind: 'translate' as const, spec: this.specText, params: params(), seq2seq: this.meta, chunks: cs.map((c) => c.map((i) => texts[i])), options: { ...o }, members };
+        return { task, transfer: ownBuffers([task.params, ...(members ?? []).map((m) => m.params)]) };
       });
       const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'translate' }>[];
       const out = new Array<Translation>(texts.length);
@@ -154,12 +187,22 @@ export class GraphWorkerPool extends PoolCore {
   /** Terminates the workers (and releases the model when the pool loaded it). Later calls reject with a StateError. */
   async dispose(): Promise<void> {
     if (!(await this.closeWorkers())) return;
-    if (this.owned) (this.seq2seq ?? this.model).dispose();
+    if (this.owned) {
+      (this.seq2seq ?? this.model).dispose();
+      for (const m of this.members) m.dispose();
+    }
   }
 
   private live(): this {
     this.checkLive();
     this.model.check();
+    for (const m of this.members) m.model.check();
     return this;
   }
+}
+
+/** A Seq2Seq's config and vocabularies as the replica rebuilds them (JSON). */
+function metaText(s: Seq2Seq): string {
+  const meta: Seq2SeqMeta = { config: s.config, source: [...s.source.tokens], target: [...s.target.tokens] };
+  return JSON.stringify(meta);
 }

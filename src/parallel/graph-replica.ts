@@ -1,6 +1,7 @@
 // The worker side of GraphWorkerPool: one replica of the pool's graph model (wrapped in a Seq2Seq
-// when the pool decodes), rebuilt when the spec changes and given the task's parameters at every
-// task, so it can never be stale. Shared by the piscina and Web Worker entries through replica.ts.
+// when the pool decodes; one per member for an ensemble), rebuilt when the spec changes and given
+// the task's parameters at every task, so it can never be stale. Shared by the piscina and Web
+// Worker entries through replica.ts.
 import { GraphModel } from '../graph/model';
 import type { GraphSpec } from '../graph/spec';
 import { Seq2Seq } from '../apps/seq2seq/seq2seq';
@@ -18,14 +19,17 @@ export interface Seq2SeqMeta {
   target: string[];
 }
 
-let replica: { key: string; model: GraphModel; s2s: Seq2Seq | null } | null = null;
+type Replica = { key: string; model: GraphModel; s2s: Seq2Seq | null };
+/** Slot 0: the pool's model; slots 1…: the other members of an ensemble. */
+const replicas: (Replica | null)[] = [];
 
-// The replica for this spec (and Seq2Seq metadata) with the task's parameters written over its arena.
-function graphReplica(spec: string, params: Float32Array, meta?: string): { model: GraphModel; s2s: Seq2Seq | null } {
+// The replica in `slot` for this spec (and Seq2Seq metadata) with the task's parameters written over its arena.
+function graphReplica(spec: string, params: Float32Array, meta?: string, slot = 0): Replica {
   const key = `${spec}\n${meta ?? ''}`;
+  let replica = replicas[slot] ?? null;
   if (!replica || replica.key !== key) {
     if (replica) (replica.s2s ?? replica.model).dispose();
-    replica = null;
+    replicas[slot] = replica = null;
     const model = withoutInitialisers(() => GraphModel.fromSpec(JSON.parse(spec) as GraphSpec));
     let s2s: Seq2Seq | null = null;
     try {
@@ -34,7 +38,7 @@ function graphReplica(spec: string, params: Float32Array, meta?: string): { mode
       model.dispose();
       throw e;
     }
-    replica = { key, model, s2s };
+    replicas[slot] = replica = { key, model, s2s };
   }
   const a = replica.model.runner.arena;
   if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
@@ -64,6 +68,17 @@ export function handleGraph(t: Extract<Task, { kind: 'graph-forward' | 'translat
     return { ok: true, kind: 'graph-forward', outputs };
   }
   const { s2s } = graphReplica(t.spec, t.params, t.seq2seq);
-  // each chunk is one in-process translate() call of the same texts in the same order
-  return { ok: true, kind: 'translate', translations: t.chunks.map((texts) => s2s!.translate(texts, t.options)) };
+  const others = (t.members ?? []).map((m, i) => graphReplica(m.spec, m.params, m.seq2seq, i + 1).s2s!);
+  // replicas of members the task no longer has are released
+  for (let k = others.length + 1; k < replicas.length; k++) {
+    const r = replicas[k];
+    if (r) (r.s2s ?? r.model).dispose();
+  }
+  replicas.length = Math.min(replicas.length, others.length + 1);
+  // each chunk is one in-process translate() (or translateEnsemble()) call of the same texts in the same order
+  const members = [s2s!, ...others];
+  return {
+    ok: true, kind: 'translate',
+    translations: t.chunks.map((texts) => (others.length ? Seq2Seq.translateEnsemble(members, texts, t.options) : s2s!.translate(texts, t.options))),
+  };
 }

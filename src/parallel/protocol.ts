@@ -36,8 +36,12 @@ export type Task =
   | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array; rng?: RngState })
   /** graph-forward: spec is a GraphSpec; inputs are the graph's named inputs, rows of one shard. */
   | (ModelRef & { kind: 'graph-forward'; inputs: Record<string, GraphInput> })
-  /** translate: spec is the Seq2Seq graph, seq2seq its config and vocabularies (JSON); each chunk is decoded as one translate() call. */
-  | (ModelRef & { kind: 'translate'; seq2seq: string; chunks: string[][]; options: TranslateOptions });
+  /**
+   * translate: spec is the Seq2Seq graph, seq2seq its config and vocabularies (JSON); each chunk is
+   * decoded as one translate() call, or with `members` (the other models of an ensemble, each with
+   * its own graph, parameters and metadata) as one Seq2Seq.translateEnsemble() call.
+   */
+  | (ModelRef & { kind: 'translate'; seq2seq: string; chunks: string[][]; options: TranslateOptions; members?: (ModelRef & { seq2seq: string })[] });
 
 /** One named input of a graph shard: (T, b[, F]) sequences with optional lengths, or (b, F) vectors. */
 export interface GraphInput {

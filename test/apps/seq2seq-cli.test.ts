@@ -1,12 +1,14 @@
 // `rnn-wasm train-seq2seq` and `rnn-wasm translate` as users run them (the built dist/cli.js in a
 // child process): a digit-reversal model trained from a TSV, then text and JSONL decoded with
 // beam search — input order kept, exactly one output record per input line, bad lines answered
-// by error records that name their line and id while the rest continues.
+// by error records that name their line and id while the rest continues; repeated --model decodes
+// with the ensemble (Seq2Seq.translateEnsemble), on this thread or on workers alike.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import * as l from '../../dist/index.js';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-s2s-'));
@@ -112,4 +114,34 @@ describe('translate', () => {
     expect(ok.length).toBeGreaterThan(120);
     expect(two.stderr).toContain('150 records, 2 errors');
   });
+});
+
+describe('translate with an ensemble (--model repeated)', () => {
+  it('equals Seq2Seq.translateEnsemble of the same files, on one thread and on 2 workers; other vocabularies are refused', async () => {
+    const second = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'rev2.rnnw', '--hidden', '16', '--embedding', '8', '--steps', '60', '--batch', '32', '--lr', '0.01', '--validation', '0', '--seed', '2', '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const texts = Array.from({ length: 40 }, (_, i) => String(1 + ((i * 7919) % 99999)));
+    const args = ['translate', '--model', 'rev.rnnw', '--model', 'rev2.rnnw', '--format', 'text', '--beam', '3', '--nbest', '2', '--batch', '8'];
+    const one = cli([...args, '--workers', '1'], texts.join('\n') + '\n');
+    const two = cli([...args, '--workers', '2'], texts.join('\n') + '\n');
+    expect(one.code, one.stderr).toBe(0);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    await l.init();
+    const members = await Promise.all(['rev.rnnw', 'rev2.rnnw'].map((f) => l.Seq2Seq.load(join(dir, f))));
+    const want = l.Seq2Seq.translateEnsemble(members, texts, { beam: 3, nbest: 2, batchSize: 8 });
+    const alone = members[0].translate(texts, { beam: 3, nbest: 2, batchSize: 8 });
+    const got = records(one.stdout);
+    expect(got.map((o) => o.output)).toEqual(want.map((t) => t.text));
+    expect(got.map((o) => o.score)).toEqual(want.map((t) => t.score));
+    // the second model changes the scores: the ensemble is not the first model alone
+    expect(got.map((o) => o.score)).not.toEqual(alone.map((t) => t.score));
+    for (const m of members) m.dispose();
+    // a model over other tokens cannot join
+    writeFileSync(join(dir, 'letters.tsv'), 'ab\tba\ncd\tdc\n');
+    expect(cli(['train-seq2seq', '--pairs', 'letters.tsv', '--out', 'letters.rnnw', '--hidden', '4', '--embedding', '2', '--steps', '2', '--validation', '0']).code).toBe(0);
+    const bad = cli(['translate', '--model', 'rev.rnnw', '--model', 'letters.rnnw', '--format', 'text'], '12\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("Expected every member to have the first one's source vocabulary, got another in members[1]");
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // the workers run the built worker entry: a multi-input graph's forward (ids, float and vector
 // inputs with lengths; sequence, attention-weight and vector outputs) is bit-identical to
 // model.forward; Seq2Seq decoding through the pool (greedy and beam, n-best, attention weights)
-// equals Seq2Seq.translate exactly; a worker that crashes mid-call rejects with a WorkerError and
+// equals Seq2Seq.translate exactly (and an ensemble pool Seq2Seq.translateEnsemble); a worker that crashes mid-call rejects with a WorkerError and
 // the pool then serves normally; validation is typed and happens before anything is sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,33 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
     await p.dispose();
     expect(() => model.getParameter(model.parameters()[0].name)).toThrow(l.StateError);
     await expect(p.translate(texts)).rejects.toBeInstanceOf(l.StateError);
+  });
+});
+
+describe('GraphWorkerPool.createEnsemble decodes as Seq2Seq.translateEnsemble', () => {
+  it('greedy and beam search with three members, from the models and from their file bytes; vocabularies checked before starting', async () => {
+    const members = [seq2seq('general'), seq2seq('none'), seq2seq('dot')];
+    const p = await l.GraphWorkerPool.createEnsemble(members, { workers: 2 });
+    pools.push(p);
+    expect(p.members).toEqual(members.slice(1));
+    for (const o of [{ maxLength: 6, batchSize: 4 }, { beam: 3, nbest: 3, alpha: 0.6, maxLength: 5, batchSize: 5 }]) {
+      const want = l.Seq2Seq.translateEnsemble(members, texts, o);
+      expect(await p.translate(texts, o)).toEqual(want);
+      // and not the first member alone
+      expect(want.map((t) => t.score)).not.toEqual(members[0].translate(texts, o).map((t) => t.score));
+    }
+    // the same pool's workers then serve a plain pool's model again (their extra replicas released)
+    const plain = await pool(members[0]);
+    expect(await plain.translate(texts, { beam: 2 })).toEqual(members[0].translate(texts, { beam: 2 }));
+    const fromBytes = await l.GraphWorkerPool.createEnsemble(members.map((m) => m.serialize()), { workers: 2 });
+    const o = { beam: 2, nbest: 2, maxLength: 5 };
+    expect(await fromBytes.translate(texts, o)).toEqual(l.Seq2Seq.translateEnsemble(members, texts, o));
+    await fromBytes.dispose();
+    const other = new l.Seq2Seq({ cell: 'gru', hidden: 4, embedding: 2, seed: 1, source: l.TokenVocab.fromTexts('chars', ['abc']), target: l.TokenVocab.fromTexts('chars', ['abc']) });
+    await expect(l.GraphWorkerPool.createEnsemble([members[0], other], { workers: 2 })).rejects.toThrow("Expected every member to have the first one's source vocabulary, got another in members[1]");
+    await expect(l.GraphWorkerPool.createEnsemble([], { workers: 2 })).rejects.toThrow(/non-empty array/);
+    await expect(l.GraphWorkerPool.createEnsemble([members[0], members[1].serialize()], { workers: 2 })).rejects.toThrow(/a mixture/);
+    other.dispose();
   });
 });
 

@@ -126,18 +126,8 @@ export class Seq2Seq {
    * from different seeds make fewer errors together than any one of them.
    */
   static translateEnsemble(members: readonly Seq2Seq[], texts: readonly string[], o: TranslateOptions = {}): Translation[] {
-    if (!Array.isArray(members) || members.length === 0 || !members.every((m) => m instanceof Seq2Seq)) {
-      throw new ValueError(`Expected members to be a non-empty array of Seq2Seq models, got ${Array.isArray(members) ? `${members.length} items${members.length ? ' that are not all Seq2Seq' : ''}` : typeof members}`);
-    }
-    const [first] = members;
-    members.forEach((m, i) => {
-      for (const side of ['source', 'target'] as const) {
-        if (m[side].mode !== first[side].mode || m[side].tokens.join('\u0000') !== first[side].tokens.join('\u0000')) {
-          throw new ValueError(`Expected every member to have the first one's ${side} vocabulary, got another in members[${i}]`);
-        }
-      }
-    });
-    return first.decodeWith(members.map((m) => m.model), texts, o);
+    checkEnsemble(members);
+    return members[0].decodeWith(members.map((m) => m.model), texts, o);
   }
 
   private decodeWith(models: readonly GraphModel[], texts: readonly string[], o: TranslateOptions): Translation[] {
@@ -221,6 +211,21 @@ export class Seq2Seq {
     this.optimizer ??= new Adam({ lr, schedule });
     return this.optimizer;
   }
+}
+
+/** Throws a ValueError unless `members` is a non-empty array of Seq2Seq models with the same vocabularies. */
+export function checkEnsemble(members: readonly Seq2Seq[]): void {
+  if (!Array.isArray(members) || members.length === 0 || !members.every((m) => m instanceof Seq2Seq)) {
+    throw new ValueError(`Expected members to be a non-empty array of Seq2Seq models, got ${Array.isArray(members) ? `${members.length} items${members.length ? ' that are not all Seq2Seq' : ''}` : typeof members}`);
+  }
+  const [first] = members;
+  members.forEach((m, i) => {
+    for (const side of ['source', 'target'] as const) {
+      if (m[side].mode !== first[side].mode || m[side].tokens.join('\u0000') !== first[side].tokens.join('\u0000')) {
+        throw new ValueError(`Expected every member to have the first one's ${side} vocabulary, got another in members[${i}]`);
+      }
+    }
+  });
 }
 
 function checkPairs(pairs: readonly Pair[], arg: string): void {

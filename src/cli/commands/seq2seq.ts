@@ -116,7 +116,7 @@ export const translate: CliCommand = {
   summary: 'decode text or JSONL lines with a seq2seq model (JSONL out, one record per line)',
   define(cmd) {
     cmd
-      .requiredOption('--model <file>', 'model written by train-seq2seq')
+      .requiredOption('--model <file>', 'model written by train-seq2seq; repeat it to decode with an ensemble (mean log-probabilities)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
       .argument('[input]', 'input file (default: stdin)')
       .option('--format <f>', 'text, jsonl ({"id","text"} per line) or auto (JSONL when the first line starts with {)', parse.oneOf(['auto', 'text', 'jsonl'] as const), 'auto')
       .option('--beam <k>', 'beam width (1: greedy)', parse.int(1), 1)
@@ -132,7 +132,15 @@ export const translate: CliCommand = {
   async run(ctx, [input], o) {
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
     const { Seq2Seq, GraphWorkerPool } = await library();
-    const m = await Seq2Seq.load(o.model as string);
+    const members: Seq2Seq[] = [];
+    try {
+      for (const f of o.model as string[]) members.push(await Seq2Seq.load(f));
+      if (members.length > 1) Seq2Seq.translateEnsemble(members, []); // the vocabularies agree, before any input is read
+    } catch (e) {
+      for (const x of members) x.dispose();
+      throw e;
+    }
+    const m = members[0];
     const workers = o.workers as number;
     const opts = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined, batchSize: o.batch as number };
     let pool: GraphWorkerPool | null = null;
@@ -143,9 +151,10 @@ export const translate: CliCommand = {
         await new Promise<void>((ok, fail) => s.once('open', () => ok()).once('error', (e) => fail(new FileError(`Expected a readable input file at ${input}, got ${e.message}`))));
         stream = s;
       }
-      if (workers > 1) pool = await GraphWorkerPool.create(m, { workers });
+      if (workers > 1) pool = members.length > 1 ? await GraphWorkerPool.createEnsemble(members, { workers }) : await GraphWorkerPool.create(m, { workers });
       let jsonl: boolean | null = o.format === 'auto' ? null : o.format === 'jsonl';
-      const decode = (texts: string[]) => (pool ? pool.translate(texts, opts) : Promise.resolve(m.translate(texts, opts)));
+      const local = (texts: string[]) => (members.length > 1 ? Seq2Seq.translateEnsemble(members, texts, opts) : m.translate(texts, opts));
+      const decode = (texts: string[]) => (pool ? pool.translate(texts, opts) : Promise.resolve(local(texts)));
       const stats = await runBatches(stream as Readable, process.stdout, {
         parse: (raw, n) => parseLine(raw, n, (jsonl ??= raw.trimStart().startsWith('{')), o.maxChars as number, m),
         run: async (items) => (await decode(items.map((r) => r.text))).map((t) => outRecord(t, opts.nbest, o.attention === true)),
@@ -156,7 +165,7 @@ export const translate: CliCommand = {
       ctx.err(`${stats.lines} records, ${stats.errors} errors`);
     } finally {
       await pool?.dispose();
-      m.dispose();
+      for (const x of members) x.dispose();
     }
   },
 };
