@@ -13,10 +13,11 @@ export interface StreamOptions {
   /** Sequences stepped together (default 1). */
   batchSize?: number;
   /**
-   * Read packed (row-interleaved) copies of the f32 weights that the model's packing streams share:
-   * the batch-1 step is bound by how fast the weights arrive, and the packed layout arrives faster.
-   * The copies take as much memory as the weights they copy, are repacked before a step after any
-   * write to the parameters, and are released with the last stream that reads them. Results are
+   * Read packed (row-interleaved) copies of the f32 weights, shared by the model's packing streams
+   * and batch-1 plans: the batch-1 step is bound by how fast the weights arrive, and the packed
+   * layout arrives faster. The copies take as much memory as the weights they copy, are repacked
+   * before a step after any write to the parameters, and are released with the last stream or plan
+   * that reads them (close(), releaseWorkspace(), dispose()). Results are
    * bit-identical either way. Default: true at batch 1 for a model with f32 weights on one thread;
    * `true` needs batch 1 and f32 weights.
    */
