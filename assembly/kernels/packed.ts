@@ -12,7 +12,9 @@
 // matvec_packed computes every row exactly as matvec_nt does (the same per-lane madd chain in k
 // order, the same hsum4, bias and accumulate), so results are bit-identical to the unpacked kernel.
 // The copy lives in a static scratch region (assembly/util/scratch.ts: PK, PK_FLOATS); a sequence
-// shorter than PACK_MIN_T steps, or a W_hh larger than the region, uses matvec_nt in place.
+// shorter than PACK_MIN_T steps, or a W_hh larger than the region, uses matvec_nt in place. The *_pk
+// cell ops and gemm_pk_nt instead take a copy the host keeps across calls (src/model/packs.ts:
+// batch-1 streams, and inference forwards of one row over ≥ PACK_MIN_T steps), packed by pack_hh.
 import { ldn, stn, madd, hsum4 } from '../util/simd';
 import { PK, PK_FLOATS } from '../util/scratch';
 import { gemm_nt } from './gemm';

@@ -1,10 +1,11 @@
 // Packed weight copies kept across calls. A batch-1 stream step multiplies one row by every weight
 // matrix of the stack, so it is bound by how fast the weights arrive; the row-interleaved layout of
 // assembly/kernels/packed.ts arrives faster than the PyTorch layout read in place (bench/w5-profile.mjs
-// times both). Packing costs about two passes over a matrix, so a stream packs once and keeps the
-// copies: one set per model, shared by all its packing streams, released with the last of them.
-// The copies are derived values: before each step the stream calls refresh(), which repacks every
-// copy when the arena's write counter (Arena.version) has moved since the last packing.
+// times both). Packing costs about two passes over a matrix, so it is done once and kept: one set
+// per model, shared by its batch-1 stream plans and its batch-1 inference plans of ≥ PACK_MIN_T
+// steps (W_hh only), released with the last plan that reads them. The copies are derived values:
+// before each run the caller calls refresh(), which repacks every copy when the arena's write
+// counter (Arena.version) has moved since the last packing.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import type { ProgramBuilder } from './program';

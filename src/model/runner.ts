@@ -82,7 +82,7 @@ export class Runner {
   private readonly plans = new PlanCache<Plan>();
   /** Plans owned by open streams (each stream has its own state); released with the model. */
   private readonly streamPlans = new Set<Plan>();
-  /** Packed weight copies read by batch-1 stream plans (shared by them; src/model/packs.ts). */
+  /** Packed weight copies read by batch-1 stream and inference plans (shared by them; src/model/packs.ts). */
   private packSet: Packs | null = null;
   private disposed = false;
 
@@ -183,7 +183,7 @@ export class Runner {
     this.packSet?.refresh();
   }
 
-  /** Floats held by packed weight copies (0 when no packing stream is open). */
+  /** Floats held by packed weight copies (0 when no plan reads any). */
   get packedFloats(): number {
     return this.packSet?.floats ?? 0;
   }

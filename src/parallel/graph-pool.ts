@@ -36,6 +36,8 @@ export class GraphWorkerPool extends PoolCore {
   private readonly owned: boolean; // created from bytes: the pool disposes the model(s)
   private readonly specText: string;
   private readonly meta: string;
+  /** The other members' graph specs and metadata (JSON), made once. */
+  private readonly memberTexts: { spec: string; seq2seq: string }[];
 
   private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number, members: readonly Seq2Seq[] = []) {
     super(model.runner.rt.variant, transport, timeout);
@@ -45,6 +47,7 @@ export class GraphWorkerPool extends PoolCore {
     this.owned = owned;
     this.specText = JSON.stringify(model.spec());
     this.meta = s2s ? metaText(s2s) : '';
+    this.memberTexts = members.map((m) => ({ spec: JSON.stringify(m.model.spec()), seq2seq: metaText(m) }));
   }
 
   /**
@@ -168,9 +171,9 @@ export class GraphWorkerPool extends PoolCore {
       const mine = Array.from({ length: n }, (_, w) => chunks.filter((_, c) => c % n === w));
       const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
       // the other members' graphs and parameters (a copy per task: the shared buffer holds the first's)
-      const others = this.members.map((m) => {
+      const others = this.members.map((m, i) => {
         const a = m.model.runner.arena;
-        return { spec: JSON.stringify(m.model.spec()), seq2seq: metaText(m), params: () => a.rt.heap.read(a.base, a.size) };
+        return { ...this.memberTexts[i], params: () => a.rt.heap.read(a.base, a.size) };
       });
       const tasks = mine.map((cs): Sent => {
         const members = others.length ? others.map((m) => ({ spec: m.spec, seq2seq: m.seq2seq, params: m.params() })) : undefined;
