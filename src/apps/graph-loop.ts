@@ -1,18 +1,18 @@
-// The training loop the graph-based applications (ConditionalGenerator, Forecaster) share: one
-// GraphModel.trainStep per batch of examples, epochs of a seeded permutation (so a resumed run
-// draws the same batches: the order is a function of seed, epoch and step only), step / epoch /
+// The training loop every graph-built application shares (SequenceClassifier, SequenceLabeler,
+// Seq2Seq, ConditionalGenerator, Forecaster): one step per batch of examples, epochs of batches that
+// are a function of (seed, epoch) only (so a resumed run draws the same batches), step / epoch /
 // time budgets, validation every so often with early stopping on it (src/apps/common's
 // EarlyStopping; the best parameters are restored when it stops the run), the common TerminateOnNaN
 // guard (stops before the next step builds on a non-finite loss), progress callbacks, and an
-// AbortSignal checked between steps. Unlike common's epoch loop it stops and resumes at any step,
-// which the CLI's Ctrl-C checkpoints need.
+// AbortSignal checked between steps. It stops and resumes at any step, which the CLI's Ctrl-C
+// checkpoints need; the async driver yields to the event loop between steps so a SIGINT handler runs.
 import type { GraphModel } from '../graph/model';
 import type { GraphBatch, LossOption } from '../graph/losses';
 import type { Optimizer } from '../train/optim';
 import { Rng } from '../params/rng';
 import { ValueError } from '../errors';
 import { checkKeys, positiveInt, seedValue } from './charlm/options';
-import { EarlyStopping, isDiverged } from './common/controls';
+import { EarlyStopping, isDiverged, type EarlyStoppingOptions, type EpochLog, type LoopResult as EpochLoopResult, type StopReason } from './common/controls';
 
 /** Settings that shape a run (kept in checkpoints; a resumed run may not change them). */
 export interface LoopSettings {
@@ -66,6 +66,8 @@ export interface LoopResult {
   initialValidationLoss?: number;
   validationLoss?: number;
   bestValidationLoss?: number;
+  /** With early stopping: the step whose validation was best (0: before the first step). */
+  bestStep?: number;
   elapsedMs: number;
 }
 
@@ -111,7 +113,7 @@ function positiveNumber(name: string, v: unknown): number {
 }
 
 /** Settings: given over stored (a checkpoint's, which must not change) over defaults. */
-export function resolveLoopSettings(given: Partial<LoopSettings>, stored: LoopSettings | undefined, modelSeed: number): LoopSettings {
+export function resolveLoopSettings(given: Partial<LoopSettings>, stored: LoopSettings | undefined, modelSeed: number, defaults: Omit<LoopSettings, 'seed'> = { batchSize: 32, lr: 2e-3, clipNorm: 5 }): LoopSettings {
   if (stored) {
     for (const k of SETTING_KEYS) {
       if (given[k] !== undefined && given[k] !== stored[k]) throw new ValueError(`Expected ${k} ${String(stored[k])} (the checkpoint's, to resume the same run), got ${String(given[k])}`);
@@ -119,9 +121,9 @@ export function resolveLoopSettings(given: Partial<LoopSettings>, stored: LoopSe
     return { ...stored };
   }
   return {
-    batchSize: positiveInt('batchSize', given.batchSize ?? 32, 1 << 16),
-    lr: positiveNumber('lr', given.lr ?? 2e-3),
-    clipNorm: positiveNumber('clipNorm', given.clipNorm ?? 5),
+    batchSize: positiveInt('batchSize', given.batchSize ?? defaults.batchSize, 1 << 16),
+    lr: positiveNumber('lr', given.lr ?? defaults.lr),
+    clipNorm: positiveNumber('clipNorm', given.clipNorm ?? defaults.clipNorm),
     seed: seedValue('seed', given.seed ?? modelSeed),
   };
 }
@@ -140,84 +142,205 @@ export function batchIndices(n: number, batchSize: number, seed: number, step: n
   return { epoch, indices: order.slice(b * batchSize, Math.min(n, (b + 1) * batchSize)) };
 }
 
-export interface GraphLoop {
-  model: GraphModel;
-  optimizer: Optimizer;
-  losses: Record<string, LossOption>;
+/** One training step on the batch of these example indices; returns its loss (non-finite: the guard refused the update). */
+export type StepFn = (indices: number[]) => number;
+
+/** The step of an application trained with GraphModel.trainStep (its own losses and one optimizer). */
+export function graphStep(model: GraphModel, optimizer: Optimizer, losses: Record<string, LossOption>, clipNorm: number, batch: (indices: number[]) => GraphBatch): StepFn {
+  return (indices) => model.trainStep(batch(indices), { losses, optimizer, clipNorm }).loss;
+}
+
+export interface TrainLoop {
   settings: LoopSettings;
   /** Steps taken before this call (updated in place after every step). */
   state: { step: number };
+  /** Training examples. */
   examples: number;
-  /** The batch of these example indices. */
-  batch: (indices: number[]) => GraphBatch;
-  /** Validation loss (null: no validation). */
+  step: StepFn;
+  /**
+   * The batches of epoch e, a function of (settings.seed, e) only so that a resumed run draws the
+   * same ones (default: a seeded permutation cut into batchSize). Every epoch has as many.
+   */
+  epochBatches?: (epoch: number) => number[][];
+  /** Validation metric (null: no validation). */
   validate: (() => number) | null;
+  /** A larger validation value is better (accuracy, F1); default: smaller (a loss). */
+  higherIsBetter?: boolean;
+  /** A copy of the trained parameters and what restores it (early stopping's best). */
+  snapshot: () => unknown;
+  restore: (s: unknown) => void;
+  /** With early stopping, also end a run that its budget stopped with the best parameters (default: only a run that patience stopped). */
+  restoreBestAtEnd?: boolean;
+  /** Validate before the first step too, as the first candidate for the best (default true). */
+  initialValidation?: boolean;
+  /** Early stopping counts only improvements larger than this (default 0). */
+  minDelta?: number;
 }
 
 const now = () => performance.now();
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 
-/** Runs the loop until a budget, the signal, early stopping or a non-finite loss stops it. */
-export async function runGraphLoop(ctx: GraphLoop, run: LoopPlan): Promise<LoopResult> {
-  const { model, optimizer, settings: s, state } = ctx;
-  const perEpoch = Math.ceil(ctx.examples / s.batchSize);
-  const start = state.step;
-  const target = Math.min(start + run.steps, Number.isFinite(run.epochs) ? start + run.epochs * perEpoch : Infinity);
-  const evalEvery = run.evalEvery || perEpoch;
-  const t0 = now();
-  let lastYield = t0;
-  const initial = ctx.validate?.();
-  const es = Number.isFinite(run.patience) && ctx.validate ? new EarlyStopping({ patience: run.patience, mode: 'min' }) : null;
-  let bestParams: Record<string, Float32Array> | null = null;
-  if (es && es.update(initial!, 0)) bestParams = model.stateDict();
-  let best = initial ?? Infinity;
-  let last = initial;
-  const recent: number[] = [];
-  let stopped: LoopResult['stopped'] = run.steps <= run.epochs * perEpoch ? 'steps' : 'epochs';
-  for (;;) {
-    if (run.signal?.aborted) { stopped = 'signal'; break; }
-    if (state.step >= target) break;
-    if (now() - t0 >= run.ms) { stopped = 'time'; break; }
-    const { epoch, indices } = batchIndices(ctx.examples, s.batchSize, s.seed, state.step);
-    const r = model.trainStep(ctx.batch(indices), { losses: ctx.losses, optimizer, clipNorm: s.clipNorm });
+/**
+ * One run of the loop, a step at a time: next() takes one step (or decides to stop) and returns
+ * whether the run goes on; result() ends it. The async driver yields to the event loop between
+ * steps (so signals and timers run); the sync driver runs it to the end in one go.
+ */
+class LoopRun {
+  private readonly perEpoch: number;
+  private readonly start: number;
+  private readonly target: number;
+  private readonly evalEvery: number;
+  private readonly t0 = now();
+  private readonly es: EarlyStopping | null;
+  private readonly initial: number | undefined;
+  private bestParams: unknown = null;
+  private best: number;
+  private last: number | undefined;
+  private readonly recent: number[] = [];
+  private stopped: LoopResult['stopped'];
+  private batches: { epoch: number; list: number[][] } | null = null;
+
+  constructor(private readonly ctx: TrainLoop, private readonly run: LoopPlan) {
+    const s = ctx.settings;
+    this.perEpoch = ctx.epochBatches ? ctx.epochBatches(0).length : Math.ceil(ctx.examples / s.batchSize);
+    if (this.perEpoch < 1) throw new ValueError('Expected at least one training batch per epoch, got none');
+    this.start = ctx.state.step;
+    this.target = Math.min(this.start + run.steps, Number.isFinite(run.epochs) ? this.start + run.epochs * this.perEpoch : Infinity);
+    this.evalEvery = run.evalEvery || this.perEpoch;
+    this.initial = ctx.initialValidation === false ? undefined : ctx.validate?.();
+    const mode = ctx.higherIsBetter ? 'max' : 'min';
+    this.es = Number.isFinite(run.patience) && ctx.validate ? new EarlyStopping({ patience: run.patience, mode, minDelta: ctx.minDelta }) : null;
+    if (this.es && this.initial !== undefined && this.es.update(this.initial, this.start)) this.bestParams = ctx.snapshot();
+    this.best = this.initial ?? (ctx.higherIsBetter ? -Infinity : Infinity);
+    this.last = this.initial;
+    this.stopped = run.steps <= run.epochs * this.perEpoch ? 'steps' : 'epochs';
+  }
+
+  /** The example indices of batch `step` (0-based over the whole run). */
+  private batchAt(step: number): { epoch: number; indices: number[] } {
+    const { ctx } = this;
+    if (!ctx.epochBatches) return batchIndices(ctx.examples, ctx.settings.batchSize, ctx.settings.seed, step);
+    const epoch = Math.floor(step / this.perEpoch);
+    if (this.batches?.epoch !== epoch) this.batches = { epoch, list: ctx.epochBatches(epoch) };
+    return { epoch, indices: this.batches.list[step % this.perEpoch] };
+  }
+
+  /** Takes one step; false when the run is over (call result()). */
+  next(): boolean {
+    const { ctx, run } = this;
+    const { state } = ctx;
+    if (run.signal?.aborted) return this.stop('signal');
+    if (state.step >= this.target) return false;
+    if (now() - this.t0 >= run.ms) return this.stop('time');
+    const { epoch, indices } = this.batchAt(state.step);
+    const loss = ctx.step(indices);
     state.step++;
-    recent.push(r.loss);
-    if (recent.length > 50) recent.shift();
+    this.recent.push(loss);
+    if (this.recent.length > 50) this.recent.shift();
     let val: number | undefined;
-    if (ctx.validate && (state.step - start) % evalEvery === 0) {
-      val = last = ctx.validate();
-      best = Math.min(best, val);
-      if (es?.update(val, state.step)) bestParams = model.stateDict();
+    if (ctx.validate && (state.step - this.start) % this.evalEvery === 0) {
+      val = this.last = ctx.validate();
+      this.best = ctx.higherIsBetter ? Math.max(this.best, val) : Math.min(this.best, val);
+      if (this.es?.update(val, state.step)) this.bestParams = ctx.snapshot();
     }
-    const el = now() - t0;
-    const done = state.step - start;
+    const el = now() - this.t0;
+    const done = state.step - this.start;
+    const target = this.target;
     run.onProgress?.({
-      step: state.step, epoch, targetStep: Number.isFinite(target) ? target : undefined, loss: r.loss,
-      examplesPerSecond: (done * s.batchSize) / (el / 1000), elapsedMs: el,
+      step: state.step, epoch, targetStep: Number.isFinite(target) ? target : undefined, loss,
+      examplesPerSecond: (done * ctx.settings.batchSize) / (el / 1000), elapsedMs: el,
       etaMs: Math.min(Number.isFinite(target) ? ((target - state.step) * el) / done : Infinity, Math.max(0, run.ms - el)),
       validationLoss: val,
     });
     // the guard: a non-finite loss stops the run before another step builds on it
-    if (isDiverged(r.loss)) { stopped = 'nan'; break; }
-    if (es?.shouldStop) {
-      stopped = 'patience';
-      if (bestParams) model.loadStateDict(bestParams);
-      break;
-    }
+    if (isDiverged(loss)) return this.stop('nan');
+    if (this.es?.shouldStop) return this.stop('patience');
+    return true;
+  }
+
+  private stop(why: LoopResult['stopped']): false {
+    this.stopped = why;
+    return false;
+  }
+
+  result(): LoopResult {
+    const { ctx } = this;
+    const { state } = ctx;
+    // early stopping ends with the best parameters (also after a divergence, and with restoreBestAtEnd after the budget)
+    const restore = this.bestParams !== null && (this.stopped === 'patience' || this.stopped === 'nan' || ctx.restoreBestAtEnd === true);
+    if (restore) ctx.restore(this.bestParams);
+    const final = ctx.validate && (restore || (state.step - this.start) % this.evalEvery !== 0) ? ctx.validate() : this.last;
+    const best = ctx.validate ? (ctx.higherIsBetter ? Math.max(this.best, final ?? -Infinity) : Math.min(this.best, final ?? Infinity)) : undefined;
+    return {
+      steps: state.step - this.start,
+      totalSteps: state.step,
+      stopped: this.stopped,
+      trainLoss: this.recent.length ? this.recent.reduce((a, b) => a + b, 0) / this.recent.length : NaN,
+      initialValidationLoss: this.initial,
+      validationLoss: final,
+      bestValidationLoss: best,
+      bestStep: this.es && this.bestParams !== null ? this.es.bestEpoch : undefined,
+      elapsedMs: now() - this.t0,
+    };
+  }
+}
+
+/** Runs the loop until a budget, the signal, early stopping or a non-finite loss stops it, yielding to the event loop between steps. */
+export async function runLoop(ctx: TrainLoop, run: LoopPlan): Promise<LoopResult> {
+  const r = new LoopRun(ctx, run);
+  let lastYield = now();
+  while (r.next()) {
     if (now() - lastYield > 50) {
       await tick(); // let signal handlers and timers run
       lastYield = now();
     }
   }
-  const final = ctx.validate && (stopped === 'patience' || (state.step - start) % evalEvery !== 0) ? ctx.validate() : last;
-  return {
-    steps: state.step - start,
-    totalSteps: state.step,
-    stopped,
-    trainLoss: recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : NaN,
-    initialValidationLoss: initial,
-    validationLoss: final,
-    bestValidationLoss: ctx.validate ? Math.min(best, final ?? Infinity) : undefined,
-    elapsedMs: now() - t0,
-  };
+  return r.result();
+}
+
+/** The same loop run to its end without yielding (the synchronous fit() of the classifier and labeler). */
+export function runLoopSync(ctx: TrainLoop, run: LoopPlan): LoopResult {
+  const r = new LoopRun(ctx, run);
+  while (r.next());
+  return r.result();
+}
+
+export interface EpochFitOptions {
+  epochs: number;
+  /** Early stopping on the validation metric (patience and minDelta in epochs). */
+  earlyStopping?: EarlyStoppingOptions;
+  /** Called after every epoch; returning false stops training. */
+  onEpoch?: (log: EpochLog) => void | boolean;
+}
+
+/**
+ * The epoch-shaped fit() of the classifier and labeler on the same loop, run synchronously: one
+ * validation per epoch, patience in epochs, the best epoch's parameters kept at the end, and a
+ * history of per-epoch mean losses. Each call is its own run (state and optimizer are the caller's).
+ */
+export function fitEpochs(ctx: Omit<TrainLoop, 'higherIsBetter' | 'restoreBestAtEnd' | 'initialValidation' | 'minDelta'>, o: EpochFitOptions): EpochLoopResult {
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ValueError(`Expected epochs to be an integer >= 1, got ${String(o.epochs)}`);
+  const es = o.earlyStopping && ctx.validate ? new EarlyStopping(o.earlyStopping) : null; // validates the options
+  const history: EpochLog[] = [];
+  const ac = new AbortController();
+  let sum = 0;
+  let n = 0;
+  const perEpoch = ctx.epochBatches ? ctx.epochBatches(0).length : Math.ceil(ctx.examples / ctx.settings.batchSize);
+  const start = ctx.state.step;
+  const r = runLoopSync({ ...ctx, higherIsBetter: (es?.mode ?? 'max') === 'max', minDelta: es?.minDelta, restoreBestAtEnd: true, initialValidation: false }, {
+    steps: Infinity, epochs: o.epochs, ms: Infinity, evalEvery: 0, patience: es ? es.patience : Infinity, signal: ac.signal,
+    onProgress: (p) => {
+      sum += p.loss;
+      n++;
+      if ((p.step - start) % perEpoch !== 0 || !Number.isFinite(p.loss)) return;
+      const log: EpochLog = { epoch: (p.step - start) / perEpoch - 1, loss: sum / n };
+      if (p.validationLoss !== undefined) log.metric = p.validationLoss;
+      sum = n = 0;
+      history.push(log);
+      if (o.onEpoch?.(log) === false) ac.abort();
+    },
+  });
+  const stopReason: StopReason = r.stopped === 'patience' ? 'earlyStopping' : r.stopped === 'nan' ? 'nan' : r.stopped === 'signal' ? 'aborted' : 'epochs';
+  const bestEpoch = r.bestStep !== undefined && r.bestStep > start ? (r.bestStep - start) / perEpoch - 1 : history.length - 1;
+  return { history, stopReason, bestEpoch };
 }

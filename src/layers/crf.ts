@@ -10,7 +10,7 @@ import { Rng, DEFAULT_SEED } from '../params/rng';
 import { ProgramBuilder, type Program } from '../model/program';
 import { checkLengths } from '../model/runner';
 import { Tensor } from '../tensor';
-import type { Optimizer } from '../train/optim';
+import type { Optimizer, OptimizerState } from '../train/optim';
 import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
@@ -190,6 +190,20 @@ export class CRF {
     if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (SGD, Adam, …), got ${String(optimizer)}`);
     optimizer.bind(this.rt, this.arena);
     optimizer.apply(this.grad);
+  }
+
+  /** Binds an optimizer to this CRF and restores its state (a checkpoint's moments and step; validated before anything is written). */
+  loadOptimizerState(optimizer: Optimizer, state: OptimizerState): void {
+    this.check();
+    optimizer.checkBindable(this.arena);
+    const fresh = !optimizer.isBoundTo(this.arena);
+    optimizer.bind(this.rt, this.arena);
+    try {
+      optimizer.loadState(state);
+    } catch (e) {
+      if (fresh) optimizer.dispose();
+      throw e;
+    }
   }
 
   /** Parameter names and shapes: transitions (K, K) [from, to], start (K), end (K). */

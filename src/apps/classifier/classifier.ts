@@ -10,8 +10,13 @@ import { ValueError, ShapeError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
-import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
+import { appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
+import { GraphApp, type TrainingState } from '../graph-app';
+import type { Optimizer } from '../../train/optim';
+import { deserializeGraph, type SaveOptions } from '../../io/format';
+import { loadGraph } from '../../io/files';
 
 export type Pooling = 'last' | 'mean' | 'max';
 /** Which tokens of a text longer than maxLength the model reads. */
@@ -47,14 +52,26 @@ export interface ClassifierFitOptions {
 const KEYS = encoderKeys(['tokenizer', 'labels', 'pooling', 'truncation']);
 const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'sampleWeights', 'validation', 'earlyStopping', 'seed', 'onEpoch'];
 
-export class SequenceClassifier {
+/** Options of train(): the shared loop's budgets and settings (resumable), and the classifier's data options. */
+export interface ClassifierTrainOptions extends LoopOptions {
+  classWeights?: number[] | 'balanced';
+  sampleWeights?: number[];
+  /** Validation texts and labels: accuracy, the early-stopping metric (higher is better). */
+  validation?: { texts: string[]; labels: string[] };
+}
+const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation'];
+/** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
+const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
+
+export class SequenceClassifier extends GraphApp {
   readonly tokenizer: Tokenizer;
   readonly labels: readonly string[];
   readonly config: EncoderConfig & { pooling: Pooling; truncation: Truncation };
   readonly model: GraphModel;
   private readonly index: Map<string, number>;
 
-  constructor(o: ClassifierOptions, model?: GraphModel) {
+  constructor(o: ClassifierOptions, model?: GraphModel, restored?: { optimizer?: Optimizer; training?: TrainingState }) {
+    super();
     if (!o || typeof o !== 'object') throw new ValueError(`Expected classifier options { tokenizer, labels, … }, got ${String(o)}`);
     checkKeys(o, KEYS, 'classifier option');
     const pooling = o.pooling ?? 'last';
@@ -67,6 +84,8 @@ export class SequenceClassifier {
     this.index = new Map(this.labels.map((l, i) => [l, i]));
     if (model) {
       this.model = model;
+      this.optimizer = restored?.optimizer ?? null;
+      this.training = restored?.training ?? null;
       return;
     }
     const { ids, output, hN } = buildEncoder(this.tokenizer.size, this.config);
@@ -118,61 +137,91 @@ export class SequenceClassifier {
     return { accuracy: ok / Math.max(1, texts.length) };
   }
 
-  /** Trains with Adam; every argument is checked before the first step. */
-  fit(texts: readonly string[], labels: readonly string[], o: ClassifierFitOptions = {}): LoopResult {
-    checkKeys(o, FIT_KEYS, 'fit option');
+  /** The data of a run, checked before anything changes, and its step and epoch batches. */
+  private runData(texts: readonly string[], labels: readonly string[], o: { classWeights?: number[] | 'balanced'; sampleWeights?: number[]; validation?: { texts: string[]; labels: string[] } }, s: LoopSettings, opt: () => Optimizer) {
     const seqs = this.encodeAll(texts, 'texts');
     const y = this.labelIds(labels, seqs.length, 'labels');
     const K = this.labels.length;
     const cw = o.classWeights === 'balanced' ? balancedClassWeights(y, K) : o.classWeights;
     checkWeights('classWeights', cw, K);
     checkWeights('sampleWeights', o.sampleWeights, seqs.length);
-    if (o.validation) this.labelIds(o.validation.labels, this.encodeAll(o.validation.texts, 'validation.texts').length, 'validation.labels');
-    const batchSize = o.batchSize ?? 32;
-    const opt = new Adam({ lr: o.lr ?? 3e-3 });
-    return trainLoop({
-      epochs: o.epochs ?? 10,
-      epoch: (e) => {
-        const losses: number[] = [];
-        for (const batch of lengthBatches(seqs.map((s) => s.length), batchSize, (o.seed ?? 1) * 1000 + e)) {
-          const { feed } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
-          const targets = Int32Array.from(batch, (i) => y[i]);
-          const sw = o.sampleWeights ? batch.map((i) => o.sampleWeights![i]) : undefined;
-          const l = gradStep(this.model, feed, 'logits', (out) => {
-            const r = weightedCrossEntropy(out.data as Float32Array, targets, K, { sampleWeights: sw, classWeights: cw });
-            return { loss: r.loss, dOut: r.dLogits };
-          }, opt, o.clipNorm ?? 5);
-          losses.push(l);
-          if (!Number.isFinite(l)) break;
-        }
-        return losses;
-      },
-      validate: o.validation ? () => this.evaluate(o.validation!.texts, o.validation!.labels).accuracy : undefined,
-      earlyStopping: o.earlyStopping,
+    const v = o.validation;
+    if (v) this.labelIds(v.labels, this.encodeAll(v.texts, 'validation.texts').length, 'validation.labels');
+    const lengths = seqs.map((q) => q.length);
+    const step: StepFn = (batch) => {
+      const { feed } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+      const targets = Int32Array.from(batch, (i) => y[i]);
+      const sw = o.sampleWeights ? batch.map((i) => o.sampleWeights![i]) : undefined;
+      return gradStep(this.model, feed, 'logits', (out) => {
+        const r = weightedCrossEntropy(out.data as Float32Array, targets, K, { sampleWeights: sw, classWeights: cw });
+        return { loss: r.loss, dOut: r.dLogits };
+      }, opt(), s.clipNorm);
+    };
+    return {
+      examples: seqs.length,
+      step,
+      epochBatches: (e: number) => lengthBatches(lengths, s.batchSize, s.seed * 1000 + e),
+      validate: v ? () => this.evaluate(v.texts, v.labels).accuracy : null,
       snapshot: () => this.model.stateDict(),
-      restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
-      finite: finiteState,
-      onEpoch: o.onEpoch,
-    });
+      restore: (p: unknown) => this.model.loadStateDict(p as Record<string, Float32Array>),
+    };
   }
 
-  /** The model file: the graph's parameters with the tokenizer, labels and settings in its header. */
-  serialize(): Uint8Array {
-    return serializeApp(this.model, { app: 'classifier', tokenizer: this.tokenizer.toJSON(), labels: [...this.labels], config: { ...this.config } });
+  /**
+   * Trains with the loop every application shares: step / epoch / time budgets, validation accuracy
+   * every `evalEvery` steps (default once per epoch) with early stopping (`patience`), an AbortSignal
+   * checked between steps, and the optimizer and training state kept so that a saved checkpoint
+   * resumes bit for bit. Every argument is checked before the first step.
+   */
+  async train(texts: readonly string[], labels: readonly string[], o: ClassifierTrainOptions): Promise<TrainResult> {
+    const run = checkLoop(o, TRAIN_EXTRA, 'train');
+    const { batchSize, lr, clipNorm, seed } = o;
+    const settings = resolveLoopSettings({ batchSize, lr, clipNorm, seed }, this.training?.settings, this.config.seed, DEFAULTS);
+    if (this.optimizer && this.optimizer.lr !== settings.lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's), got ${settings.lr}`);
+    const data = this.runData(texts, labels, o, settings, () => this.optimizer!);
+    // everything is validated: from here on the model changes
+    this.training ??= { settings, step: 0 };
+    this.optimizer ??= new Adam({ lr: settings.lr });
+    return runLoop({ ...data, settings, state: this.training, higherIsBetter: true }, run);
+  }
+
+  /**
+   * Trains for some epochs in one synchronous call (a fresh Adam each call), on the same loop as
+   * train(): validation accuracy after every epoch, early stopping in epochs with the best epoch's
+   * parameters kept, a TerminateOnNaN guard. Every argument is checked before the first step.
+   */
+  fit(texts: readonly string[], labels: readonly string[], o: ClassifierFitOptions = {}): LoopResult {
+    checkKeys(o, FIT_KEYS, 'fit option');
+    const settings = resolveLoopSettings({ batchSize: o.batchSize, lr: o.lr, clipNorm: o.clipNorm, seed: o.seed ?? 1 }, undefined, 1, DEFAULTS);
+    let opt: Adam | null = null;
+    const data = this.runData(texts, labels, o, settings, () => (opt ??= new Adam({ lr: settings.lr })));
+    return fitEpochs({ ...data, settings, state: { step: 0 } }, { epochs: o.epochs ?? 10, earlyStopping: o.earlyStopping, onEpoch: o.onEpoch });
+  }
+
+  protected fileParts(training: TrainingState | undefined): Pick<SaveOptions, 'metadata'> {
+    return { metadata: appMetadata({ app: 'classifier', tokenizer: this.tokenizer.toJSON(), labels: [...this.labels], config: { ...this.config }, training }) };
+  }
+
+  /** Reads a model file (a path in Node, bytes, or a Blob). */
+  static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<SequenceClassifier> {
+    const l = await loadGraph(source);
+    return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);
   }
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
-    const { model, header } = deserializeApp(bytes, 'classifier');
-    try {
-      return new SequenceClassifier({ ...(header.config as object), tokenizer: header.tokenizer, labels: header.labels }, model);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+    const l = deserializeGraph(bytes);
+    return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);
   }
 
-  dispose(): void {
-    this.model.dispose();
+  private static fromParts(model: GraphModel, metadata: Record<string, unknown> | undefined, optimizer?: Optimizer): SequenceClassifier {
+    try {
+      const h = appHeader(metadata, 'classifier');
+      return new SequenceClassifier({ ...(h.config as object), tokenizer: h.tokenizer, labels: h.labels }, model, { optimizer, training: h.training });
+    } catch (e) {
+      model.dispose();
+      optimizer?.dispose();
+      throw e;
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
 import type { Sym } from '../../graph/nodes';
-import { serialize, deserializeGraph } from '../../io/format';
+import type { TrainingState } from '../graph-app';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
 import { NonFiniteError } from '../../train/guard';
@@ -116,18 +116,28 @@ export interface AppHeader {
   labels: string[];
   config: Record<string, unknown>;
   extra?: Record<string, number[]>;
+  /** The training loop's state of a checkpoint (settings, step), with the optimizer in the file. */
+  training?: TrainingState;
 }
 
-export function serializeApp(model: GraphModel, h: AppHeader): Uint8Array {
-  return serialize(model, { metadata: { ...h } as unknown as Record<string, unknown> });
+/** The metadata of a classifier or labeler file (its optimizer, if any, is stored by the file format). */
+export function appMetadata(h: AppHeader): Record<string, unknown> {
+  return { ...h } as unknown as Record<string, unknown>;
 }
 
-export function deserializeApp(bytes: Uint8Array | ArrayBuffer, app: string): { model: GraphModel; header: AppHeader } {
-  const { model, metadata } = deserializeGraph(bytes);
+/** The application header of a classifier or labeler file; FormatError when it is not one (the caller releases what it loaded). */
+export function appHeader(metadata: Record<string, unknown> | undefined, app: string): AppHeader {
   const h = metadata as unknown as AppHeader | undefined;
-  if (!h || h.app !== app) {
-    model.dispose();
-    throw new FormatError(`Expected a ${app} model file, got ${h?.app ? `a ${String(h.app)} file` : 'a graph file without an application header'}`);
-  }
-  return { model, header: h };
+  if (!h || h.app !== app) throw new FormatError(`Expected a ${app} model file, got ${typeof h?.app === 'string' ? `a ${h.app} file` : 'a graph file without an application header'}`);
+  if (h.training !== undefined && !isTrainingState(h.training)) throw new FormatError('Expected metadata.training as { settings: { batchSize, lr, clipNorm, seed }, step }, got something else');
+  return h;
+}
+
+function isTrainingState(t: unknown): t is TrainingState {
+  if (!t || typeof t !== 'object') return false;
+  const { settings, step } = t as Record<string, unknown>;
+  if (!Number.isSafeInteger(step) || (step as number) < 0 || !settings || typeof settings !== 'object') return false;
+  const s = settings as Record<string, unknown>;
+  return Number.isSafeInteger(s.batchSize) && (s.batchSize as number) >= 1 && [s.lr, s.clipNorm].every((v) => typeof v === 'number' && v > 0 && Number.isFinite(v))
+    && Number.isInteger(s.seed) && (s.seed as number) >= 0 && (s.seed as number) <= 0xffffffff;
 }

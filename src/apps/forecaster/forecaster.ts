@@ -12,7 +12,7 @@ import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
 import { checkKeys } from '../charlm/options';
-import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult } from '../graph-loop';
+import { checkLoop, graphStep, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import { checkForecasterConfig, checkSeries, type ForecasterConfig, type ForecasterOptions } from './options';
 import { checkScaling, fitScaling, type Scaling } from './scaling';
@@ -77,10 +77,12 @@ export class Forecaster extends GraphApp {
     const validStarts = v > 0 ? range(Math.max(W, cut), rows.length - Hz) : [];
     this.training ??= { settings, step: 0, validation: v };
     this.optimizer ??= new Adam({ lr: settings.lr });
-    return runGraphLoop({
-      model: this.model, optimizer: this.optimizer, losses: { y: 'mse' }, settings, state: this.training,
-      examples: trainStarts.length, batch: (idx) => this.batch(scaled, idx.map((i) => trainStarts[i])),
+    return runLoop({
+      settings, state: this.training, examples: trainStarts.length,
+      step: graphStep(this.model, this.optimizer, { y: 'mse' }, settings.clipNorm, (idx) => this.batch(scaled, idx.map((i) => trainStarts[i]))),
       validate: validStarts.length ? () => this.scaledLoss(scaled, validStarts) : null,
+      snapshot: () => this.model.stateDict(),
+      restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
     }, run);
   }
 

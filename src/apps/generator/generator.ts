@@ -16,7 +16,7 @@ import { Rng } from '../../params/rng';
 import { Vocabulary } from '../charlm/vocab';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import { checkSampling, pick, type SamplingOptions } from '../charlm/sampling';
-import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult } from '../graph-loop';
+import { checkLoop, graphStep, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import { checkGeneratorConfig, conditionVector, type GeneratorConfig, type GeneratorOptions } from './options';
 import { checkGuidance, guidedLogits, type GuidanceOptions } from './guidance';
@@ -94,10 +94,12 @@ export class ConditionalGenerator extends GraphApp {
     // everything is validated: from here on the model changes
     this.training ??= { settings, step: 0, validation: typeof v === 'number' ? v : undefined };
     this.optimizer ??= new Adam({ lr: settings.lr });
-    return runGraphLoop({
-      model: this.model, optimizer: this.optimizer, losses: { logits: 'crossEntropy' }, settings, state: this.training,
-      examples: train.length, batch: (idx) => this.batch(idx.map((i) => train[i])),
+    return runLoop({
+      settings, state: this.training, examples: train.length,
+      step: graphStep(this.model, this.optimizer, { logits: 'crossEntropy' }, settings.clipNorm, (idx) => this.batch(idx.map((i) => train[i]))),
       validate: valid.length ? () => this.lossOf(valid, settings.batchSize) : null,
+      snapshot: () => this.model.stateDict(),
+      restore: (s) => this.model.loadStateDict(s as Record<string, Float32Array>),
     }, run);
   }
 

@@ -7,15 +7,19 @@
 import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
 import { CRF } from '../../layers/crf';
-import { Adam } from '../../train/optim';
+import { Adam, type Optimizer } from '../../train/optim';
 import { NonFiniteError } from '../../train/guard';
 import { Tensor } from '../../tensor';
 import { ShapeError, ValueError } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
-import { trainLoop, finiteState, type EarlyStoppingOptions, type EpochLog, type LoopResult } from '../common/controls';
-import { asTokenizer, buildEncoder, checkKeys, checkLabels, deserializeApp, encoderConfig, encoderKeys, feedOf, gradStep, serializeApp, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
+import { appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
+import { GraphApp, type TrainingState } from '../graph-app';
+import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { loadGraph } from '../../io/files';
 import { tagScores, type TagScores } from './metrics';
 
 export interface LabelerOptions extends EncoderOptions {
@@ -51,7 +55,19 @@ export interface LabelerFitOptions {
 const KEYS = encoderKeys(['tokenizer', 'tags', 'crf']);
 const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'sampleWeights', 'validation', 'positiveTag', 'earlyStopping', 'seed', 'onEpoch'];
 
-export class SequenceLabeler {
+/** Options of train(): the shared loop's budgets and settings (resumable), and the labeler's data options. */
+export interface LabelerTrainOptions extends LoopOptions {
+  classWeights?: number[] | 'balanced';
+  sampleWeights?: number[][];
+  /** Validation texts: token accuracy, or the F1 of positiveTag (higher is better). */
+  validation?: LabeledText[];
+  positiveTag?: string;
+}
+const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation', 'positiveTag'];
+/** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
+const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
+
+export class SequenceLabeler extends GraphApp {
   readonly tokenizer: Tokenizer;
   readonly tags: readonly string[];
   readonly config: EncoderConfig & { crf: boolean };
@@ -59,8 +75,11 @@ export class SequenceLabeler {
   /** The CRF output layer (null with a softmax output). */
   readonly crf: CRF | null;
   private readonly index: Map<string, number>;
+  /** The CRF's own Adam (train() runs; kept in checkpoints beside the network's). */
+  private crfOptimizer: Adam | null = null;
 
-  constructor(o: LabelerOptions, restored?: { model: GraphModel; crf?: Record<string, number[]> }) {
+  constructor(o: LabelerOptions, restored?: { model: GraphModel; crf?: Record<string, number[]>; optimizer?: Optimizer; training?: TrainingState; crfOptimizer?: { step: number; buffers: number[] } }) {
+    super();
     if (!o || typeof o !== 'object') throw new ValueError(`Expected labeler options { tokenizer, tags, … }, got ${String(o)}`);
     checkKeys(o, KEYS, 'labeler option');
     if (o.crf !== undefined && typeof o.crf !== 'boolean') throw new ValueError(`Expected crf to be a boolean, got ${String(o.crf)}`);
@@ -75,7 +94,22 @@ export class SequenceLabeler {
       this.model = new GraphModel({ inputs: [ids], outputs: { emissions }, seed: this.config.seed });
     }
     this.crf = this.config.crf ? new CRF({ numTags: this.tags.length, seed: this.config.seed }) : null;
-    if (this.crf && restored?.crf) this.crf.loadStateDict(restored.crf);
+    try {
+      if (this.crf && restored?.crf) this.crf.loadStateDict(restored.crf);
+      const co = restored?.crfOptimizer;
+      if (co !== undefined) {
+        if (!this.crf || !restored?.training) throw new FormatError('Expected crfOptimizer only in a CRF labeler checkpoint, got one elsewhere');
+        if (!co || typeof co !== 'object' || !Array.isArray(co.buffers)) throw new FormatError('Expected crfOptimizer as { step, buffers }, got something else');
+        const opt = new Adam({ lr: restored.training.settings.lr });
+        this.crf.loadOptimizerState(opt, { kind: 'adam', step: co.step, buffers: Float32Array.from(co.buffers) });
+        this.crfOptimizer = opt;
+      }
+    } catch (e) {
+      this.crf?.dispose();
+      throw e;
+    }
+    this.optimizer = restored?.optimizer ?? null;
+    this.training = restored?.training ?? null;
   }
 
   private encode(texts: readonly string[], what: string): Int32Array[] {
@@ -152,8 +186,8 @@ export class SequenceLabeler {
     return tagScores(this.predictIds(seqs, 64, o.overlap), ys, pos);
   }
 
-  fit(ex: readonly LabeledText[], o: LabelerFitOptions = {}): LoopResult {
-    checkKeys(o, FIT_KEYS, 'fit option');
+  /** The data of a run, checked before anything changes, and its step and epoch batches. */
+  private runData(ex: readonly LabeledText[], o: { classWeights?: number[] | 'balanced'; sampleWeights?: number[][]; validation?: LabeledText[]; positiveTag?: string }, s: LoopSettings, opts: () => { net: Optimizer; crf: Adam }) {
     const { seqs, ys } = this.examples(ex, 'examples', true);
     const K = this.tags.length;
     if (this.crf && (o.classWeights !== undefined || o.sampleWeights !== undefined)) throw new ValueError('Expected no classWeights or sampleWeights with crf: true (the CRF loss is per sequence), got some');
@@ -172,40 +206,65 @@ export class SequenceLabeler {
     const pos = o.positiveTag === undefined ? -1 : this.index.get(o.positiveTag);
     if (pos === undefined) throw new ValueError(`Expected positiveTag among ${this.tags.join(', ')}, got ${JSON.stringify(o.positiveTag)}`);
     const val = o.validation ? this.examples(o.validation, 'validation') : null;
-    const opt = new Adam({ lr: o.lr ?? 3e-3 });
-    const crfOpt = new Adam({ lr: o.lr ?? 3e-3 });
-    return trainLoop({
-      epochs: o.epochs ?? 10,
-      epoch: (e) => {
-        const losses: number[] = [];
-        for (const batch of lengthBatches(seqs.map((s) => s.length), o.batchSize ?? 32, (o.seed ?? 1) * 1000 + e)) {
-          const { feed, lengths } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
-          const T = Math.max(...lengths);
-          const B = batch.length;
-          const targets = new Int32Array(T * B).fill(-1);
-          const sw = o.sampleWeights ? new Float32Array(T * B) : undefined;
-          batch.forEach((i, b) => ys[i].forEach((y, t) => {
-            targets[t * B + b] = y;
-            if (sw) sw[t * B + b] = o.sampleWeights![i][t];
-          }));
-          let l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lengths) : this.softmaxLoss(em, targets, K, sw, cw)), opt, o.clipNorm ?? 5);
-          if (this.crf && Number.isFinite(l) && Number.isNaN(crfStep(this.crf, crfOpt))) l = NaN;
-          losses.push(l);
-          if (!Number.isFinite(l)) break;
-        }
-        return losses;
-      },
-      validate: val ? () => tagScores(this.predictIds(val.seqs), val.ys, pos)[pos >= 0 ? 'f1' : 'accuracy'] : undefined,
-      earlyStopping: o.earlyStopping,
+    const lengths = seqs.map((q) => q.length);
+    const step: StepFn = (batch) => {
+      const { net, crf } = opts();
+      const { feed, lengths: lens } = feedOf(batch.map((i) => seqs[i]), this.config.maxLength);
+      const T = Math.max(...lens);
+      const B = batch.length;
+      const targets = new Int32Array(T * B).fill(-1);
+      const sw = o.sampleWeights ? new Float32Array(T * B) : undefined;
+      batch.forEach((i, b) => ys[i].forEach((y, t) => {
+        targets[t * B + b] = y;
+        if (sw) sw[t * B + b] = o.sampleWeights![i][t];
+      }));
+      const l = gradStep(this.model, feed, 'emissions', (em) => (this.crf ? this.crfLoss(em, targets, lens) : this.softmaxLoss(em, targets, K, sw, cw)), net, s.clipNorm);
+      return this.crf && Number.isFinite(l) && Number.isNaN(crfStep(this.crf, crf)) ? NaN : l;
+    };
+    return {
+      examples: seqs.length,
+      step,
+      epochBatches: (e: number) => lengthBatches(lengths, s.batchSize, s.seed * 1000 + e),
+      validate: val ? () => tagScores(this.predictIds(val.seqs), val.ys, pos)[pos >= 0 ? 'f1' : 'accuracy'] : null,
       snapshot: () => ({ m: this.model.stateDict(), c: this.crf?.stateDict() }),
-      restore: (s) => {
-        const v = s as { m: Record<string, Float32Array>; c?: Record<string, Float32Array> };
+      restore: (p: unknown) => {
+        const v = p as { m: Record<string, Float32Array>; c?: Record<string, Float32Array> };
         this.model.loadStateDict(v.m);
         if (v.c) this.crf!.loadStateDict(v.c);
       },
-      finite: finiteState,
-      onEpoch: o.onEpoch,
-    });
+    };
+  }
+
+  /**
+   * Trains with the loop every application shares: step / epoch / time budgets, validation (token
+   * accuracy or positiveTag's F1) every `evalEvery` steps (default once per epoch) with early
+   * stopping (`patience`), an AbortSignal checked between steps, and the optimizers (the network's
+   * and the CRF's) and training state kept so that a saved checkpoint resumes bit for bit.
+   */
+  async train(ex: readonly LabeledText[], o: LabelerTrainOptions): Promise<TrainResult> {
+    const run = checkLoop(o, TRAIN_EXTRA, 'train');
+    const { batchSize, lr, clipNorm, seed } = o;
+    const settings = resolveLoopSettings({ batchSize, lr, clipNorm, seed }, this.training?.settings, this.config.seed, DEFAULTS);
+    if (this.optimizer && this.optimizer.lr !== settings.lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's), got ${settings.lr}`);
+    const data = this.runData(ex, o, settings, () => ({ net: this.optimizer!, crf: this.crfOptimizer! }));
+    // everything is validated: from here on the model changes
+    this.training ??= { settings, step: 0 };
+    this.optimizer ??= new Adam({ lr: settings.lr });
+    this.crfOptimizer ??= new Adam({ lr: settings.lr });
+    return runLoop({ ...data, settings, state: this.training, higherIsBetter: true }, run);
+  }
+
+  /**
+   * Trains for some epochs in one synchronous call (fresh Adam optimizers each call), on the same
+   * loop as train(): validation after every epoch, early stopping in epochs with the best epoch's
+   * parameters kept, a TerminateOnNaN guard.
+   */
+  fit(ex: readonly LabeledText[], o: LabelerFitOptions = {}): LoopResult {
+    checkKeys(o, FIT_KEYS, 'fit option');
+    const settings = resolveLoopSettings({ batchSize: o.batchSize, lr: o.lr, clipNorm: o.clipNorm, seed: o.seed ?? 1 }, undefined, 1, DEFAULTS);
+    let opts: { net: Adam; crf: Adam } | null = null;
+    const data = this.runData(ex, o, settings, () => (opts ??= { net: new Adam({ lr: settings.lr }), crf: new Adam({ lr: settings.lr }) }));
+    return fitEpochs({ ...data, settings, state: { step: 0 } }, { epochs: o.epochs ?? 10, earlyStopping: o.earlyStopping, onEpoch: o.onEpoch });
   }
 
   private softmaxLoss(em: Tensor, targets: Int32Array, K: number, sw?: Float32Array, cw?: ArrayLike<number>): { loss: number; dOut: Float32Array } {
@@ -220,23 +279,39 @@ export class SequenceLabeler {
     return { loss, dOut: crf.backward().data as Float32Array };
   }
 
-  serialize(): Uint8Array {
+  protected fileParts(training: TrainingState | undefined): Pick<SaveOptions, 'metadata'> {
     const extra = this.crf ? Object.fromEntries(Object.entries(this.crf.stateDict()).map(([k, v]) => [k, Array.from(v)])) : undefined;
-    return serializeApp(this.model, { app: 'labeler', tokenizer: this.tokenizer.toJSON(), labels: [...this.tags], config: { ...this.config }, extra });
+    const co = training && this.crfOptimizer ? this.crfOptimizer.state() : null;
+    const crfOptimizer = co ? { step: co.step, buffers: Array.from(co.buffers) } : undefined;
+    return { metadata: { ...appMetadata({ app: 'labeler', tokenizer: this.tokenizer.toJSON(), labels: [...this.tags], config: { ...this.config }, extra, training }), crfOptimizer } };
   }
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceLabeler {
-    const { model, header } = deserializeApp(bytes, 'labeler');
+    const l = deserializeGraph(bytes);
+    return SequenceLabeler.fromParts(l.model, l.metadata, l.optimizer);
+  }
+
+  /** Reads a model file (a path in Node, bytes, or a Blob). */
+  static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<SequenceLabeler> {
+    const l = await loadGraph(source);
+    return SequenceLabeler.fromParts(l.model, l.metadata, l.optimizer);
+  }
+
+  private static fromParts(model: GraphModel, metadata: Record<string, unknown> | undefined, optimizer?: Optimizer): SequenceLabeler {
     try {
-      return new SequenceLabeler({ ...(header.config as object), tokenizer: header.tokenizer, tags: header.labels }, { model, crf: header.extra });
+      const h = appHeader(metadata, 'labeler');
+      const crfOptimizer = (metadata as { crfOptimizer?: { step: number; buffers: number[] } }).crfOptimizer;
+      return new SequenceLabeler({ ...(h.config as object), tokenizer: h.tokenizer, tags: h.labels }, { model, crf: h.extra, optimizer, training: h.training, crfOptimizer });
     } catch (e) {
       model.dispose();
+      optimizer?.dispose();
       throw e;
     }
   }
 
-  dispose(): void {
-    this.model.dispose();
+  override dispose(): void {
+    super.dispose();
+    this.crfOptimizer?.dispose();
     this.crf?.dispose();
   }
 }
