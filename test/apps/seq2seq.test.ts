@@ -239,7 +239,11 @@ describe('files, vocabularies and metrics', () => {
       const r = await d.fit(pairs, { epochs: 3, batchSize: 32, lr: 4e-3, lrDecay: 0.5, validation: 0 });
       expect(r.steps).toBe(3 * 7); // 200 pairs in batches of 32: 7 per epoch
       expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 3, 12);
-      await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.5, validation: 0 })).rejects.toThrow(/lrDecay/);
+      // a second fit continues the same run (its settings, step and schedule) and may not change them
+      await expect(d.fit(pairs, { epochs: 1, lr: 4e-3, lrDecay: 0.25, validation: 0 })).rejects.toThrow(/lrDecay 0.5 \(the checkpoint's/);
+      const more = await d.fit(pairs, { epochs: 1, lrDecay: 0.5, validation: 0 });
+      expect([more.steps, more.totalSteps]).toEqual([7, 28]);
+      expect(d.optimizer!.currentLr()).toBeCloseTo(4e-3 * 0.5 ** 4, 12);
       await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lrDecay: 1.5 })).rejects.toThrow(/lrDecay/);
       await expect(Seq2Seq.fromPairs(pairs).fit(pairs, { lengthPool: 0 })).rejects.toThrow(/lengthPool/);
       const cut = Seq2Seq.fromPairs(pairs, { hidden: 8, embedding: 4, seed: 5 });

@@ -1,10 +1,12 @@
-// Seq2Seq training: shuffled batches of similar lengths, teacher forcing (one wasm call per step),
-// a validation score by greedy decoding after every `evalEvery` steps (or every epoch), early
-// stopping after `patience` evaluations without improvement, and the best parameters restored.
+// Seq2Seq training on the shared step loop: shuffled batches of similar lengths, teacher forcing (one
+// wasm call per step), a validation score by greedy decoding after every `evalEvery` steps (or every
+// epoch), early stopping after `patience` evaluations without improvement, the best parameters
+// restored, and a training state that a checkpoint resumes.
 import { ValueError } from '../../errors';
 import { Rng } from '../../params/rng';
 import { schedules } from '../../train/optim';
 import { checkKeys, posInt } from './config';
+import { resolveLoopSettings, runLoop, type LoopResult, type LoopSettings } from '../graph-loop';
 import { trainBatch } from './batch';
 import { scoreSequences } from './metrics';
 import type { Pair, Seq2Seq } from './seq2seq';
@@ -31,10 +33,12 @@ export interface FitOptions {
   maxSeconds?: number;
   /** Batches' worth of pairs sorted by length together (larger: less padding, less mixing of lengths); default 50. */
   lengthPool?: number;
-  /** Stop after this many training steps (a budget that does not depend on the machine's speed). */
+  /** Stop after this many training steps of this call (a budget that does not depend on the machine's speed; 0: none). */
   maxSteps?: number;
   seed?: number;
   onProgress?: (p: FitProgress) => void;
+  /** Stops between steps (the result then says stopped: 'signal'); the model keeps its training state for a checkpoint. */
+  signal?: AbortSignal;
 }
 
 export interface FitProgress {
@@ -47,7 +51,14 @@ export interface FitProgress {
 }
 
 export interface FitResult {
+  /** Steps of this call. */
   steps: number;
+  /** Steps of the whole run (a resumed run counts the checkpoint's). */
+  totalSteps: number;
+  /** What ended this call (see the shared loop's LoopResult). */
+  stopped: LoopResult['stopped'];
+  /** Mean training loss over the last 50 steps of this call. */
+  trainLoss: number;
   epochs: number;
   seconds: number;
   /** The validation scores of the kept (best) parameters. */
@@ -56,7 +67,7 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'lengthPool', 'seed', 'onProgress'];
+const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'lrDecay', 'clipNorm', 'validation', 'validationSize', 'metric', 'patience', 'evalEvery', 'maxSeconds', 'maxSteps', 'lengthPool', 'seed', 'onProgress', 'signal'];
 
 function checkFit(o: FitOptions) {
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected fit options as an object, got ${String(o)}`);
@@ -69,6 +80,7 @@ function checkFit(o: FitOptions) {
   const metric = o.metric ?? 'exactMatch';
   if (metric !== 'exactMatch' && metric !== 'tokenErrorRate') throw new ValueError(`Expected metric 'exactMatch' or 'tokenErrorRate', got ${String(metric)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new ValueError(`Expected onProgress to be a function, got ${typeof o.onProgress}`);
+  if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) throw new ValueError(`Expected signal to be an AbortSignal, got ${typeof o.signal}`);
   const v = o.validation ?? 0.1;
   if (typeof v === 'number' && !(v >= 0 && v < 1)) throw new ValueError(`Expected validation as a fraction in [0, 1) or an array of pairs, got ${v}`);
   return {
@@ -82,7 +94,7 @@ function checkFit(o: FitOptions) {
     evalEvery: o.evalEvery === undefined ? 0 : posInt('evalEvery', o.evalEvery, 1 << 30),
     maxSeconds: num('maxSeconds', o.maxSeconds, Infinity, 0, Infinity),
     lengthPool: o.lengthPool === undefined ? 50 : posInt('lengthPool', o.lengthPool, 1 << 20),
-    maxSteps: o.maxSteps === undefined ? Infinity : posInt('maxSteps', o.maxSteps, 2 ** 40),
+    maxSteps: o.maxSteps === undefined ? Infinity : o.maxSteps === 0 ? 0 : posInt('maxSteps', o.maxSteps, 2 ** 40),
     seed: seedOf(o.seed),
     metric,
     validation: v,
@@ -125,69 +137,113 @@ export function epochBatches(n: number, srcLen: readonly number[], tgtLen: reado
   return shuffle(out, rng);
 }
 
+/** The training state of a Seq2Seq checkpoint: the loop's settings and step, and what else shapes the run. */
+export interface Seq2SeqTraining {
+  settings: LoopSettings;
+  step: number;
+  /** The held-out fraction (null: a separate validation list). */
+  validation: number | null;
+  lrDecay: number;
+  lengthPool: number;
+}
+
+/** Throws a FormatError-worthy ValueError unless `t` is a Seq2Seq training state. */
+export function checkTraining(t: unknown): asserts t is Seq2SeqTraining {
+  const ok = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
+  const x = t as Record<string, unknown> | null;
+  const st = x?.settings as Record<string, unknown> | undefined;
+  if (!x || typeof x !== 'object' || !st || typeof st !== 'object' || !Number.isSafeInteger(x.step) || (x.step as number) < 0
+    || !Number.isSafeInteger(st.batchSize) || !ok(st.batchSize, 1, 1 << 16) || !ok(st.lr, Number.MIN_VALUE, 10) || !ok(st.clipNorm, Number.MIN_VALUE, Infinity)
+    || !Number.isInteger(st.seed) || !ok(st.seed, 0, 0xffffffff) || !(x.validation === null || ok(x.validation, 0, 0.999999))
+    || !ok(x.lrDecay, Number.MIN_VALUE, 1) || !Number.isSafeInteger(x.lengthPool) || !ok(x.lengthPool, 1, 1 << 20)) {
+    throw new ValueError('Expected metadata.seq2seq.training as { settings: { batchSize, lr, clipNorm, seed }, step, validation, lrDecay, lengthPool }, got something else');
+  }
+}
+
+/**
+ * Training on the loop every application shares (src/apps/graph-loop.ts): epochs of length-pooled
+ * batches that are a function of (seed, epoch), validation by greedy decoding every `evalEvery`
+ * steps (default once per epoch) with early stopping, the best parameters kept, an AbortSignal
+ * checked between steps, and (through m.training and the optimizer) a checkpoint that resumes the
+ * same run bit for bit.
+ */
 export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions): Promise<FitResult> {
   const s = checkFit(o);
-  const rng = new Rng(s.seed);
+  const stored = m.training;
+  const settings = resolveLoopSettings({ batchSize: o.batchSize, lr: o.lr, clipNorm: o.clipNorm, seed: o.seed }, stored?.settings, 1, { batchSize: 64, lr: 3e-3, clipNorm: 5 });
+  const fraction = Array.isArray(s.validation) ? null : (s.validation as number);
+  if (stored) {
+    const same = (name: string, given: unknown, was: unknown) => {
+      if (given !== undefined && given !== was) throw new ValueError(`Expected ${name} ${String(was)} (the checkpoint's, to resume the same run), got ${String(given)}`);
+    };
+    same('lrDecay', o.lrDecay, stored.lrDecay);
+    same('lengthPool', o.lengthPool, stored.lengthPool);
+    if (!Array.isArray(o.validation)) same('validation', o.validation, stored.validation);
+  }
+  const lrDecay = stored?.lrDecay ?? s.lrDecay;
+  const lengthPool = stored?.lengthPool ?? s.lengthPool;
+  const frac = stored && !Array.isArray(o.validation) ? stored.validation : fraction;
   let train = [...pairs];
   let valid: readonly Pair[] = [];
   if (Array.isArray(s.validation)) valid = s.validation as readonly Pair[];
-  else if ((s.validation as number) > 0) {
-    shuffle(train, rng);
-    const k = Math.max(1, Math.round(train.length * (s.validation as number)));
+  else if (frac !== null && frac > 0) {
+    shuffle(train, new Rng(settings.seed));
+    const k = Math.max(1, Math.round(train.length * frac));
     valid = train.slice(train.length - k);
     train = train.slice(0, train.length - k);
   }
   const { srcs, tgts } = m.encodePairs(train, 'pairs');
   const v = valid.length ? m.encodePairs(valid.slice(0, s.validationSize), 'validation') : null;
-  const perEpoch = batchCount(train.length, s.batchSize, s.lengthPool);
-  const schedule = s.lrDecay === 1 ? undefined : schedules.exponential(s.lrDecay ** (1 / perEpoch));
-  const opt = m.newOptimizer(s.lr, schedule); // everything is validated: from here on the model changes
+  const perEpoch = batchCount(train.length, settings.batchSize, lengthPool);
+  const schedule = lrDecay === 1 ? undefined : schedules.exponential(lrDecay ** (1 / perEpoch));
+  // everything is validated: from here on the model changes
+  const opt = m.optimizerFor(settings.lr, schedule, stored !== null);
+  m.training ??= { settings, step: 0, validation: frac, lrDecay, lengthPool };
+  const state = m.training;
   const srcLen = srcs.map((x) => x.length);
   const tgtLen = tgts.map((x) => x.length);
-  const t0 = performance.now();
+  const start = state.step;
+  const evalEvery = s.evalEvery || perEpoch;
   const history: FitProgress[] = [];
-  let best: FitProgress | null = null;
-  let bestParams: Record<string, Float32Array> | null = null;
-  let bad = 0;
-  let step = 0;
-  let epoch = 0;
+  let scores = { exactMatch: NaN, tokenErrorRate: NaN };
   let lossSum = 0;
   let lossN = 0;
-  let stop = false;
+  const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
-  const evaluate = () => {
-    const p: FitProgress = { step, epoch, loss: lossN ? lossSum / lossN : NaN, exactMatch: NaN, tokenErrorRate: NaN, seconds: seconds() };
-    lossSum = lossN = 0;
-    if (v) {
-      const pred = m.greedyIds(v.srcs);
-      const sc = scoreSequences(pred.map((x) => Array.from(x)), v.tgts.map((t) => [Array.from(t)]));
-      p.exactMatch = sc.exactMatch;
-      p.tokenErrorRate = sc.tokenErrorRate;
-      const better = !best || (s.metric === 'exactMatch' ? p.exactMatch > best.exactMatch : p.tokenErrorRate < best.tokenErrorRate);
-      if (better) {
-        best = p;
-        bestParams = m.model.stateDict();
-        bad = 0;
-      } else if (++bad >= s.patience) stop = true;
-    }
-    history.push(p);
-    o.onProgress?.(p);
-  };
-  for (epoch = 1; epoch <= s.epochs && !stop; epoch++) {
-    for (const b of epochBatches(train.length, srcLen, tgtLen, s.batchSize, s.lengthPool, rng)) {
-      const r = m.model.trainStep(trainBatch(b.map((i) => srcs[i]), b.map((i) => tgts[i])), { losses: { logits: 'crossEntropy' }, optimizer: opt, clipNorm: s.clipNorm });
-      step++;
-      lossSum += r.loss;
+  const higher = s.metric === 'exactMatch';
+  const r = await runLoop({
+    settings, state, examples: train.length,
+    step: (b) => {
+      const loss = m.model.trainStep(trainBatch(b.map((i) => srcs[i]), b.map((i) => tgts[i])), { losses: { logits: 'crossEntropy' }, optimizer: opt, clipNorm: settings.clipNorm }).loss;
+      lossSum += loss;
       lossN++;
-      if (s.evalEvery && step % s.evalEvery === 0) evaluate();
-      if (stop || seconds() > s.maxSeconds || step >= s.maxSteps) {
-        stop = true;
-        break;
-      }
-      if (step % 20 === 0) await new Promise((res) => setTimeout(res, 0));
-    }
-    if (!s.evalEvery || lossN > 0) evaluate();
-  }
-  if (bestParams) m.model.loadStateDict(bestParams);
-  return { steps: step, epochs: Math.min(epoch - 1, s.epochs), seconds: seconds(), best, history, stoppedEarly: stop && bad >= s.patience };
+      return loss;
+    },
+    epochBatches: (e) => epochBatches(train.length, srcLen, tgtLen, settings.batchSize, lengthPool, new Rng((settings.seed + Math.imul(e + 1, 0x9e3779b1)) >>> 0)),
+    validate: v ? () => {
+      const pred = m.greedyIds(v.srcs);
+      scores = scoreSequences(pred.map((x) => Array.from(x)), v.tgts.map((t) => [Array.from(t)]));
+      return higher ? scores.exactMatch : scores.tokenErrorRate;
+    } : null,
+    higherIsBetter: higher,
+    snapshot: () => m.model.stateDict(),
+    restore: (p) => m.model.loadStateDict(p as Record<string, Float32Array>),
+    restoreBestAtEnd: true,
+    initialValidation: false,
+  }, {
+    steps: s.maxSteps, epochs: s.epochs, ms: s.maxSeconds * 1000, evalEvery, patience: v ? s.patience : Infinity, signal: o.signal,
+    onProgress: (p) => {
+      if ((p.step - start) % evalEvery !== 0) return;
+      const entry: FitProgress = { step: p.step, epoch: Math.floor((p.step - 1) / perEpoch) + 1, loss: lossN ? lossSum / lossN : NaN, exactMatch: v ? scores.exactMatch : NaN, tokenErrorRate: v ? scores.tokenErrorRate : NaN, seconds: seconds() };
+      lossSum = lossN = 0;
+      history.push(entry);
+      o.onProgress?.(entry);
+    },
+  });
+  let best: FitProgress | null = null;
+  if (v) for (const h of history) if (!best || (higher ? h.exactMatch > best.exactMatch : h.tokenErrorRate < best.tokenErrorRate)) best = h;
+  return {
+    steps: r.steps, totalSteps: r.totalSteps, epochs: Math.min(s.epochs, Math.ceil(r.steps / perEpoch)), seconds: seconds(), best, history,
+    stoppedEarly: r.stopped === 'patience', stopped: r.stopped, trainLoss: r.trainLoss,
+  };
 }

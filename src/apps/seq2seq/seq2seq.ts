@@ -11,7 +11,7 @@ import { buildGraph, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Se
 import { TokenVocab } from './vocab';
 import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
 import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
-import { fitLoop, type FitOptions, type FitResult } from './fit';
+import { checkTraining, fitLoop, type FitOptions, type FitResult, type Seq2SeqTraining } from './fit';
 
 export type Pair = readonly [string, string];
 
@@ -48,6 +48,13 @@ export class Seq2Seq {
   readonly model: GraphModel;
   /** @internal */
   optimizer: Optimizer | null = null;
+  /** @internal the training loop's state (kept in checkpoints with the optimizer; fit() resumes it). */
+  training: Seq2SeqTraining | null = null;
+
+  /** Training steps taken so far (kept in checkpoints). */
+  get step(): number {
+    return this.training?.step ?? 0;
+  }
 
   constructor(o: Seq2SeqOptions & { source: TokenVocab; target: TokenVocab }, model?: GraphModel) {
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
@@ -186,8 +193,9 @@ export class Seq2Seq {
   private saveOptions(o: { optimizer?: boolean }) {
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
-    const seq2seq = { version: FILE_VERSION, config: this.config, source: [...this.source.tokens], target: [...this.target.tokens] };
-    return { metadata: { seq2seq }, optimizer: o.optimizer !== false && this.optimizer ? this.optimizer : undefined };
+    const withOpt = o.optimizer !== false && this.optimizer !== null;
+    const seq2seq = { version: FILE_VERSION, config: this.config, source: [...this.source.tokens], target: [...this.target.tokens], ...(withOpt && this.training ? { training: this.training } : {}) };
+    return { metadata: { seq2seq }, optimizer: withOpt ? this.optimizer! : undefined };
   }
 
   static deserialize(bytes: Uint8Array | ArrayBuffer): Seq2Seq {
@@ -204,10 +212,21 @@ export class Seq2Seq {
     this.model.dispose();
   }
 
-  /** @internal */
-  newOptimizer(lr: number, schedule?: Schedule): Optimizer {
+  /**
+   * @internal The optimizer of a fit: a new Adam, the one an earlier fit left, or a checkpoint's
+   * (`resuming`: it takes the run's learning-rate schedule, which a file does not store).
+   */
+  optimizerFor(lr: number, schedule: Schedule | undefined, resuming: boolean): Optimizer {
     if (this.optimizer && this.optimizer.lr !== lr) throw new ValueError(`Expected lr ${this.optimizer.lr} (the optimizer's, from an earlier fit or the file), got ${lr}`);
-    if (this.optimizer && schedule) throw new ValueError('Expected no lrDecay when fit continues with an existing optimizer (from an earlier fit or the file), got one');
+    if (this.optimizer && schedule && !resuming) throw new ValueError('Expected no lrDecay when fit continues with an existing optimizer (from an earlier fit or the file), got one');
+    if (this.optimizer && schedule && !this.optimizer.schedule) {
+      const next = new Adam({ lr, schedule });
+      const { rt, arena } = this.model.runner;
+      next.bind(rt, arena);
+      next.loadState(this.optimizer.state());
+      this.optimizer.dispose();
+      this.optimizer = next;
+    }
     this.optimizer ??= new Adam({ lr, schedule });
     return this.optimizer;
   }
@@ -244,7 +263,13 @@ export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
     const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
     const want = JSON.stringify(buildSpec(s));
     if (JSON.stringify(l.model.spec()) !== want) throw new FormatError('Expected the graph that metadata.seq2seq describes, got another graph');
+    const training = (meta as { training?: unknown }).training;
+    if (training !== undefined) {
+      checkTraining(training);
+      if (!l.optimizer) throw new FormatError('Expected the optimizer beside metadata.seq2seq.training (a checkpoint), got none');
+    }
     s.optimizer = l.optimizer ?? null;
+    s.training = (training as Seq2SeqTraining | undefined) ?? null;
     return s;
   } catch (e) {
     l.optimizer?.dispose();

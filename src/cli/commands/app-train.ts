@@ -1,4 +1,4 @@
-// What train-generator and train-forecaster share: the budget and run-setting flags, a progress
+// What every application's train-* command shares (classifier, labeler, seq2seq, generator, forecaster): the budget and run-setting flags, a progress
 // display (a cli-progress bar on a terminal, else a plain line a second; validation results
 // between), and the Ctrl-C contract: the first SIGINT stops between steps and the checkpoint is
 // written to --out (a second one exits at once); --resume continues with the checkpoint's settings.
@@ -25,12 +25,22 @@ export function trainFlags(cmd: Command, defaults: { batch: number; lr: number }
 }
 
 /** The run settings typed for this call: all for a new run, only the typed ones for a resumed run. */
-export function runSettings(o: Record<string, unknown>, given: (name: string) => boolean) {
-  if (o.steps === undefined && o.epochs === undefined && o.minutes === undefined) throw new UsageError('Expected a budget: --steps S, --epochs E or --minutes M, got none');
+export function runSettings(o: Record<string, unknown>, given: (name: string) => boolean, defaultEpochs?: number) {
+  if (o.steps === undefined && o.epochs === undefined && o.minutes === undefined) {
+    if (defaultEpochs === undefined) throw new UsageError('Expected a budget: --steps S, --epochs E or --minutes M, got none');
+    o.epochs = defaultEpochs;
+  }
   const out = (o.out ?? o.resume) as string | undefined;
   if (!out) throw new UsageError('Expected --out FILE (or --resume FILE), got neither');
   const pick = (flag: string) => (!o.resume || given(flag) ? o[flag] : undefined) as number | undefined;
   return { out, settings: { batchSize: pick('batch'), lr: pick('lr'), clipNorm: pick('clip'), seed: pick('seed') } };
+}
+
+/** With --resume, every architecture flag typed on the command line must equal the checkpoint's (flag → config key). */
+export function checkArch(given: (name: string) => boolean, o: Record<string, unknown>, config: Record<string, unknown>, arch: readonly (readonly [string, string])[]): void {
+  for (const [flag, key] of arch) {
+    if (given(flag) && o[flag] !== config[key]) throw new UsageError(`Expected --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${String(config[key])} (the checkpoint's), got ${String(o[flag])}`);
+  }
 }
 
 interface Trainable {
@@ -44,7 +54,7 @@ export async function trainAndSave(
   o: Record<string, unknown>,
   model: Trainable,
   out: string,
-  train: (hooks: { steps?: number; epochs?: number; minutes?: number; patience?: number; evalEvery?: number; signal: AbortSignal; onProgress?: (p: AppTrainProgress) => void }) => Promise<AppTrainResult>,
+  train: (hooks: { steps?: number; epochs?: number; minutes?: number; patience?: number; evalEvery?: number; signal: AbortSignal; onProgress?: (p: AppTrainProgress) => void }) => Promise<Pick<AppTrainResult, 'steps' | 'totalSteps' | 'stopped' | 'trainLoss' | 'elapsedMs'> & Partial<AppTrainResult>>,
   extra: () => Record<string, unknown>,
 ): Promise<number> {
   const ac = new AbortController();

@@ -1,12 +1,12 @@
 // rnn-wasm train-classifier | train-labeler: train a SequenceClassifier on JSONL {"text", "label"}
-// or a SequenceLabeler on JSONL {"text", "tags"}; one progress line per epoch on stderr; Ctrl-C
-// stops after the current epoch and writes the model; --resume continues from a model file.
+// or a SequenceLabeler on JSONL {"text", "tags"} on the shared training frame (./app-train.ts):
+// step/epoch/time budgets, progress, Ctrl-C writes a checkpoint between steps, --resume continues it.
 // rnn-wasm classify | label: the batch tools (see ../batch.ts).
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
-import type { SequenceClassifier, SequenceLabeler, EpochLog, LoopResult } from '../../index';
 import { library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
-import { readBytes, readText, writeBytes, FileError } from '../files';
+import { readBytes, readText, FileError } from '../files';
+import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatchTool } from '../batch';
 
 async function readJsonl(path: string, what: string, check: (o: Record<string, unknown>) => boolean, shape: string): Promise<Record<string, unknown>[]> {
@@ -30,22 +30,15 @@ async function readJsonl(path: string, what: string, check: (o: Record<string, u
 function trainOptions(cmd: Command): Command {
   cmd
     .requiredOption('--data <file>', 'training examples, one JSON object per line')
-    .option('--validation <file>', 'validation examples (drive early stopping)')
-    .option('--out <file>', 'where to write the model (default: the --resume file)')
-    .option('--resume <file>', 'continue training this model file')
+    .option('--validation <file>', 'validation examples (with --patience: early stopping)')
     .option('--tokenizer <kind>', 'char or word', parse.oneOf(['char', 'word'] as const), 'char')
     .option('--max-tokens <n>', 'word vocabulary size', parse.int(1), 20000);
-  return recurrentFlags(cmd, { hidden: 64 })
+  recurrentFlags(cmd, { hidden: 64 })
     .option('--embedding <e>', 'embedding width', parse.int(1), 32)
     .option('--dropout <p>', 'dropout on the encoder outputs', parse.probability(), 0)
     .option('--max-length <n>', 'tokens per text (longer texts are cut in training)', parse.int(1), 400)
-    .option('--epochs <n>', 'epochs', parse.int(1), 10)
-    .option('--batch <b>', 'texts per batch', parse.int(1), 32)
-    .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.003)
-    .option('--clip <c>', 'global gradient-norm clip', parse.number(0, Infinity, true), 5)
-    .option('--patience <n>', 'early stopping: epochs without a better validation metric', parse.int(0), 3)
-    .option('--class-weights <w>', "'balanced' or comma-separated weights, one per class")
-    .option('--seed <n>', 'seed of initialisation and batch order', parse.int(0), 1);
+    .option('--class-weights <w>', "'balanced' or comma-separated weights, one per class");
+  return trainFlags(cmd, { batch: 32, lr: 0.003 });
 }
 
 function classWeights(v: unknown): number[] | 'balanced' | undefined {
@@ -59,30 +52,8 @@ function encoderFlags(o: Record<string, unknown>) {
   return { cell: o.cell as 'lstm', numLayers: o.layers as number, hiddenSize: o.hidden as number, embeddingDim: o.embedding as number, dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
 }
 
-/** Runs fit with Ctrl-C stopping after the current epoch, then writes the model. */
-async function trainAndSave(ctx: CliContext, o: Record<string, unknown>, model: SequenceClassifier | SequenceLabeler, fit: (onEpoch: (l: EpochLog) => boolean) => LoopResult): Promise<number> {
-  const out = (o.out ?? o.resume) as string | undefined;
-  if (!out) throw new UsageError('Expected --out FILE (or --resume FILE), got neither');
-  let interrupted = false;
-  const onSigint = () => (interrupted ? process.exit(130) : (interrupted = true));
-  process.on('SIGINT', onSigint);
-  const t0 = Date.now();
-  try {
-    const r = fit((l) => {
-      ctx.err(`epoch ${l.epoch + 1}/${o.epochs as number} loss ${l.loss.toFixed(4)}${l.metric === undefined ? '' : ` validation ${l.metric.toFixed(4)}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-      return !interrupted;
-    });
-    await writeBytes(out, model.serialize(), 'model');
-    const last = r.history[r.history.length - 1];
-    const summary = { out, epochs: r.history.length, stopReason: r.stopReason, bestEpoch: r.bestEpoch + 1, loss: last?.loss, metric: r.history[r.bestEpoch]?.metric, seconds: (Date.now() - t0) / 1000 };
-    if (interrupted) ctx.err(`interrupted: model written to ${out} (continue with --resume ${out})`);
-    ctx.out(ctx.json ? JSON.stringify(summary) : `${summary.epochs} epochs (${r.stopReason}); loss ${last?.loss?.toFixed(4)}${summary.metric === undefined ? '' : `; best validation ${summary.metric.toFixed(4)} at epoch ${summary.bestEpoch}`}; saved ${out}`);
-    return 0;
-  } finally {
-    process.off('SIGINT', onSigint);
-    model.dispose();
-  }
-}
+/** The architecture flags a checkpoint fixes: typed with --resume they must match it. */
+const ARCH: [string, string][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout'], ['maxLength', 'maxLength']];
 
 const isStr = (v: unknown) => typeof v === 'string';
 
@@ -90,22 +61,29 @@ export const trainClassifier: CliCommand = {
   name: 'train-classifier',
   summary: 'train a sequence classifier on JSONL {"text", "label"}',
   define(cmd) {
-    trainOptions(cmd).option('--pooling <mode>', 'last, mean or max', 'last').option('--bidirectional', 'run a reverse direction too');
+    trainOptions(cmd).option('--pooling <mode>', 'last, mean or max', parse.oneOf(['last', 'mean', 'max'] as const), 'last').option('--bidirectional', 'run a reverse direction too')
+      .addHelpText('after', '\nExample:\n  rnn-wasm train-classifier --data names.jsonl --bidirectional --hidden 16 --epochs 20 --lr 0.02 --out names.rnnw');
   },
-  async run(ctx, _a, o) {
+  async run(ctx, _a, o, cmd) {
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    const { out, settings } = runSettings(o, given);
     const lib = await library();
     const data = await readJsonl(o.data as string, 'training file', (e) => isStr(e.text) && isStr(e.label), '{"text": string, "label": string}');
     const val = o.validation ? await readJsonl(o.validation as string, 'validation file', (e) => isStr(e.text) && isStr(e.label), '{"text", "label"}') : undefined;
     const texts = data.map((e) => e.text as string), labels = data.map((e) => e.label as string);
-    const enc = encoderFlags(o);
     const clf = o.resume
-      ? lib.SequenceClassifier.deserialize(await readBytes(o.resume as string, 'model'))
-      : new lib.SequenceClassifier({ ...enc, tokenizer: lib.Tokenizer.fit(texts, { kind: o.tokenizer as 'char', maxTokens: o.maxTokens as number }), labels: [...new Set(labels)].sort(), pooling: o.pooling as 'last', bidirectional: o.bidirectional === true });
-    ctx.err(`training a classifier (${clf.labels.join(', ')}; ${clf.model.numParameters} parameters, ${clf.tokenizer.size} tokens) on ${texts.length} texts`);
-    return trainAndSave(ctx, o, clf, (onEpoch) => clf.fit(texts, labels, {
-      epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, clipNorm: o.clip as number, seed: o.seed as number, classWeights: classWeights(o.classWeights),
-      validation: val && { texts: val.map((e) => e.text as string), labels: val.map((e) => e.label as string) }, earlyStopping: val && { patience: o.patience as number }, onEpoch,
-    }));
+      ? await lib.SequenceClassifier.load(o.resume as string)
+      : new lib.SequenceClassifier({ ...encoderFlags(o), tokenizer: lib.Tokenizer.fit(texts, { kind: o.tokenizer as 'char', maxTokens: o.maxTokens as number }), labels: [...new Set(labels)].sort(), pooling: o.pooling as 'last', bidirectional: o.bidirectional === true });
+    try {
+      if (o.resume) checkArch(given, o, clf.config as unknown as Record<string, unknown>, ARCH);
+      ctx.err(`training a classifier (${clf.labels.join(', ')}; ${clf.model.numParameters} parameters, ${clf.tokenizer.size} tokens) on ${texts.length} texts; from step ${clf.step}`);
+      return await trainAndSave(ctx, o, clf, out, (hooks) => clf.train(texts, labels, {
+        ...settings, ...hooks, classWeights: classWeights(o.classWeights),
+        validation: val && { texts: val.map((e) => e.text as string), labels: val.map((e) => e.label as string) },
+      }), () => ({ parameters: clf.model.numParameters, labels: clf.labels }));
+    } finally {
+      clf.dispose();
+    }
   },
 };
 
@@ -113,21 +91,28 @@ export const trainLabeler: CliCommand = {
   name: 'train-labeler',
   summary: 'train a sequence labeler on JSONL {"text", "tags": [one per token]}',
   define(cmd) {
-    trainOptions(cmd).option('--crf', 'a linear-chain CRF output layer').option('--unidirectional', 'forward direction only').option('--positive <tag>', 'validation metric: F1 of this tag (default: accuracy)');
+    trainOptions(cmd).option('--crf', 'a linear-chain CRF output layer').option('--unidirectional', 'forward direction only').option('--positive <tag>', 'validation metric: F1 of this tag (default: accuracy)')
+      .addHelpText('after', '\nExample:\n  rnn-wasm train-labeler --data tags.jsonl --crf --hidden 16 --epochs 20 --lr 0.03 --out tags.rnnw');
   },
-  async run(ctx, _a, o) {
+  async run(ctx, _a, o, cmd) {
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    const { out, settings } = runSettings(o, given);
     const lib = await library();
     const ok = (e: Record<string, unknown>) => isStr(e.text) && Array.isArray(e.tags) && e.tags.every(isStr);
     const data = (await readJsonl(o.data as string, 'training file', ok, '{"text": string, "tags": [string]}')) as unknown as { text: string; tags: string[] }[];
     const val = o.validation ? ((await readJsonl(o.validation as string, 'validation file', ok, '{"text", "tags"}')) as unknown as { text: string; tags: string[] }[]) : undefined;
     const lab = o.resume
-      ? lib.SequenceLabeler.deserialize(await readBytes(o.resume as string, 'model'))
+      ? await lib.SequenceLabeler.load(o.resume as string)
       : new lib.SequenceLabeler({ ...encoderFlags(o), tokenizer: lib.Tokenizer.fit(data.map((e) => e.text), { kind: o.tokenizer as 'char', maxTokens: o.maxTokens as number }), tags: [...new Set(data.flatMap((e) => e.tags))].sort(), crf: o.crf === true, bidirectional: o.unidirectional !== true });
-    ctx.err(`training a labeler (${lab.tags.join(', ')}${lab.crf ? '; CRF output' : ''}; ${lab.model.numParameters} parameters) on ${data.length} texts`);
-    return trainAndSave(ctx, o, lab, (onEpoch) => lab.fit(data, {
-      epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, clipNorm: o.clip as number, seed: o.seed as number, classWeights: classWeights(o.classWeights),
-      validation: val, positiveTag: o.positive as string | undefined, earlyStopping: val && { patience: o.patience as number }, onEpoch,
-    }));
+    try {
+      if (o.resume) checkArch(given, o, lab.config as unknown as Record<string, unknown>, ARCH);
+      ctx.err(`training a labeler (${lab.tags.join(', ')}${lab.crf ? '; CRF output' : ''}; ${lab.model.numParameters} parameters) on ${data.length} texts; from step ${lab.step}`);
+      return await trainAndSave(ctx, o, lab, out, (hooks) => lab.train(data, {
+        ...settings, ...hooks, classWeights: classWeights(o.classWeights), validation: val, positiveTag: o.positive as string | undefined,
+      }), () => ({ parameters: lab.model.numParameters, tags: lab.tags }));
+    } finally {
+      lab.dispose();
+    }
   },
 };
 

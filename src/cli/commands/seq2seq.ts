@@ -1,11 +1,13 @@
-// rnn-wasm train-seq2seq | translate: an encoder–decoder trained on a TSV of pairs, and a batch
+// rnn-wasm train-seq2seq | translate: an encoder–decoder trained on a TSV of pairs (on the shared
+// training frame of ./app-train.ts: budgets, Ctrl-C checkpoints, --resume), and a batch
 // translator over text or JSONL lines (the batch-tool conventions: JSONL out, input order kept,
 // exactly one record per input line, a bad line answered by an error record naming its line and
 // id while the rest continues), on the batch frame of classify/label (../batch.ts); --workers N
 // decodes on a GraphWorkerPool, whose results equal this thread's exactly.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, TokenMode, Translation } from '../../index';
+import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, Seq2SeqFitResult, TokenMode, Translation } from '../../index';
+import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatches, type ErrorRecord, type Item } from '../batch';
 import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { readText, FileError } from '../files';
@@ -27,9 +29,7 @@ export const trainSeq2seq: CliCommand = {
   name: 'train-seq2seq',
   summary: 'train an encoder-decoder (attention optional) on source<TAB>target pairs',
   define(cmd) {
-    cmd
-      .requiredOption('--pairs <file>', 'UTF-8 file, one "source<TAB>target" pair per line')
-      .requiredOption('--out <file>', 'where to write the model');
+    cmd.requiredOption('--pairs <file>', 'UTF-8 file, one "source<TAB>target" pair per line');
     recurrentFlags(cmd, { hidden: 64, hiddenHelp: 'hidden size of each encoder direction (the decoder: × directions)', layers: false })
       .option('--embedding <e>', 'embedding width', parse.int(1), 32)
       .option('--dropout <p>', 'dropout probability in training (embeddings, encoder outputs, top state)', parse.probability(), 0)
@@ -37,45 +37,48 @@ export const trainSeq2seq: CliCommand = {
       .option('--attention <kind>', 'general, dot, additive or none', parse.oneOf(['general', 'dot', 'additive', 'none'] as const), 'general')
       .option('--source-tokens <mode>', 'chars or words (whitespace-separated)', parse.oneOf(['chars', 'words'] as const), 'chars')
       .option('--target-tokens <mode>', 'chars or words', parse.oneOf(['chars', 'words'] as const), 'chars')
-      .option('--epochs <n>', 'passes over the training pairs', parse.int(1), 10)
-      .option('--minutes <m>', 'stop after this many minutes', parse.number(0, Infinity, true))
-      .option('--batch <b>', 'pairs per training step', parse.int(1), 64)
-      .option('--lr <x>', 'Adam learning rate', parse.number(0, Infinity, true), 0.003)
       .option('--lr-decay <f>', 'learning-rate factor per epoch, applied step by step (1: constant)', parse.number(0, 1, true), 1)
-      .option('--steps <n>', 'stop after this many training steps', parse.int(1))
       .option('--length-pool <n>', 'batches sorted by length within pools of this many batches', parse.int(1), 50)
       .option('--validation <fraction>', 'held-out fraction of the pairs (0: none)', parse.number(0, 0.99), 0.1)
       .option('--validation-size <n>', 'validation pairs scored per evaluation', parse.int(1), 2000)
-      .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', parse.oneOf(['exactMatch', 'tokenErrorRate'] as const), 'exactMatch')
-      .option('--patience <n>', 'evaluations without improvement before stopping', parse.int(1), 3)
-      .option('--eval-every <n>', 'evaluate every n steps (default: every epoch)', parse.int(1))
-      .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
-      .addHelpText('after', '\nExample:\n  rnn-wasm train-seq2seq --pairs g2p.tsv --target-tokens words --bidirectional --minutes 10 --out g2p.rnnw');
+      .option('--metric <m>', 'early-stopping metric: exactMatch or tokenErrorRate', parse.oneOf(['exactMatch', 'tokenErrorRate'] as const), 'exactMatch');
+    trainFlags(cmd, { batch: 64, lr: 0.003 })
+      .addHelpText('after', '\nWithout --steps, --epochs or --minutes: 10 epochs. Early stopping: --patience (default 3 evaluations).\nExample:\n  rnn-wasm train-seq2seq --pairs g2p.tsv --target-tokens words --bidirectional --minutes 10 --out g2p.rnnw');
   },
-  async run(ctx, _args, o) {
+  async run(ctx, _args, o, cmd) {
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    const { out, settings } = runSettings(o, given, 10);
     const pairs = parsePairs(await readText(o.pairs as string, 'pairs file'), o.pairs as string);
     const { Seq2Seq } = await library();
-    const m = Seq2Seq.fromPairs(pairs, {
-      cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, bidirectional: o.bidirectional === true,
-      attention: o.attention as Seq2SeqAttention, sourceTokens: o.sourceTokens as TokenMode, targetTokens: o.targetTokens as TokenMode, seed: o.seed as number,
-    });
-    try {
-      ctx.err(`training ${m.config.cell} seq2seq (${m.model.numParameters} parameters, vocabularies ${m.source.size}/${m.target.size}, attention ${m.config.attention}) on ${pairs.length} pairs`);
-      const r = await m.fit(pairs, {
-        epochs: o.epochs as number, batchSize: o.batch as number, lr: o.lr as number, lrDecay: o.lrDecay as number, lengthPool: o.lengthPool as number,
-        maxSteps: o.steps as number | undefined, validation: o.validation as number,
-        validationSize: o.validationSize as number, metric: o.metric as 'exactMatch', patience: o.patience as number,
-        evalEvery: o.evalEvery as number | undefined, maxSeconds: o.minutes === undefined ? undefined : (o.minutes as number) * 60, seed: o.seed as number,
-        onProgress: (p) => ctx.err(`step ${p.step} epoch ${p.epoch}: loss ${p.loss.toFixed(4)}${Number.isNaN(p.exactMatch) ? '' : `, validation exact match ${(100 * p.exactMatch).toFixed(2)} %, token error rate ${(100 * p.tokenErrorRate).toFixed(2)} %`} (${p.seconds.toFixed(1)} s)`),
+    const m = o.resume
+      ? await Seq2Seq.load(o.resume as string)
+      : Seq2Seq.fromPairs(pairs, {
+        cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, bidirectional: o.bidirectional === true,
+        attention: o.attention as Seq2SeqAttention, sourceTokens: o.sourceTokens as TokenMode, targetTokens: o.targetTokens as TokenMode, seed: o.seed as number,
       });
-      await m.save(o.out as string);
-      const summary = { steps: r.steps, epochs: r.epochs, seconds: r.seconds, stoppedEarly: r.stoppedEarly, best: r.best, out: o.out, parameters: m.model.numParameters };
-      ctx.out(ctx.json ? JSON.stringify(summary) : `${r.steps} steps (${r.epochs} epochs) in ${r.seconds.toFixed(1)} s${r.best ? `; validation exact match ${(100 * r.best.exactMatch).toFixed(2)} % (step ${r.best.step})` : ''}; saved ${String(o.out)}`);
+    try {
+      if (o.resume) checkArch(given, o, m.config as unknown as Record<string, unknown>, ARCH);
+      ctx.err(`training ${m.config.cell} seq2seq (${m.model.numParameters} parameters, vocabularies ${m.source.size}/${m.target.size}, attention ${m.config.attention}) on ${pairs.length} pairs; from step ${m.step}`);
+      const pick = (flag: string) => (!o.resume || given(flag) ? o[flag] : undefined);
+      let fitted: Seq2SeqFitResult | null = null;
+      return await trainAndSave(ctx, o, m, out, async (h) => {
+        const r = await m.fit(pairs, {
+          ...settings, epochs: h.epochs ?? 1 << 20, maxSteps: h.steps, maxSeconds: h.minutes === undefined ? undefined : h.minutes * 60, patience: h.patience, evalEvery: h.evalEvery, signal: h.signal,
+          lrDecay: pick('lrDecay') as number | undefined, lengthPool: pick('lengthPool') as number | undefined, validation: pick('validation') as number | undefined,
+          validationSize: o.validationSize as number, metric: o.metric as 'exactMatch',
+          onProgress: o.quiet ? undefined : (p) => ctx.err(`step ${p.step} epoch ${p.epoch}: loss ${p.loss.toFixed(4)}${Number.isNaN(p.exactMatch) ? '' : `, validation exact match ${(100 * p.exactMatch).toFixed(2)} %, token error rate ${(100 * p.tokenErrorRate).toFixed(2)} %`} (${p.seconds.toFixed(1)} s)`),
+        });
+        fitted = r;
+        return { steps: r.steps, totalSteps: r.totalSteps, stopped: r.stopped, trainLoss: r.trainLoss, elapsedMs: r.seconds * 1000 };
+      }, () => ({ epochs: fitted?.epochs, seconds: fitted?.seconds, stoppedEarly: fitted?.stoppedEarly, best: fitted?.best, parameters: m.model.numParameters }));
     } finally {
       m.dispose();
     }
   },
 };
+
+/** The architecture flags a checkpoint fixes (flag → config key). */
+const ARCH: [string, string][] = [['cell', 'cell'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout'], ['attention', 'attention'], ['sourceTokens', 'sourceTokens'], ['targetTokens', 'targetTokens']];
 
 /** One input line as an item: JSONL {"id","text"} or plain text (id = line number); else its error record. */
 function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m: Seq2Seq): Item | ErrorRecord {
