@@ -266,8 +266,9 @@ class LoopRun {
   result(): LoopResult {
     const { ctx } = this;
     const { state } = ctx;
-    // early stopping ends with the best parameters (also after a divergence, and with restoreBestAtEnd after the budget)
-    const restore = this.bestParams !== null && (this.stopped === 'patience' || this.stopped === 'nan' || ctx.restoreBestAtEnd === true);
+    // early stopping ends with the best parameters (also after a divergence, and with restoreBestAtEnd after
+    // the budget); a run stopped by its signal keeps its current parameters: they are the checkpoint's
+    const restore = this.bestParams !== null && this.stopped !== 'signal' && (this.stopped === 'patience' || this.stopped === 'nan' || ctx.restoreBestAtEnd === true);
     if (restore) ctx.restore(this.bestParams);
     const final = ctx.validate && (restore || (state.step - this.start) % this.evalEvery !== 0) ? ctx.validate() : this.last;
     const best = ctx.validate ? (ctx.higherIsBetter ? Math.max(this.best, final ?? -Infinity) : Math.min(this.best, final ?? Infinity)) : undefined;

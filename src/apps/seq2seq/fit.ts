@@ -61,7 +61,7 @@ export interface FitResult {
   trainLoss: number;
   epochs: number;
   seconds: number;
-  /** The validation scores of the kept (best) parameters. */
+  /** The best validation scores of this call (the kept parameters when early stopping ended it). */
   best: FitProgress | null;
   history: FitProgress[];
   stoppedEarly: boolean;
@@ -163,7 +163,7 @@ export function checkTraining(t: unknown): asserts t is Seq2SeqTraining {
 /**
  * Training on the loop every application shares (src/apps/graph-loop.ts): epochs of length-pooled
  * batches that are a function of (seed, epoch), validation by greedy decoding every `evalEvery`
- * steps (default once per epoch) with early stopping, the best parameters kept, an AbortSignal
+ * steps (default once per epoch) with early stopping (which restores the best parameters), an AbortSignal
  * checked between steps, and (through m.training and the optimizer) a checkpoint that resumes the
  * same run bit for bit.
  */
@@ -228,7 +228,6 @@ export async function fitLoop(m: Seq2Seq, pairs: readonly Pair[], o: FitOptions)
     higherIsBetter: higher,
     snapshot: () => m.model.stateDict(),
     restore: (p) => m.model.loadStateDict(p as Record<string, Float32Array>),
-    restoreBestAtEnd: true,
     initialValidation: false,
   }, {
     steps: s.maxSteps, epochs: s.epochs, ms: s.maxSeconds * 1000, evalEvery, patience: v ? s.patience : Infinity, signal: o.signal,
