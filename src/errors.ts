@@ -15,5 +15,7 @@ export class DTypeError extends RnnWasmError {}
 export class ValueError extends RnnWasmError {}
 /** The wasm runtime was used before `init()` resolved, or after a model was disposed. */
 export class StateError extends RnnWasmError {}
+/** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
+export class WorkerError extends RnnWasmError {}
 /** The wasm memory cannot grow to hold what a call needs (wasm32: 4 GiB at most), or a limit is exceeded. */
 export class MemoryError extends RnnWasmError {}

@@ -1,82 +1,20 @@
-// Option keys of every public entry point, and the one check they all call before any side effect:
-// an unknown or misspelt key (`num_layers`, `learning_rate`, `batchfirst`) is a ValueError that names
+// The one check every public entry point calls on its options object before any side effect: an
+// unknown or misspelt key (`num_layers`, `learning_rate`, `batchfirst`) is a ValueError that names
 // the key and suggests the allowed key it most likely meant. Values are checked by each entry point.
-// Each key list is tied to its options type at compile time (`keysOf`): adding a field to an
-// interface without listing it here does not compile, so the lists cannot drift from the types.
-import type { RecurrentInit, RNNOptions, LSTMOptions, GRUOptions } from './layers/recurrent';
-import type { EmbeddingOptions, LinearOptions } from './layers/dense';
-import type { RunOptions } from './model/runner';
-import type { StreamOptions } from './model/stream';
-import type { KeepOptions } from './train/backward';
-import type { GraphStepOptions } from './graph/model';
-import type { StepOptions } from './train/trainer';
-import type { FitOptions } from './train/fit';
-import type { SGDOptions, RMSPropOptions, AdamOptions } from './train/optim';
-import type { SaveOptions } from './io/format';
-import type { ConvertOptions } from './io/convert';
-import type { OnnxExportOptions } from './io/onnx';
-import type { TorchImportOptions, TorchModuleSpec } from './io/torch';
-import type { WorkerPoolOptions } from './parallel/pool';
-import type { InitOptions } from './wasm/load';
-import type { SequentialOptions } from './model/model';
-import type { CRFOptions } from './layers/crf';
+// Each entry point keeps its key list beside the code it configures, tied to its options type at
+// compile time with `keysOf`: adding a field to an interface without listing it does not compile.
+// This module imports nothing but the errors, so every folder may use it.
 import { ValueError } from './errors';
 
 type Missing<T, K extends readonly string[]> = Exclude<keyof T & string, K[number]>;
 /** The keys of options type T, all of them (a missing one is a compile error naming it). */
-const keysOf =
+export const keysOf =
   <T>() =>
   <const K extends readonly (keyof T & string)[]>(...keys: K & ([Missing<T, K>] extends [never] ? unknown : { missing: Missing<T, K> })): K =>
     keys;
 
-const RECURRENT = keysOf<RNNOptions & LSTMOptions & GRUOptions>()(
-  'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'mergeMode', 'batchFirst', 'bias', 'seed', 'dropout', 'init',
-  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter',
-);
-const STEP = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
-
-/** Allowed keys per entry point (the argument name used in messages is the caller's). */
-export const OPTION_KEYS = {
-  recurrent: RECURRENT,
-  recurrentInit: keysOf<RecurrentInit>()('weightIh', 'weightHh', 'bias', 'forgetBias'),
-  linear: keysOf<LinearOptions>()('inFeatures', 'outFeatures', 'bias'),
-  embedding: keysOf<EmbeddingOptions>()('numEmbeddings', 'embeddingDim'),
-  dropout: keysOf<{ p: number }>()('p'),
-  sequential: keysOf<SequentialOptions>()('inputSize', 'batchFirst', 'seed'),
-  forward: keysOf<RunOptions>()('lengths', 'h0', 'c0'),
-  forwardKeep: keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training'),
-  applyStep: keysOf<{ clipNorm?: number; clipValue?: number }>()('clipNorm', 'clipValue'),
-  graphForward: keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training'),
-  graphStep: keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue'),
-  graphDecoder: keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam'),
-  stream: keysOf<StreamOptions>()('batchSize', 'packed'),
-  step: STEP,
-  fit: keysOf<FitOptions>()(...STEP, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal'),
-  evaluate: keysOf<{ loss: unknown; training?: boolean }>()('loss', 'training'),
-  poolEvaluate: keysOf<{ loss: unknown }>()('loss'),
-  evaluateDataset: keysOf<{ loss: unknown; batchSize?: number }>()('loss', 'batchSize'),
-  sgd: keysOf<SGDOptions>()('lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'schedule'),
-  rmsprop: keysOf<RMSPropOptions>()('lr', 'alpha', 'eps', 'momentum', 'weightDecay', 'schedule'),
-  adam: keysOf<AdamOptions>()('lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'schedule'),
-  save: keysOf<SaveOptions>()('vocabulary', 'metadata', 'optimizer'),
-  convert: keysOf<ConvertOptions>()('from', 'to', 'architecture', 'onnx', 'metadata'),
-  onnxExport: keysOf<OnnxExportOptions>()('opset', 'lengths', 'name'),
-  torchImport: keysOf<TorchImportOptions>()('prefixes'),
-  workerPool: keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl'),
-  init: keysOf<InitOptions>()('variant', 'threads'),
-  predict: keysOf<{ lengths?: unknown }>()('lengths'),
-  crf: keysOf<CRFOptions>()('numTags', 'seed'),
-  crfNll: keysOf<{ reduction?: unknown }>()('reduction'),
-  // PyTorch's own vocabulary, per module type of an importTorch architecture
-  torchRecurrent: keysOf<TorchSpec<'RNN' | 'LSTM' | 'GRU'>>()(
-    'type', 'name', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'nonlinearity', 'proj_size',
-  ),
-  torchLinear: keysOf<TorchSpec<'Linear'>>()('type', 'name', 'in_features', 'out_features', 'bias'),
-  torchEmbedding: keysOf<TorchSpec<'Embedding'>>()('type', 'name', 'num_embeddings', 'embedding_dim', 'padding_idx'),
-  torchDropout: keysOf<TorchSpec<'Dropout'>>()('type', 'name', 'p'),
-  torchSoftmax: keysOf<TorchSpec<'Softmax' | 'LogSoftmax'>>()('type', 'name', 'dim'),
-} as const satisfies Record<string, readonly string[]>;
-type TorchSpec<T extends TorchModuleSpec['type']> = Extract<TorchModuleSpec, { type: T }>;
+/** The clipping options of a step on accumulated gradients (Model.step, GraphModel.step). */
+export const APPLY_STEP_KEYS = keysOf<{ clipNorm?: number; clipValue?: number }>()('clipNorm', 'clipValue');
 
 // Names users bring from PyTorch, Keras or TF.js whose spelling is not close to ours.
 const ALIASES: Record<string, string> = {

@@ -1,5 +1,5 @@
 // Compiles a graph (nodes in topological order) for one shape — the steps of each sequence input,
-// the batch, which inputs carry lengths — into the op-list programs of src/model/program.ts:
+// the batch, which inputs carry lengths — into the op-list programs of src/ir/program.ts:
 // inference (one program), training (zero the gradients, forward keeping activations, every
 // output's loss, backward in reverse node order: one program, one wasm call per step), and the
 // public backward (forward and backward as two programs over the same buffers).
@@ -9,9 +9,9 @@ import type { BackwardContext, EmitContext, Module, StateSlot } from '../layers/
 import type { RecurrentCore } from '../layers/recurrent';
 import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
-import { ProgramBuilder } from '../model/program';
+import { ProgramBuilder } from '../ir/program';
 import type { Runtime } from '../wasm/load';
-import type { LossKind } from '../train/trainer';
+import type { LossKind } from '../model/trainer';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
 import { ROW_EMITTERS } from './row-nodes';

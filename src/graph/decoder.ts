@@ -3,7 +3,7 @@
 // hypothesis) in one wasm call, the recurrent states staying in wasm memory between steps;
 // reorder() permutes the state rows when a beam search keeps some hypotheses and drops others.
 import type { Runtime } from '../wasm/load';
-import type { Program } from '../model/program';
+import type { Program } from '../ir/program';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import type { InputNode, Sym } from './nodes';

@@ -1,7 +1,7 @@
 // Feeding a graph: validating every input of a call (dtype, rank, batch, values, lengths) before
 // anything is written, writing the parts into a program's staging buffers, output shapes.
 import type { Runtime } from '../wasm/load';
-import { checkLengths, checkState } from '../model/checks';
+import { checkLengths, checkState } from '../ir/checks';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, ValueError } from '../errors';
 import type { InputNode, Sym } from './nodes';

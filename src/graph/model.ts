@@ -1,18 +1,18 @@
 // GraphModel: a model built from graph values (src/graph/nodes.ts) with named inputs and outputs.
 // One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
 // and cached (bounded), one wasm call per forward, per training step, per public backward.
-import { PlanCache } from '../model/plan-cache';
+import { PlanCache } from '../ir/plan-cache';
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
-import type { Program } from '../model/program';
+import type { Program } from '../ir/program';
 import { initialisersSkipped } from '../model/runner';
-import { checkState } from '../model/checks';
-import { clipAndStep } from '../train/trainer';
+import { checkState } from '../ir/checks';
+import { clipAndStep } from '../model/trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
 import { ShapeError, StateError, ValueError } from '../errors';
 import { collect, GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
@@ -21,6 +21,10 @@ import { Decoder, expandRows } from './decoder';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
+
+const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
+const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue');
+const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
 
 export type { Feed, FeedValue } from './feed';
 
@@ -190,7 +194,7 @@ export class GraphModel {
    */
   forward(feed: Feed, opts: { keep?: boolean; training?: boolean } = {}): Record<string, Tensor> {
     this.check();
-    checkOptions(opts, OPTION_KEYS.graphForward, 'forward options');
+    checkOptions(opts, GRAPH_FORWARD_KEYS, 'forward options');
     opts ??= {};
     for (const k of ['keep', 'training'] as const) {
       if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
@@ -248,7 +252,7 @@ export class GraphModel {
 
   /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
   trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
-    checkOptions(o, OPTION_KEYS.graphStep, 'trainStep options');
+    checkOptions(o, GRAPH_STEP_KEYS, 'trainStep options');
     checkStepOptions(o);
     // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
     // has been checked (before the run draws masks) and put back if anything later fails
@@ -310,7 +314,7 @@ export class GraphModel {
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
-    checkOptions(o, OPTION_KEYS.graphDecoder, 'decoder options');
+    checkOptions(o, GRAPH_DECODER_KEYS, 'decoder options');
     const stepIn = this.inputs.get(o.step);
     if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
     const beam = o.beam ?? 1;
@@ -344,7 +348,7 @@ export class GraphModel {
   /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     this.check();
-    checkOptions(opts, OPTION_KEYS.applyStep, 'step options');
+    checkOptions(opts, APPLY_STEP_KEYS, 'step options');
     checkStepOptions({ ...opts, optimizer });
     return guardedUpdate(this.guard, this.runner, optimizer, () =>
       clipAndStep(this.rt.k, this.grad, this.arena.size, { ...opts, optimizer }, () => paramsFinite(this.runner)),

@@ -3,6 +3,7 @@
 //   to    rnnw · onnx · safetensors (PyTorch names; the architecture goes into __metadata__)
 // Every conversion goes through a model built here, so whatever one side cannot represent is an
 // error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
+import { ONNX_EXPORT_KEYS } from './onnx';
 import { deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
 import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
@@ -11,9 +12,11 @@ import { modelToSafetensors, parseSafetensors } from './safetensors';
 import { modelFromSpec, modulesFromSpec, type Model, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { readRegularFile } from './files';
 import { plannedParameters } from './architecture';
+
+const CONVERT_KEYS = keysOf<ConvertOptions>()('from', 'to', 'architecture', 'onnx', 'metadata');
 
 export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
 
@@ -48,7 +51,7 @@ export function detectFormat(input: Uint8Array | ArrayBuffer): ModelFormat {
 /** Builds the model a source describes, plus metadata worth keeping about where it came from. */
 export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'from' | 'architecture'>): { model: Model; metadata: Record<string, unknown> } {
   // convert() passes its whole options object here, so the check is against convert's keys
-  checkOptions(opts ?? null, OPTION_KEYS.convert, 'importModel options');
+  checkOptions(opts ?? null, CONVERT_KEYS, 'importModel options');
   const bytesIn = input instanceof Uint8Array || input instanceof ArrayBuffer;
   let from = opts.from;
   if (from === 'auto') {
@@ -119,8 +122,8 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
 /** Converts a model between formats; returns the output file's bytes. */
 export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
   if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${String(opts)}`);
-  checkOptions(opts, OPTION_KEYS.convert, 'convert options');
-  checkOptions(opts.onnx, OPTION_KEYS.onnxExport, 'convert options.onnx');
+  checkOptions(opts, CONVERT_KEYS, 'convert options');
+  checkOptions(opts.onnx, ONNX_EXPORT_KEYS, 'convert options.onnx');
   if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
   // a graph model file (GraphModel) converts to ONNX (src/io/onnx-graph.ts)
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;

@@ -10,7 +10,7 @@
 // optional vocabulary and metadata, the optimizer's kind/hyperparameters/step and the dropout
 // generator state — everything needed to resume training bit for bit.
 import { RnnWasmError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
 import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
 import { withoutInitialisers, type Runner } from '../model/runner';
@@ -19,6 +19,8 @@ import { GraphModel } from '../graph/model';
 import { graphFromSpec, type GraphSpec } from '../graph/spec';
 import { collect } from '../graph/nodes';
 import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
+
+const SAVE_KEYS = keysOf<SaveOptions>()('vocabulary', 'metadata', 'optimizer');
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
 export class FormatError extends RnnWasmError {}
@@ -98,7 +100,7 @@ function optimizerConfig(o: Optimizer): Record<string, unknown> {
 
 /** Serialises a model (and optionally its optimizer) into the file format. */
 export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Uint8Array<ArrayBuffer> {
-  checkOptions(opts, OPTION_KEYS.save, 'save options');
+  checkOptions(opts, SAVE_KEYS, 'save options');
   const r = model.runner;
   const entries = r.arena.entries();
   const params = entries.map((e) => ({ name: e.name, shape: [...e.shape] }));

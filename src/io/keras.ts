@@ -18,11 +18,13 @@ import type { Module } from '../layers/module';
 import type { CellKind, MergeMode } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { topologyLayers, type KLayer } from './keras-topology';
 import { plannedParameters } from './architecture';
 import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
+
+export const PREDICT_KEYS = keysOf<{ lengths?: unknown }>()('lengths');
 
 /** One entry of a weights manifest (tfjs `WeightsManifestEntry`). */
 export interface KerasWeightSpec {
@@ -101,7 +103,7 @@ export class KerasImport {
    * from the mask unless given.
    */
   predict(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: { lengths?: Int32Array | ArrayLike<number> } = {}): Tensor {
-    checkOptions(opts, OPTION_KEYS.predict, 'predict options');
+    checkOptions(opts, PREDICT_KEYS, 'predict options');
     const lengths = opts.lengths ?? this.lengths(x);
     const out = this.model.forward(x, lengths ? { lengths } : {}).output;
     if (this.returnSequences) return out;

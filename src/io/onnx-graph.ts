@@ -15,6 +15,7 @@
 //   softmax / logSoftmax (axis −1) · tanh · dropout (the identity at inference)
 // Outputs keep the graph's output names (an Identity each). Nodes are emitted from the spec, so a
 // node kind without an emitter here is refused by name before anything is written.
+import { ONNX_EXPORT_KEYS } from './onnx';
 import { DataType } from './onnx-proto';
 import { OnnxBuilder, attrInt, attrInts, checkOpset, valueInfo } from './onnx-build';
 import type { OnnxExportOptions } from './onnx';
@@ -25,7 +26,7 @@ import type { RecurrentCore } from '../layers/recurrent';
 import type { EmbeddingModule, LinearModule } from '../layers/dense';
 import { transpose2d } from './layout';
 import { ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 
 /** What the node emitters share: the builder, the values so far, parameters, shapes and masks. */
 class Ctx {
@@ -204,7 +205,7 @@ export const ONNX_GRAPH_KINDS: readonly string[] = ['input', ...Object.keys(EMIT
 
 /** The ONNX model of a graph model (called by toOnnx for a GraphModel). */
 export function graphToOnnx(model: GraphModel, opts: OnnxExportOptions = {}): Uint8Array {
-  checkOptions(opts, OPTION_KEYS.onnxExport, 'toOnnx options');
+  checkOptions(opts, ONNX_EXPORT_KEYS, 'toOnnx options');
   const spec = model.spec();
   return specToOnnx(spec, (name) => model.getParameter(name), opts);
 }

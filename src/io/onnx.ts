@@ -25,11 +25,14 @@ import { RecurrentCore, type CellKind } from '../layers/recurrent';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { getLimits } from '../limits';
 import { plannedParameters } from './architecture';
 import { GATES, OURS_FROM_ONNX, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
+
+/** Option keys of toOnnx (and convert's onnx options). */
+export const ONNX_EXPORT_KEYS = keysOf<OnnxExportOptions>()('opset', 'lengths', 'name');
 
 // ───────────────────────────── export ─────────────────────────────
 
@@ -51,7 +54,7 @@ export interface OnnxExportOptions {
  */
 export function toOnnx(model: Model | GraphModel, opts: OnnxExportOptions = {}): Uint8Array {
   if (model instanceof GraphModel) return graphToOnnx(model, opts);
-  checkOptions(opts, OPTION_KEYS.onnxExport, 'toOnnx options');
+  checkOptions(opts, ONNX_EXPORT_KEYS, 'toOnnx options');
   if (!(model instanceof Model)) throw new ValueError(`Expected a model (Sequential, RNN/LSTM/GRU or GraphModel), got ${String(model)}`);
   const ob = new OnnxBuilder(checkOpset(opts.opset));
   const r = model.runner;

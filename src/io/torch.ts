@@ -13,10 +13,21 @@ import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
 import { ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { readSafetensors, type NamedTensor } from './safetensors';
 import { checkLayerCount, plannedParameters, type PlannedParameter } from './architecture';
+
+// PyTorch's own vocabulary, per module type of an importTorch architecture
+type TorchSpec<T extends TorchModuleSpec['type']> = Extract<TorchModuleSpec, { type: T }>;
+const TORCH_RECURRENT = keysOf<TorchSpec<'RNN' | 'LSTM' | 'GRU'>>()(
+  'type', 'name', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'nonlinearity', 'proj_size',
+);
+const TORCH_LINEAR = keysOf<TorchSpec<'Linear'>>()('type', 'name', 'in_features', 'out_features', 'bias');
+const TORCH_EMBEDDING = keysOf<TorchSpec<'Embedding'>>()('type', 'name', 'num_embeddings', 'embedding_dim', 'padding_idx');
+const TORCH_DROPOUT = keysOf<TorchSpec<'Dropout'>>()('type', 'name', 'p');
+const TORCH_SOFTMAX = keysOf<TorchSpec<'Softmax' | 'LogSoftmax'>>()('type', 'name', 'dim');
+const TORCH_IMPORT_KEYS = keysOf<TorchImportOptions>()('prefixes');
 
 export type TorchModuleSpec =
   | {
@@ -52,10 +63,9 @@ export interface TorchImportOptions {
 }
 
 const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
-const K = OPTION_KEYS;
 const TORCH_KEYS: Record<string, readonly string[]> = {
-  RNN: K.torchRecurrent, LSTM: K.torchRecurrent, GRU: K.torchRecurrent, Linear: K.torchLinear,
-  Embedding: K.torchEmbedding, Dropout: K.torchDropout, Softmax: K.torchSoftmax, LogSoftmax: K.torchSoftmax,
+  RNN: TORCH_RECURRENT, LSTM: TORCH_RECURRENT, GRU: TORCH_RECURRENT, Linear: TORCH_LINEAR,
+  Embedding: TORCH_EMBEDDING, Dropout: TORCH_DROPOUT, Softmax: TORCH_SOFTMAX, LogSoftmax: TORCH_SOFTMAX,
 };
 
 function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
@@ -194,7 +204,7 @@ export function matchStateDict(sd: Map<string, NamedTensor>, params: readonly { 
  * architecture is held to limits.maxLayers and limits.maxParameters before anything is built.
  */
 export function importTorch(source: Uint8Array | ArrayBuffer | StateDictInput, arch: TorchArchitecture | Model, opts: TorchImportOptions = {}): Model {
-  checkOptions(opts, OPTION_KEYS.torchImport, 'importTorch options');
+  checkOptions(opts, TORCH_IMPORT_KEYS, 'importTorch options');
   const sd = stateDictOf(source);
   if (arch instanceof Model) {
     const own = ownPrefixes(arch);

@@ -2,7 +2,7 @@
 // gate blocks per unit, which states it carries, its cell-specific options, and the ops its
 // forward (f32 weights, read in place or from a kept packed copy, or int8 weights) and backward emit. Layers, models, graphs and the quantizer look a
 // cell up here instead of switching on its kind.
-import type { ProgramBuilder } from '../model/program';
+import type { ProgramBuilder } from '../ir/program';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type StateKind = 'h' | 'c';

@@ -7,13 +7,16 @@
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
-import { ProgramBuilder, type Program } from '../model/program';
+import { ProgramBuilder, type Program } from '../ir/program';
 import { checkLengths } from '../model/runner';
 import { Tensor } from '../tensor';
 import type { Optimizer, OptimizerState } from '../train/optim';
 import { checkLimit } from '../limits';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
+
+const CRF_KEYS = keysOf<CRFOptions>()('numTags', 'seed');
+const CRF_NLL_KEYS = keysOf<{ reduction?: unknown }>()('reduction');
 
 /** Parameters of a CRF with K tags (node-local names): transitions (K, K) [from, to], start (K), end (K). */
 export function crfParamSpecs(numTags: number): ParamSpec[] {
@@ -114,7 +117,7 @@ export class CRF {
   private disposed = false;
 
   constructor(o: CRFOptions) {
-    checkOptions(o ?? null, OPTION_KEYS.crf, 'CRF options');
+    checkOptions(o ?? null, CRF_KEYS, 'CRF options');
     const K = o?.numTags;
     if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) throw new ValueError(`Expected numTags to be a positive integer, got ${String(K)}`);
     const seed = o.seed ?? DEFAULT_SEED;
@@ -133,7 +136,7 @@ export class CRF {
    */
   nll(emissions: Tensor, tags: Tensor<Int32Array>, lengths?: ArrayLike<number>, opts: { reduction?: CrfReduction } = {}): number {
     this.check();
-    checkOptions(opts, OPTION_KEYS.crfNll, 'nll options');
+    checkOptions(opts, CRF_NLL_KEYS, 'nll options');
     const red = opts?.reduction ?? 'mean';
     if (red !== 'mean' && red !== 'sum' && red !== 'tokenMean') throw new ValueError(`Expected reduction 'mean', 'sum' or 'tokenMean', got ${String(red)}`);
     const { T, B, lens } = this.checkEmissions(emissions, lengths);

@@ -3,8 +3,12 @@
 import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { ShapeError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
+
+const LINEAR_KEYS = keysOf<LinearOptions>()('inFeatures', 'outFeatures', 'bias');
+const EMBEDDING_KEYS = keysOf<EmbeddingOptions>()('numEmbeddings', 'embeddingDim');
+const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -28,7 +32,7 @@ export class LinearModule implements Module {
   readonly outFeatures_: number;
   readonly bias: boolean;
   constructor(o: LinearOptions) {
-    checkOptions(o ?? null, OPTION_KEYS.linear, 'linear options');
+    checkOptions(o ?? null, LINEAR_KEYS, 'linear options');
     this.inFeatures = posInt('inFeatures', o?.inFeatures);
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
     if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
@@ -84,7 +88,7 @@ export class EmbeddingModule implements Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   constructor(o: EmbeddingOptions) {
-    checkOptions(o ?? null, OPTION_KEYS.embedding, 'embedding options');
+    checkOptions(o ?? null, EMBEDDING_KEYS, 'embedding options');
     this.numEmbeddings = posInt('numEmbeddings', o?.numEmbeddings);
     this.embeddingDim = posInt('embeddingDim', o?.embeddingDim);
     checkLimit('maxParameters', this.numEmbeddings * this.embeddingDim, `the parameters of embedding(numEmbeddings ${this.numEmbeddings}, embeddingDim ${this.embeddingDim})`);
@@ -138,7 +142,7 @@ export class DropoutModule implements Module {
   readonly inputKind = 'float' as const;
   readonly p: number;
   constructor(o: { p: number }) {
-    checkOptions(o ?? null, OPTION_KEYS.dropout, 'dropout options');
+    checkOptions(o ?? null, DROPOUT_KEYS, 'dropout options');
     const p = o?.p;
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${String(p)}`);
     this.p = p;

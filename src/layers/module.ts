@@ -1,7 +1,7 @@
 // What every layer provides to the model graph: its parameters (PyTorch names), its output width
 // for an input width (shape propagation), and the kernel calls of its forward pass.
 import type { ParamSpec } from '../params/arena';
-import type { ProgramBuilder } from '../model/program';
+import type { ProgramBuilder } from '../ir/program';
 
 /** A recurrent state buffer of one layer and direction: where h0 goes in and hN comes out. */
 export interface StateSlot {

@@ -3,11 +3,18 @@
 // GEMM over all T·B rows, then one fused whole-sequence cell kernel.
 import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
-import { MERGE_MODE } from '../model/program';
+import { MERGE_MODE } from '../ir/program';
 import { CELLS, type CellDescriptor, type CellKind } from './cells';
 import { ShapeError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
+
+/** Option keys of RNN/LSTM/GRU and layers.rnn/lstm/gru (every cell's options). */
+export const RECURRENT_KEYS = keysOf<RNNOptions & LSTMOptions & GRUOptions>()(
+  'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'mergeMode', 'batchFirst', 'bias', 'seed', 'dropout', 'init',
+  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter',
+);
+const RECURRENT_INIT_KEYS = keysOf<RecurrentInit>()('weightIh', 'weightHh', 'bias', 'forgetBias');
 
 export type { CellKind } from './cells';
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -89,8 +96,8 @@ export class RecurrentCore implements Module {
   readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
   constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
-    checkOptions(o ?? null, OPTION_KEYS.recurrent, `${kind.toUpperCase()} options`);
-    checkOptions(o.init, OPTION_KEYS.recurrentInit, `${kind.toUpperCase()} options.init`);
+    checkOptions(o ?? null, RECURRENT_KEYS, `${kind.toUpperCase()} options`);
+    checkOptions(o.init, RECURRENT_INIT_KEYS, `${kind.toUpperCase()} options.init`);
     this.kind = kind;
     this.inputSize = posInt('inputSize', o.inputSize);
     this.hiddenSize = posInt('hiddenSize', o.hiddenSize);

@@ -9,13 +9,19 @@ import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } fro
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
-import { fit, evaluateDataset, checkExamples, type Example, type FitOptions, type History, type ModelLike } from '../train/fit';
-import { checkLoss } from '../train/contract';
-import { Trainer, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
-import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from '../train/backward';
+import { fit, evaluateDataset, checkExamples, FIT_KEYS, type Example, type FitOptions, type History, type ModelLike } from './fit';
+import { checkLoss } from './contract';
+import { Trainer, STEP_KEYS, type Batch, type LossKind, type StepOptions, type StepResult } from './trainer';
+import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from './backward';
 import type { Optimizer } from '../train/optim';
+
+const FORWARD_KEEP_KEYS = keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training');
+const EVALUATE_KEYS = keysOf<{ loss: unknown; training?: boolean }>()('loss', 'training');
+const EVALUATE_DATASET_KEYS = keysOf<{ loss: unknown; batchSize?: number }>()('loss', 'batchSize');
+const STREAM_KEYS = keysOf<StreamOptions>()('batchSize', 'packed');
+const SEQUENTIAL_KEYS = keysOf<SequentialOptions>()('inputSize', 'batchFirst', 'seed');
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
@@ -100,14 +106,14 @@ export abstract class Model {
    * carried across chunks without backpropagating through the boundary.
    */
   trainStep(batch: Batch, opts: StepOptions): StepResult {
-    checkOptions(opts ?? null, OPTION_KEYS.step, 'trainStep options');
+    checkOptions(opts ?? null, STEP_KEYS, 'trainStep options');
     return this.getTrainer().step(batch, opts);
   }
 
   /** Trains on variable-length examples for some epochs (batched, padded, masked, shuffled). */
   fit(data: Example[], opts: FitOptions): Promise<History> {
     try {
-      checkOptions(opts ?? null, OPTION_KEYS.fit, 'fit options');
+      checkOptions(opts ?? null, FIT_KEYS, 'fit options');
     } catch (e) {
       return Promise.reject(e);
     }
@@ -116,7 +122,7 @@ export abstract class Model {
 
   /** Mean loss over a list of examples, batched like fit. */
   evaluateDataset(data: Example[], opts: { loss: LossKind; batchSize?: number }): number {
-    checkOptions(opts ?? null, OPTION_KEYS.evaluateDataset, 'evaluateDataset options');
+    checkOptions(opts ?? null, EVALUATE_DATASET_KEYS, 'evaluateDataset options');
     checkLoss(opts.loss);
     const batchSize = opts.batchSize ?? 32;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${describe(opts.batchSize)}`);
@@ -148,7 +154,7 @@ export abstract class Model {
    * The gradients of the loss stay readable through gradient() and initialStateGradients().
    */
   evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
-    checkOptions(opts ?? null, OPTION_KEYS.evaluate, 'evaluate options');
+    checkOptions(opts ?? null, EVALUATE_KEYS, 'evaluate options');
     if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${describe(opts.training)}`);
     return this.getTrainer().evaluate(batch, opts.loss, opts.training === true);
   }
@@ -171,7 +177,7 @@ export abstract class Model {
    * backward() (and `training: true` draws dropout masks as a training step does).
    */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
-    checkOptions(opts, OPTION_KEYS.forwardKeep, 'forward options');
+    checkOptions(opts, FORWARD_KEEP_KEYS, 'forward options');
     opts ??= {};
     if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
     if (opts.keep) {
@@ -187,7 +193,7 @@ export abstract class Model {
    * step reads packed copies of the weights (see StreamOptions.packed).
    */
   stream(opts: StreamOptions = {}): Stream {
-    checkOptions(opts, OPTION_KEYS.stream, 'stream options');
+    checkOptions(opts, STREAM_KEYS, 'stream options');
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
     return new Stream(this.runner, opts?.batchSize ?? 1, this, opts?.packed);
   }
@@ -323,7 +329,7 @@ export interface SequentialOptions {
 export class Sequential extends Model {
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
-    checkOptions(opts, OPTION_KEYS.sequential, 'Sequential options');
+    checkOptions(opts, SEQUENTIAL_KEYS, 'Sequential options');
     opts = opts ?? {};
     if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
     mods.forEach((m, i) => {

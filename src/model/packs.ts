@@ -8,7 +8,7 @@
 // counter (Arena.version) has moved since the last packing.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import type { ProgramBuilder } from './program';
+import type { ProgramBuilder } from '../ir/program';
 
 interface Copy {
   readonly off: number;

@@ -4,17 +4,18 @@ import type { Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { EmitContext, Emitted, Module, StateSlot } from '../layers/module';
-import { buildProgram, Program, ProgramBuilder } from './program';
-import { PlanCache } from './plan-cache';
+import { buildProgram, Program, ProgramBuilder } from '../ir/program';
+import { PlanCache } from '../ir/plan-cache';
 import { Packs } from './packs';
 import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { checkLimit } from '../limits';
+import { keysOf } from '../options';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
-import { checkLengths, checkOptionsObject, checkRngState, checkState, describe } from './checks';
+import { checkLengths, checkOptionsObject, checkRngState, checkState, describe } from '../ir/checks';
 
-export { checkLengths, checkOptionsObject, checkState, describe } from './checks';
+export { checkLengths, checkOptionsObject, checkState, describe } from '../ir/checks';
 
 /** One compiled program for a (T, B, lengths?, streaming) shape, with its I/O buffers. */
 export interface Plan {
@@ -43,6 +44,9 @@ export interface RunOptions {
   /** Initial cell states for LSTM layers, same shape as h0. */
   c0?: Float32Array;
 }
+
+/** Option keys of forward (a model's, and the worker pool's). */
+export const RUN_KEYS = keysOf<RunOptions>()('lengths', 'h0', 'c0');
 
 export interface RunResult {
   output: Tensor;

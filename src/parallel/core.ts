@@ -7,9 +7,11 @@ import { compiledModule, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../model/runner';
 import { StateError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { rebuildError, WorkerError, type Reply, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
+
+const WORKER_POOL_KEYS = keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl');
 
 export interface WorkerPoolOptions {
   /** Number of workers (default: the machine's hardware threads). */
@@ -30,7 +32,7 @@ export interface Sent {
 
 /** Validates pool options (every key and value) before any worker starts; returns the worker count. */
 export async function checkPoolOptions(opts: WorkerPoolOptions): Promise<number> {
-  checkOptions(opts, OPTION_KEYS.workerPool, 'WorkerPool options');
+  checkOptions(opts, WORKER_POOL_KEYS, 'WorkerPool options');
   checkOptionsObject(opts, 'WorkerPool options');
   const n = opts.workers ?? (await hardwareThreads());
   if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);

@@ -9,18 +9,21 @@
 //             the new parameters.
 // Parameters travel in a SharedArrayBuffer (copied in by the main thread once per call) or, where
 // that is unavailable (pages without cross-origin isolation), as one copy per task.
+import { STEP_KEYS } from '../model/trainer';
 import type { Model } from '../model/model';
 import { GraphModel } from '../graph/model';
-import { checkLengths, checkOptionsObject, type RunOptions, type RunResult } from '../model/runner';
-import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../train/trainer';
-import { checkBatch, checkLoss, checkStepOptions } from '../train/contract';
+import { checkLengths, checkOptionsObject, RUN_KEYS, type RunOptions, type RunResult } from '../model/runner';
+import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../model/trainer';
+import { checkBatch, checkLoss, checkStepOptions } from '../model/contract';
 import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
 import { Tensor } from '../tensor';
 import { StateError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { putRows, shards, sliceRows, type Arr, type Reply, type RngState, type Task } from './protocol';
 import type { Transport } from './transport';
 import { checkPoolOptions, ownBuffers, PoolCore, type WorkerPoolOptions } from './core';
+
+const POOL_EVALUATE_KEYS = keysOf<{ loss: unknown }>()('loss');
 
 export type { WorkerPoolOptions } from './core';
 
@@ -52,7 +55,7 @@ export class WorkerPool extends PoolCore {
   /** The model's forward pass with the batch split across the workers. */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: RunOptions = {}): Promise<RunResult> {
     return this.exclusive(async () => {
-      checkOptions(opts, OPTION_KEYS.forward, 'WorkerPool.forward options');
+      checkOptions(opts, RUN_KEYS, 'WorkerPool.forward options');
       const r = this.live();
       checkOptionsObject(opts, 'forward options');
       opts = opts ?? {};
@@ -98,7 +101,7 @@ export class WorkerPool extends PoolCore {
   /** Mean loss of a batch (forward and backward on the workers); parameters are not changed. */
   evaluate(batch: Batch, opts: { loss: LossKind }): Promise<number> {
     return this.exclusive(async () => {
-      checkOptions(opts ?? null, OPTION_KEYS.poolEvaluate, 'WorkerPool.evaluate options');
+      checkOptions(opts ?? null, POOL_EVALUATE_KEYS, 'WorkerPool.evaluate options');
       this.trainable();
       const loss = opts!.loss;
       checkLoss(loss);
@@ -115,7 +118,7 @@ export class WorkerPool extends PoolCore {
    */
   trainStep(batch: Batch, o: StepOptions): Promise<StepResult> {
     return this.exclusive(async () => {
-      checkOptions(o ?? null, OPTION_KEYS.step, 'WorkerPool.trainStep options');
+      checkOptions(o ?? null, STEP_KEYS, 'WorkerPool.trainStep options');
       const r = this.trainable();
       // the whole call is checked before anything changes: a refused call leaves the optimizer unbound
       if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);

@@ -2,13 +2,12 @@
 // A task is self-contained: the model spec (JSON), the parameters (a shared buffer, or a copy when
 // SharedArrayBuffer is unavailable) and one shard of the batch. Workers keep a replica built from
 // the spec and overwrite its parameters at every task, so a replica can never be stale.
-import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError } from '../errors';
-import type { LossKind } from '../train/trainer';
+import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError } from '../errors';
+import type { LossKind } from '../model/trainer';
 import type { Variant } from '../wasm/load';
 import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
 
-/** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
-export class WorkerError extends RnnWasmError {}
+export { WorkerError };
 
 /** Sent once per worker (piscina: workerData; Web Worker: the first message). */
 export interface WorkerInit {

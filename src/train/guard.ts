@@ -3,7 +3,8 @@
 // buffer, into a block this guard keeps for the model); a call that fails half-way — a later
 // tbptt chunk, a gradient or parameter that turned non-finite, memory that ran out, a worker
 // that crashed — puts every one of them back before its error propagates.
-import type { Runner } from '../model/runner';
+import type { Runtime } from '../wasm/load';
+import type { Arena } from '../params/arena';
 import type { Optimizer } from './optim';
 import { ValueError } from '../errors';
 
@@ -11,7 +12,12 @@ import { ValueError } from '../errors';
 export class NonFiniteError extends ValueError {}
 
 /** What a guard copies: the arena, the runtime it lives in and the dropout generator (a Runner or a graph's view of itself). */
-export type GuardTarget = Pick<Runner, 'rt' | 'arena' | 'dropoutRngState'> & { readonly isDisposed?: boolean };
+export interface GuardTarget {
+  readonly rt: Runtime;
+  readonly arena: Arena;
+  dropoutRngState: [number, number, number, number];
+  readonly isDisposed?: boolean;
+}
 
 export class StepGuard {
   private block = 0; // heap offset of the copies: [parameters | moment buffer 0 | moment buffer 1 …]
@@ -96,7 +102,7 @@ export function guardedUpdate<T>(guard: StepGuard, target: GuardTarget, opt: Opt
   }
 }
 
-export function paramsFinite(runner: Pick<Runner, 'arena' | 'rt'>): boolean {
+export function paramsFinite(runner: Pick<GuardTarget, 'arena' | 'rt'>): boolean {
   const { base, size } = runner.arena;
   if (Number.isFinite(runner.rt.k.sum_squares(base, size))) return true;
   const view = runner.rt.heap.view(base, size);

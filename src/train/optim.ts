@@ -7,7 +7,11 @@ import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { ValueError } from '../errors';
 import type { Kernels } from '../wasm/abi';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
+
+const SGD_KEYS = keysOf<SGDOptions>()('lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'schedule');
+const RMSPROP_KEYS = keysOf<RMSPropOptions>()('lr', 'alpha', 'eps', 'momentum', 'weightDecay', 'schedule');
+export const ADAM_KEYS = keysOf<AdamOptions>()('lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'schedule');
 
 /** The optimizer kernels a step calls. */
 type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
@@ -218,7 +222,7 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? 1 : 0;
   }
   constructor(o: SGDOptions = {}) {
-    super(o, 0.01, OPTION_KEYS.sgd);
+    super(o, 0.01, SGD_KEYS);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
     this.dampening = num('dampening', o.dampening ?? 0, 0, 1);
     this.nesterov = o.nesterov ?? false;
@@ -249,7 +253,7 @@ export class RMSProp extends Optimizer {
     return this.momentum > 0 ? 2 : 1;
   }
   constructor(o: RMSPropOptions = {}) {
-    super(o, 0.01, OPTION_KEYS.rmsprop);
+    super(o, 0.01, RMSPROP_KEYS);
     this.alpha = num('alpha', o.alpha ?? 0.99, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
     this.momentum = num('momentum', o.momentum ?? 0, 0);
@@ -278,7 +282,7 @@ export class Adam extends Optimizer {
     return 2;
   }
   constructor(o: AdamOptions = {}) {
-    super(o, 0.001, OPTION_KEYS.adam);
+    super(o, 0.001, ADAM_KEYS);
     this.beta1 = num('beta1', o.beta1 ?? 0.9, 0, 1);
     this.beta2 = num('beta2', o.beta2 ?? 0.999, 0, 1);
     this.eps = num('eps', o.eps ?? 1e-8, 0, Infinity, true);
@@ -293,7 +297,7 @@ export class AdamW extends Adam {
   override readonly kind = 'adamw';
   protected override readonly decoupled = true;
   constructor(o: AdamOptions = {}) {
-    checkOptions(o, OPTION_KEYS.adam, 'AdamW options');
+    checkOptions(o, ADAM_KEYS, 'AdamW options');
     super({ weightDecay: 0.01, ...o });
   }
 }

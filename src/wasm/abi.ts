@@ -92,7 +92,7 @@ export interface Kernels {
   repeat_rows(y: P, x: P, T: I, n: I): void;
   tanh_rows(y: P, x: P, n: I): void;
   tanh_rows_backward(dx: P, dy: P, y: P, n: I): void;
-  // the op-list interpreter (assembly/program.ts); OP_* globals mirror src/model/program.ts
+  // the op-list interpreter (assembly/program.ts); OP_* globals mirror src/ir/program.ts
   run_program(prog: P, words: I): I;
   transpose01(y: P, x: P, A: I, Bd: I, F: I): void;
   [op: `OP_${string}`]: WebAssembly.Global;

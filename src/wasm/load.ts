@@ -3,8 +3,10 @@
 import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
 import { RnnWasmError, StateError, ValueError } from '../errors';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { checkOptions, keysOf } from '../options';
 import { Team, threadsUnavailable, type MtKernels } from './threads';
+
+const INIT_KEYS = keysOf<InitOptions>()('variant', 'threads');
 
 /** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
 export type Variant = 'relaxed' | 'simd';
@@ -165,7 +167,7 @@ let warned = '';
  * on it keep working on one thread).
  */
 export async function init(opts: InitOptions = {}): Promise<InitInfo> {
-  checkOptions(opts, OPTION_KEYS.init, 'init options');
+  checkOptions(opts, INIT_KEYS, 'init options');
   const threads = checkThreads(opts.threads);
   const cur = current;
   const curThreads = cur?.team?.open ? cur.team.n : 1;

@@ -4,8 +4,8 @@
 // that says which ops split (the recurrent forward kernels by hidden units, GEMMs by rows or output
 // columns) and where the team meets. Results are bit-identical to one thread.
 import type { Heap } from './heap';
-import { WorkerError } from '../parallel/protocol';
-import { OP, SPLIT_OPS } from '../model/ops.generated';
+import { WorkerError } from '../errors';
+import { OP, SPLIT_OPS } from './ops.generated';
 
 /** The exports of the threaded build beyond the single-thread ones. */
 export interface MtKernels {

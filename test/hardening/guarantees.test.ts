@@ -6,8 +6,8 @@ import {
   ValueError, ShapeError, NonFiniteError, validateOptimizerState, MemoryError, StateError,
 } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
-import { buildProgram, type ProgramBuilder } from '../../src/model/program';
-import { clipAndStep } from '../../src/train/trainer';
+import { buildProgram, type ProgramBuilder } from '../../src/ir/program';
+import { clipAndStep } from '../../src/model/trainer';
 import { paramsFinite } from '../../src/train/guard';
 import { randArray } from '../model/helpers';
 import { expectSame, expectThrow, snapshot } from './helpers';

@@ -4,7 +4,7 @@
 // scale keep the heap bounded, and a second pass over the same lengths grows nothing.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { init, LSTM, Sequential, layers, tensor, SGD, setLimits, resetLimits, getLimits, MemoryError, ShapeError } from '../../src/index';
-import { PlanCache, type CachedPlan } from '../../src/model/plan-cache';
+import { PlanCache, type CachedPlan } from '../../src/ir/plan-cache';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
 

@@ -4,7 +4,7 @@
 // emissions, the op-list path and the loss-only mode.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Variant } from '../../src/wasm/load';
-import { OP, f32word } from '../../src/model/program';
+import { OP, f32word } from '../../src/ir/program';
 import * as ref from '../reference/crf';
 
 // Tolerances, the one table. The kernels keep alphas, betas and Viterbi deltas minus their row

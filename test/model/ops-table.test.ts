@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/wasm/load';
-import { OP, OP_ARITY, ProgramBuilder } from '../../src/model/program';
-import { OP_EMITTER, SPLIT_OPS } from '../../src/model/ops.generated';
+import { OP, OP_ARITY, ProgramBuilder } from '../../src/ir/program';
+import { OP_EMITTER, SPLIT_OPS } from '../../src/wasm/ops.generated';
 import { RnnWasmError } from '../../src/errors';
 import { generate, OUTPUTS, parseTable, readTable, root } from '../../scripts/gen-ops.mjs';
 

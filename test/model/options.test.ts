@@ -9,7 +9,10 @@ import {
   init, LSTM, GRU, RNN, Sequential, layers, tensor, Tensor, SGD, RMSProp, Adam, AdamW, ValueError,
   save, serialize, toOnnx, convert, importTorch, WorkerPool, importKeras, CRF, setLimits, importModel,
 } from '../../src/index';
-import { checkOptions, editDistance, suggestKey, OPTION_KEYS } from '../../src/options';
+import { checkOptions, editDistance, suggestKey } from '../../src/options';
+import { RECURRENT_KEYS } from '../../src/layers/recurrent';
+import { ADAM_KEYS } from '../../src/train/optim';
+import { PREDICT_KEYS } from '../../src/io/keras';
 import { runtime } from '../../src/wasm/load';
 
 beforeAll(async () => {
@@ -116,7 +119,7 @@ describe('option keys', () => {
   });
 
   it('importKeras predict options are checked too', () => {
-    expect(() => checkOptions({ length: [1] }, OPTION_KEYS.predict, 'predict options')).toThrow(/did you mean 'lengths'\?/);
+    expect(() => checkOptions({ length: [1] }, PREDICT_KEYS, 'predict options')).toThrow(/did you mean 'lengths'\?/);
     expect(typeof importKeras).toBe('function');
   });
 
@@ -124,10 +127,10 @@ describe('option keys', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(editDistance('form', 'from')).toBe(1); // a swap of neighbours is one edit
     expect(editDistance('', 'abc')).toBe(3);
-    expect(suggestKey('NUM-LAYERS', OPTION_KEYS.recurrent)).toBe('numLayers');
-    expect(suggestKey('learningRate', OPTION_KEYS.adam)).toBe('lr');
-    expect(suggestKey('hiddenSzie', OPTION_KEYS.recurrent)).toBe('hiddenSize');
-    expect(suggestKey('banana', OPTION_KEYS.recurrent)).toBeUndefined();
+    expect(suggestKey('NUM-LAYERS', RECURRENT_KEYS)).toBe('numLayers');
+    expect(suggestKey('learningRate', ADAM_KEYS)).toBe('lr');
+    expect(suggestKey('hiddenSzie', RECURRENT_KEYS)).toBe('hiddenSize');
+    expect(suggestKey('banana', RECURRENT_KEYS)).toBeUndefined();
     expect(() => checkOptions(null, ['a'], 'x options')).toThrow('Expected x options to be an options object, got null');
     expect(() => checkOptions([1], ['a'], 'x options')).toThrow('got an array');
     expect(() => checkOptions(undefined, ['a'], 'x options')).not.toThrow();

@@ -6,7 +6,7 @@
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, SGD, ValueError, WorkerError, type Model } from '../../src/index';
-import { OP, ProgramBuilder } from '../../src/model/program';
+import { OP, ProgramBuilder } from '../../src/ir/program';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
 

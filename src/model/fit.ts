@@ -2,11 +2,14 @@
 // batches (shuffled with a seeded RNG), padded to the longest sequence of the batch and masked
 // with per-sequence lengths, then fed to trainStep. Yields to the event loop between batches so an
 // AbortSignal (or a UI) can interrupt.
+import { STEP_KEYS } from './trainer';
 import type { Batch, LossKind, StepOptions, StepResult } from './trainer';
 import { Tensor } from '../tensor';
 import { Rng } from '../params/rng';
 import { DTypeError, ShapeError, ValueError } from '../errors';
 import { checkLimit } from '../limits';
+
+import { keysOf } from '../options';
 
 /**
  * One training example. `x`: (len, F) floats or (len) Int32 token ids. `y`: for crossEntropy,
@@ -30,6 +33,9 @@ export interface FitOptions extends StepOptions {
   /** Stops training between batches; fit then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/** Option keys of fit. */
+export const FIT_KEYS = keysOf<FitOptions>()(...STEP_KEYS, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal');
 
 export interface History {
   loss: number[];

@@ -6,15 +6,17 @@
 // failure after the first update (a later chunk, non-finite values, memory) restores the model,
 // the optimizer and the dropout generator (StepGuard).
 import type { Kernels } from '../wasm/abi';
-import type { Runner } from '../model/runner';
-import { OP, buildProgram, f32word, type Program, type ProgramBuilder } from '../model/program';
-import { PlanCache } from '../model/plan-cache';
+import type { Runner } from './runner';
+import { OP, buildProgram, f32word, type Program, type ProgramBuilder } from '../ir/program';
+import { PlanCache } from '../ir/plan-cache';
 import type { BackwardContext, StateSlot } from '../layers/module';
-import type { Optimizer } from './optim';
+import type { Optimizer } from '../train/optim';
 import { checkBatch, checkLoss, checkStepOptions } from './contract';
-import { NonFiniteError, StepGuard, paramsFinite } from './guard';
+import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
 import { Tensor } from '../tensor';
 import { ValueError } from '../errors';
+
+import { keysOf } from '../options';
 
 export type LossKind = 'crossEntropy' | 'mse' | 'bceWithLogits';
 
@@ -50,6 +52,9 @@ export interface StepOptions {
    */
   onNonFinite?: 'throw' | 'skip';
 }
+
+/** Option keys of trainStep (layers, Sequential and the worker pool). */
+export const STEP_KEYS = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 
 export interface StepResult {
   /** Mean loss over the counted steps (or elements). */

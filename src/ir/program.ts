@@ -4,11 +4,11 @@
 import type { Runtime } from '../wasm/load';
 import { MemoryError, RnnWasmError } from '../errors';
 import { planOf } from '../wasm/threads';
-import { OP, OP_ARITY, OpEmitter } from './ops.generated';
+import { OP, OP_ARITY, OpEmitter } from '../wasm/ops.generated';
 
 // Opcodes and one typed emitter method per op, generated from assembly/ops.table.json.
-export { OP, OP_ARITY } from './ops.generated';
-export { f32word } from './words';
+export { OP, OP_ARITY } from '../wasm/ops.generated';
+export { f32word } from '../wasm/words';
 
 /** Argument words of each opcode (raw `op()` calls are checked against it). */
 const ARITY_BY_CODE = new Map<number, number>(Object.entries(OP).map(([name, code]) => [code, OP_ARITY[name as keyof typeof OP]]));

@@ -2,10 +2,10 @@
 // name, the step options (clipping, tbptt, onNonFinite, the optimizer and the learning rates its
 // schedule gives for every update the call will make) and the batch (inputs, lengths, initial
 // states, targets). Everything is checked before the first side effect of a call.
-import type { Runner } from '../model/runner';
-import { checkLengths, checkOptionsObject, describe } from '../model/runner';
+import type { Runner } from './runner';
+import { checkLengths, checkOptionsObject, describe } from './runner';
 import type { Arena } from '../params/arena';
-import { Optimizer } from './optim';
+import { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, ValueError } from '../errors';
 import type { Batch, LossKind, StepOptions } from './trainer';

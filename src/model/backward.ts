@@ -4,16 +4,16 @@
 // backward program seeded with those gradients. Parameter gradients ACCUMULATE into the model's
 // gradient arena (the one trainStep and gradient() use) until zeroGrad(), as in PyTorch; then
 // step(optimizer) clips and steps. One wasm call for the forward, one for the backward.
-import { PlanCache } from '../model/plan-cache';
-import type { Runner, RunOptions, RunResult } from '../model/runner';
-import { checkLengths, checkState } from '../model/checks';
-import { ProgramBuilder, type Program } from '../model/program';
+import { PlanCache } from '../ir/plan-cache';
+import type { Runner, RunOptions, RunResult } from './runner';
+import { checkLengths, checkState } from '../ir/checks';
+import { ProgramBuilder, type Program } from '../ir/program';
 import type { BackwardContext, StateSlot } from '../layers/module';
 import { clipAndStep, type StepOptions } from './trainer';
-import { StepGuard, guardedUpdate, paramsFinite } from './guard';
-import type { Optimizer } from './optim';
+import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
+import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
-import { checkOptions, OPTION_KEYS } from '../options';
+import { APPLY_STEP_KEYS, checkOptions } from '../options';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 
 export interface KeepOptions extends RunOptions {
@@ -213,7 +213,7 @@ export class Tape {
   /** Global-norm / value clipping and one optimizer step on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, o: Pick<StepOptions, 'clipNorm' | 'clipValue'> = {}): number {
     if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${String(optimizer)}`);
-    checkOptions(o, OPTION_KEYS.applyStep, 'step options');
+    checkOptions(o, APPLY_STEP_KEYS, 'step options');
     o ??= {};
     for (const k of ['clipNorm', 'clipValue'] as const) {
       const v = o[k];

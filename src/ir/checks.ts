@@ -2,10 +2,9 @@
 // initial states, options objects and generator states, each throwing a typed error whose message
 // reads "Expected …, got …" and names the argument.
 import { DTypeError, ShapeError, ValueError } from '../errors';
-import type { RunOptions } from './runner';
 
 /** Validates lengths: B integers in [1, T]. Returns them or undefined (all full length). */
-export function checkLengths(lengths: RunOptions['lengths'], T: number, B: number): ArrayLike<number> | undefined {
+export function checkLengths(lengths: Int32Array | ArrayLike<number> | undefined, T: number, B: number): ArrayLike<number> | undefined {
   if (lengths === undefined) return undefined;
   if (lengths === null || typeof (lengths as ArrayLike<number>).length !== 'number') {
     throw new DTypeError(`Expected lengths as an Int32Array or number array, got ${String(lengths)}`);
