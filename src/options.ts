@@ -3,7 +3,7 @@
 // the key and suggests the allowed key it most likely meant. Values are checked by each entry point.
 // Each key list is tied to its options type at compile time (`keysOf`): adding a field to an
 // interface without listing it here does not compile, so the lists cannot drift from the types.
-import type { RecurrentInit, RNNOptions, LSTMOptions, GRUOptions } from './layers/recurrent';
+import type { RecurrentInit, AnyCellOptions } from './layers/recurrent';
 import type { EmbeddingOptions, LinearOptions } from './layers/dense';
 import type { RunOptions } from './model/runner';
 import type { StreamOptions } from './model/stream';
@@ -29,9 +29,9 @@ const keysOf =
   <const K extends readonly (keyof T & string)[]>(...keys: K & ([Missing<T, K>] extends [never] ? unknown : { missing: Missing<T, K> })): K =>
     keys;
 
-const RECURRENT = keysOf<RNNOptions & LSTMOptions & GRUOptions>()(
+const RECURRENT = keysOf<AnyCellOptions>()(
   'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'mergeMode', 'batchFirst', 'bias', 'seed', 'dropout', 'init',
-  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter',
+  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter', 'logSpace',
 );
 const STEP = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 
