@@ -172,7 +172,8 @@ export interface RecurrentSyms {
   cN?: Sym;
 }
 
-function recurrent(kind: CellKind, x: Sym, o: NodeOptions<AnyCellOptions>): RecurrentSyms {
+/** A recurrent node of any registered cell kind (src/layers/cells.ts): what graph.lstm, graph.mingru… call. */
+export function recurrent(kind: CellKind, x: Sym, o: NodeOptions<AnyCellOptions>): RecurrentSyms {
   const s = sym(x, 'x', ['seq']);
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
   const { name, initialState, ...rest } = o;

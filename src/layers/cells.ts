@@ -229,7 +229,7 @@ const MINLSTM: CellDescriptor = {
 };
 
 /** Every recurrent cell, by kind. */
-export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { rnn: RNN, lstm: LSTM, gru: GRU, mingru: MINGRU, minlstm: MINLSTM };
+export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { lstm: LSTM, gru: GRU, rnn: RNN, mingru: MINGRU, minlstm: MINLSTM };
 
 /** Every cell kind, in registry order (what `--cell` and the apps' `cell` option accept). */
 export const CELL_KINDS = Object.keys(CELLS) as readonly CellKind[];
@@ -239,7 +239,7 @@ export function isClassicCellKind(kind: unknown): kind is ClassicCellKind {
   return kind === 'rnn' || kind === 'lstm' || kind === 'gru';
 }
 
-/** True for a kind in CELLS ('rnn', 'lstm', 'gru', 'mingru', 'minlstm'). */
+/** True for a kind in CELLS ('lstm', 'gru', 'rnn', 'mingru', 'minlstm'). */
 export function isCellKind(kind: unknown): kind is CellKind {
   return typeof kind === 'string' && Object.hasOwn(CELLS, kind);
 }
