@@ -3,6 +3,10 @@
 // weight_hh), trains on a tiny task with its loss falling, and its file restores the cell and gives the
 // same outputs.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   init, CharLM, SequenceClassifier, SequenceLabeler, Seq2Seq, ConditionalGenerator, Forecaster, Tokenizer, ValueError,
 } from '../../src/index';
@@ -90,4 +94,21 @@ describe.each(['mingru', 'minlstm'] as const)('cell %s', (cell) => {
 it('an unknown cell names every accepted kind', () => {
   expect(() => CharLM.fromText(CORPUS, { cell: 'rwkv' as never })).toThrow(ValueError);
   expect(() => CharLM.fromText(CORPUS, { cell: 'rwkv' as never })).toThrow("Expected cell to be one of 'lstm', 'gru', 'rnn', 'mingru', 'minlstm', got rwkv");
+});
+
+// `--cell mingru|minlstm` through the built CLI (dist/cli.js, as users run it): train-lm then eval-lm.
+describe('rnn-wasm --cell', () => {
+  it.each(['mingru', 'minlstm'])('train-lm --cell %s writes a model eval-lm reads back as that cell', (cell) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mincells-'));
+    writeFileSync(join(dir, 'c.txt'), CORPUS);
+    const run = (args: string[]) => spawnSync(process.execPath, [resolve(__dirname, '../../dist/cli.js'), ...args], { cwd: dir, encoding: 'utf8' });
+    const t = run(['train-lm', '--corpus', 'c.txt', '--cell', cell, '--hidden', '16', '--steps', '20', '--seq-len', '12', '--batch', '4', '--out', 'm.rnnw', '--quiet']);
+    expect(t.status, t.stderr).toBe(0);
+    const lm = CharLM.deserialize(readFileSync(join(dir, 'm.rnnw')));
+    expect(lm.config.cell).toBe(cell);
+    const e = run(['eval-lm', 'm.rnnw', 'c.txt']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout + e.stderr).toContain(`${lm.bitsPerChar(CORPUS).toFixed(4)} bits/char`);
+    lm.dispose();
+  });
 });
