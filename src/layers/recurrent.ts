@@ -24,7 +24,7 @@ export interface RecurrentOptions {
   mergeMode?: MergeMode;
   /** Inputs and outputs are (B, T, F) instead of time-major (T, B, F) (default false). */
   batchFirst?: boolean;
-  /** Learnable biases b_ih and b_hh (default true). */
+  /** Learnable biases b_ih and b_hh (default true; b_ih only for the min cells, which have no W_hh). */
   bias?: boolean;
   /** Seed of the initialiser (default: a fixed seed, so models are reproducible). */
   seed?: number;
