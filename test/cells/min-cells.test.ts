@@ -251,6 +251,14 @@ describe.each(KINDS)('%s', (kind) => {
     });
   });
 
+  it('the comparison can fail: the other form, or a backward without dy, is caught', () => {
+    const c = randomCase(kind, 21, 6, 3, 4, 8, { reverse: true, lens: true, logSpace: true, strided: false });
+    const out = runWasm(rts.relaxed, kind, c);
+    expect(problems('y', out.y, minRef(kind, { ...c, logSpace: false }).y, TOL.fwd).length).toBeGreaterThan(0);
+    const noDy = minBackRef(kind, c, new Float64Array(c.dy.length), c.dhN);
+    expect(problems('dk', out.dpre, noDy.dpre, TOL.bwd).length).toBeGreaterThan(0);
+  });
+
   it('log-space form stays finite where the linear minLSTM would divide 0 by 0 (k_f, k_i ≪ −88)', () => {
     if (kind !== 'minlstm') return;
     const c = randomCase(kind, 5, 2, 1, 1, 2, { reverse: false, lens: false, logSpace: true, strided: false });

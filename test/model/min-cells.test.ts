@@ -114,6 +114,24 @@ describe.each(CASES)('%s logSpace=%s', (kind, logSpace) => {
     m.dispose();
   });
 
+  it('a batch-1 stream (packed W_ih copy, default on) equals the unpacked stream and forward bit for bit', () => {
+    const m = make(kind, { inputSize: I, hiddenSize: 40, numLayers: 2, logSpace, seed: 7 });
+    const x = randArray(T * I, 13);
+    const full = m.forward(tensor(x, [T, 1, I])).output.data;
+    const packed = m.stream({ batchSize: 1 });
+    const plain = m.stream({ batchSize: 1, packed: false });
+    for (let t = 0; t < T; t++) {
+      const xt = x.subarray(t * I, (t + 1) * I);
+      const a = packed.step(xt);
+      const b = plain.step(xt);
+      expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true);
+      expect(maxAbsDiff(a, full.subarray(t * 40, (t + 1) * 40))).toBe(0);
+    }
+    packed.close();
+    plain.close();
+    m.dispose();
+  });
+
   it('trains (loss falls on a copy-the-input task), and save → load keeps the architecture and outputs bit for bit', () => {
     const m = make(kind, { inputSize: 2, hiddenSize: 8, logSpace, seed: 6 });
     const x = randArray(5 * 8 * 2, 11);
