@@ -8,6 +8,8 @@ export { sigmoid_f32, tanh_f32, relu_f32 } from './kernels/activations';
 export { rnn_forward, rnn_backward, rnn_forward_q8, rnn_forward_pk } from './cells/rnn';
 export { lstm_forward, lstm_backward, lstm_forward_q8, lstm_forward_pk } from './cells/lstm';
 export { gru_forward, gru_backward, gru_forward_q8, gru_forward_pk } from './cells/gru';
+export { mingru_forward, mingru_backward } from './cells/mingru';
+export { minlstm_forward, minlstm_backward } from './cells/minlstm';
 export { gemm_q8_nt, Q8_MAX_K } from './kernels/int8';
 export { gemm_nn, gemm_tn } from './kernels/gemm';
 export {

@@ -11,6 +11,8 @@ import { attention_forward, attention_backward } from './kernels/attention';
 import { copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward } from './kernels/rows';
 import { gemm_q8_nt } from './kernels/int8';
 import { gemm_pk_nt } from './kernels/packed';
+import { mingru_forward, mingru_backward } from './cells/mingru';
+import { minlstm_forward, minlstm_backward } from './cells/minlstm';
 import { crf_nll_forward_backward, crf_viterbi } from './kernels/crf';
 import {
   OP_GEMM_NT,
@@ -55,6 +57,10 @@ import {
   OP_RNN_PK,
   OP_LSTM_PK,
   OP_GRU_PK,
+  OP_MINGRU,
+  OP_MINGRU_BWD,
+  OP_MINLSTM,
+  OP_MINLSTM_BWD,
   OP_CRF_NLL,
   OP_CRF_VITERBI,
 } from './opcodes.generated';
@@ -244,6 +250,22 @@ export function run_op(op: i32, a: usize): usize {
     case OP_GRU_PK: {
       gru_forward_pk(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13), w(a + 14));
       return a + 15;
+    }
+    case OP_MINGRU: {
+      mingru_forward(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8), w(a + 9));
+      return a + 10;
+    }
+    case OP_MINGRU_BWD: {
+      mingru_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
+      return a + 14;
+    }
+    case OP_MINLSTM: {
+      minlstm_forward(u(a), u(a + 1), u(a + 2), u(a + 3), w(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8), w(a + 9));
+      return a + 10;
+    }
+    case OP_MINLSTM_BWD: {
+      minlstm_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
+      return a + 14;
     }
     case OP_CRF_NLL: {
       const slot = u(a + 14);

@@ -1,7 +1,7 @@
 // The playground page: controls, the worker (CharLMWorker ↔ serveCharLM in worker.js), the loss
 // chart, generated text, the hidden-state heatmap, and saving/loading model files. The main thread
 // only posts messages and draws (once per animation frame); all wasm work happens in the worker.
-import { CharLMWorker, saveBytesToIndexedDB, loadBytesFromIndexedDB, type CharLMInfo, type CharLMTrainProgress } from '../dist/index.js';
+import { CharLMWorker, saveBytesToIndexedDB, loadBytesFromIndexedDB, type CharLMCell, type CharLMInfo, type CharLMTrainProgress } from '../dist/index.js';
 import { LossChart } from './chart';
 import { Heatmap } from './heatmap';
 import { startPanels, shown } from './panels';
@@ -49,7 +49,7 @@ function corpusText(): string {
 }
 
 function describe(i: CharLMInfo): string {
-  const cell = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' }[i.config.cell];
+  const cell = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN', mingru: 'minGRU', minlstm: 'minLSTM' }[i.config.cell];
   return `${cell} ${i.config.layers}×${i.config.hidden}, ${i.vocabulary.length} characters, step ${i.step}`;
 }
 
@@ -68,7 +68,7 @@ async function train(): Promise<void> {
   const text = corpusText();
   if (text.length < 200) return setState('error', `Expected a corpus of at least 200 characters, got ${text.length}`);
   if (!info) {
-    const cell = $<HTMLSelectElement>('cell').value as 'lstm' | 'gru' | 'rnn';
+    const cell = $<HTMLSelectElement>('cell').value as CharLMCell;
     showInfo(await worker.create(text, { cell, layers: Number(input('layers').value), hidden: Number(input('hidden').value), embedding: 32, seed: 1 }));
     chart.clear();
   }

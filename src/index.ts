@@ -3,11 +3,11 @@ export { init, closeThreads, relaxedSimdSupported, type Variant, type InitOption
 export { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, MemoryError } from './errors';
 export { getLimits, setLimits, resetLimits, type Limits } from './limits';
 export { Tensor, tensor, type Shape } from './tensor';
-export { RNN, LSTM, GRU, Sequential, layers, type ParameterInfo, type SequentialOptions } from './model/model';
+export { RNN, LSTM, GRU, MinGRU, MinLSTM, Sequential, layers, type ParameterInfo, type SequentialOptions } from './model/model';
 export { Stream, type StreamOptions } from './model/stream';
 export { quantize, type QuantizeOptions } from './model/quantize';
 export type { RunOptions, RunResult } from './model/runner';
-export type { RNNOptions, LSTMOptions, GRUOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
+export type { RNNOptions, LSTMOptions, GRUOptions, MinGRUOptions, MinLSTMOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
 export type { LinearOptions, EmbeddingOptions } from './layers/dense';
 export type { Module } from './layers/module';
 export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, validateOptimizerState, OPTIMIZER_KINDS, type Schedule, type SGDOptions, type RMSPropOptions, type AdamOptions, type OptimizerState } from './train/optim';

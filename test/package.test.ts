@@ -36,14 +36,16 @@ describe('the packed package in a consumer project', () => {
         expect(r.onnxRoundTrip).toBe(true);
         expect(out.cjs).toBe(out.esm);
         expect(out.ts).toBe(out.esm);
-        // each binary's bytes (as base64) appear in exactly one shipped file
+        // each binary's bytes (as base64, whole: a slice can also occur inside the other build, which
+        // shares function bodies with it, whenever the byte offsets line up mod 3) appear in exactly
+        // one shipped file
         const dist = join(dir, 'node_modules', 'rnn-wasm', 'dist');
         const texts = readdirSync(dist).map((f) => [f, readFileSync(join(dist, f), 'utf8')] as const);
         for (const variant of ['simd', 'relaxed']) {
-          const b64 = readFileSync(join(root, 'build', `rnn-${variant}.wasm`)).toString('base64').slice(64, 256);
+          const b64 = readFileSync(join(root, 'build', `rnn-${variant}.wasm`)).toString('base64');
           expect(texts.filter(([, t]) => t.includes(b64)).map(([f]) => f), variant).toEqual(['binary.js']);
           // the threaded build (init({ threads })) ships once too, in its own lazily loaded file
-          const mt = readFileSync(join(root, 'build', `rnn-${variant}-mt.wasm`)).toString('base64').slice(-256, -64);
+          const mt = readFileSync(join(root, 'build', `rnn-${variant}-mt.wasm`)).toString('base64');
           expect(texts.filter(([, t]) => t.includes(mt)).map(([f]) => f), `${variant}-mt`).toEqual(['binary-mt.js']);
         }
         const fp = footprint(dir);

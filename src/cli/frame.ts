@@ -3,6 +3,7 @@
 // command, --version, and maps every outcome to an exit code: 0 ok, 1 failure, 2 usage.
 // Errors print as one line; the stack only with --debug.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { CELL_KINDS as APP_CELLS } from '../layers/cells';
 
 /**
  * The library, loaded and initialised on first use (so --help and usage errors do not load the
@@ -85,7 +86,7 @@ export const parse = {
 
 /** --cell, --layers (unless `layers: false`) and --hidden, the recurrent part of a train command. */
 export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean }): Command {
-  cmd.option('--cell <cell>', 'lstm, gru or rnn', parse.oneOf(['lstm', 'gru', 'rnn'] as const), 'lstm');
+  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), 'lstm');
   if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
   return cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
 }

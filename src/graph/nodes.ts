@@ -5,7 +5,7 @@
 // parameters are named `<node name>.<PyTorch name>`.
 import type { Module } from '../layers/module';
 import type { CellKind } from '../layers/cells';
-import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
+import { RecurrentCore, type AnyCellOptions, type GRUOptions, type LSTMOptions, type MinGRUOptions, type MinLSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../layers/dense';
 import type { ParamSpec } from '../params/arena';
 import { ShapeError, ValueError } from '../errors';
@@ -172,7 +172,8 @@ export interface RecurrentSyms {
   cN?: Sym;
 }
 
-function recurrent(kind: CellKind, x: Sym, o: NodeOptions<RNNOptions & LSTMOptions & GRUOptions>): RecurrentSyms {
+/** A recurrent node of any registered cell kind (src/layers/cells.ts): what graph.lstm, graph.mingru… call. */
+export function recurrent(kind: CellKind, x: Sym, o: NodeOptions<AnyCellOptions>): RecurrentSyms {
   const s = sym(x, 'x', ['seq']);
   if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
   const { name, initialState, ...rest } = o;
@@ -202,6 +203,10 @@ function recurrent(kind: CellKind, x: Sym, o: NodeOptions<RNNOptions & LSTMOptio
 export const rnn = (x: Sym, o: NodeOptions<RNNOptions>): RecurrentSyms => recurrent('rnn', x, o);
 export const lstm = (x: Sym, o: NodeOptions<LSTMOptions>): RecurrentSyms => recurrent('lstm', x, o);
 export const gru = (x: Sym, o: NodeOptions<GRUOptions>): RecurrentSyms => recurrent('gru', x, o);
+/** minGRU node (no weight_hh; `logSpace` for the paper's log-space variant). */
+export const mingru = (x: Sym, o: NodeOptions<MinGRUOptions>): RecurrentSyms => recurrent('mingru', x, o);
+/** minLSTM node (no weight_hh, no cell state; `logSpace` for the paper's log-space variant). */
+export const minlstm = (x: Sym, o: NodeOptions<MinLSTMOptions>): RecurrentSyms => recurrent('minlstm', x, o);
 
 /**
  * Attention of a query sequence over a memory sequence (masked by the memory input's lengths):

@@ -80,7 +80,9 @@ export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record
       }
       case 'rnn':
       case 'lstm':
-      case 'gru': {
+      case 'gru':
+      case 'mingru':
+      case 'minlstm': {
         const { initialState, ...o } = c as { initialState?: { h?: number; c?: number } };
         const st = { h: initialState?.h === undefined ? undefined : ins[initialState.h], c: initialState?.c === undefined ? undefined : ins[initialState.c] };
         const r = g[ns.kind](ins[0], { ...o, initialState: st } as never);

@@ -15,7 +15,8 @@
 import { Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
-import type { CellKind, MergeMode } from '../layers/recurrent';
+import type { MergeMode } from '../layers/recurrent';
+import type { ClassicCellKind as CellKind } from '../layers/cells';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError } from '../errors';
 import { checkOptions, keysOf } from '../options';

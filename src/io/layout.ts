@@ -6,16 +6,16 @@
 //          one bias (G·H), or for GRU reset_after=True a (2, G·H) [input; recurrent] bias
 // An order table lists, for each gate block k of the *target*, which source block it takes.
 import { FormatError } from './format';
-import type { CellKind } from '../layers/recurrent';
+import type { ClassicCellKind } from '../layers/cells';
 
-export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
+export const GATES: Record<ClassicCellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 /** ONNX block k ← ours ORDER[k]. */
-export const ONNX_FROM_OURS: Record<CellKind, number[]> = { rnn: [0], lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
+export const ONNX_FROM_OURS: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
 /** Ours block k ← ONNX ORDER[k]. */
-export const OURS_FROM_ONNX: Record<CellKind, number[]> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
+export const OURS_FROM_ONNX: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
 /** Ours block k ← Keras ORDER[k] (Keras LSTM i,f,c,o is ours i,f,g,o). */
-export const OURS_FROM_KERAS: Record<CellKind, number[]> = { rnn: [0], lstm: [0, 1, 2, 3], gru: [1, 0, 2] };
+export const OURS_FROM_KERAS: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 1, 2, 3], gru: [1, 0, 2] };
 
 /** Reorders the gate blocks of a (G·H, cols) row-major matrix (cols = 1 for a bias). */
 export function reorderRows(a: Float32Array, G: number, H: number, order: number[]): Float32Array {

@@ -8,11 +8,12 @@
 //   sum/mul/ave Split(1) → Add|Mul (→ Mul 0.5) → Squeeze(1). Y_h, Y_c (D,B,H) are returned per layer.
 // Dropout between stacked layers is the identity at inference and is left out.
 import { AttributeType, DataType, encodeModel, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
-import type { CellKind, RecurrentCore } from '../layers/recurrent';
+import type { RecurrentCore } from '../layers/recurrent';
+import { isClassicCellKind, type ClassicCellKind } from '../layers/cells';
 import { ValueError } from '../errors';
 import { GATES, ONNX_FROM_OURS, concat, reorderRows, swapPeepholes } from './layout';
 
-const OP_NAME: Record<CellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
+const OP_NAME: Record<ClassicCellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
 const enc = new TextEncoder();
 
 export const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
@@ -107,10 +108,14 @@ export class OnnxBuilder {
    * (`weight_ih_l0`…); `initH(l)` / `initC(l)` give layer l's initial states (D, B, H) or ''.
    */
   recurrent(m: RecurrentCore, x: string, tag: string, param: (name: string) => Float32Array, o: { lengths?: string; initH?: (l: number) => string; initC?: (l: number) => string } = {}): RecurrentOut {
+    const kind = m.kind;
+    if (!isClassicCellKind(kind)) {
+      throw new ValueError(`Expected rnn, lstm or gru layers for ONNX export (ONNX has no ${kind} operator), got ${kind}`);
+    }
     const H = m.hiddenSize;
-    const G = GATES[m.kind];
+    const G = GATES[kind];
     const D = m.directions;
-    const order = ONNX_FROM_OURS[m.kind];
+    const order = ONNX_FROM_OURS[kind];
     const yh: string[] = [];
     const yc: string[] = [];
     for (let l = 0; l < m.numLayers; l++) {
@@ -151,7 +156,7 @@ export class OnnxBuilder {
       if (m.kind === 'gru') attribute.push(attrInt('linear_before_reset', m.resetAfter ? 1 : 0));
       if (m.kind === 'lstm') attribute.push(attrInt('input_forget', 0));
       if (m.kind === 'lstm' && m.cellClip > 0) attribute.push(attrFloat('clip', m.cellClip));
-      this.nodeOuts(OP_NAME[m.kind], ins, attribute, outs, `${t}/${OP_NAME[m.kind]}`);
+      this.nodeOuts(OP_NAME[kind], ins, attribute, outs, `${t}/${OP_NAME[kind]}`);
       x = this.mergeDirections(m, y);
     }
     return { y: x, yh, yc };

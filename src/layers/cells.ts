@@ -1,10 +1,13 @@
-// One description per recurrent cell, beside its kernels (assembly/cells/rnn.ts, lstm.ts, gru.ts):
-// gate blocks per unit, which states it carries, its cell-specific options, and the ops its
-// forward (f32 weights, read in place or from a kept packed copy, or int8 weights) and backward emit. Layers, models, graphs and the quantizer look a
-// cell up here instead of switching on its kind.
+// One description per recurrent cell, beside its kernels (assembly/cells/rnn.ts, lstm.ts, gru.ts,
+// mingru.ts, minlstm.ts): gate blocks per unit, whether it has a recurrent weight W_hh, which states it
+// carries, its cell-specific options, and the ops its forward (f32 weights, read in place or from a
+// kept packed copy, or int8 weights) and backward emit. Layers, models, graphs and the quantizer look
+// a cell up here instead of switching on its kind.
 import type { ProgramBuilder } from '../ir/program';
 
-export type CellKind = 'rnn' | 'lstm' | 'gru';
+/** The cells the interchange formats (PyTorch nn.RNN/LSTM/GRU, ONNX, Keras) also define. */
+export type ClassicCellKind = 'rnn' | 'lstm' | 'gru';
+export type CellKind = ClassicCellKind | 'mingru' | 'minlstm';
 export type StateKind = 'h' | 'c';
 
 /** The cell-specific settings a layer carries (each cell reads its own). */
@@ -13,6 +16,7 @@ export interface CellConfig {
   readonly peepholes: boolean;
   readonly cellClip: number;
   readonly resetAfter: boolean;
+  readonly logSpace: boolean;
 }
 
 /** Buffers and sizes of one layer and direction's cell, shared by forward and backward. */
@@ -27,6 +31,7 @@ export interface CellRun {
   readonly c: number;
   /** (T, B, H) saved candidate input of a Cho-form GRU / its reset-after term, else 0. */
   readonly aux: number;
+  /** (gates·H, H) recurrent weight; 0 for a cell without one (`recurrentWeight` false). */
   readonly w_hh: number;
   /** (3H) peephole weights (LSTM with peepholes), else 0. */
   readonly peep: number;
@@ -72,6 +77,9 @@ export interface CellDescriptor {
   /** Gate blocks of H rows per unit in W_ih / W_hh (PyTorch order, `gateOrder`). */
   readonly gates: number;
   readonly gateOrder: readonly string[];
+  /** True when the cell has weight_hh/bias_hh (h_{t-1} enters the gates); false for the min cells,
+   *  whose gates see x_t only, so the whole layer is one GEMM plus an elementwise scan. */
+  readonly recurrentWeight: boolean;
   /** The states it carries between steps: h, and c for an LSTM. */
   readonly states: readonly StateKind[];
   readonly hasCellState: boolean;
@@ -83,12 +91,13 @@ export interface CellDescriptor {
   hhApart(cfg: CellConfig): number;
   /** Emits the whole-sequence cell kernel. */
   forward(a: CellForward): void;
-  /** Emits the cell's backward and accumulates dW_hh and db_hh. */
+  /** Emits the cell's backward and accumulates dW_hh and db_hh (cells that have them). */
   backward(a: CellBackward): void;
 }
 
 const relu = (cfg: CellConfig): number => (cfg.nonlinearity === 'relu' ? 1 : 0);
 const resetAfter = (cfg: CellConfig): number => (cfg.resetAfter ? 1 : 0);
+const logSpace = (cfg: CellConfig): number => (cfg.logSpace ? 1 : 0);
 
 /** dW_hh += dgates^T · h_{t-1}; db_hh += Σ dgates (the form of every cell whose W_hh sees h_{t-1} whole). */
 function hiddenGrads(a: CellBackward, G: number): void {
@@ -99,6 +108,7 @@ function hiddenGrads(a: CellBackward, G: number): void {
 
 const RNN: CellDescriptor = {
   kind: 'rnn',
+  recurrentWeight: true,
   gates: 1,
   gateOrder: ['h'],
   states: ['h'],
@@ -121,6 +131,7 @@ const RNN: CellDescriptor = {
 
 const LSTM: CellDescriptor = {
   kind: 'lstm',
+  recurrentWeight: true,
   gates: 4,
   gateOrder: ['i', 'f', 'g', 'o'],
   states: ['h', 'c'],
@@ -144,6 +155,7 @@ const LSTM: CellDescriptor = {
 
 const GRU: CellDescriptor = {
   kind: 'gru',
+  recurrentWeight: true,
   gates: 3,
   gateOrder: ['r', 'z', 'n'],
   states: ['h'],
@@ -175,10 +187,59 @@ const GRU: CellDescriptor = {
   },
 };
 
-/** Every recurrent cell, by kind. */
-export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { rnn: RNN, lstm: LSTM, gru: GRU };
+// minGRU / minLSTM (Feng et al. 2024): no W_hh, so no int8 or packed recurrent copy either (q and pk
+// never reach them; their W_ih gets the int8/packed GEMM like every cell's). The forward leaves the
+// pre-activations in `gates` and the backward recomputes the gates from them (assembly/cells/mingru.ts).
+const MINGRU: CellDescriptor = {
+  kind: 'mingru',
+  recurrentWeight: false,
+  gates: 2,
+  gateOrder: ['z', 'h'],
+  states: ['h'],
+  hasCellState: false,
+  auxPerRow: 0,
+  optionKeys: ['logSpace'],
+  hhApart: () => 0,
+  forward(a) {
+    a.b.mingru(a.h, a.y, a.gates, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+  },
+  backward(a) {
+    const scratch = a.b.alloc(a.B * a.H);
+    a.b.mingruBwd(a.dgates, a.dh0, a.dy, a.dhN, a.gates, a.h, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+  },
+};
 
-/** True for 'rnn', 'lstm' and 'gru'. */
+const MINLSTM: CellDescriptor = {
+  kind: 'minlstm',
+  recurrentWeight: false,
+  gates: 3,
+  gateOrder: ['f', 'i', 'h'],
+  states: ['h'],
+  hasCellState: false,
+  auxPerRow: 0,
+  optionKeys: ['logSpace'],
+  hhApart: () => 0,
+  forward(a) {
+    a.b.minlstm(a.h, a.y, a.gates, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+  },
+  backward(a) {
+    const scratch = a.b.alloc(a.B * a.H);
+    a.b.minlstmBwd(a.dgates, a.dh0, a.dy, a.dhN, a.gates, a.h, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+  },
+};
+
+/** Every recurrent cell, by kind. */
+export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { lstm: LSTM, gru: GRU, rnn: RNN, mingru: MINGRU, minlstm: MINLSTM };
+
+/** Every cell kind, in registry order (what `--cell` and the apps' `cell` option accept). */
+export const CELL_KINDS = Object.keys(CELLS) as readonly CellKind[];
+
+/** True for 'rnn', 'lstm' and 'gru': the cells PyTorch, ONNX and Keras files can hold. */
+export function isClassicCellKind(kind: unknown): kind is ClassicCellKind {
+  return kind === 'rnn' || kind === 'lstm' || kind === 'gru';
+}
+
+/** True for a kind in CELLS ('lstm', 'gru', 'rnn', 'mingru', 'minlstm'). */
 export function isCellKind(kind: unknown): kind is CellKind {
   return typeof kind === 'string' && Object.hasOwn(CELLS, kind);
 }

@@ -1,6 +1,7 @@
-// Recurrent layers (RNN, LSTM, GRU): config, parameter table (PyTorch names, shapes and gate
-// orders), and the kernel calls of a forward pass: per layer and direction one input-projection
-// GEMM over all T·B rows, then one fused whole-sequence cell kernel.
+// Recurrent layers (RNN, LSTM, GRU, minGRU, minLSTM): config, parameter table (PyTorch names, shapes
+// and gate orders), and the kernel calls of a forward pass: per layer and direction one input-projection
+// GEMM over all T·B rows, then one fused whole-sequence cell kernel (for the min cells, which have no
+// weight_hh, an elementwise scan).
 import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { MERGE_MODE } from '../ir/program';
@@ -10,9 +11,9 @@ import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
 
 /** Option keys of RNN/LSTM/GRU and layers.rnn/lstm/gru (every cell's options). */
-export const RECURRENT_KEYS = keysOf<RNNOptions & LSTMOptions & GRUOptions>()(
+export const RECURRENT_KEYS = keysOf<AnyCellOptions>()(
   'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'mergeMode', 'batchFirst', 'bias', 'seed', 'dropout', 'init',
-  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter',
+  'nonlinearity', 'peepholes', 'cellClip', 'resetAfter', 'logSpace',
 );
 const RECURRENT_INIT_KEYS = keysOf<RecurrentInit>()('weightIh', 'weightHh', 'bias', 'forgetBias');
 
@@ -30,7 +31,7 @@ export interface RecurrentOptions {
   mergeMode?: MergeMode;
   /** Inputs and outputs are (B, T, F) instead of time-major (T, B, F) (default false). */
   batchFirst?: boolean;
-  /** Learnable biases b_ih and b_hh (default true). */
+  /** Learnable biases b_ih and b_hh (default true; b_ih only for the min cells, which have no W_hh). */
   bias?: boolean;
   /** Seed of the initialiser (default: a fixed seed, so models are reproducible). */
   seed?: number;
@@ -65,6 +66,18 @@ export interface GRUOptions extends RecurrentOptions {
   resetAfter?: boolean;
 }
 
+export interface MinGRUOptions extends RecurrentOptions {
+  /** The paper's log-space variant (default false): candidate g(k_h) = k_h + ½ (k_h ≥ 0) else σ(k_h),
+   *  states stay positive and the scan runs on logarithms. Initial states must then be ≥ 0. */
+  logSpace?: boolean;
+}
+export interface MinLSTMOptions extends RecurrentOptions {
+  /** The paper's log-space variant (default false), as MinGRUOptions.logSpace. */
+  logSpace?: boolean;
+}
+/** Every cell's options (each cell accepts its own subset; RecurrentCore checks which). */
+export type AnyCellOptions = RNNOptions & LSTMOptions & GRUOptions & MinGRUOptions & MinLSTMOptions;
+
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
@@ -77,7 +90,7 @@ function bool(name: string, v: unknown, dflt: boolean): boolean {
   return v;
 }
 
-/** The layer shared by RNN, LSTM and GRU. */
+/** The layer shared by RNN, LSTM, GRU, minGRU and minLSTM. */
 export class RecurrentCore implements Module {
   readonly kind: CellKind;
   readonly inputKind = 'float' as const;
@@ -92,10 +105,11 @@ export class RecurrentCore implements Module {
   readonly peepholes: boolean;
   readonly cellClip: number;
   readonly resetAfter: boolean;
+  readonly logSpace: boolean;
   readonly dropout: number;
   readonly init: Required<Omit<RecurrentInit, 'forgetBias'>> & { forgetBias?: number };
 
-  constructor(kind: CellKind, o: RNNOptions & LSTMOptions & GRUOptions) {
+  constructor(kind: CellKind, o: AnyCellOptions) {
     checkOptions(o ?? null, RECURRENT_KEYS, `${kind.toUpperCase()} options`);
     checkOptions(o.init, RECURRENT_INIT_KEYS, `${kind.toUpperCase()} options.init`);
     this.kind = kind;
@@ -128,6 +142,10 @@ export class RecurrentCore implements Module {
     this.cellClip = clip;
     if (kind !== 'gru' && o.resetAfter !== undefined) throw new ValueError(`Expected resetAfter only for gru, got it for ${kind}`);
     this.resetAfter = bool('resetAfter', o.resetAfter, true);
+    if (!CELLS[kind].optionKeys.includes('logSpace') && o.logSpace !== undefined) {
+      throw new ValueError(`Expected logSpace only for mingru or minlstm, got it for ${kind}`);
+    }
+    this.logSpace = bool('logSpace', o.logSpace, false);
     const dp = o.dropout ?? 0;
     if (typeof dp !== 'number' || !(dp >= 0 && dp < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(dp)}`);
     this.dropout = dp;
@@ -138,6 +156,9 @@ export class RecurrentCore implements Module {
       if (!ok.includes(v)) throw new ValueError(`Expected init.${name} to be one of ${ok.join(', ')}, got ${String(v)}`);
       return v;
     };
+    if (ini.weightHh !== undefined && !CELLS[kind].recurrentWeight) {
+      throw new ValueError(`Expected no init.weightHh for ${kind} (it has no weight_hh), got ${String(ini.weightHh)}`);
+    }
     if (ini.forgetBias !== undefined) {
       if (kind !== 'lstm') throw new ValueError(`Expected init.forgetBias only for lstm, got it for ${kind}`);
       if (typeof ini.forgetBias !== 'number' || !Number.isFinite(ini.forgetBias)) throw new ValueError(`Expected init.forgetBias to be a finite number, got ${String(ini.forgetBias)}`);
@@ -157,7 +178,8 @@ export class RecurrentCore implements Module {
   get parameterCount(): number {
     const H = this.hiddenSize;
     const GH = this.gates * H;
-    const perLayer = GH * H + (this.bias ? 2 * GH : 0) + (this.peepholes ? 3 * H : 0);
+    const hh = this.cell.recurrentWeight;
+    const perLayer = (hh ? GH * H : 0) + (this.bias ? (hh ? 2 : 1) * GH : 0) + (this.peepholes ? 3 * H : 0);
     return this.directions * (GH * this.inputSize + (this.numLayers - 1) * GH * this.outputSize + this.numLayers * perLayer);
   }
 
@@ -204,10 +226,11 @@ export class RecurrentCore implements Module {
         const hh: Init =
           this.init.weightHh === 'orthogonal' ? { kind: 'orthogonal', blocks: G, gain: 1 } : this.init.weightHh === 'glorot' ? glorot(H, GH) : init;
         specs.push({ name: `weight_ih${sfx}`, shape: [GH, I], init: ih });
-        specs.push({ name: `weight_hh${sfx}`, shape: [GH, H], init: hh });
+        const rec = this.cell.recurrentWeight;
+        if (rec) specs.push({ name: `weight_hh${sfx}`, shape: [GH, H], init: hh });
         if (this.bias) {
           specs.push({ name: `bias_ih${sfx}`, shape: [GH], init: biasInit(true) });
-          specs.push({ name: `bias_hh${sfx}`, shape: [GH], init: biasInit(false) });
+          if (rec) specs.push({ name: `bias_hh${sfx}`, shape: [GH], init: biasInit(false) });
         }
         if (this.peepholes) specs.push({ name: `weight_peep${sfx}`, shape: [3 * H], init });
       }
@@ -255,19 +278,20 @@ export class RecurrentCore implements Module {
         const h = b.alloc((T + 1) * B * H);
         const hInit = d === 0 ? h : h + T * B * H;
         const hFinal = d === 0 ? h + T * B * H : h;
+        const rec = this.cell.recurrentWeight;
         const w_ih = ctx.param(`weight_ih${sfx}`);
-        const w_hh = ctx.param(`weight_hh${sfx}`);
+        const w_hh = rec ? ctx.param(`weight_hh${sfx}`) : 0;
         const b_ih = ctx.optParam(`bias_ih${sfx}`);
-        const b_hh = ctx.optParam(`bias_hh${sfx}`);
+        const b_hh = rec ? ctx.optParam(`bias_hh${sfx}`) : 0;
         const y = cat + d * H;
         const sv: Saved = { sfx, d, gates, h, c: 0, aux: 0, dh0: 0, dc0: 0 };
         // int8 copies of the weights in inference programs of a quantized model (src/model/quantize.ts)
         const qih = ctx.training ? undefined : ctx.quant?.(`weight_ih${sfx}`);
-        const qhh = ctx.training ? undefined : ctx.quant?.(`weight_hh${sfx}`);
+        const qhh = ctx.training || !rec ? undefined : ctx.quant?.(`weight_hh${sfx}`);
         ctx.loadState?.('h', idx, hInit, H);
         // packed copies kept for batch-1 plans (src/model/packs.ts); W_ih only when one row multiplies it
         const pih = qih || ctx.training || TB !== 1 ? undefined : ctx.packed?.(`weight_ih${sfx}`, G * H, I);
-        const phh = qhh || ctx.training ? undefined : ctx.packed?.(`weight_hh${sfx}`, G * H, H, this.cell.hhApart(this));
+        const phh = qhh || ctx.training || !rec ? undefined : ctx.packed?.(`weight_hh${sfx}`, G * H, H, this.cell.hhApart(this));
         if (qih) b.gemmQ8(gates, x, qih.q, qih.s, b_ih, TB, G * H, I, 0);
         else if (pih) b.gemmPk(gates, x, w_ih, pih, b_ih, TB, G * H, I, 0);
         else b.gemmNt(gates, x, w_ih, b_ih, TB, G * H, I, 0);
@@ -326,12 +350,13 @@ export class RecurrentCore implements Module {
         const dx = needDx ? bb.alloc(TB * I) : 0;
         dirs.forEach((sv, di) => {
           const { sfx, d, gates, h, c, aux } = sv;
+          const rec = this.cell.recurrentWeight;
           const w_ih = bc.param(`weight_ih${sfx}`);
-          const w_hh = bc.param(`weight_hh${sfx}`);
+          const w_hh = rec ? bc.param(`weight_hh${sfx}`) : 0;
           const dw_ih = bc.grad(`weight_ih${sfx}`);
-          const dw_hh = bc.grad(`weight_hh${sfx}`);
+          const dw_hh = rec ? bc.grad(`weight_hh${sfx}`) : 0;
           const db_ih = bc.optGrad(`bias_ih${sfx}`);
-          const db_hh = bc.optGrad(`bias_hh${sfx}`);
+          const db_hh = rec ? bc.optGrad(`bias_hh${sfx}`) : 0;
           const dgates = bb.alloc(TB * G * H);
           const hprev = d === 0 ? h : h + B * H; // rows [0,T) fwd, [1,T] rev
           const dy = dcat + d * H;

@@ -1,11 +1,12 @@
-// Models: a standalone recurrent layer (RNN, LSTM, GRU) or a Sequential stack. Both own one
+// Models: a standalone recurrent layer (RNN, LSTM, GRU, MinGRU, MinLSTM) or a Sequential stack. Both own one
 // parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
 import { runtime } from '../wasm/load';
 import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
 import { Stream, type StreamOptions } from './stream';
 import type { Module } from '../layers/module';
 import { CELLS, isCellKind } from '../layers/cells';
-import { RecurrentCore, type GRUOptions, type LSTMOptions, type RNNOptions } from '../layers/recurrent';
+import { RecurrentCore, type GRUOptions, type LSTMOptions, type MinGRUOptions, type MinLSTMOptions, type RNNOptions } from '../layers/recurrent';
+import type { CellKind } from '../layers/cells';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
 import { ShapeError, StateError, ValueError } from '../errors';
@@ -32,7 +33,7 @@ export interface ParameterInfo {
 /** A model's architecture as plain JSON (what a model file stores). */
 export type ModelSpec = (
   | { type: 'sequential'; inputSize: number; batchFirst: boolean; layers: Record<string, unknown>[] }
-  | { type: 'rnn' | 'lstm' | 'gru'; config: Record<string, unknown> }
+  | { type: CellKind; config: Record<string, unknown> }
 ) & {
   /** 'int8': the weights were quantized (src/model/quantize.ts); the int8 copies are derived from the parameters. */
   quantized?: 'int8';
@@ -301,11 +302,31 @@ export class GRU extends RecurrentModel {
   }
 }
 
+/** minGRU (Feng et al. 2024): z = σ(W_z x + b_z), h = (1 − z)⊙h_{t-1} + z⊙(W_h x + b_h); no weight_hh,
+ *  gate order z,h. `logSpace` picks the paper's log-space variant. */
+export class MinGRU extends RecurrentModel {
+  constructor(o: MinGRUOptions) {
+    super(new RecurrentCore('mingru', o), o?.seed);
+  }
+}
+/** minLSTM (Feng et al. 2024): f, i = σ(W x + b), h = f/(f+i)⊙h_{t-1} + i/(f+i)⊙(W_h x + b_h); no
+ *  weight_hh and no cell state, gate order f,i,h. `logSpace` picks the paper's log-space variant. */
+export class MinLSTM extends RecurrentModel {
+  constructor(o: MinLSTMOptions) {
+    super(new RecurrentCore('minlstm', o), o?.seed);
+  }
+}
+
+/** The standalone model class of each cell kind (what modelFromSpec rebuilds). */
+const MODEL_CLASSES: Record<CellKind, new (o: never) => RecurrentModel> = { rnn: RNN, lstm: LSTM, gru: GRU, mingru: MinGRU, minlstm: MinLSTM };
+
 /** Layer factories for Sequential. */
 export const layers = {
   rnn: (o: RNNOptions): Module => new RecurrentCore('rnn', o),
   lstm: (o: LSTMOptions): Module => new RecurrentCore('lstm', o),
   gru: (o: GRUOptions): Module => new RecurrentCore('gru', o),
+  minGRU: (o: MinGRUOptions): Module => new RecurrentCore('mingru', o),
+  minLSTM: (o: MinLSTMOptions): Module => new RecurrentCore('minlstm', o),
   linear: (o: LinearOptions): Module => new LinearModule(o),
   dense: (o: LinearOptions): Module => new LinearModule(o),
   embedding: (o: EmbeddingOptions): Module => new EmbeddingModule(o),
@@ -376,7 +397,8 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
   if (isCellKind(type)) {
     // a config lists only its own cell's options; drop any other cell's (older files wrote them all)
     const opts = { ...o } as Record<string, unknown>;
-    for (const cell of Object.values(CELLS)) if (cell !== CELLS[type]) for (const k of cell.optionKeys) delete opts[k];
+    const own: readonly string[] = CELLS[type].optionKeys;
+    for (const cell of Object.values(CELLS)) for (const k of cell.optionKeys) if (!own.includes(k)) delete opts[k];
     return new RecurrentCore(type, opts as never);
   }
   switch (type) {
@@ -390,7 +412,7 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
     case 'logSoftmax':
       return new SoftmaxModule(type);
     default:
-      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, linear, embedding, dropout, softmax, logSoftmax), got ${String(type)}`);
+      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, mingru, minlstm, linear, embedding, dropout, softmax, logSoftmax), got ${String(type)}`);
   }
 }
 
@@ -412,7 +434,7 @@ export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequentia
     if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${String(spec.config)}`);
     return { modules: [layerFromConfig({ ...spec.config, type: spec.type })], sequential: false };
   }
-  throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru), got ${String((spec as { type: unknown }).type)}`);
+  throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru, mingru, minlstm), got ${String((spec as { type: unknown }).type)}`);
 }
 
 /** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */
@@ -423,7 +445,7 @@ export function modelFromSpec(spec: ModelSpec): Model {
     return new Sequential(modules, { inputSize: s.inputSize, batchFirst: s.batchFirst });
   }
   const core = modules[0] as RecurrentCore;
-  const Ctor = spec.type === 'rnn' ? RNN : spec.type === 'lstm' ? LSTM : GRU;
+  const Ctor = MODEL_CLASSES[core.kind];
   const { type: _type, ...o } = core.config(); // config() names its layer type; the options do not
   return new Ctor(o as never);
 }

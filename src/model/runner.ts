@@ -388,10 +388,28 @@ export class Runner {
 
   /** Validates optional initial states for a batch of B. */
   checkStates(h0: Float32Array | undefined, c0: Float32Array | undefined, B: number): void {
-    if (h0 !== undefined) checkState('h0', h0, this.stateCount('h'), B, this.stateWidth('h'));
+    if (h0 !== undefined) {
+      checkState('h0', h0, this.stateCount('h'), B, this.stateWidth('h'));
+      this.checkLogSpaceStates(h0, B);
+    }
     if (c0 !== undefined) {
       if (!this.stateCount('c')) throw new ValueError('Expected no c0 for a model without LSTM layers, got c0');
       checkState('c0', c0, this.stateCount('c'), B, this.stateWidth('c'));
+    }
+  }
+
+  /** The log-space min cells keep log h: their slots of h0 must be >= 0 (log of a negative is NaN). */
+  private checkLogSpaceStates(h0: Float32Array, B: number): void {
+    const W = this.stateWidth('h');
+    let slot = 0;
+    for (const m of this.stateModules('h')) {
+      const slots = m.numLayers * m.directions;
+      if (m.logSpace) {
+        for (let i = slot * B * W; i < (slot + slots) * B * W; i++) {
+          if (h0[i] < 0) throw new ValueError(`Expected h0 >= 0 in the state slots of a logSpace ${m.kind} layer (slots ${slot}..${slot + slots - 1}), got ${h0[i]} at index ${i}`);
+        }
+      }
+      slot += slots;
     }
   }
 

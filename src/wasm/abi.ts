@@ -47,6 +47,13 @@ export interface Kernels {
     lens: P, scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;
   gru_backward(dgates: P, dg_rz: P, dg_n: P, dh0: P, dy: P, dhN: P, gates: P, aux: P, h: P, w_hh: P, lens: P,
     scratch: P, T: I, B: I, H: I, ldy: I, reverse: I, resetAfter: I): void;
+  // minGRU / minLSTM scans (assembly/cells/mingru.ts, minlstm.ts): gates are the GEMM's pre-activations
+  mingru_forward(h: P, y: P, gates: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, logspace: I): void;
+  mingru_backward(dgates: P, dh0: P, dy: P, dhN: P, gates: P, h: P, lens: P, scratch: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, logspace: I): void;
+  minlstm_forward(h: P, y: P, gates: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, logspace: I): void;
+  minlstm_backward(dgates: P, dh0: P, dy: P, dhN: P, gates: P, h: P, lens: P, scratch: P,
+    T: I, B: I, H: I, ldy: I, reverse: I, logspace: I): void;
   // int8-weight inference (assembly/kernels/int8.ts): w8 is the element offset of int8 rows of Kp bytes
   gemm_q8_nt(y: P, x: P, w8: P, sw: P, b: P, M: I, N: I, K: I, accumulate: I): void;
   Q8_MAX_K: WebAssembly.Global;

@@ -45,6 +45,10 @@ export const OP = {
   RNN_PK: 45,
   LSTM_PK: 46,
   GRU_PK: 47,
+  MINGRU: 60,
+  MINGRU_BWD: 61,
+  MINLSTM: 62,
+  MINLSTM_BWD: 63,
   CRF_NLL: 50,
   CRF_VITERBI: 51,
 } as const;
@@ -93,6 +97,10 @@ export const OP_ARITY = {
   RNN_PK: 13,
   LSTM_PK: 15,
   GRU_PK: 15,
+  MINGRU: 10,
+  MINGRU_BWD: 14,
+  MINLSTM: 10,
+  MINLSTM_BWD: 14,
   CRF_NLL: 15,
   CRF_VITERBI: 11,
 } as const;
@@ -144,6 +152,10 @@ export const OP_EMITTER = {
   RNN_PK: 'rnnPk',
   LSTM_PK: 'lstmPk',
   GRU_PK: 'gruPk',
+  MINGRU: 'mingru',
+  MINGRU_BWD: 'mingruBwd',
+  MINLSTM: 'minlstm',
+  MINLSTM_BWD: 'minlstmBwd',
   CRF_NLL: 'crfNll',
   CRF_VITERBI: 'crfViterbi',
 } as const;
@@ -364,6 +376,26 @@ export abstract class OpEmitter {
   /** GRU_PK (47): gru_forward_pk(gates aux h y scratch w_hh w_pk b_hh lens T B H ldy reverse resetAfter). as GRU given also w_pk, w_hh packed by pack_hh (n rows apart in the Cho form), which one row reads */
   gruPk(gates: number, aux: number, h: number, y: number, scratch: number, w_hh: number, w_pk: number, b_hh: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, resetAfter: number): void {
     this.op(47, gates, aux, h, y, scratch, w_hh, w_pk, b_hh, lens, T, B, H, ldy, reverse, resetAfter);
+  }
+
+  /** MINGRU (60): mingru_forward(h y gates lens T B H ldy reverse logspace). minGRU scan over pre-activations from one GEMM; logspace 0 linear, 1 log-space */
+  mingru(h: number, y: number, gates: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
+    this.op(60, h, y, gates, lens, T, B, H, ldy, reverse, logspace);
+  }
+
+  /** MINGRU_BWD (61): mingru_backward(dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace) */
+  mingruBwd(dgates: number, dh0: number, dy: number, dhN: number, gates: number, h: number, lens: number, scratch: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
+    this.op(61, dgates, dh0, dy, dhN, gates, h, lens, scratch, T, B, H, ldy, reverse, logspace);
+  }
+
+  /** MINLSTM (62): minlstm_forward(h y gates lens T B H ldy reverse logspace). minLSTM scan over pre-activations from one GEMM; logspace 0 linear, 1 log-space */
+  minlstm(h: number, y: number, gates: number, lens: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
+    this.op(62, h, y, gates, lens, T, B, H, ldy, reverse, logspace);
+  }
+
+  /** MINLSTM_BWD (63): minlstm_backward(dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace) */
+  minlstmBwd(dgates: number, dh0: number, dy: number, dhN: number, gates: number, h: number, lens: number, scratch: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
+    this.op(63, dgates, dh0, dy, dhN, gates, h, lens, scratch, T, B, H, ldy, reverse, logspace);
   }
 
   /** CRF_NLL (50): crf_nll_forward_backward(dem dtrans dstart dend em tags trans start end lens scratch T B K slot); slot: [f64 loss sum | f32 scale]. loss: CRF negative log-likelihood and its gradients */

@@ -66,7 +66,7 @@ describe('train-seq2seq', () => {
     expect(drop.stderr).toContain('Expected a probability in [0, 1), got 1');
     const cell = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'x.rnnw', '--cell', 'transformer']);
     expect(cell.code).toBe(2);
-    expect(cell.stderr).toContain('Expected lstm, gru, rnn, got transformer');
+    expect(cell.stderr).toContain('Expected lstm, gru, rnn, mingru, minlstm, got transformer');
   });
 });
 

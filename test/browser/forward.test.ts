@@ -16,6 +16,8 @@ for (const variant of ['relaxed', 'simd'] as const) {
   cases.push({ variant, cell: 'lstm', T: 9, B: 3, I: 5, H: 17, numLayers: 2, bidirectional: true, lengths: [9, 4, 1], seed: 1 });
   cases.push({ variant, cell: 'gru', T: 12, B: 2, I: 8, H: 33, numLayers: 1, bidirectional: false, seed: 2 });
   cases.push({ variant, cell: 'rnn', T: 5, B: 1, I: 3, H: 64, numLayers: 2, bidirectional: true, seed: 3 });
+  cases.push({ variant, cell: 'mingru', T: 9, B: 3, I: 5, H: 17, numLayers: 2, bidirectional: true, lengths: [9, 4, 1], seed: 4 });
+  cases.push({ variant, cell: 'minlstm', T: 6, B: 2, I: 8, H: 33, numLayers: 1, bidirectional: false, seed: 5 });
 }
 
 describe('forward pass in Chromium', () => {

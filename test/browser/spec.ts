@@ -1,7 +1,7 @@
 // A forward pass described by plain data, run the same way in Node and in Chromium.
 export interface ForwardSpec {
   variant: 'simd' | 'relaxed';
-  cell: 'rnn' | 'lstm' | 'gru';
+  cell: 'rnn' | 'lstm' | 'gru' | 'mingru' | 'minlstm';
   T: number;
   B: number;
   I: number;
@@ -17,7 +17,7 @@ type Lib = typeof import('../../dist/index.js');
 /** Runs the spec with a library instance; returns output and hN as plain arrays. */
 export async function forwardSpec(lib: Lib, s: ForwardSpec): Promise<{ variant: string; output: number[]; hN: number[] }> {
   const { variant } = await lib.init({ variant: s.variant });
-  const Ctor = s.cell === 'rnn' ? lib.RNN : s.cell === 'lstm' ? lib.LSTM : lib.GRU;
+  const Ctor = { rnn: lib.RNN, lstm: lib.LSTM, gru: lib.GRU, mingru: lib.MinGRU, minlstm: lib.MinLSTM }[s.cell];
   const m = new Ctor({ inputSize: s.I, hiddenSize: s.H, numLayers: s.numLayers, bidirectional: s.bidirectional, seed: s.seed });
   const x = new Float32Array(s.T * s.B * s.I);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37 + s.seed);
@@ -29,7 +29,7 @@ export async function forwardSpec(lib: Lib, s: ForwardSpec): Promise<{ variant: 
 /** A few training steps described by plain data (cell → linear, cross-entropy, Adam, clipNorm). */
 export interface TrainSpec {
   variant: 'simd' | 'relaxed';
-  cell: 'rnn' | 'lstm' | 'gru';
+  cell: 'rnn' | 'lstm' | 'gru' | 'mingru' | 'minlstm';
   T: number;
   B: number;
   I: number;
@@ -44,7 +44,7 @@ export interface TrainSpec {
 /** Trains per the spec; returns the losses and every parameter after training as plain arrays. */
 export async function trainSpec(lib: Lib, s: TrainSpec): Promise<{ variant: string; losses: number[]; params: number[] }> {
   const { variant } = await lib.init({ variant: s.variant });
-  const Ctor = s.cell === 'rnn' ? lib.layers.rnn : s.cell === 'lstm' ? lib.layers.lstm : lib.layers.gru;
+  const Ctor = { rnn: lib.layers.rnn, lstm: lib.layers.lstm, gru: lib.layers.gru, mingru: lib.layers.minGRU, minlstm: lib.layers.minLSTM }[s.cell];
   const m = new lib.Sequential(
     [Ctor({ inputSize: s.I, hiddenSize: s.H, numLayers: 2, dropout: s.dropout }), lib.layers.linear({ inFeatures: s.H, outFeatures: s.V })],
     { seed: s.seed },

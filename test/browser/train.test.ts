@@ -17,6 +17,7 @@ for (const variant of ['relaxed', 'simd'] as const) {
   cases.push({ variant, cell: 'lstm', T: 7, B: 3, I: 4, H: 9, V: 5, steps: 15, dropout: 0.2, lengths: [7, 3, 5], seed: 1 });
   cases.push({ variant, cell: 'gru', T: 6, B: 2, I: 5, H: 16, V: 4, steps: 15, dropout: 0, seed: 2 });
   cases.push({ variant, cell: 'rnn', T: 5, B: 4, I: 3, H: 8, V: 6, steps: 15, dropout: 0.1, lengths: [5, 5, 1, 2], seed: 3 });
+  cases.push({ variant, cell: 'minlstm', T: 7, B: 3, I: 4, H: 12, V: 5, steps: 15, dropout: 0.1, lengths: [7, 2, 5], seed: 4 });
 }
 
 describe('training in Chromium', () => {

@@ -192,6 +192,25 @@ describe('the playground page in Chromium', () => {
     g2p.dispose();
   });
 
+  it('the cell list offers every registered cell; a minGRU model from the CLI loads as one and completes as in Node', async () => {
+    expect(await page.locator('#cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['lstm', 'gru', 'rnn', 'mingru', 'minlstm']);
+    const dir = mkdtempSync(join(tmpdir(), 'rnnw-cli-'));
+    writeFileSync(join(dir, 'c.txt'), 'the quick brown fox jumps over the lazy dog.\n'.repeat(30));
+    const out = join(dir, 'min.rnnw');
+    execFileSync(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'train-lm', '--corpus', join(dir, 'c.txt'), '--cell', 'mingru', '--hidden', '32', '--embedding', '8', '--seq-len', '16', '--batch', '8', '--steps', '20', '--lr', '0.02', '--validation', '0', '--quiet', '--out', out], { stdio: 'pipe' });
+    await page.setInputFiles('#model-file', out);
+    await page.waitForFunction(() => /Loaded min\.rnnw/.test(document.getElementById('status')!.textContent!));
+    expect(await page.inputValue('#cell')).toBe('mingru');
+    await page.fill('#prompt', 'the qu');
+    await page.click('#complete');
+    await page.waitForFunction(() => document.getElementById('completion')!.textContent!.length > 0);
+    const lm = await CharLM.load(out);
+    const temperature = Number(await page.inputValue('#temperature'));
+    expect(await page.locator('#completion').textContent()).toBe(lm.complete('the qu', { maxLength: 120, temperature, seed: 0 }));
+    lm.dispose();
+    expect(problems).toEqual([]);
+  });
+
   it('a model trained by the CLI loads in the page and completes as in Node', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rnnw-cli-'));
     writeFileSync(join(dir, 'c.txt'), 'the quick brown fox jumps over the lazy dog.\n'.repeat(30));

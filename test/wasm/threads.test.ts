@@ -5,7 +5,7 @@
 // and programs go on on one thread; without cross-origin isolation init falls back to one thread
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { init, closeThreads, LSTM, GRU, RNN, Sequential, layers, tensor, quantize, SGD, ValueError, WorkerError, type Model } from '../../src/index';
+import { init, closeThreads, LSTM, GRU, RNN, MinGRU, MinLSTM, Sequential, layers, tensor, quantize, SGD, ValueError, WorkerError, type Model } from '../../src/index';
 import { OP, ProgramBuilder } from '../../src/ir/program';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from '../model/helpers';
@@ -30,6 +30,8 @@ const CASES: Case[] = [
   { name: 'GRU Cho form bidirectional with lengths', make: () => new GRU({ inputSize: 12, hiddenSize: 66, resetAfter: false, bidirectional: true, seed: 5 }), T: 9, B: 3, I: 12, lengths: [9, 1, 4] },
   { name: 'RNN tanh H45', make: () => new RNN({ inputSize: 8, hiddenSize: 45, seed: 6 }), T: 11, B: 2, I: 8, lengths: [11, 8] },
   { name: 'RNN relu 2 layers', make: () => new RNN({ inputSize: 8, hiddenSize: 64, numLayers: 2, nonlinearity: 'relu', seed: 7 }), T: 6, B: 1, I: 8 },
+  { name: 'MinGRU 2 layers bidirectional with lengths', make: () => new MinGRU({ inputSize: 10, hiddenSize: 50, numLayers: 2, bidirectional: true, seed: 9 }), T: 9, B: 3, I: 10, lengths: [9, 2, 5] },
+  { name: 'MinLSTM log-space H97, streamed step by step', make: () => new MinLSTM({ inputSize: 40, hiddenSize: 97, logSpace: true, seed: 10 }), T: 12, B: 2, I: 40, stream: true },
   {
     name: 'stacked LSTM + GRU + linear, streamed step by step',
     make: () => new Sequential([layers.lstm({ inputSize: 24, hiddenSize: 96, numLayers: 2 }), layers.gru({ inputSize: 96, hiddenSize: 40 }), layers.linear({ inFeatures: 40, outFeatures: 30 })], { seed: 8 }),

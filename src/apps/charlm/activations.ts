@@ -1,6 +1,7 @@
 // The hidden states of a CharLM's last recurrent layer over a text: one forward call of a probe
 // model (the CharLM's embedding and recurrent stack, parameters copied, without the output layer),
 // so nothing disturbs the model's own buffers or a CharStream that is generating.
+import { cellLayer } from '../common/cells';
 import { Sequential, layers } from '../../model/model';
 import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
@@ -23,7 +24,7 @@ export function hiddenStates(lm: CharLM, text: string): HiddenStates {
   const rec = { inputSize: c.embedding, hiddenSize: c.hidden, numLayers: c.layers };
   const probe = new Sequential([
     layers.embedding({ numEmbeddings: lm.vocabulary.size, embeddingDim: c.embedding }),
-    c.cell === 'lstm' ? layers.lstm(rec) : c.cell === 'gru' ? layers.gru(rec) : layers.rnn(rec),
+    cellLayer(c.cell, rec),
   ]);
   try {
     const sd = lm.model.stateDict();

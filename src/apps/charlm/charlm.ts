@@ -2,6 +2,7 @@
 // stack → linear over the vocabulary — with training over a long text (truncated BPTT), seeded
 // sampling (temperature, top-k, top-p), completion, streaming generation and bits per character.
 // The vocabulary, the architecture and (in checkpoints) the training state travel in the model file.
+import { cellLayer } from '../common/cells';
 import { Sequential, layers, type Model } from '../../model/model';
 import { Adam, type Optimizer } from '../../train/optim';
 import { serialize, deserialize, FormatError, type SaveOptions } from '../../io/format';
@@ -223,7 +224,7 @@ function buildModel(c: CharLMConfig, V: number): Sequential {
   return new Sequential(
     [
       layers.embedding({ numEmbeddings: V, embeddingDim: c.embedding }),
-      c.cell === 'lstm' ? layers.lstm({ ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? layers.gru(rec) : layers.rnn(rec),
+      cellLayer(c.cell, rec, { forgetBias: true }),
       layers.linear({ inFeatures: c.hidden, outFeatures: V }),
     ],
     { seed: c.seed },

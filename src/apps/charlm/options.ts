@@ -2,9 +2,10 @@
 // settings (stored with a checkpoint so a resumed run continues the same way). Every check runs
 // before anything changes; an unknown key is an error that names it.
 import { ValueError } from '../../errors';
+import { checkCell, type AppCell } from '../common/cells';
 import type { UnknownPolicy } from './vocab';
 
-export type CellKind = 'lstm' | 'gru' | 'rnn';
+export type CellKind = AppCell;
 
 export interface CharLMConfig {
   /** Recurrent cell (default 'lstm'). */
@@ -73,8 +74,7 @@ function positiveNumber(name: string, v: unknown): number {
 export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {
   if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${String(o)}`);
   checkKeys(o, [...CONFIG_KEYS, 'vocabulary'], 'CharLM option');
-  const cell = o.cell ?? 'lstm';
-  if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
+  const cell = checkCell(o.cell);
   const dropout = o.dropout ?? 0;
   if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(o.dropout)}`);
   const unknown = o.unknown ?? 'unk';

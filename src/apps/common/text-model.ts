@@ -12,8 +12,9 @@ import { ValueError } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
+import { cellNode, checkCell, type AppCell } from './cells';
 
-export type AppCell = 'lstm' | 'gru' | 'rnn';
+export type { AppCell } from './cells';
 
 export interface EncoderOptions {
   cell?: AppCell;
@@ -43,7 +44,7 @@ function int(name: string, v: number, min: number): number {
 
 export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean): EncoderConfig {
   const c: EncoderConfig = {
-    cell: o.cell ?? 'lstm',
+    cell: checkCell(o.cell),
     hiddenSize: int('hiddenSize', o.hiddenSize ?? 64, 1),
     embeddingDim: int('embeddingDim', o.embeddingDim ?? 32, 1),
     numLayers: int('numLayers', o.numLayers ?? 1, 1),
@@ -52,7 +53,6 @@ export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean):
     maxLength: int('maxLength', o.maxLength ?? 400, 1),
     seed: int('seed', o.seed ?? 1, 0),
   };
-  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ValueError(`Expected cell 'lstm', 'gru' or 'rnn', got ${String(c.cell)}`);
   if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(c.bidirectional)}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(c.dropout)}`);
   return c;
@@ -81,7 +81,7 @@ export function asTokenizer(t: Tokenizer | TokenizerJSON): Tokenizer {
 export function buildEncoder(vocabSize: number, c: EncoderConfig): { ids: Sym; output: Sym; hN: Sym } {
   const ids = graph.input('ids', { type: 'ids', vocabSize });
   const emb = graph.embedding(ids, { embeddingDim: c.embeddingDim, name: 'emb' });
-  const r = graph[c.cell](emb, { hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.numLayers > 1 ? c.dropout : 0, seed: c.seed, name: 'rnn' });
+  const r = cellNode(c.cell, emb, { hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, dropout: c.numLayers > 1 ? c.dropout : 0, seed: c.seed, name: 'rnn' });
   const output = c.dropout > 0 ? graph.dropout(r.output, { p: c.dropout, name: 'drop' }) : r.output;
   const hN = c.dropout > 0 ? graph.dropout(r.hN, { p: c.dropout, name: 'drop_h' }) : r.hN;
   return { ids, output, hN };

@@ -4,6 +4,7 @@
 // every step) or encoder-decoder (the window's final state starts a decoder that reads the columns
 // known in advance — calendar features — of each forecast day and emits its targets). Trained with MSE in scaled units on every window of a series; the scaling,
 // architecture and training state travel in the model file.
+import { cellNode } from '../common/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer } from '../../train/optim';
@@ -268,7 +269,7 @@ function buildGraph(c: ForecasterConfig): GraphModel {
   const x = g.input('x', { type: 'float', features: c.features });
   const stack = (v: g.Sym, name: string, initialState?: g.RecurrentNodeOptions['initialState']): g.RecurrentSyms => {
     const rec = { hiddenSize: c.hidden, numLayers: c.layers, name, initialState };
-    return c.cell === 'lstm' ? g.lstm(v, { ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? g.gru(v, rec) : g.rnn(v, rec);
+    return cellNode(c.cell, v, rec, { forgetBias: true });
   };
   const r = stack(x, 'rnn');
   if (c.mode === 'encoder-decoder') {

@@ -1,5 +1,6 @@
 // The architecture of a Forecaster (stored in its model file) and the checks of the series it reads.
 import { ValueError } from '../../errors';
+import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import type { ScalingKind } from './scaling';
 
@@ -28,7 +29,7 @@ export interface ForecasterConfig {
    * with, mode 'encoder-decoder'; distinct from the targets.
    */
   known: number[];
-  cell: 'lstm' | 'gru' | 'rnn';
+  cell: AppCell;
   layers: number;
   hidden: number;
   /** Per-feature scaling fitted on the first training series (default 'standard'). */
@@ -63,8 +64,7 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
   if ((mode === 'encoder-decoder') !== known.length > 0) {
     throw new ValueError(`Expected known columns exactly with mode 'encoder-decoder', got mode '${mode}' and known ${JSON.stringify(known)}`);
   }
-  const cell = o.cell ?? 'lstm';
-  if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
+  const cell = checkCell(o.cell);
   const scaling = o.scaling ?? 'standard';
   if (!['standard', 'minmax', 'none'].includes(scaling)) throw new ValueError(`Expected scaling 'standard', 'minmax' or 'none', got ${String(o.scaling)}`);
   const level = o.level ?? 'none';

@@ -5,6 +5,8 @@
 // step by step with the graph's decoder (all requested texts as rows of one wasm call per step)
 // and CharLM's sampling (temperature, top-k, top-p, seed). Vocabulary, classes, architecture and
 // the training state travel in the model file.
+import { cellNode } from '../common/cells';
+import { CELLS } from '../../layers/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer } from '../../train/optim';
@@ -232,9 +234,9 @@ function buildGraph(c: GeneratorConfig, V: number): GraphModel {
   const inp = c.conditioning === 'state' ? e : g.concat([e, g.repeat(cond, e, { name: 'cond_steps' })], { name: 'cond_input' });
   const S = c.layers * c.hidden;
   const state = (k: 'h' | 'c') => g.tanh(g.linear(cond, { outFeatures: S, name: `init_${k}` }), { name: `init_${k}_tanh` });
-  const initialState = c.conditioning === 'input' ? undefined : { h: state('h'), c: c.cell === 'lstm' ? state('c') : undefined };
+  const initialState = c.conditioning === 'input' ? undefined : { h: state('h'), c: CELLS[c.cell].hasCellState ? state('c') : undefined };
   const rec = { hiddenSize: c.hidden, numLayers: c.layers, name: 'rnn', initialState };
-  const r = c.cell === 'lstm' ? g.lstm(inp, { ...rec, init: { forgetBias: 1 } }) : c.cell === 'gru' ? g.gru(inp, rec) : g.rnn(inp, rec);
+  const r = cellNode(c.cell, inp, rec, { forgetBias: true });
   const logits = g.linear(r.output, { outFeatures: V, name: 'out' });
   return new GraphModel({ inputs: [cond, x], outputs: { logits }, seed: c.seed });
 }

@@ -2,13 +2,14 @@
 // is built: the cell, sizes, how the conditioning vector enters (initial state, every step, or
 // both) and what a condition is (one of named classes → one-hot, or a raw vector of a fixed width).
 import { ValueError } from '../../errors';
+import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 
 export type Conditioning = 'state' | 'input' | 'both';
 
 export interface GeneratorConfig {
   /** Recurrent cell (default 'lstm'). */
-  cell: 'lstm' | 'gru' | 'rnn';
+  cell: AppCell;
   /** Stacked recurrent layers (default 1). */
   layers: number;
   /** Hidden size (default 128). */
@@ -36,8 +37,7 @@ export const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'conditioni
 export function checkGeneratorConfig(o: GeneratorOptions, extra: readonly string[] = []): GeneratorConfig {
   if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${String(o)}`);
   checkKeys(o, [...CONFIG_KEYS, ...extra], 'generator option');
-  const cell = o.cell ?? 'lstm';
-  if (!['lstm', 'gru', 'rnn'].includes(cell)) throw new ValueError(`Expected cell to be 'lstm', 'gru' or 'rnn', got ${String(o.cell)}`);
+  const cell = checkCell(o.cell);
   const conditioning = o.conditioning ?? 'both';
   if (!['state', 'input', 'both'].includes(conditioning)) throw new ValueError(`Expected conditioning to be 'state', 'input' or 'both', got ${String(o.conditioning)}`);
   let classes: string[] | null = null;

@@ -1,5 +1,5 @@
 // The architecture of a Seq2Seq model (what its file stores) and the graph built from it:
-// src ids → embedding → encoder RNN/LSTM/GRU (bidirectional optional) → final states bridged to
+// src ids → embedding → encoder of any registered cell (bidirectional optional) → final states bridged to
 // the decoder through linear + tanh; tgt ids (<s> + target) → embedding → decoder started from
 // the bridge; with attention: Luong/Bahdanau attention over the encoder outputs, the attentional
 // state tanh(W_c [context; h]), then the logits over the target vocabulary.
@@ -7,8 +7,9 @@ import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { ValueError } from '../../errors';
 import type { TokenMode } from './vocab';
+import { cellNode, checkCell, type AppCell } from '../common/cells';
 
-export type Seq2SeqCell = 'rnn' | 'lstm' | 'gru';
+export type Seq2SeqCell = AppCell;
 export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
 
 export interface Seq2SeqConfig {
@@ -53,7 +54,7 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
   const dropout = o.dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout to be a number in [0, 1), got ${String(o.dropout)}`);
   return {
-    cell: oneOf('cell', o.cell, ['rnn', 'lstm', 'gru'], 'lstm'),
+    cell: checkCell(o.cell),
     hidden: o.hidden === undefined ? 64 : posInt('hidden', o.hidden, 4096),
     embedding: o.embedding === undefined ? 32 : posInt('embedding', o.embedding, 4096),
     bidirectional: o.bidirectional ?? false,
@@ -69,7 +70,7 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
 export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphModel {
   const D = c.bidirectional ? 2 : 1;
   const Hd = c.hidden * D;
-  const rec = (x: g.Sym, o: Record<string, unknown>) => (c.cell === 'lstm' ? g.lstm(x, o as never) : c.cell === 'gru' ? g.gru(x, o as never) : g.rnn(x, o as never));
+  const rec = (x: g.Sym, o: Record<string, unknown>) => cellNode(c.cell, x, o as never);
   // dropout (training only) where G2P and translation models usually put it: on the embeddings, the
   // encoder outputs attention reads, and the state the output layer reads; none inside the recurrences
   const drop = (x: g.Sym, name: string): g.Sym => (c.dropout > 0 ? g.dropout(x, { p: c.dropout, name }) : x);
