@@ -11,6 +11,7 @@ import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
 import { ProgramBuilder } from '../model/program';
 import type { Runtime } from '../wasm/load';
+import type { QuantWeight } from '../model/runner';
 import type { LossKind } from '../train/trainer';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
@@ -79,6 +80,8 @@ export interface Env {
   pre: ProgramBuilder | null;
   /** Step programs: the (B, H) state blocks carried from step to step ([offset, H]). */
   carried: [number, number][];
+  /** Inference and step programs of a quantized model: the int8 copy of a parameter (full name). */
+  quant?: (name: string) => QuantWeight | undefined;
 }
 
 const rowsOf = (env: Env, s: Sym): number => (s.kind === 'vec' ? env.shape.B : env.shape.T.get(s.axis!)! * env.shape.B);
@@ -111,6 +114,8 @@ function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext
   return {
     b: env.b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
     param: (name) => env.arena.offsetOf(p(name)),
+    // recurrent and linear modules read int8 copies in inference (as Runner.context does); the rest never ask
+    quant: env.quant && !env.training ? (name) => env.quant!(p(name)) : undefined,
     optParam: (name) => (env.arena.has(p(name)) ? env.arena.offsetOf(p(name)) : 0),
   };
 }
@@ -249,6 +254,8 @@ export interface CompileOptions {
   losses?: LossSpec[];
   /** Tape: the outputs whose gradients the caller seeds. */
   seeds?: Sym[];
+  /** A quantized model's int8 copies by parameter name (inference and step programs read them). */
+  quant?: (name: string) => QuantWeight | undefined;
 }
 
 /** Compiles the nodes (topological order) for one shape. */
@@ -260,6 +267,7 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   const env: Env = {
     b: pre ?? b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
     lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],
+    quant: training ? undefined : o.quant,
   };
   const inputs = new Map<InputNode, number>();
   for (const n of nodes) {

@@ -6,7 +6,8 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../model/program';
-import { initialisersSkipped } from '../model/runner';
+import { initialisersSkipped, type QuantWeight } from '../model/runner';
+import type { Int8Host } from '../model/quantize';
 import { checkState } from '../model/checks';
 import { clipAndStep } from '../train/trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
@@ -20,6 +21,7 @@ import { compileGraph, type Compiled, type LossSpec, type Shape } from './compil
 import { Decoder, expandRows } from './decoder';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
+import { LinearModule } from '../layers/dense';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
 
 export type { Feed, FeedValue } from './feed';
@@ -64,6 +66,8 @@ export class GraphModel {
   private readonly plans = new PlanCache<Plan>();
   private pending: { p: Plan; B: number } | null = null;
   private readonly decoders = new Set<Decoder>();
+  /** int8 copies of the recurrent and linear weights by parameter name when quantized (src/model/quantize.ts), else null. */
+  private quantW: Map<string, QuantWeight> | null = null;
   private disposed = false;
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
@@ -100,6 +104,8 @@ export class GraphModel {
     this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     this.runner = {
       rt,
       arena,
@@ -109,18 +115,66 @@ export class GraphModel {
       set dropoutRngState(v: [number, number, number, number]) {
         rt.heap.i32.set(v.map((x) => x | 0), rngState);
       },
+      get quantized(): boolean {
+        return self.quantW !== null;
+      },
+      get isDisposed(): boolean {
+        return self.disposed;
+      },
+      int8WeightNames: () => this.int8WeightNames(),
+      setQuantized: (q) => this.setQuantized(q),
     };
     this.guard = new StepGuard(this.runner);
   }
 
-  /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
-  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] };
+  /** @internal what the model file reads and writes (the runtime, the arena, the dropout generator state) and quantize() installs int8 copies through. */
+  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] } & Int8Host;
   /** Makes trainStep and step all-or-nothing (a copy of the parameters and moments, taken per update). */
   private readonly guard: StepGuard;
 
-  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. */
+  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. With int8 weights it carries quantized: 'int8'. */
   spec(): GraphSpec {
-    return graphSpec(this.nodes, this.inputNames, this.outputs);
+    const s = graphSpec(this.nodes, this.inputNames, this.outputs);
+    return this.quantW ? { ...s, quantized: 'int8' } : s;
+  }
+
+  // ---- int8 weights (quantize(), src/model/quantize.ts) -----------------------------------------
+
+  /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
+  get quantized(): 'int8' | null {
+    return this.quantW ? 'int8' : null;
+  }
+
+  /** Parameters the int8 path replaces: every recurrent node's weight_ih* / weight_hh*, every linear node's weight. */
+  private int8WeightNames(): string[] {
+    const names: string[] = [];
+    for (const n of this.nodes) {
+      const m = n.module;
+      const recurrent = m instanceof RecurrentCore;
+      if (!recurrent && !(m instanceof LinearModule)) continue;
+      for (const s of m.paramSpecs()) if (recurrent ? /^weight_(ih|hh)_/.test(s.name) : s.name === 'weight') names.push(`${n.name}.${s.name}`);
+    }
+    return names;
+  }
+
+  /**
+   * Installs (or, with null, drops) int8 copies. Every compiled program is released (the next
+   * ones read the copies); open decoders are closed when earlier copies they read are released.
+   */
+  private setQuantized(q: Map<string, QuantWeight> | null): void {
+    this.check();
+    if (this.quantW) for (const d of [...this.decoders]) d.close();
+    for (const w of this.quantW?.values() ?? []) {
+      this.rt.heap.release(w.q);
+      this.rt.heap.release(w.s);
+    }
+    this.quantW = q;
+    this.plans.clear();
+    this.pending = null;
+  }
+
+  private checkNotQuantized(what: string): void {
+    if (this.quantW) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
   }
 
   /** Rebuilds a model from spec() (fresh parameters from the seed). */
@@ -147,7 +201,7 @@ export class GraphModel {
 
   private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
     const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses,
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.quantOf(),
       seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
     });
     let program: Program;
@@ -163,6 +217,12 @@ export class GraphModel {
       },
     };
     return p;
+  }
+
+  /** The int8 copy of a parameter, for inference and step programs (training programs never ask). */
+  private quantOf(): ((name: string) => QuantWeight | undefined) | undefined {
+    const q = this.quantW;
+    return q ? (name) => q.get(name) : undefined;
   }
 
   private write(p: Plan, parts: Parts): void {
@@ -196,6 +256,7 @@ export class GraphModel {
       if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
     }
     if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
+    if (opts.keep) this.checkNotQuantized('forward(feed, { keep: true })');
     const { shape, parts } = this.checkFeed(feed);
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
@@ -248,6 +309,8 @@ export class GraphModel {
 
   /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
   trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
+    this.check();
+    this.checkNotQuantized('training');
     checkOptions(o, OPTION_KEYS.graphStep, 'trainStep options');
     checkStepOptions(o);
     // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
@@ -273,6 +336,8 @@ export class GraphModel {
 
   /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
   evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
+    this.check();
+    this.checkNotQuantized('evaluate (a training program)');
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
     return this.runLosses(batch, o.losses, false);
   }
@@ -325,7 +390,7 @@ export class GraphModel {
     const B = shape.B * beam;
     const T = new Map(shape.T);
     T.set(stepIn, 1);
-    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false });
+    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.quantOf() });
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
     const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
@@ -338,12 +403,14 @@ export class GraphModel {
   /** Sets every accumulated gradient to 0. */
   zeroGrad(): void {
     this.check();
+    this.checkNotQuantized('training');
     this.rt.k.fill_f32(this.grad, 0, this.arena.size);
   }
 
   /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     this.check();
+    this.checkNotQuantized('training');
     checkOptions(opts, OPTION_KEYS.applyStep, 'step options');
     checkStepOptions({ ...opts, optimizer });
     return guardedUpdate(this.guard, this.runner, optimizer, () =>
@@ -370,6 +437,7 @@ export class GraphModel {
   }
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
     this.check();
+    this.checkNotQuantized('setParameter');
     this.arena.set(name, values);
   }
   stateDict(): Record<string, Float32Array> {
@@ -378,6 +446,7 @@ export class GraphModel {
   /** All-or-nothing: every name must exist and every value be valid before the first write. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
     this.check();
+    this.checkNotQuantized('loadStateDict');
     const names = new Set(this.arena.entries().map((e) => e.name));
     for (const k of Object.keys(sd ?? {})) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
     for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
@@ -389,6 +458,7 @@ export class GraphModel {
   dispose(): void {
     if (this.disposed) return;
     for (const d of [...this.decoders]) d.close();
+    this.setQuantized(null);
     this.plans.clear();
     this.pending = null;
     this.guard.dispose();
