@@ -120,6 +120,6 @@ export class Decoder {
   }
 
   private check(): void {
-    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed)');
+    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed or quantized)');
   }
 }

@@ -159,11 +159,11 @@ export class GraphModel {
 
   /**
    * Installs (or, with null, drops) int8 copies. Every compiled program is released (the next
-   * ones read the copies); open decoders are closed when earlier copies they read are released.
+   * ones read the copies) and open decoders are closed (their context ran on the weights before).
    */
   private setQuantized(q: Map<string, QuantWeight> | null): void {
     this.check();
-    if (this.quantW) for (const d of [...this.decoders]) d.close();
+    for (const d of [...this.decoders]) d.close();
     for (const w of this.quantW?.values() ?? []) {
       this.rt.heap.release(w.q);
       this.rt.heap.release(w.s);
