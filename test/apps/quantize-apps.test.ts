@@ -26,6 +26,7 @@ interface Out {
 }
 
 interface App {
+  readonly model: { readonly runner: unknown; readonly quantized: 'int8' | null };
   serialize(): Uint8Array;
   dispose(): void;
 }
@@ -134,14 +135,14 @@ describe('quantize(app): int8 on every application', () => {
     const q8 = await c.make();
     const ref = c.run(f32);
     expect(quantize(q8, { weights: 'int8' })).toBe(q8); // the app itself comes back
-    expect((q8 as unknown as { model: { quantized: string | null } }).model.quantized).toBe('int8');
+    expect(q8.model.quantized).toBe('int8');
     const got = c.run(q8);
     const d = maxDiff(got.values, ref.values);
     expect(d).toBeGreaterThan(0); // the int8 kernels ran
     expect(d).toBeLessThanOrEqual(c.bound);
     // through the file
     const back = c.reload(q8.serialize());
-    expect((back as unknown as { model: { quantized: string | null } }).model.quantized).toBe('int8');
+    expect(back.model.quantized).toBe('int8');
     // exact equality of every number (toEqual compares numbers with Object.is)
     expect(c.run(back)).toEqual(got);
     // a second quantize changes nothing; training is refused without touching the parameters
