@@ -272,6 +272,7 @@ export class GraphModel {
    */
   backward(dOutputs: Record<string, Tensor | Float32Array>): Record<string, Tensor> {
     this.check();
+    this.checkNotQuantized('training');
     const pend = this.pending;
     if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
     if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);

@@ -88,6 +88,7 @@ describe('int8 graph models', () => {
       ['trainStep', () => m.trainStep(batch, { losses: { logits: 'crossEntropy' }, optimizer: opt })],
       ['evaluate', () => m.evaluate(batch, { losses: { logits: 'crossEntropy' } })],
       ['forward keep', () => m.forward(feed(), { keep: true })],
+      ['backward', () => m.backward({ logits: new Float32Array(Tt * B * V) })],
       ['zeroGrad', () => m.zeroGrad()],
       ['step', () => m.step(opt)],
       ['setParameter', () => m.setParameter(m.parameters()[0].name, new Float32Array(m.getParameter(m.parameters()[0].name).length))],
