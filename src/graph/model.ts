@@ -2,6 +2,7 @@
 // One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
 // and cached (bounded), one wasm call per forward, per training step, per public backward.
 import { PlanCache } from '../model/plan-cache';
+import { Packs } from '../model/packs';
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
@@ -68,6 +69,8 @@ export class GraphModel {
   private readonly decoders = new Set<Decoder>();
   /** int8 copies of the recurrent and linear weights by parameter name when quantized (src/model/quantize.ts), else null. */
   private quantW: Map<string, QuantWeight> | null = null;
+  /** Packed weight copies read by one-row decoders (src/model/packs.ts), shared by them; null when none is open. */
+  private packSet: Packs | null = null;
   private disposed = false;
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
@@ -372,6 +375,8 @@ export class GraphModel {
    * times for beam search) runs once; then each step(x) runs one step of everything that depends
    * on the step input — embedding → RNN → attention → linear → … — for all rows in one wasm call.
    * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
+   * With one row and f32 weights on one thread the step reads packed copies of its weights, shared
+   * by the model's one-row decoders and released with the last of them (bit-identical results).
    */
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
@@ -391,12 +396,49 @@ export class GraphModel {
     const B = shape.B * beam;
     const T = new Map(shape.T);
     T.set(stepIn, 1);
-    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.quantOf() });
+    // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
+    // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
+    const packs = B === 1 && this.packable ? (this.packSet ??= new Packs(this.rt, this.arena)) : null;
+    let c: Compiled;
+    try {
+      c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
+        mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.quantOf(),
+        packed: packs ? (b, name, N, K, apart) => packs.get(b, name, N, K, apart) : undefined,
+      });
+    } catch (e) {
+      this.dropUnusedPacks();
+      throw e;
+    }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
+    if (packs) packs.users++;
+    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => {
+      this.decoders.delete(d);
+      if (packs) {
+        packs.users--;
+        this.dropUnusedPacks();
+      }
+    }, packs ? () => packs.refresh() : undefined);
     this.decoders.add(d);
     return d;
+  }
+
+  /** Whether one-row decoders may read kept packed copies: f32 weights on one thread (a team splits W in place). */
+  private get packable(): boolean {
+    return !this.quantW && this.rt.team === undefined;
+  }
+
+  /** Floats held by packed weight copies (0 when no decoder reads any). */
+  get packedFloats(): number {
+    return this.packSet?.floats ?? 0;
+  }
+
+  /** Drops the packed copies when no decoder reads them. */
+  private dropUnusedPacks(): void {
+    if (this.packSet && this.packSet.users === 0) {
+      this.packSet.release();
+      this.packSet = null;
+    }
   }
 
   // ---- gradients and parameters ------------------------------------------------------------------
