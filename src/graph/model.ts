@@ -107,8 +107,7 @@ export class GraphModel {
     this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
+    const self = this; // the getters below read the model's int8 state
     this.runner = {
       rt,
       arena,

@@ -9,6 +9,8 @@
 //              translate() on its worker, so every translation equals the in-process one bit for bit;
 //              a pool over an ensemble (createEnsemble) sends every member's graph and parameters
 //              and each chunk is one Seq2Seq.translateEnsemble() on its worker.
+// A quantized model's spec carries quantized: 'int8' (read at every call, so a pool follows a
+// quantize() made after it started) and each replica derives the same int8 copies from it.
 // Starting, one call at a time, the parameter buffer and failures are the shared PoolCore's.
 import { GraphModel } from '../graph/model';
 import type { Feed } from '../graph/feed';
