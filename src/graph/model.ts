@@ -2,7 +2,6 @@
 // One parameter arena (names `<node>.<param>`), programs compiled per shape (src/graph/compile.ts)
 // and cached (bounded), one wasm call per forward, per training step, per public backward.
 import { PlanCache } from '../model/plan-cache';
-import { Packs } from '../model/packs';
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
@@ -20,9 +19,9 @@ import { collect, GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, expandRows } from './decoder';
+import { int8WeightNames, WeightCopies } from './copies';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
-import { LinearModule } from '../layers/dense';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
 
 export type { Feed, FeedValue } from './feed';
@@ -67,10 +66,8 @@ export class GraphModel {
   private readonly plans = new PlanCache<Plan>();
   private pending: { p: Plan; B: number } | null = null;
   private readonly decoders = new Set<Decoder>();
-  /** int8 copies of the recurrent and linear weights by parameter name when quantized (src/model/quantize.ts), else null. */
-  private quantW: Map<string, QuantWeight> | null = null;
-  /** Packed weight copies read by one-row decoders (src/model/packs.ts), shared by them; null when none is open. */
-  private packSet: Packs | null = null;
+  /** int8 copies (after quantize()) and packed copies (one-row decoders) of weights (src/graph/copies.ts). */
+  private readonly copies: WeightCopies;
   private disposed = false;
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
@@ -107,7 +104,8 @@ export class GraphModel {
     this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
-    const self = this; // the getters below read the model's int8 state
+    const copies = (this.copies = new WeightCopies(rt, arena));
+    const isDisposed = () => this.disposed;
     this.runner = {
       rt,
       arena,
@@ -118,12 +116,12 @@ export class GraphModel {
         rt.heap.i32.set(v.map((x) => x | 0), rngState);
       },
       get quantized(): boolean {
-        return self.quantW !== null;
+        return copies.quantized;
       },
       get isDisposed(): boolean {
-        return self.disposed;
+        return isDisposed();
       },
-      int8WeightNames: () => this.int8WeightNames(),
+      int8WeightNames: () => int8WeightNames(this.nodes),
       setQuantized: (q) => this.setQuantized(q),
     };
     this.guard = new StepGuard(this.runner);
@@ -137,26 +135,14 @@ export class GraphModel {
   /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. With int8 weights it carries quantized: 'int8'. */
   spec(): GraphSpec {
     const s = graphSpec(this.nodes, this.inputNames, this.outputs);
-    return this.quantW ? { ...s, quantized: 'int8' } : s;
+    return this.copies.quantized ? { ...s, quantized: 'int8' } : s;
   }
 
   // ---- int8 weights (quantize(), src/model/quantize.ts) -----------------------------------------
 
   /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
   get quantized(): 'int8' | null {
-    return this.quantW ? 'int8' : null;
-  }
-
-  /** Parameters the int8 path replaces: every recurrent node's weight_ih* / weight_hh*, every linear node's weight. */
-  private int8WeightNames(): string[] {
-    const names: string[] = [];
-    for (const n of this.nodes) {
-      const m = n.module;
-      const recurrent = m instanceof RecurrentCore;
-      if (!recurrent && !(m instanceof LinearModule)) continue;
-      for (const s of m.paramSpecs()) if (recurrent ? /^weight_(ih|hh)_/.test(s.name) : s.name === 'weight') names.push(`${n.name}.${s.name}`);
-    }
-    return names;
+    return this.copies.quantized ? 'int8' : null;
   }
 
   /**
@@ -166,17 +152,13 @@ export class GraphModel {
   private setQuantized(q: Map<string, QuantWeight> | null): void {
     this.check();
     for (const d of [...this.decoders]) d.close();
-    for (const w of this.quantW?.values() ?? []) {
-      this.rt.heap.release(w.q);
-      this.rt.heap.release(w.s);
-    }
-    this.quantW = q;
+    this.copies.setQuantized(q);
     this.plans.clear();
     this.pending = null;
   }
 
   private checkNotQuantized(what: string): void {
-    if (this.quantW) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
+    if (this.copies.quantized) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
   }
 
   /** Rebuilds a model from spec() (fresh parameters from the seed). */
@@ -203,7 +185,7 @@ export class GraphModel {
 
   private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
     const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.quantOf(),
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(),
       seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
     });
     let program: Program;
@@ -219,12 +201,6 @@ export class GraphModel {
       },
     };
     return p;
-  }
-
-  /** The int8 copy of a parameter, for inference and step programs (training programs never ask). */
-  private quantOf(): ((name: string) => QuantWeight | undefined) | undefined {
-    const q = this.quantW;
-    return q ? (name) => q.get(name) : undefined;
   }
 
   private write(p: Plan, parts: Parts): void {
@@ -397,47 +373,29 @@ export class GraphModel {
     T.set(stepIn, 1);
     // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
     // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
-    const packs = B === 1 && this.packable ? (this.packSet ??= new Packs(this.rt, this.arena)) : null;
+    const packs = this.copies.acquirePacks(B);
     let c: Compiled;
     try {
       c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
-        mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.quantOf(),
-        packed: packs ? (b, name, N, K, apart) => packs.get(b, name, N, K, apart) : undefined,
+        mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.copies.quantOf(), packed: WeightCopies.packedCopy(packs),
       });
     } catch (e) {
-      this.dropUnusedPacks();
+      if (packs) this.copies.releasePacks(packs);
       throw e;
     }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    if (packs) packs.users++;
     const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => {
       this.decoders.delete(d);
-      if (packs) {
-        packs.users--;
-        this.dropUnusedPacks();
-      }
+      if (packs) this.copies.releasePacks(packs);
     }, packs ? () => packs.refresh() : undefined);
     this.decoders.add(d);
     return d;
   }
 
-  /** Whether one-row decoders may read kept packed copies: f32 weights on one thread (a team splits W in place). */
-  private get packable(): boolean {
-    return !this.quantW && this.rt.team === undefined;
-  }
-
-  /** Floats held by packed weight copies (0 when no decoder reads any). */
+  /** Floats held by packed weight copies (0 when no one-row decoder is open). */
   get packedFloats(): number {
-    return this.packSet?.floats ?? 0;
-  }
-
-  /** Drops the packed copies when no decoder reads them. */
-  private dropUnusedPacks(): void {
-    if (this.packSet && this.packSet.users === 0) {
-      this.packSet.release();
-      this.packSet = null;
-    }
+    return this.copies.packedFloats;
   }
 
   // ---- gradients and parameters ------------------------------------------------------------------
@@ -500,7 +458,7 @@ export class GraphModel {
   dispose(): void {
     if (this.disposed) return;
     for (const d of [...this.decoders]) d.close();
-    this.setQuantized(null);
+    this.copies.dispose();
     this.plans.clear();
     this.pending = null;
     this.guard.dispose();
