@@ -5,7 +5,7 @@ export { getLimits, setLimits, resetLimits, type Limits } from './limits';
 export { Tensor, tensor, type Shape } from './tensor';
 export { RNN, LSTM, GRU, MinGRU, MinLSTM, Sequential, layers, type ParameterInfo, type SequentialOptions } from './model/model';
 export { Stream, type StreamOptions } from './model/stream';
-export { quantize, type QuantizeOptions } from './model/quantize';
+export { quantize, type QuantizeOptions, type Quantizable } from './model/quantize';
 export type { RunOptions, RunResult } from './model/runner';
 export type { RNNOptions, LSTMOptions, GRUOptions, MinGRUOptions, MinLSTMOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
 export type { LinearOptions, EmbeddingOptions } from './layers/dense';

@@ -91,6 +91,11 @@ export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: s
   return cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
 }
 
+/** --int8, taken by every command that runs a model: quantize(model, { weights: 'int8' }) after loading it. */
+export function int8Flag(cmd: Command): Command {
+  return cmd.option('--int8', 'run on int8 weights (the model is quantized after loading; results differ slightly from f32)');
+}
+
 /** The commander program with every registered command. */
 export function buildProgram(commands: readonly CliCommand[], version: string, ctxFor: (cmd: Command) => CliContext, setCode: (code: number) => void): Command {
   const program = new Command('rnn-wasm')

@@ -11,6 +11,7 @@ import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
 import { ProgramBuilder } from '../ir/program';
 import type { Runtime } from '../wasm/load';
+import type { QuantWeight } from '../model/runner';
 import type { LossKind } from '../model/trainer';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
@@ -79,7 +80,14 @@ export interface Env {
   pre: ProgramBuilder | null;
   /** Step programs: the (B, H) state blocks carried from step to step ([offset, H]). */
   carried: [number, number][];
+  /** Inference and step programs of a quantized model: the int8 copy of a parameter (full name). */
+  quant?: (name: string) => QuantWeight | undefined;
+  /** Batch-1 step programs: a kept packed copy of a parameter (src/model/packs.ts), for the step nodes. */
+  packed?: PackedCopy;
 }
+
+/** The offset of a packed copy of parameter `name` (N, K) for a program that `b` builds (Packs.get). */
+export type PackedCopy = (b: ProgramBuilder, name: string, N: number, K: number, apart: number) => number;
 
 const rowsOf = (env: Env, s: Sym): number => (s.kind === 'vec' ? env.shape.B : env.shape.T.get(s.axis!)! * env.shape.B);
 const sizeOf = (env: Env, s: Sym): number => rowsOf(env, s) * (s.kind === 'weights' ? 0 : s.features);
@@ -108,9 +116,14 @@ export const wantsGrad = (env: Env, s: Sym): boolean => s.kind !== 'ids' && (!(s
 
 function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext {
   const p = (name: string): string => `${n.name}.${name}`;
+  const b = env.b;
   return {
-    b: env.b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
+    b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
     param: (name) => env.arena.offsetOf(p(name)),
+    // recurrent and linear modules read int8 copies in inference (as Runner.context does); the rest never ask
+    quant: env.quant && !env.training ? (name) => env.quant!(p(name)) : undefined,
+    // a batch-1 step reads packed copies of the step nodes' weights, as a Sequential stream does
+    packed: env.packed && !env.training && env.stepNodes?.has(n) ? (name, N, K, apart = 0) => env.packed!(b, p(name), N, K, apart) : undefined,
     optParam: (name) => (env.arena.has(p(name)) ? env.arena.offsetOf(p(name)) : 0),
   };
 }
@@ -249,6 +262,10 @@ export interface CompileOptions {
   losses?: LossSpec[];
   /** Tape: the outputs whose gradients the caller seeds. */
   seeds?: Sym[];
+  /** A quantized model's int8 copies by parameter name (inference and step programs read them). */
+  quant?: (name: string) => QuantWeight | undefined;
+  /** Step programs of one row: kept packed copies for the step nodes' weights. */
+  packed?: PackedCopy;
 }
 
 /** Compiles the nodes (topological order) for one shape. */
@@ -260,6 +277,8 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   const env: Env = {
     b: pre ?? b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
     lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],
+    quant: training ? undefined : o.quant,
+    packed: o.mode === 'step' ? o.packed : undefined,
   };
   const inputs = new Map<InputNode, number>();
   for (const n of nodes) {

@@ -2,6 +2,8 @@
 // runs once per start; each step runs everything downstream of the step input for every row (every
 // hypothesis) in one wasm call, the recurrent states staying in wasm memory between steps;
 // reorder() permutes the state rows when a beam search keeps some hypotheses and drops others.
+// A one-row decoder reads packed copies of its step weights (src/model/packs.ts), repacked before a
+// run whenever the parameters were written since.
 import type { Runtime } from '../wasm/load';
 import type { Program } from '../ir/program';
 import { Tensor } from '../tensor';
@@ -48,6 +50,8 @@ export class Decoder {
     B: number,
     parts: Parts,
     private readonly onClose: () => void,
+    /** Before every run: repack kept packed weight copies if the parameters were written since. */
+    private readonly beforeRun?: () => void,
   ) {
     this.batchSize = B;
     this.start = c.pre!.finish();
@@ -65,6 +69,7 @@ export class Decoder {
   /** Restarts: the context part runs again and the recurrent states take their initial values. */
   reset(): void {
     this.check();
+    this.beforeRun?.();
     this.start.run();
   }
 
@@ -90,6 +95,7 @@ export class Decoder {
       for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values, got ${x[i]} at index ${i}`);
       heap.f32.set(x, at);
     }
+    this.beforeRun?.();
     this.stepProgram.run();
     const out: Record<string, Tensor> = {};
     for (const [name, s, F] of this.outs) {
@@ -120,6 +126,6 @@ export class Decoder {
   }
 
   private check(): void {
-    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed)');
+    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed or quantized)');
   }
 }

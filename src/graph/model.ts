@@ -6,7 +6,8 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import type { Program } from '../ir/program';
-import { initialisersSkipped } from '../model/runner';
+import { initialisersSkipped, type QuantWeight } from '../model/runner';
+import type { Int8Host } from '../model/quantize';
 import { checkState } from '../ir/checks';
 import { clipAndStep } from '../model/trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
@@ -18,6 +19,7 @@ import { collect, GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, expandRows } from './decoder';
+import { int8WeightNames, WeightCopies } from './copies';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
@@ -68,6 +70,8 @@ export class GraphModel {
   private readonly plans = new PlanCache<Plan>();
   private pending: { p: Plan; B: number } | null = null;
   private readonly decoders = new Set<Decoder>();
+  /** int8 copies (after quantize()) and packed copies (one-row decoders) of weights (src/graph/copies.ts). */
+  private readonly copies: WeightCopies;
   private disposed = false;
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
@@ -104,6 +108,8 @@ export class GraphModel {
     this.rt.heap.i32.set(rng.state.map((v) => v | 0), this.rngState);
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
+    const copies = (this.copies = new WeightCopies(rt, arena));
+    const isDisposed = () => this.disposed;
     this.runner = {
       rt,
       arena,
@@ -113,18 +119,50 @@ export class GraphModel {
       set dropoutRngState(v: [number, number, number, number]) {
         rt.heap.i32.set(v.map((x) => x | 0), rngState);
       },
+      get quantized(): boolean {
+        return copies.quantized;
+      },
+      get isDisposed(): boolean {
+        return isDisposed();
+      },
+      int8WeightNames: () => int8WeightNames(this.nodes),
+      setQuantized: (q) => this.setQuantized(q),
     };
     this.guard = new StepGuard(this.runner);
   }
 
-  /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
-  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] };
+  /** @internal what the model file reads and writes (the runtime, the arena, the dropout generator state) and quantize() installs int8 copies through. */
+  readonly runner: { rt: Runtime; arena: Arena; dropoutRngState: [number, number, number, number] } & Int8Host;
   /** Makes trainStep and step all-or-nothing (a copy of the parameters and moments, taken per update). */
   private readonly guard: StepGuard;
 
-  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. */
+  /** The graph as plain JSON (stored in model files); GraphModel.fromSpec rebuilds it. With int8 weights it carries quantized: 'int8'. */
   spec(): GraphSpec {
-    return graphSpec(this.nodes, this.inputNames, this.outputs);
+    const s = graphSpec(this.nodes, this.inputNames, this.outputs);
+    return this.copies.quantized ? { ...s, quantized: 'int8' } : s;
+  }
+
+  // ---- int8 weights (quantize(), src/model/quantize.ts) -----------------------------------------
+
+  /** 'int8' after quantize(model, { weights: 'int8' }), else null. */
+  get quantized(): 'int8' | null {
+    return this.copies.quantized ? 'int8' : null;
+  }
+
+  /**
+   * Installs (or, with null, drops) int8 copies. Every compiled program is released (the next
+   * ones read the copies) and open decoders are closed (their context ran on the weights before).
+   */
+  private setQuantized(q: Map<string, QuantWeight> | null): void {
+    this.check();
+    for (const d of [...this.decoders]) d.close();
+    this.copies.setQuantized(q);
+    this.plans.clear();
+    this.pending = null;
+  }
+
+  private checkNotQuantized(what: string): void {
+    if (this.copies.quantized) throw new StateError(`Expected a model with f32 weights for ${what}, got one quantized to int8 (inference only)`);
   }
 
   /** Rebuilds a model from spec() (fresh parameters from the seed). */
@@ -151,7 +189,7 @@ export class GraphModel {
 
   private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
     const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses,
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(),
       seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
     });
     let program: Program;
@@ -200,6 +238,7 @@ export class GraphModel {
       if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
     }
     if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
+    if (opts.keep) this.checkNotQuantized('forward(feed, { keep: true })');
     const { shape, parts } = this.checkFeed(feed);
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
@@ -215,6 +254,7 @@ export class GraphModel {
    */
   backward(dOutputs: Record<string, Tensor | Float32Array>): Record<string, Tensor> {
     this.check();
+    this.checkNotQuantized('training');
     const pend = this.pending;
     if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
     if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);
@@ -252,6 +292,8 @@ export class GraphModel {
 
   /** One training step: forward, every output's loss, backward, clipping, one optimizer step (one wasm call + the optimizer kernel). */
   trainStep(batch: GraphBatch, o: GraphStepOptions): GraphStepResult {
+    this.check();
+    this.checkNotQuantized('training');
     checkOptions(o, GRAPH_STEP_KEYS, 'trainStep options');
     checkStepOptions(o);
     // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
@@ -277,6 +319,8 @@ export class GraphModel {
 
   /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
   evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
+    this.check();
+    this.checkNotQuantized('evaluate (a training program)');
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
     return this.runLosses(batch, o.losses, false);
   }
@@ -310,6 +354,8 @@ export class GraphModel {
    * times for beam search) runs once; then each step(x) runs one step of everything that depends
    * on the step input — embedding → RNN → attention → linear → … — for all rows in one wasm call.
    * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
+   * With one row and f32 weights on one thread the step reads packed copies of its weights, shared
+   * by the model's one-row decoders and released with the last of them (bit-identical results).
    */
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
@@ -329,12 +375,31 @@ export class GraphModel {
     const B = shape.B * beam;
     const T = new Map(shape.T);
     T.set(stepIn, 1);
-    const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false });
+    // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
+    // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
+    const packs = this.copies.acquirePacks(B);
+    let c: Compiled;
+    try {
+      c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
+        mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.copies.quantOf(), packed: WeightCopies.packedCopy(packs),
+      });
+    } catch (e) {
+      if (packs) this.copies.releasePacks(packs);
+      throw e;
+    }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
+    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => {
+      this.decoders.delete(d);
+      if (packs) this.copies.releasePacks(packs);
+    }, packs ? () => packs.refresh() : undefined);
     this.decoders.add(d);
     return d;
+  }
+
+  /** Floats held by packed weight copies (0 when no one-row decoder is open). */
+  get packedFloats(): number {
+    return this.copies.packedFloats;
   }
 
   // ---- gradients and parameters ------------------------------------------------------------------
@@ -342,12 +407,14 @@ export class GraphModel {
   /** Sets every accumulated gradient to 0. */
   zeroGrad(): void {
     this.check();
+    this.checkNotQuantized('training');
     this.rt.k.fill_f32(this.grad, 0, this.arena.size);
   }
 
   /** Clips and steps the optimizer on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
     this.check();
+    this.checkNotQuantized('training');
     checkOptions(opts, APPLY_STEP_KEYS, 'step options');
     checkStepOptions({ ...opts, optimizer });
     return guardedUpdate(this.guard, this.runner, optimizer, () =>
@@ -374,6 +441,7 @@ export class GraphModel {
   }
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
     this.check();
+    this.checkNotQuantized('setParameter');
     this.arena.set(name, values);
   }
   stateDict(): Record<string, Float32Array> {
@@ -382,6 +450,7 @@ export class GraphModel {
   /** All-or-nothing: every name must exist and every value be valid before the first write. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
     this.check();
+    this.checkNotQuantized('loadStateDict');
     const names = new Set(this.arena.entries().map((e) => e.name));
     for (const k of Object.keys(sd ?? {})) if (!names.has(k)) throw new ValueError(`Expected parameter names of this model, got unknown ${k}`);
     for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
@@ -393,6 +462,7 @@ export class GraphModel {
   dispose(): void {
     if (this.disposed) return;
     for (const d of [...this.decoders]) d.close();
+    this.copies.dispose();
     this.plans.clear();
     this.pending = null;
     this.guard.dispose();

@@ -18,6 +18,8 @@ export interface GraphSpec {
   inputs: string[];
   outputs: Record<string, [number, number]>;
   nodes: NodeSpec[];
+  /** 'int8': the weights were quantized (src/model/quantize.ts); whoever fills the parameters derives the int8 copies (io/format.ts, parallel/graph-replica.ts). */
+  quantized?: 'int8';
 }
 
 function config(n: GNode): Record<string, unknown> {
@@ -46,11 +48,18 @@ export function graphSpec(nodes: GNode[], inputs: string[], outputs: Map<string,
   };
 }
 
+/** The architecture of a spec as JSON text: what two specs must share to be the same graph (the int8 marker aside). */
+export function architectureOf(spec: GraphSpec): string {
+  const { quantized: _q, ...arch } = spec;
+  return JSON.stringify(arch);
+}
+
 /** Rebuilds the graph's values from a spec; throws ValueError on anything malformed. */
 export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record<string, Sym> } {
   if (!spec || spec.type !== 'graph' || !Array.isArray(spec.nodes) || !Array.isArray(spec.inputs) || typeof spec.outputs !== 'object') {
     throw new ValueError('Expected a graph spec { type: "graph", inputs, outputs, nodes }, got something else');
   }
+  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${String(spec.quantized)}`);
   const ports: Sym[][] = [];
   const get = ([i, p]: [number, number]): Sym => {
     const s = ports[i]?.[p];

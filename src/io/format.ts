@@ -13,7 +13,7 @@ import { RnnWasmError, ValueError } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
 import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
-import { withoutInitialisers, type Runner } from '../model/runner';
+import { withoutInitialisers } from '../model/runner';
 import { applyInt8 } from '../model/quantize';
 import { GraphModel } from '../graph/model';
 import { graphFromSpec, type GraphSpec } from '../graph/spec';
@@ -338,8 +338,8 @@ function build(header: Header, planned: PlannedParameter[], values: Float32Array
     const arena = new Float32Array(r.arena.size);
     planned.forEach((p, i) => arena.set(values[i], r.arena.entry(p.name).rel));
     r.arena.restore(arena);
-    // the int8 copies, derived from the stored (dequantized) parameters (graphs are never quantized)
-    if (!graph && (header.model as ModelSpec).quantized === 'int8') applyInt8(r as Runner);
+    // the int8 copies, derived from the stored (dequantized) parameters
+    if ((header.model as ModelSpec | GraphSpec).quantized === 'int8') applyInt8(r);
     if (header.rng) r.dropoutRngState = header.rng as [number, number, number, number];
     if (optimizer) {
       // moments are stored compactly per buffer; the arena pads each parameter

@@ -1,5 +1,6 @@
 // int8 weights for inference: quantize(model, { weights: 'int8' }) gives every RNN/LSTM/GRU weight_ih*
-// and weight_hh* and every linear weight an int8 copy with one f32 scale per output row
+// and weight_hh* and every linear weight of a layer, a Sequential, a graph (GraphModel: its
+// recurrent and linear nodes; attention stays f32) or an application's model an int8 copy with one f32 scale per output row
 // (symmetric: s = max|w_row| / 127, q = round(w / s) in [-127, 127]), and the model's inference
 // programs (forward, streaming, the worker pool's replicas) then run the int8 kernels of
 // assembly/kernels/int8.ts on them. Activations stay f32 in the gates and states; the kernels
@@ -9,9 +10,9 @@
 // rebuilt from its file or a worker's replica derives the very same int8 rows and scales and
 // computes bit for bit what the original does. A quantized model is inference only: training,
 // setParameter and loadStateDict throw a StateError.
-import { RecurrentCore } from '../layers/recurrent';
-import type { Model } from './model';
-import type { QuantWeight, Runner } from './runner';
+import type { Runtime } from '../wasm/load';
+import type { Arena } from '../params/arena';
+import type { QuantWeight } from './runner';
 import { StateError, ValueError } from '../errors';
 
 export interface QuantizeOptions {
@@ -19,17 +20,23 @@ export interface QuantizeOptions {
   weights: 'int8';
 }
 
-/** Full names of the weights the int8 path replaces: recurrent weight_ih* / weight_hh*, linear weight. */
-export function int8WeightNames(r: Runner): string[] {
-  const names: string[] = [];
-  r.modules.forEach((m, i) => {
-    const recurrent = m instanceof RecurrentCore;
-    for (const s of m.paramSpecs()) {
-      if ((recurrent && /^weight_(ih|hh)_/.test(s.name)) || (m.kind === 'linear' && s.name === 'weight')) names.push(r.prefix(i) + s.name);
-    }
-  });
-  return names;
+/**
+ * What holds int8 copies: a model's runner (Sequential and layers: src/model/runner.ts; graphs:
+ * GraphModel.runner). It names the weights the int8 path replaces — recurrent weight_ih* /
+ * weight_hh* and linear weights; attention and the other graph nodes stay f32 — and installs the
+ * copies (releasing earlier ones and every compiled program that read them).
+ */
+export interface Int8Host {
+  readonly rt: Runtime;
+  readonly arena: Arena;
+  readonly quantized: boolean;
+  readonly isDisposed: boolean;
+  int8WeightNames(): string[];
+  setQuantized(q: Map<string, QuantWeight> | null): void;
 }
+
+/** A model (RNN, LSTM, GRU, Sequential, GraphModel) or an application holding one as `.model`. */
+export type Quantizable = { readonly runner: unknown } | { readonly model: { readonly runner: unknown } };
 
 /** Row length in bytes of an int8 weight of K columns (mirror of q8RowBytes in int8.ts). */
 export const q8RowBytes = (K: number): number => (K + 15) & ~15;
@@ -51,11 +58,11 @@ export function quantizeRows(w: Float32Array, N: number, K: number): { q: Int8Ar
 }
 
 /** Derives the int8 copies from the arena's current values and installs them (files, replicas). */
-export function applyInt8(r: Runner): void {
+export function applyInt8(r: Int8Host): void {
   const heap = r.rt.heap;
   const map = new Map<string, QuantWeight>();
   try {
-    for (const name of int8WeightNames(r)) {
+    for (const name of r.int8WeightNames()) {
       const e = r.arena.entries().find((x) => x.name === name)!;
       const [N, K] = e.shape;
       const { q, s } = quantizeRows(r.arena.get(name), N, K);
@@ -75,18 +82,28 @@ export function applyInt8(r: Runner): void {
   r.setQuantized(map);
 }
 
+function hostOf(target: unknown): Int8Host | null {
+  const isHost = (r: unknown): r is Int8Host => typeof (r as Int8Host | undefined)?.setQuantized === 'function';
+  const t = target as { runner?: unknown; model?: { runner?: unknown } } | null | undefined;
+  if (isHost(t?.runner)) return t.runner;
+  if (isHost(t?.model?.runner)) return t.model.runner;
+  return null;
+}
+
 /**
- * Quantizes a model's weights to int8 for inference (in place; returns the model). Throws a
+ * Quantizes a model's weights to int8 for inference, in place, and returns what it was given: a
+ * model (RNN, LSTM, GRU, Sequential, GraphModel) or an application (CharLM, Seq2Seq,
+ * SequenceClassifier, SequenceLabeler, ConditionalGenerator, Forecaster: its `.model`). Throws a
  * ValueError for other options or a model without such weights, a StateError for a disposed one.
  */
-export function quantize<M extends Model>(model: M, opts: QuantizeOptions): M {
-  const r = model?.runner;
-  if (!r || typeof r.setQuantized !== 'function') throw new ValueError(`Expected a model (RNN, LSTM, GRU or Sequential), got ${String(model)}`);
+export function quantize<M extends Quantizable>(model: M, opts: QuantizeOptions): M {
+  const r = hostOf(model);
+  if (!r) throw new ValueError(`Expected a model (RNN, LSTM, GRU, Sequential, GraphModel) or an application holding one, got ${String(model)}`);
   if (r.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
   if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { weights: 'int8' }, got ${String(opts)}`);
   for (const k of Object.keys(opts)) if (k !== 'weights') throw new ValueError(`Expected only the option weights, got ${k}`);
   if (opts.weights !== 'int8') throw new ValueError(`Expected options.weights to be 'int8', got ${String(opts.weights)}`);
-  const names = int8WeightNames(r);
+  const names = r.int8WeightNames();
   if (!names.length) throw new ValueError('Expected a model with recurrent or linear weights to quantize, got none');
   const maxK = r.rt.k.Q8_MAX_K.value as number;
   for (const name of names) {

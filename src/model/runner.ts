@@ -452,6 +452,18 @@ export class Runner {
     return { T, B };
   }
 
+  /** Full names of the weights the int8 path replaces: recurrent weight_ih* / weight_hh*, linear weight. */
+  int8WeightNames(): string[] {
+    const names: string[] = [];
+    this.modules.forEach((m, i) => {
+      const recurrent = m instanceof RecurrentCore;
+      for (const s of m.paramSpecs()) {
+        if ((recurrent && /^weight_(ih|hh)_/.test(s.name)) || (m.kind === 'linear' && s.name === 'weight')) names.push(this.prefixes[i] + s.name);
+      }
+    });
+    return names;
+  }
+
   /** True when the model runs on int8 weight copies (inference only). */
   get quantized(): boolean {
     return this.quantW !== null;

@@ -9,6 +9,8 @@
 //              translate() on its worker, so every translation equals the in-process one bit for bit;
 //              a pool over an ensemble (createEnsemble) sends every member's graph and parameters
 //              and each chunk is one Seq2Seq.translateEnsemble() on its worker.
+// A quantized model's spec carries quantized: 'int8' (read at every call, so a pool follows a
+// quantize() made after it started) and each replica derives the same int8 copies from it.
 // Starting, one call at a time, the parameter buffer and failures are the shared PoolCore's.
 import { GraphModel } from '../graph/model';
 import type { Feed } from '../graph/feed';
@@ -34,10 +36,9 @@ export class GraphWorkerPool extends PoolCore {
   /** The other members of an ensemble (createEnsemble), decoded with seq2seq; [] otherwise. */
   readonly members: readonly Seq2Seq[];
   private readonly owned: boolean; // created from bytes: the pool disposes the model(s)
-  private readonly specText: string;
   private readonly meta: string;
-  /** The other members' graph specs and metadata (JSON), made once. */
-  private readonly memberTexts: { spec: string; seq2seq: string }[];
+  /** The other members' metadata (JSON), made once. */
+  private readonly memberMeta: string[];
 
   private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number, members: readonly Seq2Seq[] = []) {
     super(model.runner.rt.variant, transport, timeout);
@@ -45,9 +46,8 @@ export class GraphWorkerPool extends PoolCore {
     this.seq2seq = s2s;
     this.members = members;
     this.owned = owned;
-    this.specText = JSON.stringify(model.spec());
     this.meta = s2s ? metaText(s2s) : '';
-    this.memberTexts = members.map((m) => ({ spec: JSON.stringify(m.model.spec()), seq2seq: metaText(m) }));
+    this.memberMeta = members.map(metaText);
   }
 
   /**
@@ -118,6 +118,8 @@ export class GraphWorkerPool extends PoolCore {
       const B = shape.B;
       const cuts = shards(B, this.size);
       const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
+      // read per call: quantize() may have marked the model int8 since the pool started
+      const spec = JSON.stringify(this.model.spec());
       const tasks = cuts.map(([b0, b1]): Sent => {
         const nb = b1 - b0;
         const inputs: Record<string, GraphInput> = {};
@@ -132,7 +134,7 @@ export class GraphWorkerPool extends PoolCore {
           inputs[n.name] = { value: { data, shape: dims }, lengths };
           own.push(data, lengths);
         }
-        const task = { kind: 'graph-forward' as const, spec: this.specText, params: params(), inputs };
+        const task = { kind: 'graph-forward' as const, spec, params: params(), inputs };
         return { task, transfer: ownBuffers([...own, task.params]) };
       });
       const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'graph-forward' }>[];
@@ -171,13 +173,14 @@ export class GraphWorkerPool extends PoolCore {
       const mine = Array.from({ length: n }, (_, w) => chunks.filter((_, c) => c % n === w));
       const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
       // the other members' graphs and parameters (a copy per task: the shared buffer holds the first's)
+      const spec = JSON.stringify(this.model.spec()); // per call, as in forward
       const others = this.members.map((m, i) => {
         const a = m.model.runner.arena;
-        return { ...this.memberTexts[i], params: () => a.rt.heap.read(a.base, a.size) };
+        return { spec: JSON.stringify(m.model.spec()), seq2seq: this.memberMeta[i], params: () => a.rt.heap.read(a.base, a.size) };
       });
       const tasks = mine.map((cs): Sent => {
         const members = others.length ? others.map((m) => ({ spec: m.spec, seq2seq: m.seq2seq, params: m.params() })) : undefined;
-        const task = { kind: 'translate' as const, spec: this.specText, params: params(), seq2seq: this.meta, chunks: cs.map((c) => c.map((i) => texts[i])), options: { ...o }, members };
+        const task = { kind: 'translate' as const, spec, params: params(), seq2seq: this.meta, chunks: cs.map((c) => c.map((i) => texts[i])), options: { ...o }, members };
         return { task, transfer: ownBuffers([task.params, ...(members ?? []).map((m) => m.params)]) };
       });
       const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'translate' }>[];

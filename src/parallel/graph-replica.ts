@@ -1,6 +1,7 @@
 // The worker side of GraphWorkerPool: one replica of the pool's graph model (wrapped in a Seq2Seq
 // when the pool decodes; one per member for an ensemble), rebuilt when the spec changes and given
-// the task's parameters at every task, so it can never be stale. Shared by the piscina and Web
+// the task's parameters at every task, so it can never be stale (a quantized model's int8 copies are
+// derived again from them, as io/format.ts does for a file). Shared by the piscina and Web
 // Worker entries through replica.ts.
 import { GraphModel } from '../graph/model';
 import type { GraphSpec } from '../graph/spec';
@@ -8,6 +9,7 @@ import { Seq2Seq } from '../apps/seq2seq/seq2seq';
 import { TokenVocab } from '../apps/seq2seq/vocab';
 import type { Seq2SeqConfig } from '../apps/seq2seq/config';
 import { withoutInitialisers } from '../model/runner';
+import { applyInt8 } from '../model/quantize';
 import { Tensor } from '../tensor';
 import { ShapeError } from '../errors';
 import type { Arr, Reply, Task } from './protocol';
@@ -19,7 +21,7 @@ export interface Seq2SeqMeta {
   target: string[];
 }
 
-type Replica = { key: string; model: GraphModel; s2s: Seq2Seq | null };
+type Replica = { key: string; model: GraphModel; s2s: Seq2Seq | null; quantized: boolean };
 /** Slot 0: the pool's model; slots 1…: the other members of an ensemble. */
 const replicas: (Replica | null)[] = [];
 
@@ -30,7 +32,8 @@ function graphReplica(spec: string, params: Float32Array, meta?: string, slot = 
   if (!replica || replica.key !== key) {
     if (replica) (replica.s2s ?? replica.model).dispose();
     replicas[slot] = replica = null;
-    const model = withoutInitialisers(() => GraphModel.fromSpec(JSON.parse(spec) as GraphSpec));
+    const parsed = JSON.parse(spec) as GraphSpec;
+    const model = withoutInitialisers(() => GraphModel.fromSpec(parsed));
     let s2s: Seq2Seq | null = null;
     try {
       if (meta) s2s = seq2seqOf(JSON.parse(meta) as Seq2SeqMeta, model);
@@ -38,12 +41,14 @@ function graphReplica(spec: string, params: Float32Array, meta?: string, slot = 
       model.dispose();
       throw e;
     }
-    replicas[slot] = replica = { key, model, s2s };
+    replicas[slot] = replica = { key, model, s2s, quantized: parsed.quantized === 'int8' };
   }
   const a = replica.model.runner.arena;
   if (params.length !== a.size) throw new ShapeError(`Expected ${a.size} parameter values for the replica, got ${params.length}`);
   a.rt.heap.write(a.base, params);
   a.markWritten();
+  // a quantized model's int8 copies are derived from the (dequantized) parameters, as the main thread's
+  if (replica.quantized) applyInt8(replica.model.runner);
   return replica;
 }
 

@@ -7,7 +7,7 @@ import {
   init, MinGRU, MinLSTM, LSTM, Sequential, GraphModel, graph, layers, tensor, Tensor, Adam, serialize, deserialize, quantize, toOnnx,
   ValueError,
 } from '../../src/index';
-import { int8WeightNames } from '../../src/model/quantize';
+
 import { minBackRef, minRef, type MinKind } from '../reference/min-cells';
 import { maxAbsDiff, randArray, relErr } from './helpers';
 
@@ -205,7 +205,7 @@ describe('min cells in Sequential, the graph and quantize()', () => {
       // the int8 GEMM (weights rounded, input rows quantized on the fly) changes the outputs a little
       expect(err).toBeLessThan(0.05);
       expect(err).toBeGreaterThan(0);
-      expect(int8WeightNames(m.runner)).toEqual(['weight_ih_l0', 'weight_ih_l1']);
+      expect(m.runner.int8WeightNames()).toEqual(['weight_ih_l0', 'weight_ih_l1']);
       m.dispose();
     }
   });

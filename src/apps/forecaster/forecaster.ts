@@ -7,6 +7,7 @@
 import { cellNode } from '../common/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
+import { architectureOf } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
 import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
@@ -292,7 +293,7 @@ function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; 
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
     const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });
     const fresh = buildGraph(f.config);
-    const same = JSON.stringify(fresh.spec()) === JSON.stringify(l.model.spec());
+    const same = architectureOf(fresh.spec()) === architectureOf(l.model.spec());
     fresh.dispose();
     if (!same) throw new FormatError('Expected the graph metadata.forecaster describes, got another graph');
     return f;

@@ -9,6 +9,7 @@ import { cellNode } from '../common/cells';
 import { CELLS } from '../../layers/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
+import { architectureOf } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
 import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
@@ -249,7 +250,7 @@ function fromLoaded(l: { model: GraphModel; vocabulary?: string[]; metadata?: Re
     const { classes, ...rest } = meta.config;
     const gen = new ConditionalGenerator({ ...rest, classes: classes ?? undefined, vocabulary: l.vocabulary }, { model: l.model, optimizer: l.optimizer, training: meta.training });
     const fresh = buildGraph(gen.config, gen.vocabulary.size);
-    const same = JSON.stringify(fresh.spec()) === JSON.stringify(l.model.spec());
+    const same = architectureOf(fresh.spec()) === architectureOf(l.model.spec());
     fresh.dispose();
     if (!same) throw new FormatError('Expected the graph metadata.generator describes, got another graph');
     return gen;

@@ -3,6 +3,7 @@
 // validation with early stopping, greedy and beam-search decoding (n-best, attention weights),
 // and teacher-forced log-probabilities of given outputs.
 import { GraphModel } from '../../graph/model';
+import { architectureOf } from '../../graph/spec';
 import { Adam, type Optimizer, type Schedule } from '../../train/optim';
 import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
 import { save as saveFile, loadGraph } from '../../io/files';
@@ -261,8 +262,8 @@ export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
     if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
     const { sourceTokens, targetTokens, ...rest } = meta.config;
     const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
-    const want = JSON.stringify(buildSpec(s));
-    if (JSON.stringify(l.model.spec()) !== want) throw new FormatError('Expected the graph that metadata.seq2seq describes, got another graph');
+    const want = buildSpec(s);
+    if (architectureOf(l.model.spec()) !== want) throw new FormatError('Expected the graph that metadata.seq2seq describes, got another graph');
     const training = (meta as { training?: unknown }).training;
     if (training !== undefined) {
       checkTraining(training);
@@ -279,11 +280,11 @@ export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   }
 }
 
-/** The spec of the graph a Seq2Seq of this config and these vocabularies builds. */
-function buildSpec(s: Seq2Seq): unknown {
+/** The architecture (architectureOf) of the graph a Seq2Seq of this config and these vocabularies builds. */
+function buildSpec(s: Seq2Seq): string {
   const m = buildGraph(s.config, s.source.size, s.target.size);
   try {
-    return m.spec();
+    return architectureOf(m.spec());
   } finally {
     m.dispose();
   }

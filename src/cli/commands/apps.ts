@@ -4,7 +4,7 @@
 // rnn-wasm classify | label: the batch tools (see ../batch.ts).
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
-import { library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
+import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
 import { readBytes, readText, FileError } from '../files';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatchTool } from '../batch';
@@ -121,7 +121,7 @@ function batchCommand(name: 'classify' | 'label', app: 'classifier' | 'labeler',
     name,
     summary,
     define(cmd) {
-      cmd
+      int8Flag(cmd)
         .argument('<model>', `model file written by train-${app}`)
         .argument('[input]', 'JSONL file of {"id", "text"} (default: stdin)')
         .option('--workers <n>', 'worker threads', parse.int(1), 1)
@@ -130,10 +130,16 @@ function batchCommand(name: 'classify' | 'label', app: 'classifier' | 'labeler',
         .addHelpText('after', `\nOne output line per input line, in input order: {"id", ...result} or {"line", "id", "error"}.\nExample:\n  rnn-wasm ${name} model.rnnw records.jsonl --workers 2 > out.jsonl`);
     },
     async run(ctx, [modelPath, inputPath], o) {
-      const model = await readBytes(modelPath, 'model');
+      let model = await readBytes(modelPath, 'model');
       const lib = await library();
-      // refuse a wrong or corrupt model here, with its own message, before any worker starts
-      (app === 'classifier' ? lib.SequenceClassifier : lib.SequenceLabeler).deserialize(model).dispose();
+      // refuse a wrong or corrupt model here, with its own message, before any worker starts;
+      // --int8: the workers get the quantized model's file (they derive the same int8 copies from it)
+      const loaded = (app === 'classifier' ? lib.SequenceClassifier : lib.SequenceLabeler).deserialize(model);
+      try {
+        if (o.int8) model = lib.quantize(loaded, { weights: 'int8' }).serialize();
+      } finally {
+        loaded.dispose();
+      }
       const input = inputPath ? createReadStream(inputPath) : process.stdin;
       if (inputPath) await new Promise<void>((ok, fail) => input.once('open', () => ok()).once('error', (e: Error) => fail(new FileError(`Expected a readable input at ${inputPath}, got ${e.message}`))));
       const ext = import.meta.url.endsWith('.cjs') ? 'cjs' : 'js';

@@ -2,7 +2,7 @@
 // builtin:births, and forecasting (or evaluating every forecast over a series) with it.
 import type { Command } from 'commander';
 import type { Forecaster } from '../../index';
-import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { births, readCsv } from '../datasets';
 import { runSettings, trainAndSave, trainFlags } from './app-train';
 
@@ -76,11 +76,13 @@ export const forecast: CliCommand = {
       .requiredOption('--input <file>', 'CSV of numeric rows (at least the window; the last rows are read), or builtin:births')
       .option('--evaluate', 'mean absolute and root-mean-square error of every forecast inside the series')
       .option('--from <n>', 'with --evaluate: first forecast step (default: the window; builtin:births: 1987-01-01)', parse.int(0));
+    int8Flag(cmd);
   },
   async run(ctx, [path], o) {
-    const { Forecaster } = await library();
+    const { Forecaster, quantize } = await library();
     const f = await Forecaster.load(path);
     try {
+      if (o.int8) quantize(f, { weights: 'int8' });
       const data = await series(o.input as string);
       if (o.evaluate) {
         const from = (o.from as number | undefined) ?? data.testFrom;

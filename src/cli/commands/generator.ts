@@ -2,7 +2,7 @@
 // trained on JSONL { text, condition } lines or builtin:names, and sampling from it.
 import type { Command } from 'commander';
 import type { ConditionalGenerator, ConditionalExample } from '../../index';
-import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { names, readLabelled } from '../datasets';
 import { runSettings, trainAndSave, trainFlags } from './app-train';
 
@@ -71,11 +71,13 @@ export const generate: CliCommand = {
       .option('--seed <n>', 'seed of the draws (the same seed gives the same texts)', parse.int(0), 0)
       .option('--guidance <w>', 'steer away from the contrast: sample from (1+w)·log p(·|condition) − w·log p(·|contrast)', parse.number(0, 100))
       .option('--contrast <c>', 'the condition steered away from (default for named classes: the other classes)');
+    int8Flag(cmd);
   },
   async run(ctx, [path], o) {
-    const { ConditionalGenerator } = await library();
+    const { ConditionalGenerator, quantize } = await library();
     const gen = await ConditionalGenerator.load(path);
     try {
+      if (o.int8) quantize(gen, { weights: 'int8' });
       const raw = o.condition as string;
       const condition = gen.config.classes ? raw : parseVector(raw);
       const c = o.contrast as string | undefined;

@@ -1,11 +1,11 @@
 // rnn-wasm sample | complete | eval-lm: use a character language model written by train-lm.
 import type { Command } from 'commander';
 import type { CharLM } from '../../index';
-import { library, parse, type CliCommand } from '../frame';
+import { int8Flag, library, parse, type CliCommand } from '../frame';
 import { readText } from '../files';
 
 function samplingOptions(cmd: Command): Command {
-  return cmd
+  return int8Flag(cmd)
     .option('--temperature <t>', 'softmax temperature (0: greedy)', parse.number(0))
     .option('--top-k <k>', 'sample among the k most likely characters', parse.int(1))
     .option('--top-p <p>', 'sample among the most likely characters up to probability p', parse.number(0, 1, true))
@@ -16,9 +16,16 @@ function sampling(o: Record<string, unknown>) {
   return { temperature: o.temperature as number | undefined, topK: o.topK as number | undefined, topP: o.topP as number | undefined, seed: o.seed as number };
 }
 
-async function open(path: string): Promise<CharLM> {
+/** The model of a file; with `int8`, quantized (--int8). */
+async function open(path: string, int8 = false): Promise<CharLM> {
   const lib = await library();
-  return lib.CharLM.load(path);
+  const lm = await lib.CharLM.load(path);
+  try {
+    return int8 ? lib.quantize(lm, { weights: 'int8' }) : lm;
+  } catch (e) {
+    lm.dispose();
+    throw e;
+  }
 }
 
 export const sample: CliCommand = {
@@ -29,7 +36,7 @@ export const sample: CliCommand = {
     samplingOptions(cmd);
   },
   async run(ctx, [path], o) {
-    const lm = await open(path);
+    const lm = await open(path, o.int8 === true);
     try {
       const text = lm.sample({ length: o.length as number, prompt: o.prompt as string, ...sampling(o) });
       ctx.out(ctx.json ? JSON.stringify({ prompt: o.prompt, text }) : `${o.prompt as string}${text}`);
@@ -51,7 +58,7 @@ export const complete: CliCommand = {
     samplingOptions(cmd);
   },
   async run(ctx, [path], o) {
-    const lm = await open(path);
+    const lm = await open(path, o.int8 === true);
     try {
       const text = lm.complete(o.prompt as string, { maxLength: o.maxLength as number, until: o.until as string[] | undefined, ...sampling(o) });
       ctx.out(ctx.json ? JSON.stringify({ prompt: o.prompt, completion: text }) : text);

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, Seq2SeqFitResult, TokenMode, Translation } from '../../index';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatches, type ErrorRecord, type Item } from '../batch';
-import { library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
 import { readText, FileError } from '../files';
 
 /** source TAB target per non-empty line. */
@@ -129,15 +129,17 @@ export const translate: CliCommand = {
       .option('--max-chars <n>', 'longer lines get an error record', parse.int(1), 1000)
       .option('--batch <n>', 'records decoded together', parse.int(1), 64)
       .option('--workers <n>', 'worker threads (1: this thread)', parse.int(1), 1)
-      .option('--attention', 'include the attention weights of each output')
+      .option('--attention', 'include the attention weights of each output');
+    int8Flag(cmd)
       .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5 --workers 2');
   },
   async run(ctx, [input], o) {
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
-    const { Seq2Seq, GraphWorkerPool } = await library();
+    const { Seq2Seq, GraphWorkerPool, quantize } = await library();
     const members: Seq2Seq[] = [];
     try {
       for (const f of o.model as string[]) members.push(await Seq2Seq.load(f));
+      if (o.int8) for (const x of members) quantize(x, { weights: 'int8' }); // pool replicas follow the marker
       if (members.length > 1) Seq2Seq.translateEnsemble(members, []); // the vocabularies agree, before any input is read
     } catch (e) {
       for (const x of members) x.dispose();
