@@ -1,9 +1,12 @@
 // The CLI frame: a registry of commands on commander. Each command declares its arguments and
 // options and a run(); the frame adds the global flags (--json, --debug), --help on every
 // command, --version, and maps every outcome to an exit code: 0 ok, 1 failure, 2 usage.
-// Errors print as one line; the stack only with --debug.
+// Errors print as one line; the stack only with --debug. A misspelt command or flag gets commander's
+// "did you mean" on that line, an unknown command is a usage error even with --help, and a model
+// file of the wrong kind (or no model file) is named as such (src/cli/kinds.ts).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CELL_KINDS as APP_CELLS } from '../layers/cells';
+import { explainModelFile, MODEL_ARGUMENT } from './kinds';
 
 /**
  * The library, loaded and initialised on first use (so --help and usage errors do not load the
@@ -84,6 +87,18 @@ export const parse = {
   },
 };
 
+/**
+ * The steps left for this run when `--steps` counts the model's total steps and the model (a
+ * resumed checkpoint, or a new one at 0) has taken `step`: a usage error when nothing is left.
+ */
+export function stepsToRun(total: number | undefined, step: number): number | undefined {
+  if (total === undefined) return undefined;
+  if (total <= step) {
+    throw new UsageError(step === 0 ? `Expected --steps ≥ 1, got ${total}` : `Expected --steps above ${step}, the checkpoint's step (--steps counts the model's total steps: --steps ${step + 1000} trains 1000 more), got ${total}`);
+  }
+  return total - step;
+}
+
 /** --cell, --layers (unless `layers: false`) and --hidden, the recurrent part of a train command. */
 export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean }): Command {
   cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), 'lstm');
@@ -96,6 +111,20 @@ export function int8Flag(cmd: Command): Command {
   return cmd.option('--int8', 'run on int8 weights (the model is quantized after loading; results differ slightly from f32)');
 }
 
+/**
+ * Before a command parses: if its arguments hold an unknown flag, its required options stop being
+ * required, so commander reports the flag (with its "did you mean") rather than a required option
+ * the misspelt flag was meant to give: `train-lm --corpsu x` says "unknown option '--corpsu' (Did
+ * you mean --corpus?)", not "required option '--corpus <file>' not specified".
+ */
+function unknownFlagsFirst(program: Command, sub: Command): void {
+  const known = (flag: string) => [sub, program].some((c) => c.options.some((o) => o.long === flag || o.short === flag)) || flag === '--help' || flag === '-h';
+  const args = program.args.slice(1);
+  const end = args.indexOf('--');
+  const unknown = (end < 0 ? args : args.slice(0, end)).some((a) => a.startsWith('-') && a.length > 1 && !known(a.split('=')[0]));
+  if (unknown) for (const o of sub.options) o.mandatory = false;
+}
+
 /** The commander program with every registered command. */
 export function buildProgram(commands: readonly CliCommand[], version: string, ctxFor: (cmd: Command) => CliContext, setCode: (code: number) => void): Command {
   const program = new Command('rnn-wasm')
@@ -105,17 +134,60 @@ export function buildProgram(commands: readonly CliCommand[], version: string, c
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+    .hook('preSubcommand', (self, sub) => unknownFlagsFirst(self, sub))
+    // one line: the message, with commander's "(Did you mean …?)" line joined onto it
+    .configureOutput({ outputError: (s, write) => write(s.trim().replace(/\n(\(Did you mean [^\n]*\))/, ' $1').split('\n')[0] + '\n') });
   for (const c of commands) {
     const cmd = program.command(c.name).description(c.summary).exitOverride();
     c.define(cmd);
     cmd.action(async (...all: unknown[]) => {
       const self = all[all.length - 1] as Command;
-      const code = await c.run(ctxFor(self), self.args, self.opts(), self);
+      let code: number | void;
+      try {
+        code = await c.run(ctxFor(self), self.args, self.opts(), self);
+      } catch (e) {
+        throw explainFormatError(e, c.name, self);
+      }
       setCode(code ?? EXIT_OK);
     });
   }
   return program;
+}
+
+/**
+ * A FormatError while a command reads its model file, said plainly when the file is another
+ * application's model (naming the command that reads it) or no model file at all.
+ */
+function explainFormatError(e: unknown, command: string, self: Command): unknown {
+  if (!(e instanceof Error) || e.name !== 'FormatError') return e;
+  const at = MODEL_ARGUMENT[command]?.at;
+  if (at === undefined) return e;
+  const value = typeof at === 'number' ? self.args[at] : self.opts()[camel(at.slice(2))];
+  for (const path of (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')) {
+    const message = explainModelFile(command, path);
+    if (message) {
+      const plain = new Error(message);
+      plain.name = e.name;
+      plain.stack = `${plain.name}: ${message}\n(caused by) ${e.stack ?? e.message}`;
+      return plain;
+    }
+  }
+  return e;
+}
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Commander prints the main help for `rnn-wasm trian-lm --help` (the flag wins over the unknown
+ * command) and for `rnn-wasm help trian-lm`; drop the help request then, so the unknown command is
+ * reported (with its suggestion) and exits 2.
+ */
+function unknownCommandFirst(argv: string[], commands: readonly CliCommand[]): string[] {
+  const operands = argv.filter((a) => !a.startsWith('-'));
+  const known = (name: string | undefined) => name === undefined || commands.some((c) => c.name === name);
+  if (operands[0] === 'help' && !known(operands[1])) return [operands[1]];
+  if (operands[0] !== 'help' && !known(operands[0]) && argv.some((a) => a === '--help' || a === '-h')) return argv.filter((a) => a !== '--help' && a !== '-h');
+  return argv;
 }
 
 /** Runs the CLI on argv (without node and the script); resolves to the exit code. */
@@ -133,7 +205,7 @@ export async function runCli(commands: readonly CliCommand[], version: string, a
       program.outputHelp({ error: true });
       return EXIT_USAGE;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(unknownCommandFirst(argv, commands), { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE; // commander printed the message

@@ -89,7 +89,7 @@ describe('classify / label batch tools', () => {
   it('refuses a model of the other application and a missing input with exit code 1 and one line', () => {
     const a = cli(['label', 'cls.rnnw'], '');
     expect(a.code).toBe(1);
-    expect(a.stderr.trim()).toMatch(/^rnn-wasm: FormatError: Expected a labeler model file, got a classifier file$/);
+    expect(a.stderr.trim()).toBe('rnn-wasm: FormatError: Expected a SequenceLabeler model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`');
     const b = cli(['classify', 'cls.rnnw', 'missing.jsonl']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/Expected a readable input at missing.jsonl/);

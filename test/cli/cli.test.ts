@@ -189,7 +189,7 @@ describe('exit codes and one-line errors', () => {
       expect(r.stderr).toMatch(/^rnn-wasm: FormatError: Expected /);
     }
     expect(info.stderr).toMatch(/checksum/);
-    expect(notModel.stderr).toMatch(/magic/);
+    expect(notModel.stderr).toBe('rnn-wasm: FormatError: Expected a CharLM model file, got text starting "Hi How are you?": seeds.txt is not an rnn-wasm model file\n');
     expect(dbg.code).toBe(1);
     expect(dbg.stderr).toMatch(/FormatError: Expected[\s\S]*\n\s+at /);
   });

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { AppTrainProgress, AppTrainResult } from '../../index';
-import { parse, UsageError, type CliContext } from '../frame';
+import { parse, stepsToRun, UsageError, type CliContext } from '../frame';
 
 /** Budget, run-setting and file flags (defaults of settings apply to new runs only). */
 export function trainFlags(cmd: Command, defaults: { batch: number; lr: number }): Command {
@@ -62,7 +62,7 @@ export async function trainAndSave(
   process.on('SIGINT', onSigint);
   const progress = o.quiet ? null : display(ctx);
   try {
-    const steps = o.steps === undefined ? undefined : Math.max(0, (o.steps as number) - model.step);
+    const steps = stepsToRun(o.steps as number | undefined, model.step);
     const r = await train({ steps, epochs: o.epochs as number | undefined, minutes: o.minutes as number | undefined, patience: o.patience as number | undefined, evalEvery: o.evalEvery as number | undefined, signal: ac.signal, onProgress: progress?.update });
     progress?.stop();
     await model.save(out);

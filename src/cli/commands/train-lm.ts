@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
 import { library } from '../frame';
-import { parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
+import { parse, recurrentFlags, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
 const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout']];
@@ -60,7 +60,13 @@ export const trainLm: CliCommand = {
     // settings that shape the run: all of them for a new run, only the ones typed for a resumed one
     const settings: Record<string, unknown> = {};
     for (const [flag, key] of SETTING_FLAGS) if (!o.resume || given(flag)) settings[key] = o[flag];
-    const steps = o.steps === undefined ? undefined : Math.max(0, (o.steps as number) - lm.step);
+    let steps: number | undefined;
+    try {
+      steps = stepsToRun(o.steps as number | undefined, lm.step);
+    } catch (e) {
+      lm.dispose();
+      throw e;
+    }
     const ac = new AbortController();
     const onSigint = () => (ac.signal.aborted ? process.exit(130) : ac.abort());
     process.on('SIGINT', onSigint);
@@ -77,6 +83,8 @@ export const trainLm: CliCommand = {
         workers: o.workers as number,
         signal: ac.signal,
         onProgress: progress?.update,
+      }).catch((e: unknown) => {
+        throw smallCorpusHint(e, corpus.text.length, o);
       });
       progress?.stop();
       await lm.save(out);
@@ -95,6 +103,22 @@ export const trainLm: CliCommand = {
     }
   },
 };
+
+/**
+ * The library's "Expected a training text of at least N characters …, got M" names the settings;
+ * on the command line it is a usage error that names the flags which fix it.
+ */
+function smallCorpusHint(e: unknown, chars: number, o: Record<string, unknown>): unknown {
+  const m = e instanceof Error && e.name === 'ValueError' ? /^Expected a training text of at least \d+ characters .*, got (\d+)$/.exec(e.message) : null;
+  if (!m) return e;
+  const got = Number(m[1]);
+  const sequential = o.order === 'sequential';
+  const fit = sequential ? Math.floor((got - 1) / (o.batch as number)) : got - 1;
+  const fixes = [fit >= 1 ? `--seq-len ${fit} or less` : 'a longer corpus'];
+  if (sequential) fixes.push('a smaller --batch', '--order random');
+  if (chars - got > 1) fixes.push(`--validation 0 (${chars - got} of the corpus's ${chars} characters are held out for validation)`);
+  return new UsageError(`${(e as Error).message}: give ${fixes.join(', or ')}`);
+}
 
 const fmtTime = (ms: number) => {
   if (!Number.isFinite(ms)) return '--:--';
