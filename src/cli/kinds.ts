@@ -47,6 +47,7 @@ export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}
   label: { at: 0, reads: 'SequenceLabeler' },
   'train-labeler': { at: '--resume', reads: 'SequenceLabeler' },
   translate: { at: '--model', reads: 'Seq2Seq' },
+  'train-seq2seq': { at: '--resume', reads: 'Seq2Seq' },
   generate: { at: 0, reads: 'ConditionalGenerator' },
   'train-generator': { at: '--resume', reads: 'ConditionalGenerator' },
   forecast: { at: 0, reads: 'Forecaster' },
