@@ -7,7 +7,7 @@ import type { RecurrentInit, RNNOptions, LSTMOptions, GRUOptions } from './layer
 import type { EmbeddingOptions, LinearOptions } from './layers/dense';
 import type { RunOptions } from './model/runner';
 import type { StreamOptions } from './model/stream';
-import type { KeepOptions } from './train/backward';
+import type { BackwardGradients, KeepOptions } from './train/backward';
 import type { GraphStepOptions } from './graph/model';
 import type { StepOptions } from './train/trainer';
 import type { FitOptions } from './train/fit';
@@ -45,6 +45,7 @@ export const OPTION_KEYS = {
   sequential: keysOf<SequentialOptions>()('inputSize', 'batchFirst', 'seed'),
   forward: keysOf<RunOptions>()('lengths', 'h0', 'c0'),
   forwardKeep: keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training'),
+  backward: keysOf<BackwardGradients>()('dOutput', 'dhN', 'dcN'),
   applyStep: keysOf<{ clipNorm?: number; clipValue?: number }>()('clipNorm', 'clipValue'),
   graphForward: keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training'),
   graphStep: keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue'),

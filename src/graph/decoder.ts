@@ -32,13 +32,22 @@ export function expandRows(parts: Parts, k: number, shape: Shape): Parts {
   return out;
 }
 
+// Releases the programs of a decoder that was garbage-collected while still open.
+const decoders = new FinalizationRegistry<() => void>((close) => close());
+
 export class Decoder {
   /** Rows decoded at once (examples × beam). */
   readonly batchSize: number;
   private readonly start: Program;
   private readonly stepProgram: Program;
-  private closed = false;
+  // released by close(), the model's dispose() (through `open`) or the finalizer, whichever runs first
+  private readonly release: () => void;
+  private readonly state = { closed: false };
 
+  /**
+   * `open` is the model's set of open decoders' release functions (its dispose() closes them);
+   * `owner` (the model) is kept alive by the decoder, so its memory stays while the decoder is used.
+   */
   constructor(
     private readonly rt: Runtime,
     private readonly c: Compiled,
@@ -47,11 +56,23 @@ export class Decoder {
     private readonly outs: [string, Sym, number][],
     B: number,
     parts: Parts,
-    private readonly onClose: () => void,
+    open: Set<() => void>,
+    private readonly owner: object,
   ) {
     this.batchSize = B;
-    this.start = c.pre!.finish();
-    this.stepProgram = c.b.finish();
+    const start = (this.start = c.pre!.finish());
+    const stepProgram = (this.stepProgram = c.b.finish());
+    const state = this.state;
+    const release = (): void => {
+      if (state.closed) return;
+      state.closed = true;
+      start.dispose();
+      stepProgram.dispose();
+      open.delete(release);
+    };
+    this.release = release;
+    open.add(release);
+    decoders.register(this, release, this);
     const heap = rt.heap;
     for (const [n, v] of parts) {
       if (v.data instanceof Int32Array) heap.i32.set(v.data, c.inputs.get(n)!);
@@ -112,14 +133,11 @@ export class Decoder {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.start.dispose();
-    this.stepProgram.dispose();
-    this.closed = true;
-    this.onClose();
+    decoders.unregister(this);
+    this.release();
   }
 
   private check(): void {
-    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed)');
+    if (this.state.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed)');
   }
 }

@@ -13,9 +13,9 @@ import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { checkOptions, OPTION_KEYS } from '../options';
-import { ShapeError, StateError, ValueError } from '../errors';
-import { collect, GNode, InputNode, Sym } from './nodes';
-import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
+import { ShapeError, StateError, ValueError, show } from '../errors';
+import { GNode, InputNode, Sym } from './nodes';
+import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, expandRows } from './decoder';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
@@ -50,6 +50,37 @@ interface Plan {
   dispose(): void;
 }
 
+/**
+ * What a graph model holds in wasm memory, kept apart from the model so that a model that is
+ * garbage-collected without dispose() gives it back (the FinalizationRegistry below; nothing in
+ * here may reference the model itself, or it would never be collected).
+ */
+interface Resources {
+  rt: Runtime;
+  arena: Arena;
+  grad: number;
+  rngState: number;
+  plans: PlanCache<Plan>;
+  /** Open decoders' release functions (a decoder keeps its model alive, not the other way round). */
+  decoders: Set<() => void>;
+  guard: StepGuard;
+  pending: { p: Plan; B: number; version: number } | null;
+  disposed: boolean;
+}
+function release(r: Resources): void {
+  if (r.disposed) return;
+  for (const close of [...r.decoders]) close();
+  r.plans.clear();
+  r.pending = null;
+  r.guard.dispose();
+  r.rt.heap.release(r.grad);
+  r.rt.heap.release(r.rngState);
+  r.arena.dispose();
+  r.disposed = true;
+}
+// The safety net for graph models (and so every application built on one) that are never disposed.
+const graphs = new FinalizationRegistry<Resources>(release);
+
 export class GraphModel {
   readonly inputNames: string[];
   readonly outputNames: string[];
@@ -62,15 +93,19 @@ export class GraphModel {
   private readonly grad: number;
   // bounded LRU (limits.maxCachedPlans, limits.maxPlanCacheBytes): every shape compiles its own plan
   private readonly plans = new PlanCache<Plan>();
-  private pending: { p: Plan; B: number } | null = null;
-  private readonly decoders = new Set<Decoder>();
-  private disposed = false;
+  private readonly res: Resources;
+  private get pending(): Resources['pending'] {
+    return this.res.pending;
+  }
+  private set pending(v: Resources['pending']) {
+    this.res.pending = v;
+  }
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
-    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${String(o)}`);
+    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${show(o)}`);
     if (!o.outputs || typeof o.outputs !== 'object' || !Object.keys(o.outputs).length) throw new ValueError('Expected at least one named output, got none');
     for (const [i, s] of o.inputs.entries()) {
-      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${String(s)}`);
+      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${show(s)}`);
       if (this.inputs.has(s.node.name)) throw new ValueError(`Expected unique input names, got ${s.node.name} twice`);
       this.inputs.set(s.node.name, s.node);
     }
@@ -79,8 +114,7 @@ export class GraphModel {
       this.outputs.set(name, s);
     }
     // every listed input is fed (and written) even when no output depends on it
-    const reached = collect([...this.outputs.values()]);
-    this.nodes = [...[...this.inputs.values()].filter((n) => !reached.includes(n)), ...reached];
+    this.nodes = nodeOrder([...this.inputs.values()], [...this.outputs.values()]);
     const names = new Set<string>();
     const specs: ParamSpec[] = [];
     for (const n of this.nodes) {
@@ -111,6 +145,8 @@ export class GraphModel {
       },
     };
     this.guard = new StepGuard(this.runner);
+    this.res = { rt, arena, grad: this.grad, rngState, plans: this.plans, decoders: new Set(), guard: this.guard, pending: null, disposed: false };
+    graphs.register(this, this.res, this);
   }
 
   /** @internal what the model file reads and writes: the runtime, the arena and the dropout generator state. */
@@ -154,11 +190,12 @@ export class GraphModel {
     let backward: Program | null = null;
     if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
     else program = c.b.finish();
+    const res = this.res; // not `this`: the plan cache is part of what the finalizer holds
     const p: Plan = {
       c, program, backward, shape, elements: program.elements,
       // evicted (least recently used first) or released: a pending backward over it is gone too
       dispose: () => {
-        if (this.pending?.p === p) this.pending = null;
+        if (res.pending?.p === p) res.pending = null;
         program.dispose();
       },
     };
@@ -193,14 +230,14 @@ export class GraphModel {
     checkOptions(opts, OPTION_KEYS.graphForward, 'forward options');
     opts ??= {};
     for (const k of ['keep', 'training'] as const) {
-      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${show(opts[k])}`);
     }
     if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
     const { shape, parts } = this.checkFeed(feed);
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
     p.program.run();
-    if (opts.keep) this.pending = { p, B: shape.B };
+    if (opts.keep) this.pending = { p, B: shape.B, version: this.arena.version };
     return this.readOutputs(p);
   }
 
@@ -213,7 +250,12 @@ export class GraphModel {
     this.check();
     const pend = this.pending;
     if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
-    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);
+    // the kept activations are stale once the parameters were written (setParameter, loadStateDict, trainStep, step)
+    if (pend.version !== this.arena.version) {
+      this.pending = null;
+      throw new StateError('Expected backward() on the activations of the last kept forward, got parameters written since that forward (setParameter, loadStateDict, trainStep or step): run forward(feed, { keep: true }) again');
+    }
+    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${show(dOutputs)}`);
     const { p } = pend;
     const vals = new Map<Sym, Float32Array>();
     for (const [name, d] of Object.entries(dOutputs)) {
@@ -273,13 +315,13 @@ export class GraphModel {
 
   /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
   evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${show(o)}`);
     return this.runLosses(batch, o.losses, false);
   }
 
   private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
     this.check();
-    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${String(batch)}`);
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
     const specs = lossSpecs(lossOpts, this.outputs);
     const { shape, parts } = this.checkFeed(batch.inputs);
     checkTargets(batch.targets, specs, shape);
@@ -309,12 +351,12 @@ export class GraphModel {
    */
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${show(o)}`);
     checkOptions(o, OPTION_KEYS.graphDecoder, 'decoder options');
     const stepIn = this.inputs.get(o.step);
-    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
+    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${show(o.step)}`);
     const beam = o.beam ?? 1;
-    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${String(o.beam)}`);
+    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${show(o.beam)}`);
     const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
     const stepNodes = new Set<GNode>([stepIn]);
     for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
@@ -328,9 +370,7 @@ export class GraphModel {
     const c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, { mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false });
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => this.decoders.delete(d));
-    this.decoders.add(d);
-    return d;
+    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this);
   }
 
   // ---- gradients and parameters ------------------------------------------------------------------
@@ -387,18 +427,11 @@ export class GraphModel {
 
   /** Releases the parameters, gradients and every cached plan. */
   dispose(): void {
-    if (this.disposed) return;
-    for (const d of [...this.decoders]) d.close();
-    this.plans.clear();
-    this.pending = null;
-    this.guard.dispose();
-    this.rt.heap.release(this.grad);
-    this.rt.heap.release(this.rngState);
-    this.arena.dispose();
-    this.disposed = true;
+    graphs.unregister(this);
+    release(this.res);
   }
 
   /** @internal */ check(): void {
-    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    if (this.res.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
   }
 }

@@ -282,7 +282,7 @@ function readModel(input: Uint8Array | ArrayBuffer, graph: boolean): { model: Mo
   try {
     const isGraph = (header.model as { type?: unknown }).type === 'graph';
     if (isGraph !== graph) {
-      fail(graph ? `Expected a graph model file, got a ${String((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
+      fail(graph ? `Expected a graph model file, got a ${show((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
     }
     if (graph) planned = graphPlanned(header.model as GraphSpec);
     else {

@@ -6,7 +6,7 @@
 import { compiledModule, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../model/runner';
-import { StateError, ValueError } from '../errors';
+import { StateError, ValueError, show } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { rebuildError, WorkerError, type Reply, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
@@ -33,10 +33,10 @@ export async function checkPoolOptions(opts: WorkerPoolOptions): Promise<number>
   checkOptions(opts, OPTION_KEYS.workerPool, 'WorkerPool options');
   checkOptionsObject(opts, 'WorkerPool options');
   const n = opts.workers ?? (await hardwareThreads());
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${show(opts.workers)}`);
   for (const k of ['timeout', 'startTimeout'] as const) {
     const v = opts[k];
-    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${show(v)}`);
   }
   return n;
 }
@@ -127,7 +127,7 @@ export abstract class PoolCore {
     const out: Extract<Reply, { ok: true }>[] = [];
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];
-      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${String(s.reason)}`);
+      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${show(s.reason)}`);
       if (!s.value.ok) throw rebuildError(s.value.error, `worker ${i}`);
       out.push(s.value);
     }

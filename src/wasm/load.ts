@@ -2,7 +2,7 @@
 // plain SIMD128 binary, and instantiates it over the heap's memory.
 import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
-import { RnnWasmError, StateError, ValueError } from '../errors';
+import { RnnWasmError, StateError, ValueError, show } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
 import { Team, threadsUnavailable, type MtKernels } from './threads';
 
@@ -99,7 +99,7 @@ function compiledMtModule(variant: Variant): Promise<WebAssembly.Module> {
 function checkThreads(threads: unknown): number {
   if (threads === undefined) return 1;
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new ValueError(`Expected threads to be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+    throw new ValueError(`Expected threads to be an integer from 1 to ${MAX_THREADS}, got ${show(threads)}`);
   }
   return threads;
 }
@@ -126,7 +126,7 @@ export function useCompiledModule(variant: Variant, module: WebAssembly.Module):
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & { threadsNote: string }> {
   const want = opts.variant ?? 'auto';
   if (want !== 'auto' && want !== 'relaxed' && want !== 'simd') {
-    throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${String(want)}`);
+    throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${show(want)}`);
   }
   const threads = checkThreads(opts.threads);
   const relaxedOk = relaxedSimdSupported();

@@ -3,12 +3,14 @@
 // backward, and the model file (the graph plus the tokenizer, labels and settings in its header).
 import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
+import { specOf, type GraphParts } from '../../graph/spec';
+import { describe } from '../../model/checks';
 import type { Sym } from '../../graph/nodes';
 import { serialize, deserializeGraph } from '../../io/format';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
 import { NonFiniteError } from '../../train/guard';
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
@@ -37,7 +39,7 @@ export function checkKeys(o: object, allowed: readonly string[], what: string): 
 }
 
 function int(name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${show(v)}`);
   return v;
 }
 
@@ -52,9 +54,9 @@ export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean):
     maxLength: int('maxLength', o.maxLength ?? 400, 1),
     seed: int('seed', o.seed ?? 1, 0),
   };
-  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ValueError(`Expected cell 'lstm', 'gru' or 'rnn', got ${String(c.cell)}`);
-  if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(c.bidirectional)}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(c.dropout)}`);
+  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ValueError(`Expected cell 'lstm', 'gru' or 'rnn', got ${show(c.cell)}`);
+  if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${show(c.bidirectional)}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(c.dropout)}`);
   return c;
 }
 
@@ -125,9 +127,20 @@ export function serializeApp(model: GraphModel, h: AppHeader): Uint8Array {
 export function deserializeApp(bytes: Uint8Array | ArrayBuffer, app: string): { model: GraphModel; header: AppHeader } {
   const { model, metadata } = deserializeGraph(bytes);
   const h = metadata as unknown as AppHeader | undefined;
-  if (!h || h.app !== app) {
+  if (!h || h.app !== app || h.config === null || typeof h.config !== 'object' || Array.isArray(h.config)) {
     model.dispose();
-    throw new FormatError(`Expected a ${app} model file, got ${h?.app ? `a ${String(h.app)} file` : 'a graph file without an application header'}`);
+    throw new FormatError(`Expected a ${app} model file (metadata.app '${app}' and a config object), got ${h?.app === app ? `config ${describe(h.config)}` : h?.app !== undefined ? `a ${describe(h.app)} file` : 'a graph file without an application header'}`);
   }
   return { model, header: h };
+}
+
+/** Throws a ValueError unless `model` is the graph `parts` describe (compared as specs: nothing is built). */
+export function checkSameGraph(model: GraphModel, parts: GraphParts, what: string): void {
+  if (!(model instanceof GraphModel)) throw new ValueError(`Expected a GraphModel, got ${describe(model)}`);
+  if (JSON.stringify(model.spec()) !== JSON.stringify(specOf(parts))) throw new ValueError(`Expected the graph ${what} describe (vocabulary size, labels, settings), got another graph`);
+}
+
+/** A refused application file's error: a ValueError (bad metadata) becomes a FormatError; others pass. */
+export function appFileError(e: unknown, app: string): unknown {
+  return e instanceof ValueError && !(e instanceof FormatError) ? new FormatError(`Expected a valid ${app} model file, got: ${e.message}`) : e;
 }

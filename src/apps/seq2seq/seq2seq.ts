@@ -6,9 +6,10 @@ import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer, type Schedule } from '../../train/optim';
 import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
 import { save as saveFile, loadGraph } from '../../io/files';
-import { ValueError } from '../../errors';
-import { buildGraph, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
+import { ValueError, show } from '../../errors';
+import { buildGraph, graphParts, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
 import { TokenVocab } from './vocab';
+import { specOf } from '../../graph/spec';
 import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
 import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
 import { fitLoop, type FitOptions, type FitResult } from './fit';
@@ -50,7 +51,7 @@ export class Seq2Seq {
   optimizer: Optimizer | null = null;
 
   constructor(o: Seq2SeqOptions & { source: TokenVocab; target: TokenVocab }, model?: GraphModel) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${show(o)}`);
     const { source, target, ...rest } = o;
     if (!(source instanceof TokenVocab) || !(target instanceof TokenVocab)) throw new ValueError('Expected source and target vocabularies (TokenVocab), got something else');
     this.config = Object.freeze(checkConfig({ ...rest, sourceTokens: source.mode, targetTokens: target.mode }));
@@ -163,13 +164,13 @@ export class Seq2Seq {
 
   /** @internal validated decoding settings (the worker pool checks a call with it before sending). */
   searchSettings(o: TranslateOptions): SearchSettings {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${show(o)}`);
     checkKeys(o, TRANSLATE_KEYS, 'translate option');
     const beam = o.beam === undefined ? 1 : posInt('beam', o.beam, 1024);
     const nbest = o.nbest === undefined ? 1 : posInt('nbest', o.nbest, 1024);
     if (nbest > beam) throw new ValueError(`Expected nbest ≤ beam (${beam}), got ${nbest}`);
     const alpha = o.alpha ?? 0;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ValueError(`Expected alpha to be a finite number ≥ 0, got ${String(o.alpha)}`);
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ValueError(`Expected alpha to be a finite number ≥ 0, got ${show(o.alpha)}`);
     const ml = o.maxLength === undefined ? undefined : posInt('maxLength', o.maxLength, 1 << 16);
     return { beam, nbest, alpha, maxLength: (n) => ml ?? 2 * n + 10 };
   }
@@ -184,7 +185,7 @@ export class Seq2Seq {
   }
 
   private saveOptions(o: { optimizer?: boolean }) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${show(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
     const seq2seq = { version: FILE_VERSION, config: this.config, source: [...this.source.tokens], target: [...this.target.tokens] };
     return { metadata: { seq2seq }, optimizer: o.optimizer !== false && this.optimizer ? this.optimizer : undefined };
@@ -239,7 +240,7 @@ function checkPairs(pairs: readonly Pair[], arg: string): void {
 export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   try {
     const meta = l.metadata?.seq2seq as { version?: number; config?: Seq2SeqConfig; source?: string[]; target?: string[] } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)}` : 'a model without it'}`);
     const { sourceTokens, targetTokens, ...rest } = meta.config;
     const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
     const want = JSON.stringify(buildSpec(s));
@@ -254,12 +255,7 @@ export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   }
 }
 
-/** The spec of the graph a Seq2Seq of this config and these vocabularies builds. */
+/** The spec of the graph a Seq2Seq of this config and these vocabularies builds (no model is built: no wasm memory). */
 function buildSpec(s: Seq2Seq): unknown {
-  const m = buildGraph(s.config, s.source.size, s.target.size);
-  try {
-    return m.spec();
-  } finally {
-    m.dispose();
-  }
+  return specOf(graphParts(s.config, s.source.size, s.target.size));
 }
