@@ -3,7 +3,7 @@
 //   to    rnnw · onnx · safetensors (PyTorch names; the architecture goes into __metadata__)
 // Every conversion goes through a model built here, so whatever one side cannot represent is an
 // error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
-import { deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
+import { checkJsonValues, deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
 import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
 import { importKeras, type KerasSource } from './keras';
@@ -79,6 +79,7 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
       } catch {
         throw new FormatError('Expected rnn-wasm.model metadata to be JSON, got unparsable text');
       }
+      checkJsonValues(parsed, 'rnn-wasm.model metadata');
       // the architecture from the file is size-checked and matched with the tensors before anything is built
       let values: Record<string, Float32Array>;
       try {
@@ -164,6 +165,7 @@ export async function readTfjsFiles(modelJsonPath: string): Promise<KerasSource>
   } catch (e) {
     throw new FormatError(`Expected model.json at ${modelJsonPath} to be JSON, got ${(e as Error).message}`);
   }
+  checkJsonValues(modelJson, `model.json at ${modelJsonPath}`);
   const manifest = modelJson?.weightsManifest ?? [];
   if (!Array.isArray(manifest) || !manifest.every((g) => g && typeof g === 'object' && Array.isArray(g.paths) && g.paths.every((p: unknown) => typeof p === 'string'))) {
     throw new FormatError('Expected weightsManifest to be a list of { paths: string[], weights }, got another value');

@@ -123,7 +123,14 @@ export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Ui
       ? { kind: opts.optimizer.kind, config: optimizerConfig(opts.optimizer), step: opts.optimizer.step, values: nBufs * nParams }
       : undefined,
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const text = JSON.stringify(header);
+  // what the reader would refuse is refused here, so no file is written that cannot be read back
+  try {
+    checkJsonValues(JSON.parse(text), 'save options (metadata, vocabulary)');
+  } catch (e) {
+    throw new ValueError((e as Error).message);
+  }
+  const json = new TextEncoder().encode(text);
   const hlen = Math.ceil(json.length / 4) * 4;
   const total = 16 + hlen + 4 * nParams + 4 * nBufs * nParams + 4;
   const bytes = new Uint8Array(new ArrayBuffer(total));
@@ -203,6 +210,25 @@ function finiteF32(view: DataView, off: number, n: number, what: string): Float3
   return a;
 }
 
+/**
+ * Throws a FormatError when parsed JSON holds an object with its own `toString` or `valueOf`
+ * (`{"toString": 1}`): such a value throws a TypeError wherever it is turned into a string or a
+ * number, so every reader of JSON from outside (model file headers with their application
+ * metadata, Keras model.json, safetensors headers) refuses it right after parsing. Iterative: a
+ * deeply nested document cannot overflow the stack.
+ */
+export function checkJsonValues(root: unknown, what: string): void {
+  const stack = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    for (const k of ['toString', 'valueOf']) {
+      if (Object.prototype.hasOwnProperty.call(v, k)) throw new FormatError(`Expected ${what} without a key named ${k} (it would stand in for Object.prototype.${k}), got one`);
+    }
+    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x);
+  }
+}
+
 /** The header and its checksum-verified bytes: magic, version, lengths, checksum, JSON, field types. */
 function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: number } {
   if (bytes.length < 20) fail(`Expected a model file of at least 20 bytes, got ${bytes.length} (truncated)`);
@@ -231,6 +257,7 @@ function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: 
     fail(`Expected format version ${int8 ? FORMAT_VERSION_INT8 : FORMAT_VERSION} for a model ${int8 ? 'with' : 'without'} int8 weights, got ${version}`);
   }
   if (stored !== actual) fail(`Expected checksum ${stored.toString(16)}, got ${actual.toString(16)} (the file is corrupt or truncated)`);
+  checkJsonValues(header, 'the file header (model spec and metadata)');
   return { header: checkHeader(header), view, hlen };
 }
 

@@ -19,7 +19,7 @@ import type { CellKind, MergeMode } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
-import { FormatError } from './format';
+import { FormatError, checkJsonValues } from './format';
 import { topologyLayers, type KLayer } from './keras-topology';
 import { plannedParameters } from './architecture';
 import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
@@ -203,6 +203,7 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
     const wd = src.weightData;
     if (!(isBytes(wd) || (Array.isArray(wd) && wd.every(isBytes)))) throw new ValueError(`Expected weightData to be an ArrayBuffer, a Uint8Array or a list of them, got ${show(wd)}`);
     const data = Array.isArray(wd) ? concat(wd.map(toU8), Uint8Array) : toU8(wd);
+    checkJsonValues([src.modelTopology, src.weightSpecs], 'the model topology and weight specs');
     return { topology: src.modelTopology as Record<string, unknown>, specs: src.weightSpecs, data };
   }
   let json = src.modelJson as Record<string, unknown>;
@@ -213,6 +214,7 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
       bad('Expected model.json to be JSON, got unparsable text');
     }
   }
+  checkJsonValues(json, 'model.json');
   const manifest = json?.weightsManifest as { paths: string[]; weights: KerasWeightSpec[] }[] | undefined;
   if (!json?.modelTopology || !Array.isArray(manifest)) bad('Expected model.json with modelTopology and weightsManifest, got neither');
   manifest.forEach((g, i) => {

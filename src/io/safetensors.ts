@@ -4,7 +4,7 @@
 //              "__metadata__"?: { string: string } }, padded with spaces
 //   8 + N      the data buffer; offsets are relative to it, every byte belongs to exactly one tensor
 // Reading validates all of that and converts F16/BF16/F64 to float32; writing emits F32.
-import { FormatError } from './format';
+import { FormatError, checkJsonValues } from './format';
 import { ValueError, show } from '../errors';
 import { f16ToF32 } from './layout';
 import type { Model } from '../model/model';
@@ -53,6 +53,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Ma
     fail('Expected a JSON object as the safetensors header, got unreadable bytes');
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) fail('Expected a JSON object as the safetensors header, got another value');
+  checkJsonValues(header, 'the safetensors header');
   const dataLen = bytes.length - 8 - n;
   const data = bytes.subarray(8 + n);
   let metadata: Record<string, string> | undefined;

@@ -8,7 +8,7 @@ import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../model/runner';
 import { StateError, ValueError, show } from '../errors';
 import { checkOptions, OPTION_KEYS } from '../options';
-import { rebuildError, WorkerError, type Reply, type Task } from './protocol';
+import { checkReply, WorkerError, type Reply, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
 
 export interface WorkerPoolOptions {
@@ -128,8 +128,7 @@ export abstract class PoolCore {
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];
       if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${show(s.reason)}`);
-      if (!s.value.ok) throw rebuildError(s.value.error, `worker ${i}`);
-      out.push(s.value);
+      out.push(checkReply(s.value, tasks[i].task.kind, `worker ${i}`));
     }
     return out;
   }

@@ -119,7 +119,7 @@ export class Arena {
     // checked as stored: 1e39 is a finite number but Infinity in float32
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw new ValueError(`Expected finite float32 values for ${name} (|v| ≤ 3.4028235e38), got ${describe(v)} at index ${i}`);
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw new ValueError(`Expected finite values for ${name} (as float32: |v| ≤ 3.4028235e38), got ${describe(v)} at index ${i}`);
     }
     return e;
   }

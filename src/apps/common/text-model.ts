@@ -10,7 +10,7 @@ import { serialize, deserializeGraph } from '../../io/format';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
 import { NonFiniteError } from '../../train/guard';
-import { ValueError, show } from '../../errors';
+import { DTypeError, ShapeError, ValueError, show } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
@@ -56,7 +56,7 @@ export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean):
   };
   if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ValueError(`Expected cell 'lstm', 'gru' or 'rnn', got ${show(c.cell)}`);
   if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${show(c.bidirectional)}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(c.dropout)}`);
+  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(c.dropout)}`);
   return c;
 }
 
@@ -65,7 +65,7 @@ export function encoderKeys(extra: string[]): string[] {
 }
 
 export function checkLabels(labels: unknown, what: string): string[] {
-  if (!Array.isArray(labels) || labels.length < 2) throw new ValueError(`Expected ${what} to be an array of at least 2 names, got ${Array.isArray(labels) ? labels.length : String(labels)}`);
+  if (!Array.isArray(labels) || labels.length < 2) throw new ValueError(`Expected ${what} to be an array of at least 2 names, got ${Array.isArray(labels) ? labels.length : show(labels)}`);
   const seen = new Set<string>();
   for (const [i, l] of labels.entries()) {
     if (typeof l !== 'string' || !l.length) throw new ValueError(`Expected ${what}[${i}] to be a non-empty string, got ${JSON.stringify(l)}`);
@@ -127,9 +127,13 @@ export function serializeApp(model: GraphModel, h: AppHeader): Uint8Array {
 export function deserializeApp(bytes: Uint8Array | ArrayBuffer, app: string): { model: GraphModel; header: AppHeader } {
   const { model, metadata } = deserializeGraph(bytes);
   const h = metadata as unknown as AppHeader | undefined;
-  if (!h || h.app !== app || h.config === null || typeof h.config !== 'object' || Array.isArray(h.config)) {
+  if (!h || h.app !== app) {
     model.dispose();
-    throw new FormatError(`Expected a ${app} model file (metadata.app '${app}' and a config object), got ${h?.app === app ? `config ${describe(h.config)}` : h?.app !== undefined ? `a ${describe(h.app)} file` : 'a graph file without an application header'}`);
+    throw new FormatError(`Expected a ${app} model file, got ${h?.app ? `a ${show(h.app)} file` : 'a graph file without an application header'}`);
+  }
+  if (h.config === null || typeof h.config !== 'object' || Array.isArray(h.config)) {
+    model.dispose();
+    throw new FormatError(`Expected metadata.config of a ${app} model file to be an object, got ${describe(h.config)}`);
   }
   return { model, header: h };
 }
@@ -140,7 +144,8 @@ export function checkSameGraph(model: GraphModel, parts: GraphParts, what: strin
   if (JSON.stringify(model.spec()) !== JSON.stringify(specOf(parts))) throw new ValueError(`Expected the graph ${what} describe (vocabulary size, labels, settings), got another graph`);
 }
 
-/** A refused application file's error: a ValueError (bad metadata) becomes a FormatError; others pass. */
+/** A refused application file's error: a value, shape or type error (bad metadata) becomes a FormatError; others pass. */
 export function appFileError(e: unknown, app: string): unknown {
-  return e instanceof ValueError && !(e instanceof FormatError) ? new FormatError(`Expected a valid ${app} model file, got: ${e.message}`) : e;
+  const bad = e instanceof ValueError || e instanceof ShapeError || e instanceof DTypeError;
+  return bad ? new FormatError(`Expected a valid ${app} model file, got: ${e.message}`) : e;
 }
