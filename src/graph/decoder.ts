@@ -32,6 +32,9 @@ export function expandRows(parts: Parts, k: number, shape: Shape): Parts {
   return out;
 }
 
+/** Widest beam a decoder takes (rows = examples × beam, each with its own recurrent state and workspace). */
+export const MAX_BEAM = 1024;
+
 // Releases the programs of a decoder that was garbage-collected while still open.
 const decoders = new FinalizationRegistry<() => void>((close) => close());
 

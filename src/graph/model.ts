@@ -17,7 +17,7 @@ import { ShapeError, StateError, ValueError, show } from '../errors';
 import { GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
-import { Decoder, expandRows } from './decoder';
+import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
@@ -348,6 +348,7 @@ export class GraphModel {
    * times for beam search) runs once; then each step(x) runs one step of everything that depends
    * on the step input — embedding → RNN → attention → linear → … — for all rows in one wasm call.
    * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
+   * `beam` is at most MAX_BEAM (1024); a wider one is a ValueError.
    */
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
@@ -356,7 +357,7 @@ export class GraphModel {
     const stepIn = this.inputs.get(o.step);
     if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${show(o.step)}`);
     const beam = o.beam ?? 1;
-    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${show(o.beam)}`);
+    if (!Number.isInteger(beam) || beam < 1 || beam > MAX_BEAM) throw new ValueError(`Expected beam to be an integer from 1 to ${MAX_BEAM}, got ${show(o.beam)}`);
     const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
     const stepNodes = new Set<GNode>([stepIn]);
     for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);

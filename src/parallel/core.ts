@@ -122,8 +122,9 @@ export abstract class PoolCore {
   protected async sendAll(tasks: Sent[], timeout = this.timeout): Promise<Extract<Reply, { ok: true }>[]> {
     const t = this.transport;
     if (!t) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
-    const signal = timeout ? AbortSignal.timeout(timeout) : undefined;
-    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal)));
+    // one timeout signal per task: 64 tasks listening on one signal tripped Node's MaxListeners warning
+    const signal = () => (timeout ? AbortSignal.timeout(timeout) : undefined);
+    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal())));
     const out: Extract<Reply, { ok: true }>[] = [];
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];

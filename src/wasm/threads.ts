@@ -33,6 +33,20 @@ const isNode = (): boolean => typeof process !== 'undefined' && !!(process as { 
  * cross-origin isolation (the page served with `Cross-Origin-Opener-Policy: same-origin` and
  * `Cross-Origin-Embedder-Policy: require-corp`), and a Worker constructor.
  */
+/**
+ * The cores this engine reports: os.availableParallelism() in Node, navigator.hardwareConcurrency
+ * in browsers, 4 when neither says.
+ */
+export async function coreCount(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency;
+  if (typeof nav === 'number' && nav >= 1) return nav;
+  if (isNode()) {
+    const os = (await nodeImport('node:os')) as { availableParallelism?: () => number; cpus: () => unknown[] };
+    return os.availableParallelism?.() ?? Math.max(1, os.cpus().length);
+  }
+  return 4;
+}
+
 export function threadsUnavailable(): string {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown };
   const serve = '(serve it with COOP: same-origin and COEP: require-corp)';
@@ -144,7 +158,9 @@ async function startHelper(init: HelperInit): Promise<Helper> {
   let worker: Port;
   if (isNode()) {
     const wt = (await nodeImport('node:worker_threads')) as { Worker: new (code: string, o: object) => Port };
-    const w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init });
+    // the helper is CommonJS: an inherited --input-type=module (node --input-type=module -e …) would make it ESM
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init, execArgv });
     worker = w;
     w.unref!(); // the helper blocks in wasm between jobs: it must not keep the process alive
     await new Promise<void>((resolve, reject) => {
