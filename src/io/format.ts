@@ -170,7 +170,8 @@ const OPTIMIZERS: ReadonlyMap<string, new (o: object) => Optimizer> = new Map<st
   ['adamw', AdamW],
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(0, 80) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? 'an array' : 'an object');
 

@@ -8,10 +8,10 @@ import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { specOf, type GraphParts } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
-import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { deserializeGraph, FormatError, isObject, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
-import { ValueError, show } from '../../errors';
+import { ValueError, show, describe } from '../../errors';
 import { checkKeys } from '../charlm/options';
 import { checkLoop, resolveLoopSettings, runGraphLoop, type LoopOptions, type LoopResult } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
@@ -288,7 +288,7 @@ function graphParts(c: ForecasterConfig): GraphParts {
 function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
   try {
     const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: TrainingState } | undefined;
-    if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)}` : 'a model without it'}`);
+    if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !isObject(meta.config)) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     if (meta.version === 1 && 'known' in meta.config) throw new FormatError('Expected no known columns in a version 1 forecaster file, got some');
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
     const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });

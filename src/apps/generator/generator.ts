@@ -9,10 +9,10 @@ import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
 import { specOf, type GraphParts } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
-import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { deserializeGraph, FormatError, isObject, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
-import { ValueError, show } from '../../errors';
+import { ValueError, show, describe } from '../../errors';
 import { Rng } from '../../params/rng';
 import { Vocabulary } from '../charlm/vocab';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
@@ -244,7 +244,7 @@ function graphParts(c: GeneratorConfig, V: number): GraphParts {
 function fromLoaded(l: { model: GraphModel; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): ConditionalGenerator {
   try {
     const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: TrainingState } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !isObject(meta.config)) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     if (!Array.isArray(l.vocabulary)) throw new FormatError('Expected a vocabulary in the generator file, got none');
     const { classes, ...rest } = meta.config;
     const gen = new ConditionalGenerator({ ...rest, classes: classes ?? undefined, vocabulary: l.vocabulary }, { model: l.model, optimizer: l.optimizer, training: meta.training });

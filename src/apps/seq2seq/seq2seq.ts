@@ -4,9 +4,9 @@
 // and teacher-forced log-probabilities of given outputs.
 import { GraphModel } from '../../graph/model';
 import { Adam, type Optimizer, type Schedule } from '../../train/optim';
-import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
+import { serialize, deserializeGraph, FormatError, isObject, type LoadedGraph } from '../../io/format';
 import { save as saveFile, loadGraph } from '../../io/files';
-import { ValueError, show } from '../../errors';
+import { ValueError, show, describe } from '../../errors';
 import { buildGraph, graphParts, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
 import { TokenVocab } from './vocab';
 import { specOf } from '../../graph/spec';
@@ -246,7 +246,7 @@ function checkPairs(pairs: readonly Pair[], arg: string): void {
 export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   try {
     const meta = l.metadata?.seq2seq as { version?: number; config?: Seq2SeqConfig; source?: string[]; target?: string[] } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !isObject(meta.config)) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     const { sourceTokens, targetTokens, ...rest } = meta.config;
     const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
     const want = JSON.stringify(buildSpec(s));
