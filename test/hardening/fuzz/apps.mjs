@@ -99,6 +99,8 @@ const KINDS = {
 };
 
 export const APP_KINDS = Object.keys(KINDS);
+/** @internal the probes, for the harness's own check that a wrong-shape result is caught. */
+export const APP_PROBES = Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, v.probe]));
 
 /** Reader entries for readers.mjs' table: seeds are { bytes, probe } of each kind's saved file. */
 export const APP_READERS = Object.fromEntries(
