@@ -5,6 +5,7 @@
 // columns) and where the team meets. Results are bit-identical to one thread.
 import type { Heap } from './heap';
 import { WorkerError } from '../parallel/protocol';
+import { show } from '../errors';
 import { OP, SPLIT_OPS } from '../model/ops.generated';
 
 /** The exports of the threaded build beyond the single-thread ones. */
@@ -159,8 +160,13 @@ async function startHelper(init: HelperInit): Promise<Helper> {
   if (isNode()) {
     const wt = (await nodeImport('node:worker_threads')) as { Worker: new (code: string, o: object) => Port };
     // the helper is CommonJS: an inherited --input-type=module (node --input-type=module -e …) would make it ESM
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init, execArgv });
+    const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => !a.startsWith('--input-type')) : undefined;
+    let w: Port;
+    try {
+      w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init, ...(execArgv ? { execArgv } : {}) });
+    } catch (e) {
+      throw new WorkerError(`Expected a helper thread to start, got ${(e as Error)?.message ?? show(e)}`);
+    }
     worker = w;
     w.unref!(); // the helper blocks in wasm between jobs: it must not keep the process alive
     await new Promise<void>((resolve, reject) => {

@@ -73,6 +73,16 @@ describe('threads', () => {
     expect(JSON.parse(r.stdout.trim())).toEqual({ variant: expect.any(String), threads: 2, threadsNote: '' });
   });
 
+  it('helper threads that cannot start (a flag workers refuse) give the one-thread runtime with the reason, not a rejection', () => {
+    const code = `import { init, LSTM, tensor } from ${JSON.stringify(dist)}; const i = await init({ threads: 2 }); const y = new LSTM({ inputSize: 1, hiddenSize: 2 }).forward(tensor(new Float32Array(2), [2, 1, 1])).output.data; console.log(JSON.stringify({ ...i, ok: y.every(Number.isFinite) }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '--disallow-code-generation-from-strings', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.threads).toBe(1);
+    expect(out.threadsNote).toMatch(/^Expected 2 threads, got 1: the helper threads did not start \(Expected a helper thread to start, got .*invalid execArgv/);
+    expect(out.ok).toBe(true);
+    expect(r.stderr).toMatch(/rnn-wasm: Expected 2 threads, got 1: .*; running on one thread/); // warned once, as for a missing SharedArrayBuffer
+  });
+
   it('a pool of 64 workers runs a sharded forward without a MaxListeners warning', () => {
     const r = spawnSync(process.execPath, [fixture('pool-64.mjs')], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).not.toMatch(/MaxListeners/);
