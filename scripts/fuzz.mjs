@@ -1,12 +1,16 @@
-// Fuzzes the file readers (model file, safetensors, Keras/TF.js, ONNX) with seeded mutations, every
-// batch in a child process with a heap cap and a time limit (test/hardening/fuzz/). Needs dist/
-// (npm run build).
-//   node scripts/fuzz.mjs [--cases 10000] [--seed 1] [--readers rnnw,safetensors,keras,onnx] [--json out.json]
-// Prints outcomes by error class per reader and every bad input (untyped error, crash, hang,
-// lasting memory growth); exits 1 if there is one.
+// Fuzzes the file readers (model file, safetensors, Keras/TF.js, ONNX) and the application files
+// (app-classifier, app-labeler, app-seq2seq, app-generator, app-forecaster, app-charlm) with seeded
+// mutations, every batch in a child process with a heap cap and a time limit (test/hardening/fuzz/).
+// Needs dist/ (npm run build).
+//   node scripts/fuzz.mjs [--cases 10000] [--seed 1] [--readers rnnw,safetensors,keras,onnx,app-…] [--json out.json]
+// Prints outcomes by error class per reader and every bad input (untyped error, silent wrong
+// result, crash, hang, lasting memory growth); exits 1 if there is one. An application file that
+// loads is 'same' (its predictions on a probe equal the unmutated file's) or 'changed' (a valid
+// file that says something else: right shape, finite); wrong-shape or non-finite is 'silent-wrong'.
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fuzz } from '../test/hardening/fuzz/run.mjs';
+import { APP_KINDS } from '../test/hardening/fuzz/apps.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -15,7 +19,7 @@ const opt = (name, dflt) => {
 };
 const cases = Number(opt('cases', 10000));
 const seed = Number(opt('seed', 1));
-const readers = opt('readers', 'rnnw,safetensors,keras,onnx').split(',');
+const readers = opt('readers', ['rnnw', 'safetensors', 'keras', 'onnx', ...APP_KINDS.map((k) => `app-${k}`)].join(',')).split(',');
 if (!Number.isInteger(cases) || cases < 1) throw new Error(`Expected --cases a positive integer, got ${opt('cases')}`);
 
 const s = await fuzz(readers, cases, { seed, log: (m) => process.stderr.write(`${m}\n`) });

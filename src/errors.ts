@@ -19,3 +19,29 @@ export class StateError extends RnnWasmError {}
 export class WorkerError extends RnnWasmError {}
 /** The wasm memory cannot grow to hold what a call needs (wasm32: 4 GiB at most), or a limit is exceeded. */
 export class MemoryError extends RnnWasmError {}
+
+/** A short description of a value for error messages (null, arrays and classes by name). */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'object' || typeof v === 'function') {
+    // hostile JSON or prototype-less objects: never coerce the value itself (no toString/valueOf call)
+    const name = Object.getPrototypeOf(v) === null ? undefined : (v as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name ? name : typeof v;
+  }
+  if (typeof v === 'string') return `'${v}'`;
+  return String(v);
+}
+
+/**
+ * String(v) for an error message, safe on hostile values: an object whose `toString` is not a
+ * function (`{"toString": 1}` from JSON) or one without a prototype (`Object.create(null)`) makes
+ * String() throw a TypeError; those are described by describe() instead.
+ */
+export function show(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return describe(v);
+  }
+}

@@ -1,7 +1,7 @@
 // Limits on what one model, call or file may ask for, checked before anything is allocated.
 // Defaults fit in the 4 GiB a wasm32 memory can reach; setLimits() changes them for the process
 // (or the page). Errors that a limit causes name the limit ("limits.maxParameters").
-import { ValueError } from './errors';
+import { ValueError, show } from './errors';
 import { checkOptions } from './options';
 
 export interface Limits {
@@ -44,7 +44,7 @@ export function setLimits(changes: Partial<Limits>): Limits {
   checkOptions(changes, Object.keys(DEFAULTS), 'setLimits changes');
   for (const [key, value] of Object.entries(changes)) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-      throw new ValueError(`Expected limits.${key} to be a positive integer, got ${String(value)}`);
+      throw new ValueError(`Expected limits.${key} to be a positive integer, got ${show(value)}`);
     }
   }
   Object.assign(current, changes);

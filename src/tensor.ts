@@ -1,6 +1,6 @@
 // A minimal dense tensor: a JS-owned typed array and a shape. Results handed to users are always
 // copies out of wasm memory, so they stay valid after the heap grows or a model is disposed.
-import { DTypeError, ShapeError, ValueError } from './errors';
+import { DTypeError, ShapeError, ValueError, show } from './errors';
 
 export type Shape = readonly number[];
 
@@ -12,7 +12,7 @@ export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
       const got = data === null ? 'null' : ArrayBuffer.isView(data) ? (data as object).constructor.name : typeof data;
       throw new DTypeError(`Expected tensor data as a Float32Array or an Int32Array of token ids, got ${got}`);
     }
-    if (!Array.isArray(shape)) throw new ShapeError(`Expected shape as an array of dimensions, got ${String(shape)}`);
+    if (!Array.isArray(shape)) throw new ShapeError(`Expected shape as an array of dimensions, got ${show(shape)}`);
     const n = shape.reduce((a, b) => a * b, 1);
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new ShapeError(`Expected non-negative integer dimensions, got [${shape.join(', ')}]`);

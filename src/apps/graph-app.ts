@@ -6,7 +6,7 @@ import type { GraphModel } from '../graph/model';
 import type { Optimizer } from '../train/optim';
 import { serialize, type SaveOptions } from '../io/format';
 import { save as saveFile } from '../io/files';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { checkKeys } from './charlm/options';
 import type { LoopSettings } from './graph-loop';
 
@@ -46,7 +46,7 @@ export abstract class GraphApp {
   protected abstract fileParts(training: TrainingState | undefined): Pick<SaveOptions, 'metadata' | 'vocabulary'>;
 
   private saveOptions(o: { optimizer?: boolean }): SaveOptions {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${show(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
     const withOpt = o.optimizer !== false;
     return { ...this.fileParts(withOpt && this.training ? this.training : undefined), optimizer: withOpt && this.optimizer ? this.optimizer : undefined };

@@ -34,13 +34,25 @@ export function expandRows(parts: Parts, k: number, shape: Shape): Parts {
   return out;
 }
 
+/** Widest beam a decoder takes (rows = examples × beam, each with its own recurrent state and workspace). */
+export const MAX_BEAM = 1024;
+
+// Releases the programs of a decoder that was garbage-collected while still open.
+const decoders = new FinalizationRegistry<() => void>((close) => close());
+
 export class Decoder {
   /** Rows decoded at once (examples × beam). */
   readonly batchSize: number;
   private readonly start: Program;
   private readonly stepProgram: Program;
-  private closed = false;
+  // released by close(), the model's dispose() (through `open`) or the finalizer, whichever runs first
+  private readonly release: () => void;
+  private readonly state = { closed: false };
 
+  /**
+   * `open` is the model's set of open decoders' release functions (its dispose() closes them);
+   * `owner` (the model) is kept alive by the decoder, so its memory stays while the decoder is used.
+   */
   constructor(
     private readonly rt: Runtime,
     private readonly c: Compiled,
@@ -49,13 +61,28 @@ export class Decoder {
     private readonly outs: [string, Sym, number][],
     B: number,
     parts: Parts,
-    private readonly onClose: () => void,
+    open: Set<() => void>,
+    private readonly owner: object,
+    /** Called once when the decoder is released (a one-row decoder gives back its packed weight copies). */
+    onRelease?: () => void,
     /** Before every run: repack kept packed weight copies if the parameters were written since. */
     private readonly beforeRun?: () => void,
   ) {
     this.batchSize = B;
-    this.start = c.pre!.finish();
-    this.stepProgram = c.b.finish();
+    const start = (this.start = c.pre!.finish());
+    const stepProgram = (this.stepProgram = c.b.finish());
+    const state = this.state;
+    const release = (): void => {
+      if (state.closed) return;
+      state.closed = true;
+      start.dispose();
+      stepProgram.dispose();
+      open.delete(release);
+      onRelease?.();
+    };
+    this.release = release;
+    open.add(release);
+    decoders.register(this, release, this);
     const heap = rt.heap;
     for (const [n, v] of parts) {
       if (v.data instanceof Int32Array) heap.i32.set(v.data, c.inputs.get(n)!);
@@ -118,14 +145,11 @@ export class Decoder {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.start.dispose();
-    this.stepProgram.dispose();
-    this.closed = true;
-    this.onClose();
+    decoders.unregister(this);
+    this.release();
   }
 
   private check(): void {
-    if (this.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed or quantized)');
+    if (this.state.closed) throw new StateError('Expected an open decoder, got one that was closed (or whose model was disposed or quantized)');
   }
 }

@@ -3,7 +3,7 @@
 import type { Runtime } from '../wasm/load';
 import { checkLengths, checkState } from '../ir/checks';
 import { Tensor } from '../tensor';
-import { DTypeError, ShapeError, ValueError } from '../errors';
+import { DTypeError, ShapeError, ValueError, show } from '../errors';
 import type { InputNode, Sym } from './nodes';
 import type { Compiled, Shape } from './compile';
 
@@ -16,7 +16,7 @@ export type Parts = Map<InputNode, { data: Float32Array | Int32Array; lengths?: 
 
 /** Validates a feed (every input but `skip`: dtype, shape, values, lengths) before anything is written; returns the shape and the parts. */
 export function checkFeed(inputs: Map<string, InputNode>, feed: Feed, skip?: InputNode): { shape: Shape; parts: Parts } {
-  if (feed === null || typeof feed !== 'object') throw new ValueError(`Expected inputs as { name: tensor }, got ${String(feed)}`);
+  if (feed === null || typeof feed !== 'object') throw new ValueError(`Expected inputs as { name: tensor }, got ${show(feed)}`);
   for (const k of Object.keys(feed)) if (!inputs.has(k) || inputs.get(k) === skip) throw new ValueError(`Expected inputs named ${[...inputs.keys()].join(', ')}, got unknown ${k}`);
   const T = new Map<InputNode, number>();
   const lens = new Set<InputNode>();
@@ -28,7 +28,7 @@ export function checkFeed(inputs: Map<string, InputNode>, feed: Feed, skip?: Inp
     if (v === undefined) throw new ValueError(`Expected a value for input ${name}, got none`);
     const t = v instanceof Tensor ? v : v?.data;
     const lengths = v instanceof Tensor ? undefined : v.lengths;
-    if (!(t instanceof Tensor)) throw new DTypeError(`Expected input ${name} as a Tensor or { data: Tensor, lengths }, got ${String(t)}`);
+    if (!(t instanceof Tensor)) throw new DTypeError(`Expected input ${name} as a Tensor or { data: Tensor, lengths }, got ${show(t)}`);
     const type = n.opts.type as 'float' | 'ids' | 'vector';
     const rank = type === 'float' ? 3 : 2;
     if (t.shape.length !== rank) throw new ShapeError(`Expected input ${name} of rank ${rank} (${type === 'float' ? '(T, B, F)' : type === 'ids' ? '(T, B)' : '(B, F)'}), got [${t.shape.join(', ')}]`);

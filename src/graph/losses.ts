@@ -4,7 +4,7 @@ import type { Runtime } from '../wasm/load';
 import type { LossKind } from '../model/trainer';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
-import { DTypeError, ShapeError, ValueError } from '../errors';
+import { DTypeError, ShapeError, ValueError, show } from '../errors';
 import type { InputNode, Sym } from './nodes';
 import type { LossSlot, Shape } from './compile';
 import type { Feed } from './model';
@@ -29,15 +29,15 @@ export interface ResolvedLoss {
 const KINDS = ['crossEntropy', 'mse', 'bceWithLogits'];
 
 export function lossSpecs(opts: Record<string, LossOption>, outputs: Map<string, Sym>): ResolvedLoss[] {
-  if (opts === null || typeof opts !== 'object' || !Object.keys(opts).length) throw new ValueError(`Expected losses as { output: 'crossEntropy' | 'mse' | 'bceWithLogits' | { loss, weight } }, got ${String(opts)}`);
+  if (opts === null || typeof opts !== 'object' || !Object.keys(opts).length) throw new ValueError(`Expected losses as { output: 'crossEntropy' | 'mse' | 'bceWithLogits' | { loss, weight } }, got ${show(opts)}`);
   return Object.entries(opts).map(([name, o]) => {
     const sym = outputs.get(name);
     if (!sym) throw new ValueError(`Expected losses on outputs ${[...outputs.keys()].join(', ')}, got unknown ${name}`);
     if (sym.kind === 'weights') throw new ValueError(`Expected a loss on a sequence or vector output, got one on the attention weights ${name}`);
     const loss = typeof o === 'string' ? o : o?.loss;
     const weight = typeof o === 'string' ? 1 : o.weight ?? 1;
-    if (!KINDS.includes(loss as string)) throw new ValueError(`Expected loss of ${name} to be one of ${KINDS.join(', ')}, got ${String(loss)}`);
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new ValueError(`Expected loss weight of ${name} to be a finite number >= 0, got ${String(weight)}`);
+    if (!KINDS.includes(loss as string)) throw new ValueError(`Expected loss of ${name} to be one of ${KINDS.join(', ')}, got ${show(loss)}`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw new ValueError(`Expected loss weight of ${name} to be a finite number >= 0, got ${show(weight)}`);
     const fused = loss === 'crossEntropy' && (sym.node.kind === 'softmax' || sym.node.kind === 'logSoftmax');
     return { name, sym, y: fused ? sym.node.inputs[0] : sym, loss: loss as LossKind, weight };
   });
@@ -49,11 +49,11 @@ function lead(y: Sym, shape: Shape): number[] {
 }
 
 export function checkTargets(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape): void {
-  if (targets === null || typeof targets !== 'object') throw new ValueError(`Expected targets as { output: tensor }, got ${String(targets)}`);
+  if (targets === null || typeof targets !== 'object') throw new ValueError(`Expected targets as { output: tensor }, got ${show(targets)}`);
   for (const k of Object.keys(targets)) if (!specs.some((s) => s.name === k)) throw new ValueError(`Expected targets only for outputs with a loss, got ${k}`);
   for (const s of specs) {
     const t = targets[s.name];
-    if (!(t instanceof Tensor)) throw new DTypeError(`Expected targets.${s.name} as a Tensor, got ${String(t)}`);
+    if (!(t instanceof Tensor)) throw new DTypeError(`Expected targets.${s.name} as a Tensor, got ${show(t)}`);
     const L = lead(s.y, shape);
     const W = s.y.features;
     if (s.loss === 'crossEntropy') {
@@ -97,10 +97,10 @@ export function writeTargets(rt: Runtime, slot: LossSlot, t: Tensor<Float32Array
 }
 
 export function checkStepOptions(o: { optimizer: Optimizer; clipNorm?: number; clipValue?: number }): void {
-  if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options, got ${String(o)}`);
-  if (!o.optimizer || typeof (o.optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${String(o.optimizer)}`);
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options, got ${show(o)}`);
+  if (!o.optimizer || typeof (o.optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${show(o.optimizer)}`);
   for (const k of ['clipNorm', 'clipValue'] as const) {
     const v = o[k];
-    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${show(v)}`);
   }
 }

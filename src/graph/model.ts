@@ -10,15 +10,15 @@ import { initialisersSkipped, type QuantWeight } from '../model/runner';
 import type { Int8Host } from '../model/quantize';
 import { checkState } from '../ir/checks';
 import { clipAndStep } from '../model/trainer';
-import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
+import { StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
-import { ShapeError, StateError, ValueError } from '../errors';
-import { collect, GNode, InputNode, Sym } from './nodes';
-import { graphFromSpec, graphSpec, type GraphSpec } from './spec';
+import { ShapeError, StateError, ValueError, show } from '../errors';
+import { GNode, InputNode, Sym } from './nodes';
+import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
-import { Decoder, expandRows } from './decoder';
+import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
@@ -56,6 +56,40 @@ interface Plan {
   dispose(): void;
 }
 
+/**
+ * What a graph model holds in wasm memory, kept apart from the model so that a model that is
+ * garbage-collected without dispose() gives it back (the FinalizationRegistry below; nothing in
+ * here may reference the model itself, or it would never be collected).
+ */
+interface Resources {
+  rt: Runtime;
+  arena: Arena;
+  grad: number;
+  rngState: number;
+  plans: PlanCache<Plan>;
+  /** Open decoders' release functions (a decoder keeps its model alive, not the other way round). */
+  decoders: Set<() => void>;
+  guard: StepGuard;
+  /** int8 and packed weight copies. */
+  copies: WeightCopies;
+  pending: { p: Plan; B: number; version: number } | null;
+  disposed: boolean;
+}
+function release(r: Resources): void {
+  if (r.disposed) return;
+  for (const close of [...r.decoders]) close();
+  r.copies.dispose();
+  r.plans.clear();
+  r.pending = null;
+  r.guard.dispose();
+  r.rt.heap.release(r.grad);
+  r.rt.heap.release(r.rngState);
+  r.arena.dispose();
+  r.disposed = true;
+}
+// The safety net for graph models (and so every application built on one) that are never disposed.
+const graphs = new FinalizationRegistry<Resources>(release);
+
 export class GraphModel {
   readonly inputNames: string[];
   readonly outputNames: string[];
@@ -68,17 +102,21 @@ export class GraphModel {
   private readonly grad: number;
   // bounded LRU (limits.maxCachedPlans, limits.maxPlanCacheBytes): every shape compiles its own plan
   private readonly plans = new PlanCache<Plan>();
-  private pending: { p: Plan; B: number } | null = null;
-  private readonly decoders = new Set<Decoder>();
   /** int8 copies (after quantize()) and packed copies (one-row decoders) of weights (src/graph/copies.ts). */
   private readonly copies: WeightCopies;
-  private disposed = false;
+  private readonly res: Resources;
+  private get pending(): Resources['pending'] {
+    return this.res.pending;
+  }
+  private set pending(v: Resources['pending']) {
+    this.res.pending = v;
+  }
 
   constructor(o: { inputs: Sym[]; outputs: Record<string, Sym>; seed?: number }) {
-    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${String(o)}`);
+    if (!o || !Array.isArray(o.inputs)) throw new ValueError(`Expected { inputs: [...], outputs: {...} }, got ${show(o)}`);
     if (!o.outputs || typeof o.outputs !== 'object' || !Object.keys(o.outputs).length) throw new ValueError('Expected at least one named output, got none');
     for (const [i, s] of o.inputs.entries()) {
-      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${String(s)}`);
+      if (!(s instanceof Sym) || !(s.node instanceof InputNode)) throw new ValueError(`Expected inputs[${i}] from graph.input(), got ${show(s)}`);
       if (this.inputs.has(s.node.name)) throw new ValueError(`Expected unique input names, got ${s.node.name} twice`);
       this.inputs.set(s.node.name, s.node);
     }
@@ -87,8 +125,7 @@ export class GraphModel {
       this.outputs.set(name, s);
     }
     // every listed input is fed (and written) even when no output depends on it
-    const reached = collect([...this.outputs.values()]);
-    this.nodes = [...[...this.inputs.values()].filter((n) => !reached.includes(n)), ...reached];
+    this.nodes = nodeOrder([...this.inputs.values()], [...this.outputs.values()]);
     const names = new Set<string>();
     const specs: ParamSpec[] = [];
     for (const n of this.nodes) {
@@ -109,8 +146,9 @@ export class GraphModel {
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
     const copies = (this.copies = new WeightCopies(rt, arena));
-    const isDisposed = () => this.disposed;
-    this.runner = {
+    // what the guard copies and the finalizer's record hold must not refer to the model itself
+    // (a held value that reaches its target keeps it alive forever)
+    const target: GuardTarget = {
       rt,
       arena,
       get dropoutRngState(): [number, number, number, number] {
@@ -119,16 +157,30 @@ export class GraphModel {
       set dropoutRngState(v: [number, number, number, number]) {
         rt.heap.i32.set(v.map((x) => x | 0), rngState);
       },
+    };
+    this.guard = new StepGuard(target);
+    const res: Resources = { rt, arena, grad: this.grad, rngState, plans: this.plans, decoders: new Set(), guard: this.guard, copies, pending: null, disposed: false };
+    this.res = res;
+    const nodes = this.nodes;
+    this.runner = {
+      rt,
+      arena,
+      get dropoutRngState(): [number, number, number, number] {
+        return target.dropoutRngState;
+      },
+      set dropoutRngState(v: [number, number, number, number]) {
+        target.dropoutRngState = v;
+      },
       get quantized(): boolean {
         return copies.quantized;
       },
       get isDisposed(): boolean {
-        return isDisposed();
+        return res.disposed;
       },
-      int8WeightNames: () => int8WeightNames(this.nodes),
+      int8WeightNames: () => int8WeightNames(nodes),
       setQuantized: (q) => this.setQuantized(q),
     };
-    this.guard = new StepGuard(this.runner);
+    graphs.register(this, this.res, this);
   }
 
   /** @internal what the model file reads and writes (the runtime, the arena, the dropout generator state) and quantize() installs int8 copies through. */
@@ -155,7 +207,7 @@ export class GraphModel {
    */
   private setQuantized(q: Map<string, QuantWeight> | null): void {
     this.check();
-    for (const d of [...this.decoders]) d.close();
+    for (const close of [...this.res.decoders]) close();
     this.copies.setQuantized(q);
     this.plans.clear();
     this.pending = null;
@@ -196,11 +248,12 @@ export class GraphModel {
     let backward: Program | null = null;
     if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
     else program = c.b.finish();
+    const res = this.res; // not `this`: the plan cache is part of what the finalizer holds
     const p: Plan = {
       c, program, backward, shape, elements: program.elements,
       // evicted (least recently used first) or released: a pending backward over it is gone too
       dispose: () => {
-        if (this.pending?.p === p) this.pending = null;
+        if (res.pending?.p === p) res.pending = null;
         program.dispose();
       },
     };
@@ -235,7 +288,7 @@ export class GraphModel {
     checkOptions(opts, GRAPH_FORWARD_KEYS, 'forward options');
     opts ??= {};
     for (const k of ['keep', 'training'] as const) {
-      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${String(opts[k])}`);
+      if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new ValueError(`Expected ${k} to be a boolean, got ${show(opts[k])}`);
     }
     if (opts.training && !opts.keep) throw new ValueError('Expected training only together with keep: true, got training: true');
     if (opts.keep) this.checkNotQuantized('forward(feed, { keep: true })');
@@ -243,7 +296,7 @@ export class GraphModel {
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
     p.program.run();
-    if (opts.keep) this.pending = { p, B: shape.B };
+    if (opts.keep) this.pending = { p, B: shape.B, version: this.arena.version };
     return this.readOutputs(p);
   }
 
@@ -257,7 +310,12 @@ export class GraphModel {
     this.checkNotQuantized('training');
     const pend = this.pending;
     if (!pend) throw new StateError('Expected forward(feed, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
-    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${String(dOutputs)}`);
+    // the kept activations are stale once the parameters were written (setParameter, loadStateDict, trainStep, step)
+    if (pend.version !== this.arena.version) {
+      this.pending = null;
+      throw new StateError('Expected backward() on the activations of the last kept forward, got parameters written since that forward (setParameter, loadStateDict, trainStep or step): run forward(feed, { keep: true }) again');
+    }
+    if (dOutputs === null || typeof dOutputs !== 'object') throw new ValueError(`Expected output gradients as { name: tensor }, got ${show(dOutputs)}`);
     const { p } = pend;
     const vals = new Map<Sym, Float32Array>();
     for (const [name, d] of Object.entries(dOutputs)) {
@@ -321,13 +379,13 @@ export class GraphModel {
   evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
     this.check();
     this.checkNotQuantized('evaluate (a training program)');
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${show(o)}`);
     return this.runLosses(batch, o.losses, false);
   }
 
   private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
     this.check();
-    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${String(batch)}`);
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
     const specs = lossSpecs(lossOpts, this.outputs);
     const { shape, parts } = this.checkFeed(batch.inputs);
     checkTargets(batch.targets, specs, shape);
@@ -356,15 +414,16 @@ export class GraphModel {
    * reorder(indices) moves the recurrent state rows between steps (new row r = old row indices[r]).
    * With one row and f32 weights on one thread the step reads packed copies of its weights, shared
    * by the model's one-row decoders and released with the last of them (bit-identical results).
+   * `beam` is at most MAX_BEAM (1024); a wider one is a ValueError.
    */
   decoder(o: { step: string; context: Feed; beam?: number }): Decoder {
     this.check();
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${show(o)}`);
     checkOptions(o, GRAPH_DECODER_KEYS, 'decoder options');
     const stepIn = this.inputs.get(o.step);
-    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${String(o.step)}`);
+    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${show(o.step)}`);
     const beam = o.beam ?? 1;
-    if (!Number.isInteger(beam) || beam < 1) throw new ValueError(`Expected beam to be a positive integer, got ${String(o.beam)}`);
+    if (!Number.isInteger(beam) || beam < 1 || beam > MAX_BEAM) throw new ValueError(`Expected beam to be an integer from 1 to ${MAX_BEAM}, got ${show(o.beam)}`);
     const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
     const stepNodes = new Set<GNode>([stepIn]);
     for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
@@ -377,7 +436,8 @@ export class GraphModel {
     T.set(stepIn, 1);
     // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
     // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
-    const packs = this.copies.acquirePacks(B);
+    const copies = this.copies;
+    const packs = copies.acquirePacks(B);
     let c: Compiled;
     try {
       c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
@@ -389,12 +449,7 @@ export class GraphModel {
     }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    const d = new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), () => {
-      this.decoders.delete(d);
-      if (packs) this.copies.releasePacks(packs);
-    }, packs ? () => packs.refresh() : undefined);
-    this.decoders.add(d);
-    return d;
+    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this, packs ? () => copies.releasePacks(packs) : undefined, packs ? () => packs.refresh() : undefined);
   }
 
   /** Floats held by packed weight copies (0 when no one-row decoder is open). */
@@ -460,19 +515,11 @@ export class GraphModel {
 
   /** Releases the parameters, gradients and every cached plan. */
   dispose(): void {
-    if (this.disposed) return;
-    for (const d of [...this.decoders]) d.close();
-    this.copies.dispose();
-    this.plans.clear();
-    this.pending = null;
-    this.guard.dispose();
-    this.rt.heap.release(this.grad);
-    this.rt.heap.release(this.rngState);
-    this.arena.dispose();
-    this.disposed = true;
+    graphs.unregister(this);
+    release(this.res);
   }
 
   /** @internal */ check(): void {
-    if (this.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+    if (this.res.disposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
   }
 }

@@ -8,7 +8,7 @@ import type { CellKind } from '../layers/cells';
 import { RecurrentCore, type AnyCellOptions, type GRUOptions, type LSTMOptions, type MinGRUOptions, type MinLSTMOptions, type RNNOptions } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../layers/dense';
 import type { ParamSpec } from '../params/arena';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError, show } from '../errors';
 
 export type ValueKind = 'seq' | 'vec' | 'ids' | 'weights';
 
@@ -72,19 +72,19 @@ let counter = 0;
 function nameOf(kind: string, name: unknown): string {
   if (name === undefined) return `${kind}_${counter++}`;
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new ValueError(`Expected a node name of letters, digits and _, got ${String(name)}`);
+    throw new ValueError(`Expected a node name of letters, digits and _, got ${show(name)}`);
   }
   return name;
 }
 
 function sym(v: unknown, arg: string, kinds: ValueKind[]): Sym {
-  if (!(v instanceof Sym)) throw new ValueError(`Expected ${arg} to be a graph value (from graph.input or a node), got ${String(v)}`);
+  if (!(v instanceof Sym)) throw new ValueError(`Expected ${arg} to be a graph value (from graph.input or a node), got ${show(v)}`);
   if (!kinds.includes(v.kind)) throw new ValueError(`Expected ${arg} to be a ${kinds.join(' or ')} value, got a ${v.kind} value`);
   return v;
 }
 
 function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
   return v;
 }
 
@@ -97,8 +97,8 @@ export interface InputOptions {
 
 /** A named input. */
 export function input(name: string, o: InputOptions): Sym {
-  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`Expected an input name of letters, digits and _, got ${String(name)}`);
-  if (!o || !['float', 'ids', 'vector'].includes(o.type)) throw new ValueError(`Expected input type 'float', 'ids' or 'vector', got ${String(o?.type)}`);
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`Expected an input name of letters, digits and _, got ${show(name)}`);
+  if (!o || !['float', 'ids', 'vector'].includes(o.type)) throw new ValueError(`Expected input type 'float', 'ids' or 'vector', got ${show(o?.type)}`);
   const n = new InputNode('input', name, [], null, { ...o });
   if (o.type === 'ids') {
     n.opts.vocabSize = posInt('vocabSize', o.vocabSize);
@@ -134,7 +134,7 @@ export const dropout = (x: Sym, o: { p: number; name?: string }): Sym => element
 
 /** Feature concatenation of sequences on one time axis, or of vectors. */
 export function concat(xs: Sym[], o: { name?: string } = {}): Sym {
-  if (!Array.isArray(xs) || xs.length < 1) throw new ValueError(`Expected a non-empty array of values to concat, got ${String(xs)}`);
+  if (!Array.isArray(xs) || xs.length < 1) throw new ValueError(`Expected a non-empty array of values to concat, got ${show(xs)}`);
   const ss = xs.map((x, i) => sym(x, `xs[${i}]`, ['seq', 'vec']));
   for (const s of ss) {
     if (s.kind !== ss[0].kind) throw new ValueError(`Expected values of one kind to concat, got ${ss[0].kind} and ${s.kind}`);
@@ -154,7 +154,7 @@ export function repeat(v: Sym, like: Sym, o: { name?: string } = {}): Sym {
 /** One vector per example from a sequence's valid steps: the last one, their mean or their max. */
 export function pool(x: Sym, o: { mode: PoolMode; name?: string }): Sym {
   const s = sym(x, 'x', ['seq']);
-  if (!['last', 'mean', 'max'].includes(o?.mode)) throw new ValueError(`Expected pool mode 'last', 'mean' or 'max', got ${String(o?.mode)}`);
+  if (!['last', 'mean', 'max'].includes(o?.mode)) throw new ValueError(`Expected pool mode 'last', 'mean' or 'max', got ${show(o?.mode)}`);
   return new GNode('pool', nameOf('pool', o.name), [s], null, { mode: o.mode }).port('vec', s.features, null);
 }
 
@@ -175,10 +175,10 @@ export interface RecurrentSyms {
 /** A recurrent node of any registered cell kind (src/layers/cells.ts): what graph.lstm, graph.mingru… call. */
 export function recurrent(kind: CellKind, x: Sym, o: NodeOptions<AnyCellOptions>): RecurrentSyms {
   const s = sym(x, 'x', ['seq']);
-  if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${String(o)}`);
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected ${kind} options, got ${show(o)}`);
   const { name, initialState, ...rest } = o;
   if ((rest as { batchFirst?: unknown }).batchFirst) throw new ValueError('Expected no batchFirst in a graph (graphs are time-major), got batchFirst: true');
-  if (rest.inputSize !== undefined && rest.inputSize !== s.features) throw new ShapeError(`Expected inputSize ${s.features} (the input's features) for ${kind}, got ${String(rest.inputSize)}`);
+  if (rest.inputSize !== undefined && rest.inputSize !== s.features) throw new ShapeError(`Expected inputSize ${s.features} (the input's features) for ${kind}, got ${show(rest.inputSize)}`);
   const core = new RecurrentCore(kind, { ...rest, inputSize: s.features });
   const S = core.numLayers * core.directions;
   const inputs = [s];
@@ -217,7 +217,7 @@ export function attention(query: Sym, memory: Sym, o: { score: AttentionScore; a
   const q = sym(query, 'query', ['seq']);
   const m = sym(memory, 'memory', ['seq']);
   if (q === m) throw new ValueError('Expected a memory other than the query (self-attention is not supported), got the same value');
-  if (!['dot', 'general', 'additive'].includes(o?.score)) throw new ValueError(`Expected score 'dot', 'general' or 'additive', got ${String(o?.score)}`);
+  if (!['dot', 'general', 'additive'].includes(o?.score)) throw new ValueError(`Expected score 'dot', 'general' or 'additive', got ${show(o?.score)}`);
   if (o.score === 'dot' && q.features !== m.features) throw new ShapeError(`Expected query and memory of one width for dot attention, got ${q.features} and ${m.features}`);
   const opts: Record<string, unknown> = { score: o.score };
   if (o.score === 'additive') opts.attentionSize = o.attentionSize === undefined ? q.features : posInt('attentionSize', o.attentionSize);

@@ -2,7 +2,7 @@
 // its kind, name, inputs as [node index, port] pairs and the options its builder needs.
 import { RecurrentCore } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule } from '../layers/dense';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import * as g from './nodes';
 import { GNode, InputNode, Sym } from './nodes';
 
@@ -54,6 +54,29 @@ export function architectureOf(spec: GraphSpec): string {
   return JSON.stringify(arch);
 }
 
+/** What a GraphModel is built from. */
+export interface GraphParts {
+  inputs: Sym[];
+  outputs: Record<string, Sym>;
+  seed?: number;
+}
+
+/** The nodes of a model in the order its spec lists them: inputs no output depends on, then every node the outputs reach. */
+export function nodeOrder(inputs: InputNode[], outputs: Sym[]): GNode[] {
+  const reached = g.collect(outputs);
+  return [...inputs.filter((n) => !reached.includes(n)), ...reached];
+}
+
+/**
+ * The spec a GraphModel built from `parts` would have, without building it: no wasm memory, so a
+ * model file's application metadata can be compared with its graph before anything is allocated.
+ */
+export function specOf(parts: GraphParts): GraphSpec {
+  const inputs = parts.inputs.map((s) => s.node as InputNode);
+  const outputs = new Map(Object.entries(parts.outputs));
+  return graphSpec(nodeOrder(inputs, [...outputs.values()]), inputs.map((n) => n.name), outputs);
+}
+
 /** Rebuilds the graph's values from a spec; throws ValueError on anything malformed. */
 export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record<string, Sym> } {
   if (!spec || spec.type !== 'graph' || !Array.isArray(spec.nodes) || !Array.isArray(spec.inputs) || typeof spec.outputs !== 'object') {
@@ -67,7 +90,7 @@ export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record
     return s;
   };
   for (const [i, ns] of spec.nodes.entries()) {
-    if (!ns || typeof ns !== 'object' || !Array.isArray(ns.inputs)) throw new ValueError(`Expected node ${i} as { kind, name, inputs, config }, got ${String(ns)}`);
+    if (!ns || typeof ns !== 'object' || !Array.isArray(ns.inputs)) throw new ValueError(`Expected node ${i} as { kind, name, inputs, config }, got ${show(ns)}`);
     const ins = ns.inputs.map(get);
     const c = { ...(ns.config ?? {}), name: ns.name } as Record<string, unknown>;
     let out: Sym[];
@@ -99,7 +122,7 @@ export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record
         break;
       }
       default:
-        throw new ValueError(`Expected a known node kind, got ${String(ns.kind)}`);
+        throw new ValueError(`Expected a known node kind, got ${show(ns.kind)}`);
     }
     ports.push(out);
   }

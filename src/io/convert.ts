@@ -4,14 +4,14 @@
 // Every conversion goes through a model built here, so whatever one side cannot represent is an
 // error that names it (e.g. a Keras many-to-one head has no place in a single Sequential).
 import { ONNX_EXPORT_KEYS } from './onnx';
-import { deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
+import { checkJsonValues, deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
 import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
 import { importKeras, type KerasSource } from './keras';
 import { modelToSafetensors, parseSafetensors } from './safetensors';
 import { modelFromSpec, modulesFromSpec, type Model, type ModelSpec } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { readRegularFile } from './files';
 import { plannedParameters } from './architecture';
@@ -61,7 +61,7 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
   if (from === 'tfjs' && bytesIn) {
     throw new ValueError('Expected tfjs input as { modelJson, weights } or save-handler artifacts, got bytes (the weight shards are separate files)');
   }
-  if (from !== 'tfjs' && !bytesIn) throw new ValueError(`Expected bytes for a ${from} input, got ${String(input)}`);
+  if (from !== 'tfjs' && !bytesIn) throw new ValueError(`Expected bytes for a ${from} input, got ${show(input)}`);
   switch (from) {
     case 'rnnw': {
       const { model, metadata } = deserialize(input as Uint8Array);
@@ -82,6 +82,7 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
       } catch {
         throw new FormatError('Expected rnn-wasm.model metadata to be JSON, got unparsable text');
       }
+      checkJsonValues(parsed, 'rnn-wasm.model metadata');
       // the architecture from the file is size-checked and matched with the tensors before anything is built
       let values: Record<string, Float32Array>;
       try {
@@ -115,16 +116,16 @@ export function importModel(input: ConvertInput, opts: Pick<ConvertOptions, 'fro
       return { model: imp.model, metadata: { source: 'keras', mask: imp.mask } };
     }
     default:
-      throw new ValueError(`Expected from to be rnnw, onnx, safetensors, tfjs or auto, got ${String(from)}`);
+      throw new ValueError(`Expected from to be rnnw, onnx, safetensors, tfjs or auto, got ${show(from)}`);
   }
 }
 
 /** Converts a model between formats; returns the output file's bytes. */
 export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
-  if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${String(opts)}`);
+  if (!opts || typeof opts !== 'object') throw new ValueError(`Expected options { from, to }, got ${show(opts)}`);
   checkOptions(opts, CONVERT_KEYS, 'convert options');
   checkOptions(opts.onnx, ONNX_EXPORT_KEYS, 'convert options.onnx');
-  if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${String(opts.to)}`);
+  if (!['rnnw', 'onnx', 'safetensors'].includes(opts.to)) throw new ValueError(`Expected to to be rnnw, onnx or safetensors, got ${show(opts.to)}`);
   // a graph model file (GraphModel) converts to ONNX (src/io/onnx-graph.ts)
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (opts.to === 'onnx' && bytes instanceof Uint8Array && (opts.from === 'rnnw' || opts.from === 'auto') && isGraphFile(bytes)) {
@@ -157,7 +158,7 @@ export function convert(input: ConvertInput, opts: ConvertOptions): Uint8Array {
  * model.json's directory (no `..` segments, no absolute paths): FormatError otherwise.
  */
 export async function readTfjsFiles(modelJsonPath: string): Promise<KerasSource> {
-  if (typeof modelJsonPath !== 'string' || !modelJsonPath) throw new ValueError(`Expected the path of a model.json, got ${String(modelJsonPath)}`);
+  if (typeof modelJsonPath !== 'string' || !modelJsonPath) throw new ValueError(`Expected the path of a model.json, got ${show(modelJsonPath)}`);
   const PATH = 'node:path';
   const path = (await import(/* @vite-ignore */ PATH)) as typeof import('node:path');
   const text = await readRegularFile(modelJsonPath, 'model.json');
@@ -167,6 +168,7 @@ export async function readTfjsFiles(modelJsonPath: string): Promise<KerasSource>
   } catch (e) {
     throw new FormatError(`Expected model.json at ${modelJsonPath} to be JSON, got ${(e as Error).message}`);
   }
+  checkJsonValues(modelJson, `model.json at ${modelJsonPath}`);
   const manifest = modelJson?.weightsManifest ?? [];
   if (!Array.isArray(manifest) || !manifest.every((g) => g && typeof g === 'object' && Array.isArray(g.paths) && g.paths.every((p: unknown) => typeof p === 'string'))) {
     throw new FormatError('Expected weightsManifest to be a list of { paths: string[], weights }, got another value');

@@ -4,7 +4,7 @@
 import { deserialize, deserializeGraph, serialize, FormatError, type Loaded, type LoadedGraph, type SaveOptions } from './format';
 import type { Model } from '../model/model';
 import type { GraphModel } from '../graph/model';
-import { RnnWasmError, ValueError } from '../errors';
+import { RnnWasmError, ValueError, show } from '../errors';
 import { getLimits } from '../limits';
 
 // Node built-ins are imported lazily by name so browser bundles never resolve them.
@@ -111,7 +111,7 @@ async function removeOrphans(fs: Fs, path: string): Promise<void> {
  * killed before finishing are removed first.
  */
 export async function save(model: Model | GraphModel, path: string, opts: SaveOptions = {}): Promise<void> {
-  if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${String(path)}`);
+  if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${show(path)}`);
   const bytes = serialize(model, opts);
   const fs = await nodeFs();
   const target = await fs.stat(path).catch(() => null);
@@ -154,7 +154,7 @@ async function bytesOf(source: string | Uint8Array | ArrayBuffer | Blob): Promis
     return new Uint8Array(await source.arrayBuffer());
   }
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
-  throw new ValueError(`Expected a path, Uint8Array, ArrayBuffer or Blob, got ${String(source)}`);
+  throw new ValueError(`Expected a path, Uint8Array, ArrayBuffer or Blob, got ${show(source)}`);
 }
 
 /** The model file as a Blob (e.g. for a download link in the browser). */
@@ -179,8 +179,8 @@ export async function saveToIndexedDB(key: string, model: Model, opts: SaveOptio
 
 /** Stores a model file's bytes (e.g. CharLM.serialize() or CharLMWorker.serialize()) under `key` in IndexedDB. */
 export async function saveBytesToIndexedDB(key: string, bytes: Uint8Array, dbName = 'rnn-wasm'): Promise<void> {
-  if (typeof key !== 'string' || key.length === 0) throw new ValueError(`Expected key to be a non-empty string, got ${String(key)}`);
-  if (!(bytes instanceof Uint8Array)) throw new ValueError(`Expected bytes to be a Uint8Array, got ${String(bytes)}`);
+  if (typeof key !== 'string' || key.length === 0) throw new ValueError(`Expected key to be a non-empty string, got ${show(key)}`);
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`Expected bytes to be a Uint8Array, got ${show(bytes)}`);
   const copy = bytes.slice().buffer;
   const db = await openDb(dbName);
   try {

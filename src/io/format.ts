@@ -125,7 +125,14 @@ export function serialize(model: Model | GraphModel, opts: SaveOptions = {}): Ui
       ? { kind: opts.optimizer.kind, config: optimizerConfig(opts.optimizer), step: opts.optimizer.step, values: nBufs * nParams }
       : undefined,
   };
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const text = JSON.stringify(header);
+  // what the reader would refuse is refused here, so no file is written that cannot be read back
+  try {
+    checkJsonValues(JSON.parse(text), 'save options (metadata, vocabulary)');
+  } catch (e) {
+    throw new ValueError((e as Error).message);
+  }
+  const json = new TextEncoder().encode(text);
   const hlen = Math.ceil(json.length / 4) * 4;
   const total = 16 + hlen + 4 * nParams + 4 * nBufs * nParams + 4;
   const bytes = new Uint8Array(new ArrayBuffer(total));
@@ -165,7 +172,8 @@ const OPTIMIZERS: ReadonlyMap<string, new (o: object) => Optimizer> = new Map<st
   ['adamw', AdamW],
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v).slice(0, 80) : v === null || typeof v !== 'object' ? String(v) : Array.isArray(v) ? 'an array' : 'an object');
 
@@ -205,6 +213,25 @@ function finiteF32(view: DataView, off: number, n: number, what: string): Float3
   return a;
 }
 
+/**
+ * Throws a FormatError when parsed JSON holds an object with its own `toString` or `valueOf`
+ * (`{"toString": 1}`): such a value throws a TypeError wherever it is turned into a string or a
+ * number, so every reader of JSON from outside (model file headers with their application
+ * metadata, Keras model.json, safetensors headers) refuses it right after parsing. Iterative: a
+ * deeply nested document cannot overflow the stack.
+ */
+export function checkJsonValues(root: unknown, what: string): void {
+  const stack = [root];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    for (const k of ['toString', 'valueOf']) {
+      if (Object.prototype.hasOwnProperty.call(v, k)) throw new FormatError(`Expected ${what} without a key named ${k} (it would stand in for Object.prototype.${k}), got one`);
+    }
+    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x);
+  }
+}
+
 /** The header and its checksum-verified bytes: magic, version, lengths, checksum, JSON, field types. */
 function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: number } {
   if (bytes.length < 20) fail(`Expected a model file of at least 20 bytes, got ${bytes.length} (truncated)`);
@@ -233,6 +260,7 @@ function readHeader(bytes: Uint8Array): { header: Header; view: DataView; hlen: 
     fail(`Expected format version ${int8 ? FORMAT_VERSION_INT8 : FORMAT_VERSION} for a model ${int8 ? 'with' : 'without'} int8 weights, got ${version}`);
   }
   if (stored !== actual) fail(`Expected checksum ${stored.toString(16)}, got ${actual.toString(16)} (the file is corrupt or truncated)`);
+  checkJsonValues(header, 'the file header (model spec and metadata)');
   return { header: checkHeader(header), view, hlen };
 }
 
@@ -284,7 +312,7 @@ function readModel(input: Uint8Array | ArrayBuffer, graph: boolean): { model: Mo
   try {
     const isGraph = (header.model as { type?: unknown }).type === 'graph';
     if (isGraph !== graph) {
-      fail(graph ? `Expected a graph model file, got a ${String((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
+      fail(graph ? `Expected a graph model file, got a ${show((header.model as { type?: unknown }).type)} model (load it with deserialize or load)` : 'Expected a layer or Sequential model file, got a graph model (load it with deserializeGraph or loadGraph)');
     }
     if (graph) planned = graphPlanned(header.model as GraphSpec);
     else {

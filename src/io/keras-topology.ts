@@ -5,6 +5,7 @@
 // or branches is a FormatError, never a walk without end.
 import { FormatError } from './format';
 import { checkLayerCount } from './architecture';
+import { show } from '../errors';
 
 export interface KLayer {
   class_name: string;
@@ -26,7 +27,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 function checkLayer(l: unknown, where: string): KLayer {
   if (!isObject(l) || typeof l.class_name !== 'string') bad(`Expected ${where} to be { class_name, config }, got ${l === null ? 'null' : typeof l}`);
   if (l.config === undefined) l.config = {};
-  if (!isObject(l.config)) bad(`Expected ${where}.config (${l.class_name}) to be an object, got ${String(l.config)}`);
+  if (!isObject(l.config)) bad(`Expected ${where}.config (${l.class_name}) to be an object, got ${show(l.config)}`);
   if (l.config.layer !== undefined) checkLayer(l.config.layer, `${where}.config.layer`);
   return l as unknown as KLayer;
 }
@@ -45,7 +46,7 @@ export function topologyLayers(top: Record<string, unknown>, cls: string): KLaye
 function inboundNames(l: KLayer & { inbound_nodes?: unknown }): string[] {
   const names: string[] = [];
   const walk = (v: unknown, depth: number): void => {
-    if (depth > 32) bad(`Expected inbound_nodes nested at most 32 deep, got deeper nesting in layer ${String(l.config.name)}`);
+    if (depth > 32) bad(`Expected inbound_nodes nested at most 32 deep, got deeper nesting in layer ${show(l.config.name)}`);
     if (Array.isArray(v)) {
       if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]);
       else v.forEach((x) => walk(x, depth + 1));

@@ -18,9 +18,9 @@ import type { Module } from '../layers/module';
 import type { MergeMode } from '../layers/recurrent';
 import type { ClassicCellKind as CellKind } from '../layers/cells';
 import { Tensor, tensor } from '../tensor';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
-import { FormatError } from './format';
+import { FormatError, checkJsonValues } from './format';
 import { topologyLayers, type KLayer } from './keras-topology';
 import { plannedParameters } from './architecture';
 import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
@@ -156,17 +156,17 @@ function checkSpec(s: KerasWeightSpec, i: number): number {
   if (q !== undefined) {
     if (!q || typeof q !== 'object' || !QUANT_BYTES.has(q.dtype)) bad(`Expected weight ${s.name}'s quantization dtype uint8, uint16 or float16, got ${JSON.stringify(q)?.slice(0, 100)}`);
     for (const k of ['scale', 'min'] as const) {
-      if (q[k] !== undefined && (typeof q[k] !== 'number' || !Number.isFinite(q[k]))) bad(`Expected weight ${s.name}'s quantization ${k} to be a finite number, got ${String(q[k])}`);
+      if (q[k] !== undefined && (typeof q[k] !== 'number' || !Number.isFinite(q[k]))) bad(`Expected weight ${s.name}'s quantization ${k} to be a finite number, got ${show(q[k])}`);
     }
     return QUANT_BYTES.get(q.dtype)!;
   }
-  if (s.dtype !== 'float32' && s.dtype !== 'int32') bad(`Expected weight ${s.name} of dtype float32 (or quantized uint8/uint16/float16), got ${String(s.dtype)}`);
+  if (s.dtype !== 'float32' && s.dtype !== 'int32') bad(`Expected weight ${s.name} of dtype float32 (or quantized uint8/uint16/float16), got ${show(s.dtype)}`);
   return 4;
 }
 
 /** Decodes the concatenated weight data described by specs into float32 tensors. */
 function decodeWeights(specs: KerasWeightSpec[], data: Uint8Array): { name: string; shape: number[]; data: Float32Array }[] {
-  if (!Array.isArray(specs)) bad(`Expected the weight specs to be a list, got ${String(specs)}`);
+  if (!Array.isArray(specs)) bad(`Expected the weight specs to be a list, got ${show(specs)}`);
   // every size against the bytes present before any array is allocated
   const sizes = specs.map(checkSpec);
   let total = 0;
@@ -201,11 +201,12 @@ const isBytes = (b: unknown): b is ArrayBuffer | Uint8Array => b instanceof Arra
 
 /** Topology, weight specs and the concatenated weight bytes of either source form. */
 function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: KerasWeightSpec[]; data: Uint8Array } {
-  if (!src || typeof src !== 'object') throw new ValueError(`Expected tfjs artifacts or { modelJson, weights }, got ${String(src)}`);
+  if (!src || typeof src !== 'object') throw new ValueError(`Expected tfjs artifacts or { modelJson, weights }, got ${show(src)}`);
   if ('weightSpecs' in src) {
     const wd = src.weightData;
-    if (!(isBytes(wd) || (Array.isArray(wd) && wd.every(isBytes)))) throw new ValueError(`Expected weightData to be an ArrayBuffer, a Uint8Array or a list of them, got ${String(wd)}`);
+    if (!(isBytes(wd) || (Array.isArray(wd) && wd.every(isBytes)))) throw new ValueError(`Expected weightData to be an ArrayBuffer, a Uint8Array or a list of them, got ${show(wd)}`);
     const data = Array.isArray(wd) ? concat(wd.map(toU8), Uint8Array) : toU8(wd);
+    checkJsonValues([src.modelTopology, src.weightSpecs], 'the model topology and weight specs');
     return { topology: src.modelTopology as Record<string, unknown>, specs: src.weightSpecs, data };
   }
   let json = src.modelJson as Record<string, unknown>;
@@ -216,6 +217,7 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
       bad('Expected model.json to be JSON, got unparsable text');
     }
   }
+  checkJsonValues(json, 'model.json');
   const manifest = json?.weightsManifest as { paths: string[]; weights: KerasWeightSpec[] }[] | undefined;
   if (!json?.modelTopology || !Array.isArray(manifest)) bad('Expected model.json with modelTopology and weightsManifest, got neither');
   manifest.forEach((g, i) => {
@@ -231,7 +233,7 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
     if (!w.every(isBytes)) throw new ValueError('Expected every weight shard to be an ArrayBuffer or a Uint8Array, got another value');
     data = concat(w.map(toU8), Uint8Array);
   } else {
-    if (!w || typeof w !== 'object') throw new ValueError(`Expected weights as bytes, a list of shards or path → shard, got ${String(w)}`);
+    if (!w || typeof w !== 'object') throw new ValueError(`Expected weights as bytes, a list of shards or path → shard, got ${show(w)}`);
     const missing = paths.filter((p) => !Object.prototype.hasOwnProperty.call(w, p) || !isBytes(w[p]));
     if (missing.length) bad(`Expected weight shards ${missing.join(', ')}, got none`);
     data = concat(paths.map((p) => toU8(w[p])), Uint8Array);
@@ -290,7 +292,7 @@ export function importKeras(src: KerasSource): KerasImport {
 
   klayers.forEach((l, li) => {
     const c = l.config;
-    const where = `layer ${li} ${String(c.name ?? '')} (${l.class_name})`;
+    const where = `layer ${li} ${show(c.name ?? '')} (${l.class_name})`;
     try {
       readLayer(l, c, where);
     } catch (e) {
@@ -310,7 +312,7 @@ export function importKeras(src: KerasSource): KerasImport {
     const activation = (a: unknown) => {
       if (a === undefined || a === null || a === 'linear') return;
       if (a === 'softmax') return void mods.push(layers.softmax());
-      bad(`Expected activation linear or softmax on ${where}, got ${String(a)}`);
+      bad(`Expected activation linear or softmax on ${where}, got ${show(a)}`);
     };
     switch (l.class_name) {
       case 'InputLayer':
@@ -342,7 +344,7 @@ export function importKeras(src: KerasSource): KerasImport {
       case 'Dense':
       case 'TimeDistributed': {
         const inner = l.class_name === 'TimeDistributed' ? (c.layer as KLayer) : l;
-        if (inner?.class_name !== 'Dense') bad(`Expected TimeDistributed(Dense), got TimeDistributed(${String(inner?.class_name)}) at ${where}`);
+        if (inner?.class_name !== 'Dense') bad(`Expected TimeDistributed(Dense), got TimeDistributed(${show(inner?.class_name)}) at ${where}`);
         const ic = inner.config;
         const O = Number(ic.units);
         const bias = ic.use_bias !== false;
@@ -368,7 +370,7 @@ export function importKeras(src: KerasSource): KerasImport {
         const bidi = l.class_name === 'Bidirectional';
         const inner = bidi ? (c.layer as KLayer) : l;
         const kind = Object.hasOwn(RECURRENT, inner?.class_name) ? RECURRENT[inner.class_name] : undefined;
-        if (!kind) bad(`Expected Bidirectional(SimpleRNN | LSTM | GRU), got Bidirectional(${String(inner?.class_name)}) at ${where}`);
+        if (!kind) bad(`Expected Bidirectional(SimpleRNN | LSTM | GRU), got Bidirectional(${show(inner?.class_name)}) at ${where}`);
         const ic = inner.config;
         const shp2 = inputShape(ic);
         if (features === -1 && shp2) features = Number(shp2[shp2.length - 1]);
@@ -377,14 +379,14 @@ export function importKeras(src: KerasSource): KerasImport {
         const G = GATES[kind];
         // options our cells cannot honour are refused, never ignored
         const act = ic.activation ?? 'tanh';
-        if (!(act === 'tanh' || (kind === 'rnn' && act === 'relu'))) bad(`Expected activation tanh${kind === 'rnn' ? ' or relu' : ''} on ${where}, got ${String(act)}`);
+        if (!(act === 'tanh' || (kind === 'rnn' && act === 'relu'))) bad(`Expected activation tanh${kind === 'rnn' ? ' or relu' : ''} on ${where}, got ${show(act)}`);
         if (kind !== 'rnn') {
           const ra = ic.recurrent_activation ?? (isTfjs ? 'hard_sigmoid' : 'sigmoid');
-          if (ra !== 'sigmoid') bad(`Expected recurrent_activation sigmoid on ${where}, got ${String(ra)}`);
+          if (ra !== 'sigmoid') bad(`Expected recurrent_activation sigmoid on ${where}, got ${show(ra)}`);
         }
         for (const k of ['go_backwards', 'stateful', 'return_state', 'time_major'] as const) if (ic[k]) bad(`Expected ${k}=False on ${where}, got True`);
         const mergeMode = bidi ? (c.merge_mode === undefined ? 'concat' : c.merge_mode) : null;
-        if (bidi && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) bad(`Expected merge_mode concat, sum, mul or ave on ${where}, got ${String(mergeMode)}`);
+        if (bidi && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) bad(`Expected merge_mode concat, sum, mul or ave on ${where}, got ${show(mergeMode)}`);
         const bias = ic.use_bias !== false;
         const resetAfter = kind === 'gru' ? (ic.reset_after === undefined ? !isTfjs : !!ic.reset_after) : undefined;
         const per = bias ? 3 : 2;

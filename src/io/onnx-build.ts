@@ -10,7 +10,7 @@
 import { AttributeType, DataType, encodeModel, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
 import type { RecurrentCore } from '../layers/recurrent';
 import { isClassicCellKind, type ClassicCellKind } from '../layers/cells';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { GATES, ONNX_FROM_OURS, concat, reorderRows, swapPeepholes } from './layout';
 
 const OP_NAME: Record<ClassicCellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
@@ -36,7 +36,7 @@ export function valueInfo(name: string, elemType: number, dims: (number | string
 /** Checks the opset option (an integer in [14, 21], default 14). */
 export function checkOpset(opset: unknown): number {
   const v = opset ?? 14;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 14 || v > 21) throw new ValueError(`Expected opset an integer in [14, 21], got ${String(opset)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 14 || v > 21) throw new ValueError(`Expected opset an integer in [14, 21], got ${show(opset)}`);
   return v;
 }
 
@@ -87,7 +87,7 @@ export class OnnxBuilder {
     return key;
   }
   float(v: number): string {
-    const key = `f32_${String(v).replace(/-/g, 'm').replace(/\./g, 'p')}`;
+    const key = `f32_${show(v).replace(/-/g, 'm').replace(/\./g, 'p')}`;
     if (!this.consts.has(key)) {
       this.consts.add(key);
       this.inits.push(floatTensor(key, [], new Float32Array([v])));

@@ -25,7 +25,7 @@ import { collect, GNode, InputNode, type Sym } from '../graph/nodes';
 import type { RecurrentCore } from '../layers/recurrent';
 import type { EmbeddingModule, LinearModule } from '../layers/dense';
 import { transpose2d } from './layout';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 
 /** What the node emitters share: the builder, the values so far, parameters, shapes and masks. */
@@ -215,7 +215,7 @@ export function specToOnnx(spec: GraphSpec, params: (name: string) => Float32Arr
   const opset = checkOpset(opts.opset);
   for (const ns of spec.nodes ?? []) {
     if (!ONNX_GRAPH_KINDS.includes(ns?.kind)) {
-      throw new ValueError(`Expected node kinds with an ONNX form (${ONNX_GRAPH_KINDS.join(', ')}), got node ${String(ns?.name)} of kind ${String(ns?.kind)}, which has no ONNX operators here`);
+      throw new ValueError(`Expected node kinds with an ONNX form (${ONNX_GRAPH_KINDS.join(', ')}), got node ${show(ns?.name)} of kind ${show(ns?.kind)}, which has no ONNX operators here`);
     }
   }
   const { inputs, outputs } = graphFromSpec(spec);

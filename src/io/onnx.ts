@@ -25,7 +25,7 @@ import { RecurrentCore } from '../layers/recurrent';
 import type { ClassicCellKind as CellKind } from '../layers/cells';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';
 import type { Module } from '../layers/module';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { getLimits } from '../limits';
@@ -56,7 +56,7 @@ export interface OnnxExportOptions {
 export function toOnnx(model: Model | GraphModel, opts: OnnxExportOptions = {}): Uint8Array {
   if (model instanceof GraphModel) return graphToOnnx(model, opts);
   checkOptions(opts, ONNX_EXPORT_KEYS, 'toOnnx options');
-  if (!(model instanceof Model)) throw new ValueError(`Expected a model (Sequential, RNN/LSTM/GRU or GraphModel), got ${String(model)}`);
+  if (!(model instanceof Model)) throw new ValueError(`Expected a model (Sequential, RNN/LSTM/GRU or GraphModel), got ${show(model)}`);
   const ob = new OnnxBuilder(checkOpset(opts.opset));
   const r = model.runner;
   const prefix = (i: number) => (model instanceof Sequential ? `${i}.` : '');
@@ -219,7 +219,7 @@ const SUPPORTED =
 /** Imports an ONNX model whose data path is a chain of the supported operators. */
 export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   const u8 = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : null;
-  if (!u8) throw new ValueError(`Expected ONNX bytes (Uint8Array or ArrayBuffer), got ${String(bytes)}`);
+  if (!u8) throw new ValueError(`Expected ONNX bytes (Uint8Array or ArrayBuffer), got ${show(bytes)}`);
   let mp: ModelProto;
   try {
     mp = decodeModel(u8);

@@ -4,8 +4,8 @@
 //              "__metadata__"?: { string: string } }, padded with spaces
 //   8 + N      the data buffer; offsets are relative to it, every byte belongs to exactly one tensor
 // Reading validates all of that and converts F16/BF16/F64 to float32; writing emits F32.
-import { FormatError } from './format';
-import { ValueError } from '../errors';
+import { FormatError, checkJsonValues } from './format';
+import { ValueError, show } from '../errors';
 import { f16ToF32 } from './layout';
 import type { Model } from '../model/model';
 
@@ -38,7 +38,7 @@ function fail(msg: string): never {
 /** Parses and validates a safetensors file; tensors in header order, bytes not yet converted. */
 export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Map<string, RawTensor>; metadata?: Record<string, string> } {
   const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : null;
-  if (!bytes) throw new ValueError(`Expected safetensors bytes (Uint8Array or ArrayBuffer), got ${String(input)}`);
+  if (!bytes) throw new ValueError(`Expected safetensors bytes (Uint8Array or ArrayBuffer), got ${show(input)}`);
   if (bytes.length < 8) fail(`Expected a safetensors file of at least 8 bytes, got ${bytes.length} (truncated)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
@@ -53,6 +53,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): { tensors: Ma
     fail('Expected a JSON object as the safetensors header, got unreadable bytes');
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) fail('Expected a JSON object as the safetensors header, got another value');
+  checkJsonValues(header, 'the safetensors header');
   const dataLen = bytes.length - 8 - n;
   const data = bytes.subarray(8 + n);
   let metadata: Record<string, string> | undefined;
@@ -146,7 +147,7 @@ export function writeSafetensors(tensors: Record<string, NamedTensor | Float32Ar
   for (const [name, v] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new ValueError('Expected tensor names other than __metadata__, got __metadata__');
     const t = v instanceof Float32Array ? { data: v, shape: [v.length] } : v;
-    if (!t || !(t.data instanceof Float32Array)) throw new ValueError(`Expected a Float32Array for tensor ${name}, got ${String(t?.data ?? t)}`);
+    if (!t || !(t.data instanceof Float32Array)) throw new ValueError(`Expected a Float32Array for tensor ${name}, got ${show(t?.data ?? t)}`);
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) throw new ValueError(`Expected ${size} elements for tensor ${name} of shape [${t.shape.join(', ')}], got ${t.data.length}`);
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [off, off + 4 * size] };

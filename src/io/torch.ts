@@ -12,7 +12,7 @@
 import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { readSafetensors, type NamedTensor } from './safetensors';
@@ -70,7 +70,7 @@ const TORCH_KEYS: Record<string, readonly string[]> = {
 
 function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new ValueError(`Expected modules[${i}] to be a module object { type, … }, got ${m === null ? 'null' : typeof m}`);
-  const where = `modules[${i}] (${String(m.type)})`;
+  const where = `modules[${i}] (${show(m.type)})`;
   try {
     const keys = TORCH_KEYS[m?.type];
     if (keys) checkOptions(m, keys, `architecture ${where}`);
@@ -101,7 +101,7 @@ function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
         if (m.dim !== undefined && m.dim !== -1 && m.dim !== 2) throw new ValueError(`Expected dim -1 (the feature axis), got ${m.dim}`);
         return m.type === 'Softmax' ? layers.softmax() : layers.logSoftmax();
       default:
-        throw new ValueError(`Expected a module type among RNN, LSTM, GRU, Linear, Embedding, Dropout, Softmax, LogSoftmax, got ${String((m as { type: unknown }).type)}`);
+        throw new ValueError(`Expected a module type among RNN, LSTM, GRU, Linear, Embedding, Dropout, Softmax, LogSoftmax, got ${show((m as { type: unknown }).type)}`);
     }
   } catch (e) {
     if (e instanceof ValueError) throw new ValueError(`${where}: ${e.message}`);
@@ -124,7 +124,7 @@ function planArchitecture(arch: TorchArchitecture): TorchPlan {
   if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected an architecture { modules: [...] } with at least one module, got ${JSON.stringify(arch)?.slice(0, 200)}`);
   checkLayerCount(mods.length, 'the modules of the architecture');
   const built = mods.map(moduleFromTorch);
-  const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${String(m.name)}.`));
+  const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${show(m.name)}.`));
   // batch_first belongs to the recurrent modules in PyTorch and to the whole model here
   const bfs = new Set(mods.filter((m) => RECURRENT.has(m.type)).map((m) => (m as { batch_first?: boolean }).batch_first ?? false));
   if (bfs.size > 1) throw new ValueError('Expected the same batch_first on every recurrent module, got both true and false');
@@ -158,10 +158,10 @@ export function stateDictOf(source: Uint8Array | ArrayBuffer | StateDictInput): 
   } else if (source && typeof source === 'object') {
     for (const [k, v] of Object.entries(source)) {
       const t = v instanceof Float32Array ? { data: v, shape: [v.length] } : v;
-      if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) throw new ValueError(`Expected state dict entry ${k} to be a Float32Array or { data: Float32Array, shape }, got ${String(v)}`);
+      if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) throw new ValueError(`Expected state dict entry ${k} to be a Float32Array or { data: Float32Array, shape }, got ${show(v)}`);
       sd.set(k, t);
     }
-  } else throw new ValueError(`Expected safetensors bytes or a state dict object, got ${String(source)}`);
+  } else throw new ValueError(`Expected safetensors bytes or a state dict object, got ${show(source)}`);
   return sd;
 }
 
@@ -171,7 +171,7 @@ export function stateDictOf(source: Uint8Array | ArrayBuffer | StateDictInput): 
  * values; FormatError naming the key otherwise. Runs before anything is built or written.
  */
 export function matchStateDict(sd: Map<string, NamedTensor>, params: readonly { name: string; shape: readonly number[] }[], own: string[], given: string[]): Record<string, Float32Array> {
-  if (!Array.isArray(given) || given.some((p) => typeof p !== 'string')) throw new ValueError(`Expected prefixes to be an array of strings, got ${String(given)}`);
+  if (!Array.isArray(given) || given.some((p) => typeof p !== 'string')) throw new ValueError(`Expected prefixes to be an array of strings, got ${show(given)}`);
   if (given.length !== own.length) throw new ValueError(`Expected ${own.length} prefixes (one per layer), got ${given.length}`);
   const prefixes = given.map((p) => (p === '' || p.endsWith('.') ? p : `${p}.`));
   const values: Record<string, Float32Array> = Object.create(null);

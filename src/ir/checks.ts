@@ -1,13 +1,14 @@
 // Value checks shared by the public entry points (forward, streams, training, the pool): lengths,
 // initial states, options objects and generator states, each throwing a typed error whose message
 // reads "Expected …, got …" and names the argument.
-import { DTypeError, ShapeError, ValueError } from '../errors';
+import { DTypeError, ShapeError, ValueError, describe, show } from '../errors';
+export { describe } from '../errors';
 
 /** Validates lengths: B integers in [1, T]. Returns them or undefined (all full length). */
 export function checkLengths(lengths: Int32Array | ArrayLike<number> | undefined, T: number, B: number): ArrayLike<number> | undefined {
   if (lengths === undefined) return undefined;
   if (lengths === null || typeof (lengths as ArrayLike<number>).length !== 'number') {
-    throw new DTypeError(`Expected lengths as an Int32Array or number array, got ${String(lengths)}`);
+    throw new DTypeError(`Expected lengths as an Int32Array or number array, got ${show(lengths)}`);
   }
   if (lengths.length !== B) throw new ShapeError(`Expected lengths to have B = ${B} entries, got ${lengths.length}`);
   for (let b = 0; b < B; b++) {
@@ -25,15 +26,6 @@ export function checkState(name: string, s: unknown, ns: number, B: number, H: n
   for (let i = 0; i < s.length; i++) {
     if (!Number.isFinite(s[i])) throw new ValueError(`Expected finite values in ${name}, got ${s[i]} at index ${i}`);
   }
-}
-
-/** A short description of a value for error messages (null, arrays and classes by name). */
-export function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  if (typeof v === 'string') return `'${v}'`;
-  return String(v);
 }
 
 /** Throws a ValueError unless `opts` is undefined or a plain options object. */

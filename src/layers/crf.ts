@@ -12,7 +12,7 @@ import { checkLengths } from '../model/runner';
 import { Tensor } from '../tensor';
 import type { Optimizer, OptimizerState } from '../train/optim';
 import { checkLimit } from '../limits';
-import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { DTypeError, ShapeError, StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 
 const CRF_KEYS = keysOf<CRFOptions>()('numTags', 'seed');
@@ -102,6 +102,28 @@ interface Plan {
   viterbi: Program;
 }
 
+/** What a CRF holds in wasm memory (kept apart from the CRF so that the finalizer can release it). */
+interface Resources {
+  rt: Runtime;
+  arena: Arena;
+  grad: number;
+  plan: Plan | null;
+  disposed: boolean;
+}
+function release(r: Resources): void {
+  if (r.disposed) return;
+  if (r.plan) {
+    r.plan.nll.dispose();
+    r.plan.viterbi.dispose();
+    r.plan = null;
+  }
+  r.rt.heap.release(r.grad);
+  r.arena.dispose();
+  r.disposed = true;
+}
+// The safety net for CRFs that are never disposed: their wasm blocks go back to the heap.
+const crfs = new FinalizationRegistry<Resources>(release);
+
 /**
  * A linear-chain CRF over numTags tags. Emissions are time-major (T, B, numTags) scores from the
  * network below; tags (T, B) Int32; lengths (B) integers in [1, T] (default: all T). Padded steps
@@ -112,22 +134,29 @@ export class CRF {
   private readonly rt: Runtime;
   private readonly arena: Arena;
   private readonly grad: number;
-  private plan: Plan | null = null;
+  private readonly res: Resources;
+  private get plan(): Plan | null {
+    return this.res.plan;
+  }
+  private set plan(p: Plan | null) {
+    this.res.plan = p;
+  }
   private hasPending = false;
-  private disposed = false;
 
   constructor(o: CRFOptions) {
     checkOptions(o ?? null, CRF_KEYS, 'CRF options');
     const K = o?.numTags;
-    if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) throw new ValueError(`Expected numTags to be a positive integer, got ${String(K)}`);
+    if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) throw new ValueError(`Expected numTags to be a positive integer, got ${show(K)}`);
     const seed = o.seed ?? DEFAULT_SEED;
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new ValueError(`Expected seed to be an integer, got ${String(seed)}`);
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new ValueError(`Expected seed to be an integer, got ${show(seed)}`);
     checkLimit('maxParameters', K * K + 2 * K, 'CRF parameters');
     this.numTags = K;
     this.rt = runtime();
     this.arena = new Arena(this.rt, crfParamSpecs(K));
     this.arena.initialize(new Rng(seed));
     this.grad = this.rt.heap.alloc(this.arena.size);
+    this.res = { rt: this.rt, arena: this.arena, grad: this.grad, plan: null, disposed: false };
+    crfs.register(this, this.res, this);
   }
 
   /**
@@ -138,7 +167,7 @@ export class CRF {
     this.check();
     checkOptions(opts, CRF_NLL_KEYS, 'nll options');
     const red = opts?.reduction ?? 'mean';
-    if (red !== 'mean' && red !== 'sum' && red !== 'tokenMean') throw new ValueError(`Expected reduction 'mean', 'sum' or 'tokenMean', got ${String(red)}`);
+    if (red !== 'mean' && red !== 'sum' && red !== 'tokenMean') throw new ValueError(`Expected reduction 'mean', 'sum' or 'tokenMean', got ${show(red)}`);
     const { T, B, lens } = this.checkEmissions(emissions, lengths);
     this.checkTags(tags, T, B, lens);
     const steps = lens ? Array.from(lens).reduce((a, v) => a + v, 0) : T * B;
@@ -190,7 +219,7 @@ export class CRF {
   /** One optimizer update of the parameters from the accumulated gradients (one kernel call). */
   step(optimizer: Optimizer): void {
     this.check();
-    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (SGD, Adam, …), got ${String(optimizer)}`);
+    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (SGD, Adam, …), got ${show(optimizer)}`);
     optimizer.bind(this.rt, this.arena);
     optimizer.apply(this.grad);
   }
@@ -227,7 +256,7 @@ export class CRF {
   }
   /** Loads every parameter; nothing is written unless all names and values are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
-    if (sd === null || typeof sd !== 'object') throw new ValueError(`Expected a state dict object, got ${String(sd)}`);
+    if (sd === null || typeof sd !== 'object') throw new ValueError(`Expected a state dict object, got ${show(sd)}`);
     const names = this.arena.entries().map((e) => e.name);
     for (const k of Object.keys(sd)) if (!names.includes(k)) throw new ValueError(`Expected parameter names of this CRF (${names.join(', ')}), got unknown ${k}`);
     for (const n of names) if (!(n in sd)) throw new ValueError(`Expected a value for every parameter, got none for ${n}`);
@@ -236,15 +265,12 @@ export class CRF {
   }
   /** Releases this CRF's wasm memory. */
   dispose(): void {
-    if (this.disposed) return;
-    this.dropPlan();
-    this.rt.heap.release(this.grad);
-    this.arena.dispose();
-    this.disposed = true;
+    crfs.unregister(this);
+    release(this.res);
   }
 
   private check(): void {
-    if (this.disposed) throw new StateError('Expected a live CRF, got one whose memory was released by dispose()');
+    if (this.res.disposed) throw new StateError('Expected a live CRF, got one whose memory was released by dispose()');
   }
 
   // Validates emissions (T, B, K) Float32 with finite values at valid steps, and the lengths.

@@ -2,7 +2,7 @@
 // time step at once: one kernel call over T·B rows.
 import type { ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module } from './module';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
 
@@ -12,7 +12,7 @@ const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+    throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
   }
   return v;
 }
@@ -35,7 +35,7 @@ export class LinearModule implements Module {
     checkOptions(o ?? null, LINEAR_KEYS, 'linear options');
     this.inFeatures = posInt('inFeatures', o?.inFeatures);
     this.outFeatures_ = posInt('outFeatures', o?.outFeatures);
-    if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${String(o.bias)}`);
+    if (o.bias !== undefined && typeof o.bias !== 'boolean') throw new ValueError(`Expected bias to be a boolean, got ${show(o.bias)}`);
     this.bias = o.bias ?? true;
     checkLimit('maxParameters', this.inFeatures * this.outFeatures_, `the parameters of linear(inFeatures ${this.inFeatures}, outFeatures ${this.outFeatures_})`);
   }
@@ -144,7 +144,7 @@ export class DropoutModule implements Module {
   constructor(o: { p: number }) {
     checkOptions(o ?? null, DROPOUT_KEYS, 'dropout options');
     const p = o?.p;
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${String(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Expected dropout p in [0, 1), got ${show(p)}`);
     this.p = p;
   }
   paramSpecs(): ParamSpec[] {

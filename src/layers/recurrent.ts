@@ -6,7 +6,7 @@ import type { Init, ParamSpec } from '../params/arena';
 import type { BackwardContext, EmitContext, Emitted, Module, StateSlot } from './module';
 import { MERGE_MODE } from '../ir/program';
 import { CELLS, type CellDescriptor, type CellKind } from './cells';
-import { ShapeError, ValueError } from '../errors';
+import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
 
@@ -80,13 +80,13 @@ export type AnyCellOptions = RNNOptions & LSTMOptions & GRUOptions & MinGRUOptio
 
 function posInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+    throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
   }
   return v;
 }
 function bool(name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ValueError(`Expected ${name} to be a boolean, got ${String(v)}`);
+  if (typeof v !== 'boolean') throw new ValueError(`Expected ${name} to be a boolean, got ${show(v)}`);
   return v;
 }
 
@@ -124,11 +124,11 @@ export class RecurrentCore implements Module {
     this.bias = bool('bias', o.bias, true);
     const mm = o.mergeMode ?? 'concat';
     if (!['concat', 'sum', 'mul', 'ave'].includes(mm)) {
-      throw new ValueError(`Expected mergeMode 'concat', 'sum', 'mul' or 'ave', got ${String(mm)}`);
+      throw new ValueError(`Expected mergeMode 'concat', 'sum', 'mul' or 'ave', got ${show(mm)}`);
     }
     this.mergeMode = mm;
     const nl = o.nonlinearity ?? 'tanh';
-    if (nl !== 'tanh' && nl !== 'relu') throw new ValueError(`Expected nonlinearity 'tanh' or 'relu', got ${String(nl)}`);
+    if (nl !== 'tanh' && nl !== 'relu') throw new ValueError(`Expected nonlinearity 'tanh' or 'relu', got ${show(nl)}`);
     if (kind !== 'rnn' && o.nonlinearity !== undefined) throw new ValueError(`Expected no nonlinearity option for ${kind}, got ${nl}`);
     this.nonlinearity = nl;
     if (kind !== 'lstm' && (o.peepholes !== undefined || o.cellClip !== undefined)) {
@@ -137,7 +137,7 @@ export class RecurrentCore implements Module {
     this.peepholes = bool('peepholes', o.peepholes, false);
     const clip = o.cellClip ?? 0;
     if (typeof clip !== 'number' || !(clip >= 0) || !Number.isFinite(clip)) {
-      throw new ValueError(`Expected cellClip to be a finite number >= 0 (0 = none), got ${String(clip)}`);
+      throw new ValueError(`Expected cellClip to be a finite number >= 0 (0 = none), got ${show(clip)}`);
     }
     this.cellClip = clip;
     if (kind !== 'gru' && o.resetAfter !== undefined) throw new ValueError(`Expected resetAfter only for gru, got it for ${kind}`);
@@ -147,13 +147,13 @@ export class RecurrentCore implements Module {
     }
     this.logSpace = bool('logSpace', o.logSpace, false);
     const dp = o.dropout ?? 0;
-    if (typeof dp !== 'number' || !(dp >= 0 && dp < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(dp)}`);
+    if (typeof dp !== 'number' || !(dp >= 0 && dp < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(dp)}`);
     this.dropout = dp;
     const ini = o.init ?? {};
-    if (typeof ini !== 'object') throw new ValueError(`Expected init to be an object, got ${String(ini)}`);
+    if (typeof ini !== 'object') throw new ValueError(`Expected init to be an object, got ${show(ini)}`);
     const pick = <T extends string>(name: string, v: T | undefined, ok: T[], d: T): T => {
       if (v === undefined) return d;
-      if (!ok.includes(v)) throw new ValueError(`Expected init.${name} to be one of ${ok.join(', ')}, got ${String(v)}`);
+      if (!ok.includes(v)) throw new ValueError(`Expected init.${name} to be one of ${ok.join(', ')}, got ${show(v)}`);
       return v;
     };
     if (ini.weightHh !== undefined && !CELLS[kind].recurrentWeight) {
@@ -161,7 +161,7 @@ export class RecurrentCore implements Module {
     }
     if (ini.forgetBias !== undefined) {
       if (kind !== 'lstm') throw new ValueError(`Expected init.forgetBias only for lstm, got it for ${kind}`);
-      if (typeof ini.forgetBias !== 'number' || !Number.isFinite(ini.forgetBias)) throw new ValueError(`Expected init.forgetBias to be a finite number, got ${String(ini.forgetBias)}`);
+      if (typeof ini.forgetBias !== 'number' || !Number.isFinite(ini.forgetBias)) throw new ValueError(`Expected init.forgetBias to be a finite number, got ${show(ini.forgetBias)}`);
     }
     this.init = {
       weightIh: pick('weightIh', ini.weightIh, ['uniform', 'glorot'], 'uniform'),

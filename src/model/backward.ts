@@ -13,8 +13,8 @@ import { clipAndStep, type StepOptions } from './trainer';
 import { StepGuard, guardedUpdate, paramsFinite } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
-import { APPLY_STEP_KEYS, checkOptions } from '../options';
-import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
+import { DTypeError, ShapeError, StateError, ValueError, describe, show } from '../errors';
 
 export interface KeepOptions extends RunOptions {
   /** Keep the activations for backward() (required for backward). */
@@ -31,6 +31,8 @@ export interface BackwardGradients {
   /** dL/d(cN) of the LSTM layers, as forward's cN; zeros when absent. */
   dcN?: Float32Array;
 }
+
+const BACKWARD_KEYS = keysOf<BackwardGradients>()('dOutput', 'dhN', 'dcN');
 
 export interface BackwardResult {
   /** dL/dx in the input's layout (float inputs only; token ids have no gradient). */
@@ -66,6 +68,9 @@ interface TapePlan {
 export class Tape {
   private readonly plans = new PlanCache<TapePlan>();
   private pending: TapePlan | null = null;
+  // the parameters' write count when the pending forward ran: any write since (setParameter,
+  // loadStateDict, trainStep, an optimizer step) makes its activations stale for backward
+  private pendingVersion = -1;
 
   /** Makes step() all-or-nothing: a non-finite update puts the parameters and moments back. */
   private readonly guard: StepGuard;
@@ -148,7 +153,7 @@ export class Tape {
   /** Forward pass keeping activations; the next backward() uses them. */
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions): RunResult {
     const r = this.runner;
-    if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${String(opts.training)}`);
+    if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${show(opts.training)}`);
     const { T, B } = r.inputDims(x);
     const lengths = checkLengths(opts.lengths, T, B);
     r.checkStates(opts.h0, opts.c0, B);
@@ -158,6 +163,7 @@ export class Tape {
     r.writeStates(p, opts.h0, opts.c0);
     p.forward.run();
     this.pending = p;
+    this.pendingVersion = r.arena.version;
     const shape = r.batchFirst ? [B, T, p.outFeatures] : [T, B, p.outFeatures];
     const output = new Tensor(r.rt.heap.read(p.output, T * B * p.outFeatures), shape);
     return { output, ...r.readStates(p) };
@@ -167,8 +173,13 @@ export class Tape {
   backward(g: BackwardGradients): BackwardResult {
     const p = this.pending;
     if (!p) throw new StateError('Expected forward(x, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
-    if (g === null || typeof g !== 'object') throw new ValueError(`Expected a gradients object { dOutput?, dhN?, dcN? }, got ${String(g)}`);
     const r = this.runner;
+    if (r.arena.version !== this.pendingVersion) {
+      this.pending = null;
+      throw new StateError('Expected backward() on the activations of the last kept forward, got parameters written since that forward (setParameter, loadStateDict, a training or optimizer step): run forward(x, { keep: true }) again');
+    }
+    if (g === null || typeof g !== 'object' || Array.isArray(g)) throw new ValueError(`Expected a gradients object { dOutput?, dhN?, dcN? }, got ${describe(g)}`);
+    checkOptions(g, BACKWARD_KEYS, 'backward gradients');
     const { T, B, outFeatures: O } = p;
     // validate everything before the first write
     let dOut: Float32Array | undefined;
@@ -212,12 +223,12 @@ export class Tape {
 
   /** Global-norm / value clipping and one optimizer step on the accumulated gradients; returns the pre-clip norm. */
   step(optimizer: Optimizer, o: Pick<StepOptions, 'clipNorm' | 'clipValue'> = {}): number {
-    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${String(optimizer)}`);
+    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${show(optimizer)}`);
     checkOptions(o, APPLY_STEP_KEYS, 'step options');
     o ??= {};
     for (const k of ['clipNorm', 'clipValue'] as const) {
       const v = o[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${String(v)}`);
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new ValueError(`Expected ${k} to be a positive number, got ${show(v)}`);
     }
     return guardedUpdate(this.guard, this.runner, optimizer, () =>
       clipAndStep(this.runner.rt.k, this.grad, this.runner.arena.size, { ...o, optimizer }, () => paramsFinite(this.runner)),

@@ -9,7 +9,7 @@ import { RecurrentCore, type GRUOptions, type LSTMOptions, type MinGRUOptions, t
 import type { CellKind } from '../layers/cells';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
-import { ShapeError, StateError, ValueError } from '../errors';
+import { ShapeError, StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
 import { fit, evaluateDataset, checkExamples, FIT_KEYS, type Example, type FitOptions, type History, type ModelLike } from './fit';
@@ -180,12 +180,12 @@ export abstract class Model {
   forward(x: Tensor<Float32Array> | Tensor<Int32Array>, opts: KeepOptions = {}): RunResult {
     checkOptions(opts, FORWARD_KEEP_KEYS, 'forward options');
     opts ??= {};
-    if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${String(opts.keep)}`);
+    if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${show(opts.keep)}`);
     if (opts.keep) {
       if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
       return this.getTape().forward(x, opts);
     }
-    if (opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${String(opts.training)}`);
+    if (opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${show(opts.training)}`);
     return this.runner.run(x, opts);
   }
 
@@ -352,9 +352,9 @@ export class Sequential extends Model {
   constructor(mods: Module[], opts: SequentialOptions = {}) {
     checkOptions(opts, SEQUENTIAL_KEYS, 'Sequential options');
     opts = opts ?? {};
-    if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${String(mods)}`);
+    if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${show(mods)}`);
     mods.forEach((m, i) => {
-      if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${String(m)}`);
+      if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${show(m)}`);
       if (i > 0 && m.inputKind === 'ids') throw new ValueError(`Expected embedding only as the first layer, got it at index ${i}`);
       if (m instanceof RecurrentCore && m.batchFirst) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
     });
@@ -368,7 +368,7 @@ export class Sequential extends Model {
             ? first.inputSize
             : NaN;
     if (opts.inputSize !== undefined) {
-      if (!Number.isInteger(opts.inputSize) || opts.inputSize < 1) throw new ValueError(`Expected inputSize to be a positive integer, got ${String(opts.inputSize)}`);
+      if (!Number.isInteger(opts.inputSize) || opts.inputSize < 1) throw new ValueError(`Expected inputSize to be a positive integer, got ${show(opts.inputSize)}`);
       if (!Number.isNaN(inF) && inF !== opts.inputSize) throw new ShapeError(`Expected inputSize ${inF} to match the first layer, got ${opts.inputSize}`);
       inF = opts.inputSize;
     }
@@ -412,7 +412,7 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
     case 'logSoftmax':
       return new SoftmaxModule(type);
     default:
-      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, mingru, minlstm, linear, embedding, dropout, softmax, logSoftmax), got ${String(type)}`);
+      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, mingru, minlstm, linear, embedding, dropout, softmax, logSoftmax), got ${show(type)}`);
   }
 }
 
@@ -422,19 +422,19 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
  * before building the model.
  */
 export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequential: boolean } {
-  if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${String(spec)}`);
+  if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${show(spec)}`);
   // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
-  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${String(spec.quantized)}`);
+  if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${show(spec.quantized)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');
     checkLimit('maxLayers', spec.layers.length, 'the layers of spec.layers');
     return { modules: spec.layers.map(layerFromConfig), sequential: true };
   }
   if (isCellKind(spec.type)) {
-    if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${String(spec.config)}`);
+    if (!spec.config || typeof spec.config !== 'object') throw new ValueError(`Expected spec.config to be an object, got ${show(spec.config)}`);
     return { modules: [layerFromConfig({ ...spec.config, type: spec.type })], sequential: false };
   }
-  throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru, mingru, minlstm), got ${String((spec as { type: unknown }).type)}`);
+  throw new ValueError(`Expected a model type (sequential, rnn, lstm, gru, mingru, minlstm), got ${show((spec as { type: unknown }).type)}`);
 }
 
 /** Rebuilds a model from its spec (initialisers run unless wrapped in withoutInitialisers). */

@@ -7,7 +7,7 @@
 import type { Plan, Runner } from './runner';
 import { Tensor } from '../tensor';
 import { RecurrentCore } from '../layers/recurrent';
-import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
+import { DTypeError, ShapeError, StateError, ValueError, show } from '../errors';
 
 export interface StreamOptions {
   /** Sequences stepped together (default 1). */
@@ -38,8 +38,8 @@ export class Stream {
 
   /** `owner` (the model) is kept alive by the stream, so its memory stays while the stream is used. */
   constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object, packed?: boolean) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${batchSize}`);
-    if (packed !== undefined && typeof packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${String(packed)}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${show(batchSize)}`);
+    if (packed !== undefined && typeof packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${show(packed)}`);
     if (packed && batchSize !== 1) throw new ValueError(`Expected packed: true only with batchSize 1 (one row reads the packed copies), got batchSize ${batchSize}`);
     if (packed && runner.quantized) throw new ValueError('Expected packed: true only for f32 weights, got a model quantized to int8 (its weights are read in place)');
     for (const m of runner.modules) {

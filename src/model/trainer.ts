@@ -254,7 +254,8 @@ export class Trainer {
     // every chunk's update, the batch (every chunk reads a slice of it)
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
     const { T, B, lengths } = checkBatch(this.runner, batch, o.loss);
-    const k = o.tbptt && o.tbptt < T ? o.tbptt : T;
+    // tbptt is compared with T only once it is a number (checkStepOptions names a bad one)
+    const k = typeof o.tbptt === 'number' && o.tbptt && o.tbptt < T ? o.tbptt : T;
     const r = this.runner;
     checkStepOptions(o, r.arena, Math.ceil(T / k));
     const wasBound = o.optimizer.isBoundTo(r.arena);

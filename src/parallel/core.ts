@@ -6,9 +6,9 @@
 import { compiledModule, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../model/runner';
-import { StateError, ValueError } from '../errors';
+import { StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
-import { rebuildError, WorkerError, type Reply, type Task } from './protocol';
+import { checkReply, WorkerError, type Reply, type Task } from './protocol';
 import { hardwareThreads, openTransport, type Transport } from './transport';
 
 const WORKER_POOL_KEYS = keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl');
@@ -35,10 +35,10 @@ export async function checkPoolOptions(opts: WorkerPoolOptions): Promise<number>
   checkOptions(opts, WORKER_POOL_KEYS, 'WorkerPool options');
   checkOptionsObject(opts, 'WorkerPool options');
   const n = opts.workers ?? (await hardwareThreads());
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${String(opts.workers)}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`Expected workers to be a positive integer, got ${show(opts.workers)}`);
   for (const k of ['timeout', 'startTimeout'] as const) {
     const v = opts[k];
-    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new ValueError(`Expected ${k} to be a positive number of ms, got ${show(v)}`);
   }
   return n;
 }
@@ -124,14 +124,14 @@ export abstract class PoolCore {
   protected async sendAll(tasks: Sent[], timeout = this.timeout): Promise<Extract<Reply, { ok: true }>[]> {
     const t = this.transport;
     if (!t) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
-    const signal = timeout ? AbortSignal.timeout(timeout) : undefined;
-    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal)));
+    // one timeout signal per task: 64 tasks listening on one signal tripped Node's MaxListeners warning
+    const signal = () => (timeout ? AbortSignal.timeout(timeout) : undefined);
+    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal())));
     const out: Extract<Reply, { ok: true }>[] = [];
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];
-      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${String(s.reason)}`);
-      if (!s.value.ok) throw rebuildError(s.value.error, `worker ${i}`);
-      out.push(s.value);
+      if (s.status === 'rejected') throw s.reason instanceof Error ? s.reason : new WorkerError(`Expected worker ${i} to finish, got ${show(s.reason)}`);
+      out.push(checkReply(s.value, tasks[i].task.kind, `worker ${i}`));
     }
     return out;
   }

@@ -17,7 +17,7 @@ import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResu
 import { checkBatch, checkLoss, checkStepOptions } from '../model/contract';
 import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
 import { Tensor } from '../tensor';
-import { StateError, ValueError } from '../errors';
+import { StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { putRows, shards, sliceRows, type Arr, type Reply, type RngState, type Task } from './protocol';
 import type { Transport } from './transport';
@@ -45,7 +45,7 @@ export class WorkerPool extends PoolCore {
    */
   static async create(model: Model, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
     if (model instanceof GraphModel) throw new ValueError('Expected a layer model (LSTM, GRU, RNN or Sequential), got a GraphModel (use GraphWorkerPool.create for graphs)');
-    if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${String(model)}`);
+    if (!model || typeof model.spec !== 'function' || !model.runner) throw new ValueError(`Expected a model (LSTM, GRU, RNN or Sequential), got ${show(model)}`);
     if (model.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
     const n = await checkPoolOptions(opts);
     // the workers run the binary this model runs on

@@ -2,7 +2,7 @@
 // A task is self-contained: the model spec (JSON), the parameters (a shared buffer, or a copy when
 // SharedArrayBuffer is unavailable) and one shard of the batch. Workers keep a replica built from
 // the spec and overwrite its parameters at every task, so a replica can never be stale.
-import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError } from '../errors';
+import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
 import type { LossKind } from '../model/trainer';
 import type { Variant } from '../wasm/load';
 import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
@@ -81,6 +81,39 @@ export function rebuildError(d: ErrorData, where: string): RnnWasmError {
   const C = KNOWN[d.name];
   if (C) return new C(d.message);
   return new WorkerError(`Expected ${where} to finish, got ${d.name}: ${d.message}`);
+}
+
+/**
+ * A worker's reply, checked before anything reads it: an object with `ok`; a failure with an error
+ * { name, message }; a success of the task's kind with its fields of the right types (arrays whose
+ * shape matches their data). Anything else — a worker that answers with something malformed — is
+ * a WorkerError, never a TypeError in the code that reads the reply.
+ */
+export function checkReply(r: unknown, kind: Task['kind'], where: string): Extract<Reply, { ok: true }> {
+  const bad = (what: string): never => {
+    throw new WorkerError(`Expected ${where} to reply ${what}, got ${r === null || typeof r !== 'object' ? show(r) : `{ ${Object.keys(r).slice(0, 8).join(', ')} }`}`);
+  };
+  if (r === null || typeof r !== 'object' || typeof (r as { ok?: unknown }).ok !== 'boolean') bad('{ ok, … }');
+  const o = r as Record<string, unknown>;
+  if (o.ok === false) {
+    const e = o.error as Record<string, unknown> | null;
+    if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.message !== 'string') bad('an error { name, message }');
+    throw rebuildError(e as unknown as ErrorData, where);
+  }
+  if (o.kind !== kind) bad(`a '${kind}' result`);
+  const isArr = (a: unknown): boolean => {
+    if (a === null || typeof a !== 'object') return false;
+    const { data, shape } = a as Arr;
+    return data instanceof Float32Array && Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0) && shape.reduce((x, d) => x * d, 1) === data.length;
+  };
+  const ok =
+    kind === 'ping' ? typeof o.variant === 'string'
+    : kind === 'forward' ? isArr(o.output) && (o.hN === undefined || isArr(o.hN)) && (o.cN === undefined || isArr(o.cN))
+    : kind === 'grad' ? typeof o.loss === 'number' && o.grad instanceof Float32Array
+    : kind === 'graph-forward' ? o.outputs !== null && typeof o.outputs === 'object' && Object.values(o.outputs).every(isArr)
+    : Array.isArray(o.translations) && o.translations.every((c) => Array.isArray(c));
+  if (!ok) bad(`a well-formed '${kind}' result`);
+  return o as Extract<Reply, { ok: true }>;
 }
 
 // Batch-axis slicing. Every batched array is viewed as (outer, B, inner): time-major sequences

@@ -6,7 +6,7 @@ import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
 import { applyInt8 } from '../model/quantize';
 import { withoutInitialisers } from '../model/runner';
 import { Tensor } from '../tensor';
-import { ShapeError } from '../errors';
+import { ShapeError, show } from '../errors';
 import { errorData, type Arr, type Reply, type Task, type WorkerInit } from './protocol';
 import { handleGraph } from './graph-replica';
 
@@ -66,7 +66,7 @@ export function handle(t: Task): Reply {
       case 'translate':
         return handleGraph(t);
       default:
-        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward or translate, got ${String((t as { kind: unknown }).kind)}`);
+        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward or translate, got ${show((t as { kind: unknown }).kind)}`);
     }
   } catch (e) {
     return { ok: false, error: errorData(e) };

@@ -3,6 +3,7 @@
 // worker that cannot start, exits, throws outside a task, or misses the deadline — into a
 // rejected promise carrying a WorkerError, so a call never hangs on a dead worker.
 import { WorkerError, type Reply, type Task, type WorkerInit } from './protocol';
+import { show } from '../errors';
 
 export interface Transport {
   readonly size: number;
@@ -25,7 +26,7 @@ export async function hardwareThreads(): Promise<number> {
 }
 
 function failure(e: unknown, signal?: AbortSignal): WorkerError {
-  if (signal?.aborted) return new WorkerError(`Expected the worker to answer in time, got no answer before the deadline (${String((signal.reason as Error)?.message ?? signal.reason)})`);
+  if (signal?.aborted) return new WorkerError(`Expected the worker to answer in time, got no answer before the deadline (${show((signal.reason as Error)?.message ?? signal.reason)})`);
   const err = e as Error;
   return new WorkerError(`Expected the worker to finish its task, got ${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
 }

@@ -3,7 +3,7 @@
 // zeroing, clipping and the optimizer step are one flat kernel each.
 import type { Runtime } from '../wasm/load';
 import type { Rng } from './rng';
-import { ShapeError, StateError, ValueError, DTypeError } from '../errors';
+import { ShapeError, StateError, ValueError, DTypeError, describe } from '../errors';
 
 /** How a parameter is initialised. */
 export type Init =
@@ -108,7 +108,7 @@ export class Arena {
   validate(name: string, values: Float32Array | ArrayLike<number>): ParamEntry {
     const e = this.entry(name);
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-      throw new DTypeError(`Expected ${name} as a Float32Array or number array, got ${String(values)}`);
+      throw new DTypeError(`Expected ${name} as a Float32Array or number array, got ${describe(values)}`);
     }
     if (ArrayBuffer.isView(values) && !(values instanceof Float32Array)) {
       throw new DTypeError(`Expected ${name} as a Float32Array or number array, got ${(values as object).constructor.name}`);
@@ -116,8 +116,10 @@ export class Arena {
     if (values.length !== e.size) {
       throw new ShapeError(`Expected ${name} to have ${e.size} elements (shape [${e.shape.join(', ')}]), got ${values.length}`);
     }
+    // checked as stored: 1e39 is a finite number but Infinity in float32
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) throw new ValueError(`Expected finite values for ${name}, got ${values[i]} at index ${i}`);
+      const v = values[i];
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw new ValueError(`Expected finite values for ${name} (as float32: |v| ≤ 3.4028235e38), got ${describe(v)} at index ${i}`);
     }
     return e;
   }

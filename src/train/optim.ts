@@ -5,7 +5,7 @@
 // before anything is written.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import { ValueError } from '../errors';
+import { ValueError, show } from '../errors';
 import type { Kernels } from '../wasm/abi';
 import { checkOptions, keysOf } from '../options';
 
@@ -20,7 +20,7 @@ type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
 export type Schedule = (step: number, baseLr: number) => number;
 
 function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
   return v;
 }
 
@@ -52,7 +52,7 @@ export const schedules = {
 
 function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || (loOpen ? v <= lo : v < lo) || v > hi) {
-    throw new ValueError(`Expected ${name} to be a finite number in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${String(v)}`);
+    throw new ValueError(`Expected ${name} to be a finite number in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${show(v)}`);
   }
   return v;
 }
@@ -129,7 +129,7 @@ export abstract class Optimizer {
   checkedLr(t: number): number {
     const lr = this.schedule ? this.schedule(t, this.lr) : this.lr;
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new ValueError(`Expected a finite learning rate ≥ 0 from the schedule at step ${t}, got ${String(lr)}; parameters were not updated`);
+      throw new ValueError(`Expected a finite learning rate ≥ 0 from the schedule at step ${t}, got ${show(lr)}; parameters were not updated`);
     }
     return lr;
   }

@@ -2,9 +2,9 @@
 // plain SIMD128 binary, and instantiates it over the heap's memory.
 import { ABI_VERSION, type Kernels } from './abi';
 import { Heap } from './heap';
-import { RnnWasmError, StateError, ValueError } from '../errors';
+import { RnnWasmError, StateError, ValueError, show, WorkerError } from '../errors';
 import { checkOptions, keysOf } from '../options';
-import { Team, threadsUnavailable, type MtKernels } from './threads';
+import { Team, coreCount, threadsUnavailable, type MtKernels } from './threads';
 
 const INIT_KEYS = keysOf<InitOptions>()('variant', 'threads');
 
@@ -26,7 +26,8 @@ export interface InitOptions {
    * Threads per sequence (default 1): each step's recurrent matvec and the large GEMMs are split
    * across this many threads sharing one wasm memory, bit-identical to one thread. Needs
    * SharedArrayBuffer (browsers: a cross-origin isolated page); without it the runtime runs on one
-   * thread and `init()` says why in `threadsNote`.
+   * thread and `init()` says why in `threadsNote` (as when the helper threads cannot start). At
+   * most THREADS_PER_CORE (4) × the cores the engine reports and MAX_THREADS (64): beyond, a ValueError.
    */
   threads?: number;
 }
@@ -40,8 +41,15 @@ export interface InitInfo {
   threadsNote: string;
 }
 
-/** Largest `threads` accepted. */
+/** Largest `threads` accepted on any machine. */
 export const MAX_THREADS = 64;
+/** Threads per core accepted: more only queue on the cores (64 threads on 2 cores took 20 s to start and made a forward 60× slower). */
+export const THREADS_PER_CORE = 4;
+
+/** Largest `threads` accepted here: THREADS_PER_CORE × the cores the engine reports, at most MAX_THREADS. */
+export async function maxThreads(): Promise<number> {
+  return Math.min(MAX_THREADS, THREADS_PER_CORE * (await coreCount()));
+}
 
 // A tiny module whose only function uses f32x4.relaxed_madd: (func (result v128) zeros×3 relaxed_madd)
 const RELAXED_PROBE = new Uint8Array([
@@ -98,10 +106,12 @@ function compiledMtModule(variant: Variant): Promise<WebAssembly.Module> {
   return m;
 }
 
-function checkThreads(threads: unknown): number {
+async function checkThreads(threads: unknown): Promise<number> {
   if (threads === undefined) return 1;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    throw new ValueError(`Expected threads to be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  const max = await maxThreads();
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > max) {
+    const why = max < MAX_THREADS ? ` (${THREADS_PER_CORE} × the ${max / THREADS_PER_CORE} cores this engine reports)` : '';
+    throw new ValueError(`Expected threads to be an integer from 1 to ${max}${why}, got ${show(threads)}`);
   }
   return threads;
 }
@@ -128,9 +138,9 @@ export function useCompiledModule(variant: Variant, module: WebAssembly.Module):
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & { threadsNote: string }> {
   const want = opts.variant ?? 'auto';
   if (want !== 'auto' && want !== 'relaxed' && want !== 'simd') {
-    throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${String(want)}`);
+    throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${show(want)}`);
   }
-  const threads = checkThreads(opts.threads);
+  const threads = await checkThreads(opts.threads);
   const relaxedOk = relaxedSimdSupported();
   if (want === 'relaxed' && !relaxedOk) {
     throw new RnnWasmError(
@@ -154,7 +164,17 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & {
   const reserved = k.reserved_end();
   if (reserved <= 0) throw new RnnWasmError('Expected the wasm static data to end below its kernel scratch, got an overlap (a build error)');
   heap.reserve(reserved);
-  const team = mt ? await Team.start(threads, module, k as unknown as MtKernels, heap) : undefined;
+  let team: Team | undefined;
+  if (mt) {
+    try {
+      team = await Team.start(threads, module, k as unknown as MtKernels, heap);
+    } catch (e) {
+      // helper threads that cannot start (a sandbox, a worker limit): one thread, and init says why
+      if (!(e instanceof WorkerError)) throw e;
+      const one = await createRuntime({ variant, threads: 1 });
+      return { ...one, threadsNote: `Expected ${threads} threads, got 1: the helper threads did not start (${e.message})` };
+    }
+  }
   return { variant, heap, k, team, threadsNote };
 }
 
@@ -166,9 +186,18 @@ let warned = '';
  * number of threads is asked for; a replaced runtime's helper threads are stopped, and models built
  * on it keep working on one thread).
  */
-export async function init(opts: InitOptions = {}): Promise<InitInfo> {
+export function init(opts: InitOptions = {}): Promise<InitInfo> {
+  // one at a time: two concurrent calls asking for different teams would otherwise both start one,
+  // and the loser's helper threads would never be stopped
+  const run = initQueue.then(() => initNow(opts));
+  initQueue = run.catch(() => undefined);
+  return run;
+}
+let initQueue: Promise<unknown> = Promise.resolve();
+
+async function initNow(opts: InitOptions): Promise<InitInfo> {
   checkOptions(opts, INIT_KEYS, 'init options');
-  const threads = checkThreads(opts.threads);
+  const threads = await checkThreads(opts.threads);
   const cur = current;
   const curThreads = cur?.team?.open ? cur.team.n : 1;
   const variantChanges = !!opts.variant && opts.variant !== 'auto' && opts.variant !== cur?.variant;

@@ -4,7 +4,7 @@
 // that says which ops split (the recurrent forward kernels by hidden units, GEMMs by rows or output
 // columns) and where the team meets. Results are bit-identical to one thread.
 import type { Heap } from './heap';
-import { WorkerError } from '../errors';
+import { show, WorkerError } from '../errors';
 import { OP, SPLIT_OPS } from './ops.generated';
 
 /** The exports of the threaded build beyond the single-thread ones. */
@@ -33,6 +33,20 @@ const isNode = (): boolean => typeof process !== 'undefined' && !!(process as { 
  * cross-origin isolation (the page served with `Cross-Origin-Opener-Policy: same-origin` and
  * `Cross-Origin-Embedder-Policy: require-corp`), and a Worker constructor.
  */
+/**
+ * The cores this engine reports: os.availableParallelism() in Node, navigator.hardwareConcurrency
+ * in browsers, 4 when neither says.
+ */
+export async function coreCount(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency;
+  if (typeof nav === 'number' && nav >= 1) return nav;
+  if (isNode()) {
+    const os = (await nodeImport('node:os')) as { availableParallelism?: () => number; cpus: () => unknown[] };
+    return os.availableParallelism?.() ?? Math.max(1, os.cpus().length);
+  }
+  return 4;
+}
+
 export function threadsUnavailable(): string {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown };
   const serve = '(serve it with COOP: same-origin and COEP: require-corp)';
@@ -144,7 +158,14 @@ async function startHelper(init: HelperInit): Promise<Helper> {
   let worker: Port;
   if (isNode()) {
     const wt = (await nodeImport('node:worker_threads')) as { Worker: new (code: string, o: object) => Port };
-    const w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init });
+    // the helper is CommonJS: an inherited --input-type=module (node --input-type=module -e …) would make it ESM
+    const execArgv = process.execArgv.some((a) => a.startsWith('--input-type')) ? process.execArgv.filter((a) => !a.startsWith('--input-type')) : undefined;
+    let w: Port;
+    try {
+      w = new wt.Worker(NODE_HELPER, { eval: true, workerData: init, ...(execArgv ? { execArgv } : {}) });
+    } catch (e) {
+      throw new WorkerError(`Expected a helper thread to start, got ${(e as Error)?.message ?? show(e)}`);
+    }
     worker = w;
     w.unref!(); // the helper blocks in wasm between jobs: it must not keep the process alive
     await new Promise<void>((resolve, reject) => {

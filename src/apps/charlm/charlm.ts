@@ -8,7 +8,7 @@ import { Adam, type Optimizer } from '../../train/optim';
 import { serialize, deserialize, FormatError, type SaveOptions } from '../../io/format';
 import { save as saveFile, load as loadFile } from '../../io/files';
 import { Tensor } from '../../tensor';
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { runtime, type Runtime } from '../../wasm/load';
 import { Vocabulary, type UnknownPolicy } from './vocab';
 import { checkConfig, checkKeys, positiveInt, resolveSettings, seedValue, type CharLMConfig, type CharLMOptions, type TrainSettings } from './options';
@@ -64,7 +64,7 @@ export class CharLM {
 
   /** A new model whose vocabulary is the distinct characters of text. */
   static fromText(text: string, o: CharLMOptions = {}): CharLM {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${show(o)}`);
     return new CharLM({ ...o, vocabulary: text });
   }
 
@@ -136,7 +136,7 @@ export class CharLM {
 
   /** A stream that reads `prompt` and then produces characters one at a time, keeping its state between calls. */
   generator(o: GeneratorOptions = {}): CharStream {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${show(o)}`);
     checkKeys(o, [...SAMPLE_KEYS, 'prompt'], 'generator option');
     const sampling = checkSampling(o, { greedy: false });
     const seed = seedValue('seed', o.seed ?? 0);
@@ -150,7 +150,7 @@ export class CharLM {
 
   /** `length` characters sampled after `prompt` (temperature 1 by default; reproducible for a seed). */
   sample(o: SampleOptions = {}): string {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected sample options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected sample options as an object, got ${show(o)}`);
     checkKeys(o, [...SAMPLE_KEYS, 'prompt', 'length'], 'sample option');
     const length = o.length === undefined ? 200 : positiveInt('length', o.length, 1 << 24);
     const { length: _l, ...rest } = o;
@@ -165,7 +165,7 @@ export class CharLM {
   /** The continuation of prompt: greedy by default, sampled when a temperature, topK or topP is given. */
   complete(prompt: string, o: CompleteOptions = {}): string {
     if (typeof prompt !== 'string') throw new ValueError(`Expected prompt to be a string, got ${typeof prompt}`);
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected complete options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected complete options as an object, got ${show(o)}`);
     checkKeys(o, [...SAMPLE_KEYS, 'maxLength', 'until'], 'complete option');
     const maxLength = o.maxLength === undefined ? 100 : positiveInt('maxLength', o.maxLength, 1 << 24);
     const until = o.until === undefined ? [] : Array.isArray(o.until) ? o.until : [o.until];
@@ -195,7 +195,7 @@ export class CharLM {
   }
 
   private saveOptions(o: { optimizer?: boolean }): SaveOptions {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${show(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
     const withOpt = o.optimizer !== false;
     const charlm: Record<string, unknown> = { version: FILE_VERSION, unknown: this.unknown, config: this.config };
@@ -255,7 +255,7 @@ function natsOf(rt: Runtime, x: number, y: number, out: Float32Array, T: number,
 function fromLoaded(l: { model: Model; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): CharLM {
   try {
     const meta = l.metadata?.charlm as { version?: number; unknown?: UnknownPolicy; config?: CharLMConfig; training?: TrainingState } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a character model file (metadata.charlm version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a character model file (metadata.charlm version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)}` : 'a model without it'}`);
     if (!(l.model instanceof Sequential) || !Array.isArray(l.vocabulary)) throw new FormatError('Expected a Sequential model with a vocabulary, got another model');
     if (meta.training) checkTrainingState(meta.training, meta.config.seed);
     const lm = new CharLM({ ...meta.config, unknown: meta.unknown, vocabulary: l.vocabulary }, { model: l.model, optimizer: l.optimizer, training: meta.training });
@@ -276,9 +276,9 @@ function checkTrainingState(t: TrainingState, seed: number): void {
   if (!s || typeof s !== 'object') throw new FormatError('Expected training settings in metadata.charlm.training, got none');
   const valid = resolveSettings(s, undefined, seed);
   for (const k of Object.keys(valid) as (keyof TrainSettings)[]) {
-    if (valid[k] !== s[k]) throw new FormatError(`Expected training setting ${k} in the file, got ${String(s[k])}`);
+    if (valid[k] !== s[k]) throw new FormatError(`Expected training setting ${k} in the file, got ${show(s[k])}`);
   }
-  if (!(Number.isInteger(t.step) && t.step >= 0)) throw new FormatError(`Expected a step count ≥ 0 in the file, got ${String(t.step)}`);
+  if (!(Number.isInteger(t.step) && t.step >= 0)) throw new FormatError(`Expected a step count ≥ 0 in the file, got ${show(t.step)}`);
   const o = t.order;
   if (!o || !Array.isArray(o.rng) || o.rng.length !== 4 || !o.rng.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || !(Number.isInteger(o.cursor) && o.cursor >= 0)) {
     throw new FormatError(`Expected a batch order { rng: 4 words, cursor } in the file, got ${JSON.stringify(o)}`);

@@ -6,7 +6,7 @@
 import type { Model } from '../../model/model';
 import type { Stream } from '../../model/stream';
 import { Rng } from '../../params/rng';
-import { StateError, ValueError } from '../../errors';
+import { StateError, ValueError, show } from '../../errors';
 import { pick, type Sampling } from './sampling';
 import type { Vocabulary } from './vocab';
 
@@ -44,7 +44,7 @@ export class CharStream implements Iterable<string> {
 
   /** Produces up to n characters, stopping early after any of `until` (which is then cut off the result). */
   take(n: number, until: readonly string[] = []): string {
-    if (!(Number.isInteger(n) && n >= 0)) throw new ValueError(`Expected n to be a non-negative integer, got ${String(n)}`);
+    if (!(Number.isInteger(n) && n >= 0)) throw new ValueError(`Expected n to be a non-negative integer, got ${show(n)}`);
     if (!Array.isArray(until) || until.some((u) => typeof u !== 'string' || u.length === 0)) throw new ValueError(`Expected until to be an array of non-empty strings, got ${JSON.stringify(until)}`);
     let out = '';
     for (let i = 0; i < n; i++) {

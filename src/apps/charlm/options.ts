@@ -1,7 +1,7 @@
 // Option contracts of CharLM: the architecture (stored in the model file) and the training
 // settings (stored with a checkpoint so a resumed run continues the same way). Every check runs
 // before anything changes; an unknown key is an error that names it.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import type { UnknownPolicy } from './vocab';
 
@@ -56,29 +56,29 @@ export function checkKeys(o: object, allowed: readonly string[], what: string): 
 }
 
 export function positiveInt(name: string, v: unknown, max = 1 << 30): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max)) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${String(v)}`);
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max)) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${show(v)}`);
   return v;
 }
 
 export function seedValue(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ValueError(`Expected ${name} to be an integer in [0, 2^32), got ${String(v)}`);
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ValueError(`Expected ${name} to be an integer in [0, 2^32), got ${show(v)}`);
   return v;
 }
 
 function positiveNumber(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValueError(`Expected ${name} to be a positive finite number, got ${String(v)}`);
+  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValueError(`Expected ${name} to be a positive finite number, got ${show(v)}`);
   return v;
 }
 
 /** The architecture with defaults filled in, validated. */
 export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${String(o)}`);
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${show(o)}`);
   checkKeys(o, [...CONFIG_KEYS, 'vocabulary'], 'CharLM option');
   const cell = checkCell(o.cell);
   const dropout = o.dropout ?? 0;
-  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(o.dropout)}`);
+  if (!(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(o.dropout)}`);
   const unknown = o.unknown ?? 'unk';
-  if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${String(o.unknown)}`);
+  if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${show(o.unknown)}`);
   return {
     cell,
     layers: positiveInt('layers', o.layers ?? 1, 64),
@@ -98,14 +98,14 @@ export function resolveSettings(given: Partial<TrainSettings>, stored: TrainSett
   if (stored) {
     for (const k of SETTING_KEYS) {
       if (given[k] !== undefined && given[k] !== stored[k]) {
-        throw new ValueError(`Expected ${k} ${String(stored[k])} (the checkpoint's, to resume the same run), got ${String(given[k])}`);
+        throw new ValueError(`Expected ${k} ${show(stored[k])} (the checkpoint's, to resume the same run), got ${show(given[k])}`);
       }
     }
     return { ...stored };
   }
   const seqLen = positiveInt('seqLen', given.seqLen ?? 64, 1 << 16);
   const order = given.order ?? 'random';
-  if (order !== 'random' && order !== 'sequential') throw new ValueError(`Expected order to be 'random' or 'sequential', got ${String(given.order)}`);
+  if (order !== 'random' && order !== 'sequential') throw new ValueError(`Expected order to be 'random' or 'sequential', got ${show(given.order)}`);
   const tbptt = positiveInt('tbptt', given.tbptt ?? seqLen, 1 << 16);
   if (tbptt > seqLen) throw new ValueError(`Expected tbptt ≤ seqLen (${seqLen}), got ${tbptt}`);
   return {

@@ -2,7 +2,7 @@
 // softmax(logits / temperature) restricted to the topK most likely tokens and then to the smallest
 // set whose probability reaches topP (nucleus sampling). This runs once per produced character
 // over V numbers, in f64; the model step that made the logits is one wasm call.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import type { Rng } from '../../params/rng';
 
 export interface SamplingOptions {
@@ -26,12 +26,12 @@ export interface Sampling {
 /** Validates sampling options (named in errors); nothing else is read from `o`. */
 export function checkSampling(o: SamplingOptions, defaults: { greedy: boolean }): Sampling {
   const t = o.temperature ?? 1;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new ValueError(`Expected temperature to be a finite number ≥ 0, got ${String(o.temperature)}`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new ValueError(`Expected temperature to be a finite number ≥ 0, got ${show(o.temperature)}`);
   const k = o.topK ?? 0;
-  if (o.topK !== undefined && !(Number.isInteger(k) && k >= 1)) throw new ValueError(`Expected topK to be a positive integer, got ${String(o.topK)}`);
+  if (o.topK !== undefined && !(Number.isInteger(k) && k >= 1)) throw new ValueError(`Expected topK to be a positive integer, got ${show(o.topK)}`);
   const p = o.topP ?? 1;
-  if (typeof p !== 'number' || !(p > 0 && p <= 1)) throw new ValueError(`Expected topP to be a number in (0, 1], got ${String(o.topP)}`);
-  if (o.greedy !== undefined && typeof o.greedy !== 'boolean') throw new ValueError(`Expected greedy to be a boolean, got ${String(o.greedy)}`);
+  if (typeof p !== 'number' || !(p > 0 && p <= 1)) throw new ValueError(`Expected topP to be a number in (0, 1], got ${show(o.topP)}`);
+  if (o.greedy !== undefined && typeof o.greedy !== 'boolean') throw new ValueError(`Expected greedy to be a boolean, got ${show(o.greedy)}`);
   // an explicit temperature, topK or topP asks for sampling unless greedy is set explicitly
   const asksSampling = o.temperature !== undefined || o.topK !== undefined || o.topP !== undefined;
   const greedy = o.greedy ?? (asksSampling ? false : defaults.greedy);

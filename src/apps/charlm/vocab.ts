@@ -1,7 +1,7 @@
 // The character vocabulary of a CharLM: token id ↔ character (a Unicode code point), with an
 // optional `<unk>` token for characters outside it. Positions in messages count characters
 // (code points), not UTF-16 units.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 
 /** What happens to a character outside the vocabulary: map it to `<unk>`, or throw. */
 export type UnknownPolicy = 'unk' | 'error';
@@ -22,8 +22,8 @@ export class Vocabulary {
   private readonly index: Map<string, number>;
 
   constructor(tokens: readonly string[], unknown: UnknownPolicy) {
-    if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${String(unknown)}`);
-    if (!Array.isArray(tokens) || tokens.length === 0) throw new ValueError(`Expected vocabulary to be a non-empty array of characters, got ${String(tokens)}`);
+    if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${show(unknown)}`);
+    if (!Array.isArray(tokens) || tokens.length === 0) throw new ValueError(`Expected vocabulary to be a non-empty array of characters, got ${show(tokens)}`);
     const index = new Map<string, number>();
     tokens.forEach((t, i) => {
       const single = typeof t === 'string' && [...t].length === 1;

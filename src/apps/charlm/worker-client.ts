@@ -2,7 +2,7 @@
 // whose script called serveCharLM(), and gives the CharLM API as promises. Errors thrown in the
 // worker are rebuilt with their class (ValueError, StateError, FormatError …); a worker that dies
 // or fails to load rejects every pending call with WorkerError.
-import { DTypeError, RnnWasmError, ShapeError, StateError, ValueError } from '../../errors';
+import { DTypeError, RnnWasmError, ShapeError, StateError, ValueError, show } from '../../errors';
 import { FormatError } from '../../io/format';
 import { WorkerError } from '../../parallel/protocol';
 import type { CharLMOptions } from './options';
@@ -42,7 +42,7 @@ export class CharLMWorker {
 
   /** Wraps a worker whose script calls serveCharLM() (e.g. `new Worker(url, { type: 'module' })`). */
   constructor(private readonly worker: WorkerLike) {
-    if (!worker || typeof worker.postMessage !== 'function' || typeof worker.addEventListener !== 'function') throw new ValueError(`Expected a Worker or MessagePort, got ${String(worker)}`);
+    if (!worker || typeof worker.postMessage !== 'function' || typeof worker.addEventListener !== 'function') throw new ValueError(`Expected a Worker or MessagePort, got ${show(worker)}`);
     worker.addEventListener('message', (e) => this.receive((e as MessageEvent).data));
     worker.addEventListener('error', (e) => this.fail(`Expected the worker to run, got an error: ${(e as ErrorEvent).message ?? 'script failed to load'}`));
     worker.addEventListener('messageerror', () => this.fail('Expected readable messages from the worker, got one that could not be deserialized'));
@@ -57,16 +57,16 @@ export class CharLMWorker {
   /** Loads a model file (bytes, ArrayBuffer or Blob — e.g. one the CLI wrote) into the worker. */
   async load(source: Uint8Array | ArrayBuffer | Blob): Promise<CharLMInfo> {
     const bytes = typeof Blob !== 'undefined' && source instanceof Blob ? new Uint8Array(await source.arrayBuffer()) : source;
-    if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) throw new ValueError(`Expected a Uint8Array, ArrayBuffer or Blob, got ${String(source)}`);
+    if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) throw new ValueError(`Expected a Uint8Array, ArrayBuffer or Blob, got ${show(source)}`);
     return this.call('load', [bytes]) as Promise<CharLMInfo>;
   }
 
   /** Trains in the worker; resolves when the budget is spent or stop() was called (stopped 'signal'). Call again to resume. */
   async train(text: string, o: WorkerTrainOptions): Promise<{ result: TrainResult; info: CharLMInfo }> {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected train options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected train options as an object, got ${show(o)}`);
     const { onProgress, signal, ...rest } = o;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new ValueError(`Expected onProgress to be a function, got ${typeof onProgress}`);
-    if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) throw new ValueError(`Expected signal to be an AbortSignal, got ${String(signal)}`);
+    if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) throw new ValueError(`Expected signal to be an AbortSignal, got ${show(signal)}`);
     const stop = () => void this.stop();
     signal?.addEventListener('abort', stop);
     try {

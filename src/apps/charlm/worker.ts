@@ -5,7 +5,7 @@
 // while training runs are served between steps (the loop yields every ~50 ms), so the page can
 // sample, stop or ask for hidden states mid-run. Model files cross as bytes (transferred).
 import { init, type Variant } from '../../wasm/load';
-import { StateError, ValueError } from '../../errors';
+import { StateError, ValueError, show } from '../../errors';
 import { CharLM } from './charlm';
 import { hiddenStates } from './activations';
 import { checkKeys } from './options';
@@ -40,11 +40,11 @@ const OPS = ['create', 'load', 'train', 'stop', 'sample', 'complete', 'bitsPerCh
  * of a worker script: `serveCharLM();`. `progressMs` (default 100) spaces progress messages.
  */
 export function serveCharLM(scope: MessageScope = globalThis as unknown as MessageScope, o: { progressMs?: number } = {}): void {
-  if (!scope || typeof scope.postMessage !== 'function' || typeof scope.addEventListener !== 'function') throw new ValueError(`Expected scope to have postMessage and addEventListener, got ${String(scope)}`);
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected serveCharLM options as an object, got ${String(o)}`);
+  if (!scope || typeof scope.postMessage !== 'function' || typeof scope.addEventListener !== 'function') throw new ValueError(`Expected scope to have postMessage and addEventListener, got ${show(scope)}`);
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected serveCharLM options as an object, got ${show(o)}`);
   checkKeys(o, SERVE_KEYS, 'serveCharLM option');
   const progressMs = o.progressMs ?? 100;
-  if (!(typeof progressMs === 'number' && progressMs >= 0 && Number.isFinite(progressMs))) throw new ValueError(`Expected progressMs to be a non-negative number, got ${String(o.progressMs)}`);
+  if (!(typeof progressMs === 'number' && progressMs >= 0 && Number.isFinite(progressMs))) throw new ValueError(`Expected progressMs to be a non-negative number, got ${show(o.progressMs)}`);
   const server = new Server(scope, progressMs);
   scope.addEventListener('message', (e) => void server.handle(e.data as WorkerRequest));
   (scope as { start?: () => void }).start?.();
@@ -60,7 +60,7 @@ class Server {
   async handle(req: WorkerRequest): Promise<void> {
     const { id } = req;
     try {
-      if (!OPS.includes(req.op) || !Array.isArray(req.args)) throw new ValueError(`Expected op among ${OPS.join(', ')} with an args array, got ${String(req.op)}`);
+      if (!OPS.includes(req.op) || !Array.isArray(req.args)) throw new ValueError(`Expected op among ${OPS.join(', ')} with an args array, got ${show(req.op)}`);
       const { variant } = await this.ready;
       const value = await this.run(req, variant);
       const transfer = value instanceof Uint8Array ? [value.buffer] : value && typeof value === 'object' && 'values' in value ? [(value as { values: Float32Array }).values.buffer] : [];
@@ -129,7 +129,7 @@ class Server {
   private async train(id: number, text: string, o: TrainOptions, variant: Variant) {
     const lm = this.model();
     this.idle('train');
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected train options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected train options as an object, got ${show(o)}`);
     if ('onProgress' in o || 'signal' in o) throw new ValueError('Expected train options without onProgress or signal (they do not cross postMessage; use the client), got one');
     const ac = new AbortController();
     let last = -Infinity;

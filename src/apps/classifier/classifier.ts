@@ -6,12 +6,12 @@
 import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
 import { Adam } from '../../train/optim';
-import { ValueError, ShapeError } from '../../errors';
+import { ValueError, ShapeError, show } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
 import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
-import { appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import type { Optimizer } from '../../train/optim';
@@ -72,32 +72,31 @@ export class SequenceClassifier extends GraphApp {
 
   constructor(o: ClassifierOptions, model?: GraphModel, restored?: { optimizer?: Optimizer; training?: TrainingState }) {
     super();
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected classifier options { tokenizer, labels, … }, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected classifier options { tokenizer, labels, … }, got ${show(o)}`);
     checkKeys(o, KEYS, 'classifier option');
     const pooling = o.pooling ?? 'last';
-    if (!['last', 'mean', 'max'].includes(pooling)) throw new ValueError(`Expected pooling 'last', 'mean' or 'max', got ${String(pooling)}`);
+    if (!['last', 'mean', 'max'].includes(pooling)) throw new ValueError(`Expected pooling 'last', 'mean' or 'max', got ${show(pooling)}`);
     const truncation = o.truncation ?? 'head';
-    if (!['head', 'tail', 'headTail'].includes(truncation)) throw new ValueError(`Expected truncation 'head', 'tail' or 'headTail', got ${String(truncation)}`);
+    if (!['head', 'tail', 'headTail'].includes(truncation)) throw new ValueError(`Expected truncation 'head', 'tail' or 'headTail', got ${show(truncation)}`);
     this.labels = checkLabels(o.labels, 'labels');
     this.tokenizer = asTokenizer(o.tokenizer);
     this.config = { ...encoderConfig(o, false), pooling, truncation };
     this.index = new Map(this.labels.map((l, i) => [l, i]));
-    if (model) {
-      this.model = model;
-      this.optimizer = restored?.optimizer ?? null;
-      this.training = restored?.training ?? null;
-      return;
-    }
     const { ids, output, hN } = buildEncoder(this.tokenizer.size, this.config);
     // 'last': the final states (with bidirectional, the reverse direction's after reading the whole text)
     const pooled = pooling === 'last' ? hN : graph.pool(output, { mode: pooling, name: 'pool' });
     const logits = graph.linear(pooled, { outFeatures: this.labels.length, name: 'out' });
-    this.model = new GraphModel({ inputs: [ids], outputs: { logits }, seed: this.config.seed });
+    const parts = { inputs: [ids], outputs: { logits }, seed: this.config.seed };
+    // a given model must be the graph these options describe (tokenizer size, labels, settings)
+    if (model) checkSameGraph(model, parts, 'the classifier options');
+    this.model = model ?? new GraphModel(parts);
+    this.optimizer = restored?.optimizer ?? null;
+    this.training = restored?.training ?? null;
   }
 
   /** Token ids of each text, cut to maxLength as `truncation` says. */
   private encodeAll(texts: readonly string[], what: string): Int32Array[] {
-    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${String(texts)}`);
+    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${show(texts)}`);
     return texts.map((t, i) => truncate(this.tokenizer.encode(t, `${what}[${i}]`), this.config.maxLength, this.config.truncation));
   }
 
@@ -220,7 +219,7 @@ export class SequenceClassifier extends GraphApp {
     } catch (e) {
       model.dispose();
       optimizer?.dispose();
-      throw e;
+      throw appFileError(e, 'classifier');
     }
   }
 }

@@ -2,12 +2,12 @@
 // padded with <pad> (id 0) into time-major (T, B) tensors with per-sequence lengths.
 import { Rng } from '../../params/rng';
 import { Tensor } from '../../tensor';
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { PAD_ID } from './tokenizer';
 
 /** Indices grouped into batches of at most `batchSize`, neighbours in length; `seed` shuffles ties and the batch order. */
 export function lengthBatches(lengths: ArrayLike<number>, batchSize: number, seed?: number): number[][] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be an integer >= 1, got ${String(batchSize)}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be an integer >= 1, got ${show(batchSize)}`);
   const idx = Array.from({ length: lengths.length }, (_, i) => i);
   const rng = seed === undefined ? null : new Rng(seed);
   if (rng) shuffle(idx, rng);
@@ -40,7 +40,7 @@ export function padIds(seqs: readonly Int32Array[]): { data: Tensor<Int32Array>;
 
 /** Deterministic split of n items: a seeded permutation, the last `fraction` held out. */
 export function splitIndices(n: number, fraction: number, seed: number): { train: number[]; test: number[] } {
-  if (!(fraction > 0 && fraction < 1)) throw new ValueError(`Expected a held-out fraction in (0, 1), got ${String(fraction)}`);
+  if (!(fraction > 0 && fraction < 1)) throw new ValueError(`Expected a held-out fraction in (0, 1), got ${show(fraction)}`);
   const idx = shuffle(Array.from({ length: n }, (_, i) => i), new Rng(seed));
   const cut = n - Math.round(n * fraction);
   return { train: idx.slice(0, cut), test: idx.slice(cut) };

@@ -2,7 +2,7 @@
 // the logits a forward pass returned; its gradient seeds the model's public backward. The loss is
 //   L = Σ_r w_r · c_{y_r} · (−log softmax(z_r)[y_r]) / Σ_r w_r · c_{y_r}
 // over rows whose target is not −1 (ignored), as PyTorch's weighted CrossEntropyLoss ('mean').
-import { ShapeError, ValueError } from '../../errors';
+import { ShapeError, ValueError, show } from '../../errors';
 
 export interface Weights {
   /** One weight ≥ 0 per row (per step for sequence outputs, time-major (T, B)). */
@@ -13,9 +13,9 @@ export interface Weights {
 
 export function checkWeights(name: string, w: ArrayLike<number> | undefined, n: number): void {
   if (w === undefined) return;
-  if (w === null || typeof w !== 'object' || typeof w.length !== 'number') throw new ValueError(`Expected ${name} to be an array of numbers, got ${String(w)}`);
+  if (w === null || typeof w !== 'object' || typeof w.length !== 'number') throw new ValueError(`Expected ${name} to be an array of numbers, got ${show(w)}`);
   if (w.length !== n) throw new ShapeError(`Expected ${name} of length ${n}, got ${w.length}`);
-  for (let i = 0; i < n; i++) if (!(typeof w[i] === 'number' && Number.isFinite(w[i]) && w[i] >= 0)) throw new ValueError(`Expected ${name}[${i}] to be a finite number >= 0, got ${String(w[i])}`);
+  for (let i = 0; i < n; i++) if (!(typeof w[i] === 'number' && Number.isFinite(w[i]) && w[i] >= 0)) throw new ValueError(`Expected ${name}[${i}] to be a finite number >= 0, got ${show(w[i])}`);
 }
 
 /** Loss and dL/dlogits for logits (rows, K) and targets (rows) in [0, K) or −1. */

@@ -3,12 +3,14 @@
 // backward, and the model file (the graph plus the tokenizer, labels and settings in its header).
 import * as graph from '../../graph/index';
 import { GraphModel } from '../../graph/model';
+import { architectureOf, specOf, type GraphParts } from '../../graph/spec';
+import { describe } from '../../errors';
 import type { Sym } from '../../graph/nodes';
 import type { TrainingState } from '../graph-app';
 import type { Optimizer } from '../../train/optim';
 import { FormatError } from '../../io/format';
 import { NonFiniteError } from '../../train/guard';
-import { ValueError } from '../../errors';
+import { DTypeError, ShapeError, ValueError, show } from '../../errors';
 import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
@@ -38,7 +40,7 @@ export function checkKeys(o: object, allowed: readonly string[], what: string): 
 }
 
 function int(name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${show(v)}`);
   return v;
 }
 
@@ -53,8 +55,8 @@ export function encoderConfig(o: EncoderOptions, bidirectionalDefault: boolean):
     maxLength: int('maxLength', o.maxLength ?? 400, 1),
     seed: int('seed', o.seed ?? 1, 0),
   };
-  if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(c.bidirectional)}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${String(c.dropout)}`);
+  if (typeof c.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${show(c.bidirectional)}`);
+  if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1)) throw new ValueError(`Expected dropout in [0, 1), got ${show(c.dropout)}`);
   return c;
 }
 
@@ -63,7 +65,7 @@ export function encoderKeys(extra: string[]): string[] {
 }
 
 export function checkLabels(labels: unknown, what: string): string[] {
-  if (!Array.isArray(labels) || labels.length < 2) throw new ValueError(`Expected ${what} to be an array of at least 2 names, got ${Array.isArray(labels) ? labels.length : String(labels)}`);
+  if (!Array.isArray(labels) || labels.length < 2) throw new ValueError(`Expected ${what} to be an array of at least 2 names, got ${Array.isArray(labels) ? labels.length : show(labels)}`);
   const seen = new Set<string>();
   for (const [i, l] of labels.entries()) {
     if (typeof l !== 'string' || !l.length) throw new ValueError(`Expected ${what}[${i}] to be a non-empty string, got ${JSON.stringify(l)}`);
@@ -129,6 +131,7 @@ export function appMetadata(h: AppHeader): Record<string, unknown> {
 export function appHeader(metadata: Record<string, unknown> | undefined, app: string): AppHeader {
   const h = metadata as unknown as AppHeader | undefined;
   if (!h || h.app !== app) throw new FormatError(`Expected a ${app} model file, got ${typeof h?.app === 'string' ? `a ${h.app} file` : 'a graph file without an application header'}`);
+  if (h.config === null || typeof h.config !== 'object' || Array.isArray(h.config)) throw new FormatError(`Expected metadata.config of a ${app} model file to be an object, got ${describe(h.config)}`);
   if (h.training !== undefined && !isTrainingState(h.training)) throw new FormatError('Expected metadata.training as { settings: { batchSize, lr, clipNorm, seed }, step }, got something else');
   return h;
 }
@@ -140,4 +143,16 @@ function isTrainingState(t: unknown): t is TrainingState {
   const s = settings as Record<string, unknown>;
   return Number.isSafeInteger(s.batchSize) && (s.batchSize as number) >= 1 && [s.lr, s.clipNorm].every((v) => typeof v === 'number' && v > 0 && Number.isFinite(v))
     && Number.isInteger(s.seed) && (s.seed as number) >= 0 && (s.seed as number) <= 0xffffffff;
+}
+
+/** Throws a ValueError unless `model` is the graph `parts` describe (compared as specs: nothing is built). */
+export function checkSameGraph(model: GraphModel, parts: GraphParts, what: string): void {
+  if (!(model instanceof GraphModel)) throw new ValueError(`Expected a GraphModel, got ${describe(model)}`);
+  if (architectureOf(model.spec()) !== architectureOf(specOf(parts))) throw new ValueError(`Expected the graph ${what} describe (vocabulary size, labels, settings), got another graph`);
+}
+
+/** A refused application file's error: a value, shape or type error (bad metadata) becomes a FormatError; others pass. */
+export function appFileError(e: unknown, app: string): unknown {
+  const bad = e instanceof ValueError || e instanceof ShapeError || e instanceof DTypeError;
+  return bad ? new FormatError(`Expected a valid ${app} model file, got: ${e.message}`) : e;
 }

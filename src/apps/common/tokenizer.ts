@@ -1,7 +1,7 @@
 // Tokenizers shared by the applications: a character or a word vocabulary with a padding token
 // (id 0) and an unknown token (id 1). A tokenizer is plain JSON (toJSON / Tokenizer.fromJSON) and
 // travels in the model file's header beside the graph.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 
 export type TokenizerKind = 'char' | 'word';
 
@@ -37,9 +37,9 @@ export class Tokenizer {
   private readonly index: Map<string, number>;
 
   constructor(o: TokenizerJSON) {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected a tokenizer { kind, lowercase, tokens }, got ${String(o)}`);
-    if (o.kind !== 'char' && o.kind !== 'word') throw new ValueError(`Expected tokenizer kind 'char' or 'word', got ${String(o.kind)}`);
-    if (typeof o.lowercase !== 'boolean') throw new ValueError(`Expected tokenizer lowercase to be a boolean, got ${String(o.lowercase)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected a tokenizer { kind, lowercase, tokens }, got ${show(o)}`);
+    if (o.kind !== 'char' && o.kind !== 'word') throw new ValueError(`Expected tokenizer kind 'char' or 'word', got ${show(o.kind)}`);
+    if (typeof o.lowercase !== 'boolean') throw new ValueError(`Expected tokenizer lowercase to be a boolean, got ${show(o.lowercase)}`);
     if (!Array.isArray(o.tokens) || o.tokens[0] !== PAD || o.tokens[1] !== UNKNOWN) throw new ValueError(`Expected tokenizer tokens to start with ${PAD}, ${UNKNOWN}, got ${Array.isArray(o.tokens) ? JSON.stringify(o.tokens.slice(0, 2)) : String(o.tokens)}`);
     const index = new Map<string, number>();
     o.tokens.forEach((t, i) => {
@@ -57,11 +57,11 @@ export class Tokenizer {
   static fit(texts: readonly string[], o: TokenizerOptions = {}): Tokenizer {
     if (!Array.isArray(texts) || texts.length === 0) throw new ValueError(`Expected texts to be a non-empty array of strings, got ${Array.isArray(texts) ? 'an empty array' : String(texts)}`);
     const kind = o.kind ?? 'char';
-    if (kind !== 'char' && kind !== 'word') throw new ValueError(`Expected kind 'char' or 'word', got ${String(kind)}`);
+    if (kind !== 'char' && kind !== 'word') throw new ValueError(`Expected kind 'char' or 'word', got ${show(kind)}`);
     const minCount = o.minCount ?? 1;
-    if (!Number.isInteger(minCount) || minCount < 1) throw new ValueError(`Expected minCount to be an integer >= 1, got ${String(minCount)}`);
+    if (!Number.isInteger(minCount) || minCount < 1) throw new ValueError(`Expected minCount to be an integer >= 1, got ${show(minCount)}`);
     const maxTokens = o.maxTokens ?? Infinity;
-    if (maxTokens !== Infinity && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new ValueError(`Expected maxTokens to be an integer >= 1, got ${String(maxTokens)}`);
+    if (maxTokens !== Infinity && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new ValueError(`Expected maxTokens to be an integer >= 1, got ${show(maxTokens)}`);
     const lowercase = o.lowercase ?? kind === 'word';
     const probe = new Tokenizer({ kind, lowercase, tokens: [PAD, UNKNOWN] });
     const counts = new Map<string, number>();

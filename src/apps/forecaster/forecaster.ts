@@ -7,12 +7,12 @@
 import { cellNode } from '../common/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
-import { architectureOf } from '../../graph/spec';
+import { architectureOf, specOf, type GraphParts } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
-import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { deserializeGraph, FormatError, isObject, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
-import { ValueError } from '../../errors';
+import { ValueError, show, describe } from '../../errors';
 import { checkKeys } from '../charlm/options';
 import { checkLoop, graphStep, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
@@ -68,7 +68,7 @@ export class Forecaster extends GraphApp {
     // the held-out fraction decides the training windows: a resumed run keeps the checkpoint's
     const stored = this.training?.validation;
     const v = o.validation ?? stored ?? 0.1;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`Expected validation to be a fraction in [0, 1), got ${String(o.validation)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ValueError(`Expected validation to be a fraction in [0, 1), got ${show(o.validation)}`);
     if (stored !== undefined && v !== stored) throw new ValueError(`Expected validation ${stored} (the checkpoint's, to resume the same run), got ${v}`);
     const cut = v > 0 ? Math.floor(rows.length * (1 - v)) : rows.length;
     if (cut < W + Hz) throw new ValueError(`Expected at least ${W + Hz} training steps before the validation part, got ${cut}`);
@@ -116,25 +116,25 @@ export class Forecaster extends GraphApp {
   /** Forecasts at each start (the first forecast step) of a series, batched: starts in [window, length]. */
   forecastAt(series: Series, starts: readonly number[]): number[][][] {
     const rows = checkSeries(series, this.config.features, this.config.window, 'series');
-    if (!Array.isArray(starts)) throw new ValueError(`Expected starts to be an array of indices, got ${String(starts)}`);
+    if (!Array.isArray(starts)) throw new ValueError(`Expected starts to be an array of indices, got ${show(starts)}`);
     // an encoder-decoder reads the known columns of the forecast days from the series
     const last = rows.length - (this.config.known.length ? this.config.horizon : 0);
     starts.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < this.config.window || s > last) throw new ValueError(`Expected starts[${i}] in [${this.config.window}, ${last}], got ${String(s)}`);
+      if (!Number.isInteger(s) || s < this.config.window || s > last) throw new ValueError(`Expected starts[${i}] in [${this.config.window}, ${last}], got ${show(s)}`);
     });
     return this.predict(this.scale(rows), starts);
   }
 
   /** Errors of the forecasts starting at every step from `from` (default window) whose horizon lies inside the series. */
   evaluate(series: Series, o: { from?: number; stride?: number } = {}): ForecastErrors {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected evaluate options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected evaluate options as an object, got ${show(o)}`);
     checkKeys(o, ['from', 'stride'], 'evaluate option');
     const rows = checkSeries(series, this.config.features, this.config.window + this.config.horizon, 'series');
     const { window: W, horizon: Hz, targets } = this.config;
     const from = o.from ?? W;
     const stride = o.stride ?? 1;
-    if (!Number.isInteger(from) || from < W || from > rows.length - Hz) throw new ValueError(`Expected from in [${W}, ${rows.length - Hz}], got ${String(o.from)}`);
-    if (!Number.isInteger(stride) || stride < 1) throw new ValueError(`Expected stride to be a positive integer, got ${String(o.stride)}`);
+    if (!Number.isInteger(from) || from < W || from > rows.length - Hz) throw new ValueError(`Expected from in [${W}, ${rows.length - Hz}], got ${show(o.from)}`);
+    if (!Number.isInteger(stride) || stride < 1) throw new ValueError(`Expected stride to be a positive integer, got ${show(o.stride)}`);
     const starts: number[] = [];
     for (let s = from; s <= rows.length - Hz; s += stride) starts.push(s);
     const preds = this.predict(this.scale(rows), starts);
@@ -267,6 +267,9 @@ export class Forecaster extends GraphApp {
 const range = (a: number, b: number): number[] => (b >= a ? Array.from({ length: b - a + 1 }, (_, i) => a + i) : []);
 
 function buildGraph(c: ForecasterConfig): GraphModel {
+  return new GraphModel(graphParts(c));
+}
+function graphParts(c: ForecasterConfig): GraphParts {
   const x = g.input('x', { type: 'float', features: c.features });
   const stack = (v: g.Sym, name: string, initialState?: g.RecurrentNodeOptions['initialState']): g.RecurrentSyms => {
     const rec = { hiddenSize: c.hidden, numLayers: c.layers, name, initialState };
@@ -278,23 +281,22 @@ function buildGraph(c: ForecasterConfig): GraphModel {
     const future = g.input('future', { type: 'float', features: c.known.length });
     const d = stack(future, 'decoder', { h: r.hN, c: r.cN });
     const y = g.linear(d.output, { outFeatures: c.targets.length, name: 'head' });
-    return new GraphModel({ inputs: [x, future], outputs: { y }, seed: c.seed });
+    return { inputs: [x, future], outputs: { y }, seed: c.seed };
   }
   const last = c.mode === 'many-to-one' ? g.pool(r.output, { mode: 'last', name: 'last' }) : r.output;
   const y = g.linear(last, { outFeatures: c.horizon * c.targets.length, name: 'head' });
-  return new GraphModel({ inputs: [x], outputs: { y }, seed: c.seed });
+  return { inputs: [x], outputs: { y }, seed: c.seed };
 }
 
 function fromLoaded(l: { model: GraphModel; metadata?: Record<string, unknown>; optimizer?: Optimizer }): Forecaster {
   try {
     const meta = l.metadata?.forecaster as { version?: number; config?: ForecasterConfig; scaling?: unknown; training?: TrainingState } | undefined;
-    if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !meta.config) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || (meta.version !== 1 && meta.version !== FILE_VERSION) || !isObject(meta.config)) throw new FormatError(`Expected a forecaster file (metadata.forecaster version 1 or ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     if (meta.version === 1 && 'known' in meta.config) throw new FormatError('Expected no known columns in a version 1 forecaster file, got some');
     const scaling = meta.scaling == null ? null : checkScaling(meta.scaling, meta.config.features);
     const f = new Forecaster(meta.config, { model: l.model, scaling, optimizer: l.optimizer, training: meta.training });
-    const fresh = buildGraph(f.config);
-    const same = architectureOf(fresh.spec()) === architectureOf(l.model.spec());
-    fresh.dispose();
+    // compared as specs: no second model is built from the metadata (the int8 marker aside)
+    const same = architectureOf(specOf(graphParts(f.config))) === architectureOf(l.model.spec());
     if (!same) throw new FormatError('Expected the graph metadata.forecaster describes, got another graph');
     return f;
   } catch (e) {

@@ -1,5 +1,5 @@
 // The architecture of a Forecaster (stored in its model file) and the checks of the series it reads.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import type { ScalingKind } from './scaling';
@@ -48,7 +48,7 @@ export type ForecasterOptions = Partial<ForecasterConfig>;
 export const FORECASTER_KEYS = ['features', 'targets', 'known', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];
 
 export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${String(o)}`);
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${show(o)}`);
   checkKeys(o, FORECASTER_KEYS, 'forecaster option');
   const features = positiveInt('features', o.features ?? 1, 1 << 16);
   const targets = o.targets ?? [0];
@@ -56,7 +56,7 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
     throw new ValueError(`Expected targets to be distinct column indices in [0, ${features}), got ${JSON.stringify(o.targets)}`);
   }
   const mode = o.mode ?? 'many-to-one';
-  if (!['many-to-one', 'many-to-many', 'encoder-decoder'].includes(mode)) throw new ValueError(`Expected mode 'many-to-one', 'many-to-many' or 'encoder-decoder', got ${String(o.mode)}`);
+  if (!['many-to-one', 'many-to-many', 'encoder-decoder'].includes(mode)) throw new ValueError(`Expected mode 'many-to-one', 'many-to-many' or 'encoder-decoder', got ${show(o.mode)}`);
   const known = o.known ?? [];
   if (!Array.isArray(known) || known.some((k) => !Number.isInteger(k) || k < 0 || k >= features || targets.includes(k)) || new Set(known).size !== known.length) {
     throw new ValueError(`Expected known to be distinct column indices in [0, ${features}) other than the targets, got ${JSON.stringify(o.known)}`);
@@ -66,9 +66,9 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
   }
   const cell = checkCell(o.cell);
   const scaling = o.scaling ?? 'standard';
-  if (!['standard', 'minmax', 'none'].includes(scaling)) throw new ValueError(`Expected scaling 'standard', 'minmax' or 'none', got ${String(o.scaling)}`);
+  if (!['standard', 'minmax', 'none'].includes(scaling)) throw new ValueError(`Expected scaling 'standard', 'minmax' or 'none', got ${show(o.scaling)}`);
   const level = o.level ?? 'none';
-  if (level !== 'window' && level !== 'none') throw new ValueError(`Expected level 'window' or 'none', got ${String(o.level)}`);
+  if (level !== 'window' && level !== 'none') throw new ValueError(`Expected level 'window' or 'none', got ${show(o.level)}`);
   return {
     features,
     targets: [...targets],
@@ -94,7 +94,7 @@ export function checkSeries(s: unknown, F: number, minRows: number, arg: string)
     if (!Array.isArray(row) && !ArrayBuffer.isView(row)) throw new ValueError(`Expected ${arg}[${i}] to be a number or an array of ${F}, got ${JSON.stringify(r)}`);
     const a = Array.from(row as ArrayLike<number>);
     if (a.length !== F) throw new ValueError(`Expected ${arg}[${i}] to have ${F} values, got ${a.length}`);
-    for (let f = 0; f < F; f++) if (typeof a[f] !== 'number' || !Number.isFinite(a[f])) throw new ValueError(`Expected finite numbers in ${arg}, got ${String(a[f])} at [${i}][${f}]`);
+    for (let f = 0; f < F; f++) if (typeof a[f] !== 'number' || !Number.isFinite(a[f])) throw new ValueError(`Expected finite numbers in ${arg}, got ${show(a[f])} at [${i}][${f}]`);
     return a;
   });
   return rows;

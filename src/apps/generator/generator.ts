@@ -9,12 +9,12 @@ import { cellNode } from '../common/cells';
 import { CELLS } from '../../layers/cells';
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
-import { architectureOf } from '../../graph/spec';
+import { architectureOf, specOf, type GraphParts } from '../../graph/spec';
 import { Adam, type Optimizer } from '../../train/optim';
-import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
+import { deserializeGraph, FormatError, isObject, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 import { Tensor } from '../../tensor';
-import { ValueError } from '../../errors';
+import { ValueError, show, describe } from '../../errors';
 import { Rng } from '../../params/rng';
 import { Vocabulary } from '../charlm/vocab';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
@@ -72,7 +72,7 @@ export class ConditionalGenerator extends GraphApp {
 
   /** A new generator whose vocabulary is the characters of the examples' texts. */
   static fromExamples(examples: readonly ConditionalExample[], o: GeneratorOptions): ConditionalGenerator {
-    if (!Array.isArray(examples) || examples.length === 0) throw new ValueError(`Expected a non-empty array of examples, got ${String(examples)}`);
+    if (!Array.isArray(examples) || examples.length === 0) throw new ValueError(`Expected a non-empty array of examples, got ${show(examples)}`);
     return new ConditionalGenerator({ ...o, vocabulary: examples.map((e, i) => textOf(e, `examples[${i}]`)).join('') });
   }
 
@@ -116,7 +116,7 @@ export class ConditionalGenerator extends GraphApp {
    * same texts); with `guidance` > 0, steered away from a contrast condition (see GuidanceOptions).
    */
   generate(o: GenerateOptions): string[] {
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected generate options as an object, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected generate options as an object, got ${show(o)}`);
     checkKeys(o, ['condition', 'count', 'maxLength', 'seed', 'temperature', 'topK', 'topP', 'greedy', 'guidance', 'contrast'], 'generate option');
     const v = conditionVector(this.config, o.condition, 'condition');
     const count = o.count === undefined ? 1 : positiveInt('count', o.count, 1 << 16);
@@ -176,7 +176,7 @@ export class ConditionalGenerator extends GraphApp {
   }
 
   private encodeAll(examples: readonly ConditionalExample[], arg: string): Encoded[] {
-    if (!Array.isArray(examples) || examples.length === 0) throw new ValueError(`Expected ${arg} to be a non-empty array of { text, condition }, got ${String(examples)}`);
+    if (!Array.isArray(examples) || examples.length === 0) throw new ValueError(`Expected ${arg} to be a non-empty array of { text, condition }, got ${show(examples)}`);
     return examples.map((e, i) => ({ ids: this.vocabulary.encode(textOf(e, `${arg}[${i}]`), `${arg}[${i}].text`), cond: conditionVector(this.config, e.condition, `${arg}[${i}].condition`) }));
   }
 
@@ -229,6 +229,9 @@ function textOf(e: ConditionalExample, arg: string): string {
 
 /** ids ⊕ repeat(v) → recurrent stack with h0 (c0) = tanh(W v + b) → logits over the vocabulary. */
 function buildGraph(c: GeneratorConfig, V: number): GraphModel {
+  return new GraphModel(graphParts(c, V));
+}
+function graphParts(c: GeneratorConfig, V: number): GraphParts {
   const cond = g.input('cond', { type: 'vector', features: c.conditionSize });
   const x = g.input('x', { type: 'ids', vocabSize: V });
   const e = g.embedding(x, { embeddingDim: c.embedding, name: 'emb' });
@@ -239,19 +242,18 @@ function buildGraph(c: GeneratorConfig, V: number): GraphModel {
   const rec = { hiddenSize: c.hidden, numLayers: c.layers, name: 'rnn', initialState };
   const r = cellNode(c.cell, inp, rec, { forgetBias: true });
   const logits = g.linear(r.output, { outFeatures: V, name: 'out' });
-  return new GraphModel({ inputs: [cond, x], outputs: { logits }, seed: c.seed });
+  return { inputs: [cond, x], outputs: { logits }, seed: c.seed };
 }
 
 function fromLoaded(l: { model: GraphModel; vocabulary?: string[]; metadata?: Record<string, unknown>; optimizer?: Optimizer }): ConditionalGenerator {
   try {
     const meta = l.metadata?.generator as { version?: number; config?: GeneratorConfig; training?: TrainingState } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !isObject(meta.config)) throw new FormatError(`Expected a conditional generator file (metadata.generator version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     if (!Array.isArray(l.vocabulary)) throw new FormatError('Expected a vocabulary in the generator file, got none');
     const { classes, ...rest } = meta.config;
     const gen = new ConditionalGenerator({ ...rest, classes: classes ?? undefined, vocabulary: l.vocabulary }, { model: l.model, optimizer: l.optimizer, training: meta.training });
-    const fresh = buildGraph(gen.config, gen.vocabulary.size);
-    const same = architectureOf(fresh.spec()) === architectureOf(l.model.spec());
-    fresh.dispose();
+    // compared as specs: no second model is built from the metadata (the int8 marker aside)
+    const same = architectureOf(specOf(graphParts(gen.config, gen.vocabulary.size))) === architectureOf(l.model.spec());
     if (!same) throw new FormatError('Expected the graph metadata.generator describes, got another graph');
     return gen;
   } catch (e) {

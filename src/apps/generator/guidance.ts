@@ -6,7 +6,7 @@
 // class: p(· | contrast) is then the mean of their next-character distributions. The contrast
 // conditions are extra rows of the same decoder batch, fed the same characters, so a guided step is
 // still one wasm call.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { conditionVector, type GeneratorConfig } from './options';
 
 export interface GuidanceOptions {
@@ -27,7 +27,7 @@ const MAX_SCALE = 100;
 /** Validates guidance options against the generator's conditions (named in errors). */
 export function checkGuidance(c: GeneratorConfig, o: GuidanceOptions, condition: Float32Array): Guidance {
   const w = o.guidance ?? 0;
-  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > MAX_SCALE) throw new ValueError(`Expected guidance to be a number in [0, ${MAX_SCALE}], got ${String(o.guidance)}`);
+  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > MAX_SCALE) throw new ValueError(`Expected guidance to be a number in [0, ${MAX_SCALE}], got ${show(o.guidance)}`);
   if (w === 0) {
     if (o.contrast !== undefined) throw new ValueError('Expected guidance > 0 with a contrast condition, got guidance 0');
     return { scale: 0, contrasts: [] };

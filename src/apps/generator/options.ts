@@ -1,7 +1,7 @@
 // The architecture of a ConditionalGenerator (stored in its model file), validated before anything
 // is built: the cell, sizes, how the conditioning vector enters (initial state, every step, or
 // both) and what a condition is (one of named classes → one-hot, or a raw vector of a fixed width).
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 
@@ -35,11 +35,11 @@ export type GeneratorOptions = Partial<Omit<GeneratorConfig, 'classes'>> & { cla
 export const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'conditioning', 'classes', 'conditionSize', 'seed'];
 
 export function checkGeneratorConfig(o: GeneratorOptions, extra: readonly string[] = []): GeneratorConfig {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${String(o)}`);
+  if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${show(o)}`);
   checkKeys(o, [...CONFIG_KEYS, ...extra], 'generator option');
   const cell = checkCell(o.cell);
   const conditioning = o.conditioning ?? 'both';
-  if (!['state', 'input', 'both'].includes(conditioning)) throw new ValueError(`Expected conditioning to be 'state', 'input' or 'both', got ${String(o.conditioning)}`);
+  if (!['state', 'input', 'both'].includes(conditioning)) throw new ValueError(`Expected conditioning to be 'state', 'input' or 'both', got ${show(o.conditioning)}`);
   let classes: string[] | null = null;
   if (o.classes !== undefined) {
     if (!Array.isArray(o.classes) || o.classes.length < 1 || o.classes.some((c) => typeof c !== 'string' || c.length === 0)) {
@@ -47,7 +47,7 @@ export function checkGeneratorConfig(o: GeneratorOptions, extra: readonly string
     }
     if (new Set(o.classes).size !== o.classes.length) throw new ValueError(`Expected distinct class names, got ${JSON.stringify(o.classes)}`);
     classes = [...o.classes];
-    if (o.conditionSize !== undefined && o.conditionSize !== classes.length) throw new ValueError(`Expected conditionSize ${classes.length} (the number of classes) or none, got ${String(o.conditionSize)}`);
+    if (o.conditionSize !== undefined && o.conditionSize !== classes.length) throw new ValueError(`Expected conditionSize ${classes.length} (the number of classes) or none, got ${show(o.conditionSize)}`);
   } else if (o.conditionSize === undefined) {
     throw new ValueError('Expected classes (named conditions) or conditionSize (vector conditions), got neither');
   }
@@ -75,7 +75,7 @@ export function conditionVector(c: GeneratorConfig, cond: unknown, arg: string):
   const a = cond as ArrayLike<number>;
   if (!a || typeof a !== 'object' || a.length !== c.conditionSize) throw new ValueError(`Expected ${arg} to be ${c.conditionSize} numbers, got ${Array.isArray(a) || ArrayBuffer.isView(a) ? `${a.length}` : JSON.stringify(cond)}`);
   for (let i = 0; i < v.length; i++) {
-    if (typeof a[i] !== 'number' || !Number.isFinite(a[i])) throw new ValueError(`Expected finite numbers in ${arg}, got ${String(a[i])} at index ${i}`);
+    if (typeof a[i] !== 'number' || !Number.isFinite(a[i])) throw new ValueError(`Expected finite numbers in ${arg}, got ${show(a[i])} at index ${i}`);
     v[i] = a[i];
   }
   return v;

@@ -10,12 +10,13 @@ import { CRF } from '../../layers/crf';
 import { Adam, type Optimizer } from '../../train/optim';
 import { NonFiniteError } from '../../train/guard';
 import { Tensor } from '../../tensor';
-import { ShapeError, ValueError } from '../../errors';
+import { ShapeError, ValueError, show } from '../../errors';
+import { describe } from '../../errors';
 import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
 import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
-import { appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
@@ -80,19 +81,24 @@ export class SequenceLabeler extends GraphApp {
 
   constructor(o: LabelerOptions, restored?: { model: GraphModel; crf?: Record<string, number[]>; optimizer?: Optimizer; training?: TrainingState; crfOptimizer?: { step: number; buffers: number[] } }) {
     super();
-    if (!o || typeof o !== 'object') throw new ValueError(`Expected labeler options { tokenizer, tags, … }, got ${String(o)}`);
+    if (!o || typeof o !== 'object') throw new ValueError(`Expected labeler options { tokenizer, tags, … }, got ${show(o)}`);
     checkKeys(o, KEYS, 'labeler option');
-    if (o.crf !== undefined && typeof o.crf !== 'boolean') throw new ValueError(`Expected crf to be a boolean, got ${String(o.crf)}`);
+    if (o.crf !== undefined && typeof o.crf !== 'boolean') throw new ValueError(`Expected crf to be a boolean, got ${show(o.crf)}`);
     this.tags = checkLabels(o.tags, 'tags');
     this.tokenizer = asTokenizer(o.tokenizer);
     this.config = { ...encoderConfig(o, true), crf: o.crf ?? false };
     this.index = new Map(this.tags.map((l, i) => [l, i]));
-    if (restored) this.model = restored.model;
-    else {
-      const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
-      const emissions = graph.linear(output, { outFeatures: this.tags.length, name: 'out' });
-      this.model = new GraphModel({ inputs: [ids], outputs: { emissions }, seed: this.config.seed });
+    const { ids, output } = buildEncoder(this.tokenizer.size, this.config);
+    const emissions = graph.linear(output, { outFeatures: this.tags.length, name: 'out' });
+    const parts = { inputs: [ids], outputs: { emissions }, seed: this.config.seed };
+    if (restored) {
+      // the given model must be the graph these options describe; a restored CRF comes with its parameters
+      checkSameGraph(restored.model, parts, 'the labeler options');
+      if (restored.crf !== undefined && (!this.config.crf || restored.crf === null || typeof restored.crf !== 'object')) {
+        throw new ValueError(`Expected CRF parameters only with crf: true, as an object, got ${this.config.crf ? describe(restored.crf) : 'some with crf: false'}`);
+      }
     }
+    this.model = restored ? restored.model : new GraphModel(parts);
     this.crf = this.config.crf ? new CRF({ numTags: this.tags.length, seed: this.config.seed }) : null;
     try {
       if (this.crf && restored?.crf) this.crf.loadStateDict(restored.crf);
@@ -113,14 +119,14 @@ export class SequenceLabeler extends GraphApp {
   }
 
   private encode(texts: readonly string[], what: string): Int32Array[] {
-    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${String(texts)}`);
+    if (!Array.isArray(texts)) throw new ValueError(`Expected ${what} to be an array of strings, got ${show(texts)}`);
     return texts.map((t, i) => this.tokenizer.encode(t, `${what}[${i}]`));
   }
 
   private examples(ex: readonly LabeledText[], what: string, training = false): { seqs: Int32Array[]; ys: Int32Array[] } {
-    if (!Array.isArray(ex)) throw new ValueError(`Expected ${what} to be an array of { text, tags }, got ${String(ex)}`);
+    if (!Array.isArray(ex)) throw new ValueError(`Expected ${what} to be an array of { text, tags }, got ${show(ex)}`);
     const seqs = this.encode(ex.map((e, i) => {
-      if (!e || typeof e !== 'object') throw new ValueError(`Expected ${what}[${i}] as { text, tags }, got ${String(e)}`);
+      if (!e || typeof e !== 'object') throw new ValueError(`Expected ${what}[${i}] as { text, tags }, got ${show(e)}`);
       return e.text;
     }), what);
     const ys = ex.map((e, i) => {
@@ -144,7 +150,7 @@ export class SequenceLabeler extends GraphApp {
    */
   predictIds(seqs: readonly Int32Array[], batchSize = 64, overlap = 0): Int32Array[] {
     const L = this.config.maxLength;
-    if (!Number.isInteger(overlap) || overlap < 0 || overlap >= L) throw new ValueError(`Expected overlap to be an integer in [0, maxLength ${L}), got ${String(overlap)}`);
+    if (!Number.isInteger(overlap) || overlap < 0 || overlap >= L) throw new ValueError(`Expected overlap to be an integer in [0, maxLength ${L}), got ${show(overlap)}`);
     const half = Math.floor(overlap / 2);
     const pieces: Int32Array[] = [];
     const where: { owner: number; at: number; from: number; to: number }[] = [];
@@ -300,12 +306,13 @@ export class SequenceLabeler extends GraphApp {
   private static fromParts(model: GraphModel, metadata: Record<string, unknown> | undefined, optimizer?: Optimizer): SequenceLabeler {
     try {
       const h = appHeader(metadata, 'labeler');
+      if ((h.config as { crf?: unknown }).crf === true && h.extra === undefined) throw new ValueError('Expected the CRF parameters (metadata.extra) in a labeler file with crf: true, got none');
       const crfOptimizer = (metadata as { crfOptimizer?: { step: number; buffers: number[] } }).crfOptimizer;
       return new SequenceLabeler({ ...(h.config as object), tokenizer: h.tokenizer, tags: h.labels }, { model, crf: h.extra, optimizer, training: h.training, crfOptimizer });
     } catch (e) {
       model.dispose();
       optimizer?.dispose();
-      throw e;
+      throw appFileError(e, 'labeler');
     }
   }
 

@@ -5,7 +5,8 @@
 // state tanh(W_c [context; h]), then the logits over the target vocabulary.
 import * as g from '../../graph/nodes';
 import { GraphModel } from '../../graph/model';
-import { ValueError } from '../../errors';
+import type { GraphParts } from '../../graph/spec';
+import { ValueError, show } from '../../errors';
 import type { TokenMode } from './vocab';
 import { cellNode, checkCell, type AppCell } from '../common/cells';
 
@@ -35,24 +36,24 @@ export function checkKeys(o: object, keys: readonly string[], what: string): voi
 }
 
 export function posInt(name: string, v: unknown, max = 1 << 20): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${show(v)}`);
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T {
   if (v === undefined) return d;
-  if (!allowed.includes(v as T)) throw new ValueError(`Expected ${name} to be one of ${allowed.join(', ')}, got ${String(v)}`);
+  if (!allowed.includes(v as T)) throw new ValueError(`Expected ${name} to be one of ${allowed.join(', ')}, got ${show(v)}`);
   return v as T;
 }
 
 export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
-  if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${show(o)}`);
   checkKeys(o, CONFIG_KEYS, 'Seq2Seq option');
-  if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${String(o.bidirectional)}`);
+  if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${show(o.bidirectional)}`);
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`Expected seed to be an integer in [0, 2^32), got ${String(o.seed)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ValueError(`Expected seed to be an integer in [0, 2^32), got ${show(o.seed)}`);
   const dropout = o.dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout to be a number in [0, 1), got ${String(o.dropout)}`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout to be a number in [0, 1), got ${show(o.dropout)}`);
   return {
     cell: checkCell(o.cell),
     hidden: o.hidden === undefined ? 64 : posInt('hidden', o.hidden, 4096),
@@ -68,6 +69,11 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
 
 /** The encoder–decoder graph for a config and the two vocabulary sizes. */
 export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphModel {
+  return new GraphModel(graphParts(c, srcV, tgtV));
+}
+
+/** The graph's values (no wasm memory: a file's metadata is compared through specOf before anything is built). */
+export function graphParts(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphParts {
   const D = c.bidirectional ? 2 : 1;
   const Hd = c.hidden * D;
   const rec = (x: g.Sym, o: Record<string, unknown>) => cellNode(c.cell, x, o as never);
@@ -88,5 +94,5 @@ export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphM
     outputs.weights = att.weights;
   }
   outputs.logits = g.linear(drop(top, 'top_drop'), { outFeatures: tgtV, name: 'out' });
-  return new GraphModel({ inputs: [src, tgt], outputs, seed: c.seed });
+  return { inputs: [src, tgt], outputs, seed: c.seed };
 }

@@ -5,11 +5,12 @@
 import { GraphModel } from '../../graph/model';
 import { architectureOf } from '../../graph/spec';
 import { Adam, type Optimizer, type Schedule } from '../../train/optim';
-import { serialize, deserializeGraph, FormatError, type LoadedGraph } from '../../io/format';
+import { serialize, deserializeGraph, FormatError, isObject, type LoadedGraph } from '../../io/format';
 import { save as saveFile, loadGraph } from '../../io/files';
-import { ValueError } from '../../errors';
-import { buildGraph, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
+import { ValueError, show, describe } from '../../errors';
+import { buildGraph, graphParts, checkConfig, checkKeys, posInt, type Seq2SeqConfig, type Seq2SeqOptions } from './config';
 import { TokenVocab } from './vocab';
+import { specOf } from '../../graph/spec';
 import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
 import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
 import { checkTraining, fitLoop, type FitOptions, type FitResult, type Seq2SeqTraining } from './fit';
@@ -23,7 +24,7 @@ export interface TranslateOptions {
   nbest?: number;
   /** Length normalisation exponent (0: none). */
   alpha?: number;
-  /** Maximum output tokens (default 2 × source tokens + 10). */
+  /** Maximum output tokens (at most 65536; default 2 × source tokens + 10, at most DEFAULT_MAX_OUTPUT = 512). */
   maxLength?: number;
   /** Inputs decoded together (each step is one wasm call for all their hypotheses). */
   batchSize?: number;
@@ -40,6 +41,12 @@ export interface Translation {
 }
 
 const FILE_VERSION = 1;
+/**
+ * The default cap on output tokens when translate() is given no maxLength: 2 × source tokens + 10,
+ * but never more than this (a 5,000-character source decoded 10,010 steps: 15.5 s and 870 MiB).
+ */
+export const DEFAULT_MAX_OUTPUT = 512;
+
 const TRANSLATE_KEYS = ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize'];
 
 export class Seq2Seq {
@@ -58,7 +65,7 @@ export class Seq2Seq {
   }
 
   constructor(o: Seq2SeqOptions & { source: TokenVocab; target: TokenVocab }, model?: GraphModel) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${show(o)}`);
     const { source, target, ...rest } = o;
     if (!(source instanceof TokenVocab) || !(target instanceof TokenVocab)) throw new ValueError('Expected source and target vocabularies (TokenVocab), got something else');
     this.config = Object.freeze(checkConfig({ ...rest, sourceTokens: source.mode, targetTokens: target.mode }));
@@ -171,15 +178,15 @@ export class Seq2Seq {
 
   /** @internal validated decoding settings (the worker pool checks a call with it before sending). */
   searchSettings(o: TranslateOptions): SearchSettings {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected translate options as an object, got ${show(o)}`);
     checkKeys(o, TRANSLATE_KEYS, 'translate option');
     const beam = o.beam === undefined ? 1 : posInt('beam', o.beam, 1024);
     const nbest = o.nbest === undefined ? 1 : posInt('nbest', o.nbest, 1024);
     if (nbest > beam) throw new ValueError(`Expected nbest ≤ beam (${beam}), got ${nbest}`);
     const alpha = o.alpha ?? 0;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ValueError(`Expected alpha to be a finite number ≥ 0, got ${String(o.alpha)}`);
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ValueError(`Expected alpha to be a finite number ≥ 0, got ${show(o.alpha)}`);
     const ml = o.maxLength === undefined ? undefined : posInt('maxLength', o.maxLength, 1 << 16);
-    return { beam, nbest, alpha, maxLength: (n) => ml ?? 2 * n + 10 };
+    return { beam, nbest, alpha, maxLength: (n) => ml ?? Math.min(2 * n + 10, DEFAULT_MAX_OUTPUT) };
   }
 
   /** The model file: architecture, parameters, both vocabularies (and the optimizer unless `optimizer: false`). */
@@ -192,7 +199,7 @@ export class Seq2Seq {
   }
 
   private saveOptions(o: { optimizer?: boolean }) {
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${String(o)}`);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected save options as an object, got ${show(o)}`);
     checkKeys(o, ['optimizer'], 'save option');
     const withOpt = o.optimizer !== false && this.optimizer !== null;
     const seq2seq = { version: FILE_VERSION, config: this.config, source: [...this.source.tokens], target: [...this.target.tokens], ...(withOpt && this.training ? { training: this.training } : {}) };
@@ -259,7 +266,7 @@ function checkPairs(pairs: readonly Pair[], arg: string): void {
 export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   try {
     const meta = l.metadata?.seq2seq as { version?: number; config?: Seq2SeqConfig; source?: string[]; target?: string[] } | undefined;
-    if (!meta || meta.version !== FILE_VERSION || !meta.config) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${String(meta.version)}` : 'a model without it'}`);
+    if (!meta || meta.version !== FILE_VERSION || !isObject(meta.config)) throw new FormatError(`Expected a seq2seq model file (metadata.seq2seq version ${FILE_VERSION}), got ${meta ? `version ${show(meta.version)} and config ${describe(meta.config)}` : 'a model without it'}`);
     const { sourceTokens, targetTokens, ...rest } = meta.config;
     const s = new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, meta.source ?? []), target: new TokenVocab(targetTokens, meta.target ?? []) }, l.model);
     const want = buildSpec(s);
@@ -280,12 +287,7 @@ export function seq2seqFromLoaded(l: LoadedGraph): Seq2Seq {
   }
 }
 
-/** The architecture (architectureOf) of the graph a Seq2Seq of this config and these vocabularies builds. */
+/** The architecture (architectureOf) of the graph a Seq2Seq of this config and these vocabularies builds (no model is built: no wasm memory). */
 function buildSpec(s: Seq2Seq): string {
-  const m = buildGraph(s.config, s.source.size, s.target.size);
-  try {
-    return architectureOf(m.spec());
-  } finally {
-    m.dispose();
-  }
+  return architectureOf(specOf(graphParts(s.config, s.source.size, s.target.size)));
 }

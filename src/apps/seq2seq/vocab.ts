@@ -1,6 +1,6 @@
 // The token vocabularies of a Seq2Seq model: characters or whitespace-separated tokens, with the
 // four special tokens <pad> = 0, <s> = 1, </s> = 2, <unk> = 3 first. They travel in the model file.
-import { ValueError } from '../../errors';
+import { ValueError, show } from '../../errors';
 
 export type TokenMode = 'chars' | 'words';
 export const PAD = 0;
@@ -15,7 +15,7 @@ export class TokenVocab {
   private readonly index: Map<string, number>;
 
   constructor(mode: TokenMode, tokens: readonly string[]) {
-    if (mode !== 'chars' && mode !== 'words') throw new ValueError(`Expected tokens mode 'chars' or 'words', got ${String(mode)}`);
+    if (mode !== 'chars' && mode !== 'words') throw new ValueError(`Expected tokens mode 'chars' or 'words', got ${show(mode)}`);
     if (!Array.isArray(tokens) || tokens.length < SPECIALS.length || SPECIALS.some((s, i) => tokens[i] !== s)) {
       throw new ValueError(`Expected a vocabulary starting with ${SPECIALS.join(', ')}, got ${Array.isArray(tokens) ? tokens.slice(0, 4).join(', ') : String(tokens)}`);
     }

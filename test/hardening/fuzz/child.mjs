@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import v8 from 'node:v8';
 import { READERS, makeCase } from './readers.mjs';
+import { APP_READERS, SilentWrong } from './apps.mjs';
 import { rng } from './mutate.mjs';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -33,8 +34,9 @@ const SELFCHECK = {
   },
 };
 
+Object.assign(READERS, APP_READERS);
 const spec = reader === 'selfcheck' ? SELFCHECK : READERS[reader];
-const seeds = spec.seeds(R, rng(12345));
+const seeds = await spec.seeds(R, rng(12345));
 const probe = new R.RNN({ inputSize: 1, hiddenSize: 1 });
 const heap = probe.runner.rt.heap;
 const measure = () => {
@@ -53,12 +55,14 @@ for (let i = from; i < to; i++) {
   const t0 = performance.now();
   let outcome;
   try {
-    spec.run(R, input)();
-    outcome = 'valid';
+    const done = spec.run(R, input);
+    // application files: 'same' predictions as the unmutated file's, or 'changed' (right shape, finite)
+    outcome = done.same === undefined ? 'valid' : done.same ? 'same' : 'changed';
+    done();
   } catch (e) {
-    outcome = e instanceof R.RnnWasmError ? e.constructor.name : 'untyped';
+    outcome = e instanceof R.RnnWasmError ? e.constructor.name : e instanceof SilentWrong ? 'silent-wrong' : 'untyped';
     examples[outcome] ??= `case ${i}: ${String(e?.message ?? e).slice(0, 200)}`;
-    if (outcome === 'untyped') bad.push({ index: i, kind: 'untyped', name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e).slice(0, 300) });
+    if (outcome === 'untyped' || outcome === 'silent-wrong') bad.push({ index: i, kind: outcome, name: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e).slice(0, 300) });
   }
   const ms = performance.now() - t0;
   if (ms > slowest.ms) slowest = { index: i, ms };
