@@ -90,6 +90,20 @@ function release(r: Resources): void {
 // The safety net for graph models (and so every application built on one) that are never disposed.
 const graphs = new FinalizationRegistry<Resources>(release);
 
+/** What the step guard copies and restores: the arena and the dropout generator's state at `rngState`. */
+function guardTarget(rt: Runtime, arena: Arena, rngState: number): GuardTarget {
+  return {
+    rt,
+    arena,
+    get dropoutRngState(): [number, number, number, number] {
+      return [0, 1, 2, 3].map((k) => rt.heap.i32[rngState + k] >>> 0) as [number, number, number, number];
+    },
+    set dropoutRngState(v: [number, number, number, number]) {
+      rt.heap.i32.set(v.map((x) => x | 0), rngState);
+    },
+  };
+}
+
 export class GraphModel {
   readonly inputNames: string[];
   readonly outputNames: string[];
@@ -146,18 +160,10 @@ export class GraphModel {
     this.grad = this.rt.heap.alloc(this.arena.size);
     const { rt, arena, rngState } = this;
     const copies = (this.copies = new WeightCopies(rt, arena));
-    // what the guard copies and the finalizer's record hold must not refer to the model itself
-    // (a held value that reaches its target keeps it alive forever)
-    const target: GuardTarget = {
-      rt,
-      arena,
-      get dropoutRngState(): [number, number, number, number] {
-        return [0, 1, 2, 3].map((k) => rt.heap.i32[rngState + k] >>> 0) as [number, number, number, number];
-      },
-      set dropoutRngState(v: [number, number, number, number]) {
-        rt.heap.i32.set(v.map((x) => x | 0), rngState);
-      },
-    };
+    // what the guard copies and the finalizer's record hold must not refer to the model itself (a
+    // held value that reaches its target keeps it alive forever): the guard's view is made outside
+    // this constructor, whose closures share one context with those that capture `this`
+    const target = guardTarget(rt, arena, rngState);
     this.guard = new StepGuard(target);
     const res: Resources = { rt, arena, grad: this.grad, rngState, plans: this.plans, decoders: new Set(), guard: this.guard, copies, pending: null, disposed: false };
     this.res = res;
