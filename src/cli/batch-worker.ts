@@ -4,23 +4,16 @@
 //              numbers → one finished output line (JSON text) per input line, and the error count.
 //              Decoding, JSON parsing, checks and formatting happen here, so the main thread only
 //              moves bytes and keeps order.
-//   { texts }  texts → one result object per text (the server's dynamic batches).
+//   { texts }  texts → one result object per text (the server's dynamic batches);
+//   { info }   the application kind (found from the model file when workerData names none).
 import { workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
 import { library } from './frame';
-import { loadApp, type AppKind, type AppRunner, type TranslateVerbOptions } from '../serve/app';
+import { detectKind, ENDPOINTS, loadApp, type AppKind, type AppRunner } from '../serve/app';
+import type { AppWorkerData } from '../serve/pool';
+import { ValueError } from '../errors';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
-export interface BatchWorkerData {
-  kind: AppKind;
-  models: Uint8Array[];
-  translate?: TranslateVerbOptions;
-  /** Line tasks: 'jsonl' ({"id", "text"} per line) or 'text' (the line is the text, id = line number). */
-  format?: 'jsonl' | 'text';
-  /** A longer text is answered with an error record. */
-  maxChars?: number;
-}
 
 export interface LinesTask {
   /** The lines' bytes, back to back; line k is bytes[ends[k-1] ?? 0, ends[k]). */
@@ -34,8 +27,12 @@ export interface LinesResult {
   errors: number;
 }
 
-const data = workerData as BatchWorkerData;
-const ready: Promise<AppRunner> = library().then((lib) => loadApp(lib, data.kind, data.models, data.translate));
+const data = workerData as AppWorkerData;
+// the runner, or null for a kind without a text verb (the server answers 404 naming the kind)
+const ready: Promise<{ kind: AppKind; app: AppRunner | null }> = library().then((lib) => {
+  const kind = data.kind ?? detectKind(lib, data.models[0]);
+  return { kind, app: ENDPOINTS[kind] ? loadApp(lib, kind, data.models, data.translate) : null };
+});
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The error record of line n (the one shape every batch tool writes). */
@@ -79,8 +76,12 @@ function outputRecord(kind: AppKind, r: { line: number; id: unknown; text: strin
   return JSON.stringify({ ...head, ...res });
 }
 
-export default async function run(task: LinesTask | { texts: string[]; opts?: Record<string, unknown> }): Promise<LinesResult | object[]> {
-  const app = await ready;
+export type Task = LinesTask | { texts: string[]; opts?: Record<string, unknown> } | { info: true };
+
+export default async function run(task: Task): Promise<LinesResult | object[] | { kind: AppKind }> {
+  const { kind, app } = await ready;
+  if ('info' in task) return { kind };
+  if (!app) throw new ValueError(`Expected a model kind with a text verb, got ${kind}`);
   if ('texts' in task) return app.run(task.texts, task.opts);
   const parsed: Parsed[] = task.lines.map((line, k) => parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), line, app));
   const ok = parsed.filter((p): p is { line: number; id: unknown; text: string } => 'text' in p);

@@ -14,10 +14,10 @@ import type { Readable, Writable } from 'node:stream';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Piscina } from 'piscina';
 import { parse, UsageError } from './frame';
 import { FileError } from './files';
-import type { BatchWorkerData, LinesResult, LinesTask } from './batch-worker';
+import type { LinesResult, LinesTask } from './batch-worker';
+import { startAppPool, type AppWorkerData } from '../serve/pool';
 
 /** What the frame needs from the worker pool. */
 export interface LinePool {
@@ -226,17 +226,8 @@ export async function openOutput(path: string | undefined, resume: boolean): Pro
   return { out, skip, close: () => new Promise<void>((ok, fail) => out.end((e?: Error | null) => (e ? fail(e) : ok()))) };
 }
 
-/** The worker pool of a batch tool (or of the server): `workers` threads each holding the application. */
-export function startPool(data: BatchWorkerData, workers: number, workerMemoryMb?: number): Piscina {
-  const ext = import.meta.url.endsWith('.cjs') ? 'cjs' : 'js';
-  return new Piscina({
-    filename: new URL(`./batch-worker.${ext}`, import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, workerData: data,
-    resourceLimits: workerMemoryMb ? { maxOldGenerationSizeMb: workerMemoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, workerMemoryMb >> 2)) } : undefined,
-  });
-}
-
 /** The whole batch tool: input (a file or stdin), the pool, the frame, --output/--resume; returns the stats. */
-export async function runBatchTool(inputPath: string | undefined, o: Record<string, unknown>, data: Omit<BatchWorkerData, 'format' | 'maxChars'>, batchSize: number): Promise<BatchStats> {
+export async function runBatchTool(inputPath: string | undefined, o: Record<string, unknown>, data: Omit<AppWorkerData, 'format' | 'maxChars'>, batchSize: number): Promise<BatchStats> {
   const { createReadStream } = await import('node:fs');
   const input: Readable = inputPath ? createReadStream(inputPath) : process.stdin;
   if (inputPath) await new Promise<void>((ok, fail) => input.once('open', () => ok()).once('error', (e: Error) => fail(new FileError(`Expected a readable input at ${inputPath}, got ${e.message}`))));
@@ -244,7 +235,7 @@ export async function runBatchTool(inputPath: string | undefined, o: Record<stri
   const maxChars = o.maxChars as number;
   const sniffed = o.format === 'auto' ? await sniffFormat(input) : { format: o.format as 'jsonl' | 'text', input };
   const format = sniffed.format;
-  const pool = startPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined);
+  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined);
   try {
     const pl: LinePool = { run: (t) => pool.run(t, { transferList: [t.bytes.buffer as ArrayBuffer] }) as Promise<LinesResult> };
     // a JSON-escaped character takes at most 6 bytes (\uXXXX), plus the record around it

@@ -8,7 +8,7 @@
 //   generator   generate → { texts } per request                [/v1/generate]
 //   charlm      complete → { completion } per prompt            [/v1/complete]
 //   forecaster  (no text endpoint)
-import type * as Lib from '../index';
+import type * as LibModule from '../index';
 import { ValueError } from '../errors';
 
 export type AppKind = 'classifier' | 'labeler' | 'seq2seq' | 'generator' | 'charlm' | 'forecaster';
@@ -27,7 +27,7 @@ export interface TranslateVerbOptions {
   attention?: boolean;
 }
 
-type Lib = typeof Lib;
+type Lib = typeof LibModule;
 
 /** The kind of application a model file holds (FormatError naming what was found otherwise). */
 export function detectKind(lib: Lib, bytes: Uint8Array): AppKind {
@@ -102,11 +102,11 @@ export function loadApp(lib: Lib, kind: AppKind, models: readonly Uint8Array[], 
   if (kind === 'generator') {
     const m = lib.ConditionalGenerator.deserialize(models[0]);
     // one "text" per request: the JSON of its generate options ({ condition, count, … })
-    return { kind, check: () => null, dispose: () => m.dispose(), run: (reqs) => reqs.map((r) => ({ texts: m.generate(JSON.parse(r) as Lib.GenerateOptions) })) };
+    return { kind, check: () => null, dispose: () => m.dispose(), run: (reqs) => reqs.map((r) => ({ texts: m.generate(JSON.parse(r) as LibModule.GenerateOptions) })) };
   }
   if (kind === 'charlm') {
     const m = lib.CharLM.deserialize(models[0]);
-    return { kind, check: () => null, dispose: () => m.dispose(), run: (prompts, o) => prompts.map((p) => ({ completion: m.complete(p, (o ?? {}) as Lib.CompleteOptions) })) };
+    return { kind, check: () => null, dispose: () => m.dispose(), run: (prompts, o) => prompts.map((p) => ({ completion: m.complete(p, (o ?? {}) as LibModule.CompleteOptions) })) };
   }
   throw new ValueError(`Expected a model kind with a text verb (classifier, labeler, seq2seq, generator, charlm), got ${kind}`);
 }
