@@ -8,7 +8,13 @@
 //   generator   generate → { texts } per request                [/v1/generate]
 //   charlm      complete → { completion } per prompt            [/v1/complete]
 //   forecaster  (no text endpoint)
-import type * as LibModule from '../index';
+import type { SequenceClassifier } from '../apps/classifier/index';
+import type { SequenceLabeler } from '../apps/labeler/index';
+import type { Seq2Seq } from '../apps/seq2seq/index';
+import type { ConditionalGenerator, GenerateOptions } from '../apps/generator/index';
+import type { CharLM, CompleteOptions } from '../apps/charlm/index';
+import type { Forecaster } from '../apps/forecaster/index';
+import type { FormatError } from '../io/format';
 import { ValueError } from '../errors';
 
 export type AppKind = 'classifier' | 'labeler' | 'seq2seq' | 'generator' | 'charlm' | 'forecaster';
@@ -27,7 +33,16 @@ export interface TranslateVerbOptions {
   attention?: boolean;
 }
 
-type Lib = typeof LibModule;
+/** The library's application classes (passed in by the worker, which loads the library bundle). */
+interface Lib {
+  SequenceClassifier: typeof SequenceClassifier;
+  SequenceLabeler: typeof SequenceLabeler;
+  Seq2Seq: typeof Seq2Seq;
+  ConditionalGenerator: typeof ConditionalGenerator;
+  CharLM: typeof CharLM;
+  Forecaster: typeof Forecaster;
+  FormatError: typeof FormatError;
+}
 
 /** The kind of application a model file holds (FormatError naming what was found otherwise). */
 export function detectKind(lib: Lib, bytes: Uint8Array): AppKind {
@@ -102,11 +117,11 @@ export function loadApp(lib: Lib, kind: AppKind, models: readonly Uint8Array[], 
   if (kind === 'generator') {
     const m = lib.ConditionalGenerator.deserialize(models[0]);
     // one "text" per request: the JSON of its generate options ({ condition, count, … })
-    return { kind, check: () => null, dispose: () => m.dispose(), run: (reqs) => reqs.map((r) => ({ texts: m.generate(JSON.parse(r) as LibModule.GenerateOptions) })) };
+    return { kind, check: () => null, dispose: () => m.dispose(), run: (reqs) => reqs.map((r) => ({ texts: m.generate(JSON.parse(r) as GenerateOptions) })) };
   }
   if (kind === 'charlm') {
     const m = lib.CharLM.deserialize(models[0]);
-    return { kind, check: () => null, dispose: () => m.dispose(), run: (prompts, o) => prompts.map((p) => ({ completion: m.complete(p, (o ?? {}) as LibModule.CompleteOptions) })) };
+    return { kind, check: () => null, dispose: () => m.dispose(), run: (prompts, o) => prompts.map((p) => ({ completion: m.complete(p, (o ?? {}) as CompleteOptions) })) };
   }
   throw new ValueError(`Expected a model kind with a text verb (classifier, labeler, seq2seq, generator, charlm), got ${kind}`);
 }
