@@ -11,7 +11,7 @@
 // the record that fails alone gets an error record. `--output FILE --resume` continues a killed
 // run: the complete lines already in FILE answer the first input lines (a torn last line is cut).
 import type { Readable, Writable } from 'node:stream';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse, UsageError } from './frame';
@@ -228,7 +228,6 @@ export async function openOutput(path: string | undefined, resume: boolean): Pro
 
 /** The whole batch tool: input (a file or stdin), the pool, the frame, --output/--resume; returns the stats. */
 export async function runBatchTool(inputPath: string | undefined, o: Record<string, unknown>, data: Omit<AppWorkerData, 'format' | 'maxChars'>, batchSize: number): Promise<BatchStats> {
-  const { createReadStream } = await import('node:fs');
   const input: Readable = inputPath ? createReadStream(inputPath) : process.stdin;
   if (inputPath) await new Promise<void>((ok, fail) => input.once('open', () => ok()).once('error', (e: Error) => fail(new FileError(`Expected a readable input at ${inputPath}, got ${e.message}`))));
   const { out, skip, close } = await openOutput(o.output as string | undefined, o.resume === true);

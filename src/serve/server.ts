@@ -13,6 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Histogram, Counter, Registry } from 'prom-client';
 import { ValueError } from '../errors';
+import { checkOptions } from '../options';
 import { Batcher } from './batcher';
 import { startAppPool, type AppPool } from './pool';
 import { ENDPOINTS, type AppKind, type TranslateVerbOptions } from './app';
@@ -84,6 +85,8 @@ async function modelBytes(model: ServerOptions['model']): Promise<Uint8Array[]> 
 /** An HTTP server for one application model (see the file header); call listen() to serve. */
 export async function createServer(o: ServerOptions): Promise<RnnServer> {
   if (!o || typeof o !== 'object') throw new ValueError(`Expected server options { model, … }, got ${String(o)}`);
+  checkOptions(o, ['model', 'workers', 'batchWindowMs', 'maxBatch', 'maxBodyBytes', 'maxTexts', 'maxChars', 'timeoutMs', 'translate', 'workerFile'], 'server options');
+  checkOptions(o.translate, ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize', 'attention'], 'translate options');
   const workers = positive('workers', o.workers, 1);
   const windowMs = positive('batchWindowMs', o.batchWindowMs, 2, 0);
   const maxBatch = positive('maxBatch', o.maxBatch, 32);

@@ -15,6 +15,7 @@ import { SequenceLabeler } from '../../src/apps/labeler/index';
 import { Seq2Seq } from '../../src/apps/seq2seq/index';
 import { CharLM } from '../../src/apps/charlm/index';
 import { Forecaster } from '../../src/apps/forecaster/index';
+import { ConditionalGenerator } from '../../src/apps/generator/index';
 import { Tokenizer } from '../../src/apps/common/index';
 import type { RnnServer, ServerOptions } from '../../src/index';
 
@@ -85,7 +86,7 @@ describe('createServer', () => {
     expect(metric(await (await fetch(`${url}/metrics`)).text(), 'rnnwasm_batch_size_count')).toBe(20);
   }, 30_000);
 
-  it('limits answer 413 naming the limit, malformed bodies 400, other endpoints 404 naming the model kind', async () => {
+  it('limits answer 413 naming the limit, malformed bodies 400, late answers 504, other endpoints 404 naming the model kind; unknown options are refused', async () => {
     const s = await createServer({ model: join(dir, 'clf.rnnw'), maxBodyBytes: 2000, maxTexts: 4, maxChars: 50 });
     servers.push(s);
     const url = await s.listen();
@@ -96,19 +97,26 @@ describe('createServer', () => {
     expect(await post(`${url}/v1/classify`, { text: 'ab' })).toEqual({ status: 400, body: { error: 'Expected "texts" to be a non-empty array of strings, got undefined' } });
     expect((await post(`${url}/v1/classify`, '{"texts": [')).status).toBe(400);
     expect(await post(`${url}/v1/translate`, { texts: ['ab'] })).toEqual({ status: 404, body: { error: 'Expected POST /v1/classify for this classifier model, got POST /v1/translate', kind: 'classifier' } });
+    // an answer later than the timeout is a 504 naming the limit
+    const slow = await createServer({ model: join(dir, 'clf.rnnw'), batchWindowMs: 500, timeoutMs: 50 });
+    servers.push(slow);
+    expect(await post(`${await slow.listen()}/v1/classify`, { texts: ['ab'] })).toEqual({ status: 504, body: { error: 'Expected an answer within 50 ms, got none', limit: 'timeoutMs' } });
+    await expect(createServer({ model: join(dir, 'clf.rnnw'), maxbatch: 4 } as never)).rejects.toThrow(/maxbatch/);
     // the limits did not disturb the server
     expect((await post(`${url}/v1/classify`, { texts: ['ab'] })).body.results).toEqual([classified(clf.predict(['ab'])[0])]);
   }, 30_000);
 
-  it('labeler, seq2seq and char LM models get their own endpoint with the library’s answers; a forecaster has none', async () => {
+  it('labeler, seq2seq, char LM and generator models get their own endpoint with the library’s answers (bad options: 400); a forecaster has none', async () => {
     const lab = new SequenceLabeler({ tokenizer: Tokenizer.fit(['abcdefgh']), tags: ['P', 'Q'], hiddenSize: 8, embeddingDim: 4, seed: 5 });
     const s2s = Seq2Seq.fromPairs([['abc', 'cba'], ['hgf', 'fgh']], { hidden: 8, embedding: 4, seed: 2 });
     const lm = new CharLM({ vocabulary: 'abcdefgh', hidden: 8, embedding: 4 });
     const fc = new Forecaster({ window: 4, horizon: 2, hidden: 4, seed: 1 });
+    const gen = ConditionalGenerator.fromExamples([{ text: 'ab', condition: 'x' }, { text: 'ba', condition: 'y' }], { classes: ['x', 'y'], hidden: 8, embedding: 4, seed: 2 });
     const cases: [string, Uint8Array, string, unknown, unknown][] = [
       ['labeler', lab.serialize(), 'label', { texts: ['abc', 'hg'] }, { results: [{ tokens: ['a', 'b', 'c'], tags: lab.predict(['abc'])[0] }, { tokens: ['h', 'g'], tags: lab.predict(['hg'])[0] }] }],
       ['seq2seq', s2s.serialize(), 'translate', { texts: ['abc'] }, { results: s2s.translate(['abc'], { batchSize: 64 }).map((t) => ({ output: t.text, score: t.score, logProb: t.logProb })) }],
       ['charlm', lm.serialize(), 'complete', { prompt: 'ab', maxLength: 5 }, { completion: lm.complete('ab', { maxLength: 5 }) }],
+      ['generator', gen.serialize(), 'generate', { condition: 'y', count: 3, seed: 4, maxLength: 6 }, { texts: gen.generate({ condition: 'y', count: 3, seed: 4, maxLength: 6 }) }],
     ];
     for (const [kind, bytes, verb, body, want] of cases) {
       const s = await createServer({ model: bytes });
@@ -117,13 +125,15 @@ describe('createServer', () => {
       const url = await s.listen();
       expect(await post(`${url}/v1/${verb}`, body)).toEqual({ status: 200, body: want });
       expect((await post(`${url}/v1/classify`, { texts: ['a'] })).body.kind).toBe(kind);
+      // a library error on the client's options is a 400 with the library's message
+      if (kind === 'charlm') expect(await post(`${url}/v1/complete`, { prompt: 'ab', maxLength: -1 })).toEqual({ status: 400, body: { error: expect.stringMatching(/^Expected maxLength/) } });
       await s.close();
     }
     const f = await createServer({ model: fc.serialize() });
     servers.push(f);
     const furl = await f.listen();
     expect(await post(`${furl}/v1/generate`, {})).toEqual({ status: 404, body: { error: 'Expected a model kind with a text endpoint for this forecaster model, got POST /v1/generate', kind: 'forecaster' } });
-    for (const m of [lab, s2s, lm, fc]) m.dispose();
+    for (const m of [lab, s2s, lm, fc, gen]) m.dispose();
   }, 60_000);
 });
 
