@@ -46,7 +46,8 @@ async function answer(job) {
   const { line, raw } = job.data;
   const bytes = new Uint8Array(Buffer.from(raw, 'base64'));
   try {
-    return (await pool.run({ bytes, ends: [bytes.length], lines: [line] })).out[0];
+    const r = await pool.run({ bytes, ends: [bytes.length], lines: [line] });
+    return Buffer.from(r.bytes.subarray(0, r.ends[0] - 1)).toString('utf8');
   } catch (e) {
     // the batch tools' answer to a record whose worker fails alone
     let id = a.format === 'text' ? line : null;

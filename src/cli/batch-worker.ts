@@ -1,13 +1,15 @@
 // A worker thread of the batch tools and of `rnn-wasm serve`: holds one application runner
 // (../serve/app.ts, from the model bytes in workerData) and answers two kinds of task:
 //   { lines }  raw input lines (bytes, \n and a trailing \r already removed) with their line
-//              numbers → one finished output line (JSON text) per input line, and the error count.
+//              numbers → the finished output lines (JSON, UTF-8, one per input line) in one
+//              transferred buffer with their end offsets, and the error count.
 //              Decoding, JSON parsing, checks and formatting happen here, so the main thread only
 //              moves bytes and keeps order.
 //   { texts }  texts → one result object per text (the server's dynamic batches);
 //   { info }   the application kind (found from the model file when workerData names none).
 import { workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { library } from './frame';
 import { detectKind, ENDPOINTS, loadApp, type AppKind, type AppRunner } from '../serve/app';
 import type { AppWorkerData } from '../serve/pool';
@@ -23,7 +25,9 @@ export interface LinesTask {
 }
 
 export interface LinesResult {
-  out: string[];
+  /** The output lines as UTF-8, each ending in \n, back to back; line k ends at ends[k]. Transferred, not copied. */
+  bytes: Uint8Array;
+  ends: number[];
   errors: number;
 }
 
@@ -34,6 +38,7 @@ const ready: Promise<{ kind: AppKind; app: AppRunner | null }> = library().then(
   return { kind, app: ENDPOINTS[kind] ? loadApp(lib, kind, data.models, data.translate) : null };
 });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Out = new TextEncoder();
 
 /** The error record of line n (the one shape every batch tool writes). */
 export const errorRecord = (line: number, id: unknown, error: string) => JSON.stringify({ line, id, error });
@@ -87,6 +92,9 @@ export default async function run(task: Task): Promise<LinesResult | object[] | 
   const ok = parsed.filter((p): p is { line: number; id: unknown; text: string } => 'text' in p);
   const res = ok.length ? app.run(ok.map((p) => p.text)) : [];
   let k = 0;
-  const out = parsed.map((p) => ('error' in p ? p.error : outputRecord(app.kind, p, res[k++])));
-  return { out, errors: parsed.length - ok.length };
+  const bytes = utf8Out.encode(parsed.map((p) => ('error' in p ? p.error : outputRecord(app.kind, p, res[k++])) + '\n').join(''));
+  // offsets of the line ends: every \n (0x0a) byte, which UTF-8 never uses inside a character
+  const ends: number[] = [];
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) ends.push(i + 1);
+  return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: { bytes, ends, errors: parsed.length - ok.length } } as never) as unknown as LinesResult;
 }

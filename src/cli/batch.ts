@@ -114,20 +114,20 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
   const skip = o.skip ?? 0;
   const windowSize = o.window ?? o.batchSize * 16;
   const maxPending = windowSize * (2 * o.workers + 1);
-  const done = new Map<number, string>();
+  const done = new Map<number, Uint8Array>(); // finished output lines (with their \n) not yet written
   const inflight = new Set<Promise<void>>();
   let next = skip + 1; // the next line to write
   let last = skip; // the last line read
   let errors = 0;
   let win: RawLine[] = [];
 
+  // every line whose turn has come, in one write
   const flush = () => {
-    while (done.has(next)) {
-      output.write(done.get(next) + '\n');
-      done.delete(next++);
-    }
+    const ready: Uint8Array[] = [];
+    for (let b = done.get(next); b; b = done.get(next)) ready.push(b), done.delete(next++);
+    if (ready.length) output.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
   };
-  const answer = (l: RawLine, error: string) => (errors++, done.set(l.line, errorRecord(l.line, idOf(l, o.format), error)));
+  const answer = (l: RawLine, error: string) => (errors++, done.set(l.line, Buffer.from(errorRecord(l.line, idOf(l, o.format), error) + '\n')));
   const runBatch = (batch: RawLine[]): Promise<void> => {
     const ends: number[] = [];
     let total = 0;
@@ -137,7 +137,7 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
     return pool.run({ bytes, ends, lines: batch.map((l) => l.line) }).then(
       (r) => {
         errors += r.errors;
-        batch.forEach((l, k) => done.set(l.line, r.out[k]));
+        batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
       },
       // a failed worker: retry the batch record by record; a record that fails alone is the culprit
       (e: Error) => (batch.length > 1 ? Promise.all(batch.map((l) => runBatch([l]))).then(() => undefined) : void answer(batch[0], `Expected line ${batch[0].line} to run within the worker's limits, got ${String(e?.message ?? e).split('\n')[0]}`)),
@@ -192,7 +192,7 @@ export function streamFlags(cmd: Command, o: { batch: number; maxChars: number }
     .option('--max-chars <n>', 'longer texts get an error record', parse.int(1), o.maxChars)
     .option('--output <file>', 'write the records to this file instead of stdout')
     .option('--resume', 'continue the --output file of a killed run: its complete lines answer the first input lines')
-    .option('--worker-memory <mb>', "each worker's JS heap limit in MiB (a record that exceeds it alone gets an error record)", parse.int(16));
+    .option('--worker-memory <mb>', "each worker's JS heap limit in MiB (a record that exceeds it alone gets an error record)", parse.int(16), 512);
 }
 
 /** Opens --output (new, or continued with --resume): the stream and the lines it already answers. */
