@@ -12,7 +12,7 @@
 // fastify, prom-client and piscina are imported when a server is created.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Histogram, Counter, Registry } from 'prom-client';
-import { ValueError } from '../errors';
+import { StateError, ValueError } from '../errors';
 import { checkOptions } from '../options';
 import { Batcher } from './batcher';
 import { startAppPool, type AppPool } from './pool';
@@ -42,8 +42,12 @@ export interface ServerOptions {
 }
 
 export interface RnnServer {
-  /** The Fastify instance (add routes or hooks before listen()). */
-  readonly app: FastifyInstance;
+  /**
+   * The Fastify instance, to add routes or hooks before listen(): cast it to fastify's
+   * `FastifyInstance`. Typed `unknown` here so that the library's types need neither fastify's
+   * nor Node's type declarations.
+   */
+  readonly app: unknown;
   /** The loaded model's kind. */
   readonly kind: AppKind;
   /** Listens (default host 127.0.0.1, port 0: a free port); resolves to the address, e.g. http://127.0.0.1:8080. */
@@ -53,6 +57,11 @@ export interface RnnServer {
 }
 
 const nodeImport = (name: string): Promise<Record<string, unknown>> => import(/* @vite-ignore */ name);
+/** A package the server needs, with an error that says how to get it. */
+const needed = (name: string): Promise<Record<string, unknown>> =>
+  nodeImport(name).catch((e: Error) => {
+    throw new StateError(`Expected the package ${name} for createServer (npm install fastify@5 prom-client@15), got ${e.message.split('\n')[0]}`);
+  });
 
 function positive(name: string, v: number | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
@@ -95,20 +104,19 @@ export async function createServer(o: ServerOptions): Promise<RnnServer> {
   const maxChars = positive('maxChars', o.maxChars, 10_000);
   const timeoutMs = positive('timeoutMs', o.timeoutMs, 30_000);
   const models = await modelBytes(o.model);
+  const { default: Fastify } = (await needed('fastify')) as unknown as { default: (o: object) => FastifyInstance };
+  const prom = (await needed('prom-client')) as unknown as typeof import('prom-client');
 
   const pool: AppPool = await startAppPool({ models, translate: o.translate }, workers, undefined, o.workerFile);
   let kind: AppKind;
   try {
-    ({ kind } = (await pool.run({ info: true })) as { kind: AppKind });
+    // every worker loads the model (a wrong file fails here) before the server reports ready
+    [{ kind }] = (await Promise.all(Array.from({ length: workers }, () => pool.run({ info: true })))) as { kind: AppKind }[];
   } catch (e) {
     await pool.destroy();
     throw e;
   }
-  // every worker loads the model before the server reports ready
-  await Promise.all(Array.from({ length: workers }, () => pool.run({ info: true })));
 
-  const { default: Fastify } = (await nodeImport('fastify')) as unknown as { default: (o: object) => FastifyInstance };
-  const prom = (await nodeImport('prom-client')) as unknown as typeof import('prom-client');
   const registry: Registry = new prom.Registry();
   const requests: Counter<'route' | 'status'> = new prom.Counter({ name: 'rnnwasm_requests_total', help: 'HTTP requests answered, by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const textsTotal: Counter = new prom.Counter({ name: 'rnnwasm_texts_total', help: 'texts answered by the model', registers: [registry] });

@@ -102,6 +102,7 @@ describe('createServer', () => {
     servers.push(slow);
     expect(await post(`${await slow.listen()}/v1/classify`, { texts: ['ab'] })).toEqual({ status: 504, body: { error: 'Expected an answer within 50 ms, got none', limit: 'timeoutMs' } });
     await expect(createServer({ model: join(dir, 'clf.rnnw'), maxbatch: 4 } as never)).rejects.toThrow(/maxbatch/);
+    await expect(createServer({ model: new Uint8Array([1, 2, 3]) })).rejects.toThrow(/^Expected an application model file \(classifier, labeler, seq2seq, generator, charlm or forecaster\), got none of them/);
     // the limits did not disturb the server
     expect((await post(`${url}/v1/classify`, { texts: ['ab'] })).body.results).toEqual([classified(clf.predict(['ab'])[0])]);
   }, 30_000);
