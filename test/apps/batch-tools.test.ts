@@ -94,6 +94,9 @@ describe('classify / label batch tools', () => {
     const b = cli(['classify', 'cls.rnnw', 'missing.jsonl']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/Expected a readable input at missing.jsonl/);
+    const c = cli(['classify', 'cls.rnnw', '--resume'], '');
+    expect(c.code).toBe(2);
+    expect(c.stderr.trim()).toBe('rnn-wasm: usage error: Expected --output FILE with --resume, got no --output');
   });
 });
 
