@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { init } from '../../src/wasm/load';
 import { SequenceClassifier } from '../../src/apps/classifier/index';
 import { SequenceLabeler } from '../../src/apps/labeler/index';
+import { Seq2Seq } from '../../src/apps/seq2seq/index';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-apps-'));
@@ -188,6 +189,32 @@ describe('streaming batch tools', () => {
     expect(refuse.status).toBe(2);
     expect(refuse.stderr).toMatch(/Expected a new --output file or --resume, got ref.jsonl with \d+ bytes/);
     expect(readFileSync(file('ref.jsonl')).equals(reference)).toBe(true);
+  }, 120_000);
+
+  it('translate resumes too: plain-text lines (the record copies the text), killed twice, byte-identical to an uninterrupted run', async () => {
+    await init();
+    const m = Seq2Seq.fromPairs([['abc', 'cba'], ['hgfe', 'efgh']], { hidden: 16, embedding: 8, seed: 2 });
+    writeFileSync(file('s2s.rnnw'), m.serialize());
+    m.dispose();
+    const lines = Array.from({ length: 4000 }, (_, i) => 'abcdefgh'.slice(i % 5, 2 + ((i * 7) % 7)) || 'h');
+    writeFileSync(file('s2s.txt'), lines.join('\n') + '\n');
+    const args = ['translate', '--model', 's2s.rnnw', 's2s.txt', '--format', 'text', '--beam', '2', '--workers', '2', '--batch', '16'];
+    const ref = spawnSync(process.execPath, [CLI, ...args, '--output', 't-ref.jsonl'], { cwd: dir, encoding: 'utf8' });
+    expect(ref.status, ref.stderr).toBe(0);
+    const reference = readFileSync(file('t-ref.jsonl'));
+    expect(JSON.parse(reference.toString().split('\n')[9])).toMatchObject({ id: 10, line: 10, text: lines[9] });
+    const size = () => (existsSync(file('t-out.jsonl')) ? statSync(file('t-out.jsonl')).size : 0);
+    for (const f of [0.3, 0.7]) {
+      const p = spawnCli([...args, '--output', 't-out.jsonl', '--resume']);
+      const code = exited(p);
+      while (size() < f * reference.length) await new Promise((r) => setTimeout(r, 5));
+      p.kill('SIGKILL');
+      await code;
+      expect(size()).toBeLessThan(reference.length);
+    }
+    const last = spawnSync(process.execPath, [CLI, ...args, '--output', 't-out.jsonl', '--resume'], { cwd: dir, encoding: 'utf8' });
+    expect(last.status, last.stderr).toBe(0);
+    expect(readFileSync(file('t-out.jsonl')).equals(reference)).toBe(true);
   }, 120_000);
 
   it('splits only on \\n: \\r\\n loses its \\r, a bare \\r stays in the record, a BOM is skipped, a huge line is one error record', () => {
