@@ -1,5 +1,6 @@
 // Enqueues a JSONL (or text) file for scripts/queue-worker.mjs: one job per input line, with id
-// <run>-<line>, so submitting the same run again adds nothing. Prints the run id; collect the
+// <run>-<line>: submitting the same run again adds no job while its jobs wait and, once they are
+// done (completed jobs are removed), stores no second answer. Prints the run id; collect the
 // answers in input order with scripts/queue-collect.mjs.
 //   node scripts/queue-submit.mjs --queue names --redis 127.0.0.1:6379 [--run ID] records.jsonl
 import { readFileSync } from 'node:fs';

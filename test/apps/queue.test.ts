@@ -101,7 +101,7 @@ describe('batch tools as workers of a BullMQ queue', () => {
     expect(out[1234]).toEqual({ line: 1235, id: null, error: 'Expected a JSON object on line 1235, got invalid JSON' });
     const p = clf.predict([JSON.parse(lines[7]).text])[0];
     expect(out[7].probs.x).toBe(+p[0].toFixed(6));
-    // submitting the run again adds nothing and changes no answer
+    // submitting the run again (its jobs are processed a second time) changes no answer
     const again = spawnSync(process.execPath, [script('queue-submit.mjs'), '--queue', 'recs', '--redis', `127.0.0.1:${port}`, '--run', 'r1', 'in.jsonl'], { cwd: dir, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
