@@ -41,3 +41,6 @@ export { Tokenizer, EarlyStopping, weightedCrossEntropy, balancedClassWeights, l
 export { ConditionalGenerator, type ConditionalExample, type GeneratorTrainOptions, type GenerateOptions, type GeneratorConfig, type GeneratorOptions as ConditionalGeneratorOptions, type Conditioning, type GuidanceOptions } from './apps/generator/index';
 export { Forecaster, type Series, type ForecasterTrainOptions, type ForecastErrors, type ForecasterConfig, type ForecasterOptions, type ForecastMode, type Scaling, type ScalingKind } from './apps/forecaster/index';
 export type { LoopOptions as AppTrainOptions, LoopProgress as AppTrainProgress, LoopResult as AppTrainResult } from './apps/graph-loop';
+// Serving: an application model over HTTP with dynamic batching (Node; fastify is loaded on use).
+export { createServer, type ServerOptions, type RnnServer } from './serve/server';
+export type { AppKind, TranslateVerbOptions } from './serve/app';

@@ -52,6 +52,7 @@ export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}
   'train-generator': { at: '--resume', reads: 'ConditionalGenerator' },
   forecast: { at: 0, reads: 'Forecaster' },
   'train-forecaster': { at: '--resume', reads: 'Forecaster' },
+  serve: { at: '--model', reads: 'any' },
   info: { at: 0, reads: 'any' },
   convert: { at: 0, reads: 'any' },
 };

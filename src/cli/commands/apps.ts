@@ -3,11 +3,10 @@
 // step/epoch/time budgets, progress, Ctrl-C writes a checkpoint between steps, --resume continues it.
 // rnn-wasm classify | label: the batch tools (see ../batch.ts).
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
 import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
 import { readBytes, readText, FileError } from '../files';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
-import { runBatchTool } from '../batch';
+import { runBatchTool, streamFlags } from '../batch';
 
 async function readJsonl(path: string, what: string, check: (o: Record<string, unknown>) => boolean, shape: string): Promise<Record<string, unknown>[]> {
   const lines = (await readText(path, what)).split('\n');
@@ -123,11 +122,9 @@ function batchCommand(name: 'classify' | 'label', app: 'classifier' | 'labeler',
     define(cmd) {
       int8Flag(cmd)
         .argument('<model>', `model file written by train-${app}`)
-        .argument('[input]', 'JSONL file of {"id", "text"} (default: stdin)')
-        .option('--workers <n>', 'worker threads', parse.int(1), 1)
-        .option('--batch <b>', 'texts per batch (texts of similar length are batched together)', parse.int(1), 32)
-        .option('--max-chars <n>', 'longer texts get an error record', parse.int(1), 100000)
-        .addHelpText('after', `\nOne output line per input line, in input order: {"id", ...result} or {"line", "id", "error"}.\nExample:\n  rnn-wasm ${name} model.rnnw records.jsonl --workers 2 > out.jsonl`);
+        .argument('[input]', 'JSONL file of {"id", "text"} or plain text lines (default: stdin)');
+      streamFlags(cmd, { batch: 32, maxChars: 100000 })
+        .addHelpText('after', `\nOne output line per input line, in input order: {"id", ...result} or {"line", "id", "error"}.\nExample:\n  rnn-wasm ${name} model.rnnw records.jsonl --workers 2 --output out.jsonl   # again with --resume after a kill`);
     },
     async run(ctx, [modelPath, inputPath], o) {
       let model = await readBytes(modelPath, 'model');
@@ -136,18 +133,15 @@ function batchCommand(name: 'classify' | 'label', app: 'classifier' | 'labeler',
       // --int8: the workers get the quantized model's file (they derive the same int8 copies from it)
       const loaded = (app === 'classifier' ? lib.SequenceClassifier : lib.SequenceLabeler).deserialize(model);
       try {
-        if (o.int8) model = lib.quantize(loaded, { weights: 'int8' }).serialize();
+        if (o.int8) model = lib.quantize(loaded, { weights: 'int8' }).serialize({ optimizer: false });
       } finally {
         loaded.dispose();
       }
-      const input = inputPath ? createReadStream(inputPath) : process.stdin;
-      if (inputPath) await new Promise<void>((ok, fail) => input.once('open', () => ok()).once('error', (e: Error) => fail(new FileError(`Expected a readable input at ${inputPath}, got ${e.message}`))));
-      const ext = import.meta.url.endsWith('.cjs') ? 'cjs' : 'js';
-      const stats = await runBatchTool(input, process.stdout, { model, app, workers: o.workers as number, batchSize: o.batch as number, maxChars: o.maxChars as number, workerFile: new URL(`./batch-worker.${ext}`, import.meta.url) });
-      ctx.err(`${stats.lines} lines (${stats.errors} errors) in ${stats.seconds.toFixed(2)} s: ${(stats.lines / Math.max(stats.seconds, 1e-9)).toFixed(0)} records/s`);
+      const stats = await runBatchTool(inputPath, o, { kind: app, models: [model] }, o.batch as number);
+      ctx.err(`${stats.lines} lines (${stats.errors} errors${stats.skipped ? `; ${stats.skipped} answered by the earlier run` : ''}) in ${stats.seconds.toFixed(2)} s: ${((stats.lines - stats.skipped) / Math.max(stats.seconds, 1e-9)).toFixed(0)} records/s`);
     },
   };
 }
 
-export const classify = batchCommand('classify', 'classifier', 'classify JSONL {"id", "text"} records (stdin or a file) to JSONL on stdout');
-export const label = batchCommand('label', 'labeler', 'tag JSONL {"id", "text"} records (stdin or a file) to JSONL on stdout');
+export const classify = batchCommand('classify', 'classifier', 'classify JSONL {"id", "text"} records or text lines (stdin or a file) to JSONL');
+export const label = batchCommand('label', 'labeler', 'tag JSONL {"id", "text"} records or text lines (stdin or a file) to JSONL');

@@ -8,5 +8,6 @@ import { trainClassifier, classify, trainLabeler, label } from './apps';
 import { trainGenerator, generate } from './generator';
 import { trainForecaster, forecast } from './forecaster';
 import { trainSeq2seq, translate } from './seq2seq';
+import { serve } from './serve';
 
-export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainClassifier, classify, trainLabeler, label, trainGenerator, generate, trainForecaster, forecast, trainSeq2seq, translate];
+export const commands: CliCommand[] = [trainLm, sample, complete, evalLm, info, convertCmd, trainClassifier, classify, trainLabeler, label, trainGenerator, generate, trainForecaster, forecast, trainSeq2seq, translate, serve];

@@ -2,15 +2,13 @@
 // training frame of ./app-train.ts: budgets, Ctrl-C checkpoints, --resume), and a batch
 // translator over text or JSONL lines (the batch-tool conventions: JSONL out, input order kept,
 // exactly one record per input line, a bad line answered by an error record naming its line and
-// id while the rest continues), on the batch frame of classify/label (../batch.ts); --workers N
-// decodes on a GraphWorkerPool, whose results equal this thread's exactly.
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import type { GraphWorkerPool, Seq2Seq, Seq2SeqAttention, Seq2SeqCell, Seq2SeqFitResult, TokenMode, Translation } from '../../index';
+// id while the rest continues), on the streaming frame of classify/label (../batch.ts): worker
+// threads each hold the model(s) and decode batches of --batch records.
+import type { Seq2Seq, Seq2SeqAttention, Seq2SeqCell, Seq2SeqFitResult, TokenMode } from '../../index';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
-import { runBatches, type ErrorRecord, type Item } from '../batch';
+import { runBatchTool, streamFlags } from '../batch';
 import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
-import { readText, FileError } from '../files';
+import { readBytes, readText, FileError } from '../files';
 
 /** source TAB target per non-empty line. */
 export function parsePairs(text: string, path: string): [string, string][] {
@@ -80,97 +78,38 @@ export const trainSeq2seq: CliCommand = {
 /** The architecture flags a checkpoint fixes (flag → config key). */
 const ARCH: [string, string][] = [['cell', 'cell'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout'], ['attention', 'attention'], ['sourceTokens', 'sourceTokens'], ['targetTokens', 'targetTokens']];
 
-/** One input line as an item: JSONL {"id","text"} or plain text (id = line number); else its error record. */
-function parseLine(line: string, n: number, jsonl: boolean, maxChars: number, m: Seq2Seq): Item | ErrorRecord {
-  let id: unknown = n;
-  let text: unknown = line;
-  if (jsonl) {
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      return { id: null, line: n, error: `Expected a JSON object on line ${n}, got invalid JSON` };
-    }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { id: null, line: n, error: `Expected a JSON object {"id", "text"} on line ${n}, got ${Array.isArray(v) ? 'an array' : typeof v}` };
-    id = (v as { id?: unknown }).id ?? null;
-    text = (v as { text?: unknown }).text;
-    if (typeof text !== 'string') return { id, line: n, error: `Expected "text" to be a string on line ${n} (id ${JSON.stringify(id)}), got ${typeof text}` };
-  }
-  const s = text as string;
-  if (s.length > maxChars) return { id, line: n, error: `Expected at most ${maxChars} characters on line ${n} (id ${JSON.stringify(id)}), got ${s.length}` };
-  if (m.source.split(s).length === 0) return { id, line: n, error: `Expected at least one source token on line ${n} (id ${JSON.stringify(id)}), got none` };
-  return { line: n, id, text: s };
-}
-
-function outRecord(t: Translation, nbest: number, attention: boolean): Record<string, unknown> {
-  const o: Record<string, unknown> = { output: t.text, score: t.score, logProb: t.logProb };
-  if (nbest > 1) o.nbest = t.nbest.map((h) => ({ output: h.text, score: h.score, logProb: h.logProb }));
-  if (attention) o.attention = t.attention;
-  return o;
-}
-
-// Records per frame batch, in units of --batch: each call decodes this many chunks (spread over
-// the workers). Fixed, not scaled by --workers, so the chunks — and the output — are the same at
-// any worker count.
-const CHUNKS_PER_CALL = 8;
-
 export const translate: CliCommand = {
   name: 'translate',
   summary: 'decode text or JSONL lines with a seq2seq model (JSONL out, one record per line)',
   define(cmd) {
     cmd
       .requiredOption('--model <file>', 'model written by train-seq2seq; repeat it to decode with an ensemble (mean log-probabilities)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-      .argument('[input]', 'input file (default: stdin)')
-      .option('--format <f>', 'text, jsonl ({"id","text"} per line) or auto (JSONL when the first line starts with {)', parse.oneOf(['auto', 'text', 'jsonl'] as const), 'auto')
+      .argument('[input]', 'input file (default: stdin)');
+    streamFlags(cmd, { batch: 64, maxChars: 1000 })
       .option('--beam <k>', 'beam width (1: greedy)', parse.int(1), 1)
       .option('--nbest <n>', 'hypotheses per record (≤ beam)', parse.int(1), 1)
       .option('--alpha <a>', 'length normalisation exponent', parse.number(0), 0)
       .option('--max-length <n>', 'maximum output tokens (default 2 × source + 10)', parse.int(1))
-      .option('--max-chars <n>', 'longer lines get an error record', parse.int(1), 1000)
-      .option('--batch <n>', 'records decoded together', parse.int(1), 64)
-      .option('--workers <n>', 'worker threads (1: this thread)', parse.int(1), 1)
       .option('--attention', 'include the attention weights of each output');
     int8Flag(cmd)
       .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5 --workers 2');
   },
   async run(ctx, [input], o) {
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
-    const { Seq2Seq, GraphWorkerPool, quantize } = await library();
+    const { Seq2Seq, quantize } = await library();
+    const models: Uint8Array[] = [];
     const members: Seq2Seq[] = [];
     try {
-      for (const f of o.model as string[]) members.push(await Seq2Seq.load(f));
-      if (o.int8) for (const x of members) quantize(x, { weights: 'int8' }); // pool replicas follow the marker
-      if (members.length > 1) Seq2Seq.translateEnsemble(members, []); // the vocabularies agree, before any input is read
-    } catch (e) {
-      for (const x of members) x.dispose();
-      throw e;
-    }
-    const m = members[0];
-    const workers = o.workers as number;
-    const opts = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined, batchSize: o.batch as number };
-    let pool: GraphWorkerPool | null = null;
-    try {
-      let stream: NodeJS.ReadableStream = process.stdin;
-      if (input) {
-        const s = createReadStream(input);
-        await new Promise<void>((ok, fail) => s.once('open', () => ok()).once('error', (e) => fail(new FileError(`Expected a readable input file at ${input}, got ${e.message}`))));
-        stream = s;
-      }
-      if (workers > 1) pool = members.length > 1 ? await GraphWorkerPool.createEnsemble(members, { workers }) : await GraphWorkerPool.create(m, { workers });
-      let jsonl: boolean | null = o.format === 'auto' ? null : o.format === 'jsonl';
-      const local = (texts: string[]) => (members.length > 1 ? Seq2Seq.translateEnsemble(members, texts, opts) : m.translate(texts, opts));
-      const decode = (texts: string[]) => (pool ? pool.translate(texts, opts) : Promise.resolve(local(texts)));
-      const stats = await runBatches(stream as Readable, process.stdout, {
-        parse: (raw, n) => parseLine(raw, n, (jsonl ??= raw.trimStart().startsWith('{')), o.maxChars as number, m),
-        run: async (items) => (await decode(items.map((r) => r.text))).map((t) => outRecord(t, opts.nbest, o.attention === true)),
-        record: (r, res) => ({ id: r.id, line: r.line, ...res }),
-        batchSize: opts.batchSize * CHUNKS_PER_CALL,
-        workers,
-      });
-      ctx.err(`${stats.lines} records, ${stats.errors} errors`);
+      // refuse a wrong model, or members over other vocabularies, before any input is read
+      for (const f of o.model as string[]) models.push(await readBytes(f, 'model')), members.push(Seq2Seq.deserialize(models[models.length - 1]));
+      if (members.length > 1) Seq2Seq.translateEnsemble(members, []);
+      // --int8: the workers get the quantized members' files (they derive the same int8 copies from them)
+      if (o.int8) members.forEach((x, i) => (models[i] = quantize(x, { weights: 'int8' }).serialize({ optimizer: false })));
     } finally {
-      await pool?.dispose();
       for (const x of members) x.dispose();
     }
+    const translate = { beam: o.beam as number, nbest: o.nbest as number, alpha: o.alpha as number, maxLength: o.maxLength as number | undefined, batchSize: o.batch as number, attention: o.attention === true };
+    const stats = await runBatchTool(input, o, { kind: 'seq2seq', models, translate }, o.batch as number);
+    ctx.err(`${stats.lines} records, ${stats.errors} errors${stats.skipped ? ` (${stats.skipped} answered by the earlier run)` : ''}`);
   },
 };

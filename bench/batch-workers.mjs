@@ -1,0 +1,82 @@
+// The streaming batch tool against its targets (issue 24): `rnn-wasm classify` at 2 workers over 1
+// (whole process; target ≥ 1.8×) and at 1 worker over SequenceClassifier.predict in one thread on
+// the same records (target ≥ 0.85). Model: the names classifier's shape (characters → embedding 32
+// → bidirectional LSTM 64 → linear 2); records: the held-out names of scripts/apps-data.mjs,
+// repeated to --records, as JSONL on a file.
+// Interleaved rounds: in each round every side runs once, in an order that alternates between
+// rounds; printed per round, then the median of the per-round ratios with their min–max spread,
+// and the load average before and after (meaningful only on a quiet machine with 2 free cores).
+// The output of every CLI run is checked (one record per input line, ids in order) before it counts.
+//   npm run build && node bench/batch-workers.mjs [--records 200000] [--rounds 5]
+//   tiny check that it runs: node bench/batch-workers.mjs --records 2000 --rounds 1
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { init, SequenceClassifier, Tokenizer } from '../dist/index.js';
+import { names } from '../scripts/apps-data.mjs';
+import { positiveCount } from './common.mjs';
+
+const { values: a } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
+const rounds = positiveCount('--rounds', a.rounds);
+const records = positiveCount('--records', a.records);
+await init();
+const { train, test } = names();
+const texts = Array.from({ length: records }, (_, i) => test.texts[i % test.texts.length]);
+const clf = new SequenceClassifier({ tokenizer: Tokenizer.fit(train.texts), labels: ['female', 'male'], hiddenSize: 64, embeddingDim: 32, bidirectional: true, seed: 1 });
+const dir = mkdtempSync(join(tmpdir(), 'batch-workers-'));
+writeFileSync(join(dir, 'm.rnnw'), clf.serialize());
+writeFileSync(join(dir, 'in.jsonl'), texts.map((text, id) => JSON.stringify({ id, text })).join('\n') + '\n');
+const load = () => loadavg().map((v) => +v.toFixed(2));
+const results = { date: new Date().toISOString(), records, rounds, cores: cpus().length, coresThisProcessMayUse: availableParallelism(), loadBefore: load() };
+
+/** records/s of one whole CLI process, its output checked. */
+function cli(workers) {
+  const out = join(dir, `out-${workers}.jsonl`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [resolve('dist/cli.js'), 'classify', join(dir, 'm.rnnw'), join(dir, 'in.jsonl'), '--workers', String(workers), '--output', out], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  spawnSync('rm', ['-f', out]);
+  if (r.status !== 0) throw new Error(r.stderr);
+  if (!r.stderr.includes(`${records} lines (0 errors)`)) throw new Error(`expected ${records} lines without errors, got ${r.stderr}`);
+  return records / wall;
+}
+/** records/s of SequenceClassifier.predict over every record in this thread (batches of 32, as the tool). */
+function inProcess() {
+  const t0 = performance.now();
+  clf.predict(texts, { batchSize: 32 });
+  return records / ((performance.now() - t0) / 1000);
+}
+// the tool answers as the library does before anything is timed
+{
+  const r = spawnSync(process.execPath, [resolve('dist/cli.js'), 'classify', join(dir, 'm.rnnw')], { input: texts.slice(0, 50).map((text, id) => JSON.stringify({ id, text })).join('\n'), encoding: 'utf8' });
+  const want = clf.predict(texts.slice(0, 50));
+  r.stdout.trimEnd().split('\n').forEach((l, i) => {
+    const o = JSON.parse(l);
+    if (o.id !== i || o.probs.female !== +want[i][0].toFixed(6)) throw new Error(`expected record ${i} to equal predict, got ${l}`);
+  });
+}
+inProcess(); // warm-up
+
+const runs = { w1: [], w2: [], predict: [] };
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 ? ['predict', 'w2', 'w1'] : ['w1', 'w2', 'predict'];
+  for (const side of order) runs[side].push(side === 'predict' ? inProcess() : cli(side === 'w1' ? 1 : 2));
+  console.error(`round ${round + 1}/${rounds} (${order.join(', ')}): ` + Object.entries(runs).map(([k, v]) => `${k} ${Math.round(v[round])}`).join(', ') + ' records/s');
+}
+const median = (v) => {
+  const s = [...v].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (num, den) => {
+  const r = runs[num].map((v, i) => v / runs[den][i]);
+  return { median: +median(r).toFixed(3), min: +Math.min(...r).toFixed(3), max: +Math.max(...r).toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
+};
+results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.round(median(v))]));
+results.ratios = { workers_2_over_1: { target: 1.8, ...ratio('w2', 'w1') }, worker_1_over_predict: { target: 0.85, ...ratio('w1', 'predict') } };
+results.loadAfter = load();
+for (const [k, r] of Object.entries(results.ratios)) console.error(`${k}: median ${r.median} (min ${r.min}, max ${r.max} over ${rounds} rounds; target ${r.target}: ${r.median >= r.target ? 'met' : 'missed'})`);
+console.error(`load average ${results.loadBefore.join(' ')} before, ${results.loadAfter.join(' ')} after, ${results.cores} cores (${results.coresThisProcessMayUse} usable by this process)`);
+console.log(JSON.stringify(results));
+clf.dispose();
