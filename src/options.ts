@@ -82,3 +82,15 @@ export function checkOptions(obj: unknown, allowed: readonly string[], argName: 
     );
   }
 }
+
+/**
+ * The applications' form of the check: a key of `o` outside `allowed` is a ValueError reading
+ * "Expected <what> keys among …, got unknown key <k>", with the allowed key it most likely meant.
+ */
+export function checkKeys(o: object, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) {
+    if (allowed.includes(k)) continue;
+    const s = suggestKey(k, allowed);
+    throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown key ${k}` + (s ? `; did you mean '${s}'?` : ''));
+  }
+}

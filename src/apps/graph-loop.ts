@@ -11,7 +11,8 @@ import type { GraphBatch, LossOption } from '../graph/losses';
 import type { Optimizer } from '../train/optim';
 import { Rng } from '../params/rng';
 import { ValueError } from '../errors';
-import { checkKeys, positiveInt, seedValue } from './charlm/options';
+import { checkKeys } from '../options';
+import { positiveInt, positiveNumber, seedValue } from '../ir/checks';
 import { EarlyStopping, isDiverged, type EarlyStoppingOptions, type EpochLog, type LoopResult as EpochLoopResult, type StopReason } from './common/controls';
 
 /** Settings that shape a run (kept in checkpoints; a resumed run may not change them). */
@@ -107,10 +108,6 @@ export function checkLoop(o: LoopOptions, extra: readonly string[], what: string
   };
 }
 
-function positiveNumber(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValueError(`Expected ${name} to be a positive finite number, got ${String(v)}`);
-  return v;
-}
 
 /** Settings: given over stored (a checkpoint's, which must not change) over defaults. */
 export function resolveLoopSettings(given: Partial<LoopSettings>, stored: LoopSettings | undefined, modelSeed: number, defaults: Omit<LoopSettings, 'seed'> = { batchSize: 32, lr: 2e-3, clipNorm: 5 }): LoopSettings {

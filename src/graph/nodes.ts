@@ -9,6 +9,7 @@ import { RecurrentCore, type AnyCellOptions, type GRUOptions, type LSTMOptions, 
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../layers/dense';
 import type { ParamSpec } from '../params/arena';
 import { ShapeError, ValueError, show } from '../errors';
+import { positiveInt as posInt } from '../ir/checks';
 
 export type ValueKind = 'seq' | 'vec' | 'ids' | 'weights';
 
@@ -83,10 +84,6 @@ function sym(v: unknown, arg: string, kinds: ValueKind[]): Sym {
   return v;
 }
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
-  return v;
-}
 
 export interface InputOptions {
   /** 'float' sequences (T, B, features), 'ids' token-id sequences (T, B), 'vector' per-example (B, features). */

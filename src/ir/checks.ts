@@ -42,3 +42,26 @@ export function checkRngState(s: unknown, what: string): void {
   }
   if (s.every((v) => v === 0)) throw new ValueError(`Expected ${what} not all zero (the generator would never change again), got [0, 0, 0, 0]`);
 }
+
+/**
+ * An integer in [1, max] (every size, count and budget of the public API); a ValueError naming the
+ * argument otherwise.
+ */
+export function positiveInt(name: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
+    throw new ValueError(`Expected ${name} to be ${max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer in [1, ${max}]`}, got ${show(v)}`);
+  }
+  return v;
+}
+
+/** A generator seed: an integer in [0, 2^32). */
+export function seedValue(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ValueError(`Expected ${name} to be an integer in [0, 2^32), got ${show(v)}`);
+  return v;
+}
+
+/** A finite number > 0 (learning rates, clip norms). */
+export function positiveNumber(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValueError(`Expected ${name} to be a positive finite number, got ${show(v)}`);
+  return v;
+}

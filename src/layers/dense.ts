@@ -5,17 +5,12 @@ import type { BackwardContext, EmitContext, Emitted, Module } from './module';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
+import { positiveInt as posInt } from '../ir/checks';
 
 const LINEAR_KEYS = keysOf<LinearOptions>()('inFeatures', 'outFeatures', 'bias');
 const EMBEDDING_KEYS = keysOf<EmbeddingOptions>()('numEmbeddings', 'embeddingDim');
 const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
-  }
-  return v;
-}
 
 export interface LinearOptions {
   inFeatures: number;

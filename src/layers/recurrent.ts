@@ -9,6 +9,7 @@ import { CELLS, type CellDescriptor, type CellKind } from './cells';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
+import { positiveInt as posInt } from '../ir/checks';
 
 /** Option keys of RNN/LSTM/GRU and layers.rnn/lstm/gru (every cell's options). */
 export const RECURRENT_KEYS = keysOf<AnyCellOptions>()(
@@ -78,12 +79,6 @@ export interface MinLSTMOptions extends RecurrentOptions {
 /** Every cell's options (each cell accepts its own subset; RecurrentCore checks which). */
 export type AnyCellOptions = RNNOptions & LSTMOptions & GRUOptions & MinGRUOptions & MinLSTMOptions;
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
-  }
-  return v;
-}
 function bool(name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean') throw new ValueError(`Expected ${name} to be a boolean, got ${show(v)}`);

@@ -8,6 +8,7 @@ import type { Arena } from '../params/arena';
 import { ValueError, show } from '../errors';
 import type { Kernels } from '../wasm/abi';
 import { checkOptions, keysOf } from '../options';
+import { positiveInt as posInt } from '../ir/checks';
 
 const SGD_KEYS = keysOf<SGDOptions>()('lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'schedule');
 const RMSPROP_KEYS = keysOf<RMSPropOptions>()('lr', 'alpha', 'eps', 'momentum', 'weightDecay', 'schedule');
@@ -19,10 +20,6 @@ type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
 /** A learning-rate schedule: the rate for step t (0-based) given the base rate. */
 export type Schedule = (step: number, baseLr: number) => number;
 
-function posInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ValueError(`Expected ${name} to be a positive integer, got ${show(v)}`);
-  return v;
-}
 
 export const schedules = {
   /** lr · gamma^floor(t / stepSize) */

@@ -103,7 +103,7 @@ describe('SequenceLabeler windows over long texts', () => {
     expect(lab.predict(few, { overlap: 6 })).toEqual(lab.predict(few));
     expect(() => lab.predict([long.text], { overlap: 10 })).toThrow(/Expected overlap to be an integer in \[0, maxLength 10\), got 10/);
     expect(() => lab.evaluate([long], { overlap: 1.5 })).toThrow(ValueError);
-    expect(() => lab.predict([long.text], { stride: 2 } as never)).toThrow(/unknown stride/);
+    expect(() => lab.predict([long.text], { stride: 2 } as never)).toThrow(/unknown key stride/);
     lab.dispose();
   });
 });

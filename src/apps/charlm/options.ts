@@ -4,6 +4,8 @@
 import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import type { UnknownPolicy } from './vocab';
+import { checkKeys } from '../../options';
+import { positiveInt as anyPositiveInt, positiveNumber, seedValue } from '../../ir/checks';
 
 export type CellKind = AppCell;
 
@@ -45,30 +47,17 @@ export interface TrainSettings {
   seed: number;
 }
 
+export { checkKeys, seedValue };
+/** An integer in [1, max] (default 2^30). */
+export const positiveInt = (name: string, v: unknown, max = 1 << 30): number => anyPositiveInt(name, v, max);
+
 const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'dropout', 'seed', 'unknown'];
 export const SETTING_KEYS: (keyof TrainSettings)[] = ['seqLen', 'batchSize', 'tbptt', 'order', 'lr', 'clipNorm', 'seed'];
 
 /** Throws a ValueError for a key of `o` outside `allowed`. */
-export function checkKeys(o: object, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown key ${k}`);
-  }
-}
 
-export function positiveInt(name: string, v: unknown, max = 1 << 30): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max)) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${show(v)}`);
-  return v;
-}
 
-export function seedValue(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ValueError(`Expected ${name} to be an integer in [0, 2^32), got ${show(v)}`);
-  return v;
-}
 
-function positiveNumber(name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ValueError(`Expected ${name} to be a positive finite number, got ${show(v)}`);
-  return v;
-}
 
 /** The architecture with defaults filled in, validated. */
 export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {

@@ -15,6 +15,7 @@ import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
 import { cellNode, checkCell, type AppCell } from './cells';
+import { checkKeys } from '../../options';
 
 export type { AppCell } from './cells';
 
@@ -33,11 +34,10 @@ export interface EncoderOptions {
 
 export type EncoderConfig = Required<EncoderOptions>;
 
+export { checkKeys };
+
 const ENCODER_KEYS = ['cell', 'hiddenSize', 'embeddingDim', 'numLayers', 'bidirectional', 'dropout', 'maxLength', 'seed'];
 
-export function checkKeys(o: object, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown ${k}`);
-}
 
 function int(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${show(v)}`);

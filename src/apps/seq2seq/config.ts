@@ -9,6 +9,8 @@ import type { GraphParts } from '../../graph/spec';
 import { ValueError, show } from '../../errors';
 import type { TokenMode } from './vocab';
 import { cellNode, checkCell, type AppCell } from '../common/cells';
+import { checkKeys } from '../../options';
+import { positiveInt } from '../../ir/checks';
 
 export type Seq2SeqCell = AppCell;
 export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
@@ -29,16 +31,13 @@ export interface Seq2SeqConfig {
 
 export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
 
+export { checkKeys };
+/** An integer in [1, max] (default 2^20: sizes of a seq2seq model and its runs). */
+export const posInt = (name: string, v: unknown, max = 1 << 20): number => positiveInt(name, v, max);
+
 export const CONFIG_KEYS = ['cell', 'hidden', 'embedding', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'dropout', 'seed'] as const;
 
-export function checkKeys(o: object, keys: readonly string[], what: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new ValueError(`Expected ${what} keys among ${keys.join(', ')}, got unknown ${k}`);
-}
 
-export function posInt(name: string, v: unknown, max = 1 << 20): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ValueError(`Expected ${name} to be an integer in [1, ${max}], got ${show(v)}`);
-  return v;
-}
 
 function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T {
   if (v === undefined) return d;

@@ -10,6 +10,7 @@ import { resolveLoopSettings, runLoop, type LoopResult, type LoopSettings } from
 import { trainBatch } from './batch';
 import { scoreSequences } from './metrics';
 import type { Pair, Seq2Seq } from './seq2seq';
+import { seedValue } from '../../ir/checks';
 
 export type ValidationMetric = 'exactMatch' | 'tokenErrorRate';
 
@@ -95,17 +96,12 @@ function checkFit(o: FitOptions) {
     maxSeconds: num('maxSeconds', o.maxSeconds, Infinity, 0, Infinity),
     lengthPool: o.lengthPool === undefined ? 50 : posInt('lengthPool', o.lengthPool, 1 << 20),
     maxSteps: o.maxSteps === undefined ? Infinity : o.maxSteps === 0 ? 0 : posInt('maxSteps', o.maxSteps, 2 ** 40),
-    seed: seedOf(o.seed),
+    seed: o.seed === undefined ? 1 : seedValue('seed', o.seed),
     metric,
     validation: v,
   };
 }
 
-function seedOf(v: unknown): number {
-  if (v === undefined) return 1;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ValueError(`Expected seed to be an integer in [0, 2^32), got ${String(v)}`);
-  return v;
-}
 
 function shuffle<T>(xs: T[], rng: Rng): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
