@@ -91,7 +91,7 @@ describe('SequenceClassifier', () => {
     expect(() => c.fit(['ab'], ['z'])).toThrow(ValueError);
     expect(() => c.fit(['ab'], ['x', 'y'])).toThrow(ShapeError);
     expect(() => c.fit(['ab'], ['x'], { classWeights: [1] })).toThrow(/classWeights/);
-    expect(() => c.fit(['ab'], ['x'], { epochz: 3 } as never)).toThrow(/unknown epochz/);
+    expect(() => c.fit(['ab'], ['x'], { epochz: 3 } as never)).toThrow(/unknown key epochz/);
     expect(c.model.stateDict()).toEqual(before);
     expect(() => SequenceClassifier.deserialize(new Uint8Array([1, 2, 3]))).toThrow(FormatError);
     c.dispose();
