@@ -25,13 +25,19 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The four binaries, as named in dist/binary-<name>.js. */
 export const BINARIES = ['relaxed', 'simd', 'relaxed-mt', 'simd-mt'];
 
-/** The page: init() and one LSTM forward; it leaves its result in globalThis.pageResult. */
+/** The page: init() and one LSTM forward (and one with a wrong input size); it leaves its results in globalThis.pageResult. */
 export const PAGE_SOURCE = `import { init, LSTM, tensor } from 'rnn-wasm';
 const { variant } = await init();
 const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 7 });
 const x = tensor(Float32Array.from({ length: 2 * 2 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3]);
 const { output } = lstm.forward(x);
-globalThis.pageResult = { variant, shape: output.shape, data: Array.from(output.data) };
+let error = '';
+try {
+  lstm.forward(tensor(new Float32Array(10), [1, 2, 5]));
+} catch (e) {
+  error = \`\${e.name}: \${e.message}\`;
+}
+globalThis.pageResult = { variant, shape: output.shape, data: Array.from(output.data), error };
 `;
 
 /** gzip bytes of a buffer (zlib's default level). */

@@ -3,7 +3,8 @@
 // - a page that imports only init, LSTM and tensor loads ≤ 100 KB gzipped for init() and one LSTM
 //   forward on the relaxed binary: its entry and the relaxed binary's chunk, which its init imports;
 //   the plain-SIMD and the threaded binaries are chunks of their own that nothing imports statically.
-//   Chromium loads the page and fetches exactly those files, and the forward gives Node's output;
+//   Chromium loads the page and fetches exactly those files, the forward gives Node's output, and
+//   an error keeps its class name through the minifier;
 // - the playground's page and worker share one library chunk, and a visit loads less than the page
 //   and the worker bundled apart;
 // - the README's figures are these, within 5 %.
@@ -89,8 +90,10 @@ describe('an LSTM-only page bundled with esbuild', () => {
       const tab = await browser.newPage();
       await tab.goto(server.url);
       await tab.waitForFunction(() => 'pageResult' in globalThis);
-      const r = (await tab.evaluate(() => (globalThis as unknown as { pageResult: { variant: string; shape: number[]; data: number[] } }).pageResult));
+      const r = await tab.evaluate(() => (globalThis as unknown as { pageResult: { variant: string; shape: number[]; data: number[]; error: string } }).pageResult);
       expect(r.variant).toBe('relaxed'); // Chromium has relaxed SIMD on
+      // the minifier renamed the classes; the error still says what it is
+      expect(r.error).toMatch(/^ShapeError: Expected input features 3, got 5/);
       const fetched = (server.served as string[]).filter((p) => p.endsWith('.js')).map((p) => p.replace(/^\/out\//, ''));
       expect(fetched.sort()).toEqual(page.relaxed.files.map((f) => f.file).sort());
       await init({ variant: 'relaxed' });
