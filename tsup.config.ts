@@ -13,12 +13,17 @@ const cliUsesTheBundle: Plugin = {
   },
 };
 
-// ESM + CJS + .d.ts. The wasm binaries (base64, generated into src/wasm/binary.ts by
-// scripts/build-wasm.mjs) are NOT bundled: src/wasm/load.ts imports './binary.js' lazily, both builds
-// keep that import, and onSuccess writes dist/binary.js once (the generated file is plain ESM). So
-// the tarball holds each binary once, and the worker bundles (which receive a compiled Module)
-// none. The two worker entries are what WorkerPool starts beside the bundle (piscina in Node, Web
-// Workers in browsers); `shims` gives the CJS build an import.meta.url to find them.
+// The four wasm binaries, each its own module (base64, generated into src/wasm/binary-<name>.ts by
+// scripts/build-wasm.mjs).
+const BINARIES = ['relaxed', 'simd', 'relaxed-mt', 'simd-mt'];
+
+// ESM + CJS + .d.ts. The wasm binaries are NOT bundled: src/wasm/load.ts imports the one init()
+// picks ('./binary-relaxed.js', …) lazily, both builds keep those imports, and onSuccess writes each
+// dist/binary-<name>.js once (the generated files are plain ESM). So the tarball holds each binary
+// once, a page's bundler makes each one its own chunk, and the worker bundles (which receive a
+// compiled Module) hold none. The two worker entries are what WorkerPool starts beside the bundle
+// (piscina in Node, Web Workers in browsers); `shims` gives the CJS build an import.meta.url to
+// find them.
 export default defineConfig({
   entry: { index: 'src/index.ts', 'worker-node': 'src/parallel/worker-node.ts', 'worker-web': 'src/parallel/worker-web.ts', cli: 'src/cli/main.ts', 'batch-worker': 'src/cli/batch-worker.ts' },
   format: ['esm', 'cjs'],
@@ -35,12 +40,11 @@ export default defineConfig({
     {
       name: 'wasm-binary-external',
       setup(build) {
-        build.onResolve({ filter: /^\.\/binary(-mt)?\.js$/ }, (args) => ({ path: args.path, external: true }));
+        build.onResolve({ filter: /^\.\/binary-(relaxed|simd)(-mt)?\.js$/ }, (args) => ({ path: args.path, external: true }));
       },
     },
   ],
   onSuccess: async () => {
-    copyFileSync('src/wasm/binary.ts', 'dist/binary.js');
-    copyFileSync('src/wasm/binary-mt.ts', 'dist/binary-mt.js');
+    for (const b of BINARIES) copyFileSync(`src/wasm/binary-${b}.ts`, `dist/binary-${b}.js`);
   },
 });

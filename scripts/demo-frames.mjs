@@ -14,7 +14,7 @@ import { buildDemo } from './build-demo.mjs';
 import { serveStatic } from './serve-demo.mjs';
 
 const { values: a } = parseArgs({ options: { windows: { type: 'string', default: '6' }, ms: { type: 'string', default: '2000' } } });
-const server = await serveStatic(await buildDemo(join(mkdtempSync(join(tmpdir(), 'rnnw-frames-')), 'site')));
+const server = await serveStatic((await buildDemo(join(mkdtempSync(join(tmpdir(), 'rnnw-frames-')), 'site'))).dir);
 const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args });
 try {

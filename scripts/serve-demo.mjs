@@ -7,9 +7,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.png': 'image/png', '.rnnw': 'application/octet-stream' };
 
-/** Serves dir on 127.0.0.1:port (0 = any free port); resolves with { url, close }. */
+// esbuild's chunks are named by a hash of their content (chunk-XXXXXXXX.js, binary-relaxed-XXXXXXXX.js),
+// so they may be cached for good, as static hosts do: the page and its worker then fetch the
+// library chunk they share, and the binary both load, once. Every other file is sent afresh.
+const HASHED = /-[A-Z0-9]{8}\.js$/;
+
+/**
+ * Serves dir on 127.0.0.1:port (0 = any free port); resolves with { url, close, served }, where
+ * `served` lists the path of every file sent, in order (the tests check what a page loads).
+ */
 export function serveStatic(dir, port = 0) {
   const base = resolve(dir);
+  const served = [];
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
@@ -19,7 +28,8 @@ export function serveStatic(dir, port = 0) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+      served.push(path);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': HASHED.test(path) ? 'max-age=31536000, immutable' : 'no-store' }).end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
@@ -28,7 +38,7 @@ export function serveStatic(dir, port = 0) {
     server.once('error', fail);
     server.listen(port, '127.0.0.1', () => {
       const { port: p } = server.address();
-      ok({ url: `http://127.0.0.1:${p}/`, close: () => new Promise((r) => server.close(() => r())) });
+      ok({ url: `http://127.0.0.1:${p}/`, served, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
 }

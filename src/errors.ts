@@ -1,24 +1,36 @@
 // Typed errors thrown at the public API. Messages read "Expected …, got …" and name the argument.
 
+// Each class states its `name` as a string: a page's minifier renames classes (`ShapeError` would
+// read `v`), and workers send errors back by name (src/parallel/protocol.ts).
+
 /** Base class of every error this library throws on purpose. */
 export class RnnWasmError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  override name = 'RnnWasmError';
 }
 /** A tensor or option has the wrong shape or size. */
-export class ShapeError extends RnnWasmError {}
+export class ShapeError extends RnnWasmError {
+  override name = 'ShapeError';
+}
 /** A value has the wrong type (e.g. a Float64Array where a Float32Array is needed). */
-export class DTypeError extends RnnWasmError {}
+export class DTypeError extends RnnWasmError {
+  override name = 'DTypeError';
+}
 /** An option or argument has an invalid value (NaN, out of range, unknown name). */
-export class ValueError extends RnnWasmError {}
+export class ValueError extends RnnWasmError {
+  override name = 'ValueError';
+}
 /** The wasm runtime was used before `init()` resolved, or after a model was disposed. */
-export class StateError extends RnnWasmError {}
+export class StateError extends RnnWasmError {
+  override name = 'StateError';
+}
 /** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
-export class WorkerError extends RnnWasmError {}
+export class WorkerError extends RnnWasmError {
+  override name = 'WorkerError';
+}
 /** The wasm memory cannot grow to hold what a call needs (wasm32: 4 GiB at most), or a limit is exceeded. */
-export class MemoryError extends RnnWasmError {}
+export class MemoryError extends RnnWasmError {
+  override name = 'MemoryError';
+}
 
 /** A short description of a value for error messages (null, arrays and classes by name). */
 export function describe(v: unknown): string {

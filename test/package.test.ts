@@ -3,6 +3,7 @@
 // fresh project, where an ESM, a CJS and a strict TypeScript program agree; the tarball carries each
 // wasm binary once and no source maps; a consumer pulls no protobufjs and no @types/node.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -22,7 +23,7 @@ describe('the packed package in a consumer project', () => {
     expect(deps.filter((d) => /protobuf|onnx|^@types\//.test(d))).toEqual([]);
   });
 
-  it('installs from the tarball; ESM, CJS and strict TS programs agree; one copy of each binary, no maps, no protobufjs', () => {
+  it('installs from the tarball; ESM, CJS and strict TS programs agree (plain and relaxed SIMD); one copy of each binary, no maps, no protobufjs', () => {
     const work = mkdtempSync(join(tmpdir(), 'rnnw-pkgtest-'));
     try {
       const p = pack(work, { scripts: false });
@@ -37,17 +38,23 @@ describe('the packed package in a consumer project', () => {
         expect(r.onnxRoundTrip).toBe(true);
         expect(out.cjs).toBe(out.esm);
         expect(out.ts).toBe(out.esm);
+        expect(r.variant).toBe('simd'); // Node 20 without the flag
+        // with relaxed SIMD on, both builds import the relaxed binary's own file and agree with each other
+        const relaxed = ['esm.mjs', 'cjs.cjs'].map((f) => execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', f], { cwd: dir, encoding: 'utf8' }).trim());
+        expect(relaxed[1]).toBe(relaxed[0]);
+        const rr = JSON.parse(relaxed[0]);
+        expect(rr.variant).toBe('relaxed');
+        expect(rr.shape).toEqual(r.shape);
+        expect(Math.abs(rr.sum - r.sum)).toBeLessThan(1e-5);
         // each binary's bytes (as base64, whole: a slice can also occur inside the other build, which
         // shares function bodies with it, whenever the byte offsets line up mod 3) appear in exactly
         // one shipped file
         const dist = join(dir, 'node_modules', 'rnn-wasm', 'dist');
         const texts = readdirSync(dist).map((f) => [f, readFileSync(join(dist, f), 'utf8')] as const);
-        for (const variant of ['simd', 'relaxed']) {
-          const b64 = readFileSync(join(root, 'build', `rnn-${variant}.wasm`)).toString('base64');
-          expect(texts.filter(([, t]) => t.includes(b64)).map(([f]) => f), variant).toEqual(['binary.js']);
-          // the threaded build (init({ threads })) ships once too, in its own lazily loaded file
-          const mt = readFileSync(join(root, 'build', `rnn-${variant}-mt.wasm`)).toString('base64');
-          expect(texts.filter(([, t]) => t.includes(mt)).map(([f]) => f), `${variant}-mt`).toEqual(['binary-mt.js']);
+        // the threaded builds (init({ threads })) too: each binary in its own lazily imported file
+        for (const name of ['simd', 'relaxed', 'simd-mt', 'relaxed-mt']) {
+          const b64 = readFileSync(join(root, 'build', `rnn-${name}.wasm`)).toString('base64');
+          expect(texts.filter(([, t]) => t.includes(b64)).map(([f]) => f), name).toEqual([`binary-${name}.js`]);
         }
         const fp = footprint(dir);
         expect(fp.ls).toContain('rnn-wasm@');

@@ -22,6 +22,7 @@ async function nodePath(): Promise<Path> {
 
 /** save() could not write the file (its Node error, e.g. ENOSPC, is `cause`; `code` copies its code). */
 export class SaveError extends RnnWasmError {
+  override name = 'SaveError';
   readonly code?: string;
   constructor(message: string, cause?: unknown) {
     super(message);

@@ -23,7 +23,9 @@ import { Adam, AdamW, RMSProp, SGD, type Optimizer } from '../train/optim';
 const SAVE_KEYS = keysOf<SaveOptions>()('vocabulary', 'metadata', 'optimizer');
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
-export class FormatError extends RnnWasmError {}
+export class FormatError extends RnnWasmError {
+  override name = 'FormatError';
+}
 
 export const FORMAT_VERSION = 1;
 /** Version of files of int8-quantized models (their header's model spec has quantized: 'int8'):

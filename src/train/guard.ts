@@ -9,7 +9,9 @@ import type { Optimizer } from './optim';
 import { ValueError } from '../errors';
 
 /** Gradients or parameters became NaN/±Inf in a step; everything was restored to before the step. */
-export class NonFiniteError extends ValueError {}
+export class NonFiniteError extends ValueError {
+  override name = 'NonFiniteError';
+}
 
 /** What a guard copies: the arena, the runtime it lives in and the dropout generator (a Runner or a graph's view of itself). */
 export interface GuardTarget {

@@ -87,20 +87,23 @@ export function relaxedSimdSupported(): boolean {
 const modules = new Map<Variant, Promise<WebAssembly.Module>>();
 const mtModules = new Map<Variant, Promise<WebAssembly.Module>>();
 
-// The base64 binaries are their own module, loaded on the first compile: the package ships them
-// once (dist/binary.js, imported by both the ESM and the CJS build), and workers, which are handed
-// the compiled Module, never load them. The threaded binaries (dist/binary-mt.js) load only when
-// threads are asked for.
-async function wasmBytes(variant: Variant): Promise<Uint8Array<ArrayBuffer>> {
-  const b = await import('./binary.js');
-  return decode(variant === 'relaxed' ? b.WASM_RELAXED_BASE64 : b.WASM_SIMD_BASE64);
+// Each base64 binary is its own module (dist/binary-<variant>[-mt].js, imported by both the ESM
+// and the CJS build, so the package ships each once), imported on the first compile of that
+// variant only: a page's bundler makes each one a separate chunk, and the page fetches the one
+// init() picks; the threaded ones only when threads are asked for. Workers, which are handed the
+// compiled Module, load none. The imports are literal so that bundlers see each one.
+function wasmBase64(variant: Variant, mt: boolean): Promise<string> {
+  const binary = mt
+    ? variant === 'relaxed' ? import('./binary-relaxed-mt.js') : import('./binary-simd-mt.js')
+    : variant === 'relaxed' ? import('./binary-relaxed.js') : import('./binary-simd.js');
+  return binary.then((b) => b.WASM_BASE64);
 }
 
 /** The compiled threaded module (shared imported memory) for a variant. */
 function compiledMtModule(variant: Variant): Promise<WebAssembly.Module> {
   let m = mtModules.get(variant);
   if (!m) {
-    m = import('./binary-mt.js').then((b) => WebAssembly.compile(decode(variant === 'relaxed' ? b.WASM_RELAXED_MT_BASE64 : b.WASM_SIMD_MT_BASE64)));
+    m = wasmBase64(variant, true).then((b64) => WebAssembly.compile(decode(b64)));
     mtModules.set(variant, m);
   }
   return m;
@@ -120,7 +123,7 @@ async function checkThreads(threads: unknown): Promise<number> {
 export function compiledModule(variant: Variant): Promise<WebAssembly.Module> {
   let m = modules.get(variant);
   if (!m) {
-    m = wasmBytes(variant).then((bytes) => WebAssembly.compile(bytes));
+    m = wasmBase64(variant, false).then((b64) => WebAssembly.compile(decode(b64)));
     modules.set(variant, m);
   }
   return m;

@@ -2,7 +2,8 @@
 // static files, not cross-origin isolated) trains a CharLM in a Web Worker while the page stays
 // responsive; the loss it displays falls; text and the hidden-state heatmap appear; a model it
 // saves loads in Node with identical outputs, and one trained by the CLI loads in the page; the
-// pre-trained panels (names → gender, G2P with attention) give what Node gives with the same files.
+// pre-trained panels (names → gender, G2P with attention) give what Node gives with the same files;
+// the page and the worker load the library chunk they share and the one binary init picks, once.
 // The screenshot is kept in test-artifacts/playground.png (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -15,18 +16,21 @@ import { init, CharLM, SequenceClassifier, Seq2Seq } from '../../dist/index.js';
 import { buildDemo } from '../../scripts/build-demo.mjs';
 // @ts-expect-error plain .mjs scripts without types
 import { serveStatic } from '../../scripts/serve-demo.mjs';
+import { binaryChunk, chunkGraph, staticClosure, type ChunkGraph } from '../../scripts/bundle-figures.mjs';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const MODELS = join(import.meta.dirname, '../../demo/models');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-let server: { url: string; close: () => Promise<void> };
+let server: { url: string; served: string[]; close: () => Promise<void> };
+let graph: ChunkGraph;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 
 beforeAll(async () => {
   await init();
-  const dir = await buildDemo(join(mkdtempSync(join(tmpdir(), 'rnnw-demo-')), 'site'));
+  const { dir, metafile } = await buildDemo(join(mkdtempSync(join(tmpdir(), 'rnnw-demo-')), 'site'));
+  graph = chunkGraph(metafile);
   server = await serveStatic(dir);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ARGS });
   page = await browser.newPage({ viewport: { width: 1240, height: 1000 }, acceptDownloads: true });
@@ -121,6 +125,17 @@ describe('the playground page in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'playground.png'), fullPage: true });
   }, 300_000);
+
+  it('page and worker load their shared library chunk and the binary init picked, each once, and no other binary', async () => {
+    // by now the worker (training) has run init(), and the page has for its panels
+    await page.waitForSelector('#panels[data-ready=true]');
+    expect(await text('variant')).toBe('relaxed SIMD');
+    const entries = ['main.js', 'worker.js'];
+    const expected = [...staticClosure(graph, entries), binaryChunk(graph, 'relaxed')];
+    expect(expected.filter((f) => !entries.includes(f)).length).toBe(2); // the shared library chunk and the binary
+    const scripts = server.served.filter((p) => p.endsWith('.js')).map((p) => p.slice(1));
+    expect(scripts.sort()).toEqual(expected.sort());
+  });
 
   it('a model downloaded from the page loads in Node with identical outputs; IndexedDB round trip', async () => {
     await page.fill('#prompt', 'The ');
