@@ -182,7 +182,7 @@ describe('errors: typed, checked before anything is sent, a crashed worker repla
     const ps = await pool(s);
     await expect(ps.translate(['12', ''])).rejects.toThrow('Expected texts[1] to have at least one token, got none');
     await expect(ps.translate(['12'], { beam: 2, nbest: 3 })).rejects.toBeInstanceOf(l.ValueError);
-    await expect(ps.translate(['12'], { beams: 2 } as never)).rejects.toThrow(/unknown beams/);
+    await expect(ps.translate(['12'], { beams: 2 } as never)).rejects.toThrow(/unknown key beams/);
     await expect(ps.translate(['12'], { batchSize: 0 })).rejects.toThrow(/batchSize/);
     await expect(l.GraphWorkerPool.create({} as never)).rejects.toThrow(/Expected a GraphModel, a Seq2Seq or the bytes/);
     await expect(l.WorkerPool.create(m as never)).rejects.toThrow(/use GraphWorkerPool.create/);
