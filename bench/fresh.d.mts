@@ -10,8 +10,8 @@ export function spread(values: ArrayLike<number> & Iterable<number>): Spread;
 export function summarize(rounds: Round[]): { ours: Spread | null; ort: Spread | null; ratio: Spread | null };
 export interface Args {
   quick: boolean; only: string[]; rounds: number; calls: number; warmup: number; json: string | null; save: boolean;
-  factors: boolean; samePro: boolean; prebuilt: boolean; timer: 'plain' | 'benchjs'; warm: boolean; warmWith: string[] | null;
-  relaxed: boolean;
+  factors: boolean; samePro: boolean; prebuilt: boolean; timer: 'plain' | 'benchjs'; stat: 'median' | 'mean'; warm: boolean; warmWith: string[] | null;
+  relaxed: boolean; pin: string | null;
 }
 export function parseArgs(argv: string[]): Args;
-export function factorConfigs(args: Args): ({ factor: string; samePro?: boolean; prebuilt?: boolean; timer?: string; warm?: boolean; relaxed?: boolean; calls?: number; harness?: string })[];
+export function factorConfigs(args: Args): ({ factor: string; samePro?: boolean; prebuilt?: boolean; timer?: string; stat?: string; warm?: boolean; relaxed?: boolean; calls?: number; pin?: string | null; harness?: string })[];

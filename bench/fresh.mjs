@@ -2,7 +2,7 @@
 //   node bench/fresh.mjs [--quick] [--only W1a,W3a,...] [--rounds N] [--calls N] [--warmup N]
 //                        [--json FILE] [--no-save]
 //                        factors, one at a time (default: the user's way):
-//                        [--same-process] [--prebuilt] [--timer benchjs] [--warm | --warm-with IDS]
+//                        [--same-process] [--prebuilt] [--timer benchjs] [--stat mean] [--warm | --warm-with IDS]
 //                        [--no-relaxed]
 //   node bench/fresh.mjs --factors [--quick] [--only ...] [--rounds N] [--calls N]   (the factor table)
 //
@@ -42,19 +42,29 @@
 //   --warm          before building its model, the process builds, runs once and releases the
 //                   models of every other workload of FRESH_IDS (--warm-with IDS: of those) (a runtime that served earlier
 //                   sessions, as in the pairs process)
+//   --stat mean     the mean of the calls instead of their median (GC pauses and outliers counted,
+//                   as a benchmark.js cycle mean counts them)
 //   --calls N / --warmup N   repetitions (V8 tiering, timer granularity)
+//   --pin CPU       each child (all its threads) on core CPU via taskset, as a pinned bench/run.mjs
 //   --no-relaxed    rnn-wasm without the relaxed-SIMD flag (its plain-SIMD binary, as plain Node 20)
+// Every timing also records the garbage collector's share of the timed span (Node 'gc' performance
+// entries), printed as 'GC rnn-wasm / ort', and the process's CPU time ÷ the span ('CPU rnn-wasm /
+// ort': below 1 the process waited for a core, above 1 another of its threads worked) and the CPU
+// time of its other threads ÷ the span ('other threads', V8's compiler and GC helpers: work that
+// is free on an idle second core and taken from the timed thread when the process is pinned).
 // --factors runs, per workload, the user's way, each factor alone, all of them together, and
 // bench/pairs.mjs itself, each over the same --rounds, and prints one table (and a run file).
 // Figures are machine-dependent and meaningful only from a quiet machine; a run file records the
 // load average before and after. Run file bench/runs/<date>-<host>-fresh-<n>.json (not in --quick
 // unless --json FILE):
 //   { date, machine, versions, harness: 'fresh', quick, options, loadAverage: [before, after],
-//     workloads: { id: { unit: 'us/step', rounds: [{ round, order, ours, ort, ratio, maxAbsDiff, ok }],
+//     workloads: { id: { unit: 'us/step', rounds: [{ round, order, ours, ort, maxAbsDiff, ok,
+//       detail: { ours|ort: { median, mean, gcShare, cpuShare, otherThreads, samples, via } } }],
 //       ours, ort, ratio: { median, min, max, n } } }, factors?: { id: [{ factor, ...same } ] }, failures }
 import v8 from 'node:v8';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,11 +105,11 @@ export function summarize(rounds) {
 }
 
 // ---- arguments --------------------------------------------------------------------------------
-const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --warm --warm-with IDS --no-relaxed --factors';
+const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --stat median|mean --warm --warm-with IDS --pin CPU --no-relaxed --factors';
 export function parseArgs(argv) {
   const a = {
     quick: false, only: FRESH_IDS, rounds: 0, calls: 0, warmup: -1, json: null, save: true, factors: false,
-    samePro: false, prebuilt: false, timer: 'plain', warm: false, warmWith: null, relaxed: true,
+    samePro: false, prebuilt: false, timer: 'plain', stat: 'median', warm: false, warmWith: null, relaxed: true, pin: null,
     child: null, id: null, params: null, out: null, order: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -117,7 +127,11 @@ export function parseArgs(argv) {
     else if (k === '--timer') {
       a.timer = argv[++i];
       if (a.timer !== 'plain' && a.timer !== 'benchjs') throw new Error(`Expected --timer plain or benchjs, got ${a.timer}`);
-    } else if (k === '--warm') a.warm = true;
+    } else if (k === '--stat') {
+      a.stat = argv[++i];
+      if (a.stat !== 'median' && a.stat !== 'mean') throw new Error(`Expected --stat median or mean, got ${a.stat}`);
+    } else if (k === '--pin') a.pin = argv[++i];
+    else if (k === '--warm') a.warm = true;
     else if (k === '--warm-with') {
       a.warm = true;
       a.warmWith = argv[++i].split(',');
@@ -132,6 +146,7 @@ export function parseArgs(argv) {
     else throw new Error(`Expected one of ${USAGE}, got ${k}`);
   }
   for (const id of a.only) if (!FRESH_IDS.includes(id)) throw new Error(`Expected --only ids among ${FRESH_IDS.join(' ')}, got ${id}`);
+  if (a.pin !== null && !/^\d+$/.test(a.pin)) throw new Error(`Expected --pin CPU with CPU a core number, got ${a.pin}`);
   for (const id of a.warmWith ?? []) if (!FRESH_IDS.includes(id)) throw new Error(`Expected --warm-with ids among ${FRESH_IDS.join(' ')}, got ${id}`);
   a.rounds ||= a.quick ? 2 : 5;
   a.calls ||= a.quick ? 20 : 400;
@@ -330,7 +345,41 @@ async function ortSide(id, params, opts) {
 const makeSide = (side, id, params, opts) => (side === 'ours' ? oursSide : ortSide)(id, params, opts);
 
 /** µs/step of one timing round of a side: median of per-call times (plain) or benchmark.js's median sample. */
+// With it: the garbage collector's time during the timing (Node's 'gc' performance entries) as a
+// share of the timed span, since a median of single calls leaves GC pauses out and a benchmark.js
+// cycle mean takes them in.
 async function timeSide(sd, opts) {
+  let gcMs = 0;
+  const add = (entries) => { for (const e of entries) gcMs += e.duration; };
+  const obs = new PerformanceObserver((list) => add(list.getEntries()));
+  obs.observe({ entryTypes: ['gc'] });
+  const t0 = performance.now(), cpu0 = process.cpuUsage(), main0 = mainThreadCpuMs();
+  const r = await timeCalls(sd, opts);
+  const spanMs = performance.now() - t0, cpu = process.cpuUsage(cpu0), main = mainThreadCpuMs();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  // the entries arrive from a timer after each collection (a setImmediate is too early)
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  add(obs.takeRecords());
+  obs.disconnect();
+  // cpuShare: the process's CPU time (all its threads) ÷ the span: < 1 when it waited for a core
+  // (another job had it), > 1 when a second thread worked
+  // otherThreads: CPU time of the process's other threads (V8's compiler and GC helpers, a runtime's
+  // own threads) ÷ the span, from /proc (10 ms ticks; null without /proc)
+  return { ...r, gcShare: gcMs / spanMs, cpuShare: cpuMs / spanMs, otherThreads: main0 === null ? null : Math.max(0, cpuMs - (main - main0)) / spanMs };
+}
+
+/** CPU time (user + system) of this process's main thread in ms, from /proc (null elsewhere). */
+function mainThreadCpuMs() {
+  try {
+    const st = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null; // no /proc
+  }
+}
+
+async function timeCalls(sd, opts) {
   if (opts.timer === 'benchjs') {
     const m = await measure(sd.pass, { quick: opts.quick, async: !!sd.async, minTime: opts.quick ? 0.15 : 0.5 });
     return { usPerStep: (m.median * 1e6) / sd.stepsPerPass, samples: m.samples, via: m.via };
@@ -345,7 +394,8 @@ async function timeSide(sd, opts) {
     sd.after?.(r);
     if (i >= opts.warmup) us[i - opts.warmup] = (dt * 1000) / sd.stepsPerCall;
   }
-  return { usPerStep: stats(us).median, samples: opts.calls, via: 'plain loop' };
+  const median = stats(us).median, mean = us.reduce((a, b) => a + b, 0) / us.length;
+  return { usPerStep: opts.stat === 'mean' ? mean : median, median, mean, samples: opts.calls, via: `plain loop, ${opts.stat} of calls` };
 }
 
 // --warm: the other workloads' models of this side built, run once and released first.
@@ -379,8 +429,12 @@ async function child(args) {
     const diff = maxAbsDiff(await sd.ours.output(), await sd.ort.output());
     const rounds = [];
     for (let r = 0; r < args.rounds; r++) {
-      const row = { round: r, order: roundOrder(r), maxAbsDiff: diff, ok: diff <= TOLERANCE };
-      for (const side of row.order) row[side] = (await timeSide(sd[side], opts)).usPerStep;
+      const row = { round: r, order: roundOrder(r), maxAbsDiff: diff, ok: diff <= TOLERANCE, detail: {} };
+      for (const side of row.order) {
+        const t = await timeSide(sd[side], opts);
+        row[side] = t.usPerStep;
+        row.detail[side] = t;
+      }
       rounds.push(row);
     }
     for (const side of SIDES) await sd[side].dispose();
@@ -407,14 +461,19 @@ function childArgs(args, cfg) {
   if (args.quick) a.push('--quick');
   if (cfg.prebuilt) a.push('--prebuilt');
   if (cfg.timer === 'benchjs') a.push('--timer', 'benchjs');
+  if (cfg.stat === 'mean') a.push('--stat', 'mean');
   if (cfg.warm) a.push(...(args.warmWith ? ['--warm-with', args.warmWith.join(',')] : ['--warm']));
   if (!cfg.relaxed) a.push('--no-relaxed');
   return a;
 }
 
-function spawnChild(argv) {
+function spawnChild(argv, pin = null) {
+  const cmd = [process.execPath, fileURLToPath(import.meta.url), ...argv];
+  // --pin: the child and all its threads on one core, as `taskset -c CPU node bench/run.mjs` runs the pairs
+  if (pin !== null) cmd.unshift('taskset', '-c', pin);
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd[0], cmd.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    p.on('error', (e) => resolve({ error: `could not start ${cmd[0]}: ${e.message}` }));
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
@@ -437,18 +496,19 @@ async function runConfig(args, dir, id, cfg) {
   let rounds = [];
   const log = (s) => process.stderr.write(s);
   if (cfg.samePro || cfg.harness === 'pairs') {
-    const c = await spawnChild(['--child', cfg.harness === 'pairs' ? 'pairs' : 'both', '--id', id, '--params', dir, ...childArgs(args, cfg)]);
+    const c = await spawnChild(['--child', cfg.harness === 'pairs' ? 'pairs' : 'both', '--id', id, '--params', dir, ...childArgs(args, cfg)], cfg.pin ?? null);
     if (c.error) failures.push(`${id}: ${c.error}`);
     else { rounds = c.rounds; Object.assign(versions, c.versions ?? {}); }
   } else {
     for (let r = 0; r < args.rounds; r++) {
-      const row = { round: r, order: roundOrder(r) };
+      const row = { round: r, order: roundOrder(r), detail: {} };
       const outs = {};
       for (const side of row.order) {
         const out = join(dir, `${id}-${side}.out`);
-        const c = await spawnChild(['--child', side, '--id', id, '--params', dir, '--out', out, ...childArgs(args, cfg)]);
+        const c = await spawnChild(['--child', side, '--id', id, '--params', dir, '--out', out, ...childArgs(args, cfg)], cfg.pin ?? null);
         if (c.error) { failures.push(`${id} ${NAMES[side]} round ${r + 1}: ${c.error}`); row[side] = null; continue; }
         row[side] = c.usPerStep;
+        row.detail[side] = { median: c.median, mean: c.mean, gcShare: c.gcShare, cpuShare: c.cpuShare, otherThreads: c.otherThreads, samples: c.samples, via: c.via };
         versions[side] = c.version;
         outs[side] = readF32(out);
       }
@@ -463,6 +523,17 @@ async function runConfig(args, dir, id, cfg) {
   return { rounds, ...summarize(rounds), versions, failures };
 }
 
+/** Median of a timing share (gcShare, cpuShare) per side over the rounds that report it: 'ours / ort'. */
+function shareColumn(rounds, key, pct) {
+  const share = (side) => {
+    const v = rounds.map((r) => r.detail?.[side]?.[key]).filter((x) => typeof x === 'number');
+    if (!v.length) return '—';
+    const m = stats(v).median;
+    return pct ? `${(m * 100).toFixed(1)} %` : m.toFixed(2);
+  };
+  return `${share('ours')} / ${share('ort')}`;
+}
+
 const fmt = (v) => (v === null || v === undefined ? '—' : v.toFixed(v < 10 ? 2 : 1));
 const fmtSpread = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '—');
 const fmtRatio = (s) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : '—');
@@ -475,16 +546,18 @@ function table(head, rows) {
 
 /** The factor rows of --factors: the user's way, each factor alone, all together, pairs.mjs itself. */
 export function factorConfigs(args) {
-  const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, warm: args.warm, relaxed: args.relaxed };
+  const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, stat: args.stat, warm: args.warm, relaxed: args.relaxed, pin: args.pin };
   return [
     { factor: 'user: fresh process, tensor per call, plain loop', ...user },
     { factor: 'same process, all rounds (pairs.mjs)', ...user, samePro: true },
     { factor: 'pre-built input tensor', ...user, prebuilt: true },
+    { factor: 'mean of calls, not median', ...user, stat: 'mean' },
     { factor: 'benchmark.js median sample', ...user, timer: 'benchjs' },
     { factor: 'warm runtime (other models first)', ...user, warm: true },
     { factor: `calls ×5 (${args.calls * 5})`, ...user, calls: args.calls * 5 },
-    { factor: 'all four (pairs.mjs conditions)', samePro: true, prebuilt: true, timer: 'benchjs', warm: true, relaxed: args.relaxed },
-    { factor: 'bench/pairs.mjs itself', harness: 'pairs', relaxed: args.relaxed },
+    { factor: `pinned to one core (taskset -c ${args.pin ?? 0})`, ...user, pin: args.pin ?? '0' },
+    { factor: "pairs.mjs's four conditions together", samePro: true, prebuilt: true, timer: 'benchjs', stat: args.stat, warm: true, relaxed: args.relaxed, pin: args.pin },
+    { factor: 'bench/pairs.mjs itself', harness: 'pairs', relaxed: args.relaxed, pin: args.pin },
   ];
 }
 
@@ -498,7 +571,7 @@ async function parent(args) {
     const { paramsOf } = await import('./ours.mjs');
     // --warm builds every workload's model first: their parameters too
     for (const id of args.warm || args.factors ? FRESH_IDS : args.only) writeParams(dir, id, await paramsOf(id));
-    const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, warm: args.warm, relaxed: args.relaxed };
+    const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, stat: args.stat, warm: args.warm, relaxed: args.relaxed, pin: args.pin };
     run.options = { rounds: args.rounds, calls: args.calls, warmup: args.warmup, ...user };
     const rows = [];
     if (args.factors) run.factors = {};
@@ -512,7 +585,7 @@ async function parent(args) {
           Object.assign(versions, Object.fromEntries(Object.entries(r.versions).map(([k, v]) => [NAMES[k], v])));
           run.factors[id].push({ ...cfg, rounds: r.rounds, ours: r.ours, ort: r.ort, ratio: r.ratio });
           const base = run.factors[id][0].ratio;
-          rows.push([id, cfg.factor, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), base && r.ratio ? `${(r.ratio.median / base.median).toFixed(2)}` : '—']);
+          rows.push([id, cfg.factor, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), base && r.ratio ? `${(r.ratio.median / base.median).toFixed(2)}` : '—', shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true)]);
         }
       } else {
         process.stderr.write(`[${id}, ${args.rounds} rounds]\n`);
@@ -520,7 +593,7 @@ async function parent(args) {
         failures.push(...r.failures);
         Object.assign(versions, Object.fromEntries(Object.entries(r.versions).map(([k, v]) => [NAMES[k], v])));
         run.workloads[id] = { unit: 'us/step', rounds: r.rounds, ours: r.ours, ort: r.ort, ratio: r.ratio };
-        rows.push([id, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), String(r.ratio?.n ?? 0)]);
+        rows.push([id, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), String(r.ratio?.n ?? 0), shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true)]);
       }
     }
     run.date = new Date().toISOString();
@@ -529,10 +602,10 @@ async function parent(args) {
     console.log(`${run.date} · ${run.machine}\nload average (1, 5, 15 min) before ${run.loadAverage.before.join(' ')}, after ${run.loadAverage.after.join(' ')}\n`);
     if (args.factors) {
       console.log(`Factor table: µs/step median (min–max over rounds); ratio = ORT Web ÷ rnn-wasm per round (> 1: rnn-wasm faster); ${how}\n`);
-      console.log(table(['workload', 'factor', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio', 'ratio ÷ user row'], rows));
+      console.log(table(['workload', 'factor', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio', 'ratio ÷ user row', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort'], rows));
     } else {
       console.log(`Fresh process per side per round, public API in a plain loop; ${how}; ratio = ORT Web ÷ rnn-wasm per round\n`);
-      console.log(table(['workload', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio (median, min–max)', 'rounds'], rows));
+      console.log(table(['workload', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio (median, min–max)', 'rounds', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort'], rows));
     }
     if (failures.length) console.log(`\nFAILURES:\n${failures.join('\n')}`);
     const files = [...(args.json ? [args.json] : []), ...(args.save && !args.quick ? [runFile(run.date, 'fresh-')] : [])];

@@ -51,21 +51,25 @@ describe('bench/fresh.mjs: pure parts', () => {
     expect(() => parseArgs(['--only', 'W2'])).toThrow('Expected --only ids among W1a W1b W3a W3a-cho W3b W5, got W2');
     expect(() => parseArgs(['--rounds', '0'])).toThrow('Expected --rounds N with N a positive integer, got 0');
     expect(() => parseArgs(['--timer', 'hrtime'])).toThrow('Expected --timer plain or benchjs, got hrtime');
+    expect(() => parseArgs(['--stat', 'min'])).toThrow('Expected --stat median or mean, got min');
+    expect(() => parseArgs(['--pin', 'first'])).toThrow('Expected --pin CPU with CPU a core number, got first');
     expect(() => parseArgs(['--fast'])).toThrow(/got --fast$/);
   });
 
-  it('switches one factor per row of the factor table, all four in the last but one', () => {
+  it('switches one factor per row of the factor table, the pairs conditions together in the last but one', () => {
     const rows = factorConfigs(parseArgs(['--calls', '10']));
     const base = rows[0];
     expect(base).toMatchObject({ samePro: false, prebuilt: false, timer: 'plain', warm: false });
-    const keys = ['samePro', 'prebuilt', 'timer', 'warm', 'calls'] as const;
-    for (let i = 1; i <= 5; i++) {
+    const keys = ['samePro', 'prebuilt', 'stat', 'timer', 'warm', 'calls', 'pin'] as const;
+    for (let i = 1; i <= 7; i++) {
       const changed = keys.filter((k) => (rows[i] as Record<string, unknown>)[k] !== (base as Record<string, unknown>)[k]);
-      expect(changed).toHaveLength(1);
+      expect(changed).toEqual([keys[i - 1]]);
     }
-    expect(rows[5].calls).toBe(50);
-    expect(rows[6]).toMatchObject({ samePro: true, prebuilt: true, timer: 'benchjs', warm: true });
-    expect(rows[7].harness).toBe('pairs');
+    expect(rows[6].calls).toBe(50);
+    expect(rows[7].pin).toBe('0');
+    expect(rows[8]).toMatchObject({ samePro: true, prebuilt: true, timer: 'benchjs', warm: true, pin: null });
+    expect(rows[9].harness).toBe('pairs');
+    expect(rows).toHaveLength(10);
   });
 });
 
@@ -94,6 +98,15 @@ describe('bench/fresh.mjs: end to end', () => {
       expect(r.maxAbsDiff).toBeLessThan(1e-4);
       expect(r.ours).toBeGreaterThan(0);
       expect(r.ort).toBeGreaterThan(0);
+      for (const side of ['ours', 'ort']) {
+        expect(r.detail[side].median).toBe(r[side]);
+        expect(r.detail[side].mean).toBeGreaterThan(0);
+        expect(r.detail[side].gcShare).toBeGreaterThanOrEqual(0);
+        expect(r.detail[side].gcShare).toBeLessThan(1);
+        expect(r.detail[side].cpuShare).toBeGreaterThan(0);
+        expect(r.detail[side].otherThreads).toBeGreaterThanOrEqual(0);
+        expect(r.detail[side].samples).toBe(5);
+      }
       expect(W.ratio).toEqual({ median: r.ort / r.ours, min: r.ort / r.ours, max: r.ort / r.ours, n: 1 });
       expect(W.ours).toEqual({ median: r.ours, min: r.ours, max: r.ours, n: 1 });
     } finally {
