@@ -46,6 +46,8 @@
 //                   as a benchmark.js cycle mean counts them)
 //   --calls N / --warmup N   repetitions (V8 tiering, timer granularity)
 //   --pin CPU       each child (all its threads) on core CPU via taskset, as a pinned bench/run.mjs
+//   --node-flag F   a Node/V8 flag for every child (repeatable), e.g. --liftoff-only or
+//                   --no-wasm-dynamic-tiering to see V8's wasm tier-up at work
 //   --no-relaxed    rnn-wasm without the relaxed-SIMD flag (its plain-SIMD binary, as plain Node 20)
 // Every timing also records the garbage collector's share of the timed span (Node 'gc' performance
 // entries), printed as 'GC rnn-wasm / ort', and the process's CPU time ÷ the span ('CPU rnn-wasm /
@@ -105,11 +107,11 @@ export function summarize(rounds) {
 }
 
 // ---- arguments --------------------------------------------------------------------------------
-const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --stat median|mean --warm --warm-with IDS --pin CPU --no-relaxed --factors';
+const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --stat median|mean --warm --warm-with IDS --pin CPU --node-flag FLAG --no-relaxed --factors';
 export function parseArgs(argv) {
   const a = {
     quick: false, only: FRESH_IDS, rounds: 0, calls: 0, warmup: -1, json: null, save: true, factors: false,
-    samePro: false, prebuilt: false, timer: 'plain', stat: 'median', warm: false, warmWith: null, relaxed: true, pin: null,
+    samePro: false, prebuilt: false, timer: 'plain', stat: 'median', warm: false, warmWith: null, relaxed: true, pin: null, nodeFlags: [],
     child: null, id: null, params: null, out: null, order: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -131,6 +133,7 @@ export function parseArgs(argv) {
       a.stat = argv[++i];
       if (a.stat !== 'median' && a.stat !== 'mean') throw new Error(`Expected --stat median or mean, got ${a.stat}`);
     } else if (k === '--pin') a.pin = argv[++i];
+    else if (k === '--node-flag') a.nodeFlags.push(argv[++i]);
     else if (k === '--warm') a.warm = true;
     else if (k === '--warm-with') {
       a.warm = true;
@@ -146,6 +149,7 @@ export function parseArgs(argv) {
     else throw new Error(`Expected one of ${USAGE}, got ${k}`);
   }
   for (const id of a.only) if (!FRESH_IDS.includes(id)) throw new Error(`Expected --only ids among ${FRESH_IDS.join(' ')}, got ${id}`);
+  for (const f of a.nodeFlags) if (!/^--[a-z]/.test(f ?? '')) throw new Error(`Expected --node-flag --some-v8-or-node-flag, got ${f}`);
   if (a.pin !== null && !/^\d+$/.test(a.pin)) throw new Error(`Expected --pin CPU with CPU a core number, got ${a.pin}`);
   for (const id of a.warmWith ?? []) if (!FRESH_IDS.includes(id)) throw new Error(`Expected --warm-with ids among ${FRESH_IDS.join(' ')}, got ${id}`);
   a.rounds ||= a.quick ? 2 : 5;
@@ -457,7 +461,7 @@ async function child(args) {
 
 // ---- parent ---------------------------------------------------------------------------------
 function childArgs(args, cfg) {
-  const a = ['--rounds', String(cfg.rounds ?? args.rounds), '--calls', String(cfg.calls ?? args.calls), '--warmup', String(args.warmup), '--only', args.only.join(',')];
+  const a = ['--rounds', String(cfg.rounds ?? args.rounds), '--calls', String(cfg.calls ?? args.calls), '--warmup', String(cfg.warmup ?? args.warmup), '--only', args.only.join(',')];
   if (args.quick) a.push('--quick');
   if (cfg.prebuilt) a.push('--prebuilt');
   if (cfg.timer === 'benchjs') a.push('--timer', 'benchjs');
@@ -467,8 +471,8 @@ function childArgs(args, cfg) {
   return a;
 }
 
-function spawnChild(argv, pin = null) {
-  const cmd = [process.execPath, fileURLToPath(import.meta.url), ...argv];
+function spawnChild(argv, pin = null, nodeFlags = []) {
+  const cmd = [process.execPath, ...nodeFlags, fileURLToPath(import.meta.url), ...argv];
   // --pin: the child and all its threads on one core, as `taskset -c CPU node bench/run.mjs` runs the pairs
   if (pin !== null) cmd.unshift('taskset', '-c', pin);
   return new Promise((resolve) => {
@@ -496,7 +500,7 @@ async function runConfig(args, dir, id, cfg) {
   let rounds = [];
   const log = (s) => process.stderr.write(s);
   if (cfg.samePro || cfg.harness === 'pairs') {
-    const c = await spawnChild(['--child', cfg.harness === 'pairs' ? 'pairs' : 'both', '--id', id, '--params', dir, ...childArgs(args, cfg)], cfg.pin ?? null);
+    const c = await spawnChild(['--child', cfg.harness === 'pairs' ? 'pairs' : 'both', '--id', id, '--params', dir, ...childArgs(args, cfg)], cfg.pin ?? null, args.nodeFlags);
     if (c.error) failures.push(`${id}: ${c.error}`);
     else { rounds = c.rounds; Object.assign(versions, c.versions ?? {}); }
   } else {
@@ -505,7 +509,7 @@ async function runConfig(args, dir, id, cfg) {
       const outs = {};
       for (const side of row.order) {
         const out = join(dir, `${id}-${side}.out`);
-        const c = await spawnChild(['--child', side, '--id', id, '--params', dir, '--out', out, ...childArgs(args, cfg)], cfg.pin ?? null);
+        const c = await spawnChild(['--child', side, '--id', id, '--params', dir, '--out', out, ...childArgs(args, cfg)], cfg.pin ?? null, args.nodeFlags);
         if (c.error) { failures.push(`${id} ${NAMES[side]} round ${r + 1}: ${c.error}`); row[side] = null; continue; }
         row[side] = c.usPerStep;
         row.detail[side] = { median: c.median, mean: c.mean, gcShare: c.gcShare, cpuShare: c.cpuShare, otherThreads: c.otherThreads, samples: c.samples, via: c.via };
@@ -555,6 +559,7 @@ export function factorConfigs(args) {
     { factor: 'benchmark.js median sample', ...user, timer: 'benchjs' },
     { factor: 'warm runtime (other models first)', ...user, warm: true },
     { factor: `calls ×5 (${args.calls * 5})`, ...user, calls: args.calls * 5 },
+    { factor: `warm-up ×10 (${Math.max(1, args.warmup) * 10} calls)`, ...user, warmup: Math.max(1, args.warmup) * 10 },
     { factor: `pinned to one core (taskset -c ${args.pin ?? 0})`, ...user, pin: args.pin ?? '0' },
     { factor: "pairs.mjs's four conditions together", samePro: true, prebuilt: true, timer: 'benchjs', stat: args.stat, warm: true, relaxed: args.relaxed, pin: args.pin },
     { factor: 'bench/pairs.mjs itself', harness: 'pairs', relaxed: args.relaxed, pin: args.pin },
@@ -572,7 +577,7 @@ async function parent(args) {
     // --warm builds every workload's model first: their parameters too
     for (const id of args.warm || args.factors ? FRESH_IDS : args.only) writeParams(dir, id, await paramsOf(id));
     const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, stat: args.stat, warm: args.warm, relaxed: args.relaxed, pin: args.pin };
-    run.options = { rounds: args.rounds, calls: args.calls, warmup: args.warmup, ...user };
+    run.options = { rounds: args.rounds, calls: args.calls, warmup: args.warmup, nodeFlags: args.nodeFlags, ...user };
     const rows = [];
     if (args.factors) run.factors = {};
     for (const id of args.only) {

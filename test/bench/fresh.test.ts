@@ -53,6 +53,8 @@ describe('bench/fresh.mjs: pure parts', () => {
     expect(() => parseArgs(['--timer', 'hrtime'])).toThrow('Expected --timer plain or benchjs, got hrtime');
     expect(() => parseArgs(['--stat', 'min'])).toThrow('Expected --stat median or mean, got min');
     expect(() => parseArgs(['--pin', 'first'])).toThrow('Expected --pin CPU with CPU a core number, got first');
+    expect(parseArgs(['--node-flag', '--liftoff-only']).nodeFlags).toEqual(['--liftoff-only']);
+    expect(() => parseArgs(['--node-flag', 'liftoff'])).toThrow('Expected --node-flag --some-v8-or-node-flag, got liftoff');
     expect(() => parseArgs(['--fast'])).toThrow(/got --fast$/);
   });
 
@@ -60,16 +62,17 @@ describe('bench/fresh.mjs: pure parts', () => {
     const rows = factorConfigs(parseArgs(['--calls', '10']));
     const base = rows[0];
     expect(base).toMatchObject({ samePro: false, prebuilt: false, timer: 'plain', warm: false });
-    const keys = ['samePro', 'prebuilt', 'stat', 'timer', 'warm', 'calls', 'pin'] as const;
-    for (let i = 1; i <= 7; i++) {
+    const keys = ['samePro', 'prebuilt', 'stat', 'timer', 'warm', 'calls', 'warmup', 'pin'] as const;
+    for (let i = 1; i <= 8; i++) {
       const changed = keys.filter((k) => (rows[i] as Record<string, unknown>)[k] !== (base as Record<string, unknown>)[k]);
       expect(changed).toEqual([keys[i - 1]]);
     }
     expect(rows[6].calls).toBe(50);
-    expect(rows[7].pin).toBe('0');
-    expect(rows[8]).toMatchObject({ samePro: true, prebuilt: true, timer: 'benchjs', warm: true, pin: null });
-    expect(rows[9].harness).toBe('pairs');
-    expect(rows).toHaveLength(10);
+    expect(rows[7].warmup).toBe(500);
+    expect(rows[8].pin).toBe('0');
+    expect(rows[9]).toMatchObject({ samePro: true, prebuilt: true, timer: 'benchjs', warm: true, pin: null });
+    expect(rows[10].harness).toBe('pairs');
+    expect(rows).toHaveLength(11);
   });
 });
 
