@@ -25,7 +25,13 @@
 //     sample (W5): one step of char generation, `stream.step(oneHot)` / `session.run({ X, h0, c0 })`
 //       (V 65, H 512, 2 layers + linear head, as bench/run.mjs's W5); the softmax sampling of the
 //       next character (the same JS for both) is not timed;
-//     --warmup calls first (default 50, --quick 3), then the median of --calls calls (default 400).
+//     --warmup calls first and at least --warmup-ms of them (default 50 calls and 1000 ms; --quick 3
+//     and 0), then the median of --calls calls (default 400). The time floor is there because V8
+//     runs a fresh process's wasm in its baseline compiler (Liftoff) and tiers hot functions up on
+//     background threads: ONNX Runtime Web's module is large, its tier-up takes ~10 % of a core for
+//     seconds (more on a busy or pinned machine), and its LSTM runs ~3× slower in Liftoff
+//     (`--node-flag --liftoff-only`). 'drift' (last quarter ÷ first quarter of the timed calls) shows
+//     when a process was still getting faster.
 // Rounds alternate which side goes first (A,B then B,A …), default 5. Reported per workload: each
 // side's median µs/step over rounds with min–max, and the median of the per-round ratios
 // ORT ÷ rnn-wasm (> 1: rnn-wasm faster) with min–max.
@@ -61,7 +67,7 @@
 // unless --json FILE):
 //   { date, machine, versions, harness: 'fresh', quick, options, loadAverage: [before, after],
 //     workloads: { id: { unit: 'us/step', rounds: [{ round, order, ours, ort, maxAbsDiff, ok,
-//       detail: { ours|ort: { median, mean, gcShare, cpuShare, otherThreads, samples, via } } }],
+//       detail: { ours|ort: { median, mean, drift, warmupCalls, gcShare, cpuShare, otherThreads, samples, via } } }],
 //       ours, ort, ratio: { median, min, max, n } } }, factors?: { id: [{ factor, ...same } ] }, failures }
 import v8 from 'node:v8';
 import os from 'node:os';
@@ -107,10 +113,10 @@ export function summarize(rounds) {
 }
 
 // ---- arguments --------------------------------------------------------------------------------
-const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --stat median|mean --warm --warm-with IDS --pin CPU --node-flag FLAG --no-relaxed --factors';
+const USAGE = '--quick --only IDS --rounds N --calls N --warmup N --warmup-ms MS --json FILE --no-save --same-process --prebuilt --timer plain|benchjs --stat median|mean --warm --warm-with IDS --pin CPU --node-flag FLAG --no-relaxed --factors';
 export function parseArgs(argv) {
   const a = {
-    quick: false, only: FRESH_IDS, rounds: 0, calls: 0, warmup: -1, json: null, save: true, factors: false,
+    quick: false, only: FRESH_IDS, rounds: 0, calls: 0, warmup: -1, warmupMs: -1, json: null, save: true, factors: false,
     samePro: false, prebuilt: false, timer: 'plain', stat: 'median', warm: false, warmWith: null, relaxed: true, pin: null, nodeFlags: [],
     child: null, id: null, params: null, out: null, order: null,
   };
@@ -120,6 +126,7 @@ export function parseArgs(argv) {
     else if (k === '--only') a.only = argv[++i].split(',');
     else if (k === '--rounds') a.rounds = positiveCount(k, argv[++i]);
     else if (k === '--calls') a.calls = positiveCount(k, argv[++i]);
+    else if (k === '--warmup-ms') a.warmupMs = argv[i + 1] === '0' ? (i++, 0) : positiveCount(k, argv[++i]);
     else if (k === '--warmup') a.warmup = argv[i + 1] === '0' ? (i++, 0) : positiveCount(k, argv[++i]);
     else if (k === '--json') a.json = argv[++i];
     else if (k === '--no-save') a.save = false;
@@ -155,6 +162,7 @@ export function parseArgs(argv) {
   a.rounds ||= a.quick ? 2 : 5;
   a.calls ||= a.quick ? 20 : 400;
   if (a.warmup < 0) a.warmup = a.quick ? 3 : 50;
+  if (a.warmupMs < 0) a.warmupMs = a.quick ? 0 : 1000;
   return a;
 }
 
@@ -388,18 +396,27 @@ async function timeCalls(sd, opts) {
     const m = await measure(sd.pass, { quick: opts.quick, async: !!sd.async, minTime: opts.quick ? 0.15 : 0.5 });
     return { usPerStep: (m.median * 1e6) / sd.stepsPerPass, samples: m.samples, via: m.via };
   }
-  const us = new Float64Array(opts.calls);
-  for (let i = 0; i < opts.warmup + opts.calls; i++) {
+  const once = async () => {
     sd.prepare?.();
     const t0 = performance.now();
     let r = sd.call();
     if (sd.async) r = await r;
     const dt = performance.now() - t0;
     sd.after?.(r);
-    if (i >= opts.warmup) us[i - opts.warmup] = (dt * 1000) / sd.stepsPerCall;
-  }
+    return (dt * 1000) / sd.stepsPerCall;
+  };
+  // warm-up: --warmup calls and at least --warmup-ms of them (V8 tiers hot wasm up in the background)
+  const w0 = performance.now();
+  let warmupCalls = 0;
+  while (warmupCalls < opts.warmup || performance.now() - w0 < opts.warmupMs) { await once(); warmupCalls++; }
+  const us = new Float64Array(opts.calls);
+  for (let i = 0; i < opts.calls; i++) us[i] = await once();
   const median = stats(us).median, mean = us.reduce((a, b) => a + b, 0) / us.length;
-  return { usPerStep: opts.stat === 'mean' ? mean : median, median, mean, samples: opts.calls, via: `plain loop, ${opts.stat} of calls` };
+  // drift: median of the last quarter of the calls ÷ median of the first (≈ 1 when the warm-up
+  // reached the steady state; < 1 when the code still got faster, e.g. tier-up finishing late)
+  const q = Math.max(1, Math.floor(opts.calls / 4));
+  const drift = stats(us.subarray(opts.calls - q)).median / stats(us.subarray(0, q)).median;
+  return { usPerStep: opts.stat === 'mean' ? mean : median, median, mean, drift, warmupCalls, samples: opts.calls, via: `plain loop, ${opts.stat} of calls` };
 }
 
 // --warm: the other workloads' models of this side built, run once and released first.
@@ -461,7 +478,7 @@ async function child(args) {
 
 // ---- parent ---------------------------------------------------------------------------------
 function childArgs(args, cfg) {
-  const a = ['--rounds', String(cfg.rounds ?? args.rounds), '--calls', String(cfg.calls ?? args.calls), '--warmup', String(cfg.warmup ?? args.warmup), '--only', args.only.join(',')];
+  const a = ['--rounds', String(cfg.rounds ?? args.rounds), '--calls', String(cfg.calls ?? args.calls), '--warmup', String(cfg.warmup ?? args.warmup), '--warmup-ms', String(cfg.warmupMs ?? args.warmupMs), '--only', args.only.join(',')];
   if (args.quick) a.push('--quick');
   if (cfg.prebuilt) a.push('--prebuilt');
   if (cfg.timer === 'benchjs') a.push('--timer', 'benchjs');
@@ -512,7 +529,7 @@ async function runConfig(args, dir, id, cfg) {
         const c = await spawnChild(['--child', side, '--id', id, '--params', dir, '--out', out, ...childArgs(args, cfg)], cfg.pin ?? null, args.nodeFlags);
         if (c.error) { failures.push(`${id} ${NAMES[side]} round ${r + 1}: ${c.error}`); row[side] = null; continue; }
         row[side] = c.usPerStep;
-        row.detail[side] = { median: c.median, mean: c.mean, gcShare: c.gcShare, cpuShare: c.cpuShare, otherThreads: c.otherThreads, samples: c.samples, via: c.via };
+        row.detail[side] = { median: c.median, mean: c.mean, drift: c.drift, warmupCalls: c.warmupCalls, gcShare: c.gcShare, cpuShare: c.cpuShare, otherThreads: c.otherThreads, samples: c.samples, via: c.via };
         versions[side] = c.version;
         outs[side] = readF32(out);
       }
@@ -548,6 +565,9 @@ function table(head, rows) {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+/** The long warm-up of the factor table: ×10 calls and ×5 the time floor (at least 5 s; 1 s in --quick). */
+const warmupLong = (args) => ({ warmup: Math.max(1, args.warmup) * 10, warmupMs: Math.max(args.warmupMs * 5, args.quick ? 1000 : 5000) });
+
 /** The factor rows of --factors: the user's way, each factor alone, all together, pairs.mjs itself. */
 export function factorConfigs(args) {
   const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, stat: args.stat, warm: args.warm, relaxed: args.relaxed, pin: args.pin };
@@ -559,7 +579,7 @@ export function factorConfigs(args) {
     { factor: 'benchmark.js median sample', ...user, timer: 'benchjs' },
     { factor: 'warm runtime (other models first)', ...user, warm: true },
     { factor: `calls ×5 (${args.calls * 5})`, ...user, calls: args.calls * 5 },
-    { factor: `warm-up ×10 (${Math.max(1, args.warmup) * 10} calls)`, ...user, warmup: Math.max(1, args.warmup) * 10 },
+    { factor: `longer warm-up (${warmupLong(args).warmup} calls, ≥ ${warmupLong(args).warmupMs} ms)`, ...user, ...warmupLong(args) },
     { factor: `pinned to one core (taskset -c ${args.pin ?? 0})`, ...user, pin: args.pin ?? '0' },
     { factor: "pairs.mjs's four conditions together", samePro: true, prebuilt: true, timer: 'benchjs', stat: args.stat, warm: true, relaxed: args.relaxed, pin: args.pin },
     { factor: 'bench/pairs.mjs itself', harness: 'pairs', relaxed: args.relaxed, pin: args.pin },
@@ -577,7 +597,7 @@ async function parent(args) {
     // --warm builds every workload's model first: their parameters too
     for (const id of args.warm || args.factors ? FRESH_IDS : args.only) writeParams(dir, id, await paramsOf(id));
     const user = { samePro: args.samePro, prebuilt: args.prebuilt, timer: args.timer, stat: args.stat, warm: args.warm, relaxed: args.relaxed, pin: args.pin };
-    run.options = { rounds: args.rounds, calls: args.calls, warmup: args.warmup, nodeFlags: args.nodeFlags, ...user };
+    run.options = { rounds: args.rounds, calls: args.calls, warmup: args.warmup, warmupMs: args.warmupMs, nodeFlags: args.nodeFlags, ...user };
     const rows = [];
     if (args.factors) run.factors = {};
     for (const id of args.only) {
@@ -590,7 +610,7 @@ async function parent(args) {
           Object.assign(versions, Object.fromEntries(Object.entries(r.versions).map(([k, v]) => [NAMES[k], v])));
           run.factors[id].push({ ...cfg, rounds: r.rounds, ours: r.ours, ort: r.ort, ratio: r.ratio });
           const base = run.factors[id][0].ratio;
-          rows.push([id, cfg.factor, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), base && r.ratio ? `${(r.ratio.median / base.median).toFixed(2)}` : '—', shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true)]);
+          rows.push([id, cfg.factor, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), base && r.ratio ? `${(r.ratio.median / base.median).toFixed(2)}` : '—', shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true), shareColumn(r.rounds, 'drift', false)]);
         }
       } else {
         process.stderr.write(`[${id}, ${args.rounds} rounds]\n`);
@@ -598,7 +618,7 @@ async function parent(args) {
         failures.push(...r.failures);
         Object.assign(versions, Object.fromEntries(Object.entries(r.versions).map(([k, v]) => [NAMES[k], v])));
         run.workloads[id] = { unit: 'us/step', rounds: r.rounds, ours: r.ours, ort: r.ort, ratio: r.ratio };
-        rows.push([id, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), String(r.ratio?.n ?? 0), shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true)]);
+        rows.push([id, fmtSpread(r.ours), fmtSpread(r.ort), fmtRatio(r.ratio), String(r.ratio?.n ?? 0), shareColumn(r.rounds, 'gcShare', true), shareColumn(r.rounds, 'otherThreads', true), shareColumn(r.rounds, 'drift', false)]);
       }
     }
     run.date = new Date().toISOString();
@@ -607,10 +627,10 @@ async function parent(args) {
     console.log(`${run.date} · ${run.machine}\nload average (1, 5, 15 min) before ${run.loadAverage.before.join(' ')}, after ${run.loadAverage.after.join(' ')}\n`);
     if (args.factors) {
       console.log(`Factor table: µs/step median (min–max over rounds); ratio = ORT Web ÷ rnn-wasm per round (> 1: rnn-wasm faster); ${how}\n`);
-      console.log(table(['workload', 'factor', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio', 'ratio ÷ user row', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort'], rows));
+      console.log(table(['workload', 'factor', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio', 'ratio ÷ user row', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort', 'drift rnn-wasm / ort'], rows));
     } else {
       console.log(`Fresh process per side per round, public API in a plain loop; ${how}; ratio = ORT Web ÷ rnn-wasm per round\n`);
-      console.log(table(['workload', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio (median, min–max)', 'rounds', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort'], rows));
+      console.log(table(['workload', 'rnn-wasm µs/step', 'ort-web-1t µs/step', 'ratio (median, min–max)', 'rounds', 'GC rnn-wasm / ort', 'other threads rnn-wasm / ort', 'drift rnn-wasm / ort'], rows));
     }
     if (failures.length) console.log(`\nFAILURES:\n${failures.join('\n')}`);
     const files = [...(args.json ? [args.json] : []), ...(args.save && !args.quick ? [runFile(run.date, 'fresh-')] : [])];

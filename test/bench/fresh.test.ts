@@ -46,7 +46,8 @@ describe('bench/fresh.mjs: pure parts', () => {
     const a = parseArgs([]);
     expect(a).toMatchObject({ rounds: 5, calls: 400, warmup: 50, only: FRESH_IDS, timer: 'plain', samePro: false, prebuilt: false, warm: false });
     expect(FRESH_IDS).toEqual(['W1a', 'W1b', 'W3a', 'W3a-cho', 'W3b', 'W5']);
-    expect(parseArgs(['--quick'])).toMatchObject({ rounds: 2, calls: 20, warmup: 3 });
+    expect(parseArgs(['--quick'])).toMatchObject({ rounds: 2, calls: 20, warmup: 3, warmupMs: 0 });
+    expect(a.warmupMs).toBe(1000);
     expect(parseArgs(['--warm-with', 'W3a,W5'])).toMatchObject({ warm: true, warmWith: ['W3a', 'W5'] });
     expect(() => parseArgs(['--only', 'W2'])).toThrow('Expected --only ids among W1a W1b W3a W3a-cho W3b W5, got W2');
     expect(() => parseArgs(['--rounds', '0'])).toThrow('Expected --rounds N with N a positive integer, got 0');
@@ -63,12 +64,13 @@ describe('bench/fresh.mjs: pure parts', () => {
     const base = rows[0];
     expect(base).toMatchObject({ samePro: false, prebuilt: false, timer: 'plain', warm: false });
     const keys = ['samePro', 'prebuilt', 'stat', 'timer', 'warm', 'calls', 'warmup', 'pin'] as const;
+    // the long warm-up row also raises the time floor (warmupMs): one factor, two numbers
     for (let i = 1; i <= 8; i++) {
       const changed = keys.filter((k) => (rows[i] as Record<string, unknown>)[k] !== (base as Record<string, unknown>)[k]);
       expect(changed).toEqual([keys[i - 1]]);
     }
     expect(rows[6].calls).toBe(50);
-    expect(rows[7].warmup).toBe(500);
+    expect(rows[7]).toMatchObject({ warmup: 500, warmupMs: 5000 });
     expect(rows[8].pin).toBe('0');
     expect(rows[9]).toMatchObject({ samePro: true, prebuilt: true, timer: 'benchjs', warm: true, pin: null });
     expect(rows[10].harness).toBe('pairs');
@@ -109,6 +111,8 @@ describe('bench/fresh.mjs: end to end', () => {
         expect(r.detail[side].cpuShare).toBeGreaterThan(0);
         expect(r.detail[side].otherThreads).toBeGreaterThanOrEqual(0);
         expect(r.detail[side].samples).toBe(5);
+        expect(r.detail[side].warmupCalls).toBe(3);
+        expect(r.detail[side].drift).toBeGreaterThan(0);
       }
       expect(W.ratio).toEqual({ median: r.ort / r.ours, min: r.ort / r.ours, max: r.ort / r.ours, n: 1 });
       expect(W.ours).toEqual({ median: r.ours, min: r.ours, max: r.ours, n: 1 });
