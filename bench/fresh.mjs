@@ -1,9 +1,10 @@
 // The second harness: each side measured as a user's program would measure it (issue 27, item 1).
+//   npm run build, then:
 //   node bench/fresh.mjs [--quick] [--only W1a,W3a,...] [--rounds N] [--calls N] [--warmup N]
-//                        [--json FILE] [--no-save]
+//                        [--warmup-ms MS] [--json FILE] [--no-save] [--node-flag F ...]
 //                        factors, one at a time (default: the user's way):
-//                        [--same-process] [--prebuilt] [--timer benchjs] [--stat mean] [--warm | --warm-with IDS]
-//                        [--no-relaxed]
+//                        [--same-process] [--prebuilt] [--timer benchjs] [--stat mean]
+//                        [--warm | --warm-with IDS] [--pin CPU] [--no-relaxed]
 //   node bench/fresh.mjs --factors [--quick] [--only ...] [--rounds N] [--calls N]   (the factor table)
 //
 // Method. Workloads W1a W1b W3a W3a-cho W3b W5 of bench/common.mjs, two sides: rnn-wasm on one
@@ -28,10 +29,11 @@
 //     --warmup calls first and at least --warmup-ms of them (default 50 calls and 1000 ms; --quick 3
 //     and 0), then the median of --calls calls (default 400). The time floor is there because V8
 //     runs a fresh process's wasm in its baseline compiler (Liftoff) and tiers hot functions up on
-//     background threads: ONNX Runtime Web's module is large, its tier-up takes ~10 % of a core for
-//     seconds (more on a busy or pinned machine), and its LSTM runs ~3× slower in Liftoff
-//     (`--node-flag --liftoff-only`). 'drift' (last quarter ÷ first quarter of the timed calls) shows
-//     when a process was still getting faster.
+//     background threads: ONNX Runtime Web's module is large and its tier-up keeps other threads
+//     busy for seconds (the 'other threads' column; longer on a busy or pinned machine), and both
+//     libraries run several times slower before it (`--node-flag --liftoff-only` shows how much).
+//     'drift' (last quarter ÷ first quarter of the timed calls) shows when a process was still
+//     getting faster.
 // Rounds alternate which side goes first (A,B then B,A …), default 5. Reported per workload: each
 // side's median µs/step over rounds with min–max, and the median of the per-round ratios
 // ORT ÷ rnn-wasm (> 1: rnn-wasm faster) with min–max.
@@ -46,8 +48,8 @@
 //                   0.5 s, --quick 0.15 s), a call being pairs.mjs's: one forward, one T-step pass
 //                   (W1b) or one generation of 200 characters with sampling (W5)
 //   --warm          before building its model, the process builds, runs once and releases the
-//                   models of every other workload of FRESH_IDS (--warm-with IDS: of those) (a runtime that served earlier
-//                   sessions, as in the pairs process)
+//                   models of every other workload of FRESH_IDS (--warm-with IDS: of those), as
+//                   in the pairs process, whose runtimes served earlier pairs' models
 //   --stat mean     the mean of the calls instead of their median (GC pauses and outliers counted,
 //                   as a benchmark.js cycle mean counts them)
 //   --calls N / --warmup N   repetitions (V8 tiering, timer granularity)
@@ -55,17 +57,19 @@
 //   --node-flag F   a Node/V8 flag for every child (repeatable), e.g. --liftoff-only or
 //                   --no-wasm-dynamic-tiering to see V8's wasm tier-up at work
 //   --no-relaxed    rnn-wasm without the relaxed-SIMD flag (its plain-SIMD binary, as plain Node 20)
-// Every timing also records the garbage collector's share of the timed span (Node 'gc' performance
-// entries), printed as 'GC rnn-wasm / ort', and the process's CPU time ÷ the span ('CPU rnn-wasm /
-// ort': below 1 the process waited for a core, above 1 another of its threads worked) and the CPU
-// time of its other threads ÷ the span ('other threads', V8's compiler and GC helpers: work that
-// is free on an idle second core and taken from the timed thread when the process is pinned).
-// --factors runs, per workload, the user's way, each factor alone, all of them together, and
-// bench/pairs.mjs itself, each over the same --rounds, and prints one table (and a run file).
+// Every plain-loop timing also records, per side (medians over rounds in the tables): the garbage
+// collector's share of the timed span (Node 'gc' performance entries; 'GC'), the CPU time of the
+// process's other threads ÷ the span ('other threads': V8's compiler and GC helpers, work that is
+// free on an idle second core and taken from the timed thread when the process is pinned), the
+// drift, and in the run file the process's CPU time ÷ the span (cpuShare: < 1 when it waited for a
+// core) and the mean of the calls beside their median.
+// --factors runs, per workload, the user's way, each factor alone, pairs.mjs's four conditions
+// together and bench/pairs.mjs itself, each over the same --rounds, and prints one table ('ratio ÷
+// user row': how far a factor moves the ratio) and a run file.
 // Figures are machine-dependent and meaningful only from a quiet machine; a run file records the
 // load average before and after. Run file bench/runs/<date>-<host>-fresh-<n>.json (not in --quick
 // unless --json FILE):
-//   { date, machine, versions, harness: 'fresh', quick, options, loadAverage: [before, after],
+//   { date, machine, versions, harness: 'fresh', quick, options, loadAverage: { before, after } (1, 5, 15 min),
 //     workloads: { id: { unit: 'us/step', rounds: [{ round, order, ours, ort, maxAbsDiff, ok,
 //       detail: { ours|ort: { median, mean, drift, warmupCalls, gcShare, cpuShare, otherThreads, samples, via } } }],
 //       ours, ort, ratio: { median, min, max, n } } }, factors?: { id: [{ factor, ...same } ] }, failures }
