@@ -2,6 +2,10 @@
 // from this library's seeded initialiser, so every implementation computes with the same numbers),
 // the reference outputs to check against, and timing through benchmark.js.
 import Benchmark from 'benchmark';
+import os from 'node:os';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // ---- workloads --------------------------------------------------------------------------------
 // cell, I input, H hidden, B batch, T steps, V vocabulary, L layers; mode picks the runner entry
@@ -196,4 +200,30 @@ export function stats(values) {
     return v[lo] + (v[hi] - v[lo]) * (i - lo);
   };
   return { median: q(0.5), q1: q(0.25), q3: q(0.75), min: v[0], max: v[v.length - 1], n: v.length };
+}
+
+// ---- run files --------------------------------------------------------------------------------
+/** CPU model, cores and cache from /proc/cpuinfo (os.cpus() elsewhere), memory, OS and Node. */
+export function machine() {
+  let cpu = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical CPUs`;
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const g = (k) => info.match(new RegExp(`^${k}\\s*:\\s*(.+)$`, 'm'))?.[1]?.trim();
+    const logical = info.match(/^processor\s*:/gm).length;
+    cpu = `${g('model name')}, ${logical} logical CPUs (${g('cpu cores') ?? '?'} cores per socket), cache ${g('cache size') ?? '?'}, flags avx2=${/\bavx2\b/.test(g('flags') ?? '')} fma=${/\bfma\b/.test(g('flags') ?? '')}`;
+  } catch { /* no /proc: os.cpus() */ }
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    osName = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] + ` (${os.release()})`;
+  } catch { /* not Linux */ }
+  return `${cpu}; ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${osName}; Node ${process.version} (V8 ${process.versions.v8})`;
+}
+
+/** bench/runs/<date>-<host>-<kind><n>.json with the next free n for that date, host and kind ('' for bench/run.mjs, 'fresh-' for bench/fresh.mjs). */
+export function runFile(date, kind = '') {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'runs');
+  mkdirSync(dir, { recursive: true });
+  const stem = `${date.slice(0, 10)}-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${kind}`;
+  const taken = readdirSync(dir).filter((f) => f.startsWith(stem)).map((f) => Number(f.slice(stem.length, -5))).filter(Number.isInteger);
+  return join(dir, `${stem}${Math.max(0, ...taken) + 1}.json`);
 }

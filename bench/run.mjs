@@ -31,10 +31,10 @@
 import v8 from 'node:v8';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WORKLOADS, figure, gflops, measure, positiveCount, stats } from './common.mjs';
+import { WORKLOADS, figure, gflops, machine, measure, positiveCount, runFile, stats } from './common.mjs';
 import { checkOutput, loadLib, scaling } from './ours.mjs';
 import { runK } from './k.mjs';
 import { runPairs } from './pairs.mjs';
@@ -155,31 +155,6 @@ function spawnChild(impl, args, repeat) {
       else resolve(JSON.parse(line.slice(9)));
     });
   });
-}
-
-// CPU model, cores and cache from /proc/cpuinfo (os.cpus() elsewhere), memory, OS and Node.
-function machine() {
-  let cpu = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical CPUs`;
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const g = (k) => info.match(new RegExp(`^${k}\\s*:\\s*(.+)$`, 'm'))?.[1]?.trim();
-    const logical = info.match(/^processor\s*:/gm).length;
-    cpu = `${g('model name')}, ${logical} logical CPUs (${g('cpu cores') ?? '?'} cores per socket), cache ${g('cache size') ?? '?'}, flags avx2=${/\bavx2\b/.test(g('flags') ?? '')} fma=${/\bfma\b/.test(g('flags') ?? '')}`;
-  } catch { /* no /proc: os.cpus() */ }
-  let osName = `${os.type()} ${os.release()}`;
-  try {
-    osName = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] + ` (${os.release()})`;
-  } catch { /* not Linux */ }
-  return `${cpu}; ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${osName}; Node ${process.version} (V8 ${process.versions.v8})`;
-}
-
-// bench/runs/<date>-<host>-<n>.json with the next free n for that date and host.
-function runFile(date) {
-  const dir = join(here, 'runs');
-  mkdirSync(dir, { recursive: true });
-  const stem = `${date.slice(0, 10)}-${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-`;
-  const taken = readdirSync(dir).filter((f) => f.startsWith(stem)).map((f) => Number(f.slice(stem.length, -5))).filter(Number.isInteger);
-  return join(dir, `${stem}${Math.max(0, ...taken) + 1}.json`);
 }
 
 // Per-implementation figures of the process rounds → the run file's workloads (median over rounds).
