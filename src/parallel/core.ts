@@ -43,6 +43,22 @@ export async function checkPoolOptions(opts: WorkerPoolOptions): Promise<number>
   return n;
 }
 
+/** What a pool's safety net releases: its workers, and what its subclass registered (wasm blocks). */
+interface PoolHeld {
+  transport: Transport | null;
+  release: (() => void) | null;
+}
+// The safety net for pools that are never disposed: the workers are closed (so they no longer keep
+// the process alive) and the pool's wasm blocks go back to the heap. The held record refers to no
+// pool: a held value that reaches its target would keep it alive forever.
+const pools = new FinalizationRegistry<PoolHeld>((h) => {
+  h.release?.();
+  h.release = null;
+  const t = h.transport;
+  h.transport = null;
+  if (t) t.close().catch(() => undefined);
+});
+
 export abstract class PoolCore {
   /** Which binary the workers run (the main thread's). */
   readonly variant: Variant;
@@ -50,11 +66,15 @@ export abstract class PoolCore {
   protected readonly timeout?: number;
   private shared: Float32Array | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** What the finalizer releases if the pool is dropped without dispose(); a subclass sets `release`. */
+  protected readonly held: PoolHeld;
 
   protected constructor(variant: Variant, transport: Transport, timeout?: number) {
     this.variant = variant;
     this.transport = transport;
     this.timeout = timeout;
+    this.held = { transport, release: null };
+    pools.register(this, this.held, this);
   }
 
   /**
@@ -89,6 +109,8 @@ export abstract class PoolCore {
     const t = this.transport;
     if (!t) return false;
     this.transport = null;
+    pools.unregister(this);
+    this.held.transport = null;
     await t.close();
     return true;
   }

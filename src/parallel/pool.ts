@@ -30,13 +30,15 @@ export type { WorkerPoolOptions } from './core';
 export class WorkerPool extends PoolCore {
   /** The model whose parameters the workers replicate (and trainStep updates). */
   readonly model: Model;
-  private grad = 0; // heap offsets of the reduced gradient and a scratch, allocated on first step
-  private scratch = 0;
-  private guard: StepGuard | null = null;
+  // the reduced gradient and a scratch (heap offsets, allocated on the first step) and the step
+  // guard: what dispose() and, for a pool never disposed, the finalizer release
+  private readonly mem: PoolMemory;
 
   private constructor(model: Model, transport: Transport, timeout?: number) {
     super(model.runner.rt.variant, transport, timeout);
     this.model = model;
+    this.mem = { runner: model.runner, grad: 0, scratch: 0, guard: null };
+    this.held.release = releaser(this.mem);
   }
 
   /**
@@ -136,9 +138,9 @@ export class WorkerPool extends PoolCore {
       this.live();
       const wasBound = o.optimizer.isBoundTo(r.arena);
       o.optimizer.bind(r.rt, r.arena);
-      this.guard ??= new StepGuard(r);
+      const guard = (this.mem.guard ??= new StepGuard(r));
       try {
-        this.guard.save(o.optimizer, wasBound);
+        guard.save(o.optimizer, wasBound);
       } catch (e) {
         if (!wasBound) o.optimizer.dispose();
         r.dropoutRngState = rng;
@@ -146,10 +148,10 @@ export class WorkerPool extends PoolCore {
       }
       try {
         const gradNorm = this.reduceAndStep(result.weights, result.grads, o);
-        this.guard.commit();
+        guard.commit();
         return { loss: result.loss, gradNorm, skipped: false };
       } catch (e) {
-        this.guard.restore();
+        guard.restore();
         r.dropoutRngState = rng;
         if (e instanceof NonFiniteError && o.onNonFinite === 'skip') return { loss: result.loss, gradNorm: NaN, skipped: true };
         throw e;
@@ -160,14 +162,7 @@ export class WorkerPool extends PoolCore {
   /** Terminates the workers and releases the pool's buffers. Later calls reject with a StateError. */
   async dispose(): Promise<void> {
     if (!(await this.closeWorkers())) return;
-    const heap = this.model.runner.rt.heap;
-    if (!this.model.runner.isDisposed) {
-      if (this.grad) heap.release(this.grad);
-      if (this.scratch) heap.release(this.scratch);
-      this.guard?.dispose();
-    }
-    this.grad = this.scratch = 0;
-    this.guard = null;
+    releaseMemory(this.mem);
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -262,16 +257,17 @@ export class WorkerPool extends PoolCore {
     const n = r.arena.size;
     const heap = r.rt.heap;
     const k = r.rt.k;
-    if (!this.grad) this.grad = heap.alloc(n);
-    if (!this.scratch && grads.length > 1) this.scratch = heap.alloc(n);
-    heap.write(this.grad, grads[0]);
-    k.scale_f32(this.grad, weights[0], n);
+    const mem = this.mem;
+    if (!mem.grad) mem.grad = heap.alloc(n);
+    if (!mem.scratch && grads.length > 1) mem.scratch = heap.alloc(n);
+    heap.write(mem.grad, grads[0]);
+    k.scale_f32(mem.grad, weights[0], n);
     for (let i = 1; i < grads.length; i++) {
-      heap.write(this.scratch, grads[i]);
-      k.scale_f32(this.scratch, weights[i], n);
-      k.add_f32(this.grad, this.grad, this.scratch, n);
+      heap.write(mem.scratch, grads[i]);
+      k.scale_f32(mem.scratch, weights[i], n);
+      k.add_f32(mem.grad, mem.grad, mem.scratch, n);
     }
-    return clipAndStep(k, this.grad, n, o, () => paramsFinite(r));
+    return clipAndStep(k, mem.grad, n, o, () => paramsFinite(r));
   }
 }
 
@@ -308,4 +304,29 @@ function mix32(h: number): number {
 // A task's own (freshly sliced) buffers move to the worker; shared parameters are never listed.
 function transferOf(t: Extract<Task, { kind: 'forward' | 'grad' }>): Transferable[] {
   return ownBuffers([t.x.data, t.lengths, t.h0, t.c0, t.kind === 'grad' ? t.y.data : undefined, t.params]);
+}
+
+/** The pool's own wasm blocks (in its model's heap) and step guard. */
+interface PoolMemory {
+  readonly runner: Model['runner'];
+  grad: number;
+  scratch: number;
+  guard: StepGuard | null;
+}
+
+/** Releases a pool's blocks once (left alone, as dispose() always did, once its model was disposed). */
+function releaseMemory(mem: PoolMemory): void {
+  const heap = mem.runner.rt.heap;
+  if (!mem.runner.isDisposed) {
+    if (mem.grad) heap.release(mem.grad);
+    if (mem.scratch) heap.release(mem.scratch);
+    mem.guard?.dispose();
+  }
+  mem.grad = mem.scratch = 0;
+  mem.guard = null;
+}
+
+/** The finalizer's release function, made outside the pool so that it refers to no pool. */
+function releaser(mem: PoolMemory): () => void {
+  return () => releaseMemory(mem);
 }
