@@ -123,7 +123,7 @@ export async function createServer(o: ServerOptions): Promise<RnnServer> {
   const batchSizes: Histogram = new prom.Histogram({ name: 'rnnwasm_batch_size', help: 'texts per model call (dynamic batching)', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
   const latency: Histogram<'route'> = new prom.Histogram({ name: 'rnnwasm_request_duration_seconds', help: 'request latency, by route', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
 
-  const batcher = new Batcher((texts) => pool.run({ texts }) as Promise<object[]>, { windowMs, maxBatch, onBatch: (n) => batchSizes.observe(n) });
+  const batcher = new Batcher((texts) => pool.run({ texts }) as Promise<object[]>, { windowMs, maxBatch, capacity: workers, onBatch: (n) => batchSizes.observe(n) });
   const app = Fastify({ bodyLimit: maxBodyBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   let closing = false;
   const verb = ENDPOINTS[kind];

@@ -97,10 +97,11 @@ describe('createServer', () => {
     expect(await post(`${url}/v1/classify`, { text: 'ab' })).toEqual({ status: 400, body: { error: 'Expected "texts" to be a non-empty array of strings, got undefined' } });
     expect((await post(`${url}/v1/classify`, '{"texts": [')).status).toBe(400);
     expect(await post(`${url}/v1/translate`, { texts: ['ab'] })).toEqual({ status: 404, body: { error: 'Expected POST /v1/classify for this classifier model, got POST /v1/translate', kind: 'classifier' } });
-    // an answer later than the timeout is a 504 naming the limit
-    const slow = await createServer({ model: join(dir, 'clf.rnnw'), batchWindowMs: 500, timeoutMs: 50 });
+    // an answer later than the timeout is a 504 naming the limit: a text of 400,000 characters keeps
+    // the only worker busy far longer than 5 ms
+    const slow = await createServer({ model: join(dir, 'clf.rnnw'), timeoutMs: 5, maxChars: 500_000, maxBodyBytes: 1 << 20, workers: 1 });
     servers.push(slow);
-    expect(await post(`${await slow.listen()}/v1/classify`, { texts: ['ab'] })).toEqual({ status: 504, body: { error: 'Expected an answer within 50 ms, got none', limit: 'timeoutMs' } });
+    expect(await post(`${await slow.listen()}/v1/classify`, { texts: ['ab'.repeat(200_000)] })).toEqual({ status: 504, body: { error: 'Expected an answer within 5 ms, got none', limit: 'timeoutMs' } });
     await expect(createServer({ model: join(dir, 'clf.rnnw'), maxbatch: 4 } as never)).rejects.toThrow(/maxbatch/);
     await expect(createServer({ model: new Uint8Array([1, 2, 3]) })).rejects.toThrow(/^Expected an application model file \(classifier, labeler, seq2seq, generator, charlm or forecaster\), got none of them/);
     // the limits did not disturb the server
