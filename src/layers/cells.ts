@@ -190,43 +190,31 @@ const GRU: CellDescriptor = {
 // minGRU / minLSTM (Feng et al. 2024): no W_hh, so no int8 or packed recurrent copy either (q and pk
 // never reach them; their W_ih gets the int8/packed GEMM like every cell's). The forward leaves the
 // pre-activations in `gates` and the backward recomputes the gates from them (assembly/cells/mingru.ts).
-const MINGRU: CellDescriptor = {
-  kind: 'mingru',
-  recurrentWeight: false,
-  gates: 2,
-  gateOrder: ['z', 'h'],
-  states: ['h'],
-  hasCellState: false,
-  auxPerRow: 0,
-  optionKeys: ['logSpace'],
-  hhApart: () => 0,
-  forward(a) {
-    a.b.mingru(a.h, a.y, a.gates, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
-  },
-  backward(a) {
-    const scratch = a.b.alloc(a.B * a.H);
-    a.b.mingruBwd(a.dgates, a.dh0, a.dy, a.dhN, a.gates, a.h, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
-  },
-};
-
-const MINLSTM: CellDescriptor = {
-  kind: 'minlstm',
-  recurrentWeight: false,
-  gates: 3,
-  gateOrder: ['f', 'i', 'h'],
-  states: ['h'],
-  hasCellState: false,
-  auxPerRow: 0,
-  optionKeys: ['logSpace'],
-  hhApart: () => 0,
-  forward(a) {
-    a.b.minlstm(a.h, a.y, a.gates, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
-  },
-  backward(a) {
-    const scratch = a.b.alloc(a.B * a.H);
-    a.b.minlstmBwd(a.dgates, a.dh0, a.dy, a.dhN, a.gates, a.h, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
-  },
-};
+/** A min cell: gate blocks over x only, h its one state, one scan kernel each way (op names `<kind>`, `<kind>Bwd`). */
+function minCell(kind: 'mingru' | 'minlstm', gateOrder: readonly string[]): CellDescriptor {
+  const fwd = kind === 'mingru' ? 'mingru' : 'minlstm';
+  const bwd = kind === 'mingru' ? 'mingruBwd' : 'minlstmBwd';
+  return {
+    kind,
+    recurrentWeight: false,
+    gates: gateOrder.length,
+    gateOrder,
+    states: ['h'],
+    hasCellState: false,
+    auxPerRow: 0,
+    optionKeys: ['logSpace'],
+    hhApart: () => 0,
+    forward(a) {
+      a.b[fwd](a.h, a.y, a.gates, a.lens, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+    },
+    backward(a) {
+      const scratch = a.b.alloc(a.B * a.H);
+      a.b[bwd](a.dgates, a.dh0, a.dy, a.dhN, a.gates, a.h, a.lens, scratch, a.T, a.B, a.H, a.ldy, a.reverse, logSpace(a.cfg));
+    },
+  };
+}
+const MINGRU = minCell('mingru', ['z', 'h']);
+const MINLSTM = minCell('minlstm', ['f', 'i', 'h']);
 
 /** Every recurrent cell, by kind. */
 export const CELLS: Readonly<Record<CellKind, CellDescriptor>> = { lstm: LSTM, gru: GRU, rnn: RNN, mingru: MINGRU, minlstm: MINLSTM };

@@ -231,7 +231,12 @@ export class Seq2Seq {
       const next = new Adam({ lr, schedule });
       const { rt, arena } = this.model.runner;
       next.bind(rt, arena);
-      next.loadState(this.optimizer.state());
+      try {
+        next.loadState(this.optimizer.state());
+      } catch (e) {
+        next.dispose(); // the checkpoint's optimizer stays as it was
+        throw e;
+      }
       this.optimizer.dispose();
       this.optimizer = next;
     }
