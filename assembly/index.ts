@@ -10,7 +10,7 @@ export { lstm_forward, lstm_backward, lstm_forward_q8, lstm_forward_pk } from '.
 export { gru_forward, gru_backward, gru_forward_q8, gru_forward_pk } from './cells/gru';
 export { mingru_forward, mingru_backward } from './cells/mingru';
 export { minlstm_forward, minlstm_backward } from './cells/minlstm';
-export { gemm_q8_nt, Q8_MAX_K } from './kernels/int8';
+export { gemm_q8_nt, Q8_MAX_K, q8_set_mode, q8_dot_probe, Q8_EXACT, Q8_FAST, Q8_FAST_RELAXED } from './kernels/int8';
 export { gemm_nn, gemm_tn } from './kernels/gemm';
 export {
   copy_f32, fill_f32, add_f32, softmax_rows, log_softmax_rows, embedding_gather, embedding_scatter_add,

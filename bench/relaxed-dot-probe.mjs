@@ -3,7 +3,9 @@
 // Compiles a one-function module (assemblyscript, relaxed SIMD on), feeds a = 0..15 (int8) and
 // b = 1 (int7) with addend 5 and prints the four i32 lanes against Σ a·b + 5 per group of four
 // (11, 27, 43, 59). Node 20 (V8 11.3, --experimental-wasm-relaxed-simd) printed 12, 44, 76, 108
-// on 2026-11-30, which is why assembly/kernels/int8.ts uses i32x4.dot_i16x8_s in both binaries.
+// on 2026-11-30; Debian's Chromium 156 prints the spec's lanes. The library runs the same probe at
+// init (q8_dot_probe in assembly/kernels/int8.ts) and uses the relaxed dot for fast int8 only where
+// it passes (test/kernels/int8.test.ts compares the two probes; bench/int8-browser.mjs times it).
 import v8 from 'node:v8';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

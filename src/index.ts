@@ -1,5 +1,5 @@
 // Public API.
-export { init, closeThreads, relaxedSimdSupported, type Variant, type InitOptions, type InitInfo } from './wasm/load';
+export { init, closeThreads, relaxedSimdSupported, type Variant, type Int8Mode, type InitOptions, type InitInfo } from './wasm/load';
 export { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, MemoryError } from './errors';
 export { getLimits, setLimits, resetLimits, type Limits } from './limits';
 export { Tensor, tensor, type Shape } from './tensor';

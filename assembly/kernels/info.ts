@@ -3,7 +3,7 @@ import { isRelaxed } from '../util/simd';
 import { SCRATCH_BASE, SCRATCH_END } from '../util/scratch';
 
 // Bumped whenever an exported signature changes; the TS mirror in src/wasm/abi.ts must match.
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 // bit 0: relaxed SIMD build; bit 1: threaded build (shared memory, assembly/index-mt.ts).
 export function build_info(): i32 {

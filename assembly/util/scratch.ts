@@ -18,4 +18,7 @@ export const SQX: usize = PX + <usize>PANEL_K * 16; // 32 KiB
 // read in place.
 export const PK_FLOATS: i32 = 266240; // 1 MiB + 16 KiB
 export const PK: usize = (SQX + <usize>Q8_MAX_K * 2) >> 2; // element offset
-export const SCRATCH_END: usize = (PK << 2) + (<usize>PK_FLOATS << 2);
+// The int8 activation mode (assembly/kernels/int8.ts): one i32 word, set by the host at init; in the
+// threaded build the memory is shared, so every thread of a team reads the one word.
+export const Q8_MODE: usize = (PK << 2) + (<usize>PK_FLOATS << 2);
+export const SCRATCH_END: usize = Q8_MODE + 16;

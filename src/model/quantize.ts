@@ -38,10 +38,13 @@ export interface Int8Host {
 /** A model (RNN, LSTM, GRU, Sequential, GraphModel) or an application holding one as `.model`. */
 export type Quantizable = { readonly runner: unknown } | { readonly model: { readonly runner: unknown } };
 
-/** Row length in bytes of an int8 weight of K columns (mirror of q8RowBytes in int8.ts). */
-export const q8RowBytes = (K: number): number => (K + 15) & ~15;
+/** Row length in bytes of an int8 weight of K columns: K weights, zeros, the i32 row sum (mirror of q8RowBytes in int8.ts). */
+export const q8RowBytes = (K: number): number => (K + 4 + 15) & ~15;
 
-/** Per-row symmetric int8 quantization of W (N, K): q (N·Kp bytes, rows zero-padded) and scales (N). */
+/**
+ * Per-row symmetric int8 quantization of W (N, K): q (N·Kp bytes: each row's K weights, zeros, and
+ * in its last 4 bytes the i32 sum of its weights, little-endian) and scales (N).
+ */
 export function quantizeRows(w: Float32Array, N: number, K: number): { q: Int8Array; s: Float32Array } {
   const Kp = q8RowBytes(K);
   const q = new Int8Array(N * Kp);
@@ -52,7 +55,9 @@ export function quantizeRows(w: Float32Array, N: number, K: number): { q: Int8Ar
     if (mx === 0) continue;
     const sc = Math.fround(mx / 127);
     s[n] = sc;
-    for (let k = 0; k < K; k++) q[n * Kp + k] = Math.max(-127, Math.min(127, Math.round(w[n * K + k] / sc)));
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += q[n * Kp + k] = Math.max(-127, Math.min(127, Math.round(w[n * K + k] / sc)));
+    new DataView(q.buffer, q.byteOffset + n * Kp + Kp - 4, 4).setInt32(0, sum, true);
   }
   return { q, s };
 }

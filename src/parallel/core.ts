@@ -3,7 +3,7 @@
 // one call at a time, the parameter buffer the workers read (a SharedArrayBuffer filled once per
 // call, or a copy per task where pages are not cross-origin isolated), and sending one task per
 // worker with every failure turned into a typed error.
-import { compiledModule, type Runtime, type Variant } from '../wasm/load';
+import { compiledModule, runtime, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../model/runner';
 import { StateError, ValueError, show } from '../errors';
@@ -84,7 +84,7 @@ export abstract class PoolCore {
    */
   protected static async start<P extends PoolCore>(rt: Runtime, n: number, opts: WorkerPoolOptions, make: (t: Transport) => P): Promise<P> {
     const module = await compiledModule(rt.variant);
-    const transport = await openTransport(n, { module, variant: rt.variant }, opts.workerUrl);
+    const transport = await openTransport(n, { module, variant: rt.variant, int8: rt.int8 }, opts.workerUrl);
     const pool = make(transport);
     try {
       const pings = Array.from({ length: n }, (): Sent => ({ task: { kind: 'ping' }, transfer: [] }));
@@ -148,7 +148,8 @@ export abstract class PoolCore {
     if (!t) throw new StateError('Expected a live WorkerPool, got one whose workers were terminated by dispose()');
     // one timeout signal per task: 64 tasks listening on one signal tripped Node's MaxListeners warning
     const signal = () => (timeout ? AbortSignal.timeout(timeout) : undefined);
-    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, x.task, x.transfer, signal())));
+    const int8 = runtime().int8;
+    const settled = await Promise.allSettled(tasks.map((x, i) => t.run(i, { ...x.task, int8 }, x.transfer, signal())));
     const out: Extract<Reply, { ok: true }>[] = [];
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];

@@ -4,7 +4,7 @@
 // the spec and overwrite its parameters at every task, so a replica can never be stale.
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
 import type { LossKind } from '../model/trainer';
-import type { Variant } from '../wasm/load';
+import type { Int8Mode, Variant } from '../wasm/load';
 import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
 
 export { WorkerError };
@@ -13,6 +13,8 @@ export { WorkerError };
 export interface WorkerInit {
   module: WebAssembly.Module;
   variant: Variant;
+  /** The main thread's int8 activation mode, so a replica's int8 products equal the model's. */
+  int8: Int8Mode;
 }
 
 /** A float or id array with its shape (plain data: survives structured cloning). */
@@ -28,7 +30,10 @@ interface ModelRef {
   params: Float32Array;
 }
 
-export type Task =
+/** Every task carries the main thread's int8 activation mode when it is sent (init({ int8 }) may change it). */
+export type Task = TaskBody & { int8?: Int8Mode };
+
+type TaskBody =
   | { kind: 'ping' }
   | (ModelRef & { kind: 'forward'; x: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array })
   /** grad: rng, when given, seeds the replica's dropout generator and masks are drawn (training mode). */

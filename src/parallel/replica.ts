@@ -1,7 +1,7 @@
 // The worker side, shared by the piscina (Node) and Web Worker (browser) entries: instantiate the
 // Module the main thread compiled, keep one replica of the pool's model, and answer tasks with
 // plain data. Every error is caught and returned as data, so a task always gets a reply.
-import { init, runtime, useCompiledModule } from '../wasm/load';
+import { init, runtime, useCompiledModule, useInt8Mode } from '../wasm/load';
 import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
 import { applyInt8 } from '../model/quantize';
 import { withoutInitialisers } from '../model/runner';
@@ -16,7 +16,7 @@ let specText = '';
 /** Instantiates the posted Module (no compilation) as this thread's runtime. */
 export async function setup(w: WorkerInit): Promise<void> {
   useCompiledModule(w.variant, w.module);
-  await init({ variant: w.variant });
+  await init({ variant: w.variant, int8: w.int8 });
 }
 
 // The replica for this spec with the task's parameters written over its arena.
@@ -42,6 +42,7 @@ const tensorOf = (a: Arr) => new Tensor(a.data, a.shape) as Tensor<Float32Array>
 /** Runs one task; never throws. */
 export function handle(t: Task): Reply {
   try {
+    if (t.int8) useInt8Mode(t.int8);
     switch (t.kind) {
       case 'ping':
         return { ok: true, kind: 'ping', variant: runtime().variant };

@@ -3,7 +3,7 @@
 // headers in assembly/.
 
 /** Mirror of ABI_VERSION in assembly/kernels/info.ts (a test compares them). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 type P = number; // element offset into linear memory
 type I = number; // i32
@@ -55,8 +55,14 @@ export interface Kernels {
   minlstm_backward(dgates: P, dh0: P, dy: P, dhN: P, gates: P, h: P, lens: P, scratch: P,
     T: I, B: I, H: I, ldy: I, reverse: I, logspace: I): void;
   // int8-weight inference (assembly/kernels/int8.ts): w8 is the element offset of int8 rows of Kp bytes
+  // rows of Kp = q8RowBytes(K) bytes ending in their i32 weight sum; the activation mode is set once per memory
   gemm_q8_nt(y: P, x: P, w8: P, sw: P, b: P, M: I, N: I, K: I, accumulate: I): void;
   Q8_MAX_K: WebAssembly.Global;
+  q8_set_mode(mode: I): void;
+  q8_dot_probe(): I;
+  Q8_EXACT: WebAssembly.Global;
+  Q8_FAST: WebAssembly.Global;
+  Q8_FAST_RELAXED: WebAssembly.Global;
   rnn_forward_q8(pre: P, h: P, y: P, w_hh8: P, sw_hh: P, b_hh: P, lens: P, T: I, B: I, H: I, ldy: I, reverse: I, relu: I): void;
   lstm_forward_q8(gates: P, h: P, c: P, y: P, w_hh8: P, sw_hh: P, b_hh: P, peep: P, lens: P,
     T: I, B: I, H: I, ldy: I, reverse: I, clip: number): void;

@@ -6,13 +6,20 @@ import { RnnWasmError, StateError, ValueError, show, WorkerError } from '../erro
 import { checkOptions, keysOf } from '../options';
 import { Team, coreCount, threadsUnavailable, type MtKernels } from './threads';
 
-const INIT_KEYS = keysOf<InitOptions>()('variant', 'threads');
+const INIT_KEYS = keysOf<InitOptions>()('variant', 'threads', 'int8');
 
 /** Which binary is running: `relaxed` (SIMD128 + relaxed SIMD) or `simd` (plain SIMD128). */
 export type Variant = 'relaxed' | 'simd';
 
+/** How int8-weight products quantize their activations (assembly/kernels/int8.ts). */
+export type Int8Mode = 'exact' | 'fast';
+
 export interface Runtime {
   readonly variant: Variant;
+  /** The int8 activation mode of this runtime's memory. */
+  readonly int8: Int8Mode;
+  /** True when this engine computes the relaxed integer dot product as the spec says (fast int8 uses it). */
+  readonly relaxedDot: boolean;
   readonly heap: Heap;
   readonly k: Kernels;
   /** The team running each program when more than one thread was asked for and granted. */
@@ -30,11 +37,23 @@ export interface InitOptions {
    * most THREADS_PER_CORE (4) × the cores the engine reports and MAX_THREADS (64): beyond, a ValueError.
    */
   threads?: number;
+  /**
+   * Activations of int8-weight products (models after `quantize`): `exact` quantizes each input row
+   * to 11 bits (±1023) and sums with the SIMD128 i16 dot product; `fast` quantizes to 7 bits (±63)
+   * and, where the engine's relaxed integer dot product computes what the spec says (probed at init:
+   * Chromium does, Node 20 does not), reads 16 weights per instruction with it. Each mode gives the
+   * same results on every engine. `auto` (default): `fast` when the probe passes, else `exact`.
+   */
+  int8?: Int8Mode | 'auto';
 }
 
 /** What init() loaded. */
 export interface InitInfo {
   variant: Variant;
+  /** The int8 activation mode in use (see InitOptions.int8). */
+  int8: Int8Mode;
+  /** Whether this engine's relaxed integer dot product passed the probe. */
+  relaxedDot: boolean;
   /** Threads each program runs on (1 when threads were not asked for, or could not be had). */
   threads: number;
   /** Why fewer threads than asked for are running ('' when none are missing). */
@@ -144,6 +163,7 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & {
     throw new ValueError(`Expected variant 'auto', 'relaxed' or 'simd', got ${show(want)}`);
   }
   const threads = await checkThreads(opts.threads);
+  const int8Want = checkInt8(opts.int8);
   const relaxedOk = relaxedSimdSupported();
   if (want === 'relaxed' && !relaxedOk) {
     throw new RnnWasmError(
@@ -167,6 +187,8 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & {
   const reserved = k.reserved_end();
   if (reserved <= 0) throw new RnnWasmError('Expected the wasm static data to end below its kernel scratch, got an overlap (a build error)');
   heap.reserve(reserved);
+  const relaxedDot = k.q8_dot_probe() === 1;
+  const int8 = setInt8Mode(k, int8Want, relaxedDot);
   let team: Team | undefined;
   if (mt) {
     try {
@@ -174,14 +196,30 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime & {
     } catch (e) {
       // helper threads that cannot start (a sandbox, a worker limit): one thread, and init says why
       if (!(e instanceof WorkerError)) throw e;
-      const one = await createRuntime({ variant, threads: 1 });
+      const one = await createRuntime({ variant, threads: 1, int8: int8Want });
       return { ...one, threadsNote: `Expected ${threads} threads, got 1: the helper threads did not start (${e.message})` };
     }
   }
-  return { variant, heap, k, team, threadsNote };
+  return { variant, int8, relaxedDot, heap, k, team, threadsNote };
+}
+
+function checkInt8(v: unknown): Int8Mode | 'auto' {
+  if (v === undefined) return 'auto';
+  if (v !== 'auto' && v !== 'exact' && v !== 'fast') throw new ValueError(`Expected int8 'auto', 'exact' or 'fast', got ${show(v)}`);
+  return v;
+}
+
+/** Writes the int8 activation mode into the runtime's memory (every thread of a team reads it there). */
+function setInt8Mode(k: Kernels, want: Int8Mode | 'auto', relaxedDot: boolean): Int8Mode {
+  const int8: Int8Mode = want === 'auto' ? (relaxedDot ? 'fast' : 'exact') : want;
+  const code = int8 === 'exact' ? k.Q8_EXACT : relaxedDot ? k.Q8_FAST_RELAXED : k.Q8_FAST;
+  k.q8_set_mode(code.value as number);
+  return int8;
 }
 
 let current: (Runtime & { threadsNote: string }) | null = null;
+/** The int8 mode last asked of init() (a runtime replaced for another variant or team keeps it). */
+let int8Asked: Int8Mode | 'auto' = 'auto';
 let warned = '';
 
 /**
@@ -201,20 +239,35 @@ let initQueue: Promise<unknown> = Promise.resolve();
 async function initNow(opts: InitOptions): Promise<InitInfo> {
   checkOptions(opts, INIT_KEYS, 'init options');
   const threads = await checkThreads(opts.threads);
+  const int8Want = checkInt8(opts.int8);
   const cur = current;
   const curThreads = cur?.team?.open ? cur.team.n : 1;
   const variantChanges = !!opts.variant && opts.variant !== 'auto' && opts.variant !== cur?.variant;
   const threadsChange = opts.threads !== undefined && threads !== curThreads && !(cur?.threadsNote && threads > 1);
   if (!cur || variantChanges || threadsChange) {
-    current = await createRuntime({ variant: opts.variant, threads: opts.threads ?? curThreads });
+    if (opts.int8 !== undefined) int8Asked = int8Want;
+    current = await createRuntime({ variant: opts.variant, threads: opts.threads ?? curThreads, int8: int8Asked });
     if (cur?.team) await cur.team.close();
+  } else if (opts.int8 !== undefined) {
+    // the mode is one word of the runtime's memory: switching it rebuilds nothing
+    int8Asked = int8Want;
+    (cur as { int8: Int8Mode }).int8 = setInt8Mode(cur.k, int8Want, cur.relaxedDot);
   }
   const rt = current!;
   if (rt.threadsNote && warned !== rt.threadsNote) {
     warned = rt.threadsNote;
     console.warn(`rnn-wasm: ${rt.threadsNote}; running on one thread`);
   }
-  return { variant: rt.variant, threads: rt.team?.open ? rt.team.n : 1, threadsNote: rt.threadsNote };
+  return { variant: rt.variant, int8: rt.int8, relaxedDot: rt.relaxedDot, threads: rt.team?.open ? rt.team.n : 1, threadsNote: rt.threadsNote };
+}
+
+/**
+ * Sets the loaded runtime's int8 activation mode at once (a worker replica follows the mode its
+ * pool's main thread has when each task is sent); `init({ int8 })` is the public form.
+ */
+export function useInt8Mode(mode: Int8Mode): void {
+  const rt = runtime() as { int8: Int8Mode; k: Kernels; relaxedDot: boolean };
+  if (rt.int8 !== mode) rt.int8 = setInt8Mode(rt.k, mode, rt.relaxedDot);
 }
 
 /** Stops the helper threads of the loaded runtime (programs then run on the calling thread). */

@@ -10,20 +10,23 @@ export interface ForwardSpec {
   bidirectional: boolean;
   lengths?: number[];
   seed: number;
+  /** Quantize the model to int8 and run in this activation mode. */
+  int8?: 'exact' | 'fast';
 }
 
 type Lib = typeof import('../../dist/index.js');
 
 /** Runs the spec with a library instance; returns output and hN as plain arrays. */
-export async function forwardSpec(lib: Lib, s: ForwardSpec): Promise<{ variant: string; output: number[]; hN: number[] }> {
-  const { variant } = await lib.init({ variant: s.variant });
+export async function forwardSpec(lib: Lib, s: ForwardSpec): Promise<{ variant: string; int8: string; relaxedDot: boolean; output: number[]; hN: number[] }> {
+  const { variant, int8, relaxedDot } = await lib.init({ variant: s.variant, int8: s.int8 ?? 'auto' });
   const Ctor = { rnn: lib.RNN, lstm: lib.LSTM, gru: lib.GRU, mingru: lib.MinGRU, minlstm: lib.MinLSTM }[s.cell];
   const m = new Ctor({ inputSize: s.I, hiddenSize: s.H, numLayers: s.numLayers, bidirectional: s.bidirectional, seed: s.seed });
+  if (s.int8) lib.quantize(m, { weights: 'int8' });
   const x = new Float32Array(s.T * s.B * s.I);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37 + s.seed);
   const r = m.forward(lib.tensor(x, [s.T, s.B, s.I]), { lengths: s.lengths });
   m.dispose();
-  return { variant, output: Array.from(r.output.data), hN: Array.from(r.hN.data) };
+  return { variant, int8, relaxedDot, output: Array.from(r.output.data), hN: Array.from(r.hN.data) };
 }
 
 /** A few training steps described by plain data (cell → linear, cross-entropy, Adam, clipNorm). */

@@ -70,7 +70,7 @@ describe('threads', () => {
     const code = `import { init, closeThreads } from ${JSON.stringify(dist)}; const i = await init({ threads: 2 }); await closeThreads(); console.log(JSON.stringify(i));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout.trim())).toEqual({ variant: expect.any(String), threads: 2, threadsNote: '' });
+    expect(JSON.parse(r.stdout.trim())).toEqual({ variant: expect.any(String), int8: expect.any(String), relaxedDot: expect.any(Boolean), threads: 2, threadsNote: '' });
   });
 
   it('helper threads that cannot start (a flag workers refuse) give the one-thread runtime with the reason, not a rejection', () => {

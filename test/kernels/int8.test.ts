@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type Variant } from '../../src/wasm/load';
 import { quantizeRows, q8RowBytes } from '../../src/model/quantize';
-import { gemmQ8Ref } from '../reference/int8';
+import { gemmQ8Ref, qxOf } from '../reference/int8';
 
 const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100];
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
@@ -28,7 +28,7 @@ SIZES.forEach((N, i) => SIZES.forEach((K, j) => cases.push({ M: 1 + ((i + j) % 3
 cases.push({ M: 5, N: 1030, K: 70, acc: false, bias: true }, { M: 2, N: 6, K: 1030, acc: true, bias: false });
 
 // Runs one case; returns the kernel's y (M·N) and the reference's, plus the f32 product's.
-function run(rt: Runtime, c: Case) {
+function run(rt: Runtime, c: Case, qx = qxOf(rt.int8)) {
   const { M, N, K, acc, bias } = c;
   const xs = Float32Array.from({ length: M * K }, rnd);
   if (M > 1) xs.fill(0, K, 2 * K); // an all-zero row: sx = 0, y = b (+ y)
@@ -55,7 +55,7 @@ function run(rt: Runtime, c: Case) {
   const guards = [...h.read(y - G, G), ...h.read(y + M * N, G)];
   h.release(blk);
   const want = y0.slice();
-  gemmQ8Ref(want, xs, q, s, bias ? bs : null, M, N, K, q8RowBytes(K), acc);
+  gemmQ8Ref(want, xs, q, s, bias ? bs : null, M, N, K, q8RowBytes(K), acc, qx);
   // the f32 product, for the error bound
   const exact = new Float64Array(M * N);
   for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
@@ -66,10 +66,11 @@ function run(rt: Runtime, c: Case) {
   return { got, want, guards, exact, xs, ws };
 }
 
-describe.each(VARIANTS)('gemm_q8_nt, %s binary', (variant) => {
+describe.each(VARIANTS.flatMap((v) => (['exact', 'fast'] as const).map((m) => [v, m] as const)))('gemm_q8_nt, %s binary, %s activations', (variant, int8) => {
   let rt: Runtime;
   beforeAll(async () => {
-    rt = await createRuntime({ variant });
+    rt = await createRuntime({ variant, int8 });
+    expect(rt.int8).toBe(int8);
   });
 
   it('equals the integer reference bit for bit over the size sweep, and writes nothing outside y', () => {
@@ -89,7 +90,7 @@ describe.each(VARIANTS)('gemm_q8_nt, %s binary', (variant) => {
       for (let m = 0; m < c.M; m++) {
         let mx = 0;
         for (let k = 0; k < c.K; k++) mx = Math.max(mx, Math.abs(xs[m * c.K + k]));
-        const sx = mx / 1023;
+        const sx = mx / qxOf(int8);
         for (let n = 0; n < c.N; n++) {
           let mw = 0, bound = 0;
           for (let k = 0; k < c.K; k++) mw = Math.max(mw, Math.abs(ws[n * c.K + k]));
@@ -114,5 +115,50 @@ describe('int8 kernels across binaries', () => {
       const rb = run(b, c).got;
       expect(Array.from(new Uint32Array(ra.buffer)), JSON.stringify(c)).toEqual(Array.from(new Uint32Array(rb.buffer)));
     }
+  });
+});
+
+describe('int8 rows and modes', () => {
+  it('each int8 row ends in the i32 sum of its weights; the rest of the padding is zero', () => {
+    for (const K of [1, 5, 12, 13, 16, 28, 29, 64, 100]) {
+      const N = 3;
+      const w = Float32Array.from({ length: N * K }, rnd);
+      const { q } = quantizeRows(w, N, K);
+      const Kp = q8RowBytes(K);
+      expect(Kp % 16).toBe(0);
+      expect(Kp).toBeGreaterThanOrEqual(K + 4);
+      for (let n = 0; n < N; n++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += q[n * Kp + k];
+        expect(new DataView(q.buffer, n * Kp + Kp - 4, 4).getInt32(0, true), `K ${K} row ${n}`).toBe(sum);
+        for (let k = K; k < Kp - 4; k++) expect(q[n * Kp + k]).toBe(0);
+      }
+    }
+  });
+
+  it('the probe passes only where the engine computes the relaxed dot as the spec says (checked here by a module of our own bytes)', async () => {
+    // (func (result i32) a = 0..15, b = 1, c = 5; relaxed_dot_i8x16_i7x16_add_s; lane 0 + 1000·lane 1)
+    const a = Array.from({ length: 16 }, (_, i) => i);
+    const bytes = new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00,
+      0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x45, 0x01, 0x43, 0x01, 0x01, 0x7b,
+      0xfd, 0x0c, ...a, 0xfd, 0x0c, ...Array(16).fill(1), 0xfd, 0x0c, 5, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0, 5, 0, 0, 0,
+      0xfd, 0x93, 0x02, 0x21, 0x00,
+      0x20, 0x00, 0xfd, 0x1b, 0x00, 0x20, 0x00, 0xfd, 0x1b, 0x01, 0x41, 0xe8, 0x07, 0x6c, 0x6a, 0x0b,
+    ]);
+    let correct = false;
+    if (WebAssembly.validate(bytes)) {
+      const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => number;
+      correct = f() === 11 + 1000 * 27;
+    }
+    const relaxed = await createRuntime({ variant: 'relaxed' });
+    const simd = await createRuntime({ variant: 'simd' });
+    expect(relaxed.relaxedDot).toBe(correct);
+    expect(simd.relaxedDot).toBe(false);
+    // auto: fast only where the relaxed dot is right; either mode can be asked for anywhere
+    expect(relaxed.int8).toBe(correct ? 'fast' : 'exact');
+    expect(simd.int8).toBe('exact');
+    expect((await createRuntime({ variant: 'simd', int8: 'fast' })).int8).toBe('fast');
+    await expect(createRuntime({ int8: 'int7' as never })).rejects.toThrow("Expected int8 'auto', 'exact' or 'fast', got int7");
   });
 });

@@ -90,6 +90,26 @@ describe('forward: shards concatenated equal the single-thread pass bit for bit'
     await expect(p.evaluate({ x, y }, { loss: 'mse' })).rejects.toThrow(/int8/);
   });
 
+  it('an int8 model follows the int8 mode init sets on the main thread, task by task (fast, then exact)', async () => {
+    const T = 6, B = 4, I = 11;
+    const m = new l.Sequential([l.layers.lstm({ inputSize: I, hiddenSize: 40 }), l.layers.linear({ inFeatures: 40, outFeatures: 5 })], { seed: 14 });
+    l.quantize(m, { weights: 'int8' });
+    const p = await pool(m, { workers: 2 });
+    const x = l.tensor(randArray(T * B * I, 15), [T, B, I]);
+    const before = (await l.init()).int8;
+    try {
+      await l.init({ int8: 'fast' });
+      const fast = m.forward(x).output.data;
+      expect(bits((await p.forward(x)).output.data)).toEqual(bits(fast));
+      await l.init({ int8: 'exact' });
+      const exact = m.forward(x).output.data;
+      expect(bits(exact)).not.toEqual(bits(fast));
+      expect(bits((await p.forward(x)).output.data)).toEqual(bits(exact));
+    } finally {
+      await l.init({ int8: before });
+    }
+  });
+
   it('GRU batchFirst, and a wide batch (64 rows, H 33) split across GEMM tiles', async () => {
     for (const [B, H] of [[5, 8], [64, 33]]) {
       const T = 4, I = 6;

@@ -1,6 +1,6 @@
 // init({ threads: N }): one sequence split across N threads sharing one wasm memory. Every output
 // (whole-sequence forward with and without lengths, bidirectional and stacked layers, streaming
-// steps, f32 and int8 weights, tails where H is not a multiple of 4) is bit-identical to the same
+// steps, f32 and int8 weights in both activation modes, tails where H is not a multiple of 4) is bit-identical to the same
 // model on one thread; the team really ran the programs; closing the team leaves no helper thread
 // and programs go on on one thread; without cross-origin isolation init falls back to one thread
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
@@ -40,7 +40,10 @@ const CASES: Case[] = [
 ];
 
 // Everything a case produces, as bit patterns: forward outputs and states, then stream steps.
-function outputs(c: Case, int8: boolean): number[][] {
+type Int8Run = false | 'exact' | 'fast';
+const MODES: Int8Run[] = [false, 'exact', 'fast'];
+
+function outputs(c: Case, int8: Int8Run): number[][] {
   const m = c.make();
   if (int8) quantize(m, { weights: 'int8' });
   const x = randArray(c.T * c.B * c.I, 11);
@@ -60,11 +63,16 @@ function outputs(c: Case, int8: boolean): number[][] {
 }
 
 const ref = new Map<string, number[][]>();
-const key = (c: Case, int8: boolean) => `${c.name}${int8 ? ' int8' : ''}`;
+const key = (c: Case, int8: Int8Run) => `${c.name}${int8 ? ` int8 ${int8}` : ''}`;
 
 beforeAll(async () => {
   await init({ threads: 1 });
-  for (const c of CASES) for (const q of [false, true]) ref.set(key(c, q), outputs(c, q));
+  for (const q of MODES) {
+    if (q) await init({ int8: q });
+    for (const c of CASES) ref.set(key(c, q), outputs(c, q));
+  }
+  // the two modes quantize activations to 11 and to 7 bits: their outputs differ
+  expect(ref.get(key(CASES[0], 'fast'))).not.toEqual(ref.get(key(CASES[0], 'exact')));
 }, 60_000);
 
 afterAll(async () => {
@@ -74,11 +82,12 @@ afterAll(async () => {
 describe.each([2, 3])('%i threads', (n) => {
   beforeAll(async () => {
     const info = await init({ threads: n });
-    expect(info).toEqual({ variant: info.variant, threads: n, threadsNote: '' });
+    expect(info).toEqual({ variant: info.variant, int8: 'fast', relaxedDot: info.relaxedDot, threads: n, threadsNote: '' });
   }, 30_000);
 
-  const runs = CASES.flatMap((c) => [false, true].map((q) => ({ name: key(c, q), c, q })));
-  it.each(runs)('$name: bit-identical to one thread', ({ c, q }) => {
+  const runs = CASES.flatMap((c) => MODES.map((q) => ({ name: key(c, q), c, q })));
+  it.each(runs)('$name: bit-identical to one thread', async ({ c, q }) => {
+    if (q) await init({ int8: q });
     const team = runtime().team!;
     const before = team.runs;
     expect(outputs(c, q)).toEqual(ref.get(key(c, q)));
