@@ -6,21 +6,52 @@
 // the single-thread kernels (assembly/cells/*.ts: per-row matvec tiles sum each output
 // independently, the lane helpers are elementwise), so the results are bit-identical to one thread.
 // Arguments and layouts are those of rnn_forward(_q8), lstm_forward(_q8), gru_forward(_q8).
+// With one batch row over at least PACK_MIN_T steps of f32 weights, each thread first copies its
+// rows of W_hh into the packed layout (assembly/kernels/packed.ts), one packed matrix per gate
+// block, in its own part of the shared PK scratch, as the single-thread kernels pack the whole
+// W_hh: its steps then read one contiguous stream, with the same sums (matvec_packed is
+// bit-identical to the unpacked product).
 import { gemmW, wRow } from '../kernels/int8';
+import { matvec_packed, pack_rows, packedFloats, PACK_MIN_T } from '../kernels/packed';
+import { PK, PK_FLOATS } from '../util/scratch';
 import { stepActive, zeron, copyn, rnnLanes } from '../cells/rnn';
 import { lstmLanes } from '../cells/lstm';
 import { gruAfterLanes, gruChoRzLanes, gruChoNLanes } from '../cells/gru';
 import { TID, NT, shareLo, shareHi, sync } from './sync';
 
 // Rows [g·H + u0, g·H + u1) of W_hh (f32, or int8 with scales sw) times one state row x, into y
-// (the row's gate block g at column u0), for the gate blocks g < G.
+// (the row's gate block g at column u0), for the gate blocks g < G; wp != 0: those rows' packed
+// copy (packShare), gate block g at wp + g·packedFloats(u1 − u0, H).
 @inline function unitProduct(
-  y: usize, x: usize, w: usize, sw: usize, b: usize, G: i32, H: i32, ldy: i32, u0: i32, u1: i32, acc: i32,
+  y: usize, x: usize, w: usize, sw: usize, b: usize, G: i32, H: i32, ldy: i32, u0: i32, u1: i32, acc: i32, wp: usize,
 ): void {
+  const pf = <usize>packedFloats(u1 - u0, H);
   for (let g = 0; g < G; g++) {
     const row = g * H + u0;
-    gemmW(y + <usize>(g * ldy + u0), x, wRow(w, sw, row, H), sw ? sw + <usize>row : 0, b ? b + <usize>row : 0, 1, u1 - u0, H, acc);
+    const bb: usize = b ? b + <usize>row : 0;
+    if (wp) matvec_packed(y + <usize>(g * ldy + u0), wp + <usize>g * pf, x, bb, u1 - u0, H, acc);
+    else gemmW(y + <usize>(g * ldy + u0), x, wRow(w, sw, row, H), sw ? sw + <usize>row : 0, bb, 1, u1 - u0, H, acc);
   }
+}
+
+// This thread's rows of W_hh packed for one batch row over T ≥ PACK_MIN_T steps of f32 weights:
+// gate blocks g < G of rows [g·H + u0, g·H + u1), each a packed matrix, at this thread's offset in
+// the shared PK scratch (after the copies of threads 0..TID−1). 0 (read W_hh in place) otherwise,
+// or when the team's copies do not fit the scratch.
+function packShare(w: usize, sw: usize, T: i32, B: i32, G: i32, H: i32, u0: i32, u1: i32): usize {
+  if (sw || B != 1 || T < PACK_MIN_T || u1 <= u0) return 0;
+  let total = 0;
+  let off = 0;
+  for (let t = 0; t < NT; t++) {
+    const n = G * packedFloats(shareHi(H, t, NT) - shareLo(H, t, NT), H);
+    if (t < TID) off += n;
+    total += n;
+  }
+  if (total > PK_FLOATS) return 0;
+  const pf = <usize>packedFloats(u1 - u0, H);
+  const dst = PK + <usize>off;
+  for (let g = 0; g < G; g++) pack_rows(dst + <usize>g * pf, w + <usize>(g * H + u0) * <usize>H, u1 - u0, H);
+  return dst;
 }
 
 // Zeroes columns [u0, u1) of the G blocks of ld floats at p (a masked row's saved gates).
@@ -37,6 +68,7 @@ export function rnn_forward_mt(
   const u0 = shareLo(H, TID, NT);
   const u1 = shareHi(H, TID, NT);
   const nu = u1 - u0;
+  const wp = packShare(w_hh, sw_hh, T, B, 1, H, u0, u1);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const pre_t = pre + <usize>t * BH;
@@ -51,7 +83,7 @@ export function rnn_forward_mt(
         if (yr) zeron(yr + <usize>u0, nu);
         continue;
       }
-      unitProduct(pre_t + ro, h_prev + ro, w_hh, sw_hh, b_hh, 1, H, H, u0, u1, 1);
+      unitProduct(pre_t + ro, h_prev + ro, w_hh, sw_hh, b_hh, 1, H, H, u0, u1, 1, wp);
       let j = u0;
       for (; j + 4 <= u1; j += 4) rnnLanes(pre_t + ro, h_t + ro, yr, j, 4, relu);
       if (j < u1) rnnLanes(pre_t + ro, h_t + ro, yr, j, u1 - j, relu);
@@ -71,6 +103,7 @@ export function lstm_forward_mt(
   const u0 = shareLo(H, TID, NT);
   const u1 = shareHi(H, TID, NT);
   const nu = u1 - u0;
+  const wp = packShare(w_hh, sw_hh, T, B, 4, H, u0, u1);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 4;
@@ -87,7 +120,7 @@ export function lstm_forward_mt(
         if (yr) zeron(yr + <usize>u0, nu);
         continue;
       }
-      unitProduct(g4, h + prev + ro, w_hh, sw_hh, b_hh, 4, H, H, u0, u1, 1);
+      unitProduct(g4, h + prev + ro, w_hh, sw_hh, b_hh, 4, H, H, u0, u1, 1, wp);
       let j = u0;
       for (; j + 4 <= u1; j += 4) lstmLanes(g4, c + prev + ro, c + cur + ro, h + cur + ro, yr, peep, Hs, j, 4, clip);
       if (j < u1) lstmLanes(g4, c + prev + ro, c + cur + ro, h + cur + ro, yr, peep, Hs, j, u1 - j, clip);
@@ -112,6 +145,8 @@ export function gru_forward_mt(
   const u0 = shareLo(H, TID, NT);
   const u1 = shareHi(H, TID, NT);
   const nu = u1 - u0;
+  const wp = packShare(w_hh, sw_hh, T, B, 3, H, u0, u1);
+  const wpn: usize = wp ? wp + 2 * <usize>packedFloats(nu, H) : 0;
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const gates_t = gates + <usize>t * BH * 3;
@@ -131,13 +166,13 @@ export function gru_forward_mt(
       if (resetAfter) {
         const s3 = scratch + <usize>r * <usize>G3;
         const yr: usize = y ? y + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
-        unitProduct(s3, h_prev + ro, w_hh, sw_hh, b_hh, 3, H, H, u0, u1, 0);
+        unitProduct(s3, h_prev + ro, w_hh, sw_hh, b_hh, 3, H, H, u0, u1, 0, wp);
         let j = u0;
         for (; j + 4 <= u1; j += 4) gruAfterLanes(g3, s3, aux_t + ro, h_prev + ro, h_t + ro, yr, Hs, j, 4);
         if (j < u1) gruAfterLanes(g3, s3, aux_t + ro, h_prev + ro, h_t + ro, yr, Hs, j, u1 - j);
       } else {
         const s2 = scratch + <usize>r * 2 * Hs;
-        unitProduct(s2, h_prev + ro, w_hh, sw_hh, b_hh, 2, H, H, u0, u1, 0);
+        unitProduct(s2, h_prev + ro, w_hh, sw_hh, b_hh, 2, H, H, u0, u1, 0, wp);
         let j = u0;
         for (; j + 4 <= u1; j += 4) gruChoRzLanes(g3, s2, aux_t + ro, h_prev + ro, Hs, j, 4);
         if (j < u1) gruChoRzLanes(g3, s2, aux_t + ro, h_prev + ro, Hs, j, u1 - j);
@@ -150,7 +185,7 @@ export function gru_forward_mt(
         const g3 = gates_t + <usize>r * <usize>G3;
         const ro = <usize>r * Hs;
         const yr: usize = y ? y + (<usize>t * <usize>B + <usize>r) * <usize>ldy : 0;
-        unitProduct(sN + ro, aux_t + ro, w_hn, sw_hn, b_hn, 1, H, H, u0, u1, 0);
+        unitProduct(sN + ro, aux_t + ro, w_hn, sw_hn, b_hn, 1, H, H, u0, u1, 0, wpn);
         let j = u0;
         for (; j + 4 <= u1; j += 4) gruChoNLanes(g3, sN + ro, h_prev + ro, h_t + ro, yr, Hs, j, 4);
         if (j < u1) gruChoNLanes(g3, sN + ro, h_prev + ro, h_t + ro, yr, Hs, j, u1 - j);

@@ -1,6 +1,7 @@
 // init({ threads: N }): one sequence split across N threads sharing one wasm memory. Every output
 // (whole-sequence forward with and without lengths, bidirectional and stacked layers, streaming
-// steps, f32 and int8 weights in both activation modes, tails where H is not a multiple of 4) is bit-identical to the same
+// steps, f32 and int8 weights in both activation modes, batch-1 runs whose threads pack their
+// rows of W_hh, tails where H is not a multiple of 4) is bit-identical to the same
 // model on one thread; the team really ran the programs; closing the team leaves no helper thread
 // and programs go on on one thread; without cross-origin isolation init falls back to one thread
 // with a note; a bad thread count is a ValueError that leaves the runtime as it was.
@@ -27,6 +28,10 @@ const CASES: Case[] = [
   { name: 'LSTM H37 batch 3 with lengths, peepholes, clip', make: () => new LSTM({ inputSize: 9, hiddenSize: 37, peepholes: true, cellClip: 0.8, seed: 2 }), T: 7, B: 3, I: 9, lengths: [7, 3, 5] },
   { name: 'LSTM 2 layers bidirectional', make: () => new LSTM({ inputSize: 16, hiddenSize: 48, numLayers: 2, bidirectional: true, seed: 3 }), T: 10, B: 2, I: 16, lengths: [10, 6] },
   { name: 'GRU reset-after H130', make: () => new GRU({ inputSize: 20, hiddenSize: 130, seed: 4 }), T: 12, B: 1, I: 20 },
+  // batch 1 over ≥ PACK_MIN_T (16) steps: each thread packs its rows of W_hh (assembly/mt/cells.ts)
+  { name: 'GRU reset-after H130 batch 1, 20 steps (packed shares)', make: () => new GRU({ inputSize: 20, hiddenSize: 130, seed: 14 }), T: 20, B: 1, I: 20 },
+  { name: 'GRU Cho form H66 batch 1, 17 steps (packed shares)', make: () => new GRU({ inputSize: 12, hiddenSize: 66, resetAfter: false, seed: 15 }), T: 17, B: 1, I: 12 },
+  { name: 'RNN relu H45 batch 1, 16 steps, bidirectional (packed shares)', make: () => new RNN({ inputSize: 8, hiddenSize: 45, nonlinearity: 'relu', bidirectional: true, seed: 16 }), T: 16, B: 1, I: 8 },
   { name: 'GRU Cho form bidirectional with lengths', make: () => new GRU({ inputSize: 12, hiddenSize: 66, resetAfter: false, bidirectional: true, seed: 5 }), T: 9, B: 3, I: 12, lengths: [9, 1, 4] },
   { name: 'RNN tanh H45', make: () => new RNN({ inputSize: 8, hiddenSize: 45, seed: 6 }), T: 11, B: 2, I: 8, lengths: [11, 8] },
   { name: 'RNN relu 2 layers', make: () => new RNN({ inputSize: 8, hiddenSize: 64, numLayers: 2, nonlinearity: 'relu', seed: 7 }), T: 6, B: 1, I: 8 },
