@@ -148,7 +148,11 @@ async function validate(tail: string, at: () => number): Promise<void> {
   $('valid-bpc').textContent = v.toFixed(3);
 }
 
-/** While training runs: the held-out score about every second (less often when it is slow to compute). */
+/**
+ * While training runs: the held-out score about every second (less often when it is slow to
+ * compute). The worker scores it between two steps; it is plotted at the newest step the page has
+ * heard of, which is at most one progress interval (250 ms of steps) behind that.
+ */
 async function validateWhileTraining(tail: string, from: number): Promise<void> {
   while (training) {
     const t0 = performance.now();

@@ -24,6 +24,7 @@ import { buildDemo } from '../../scripts/build-demo.mjs';
 import { serveStatic } from '../../scripts/serve-demo.mjs';
 import { binaryChunk, chunkGraph, staticClosure, type ChunkGraph } from '../../scripts/bundle-figures.mjs';
 import { FIELDS, PRESETS } from '../../demo/settings';
+import { CELL_KINDS } from '../../src/layers/cells';
 import { SERIES } from '../../demo/chart';
 import { nextCharDistribution, TOP_K, type Distribution } from '../../demo/nextchar';
 
@@ -344,7 +345,9 @@ describe('the playground page in Chromium', () => {
   });
 
   it('the cell list offers every registered cell; a minGRU model from the CLI loads as one and completes as in Node', async () => {
-    expect(await page.locator('#cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['lstm', 'gru', 'rnn', 'mingru', 'minlstm']);
+    // the library's cell registry (what CharLM's cell option accepts), in its order
+    expect(await page.locator('#cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...CELL_KINDS]);
+    expect(CELL_KINDS).toEqual(['lstm', 'gru', 'rnn', 'mingru', 'minlstm']);
     const dir = mkdtempSync(join(tmpdir(), 'rnnw-cli-'));
     writeFileSync(join(dir, 'c.txt'), 'the quick brown fox jumps over the lazy dog.\n'.repeat(30));
     const out = join(dir, 'min.rnnw');
@@ -387,7 +390,7 @@ describe('the playground page in Chromium', () => {
       await page.setViewportSize({ width, height: 800 });
       const r = await page.evaluate(() => {
         const w = window.innerWidth;
-        const wide = [...document.querySelectorAll('body *')]
+        const wide = Array.from(document.querySelectorAll('body *'))
           .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().right > w + 0.5)
           .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} ${Math.round(e.getBoundingClientRect().right)}`);
         return { inner: w, scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, wide };
