@@ -45,9 +45,9 @@ export interface Preset {
 }
 
 export const PRESETS: readonly Preset[] = [
-  { name: 'tiny', about: 'Trains in seconds; learns letters, spaces and short words.', settings: { cell: 'lstm', layers: 1, hidden: 64, embedding: 16, lr: 0.01, seqLen: 64, batchSize: 16, steps: 600 } },
-  { name: 'medium', about: 'A minute or two; words and some phrases of the corpus.', settings: { cell: 'lstm', layers: 1, hidden: 128, embedding: 32, lr: 0.005, seqLen: 64, batchSize: 16, steps: 2000 } },
-  { name: 'deep', about: 'Three stacked layers; slower per step, longer patterns, watch validation for memorising.', settings: { cell: 'lstm', layers: 3, hidden: 160, embedding: 48, lr: 0.003, seqLen: 96, batchSize: 16, steps: 4000 } },
+  { name: 'tiny', about: 'The quickest: learns letters, spaces and short words.', settings: { cell: 'lstm', layers: 1, hidden: 64, embedding: 16, lr: 0.01, seqLen: 64, batchSize: 16, steps: 600 } },
+  { name: 'medium', about: 'Wider and longer: learns words and some phrases of the corpus.', settings: { cell: 'lstm', layers: 1, hidden: 128, embedding: 32, lr: 0.005, seqLen: 64, batchSize: 16, steps: 2000 } },
+  { name: 'deep', about: 'Three stacked layers, the slowest per step; watch validation for memorising.', settings: { cell: 'lstm', layers: 3, hidden: 128, embedding: 32, lr: 0.003, seqLen: 64, batchSize: 16, steps: 2500 } },
 ];
 
 /** Whether a field's value would be used by the next Train press, given the page's state. */
