@@ -140,25 +140,25 @@ function showDistribution(): void {
   $('next-note').textContent = `After “${prompt.length > 24 ? `…${prompt.slice(-24)}` : prompt || '(a line start)'}” the model (as of step ${copyStep}) expects:`;
 }
 
-/** Scores the held-out tail in the worker (served between training steps) and plots it at `at`. */
-async function validate(tail: string, at: () => number): Promise<void> {
+/** Scores the held-out tail in the worker (served between training steps) and plots it at step `at`. */
+async function validate(tail: string, at: number): Promise<void> {
   const v = await worker.bitsPerChar(tail);
   validBpc = v;
-  chart.add('valid', at(), v);
+  chart.add('valid', at, v);
   $('valid-bpc').textContent = v.toFixed(3);
 }
 
 /**
  * While training runs: the held-out score about every second (less often when it is slow to
- * compute). The worker scores it between two steps; it is plotted at the newest step the page has
- * heard of, which is at most one progress interval (250 ms of steps) behind that.
+ * compute). The worker scores it between two steps; it is plotted at the newest step the page had
+ * heard of when it asked, which is at most one progress interval (250 ms of steps) behind that.
  */
 async function validateWhileTraining(tail: string, from: number): Promise<void> {
   while (training) {
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 1000));
     if (!training || step === from) continue;
-    await validate(tail, () => step);
+    await validate(tail, step);
     await new Promise((r) => setTimeout(r, 3 * (performance.now() - t0 - 1000)));
   }
 }
@@ -180,7 +180,7 @@ async function train(): Promise<void> {
   // the fields are enabled exactly when they apply: a model without stored settings takes them
   const settings = stored ? {} : { seqLen: s.seqLen, batchSize: s.batchSize, lr: s.lr };
   const from = info!.step;
-  await validate(tail, () => from);
+  await validate(tail, from);
   training = true;
   setState('training', `${from ? `Resuming at step ${from}` : 'Starting'}: ${s.steps} steps of ${describe(info!)}…`);
   void validateWhileTraining(tail, from).catch(fail);
@@ -193,7 +193,7 @@ async function train(): Promise<void> {
   if (!stored) stored = { lr: s.lr, seqLen: s.seqLen, batchSize: s.batchSize };
   const { result, info: after } = done;
   showInfo(after);
-  await validate(tail, () => after.step);
+  await validate(tail, after.step);
   await refreshCopy();
   const how = result.stopped === 'signal' ? 'Stopped' : 'Finished';
   setState('stopped', `${how} at step ${after.step} / ${from + s.steps} (${describe(after)}): ${result.trainBitsPerChar.toFixed(3)} bits/char on the last training batches, ${validBpc!.toFixed(3)} on the held-out text.`);
