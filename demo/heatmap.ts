@@ -3,10 +3,27 @@
 // columns characters; blue −1 – white 0 – red +1; clicking a row colours the text by that unit,
 // which is where units that track quotes, line ends or word starts show up) and the G2P panel's
 // attention weights (rows output phonemes, columns input letters; white 0 – red 1, with labels).
+// Both carry axis titles on the canvas and a colour legend in HTML beside it (index.html).
 import type { HiddenStates } from '../dist/index.js';
+import { label } from './chart';
 
 const ROWS = 24;
 const COLS = 140;
+const HL = 34, HB = 30; // the hidden-state map's margins: unit numbers (left), character numbers (below)
+
+/**
+ * Keeps a canvas's drawing width equal to its laid-out width (CSS px), redrawing on change, so
+ * labels keep their size on a narrow screen instead of shrinking with a scaled-down bitmap.
+ */
+export function fitWidth(canvas: HTMLCanvasElement, redraw: () => void): void {
+  new ResizeObserver(() => {
+    const w = Math.round(canvas.clientWidth);
+    if (w > 0 && w !== canvas.width) {
+      canvas.width = w;
+      redraw();
+    }
+  }).observe(canvas);
+}
 
 /** RGBA of a value: blue (−1) – white (0) – red (+1). */
 export function rgb(v: number): [number, number, number, number] {
@@ -38,15 +55,31 @@ export class Heatmap {
     canvas.addEventListener('click', (e) => {
       if (!this.hs) return;
       const r = canvas.getBoundingClientRect();
-      const row = Math.floor(((e.clientY - r.top) / r.height) * this.rows());
+      const y = ((e.clientY - r.top) / r.height) * canvas.height; // in canvas pixels
+      const row = Math.floor((y / (canvas.height - HB)) * this.rows());
       this.unit = Math.max(0, Math.min(this.rows() - 1, row));
       this.drawText();
     });
   }
 
+  /** Blank both canvases (a new model has no sample yet). */
+  clear(): void {
+    this.hs = null;
+    for (const cv of [this.canvas, this.text]) {
+      cv.getContext('2d')!.clearRect(0, 0, cv.width, cv.height);
+      for (const k of Object.keys(cv.dataset)) delete cv.dataset[k];
+    }
+  }
+
   show(hs: HiddenStates): void {
     this.hs = hs;
     this.unit = Math.min(this.unit, this.rows() - 1);
+    this.redraw();
+  }
+
+  /** Draws the map and the coloured text again (after a canvas changed size). */
+  redraw(): void {
+    if (!this.hs) return;
     this.draw();
     this.drawText();
   }
@@ -59,9 +92,31 @@ export class Heatmap {
     const hs = this.hs!;
     const n = Math.min(COLS, hs.chars.length);
     const rows = this.rows();
+    const { width: W, height: H } = this.canvas;
     const c = this.canvas.getContext('2d')!;
-    c.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    drawGrid(c, rows, n, (j, t) => hs.values[t * hs.units + j], 0, 0, this.canvas.width, this.canvas.height);
+    c.clearRect(0, 0, W, H);
+    drawGrid(c, rows, n, (j, t) => hs.values[t * hs.units + j], HL, 0, W - HL, H - HB);
+    // axes: unit numbers and title on the left, character positions and title below
+    const labels: string[] = [];
+    const cellH = (H - HB) / rows, cellW = (W - HL) / n;
+    c.font = '11px system-ui, sans-serif';
+    c.fillStyle = '#5b6374';
+    c.textAlign = 'right';
+    label(c, labels, '0', HL - 4, cellH / 2 + 4);
+    label(c, labels, String(rows - 1), HL - 4, H - HB - cellH / 2 + 4);
+    c.textAlign = 'center';
+    label(c, labels, '1', HL + cellW / 2, H - HB + 12);
+    c.textAlign = 'right';
+    label(c, labels, String(n), W - 1, H - HB + 12);
+    c.textAlign = 'center';
+    label(c, labels, 'character of the sample →', HL + (W - HL) / 2, H - 4);
+    c.save();
+    c.translate(12, (H - HB) / 2);
+    c.rotate(-Math.PI / 2);
+    label(c, labels, 'hidden unit', 0, 0);
+    c.restore();
+    c.textAlign = 'start';
+    this.canvas.dataset.labels = labels.join('|');
     this.canvas.dataset.chars = String(n);
     this.canvas.dataset.units = String(rows);
   }
@@ -109,17 +164,28 @@ export function drawAttention(canvas: HTMLCanvasElement, inputs: readonly string
   const { width: W, height: H } = canvas;
   c.clearRect(0, 0, W, H);
   canvas.dataset.rows = canvas.dataset.cols = '0';
+  canvas.dataset.labels = '';
   if (!inputs.length || !outputs.length) return;
-  const L = 44, T = 20; // room for the output labels (left) and the input letters (top)
+  const L = 62, T = 38; // room for the axis titles, the output labels (left) and the input letters (top)
   const cell = Math.min(28, (W - L) / inputs.length, (H - T) / outputs.length);
   drawGrid(c, outputs.length, inputs.length, (r, j) => weights[r][j], L, T, cell * inputs.length, cell * outputs.length);
+  const labels: string[] = [];
+  c.fillStyle = '#5b6374';
+  c.font = '11px system-ui, sans-serif';
+  label(c, labels, 'letters read →', L, 12);
+  c.save();
+  c.translate(6, T); // read top to bottom, as the rows run
+  c.rotate(Math.PI / 2);
+  label(c, labels, 'phonemes produced →', 0, 0);
+  c.restore();
   c.fillStyle = '#1d2330';
   c.font = '12px ui-monospace, monospace';
   c.textAlign = 'center';
-  inputs.forEach((s, j) => c.fillText(s, L + cell * (j + 0.5), T - 6));
+  inputs.forEach((s, j) => label(c, labels, s, L + cell * (j + 0.5), T - 6));
   c.textAlign = 'right';
-  outputs.forEach((s, r) => c.fillText(s, L - 6, T + cell * (r + 0.5) + 4));
+  outputs.forEach((s, r) => label(c, labels, s, L - 6, T + cell * (r + 0.5) + 4));
   c.textAlign = 'start';
+  canvas.dataset.labels = labels.join('|');
   canvas.dataset.rows = String(outputs.length);
   canvas.dataset.cols = String(inputs.length);
 }

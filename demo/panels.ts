@@ -4,7 +4,7 @@
 // small forward pass / greedy decode (well under a frame), so no second worker is needed, and
 // nothing runs here while the user does not type.
 import { init, SequenceClassifier, Seq2Seq } from '../dist/index.js';
-import { drawAttention } from './heatmap';
+import { drawAttention, fitWidth } from './heatmap';
 
 export interface NamesResult { input: string; labels: string[]; probabilities: number[] }
 export interface G2PResult { input: string; phonemes: string[]; attention: number[][] }
@@ -68,5 +68,6 @@ export async function startPanels(): Promise<void> {
   $('word').addEventListener('input', () => showWord(m));
   showName(clf);
   showWord(m);
+  fitWidth($<HTMLCanvasElement>('attention'), () => showWord(m));
   $('panels').dataset.ready = 'true';
 }

@@ -57,7 +57,7 @@ export async function buildDemo(outDir = join(root, 'dist-demo')) {
   return { dir: outDir, metafile };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { dir } = await buildDemo(process.argv[2] ? resolve(process.argv[2]) : undefined);
   console.log(`playground built into ${dir}`);
 }

@@ -43,7 +43,7 @@ export function serveStatic(dir, port = 0) {
   });
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const { url } = await serveStatic(join(root, 'dist-demo'), Number(process.env.PORT ?? 8080));
   console.log(`playground at ${url} (Ctrl-C stops)`);
