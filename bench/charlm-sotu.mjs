@@ -6,8 +6,15 @@
 // --validation-chars characters of the held-out text, cut into 256-character windows read from
 // a zero state (one batched forward each). tfjs-layers' GRU is the Cho form (reset before the
 // recurrent product); rnn-wasm's is its default reset-after form (the same work per step).
+// The modern recurrences (minGRU, minLSTM: --cells mingru,minlstm, rnn-wasm only) run at the
+// parameter count of the LSTM of --hidden (one layer): --layers L stacks L of them and their hidden
+// size is the one whose model's parameter count is nearest the LSTM's (printed; within 10 %).
+// With them in --cells, or with --match-params, the GRU is sized the same way (one layer).
+// --budget cpu counts the budget in CPU time of this process (process.cpuUsage) instead of wall
+// time, so runs made while other work shares the cores get the same amount of computing.
 //   node bench/charlm-sotu.mjs [--minutes 10] [--cells lstm,gru] [--impls rnn-wasm,tfjs]
 //        [--hidden 256] [--embedding 64] [--seq-len 64] [--batch 32] [--lr 0.002] [--json FILE]
+//        [--layers 1] [--budget wall|cpu]
 import v8 from 'node:v8';
 import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,10 +36,15 @@ const { values: a } = parseArgs({
     lr: { type: 'string', default: '0.002' },
     'validation-chars': { type: 'string', default: '100000' },
     seed: { type: 'string', default: '1' },
+    layers: { type: 'string', default: '1' },
+    budget: { type: 'string', default: 'wall' },
+    'match-params': { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench/out/charlm-sotu.json' },
   },
 });
-const cfg = { minutes: Number(a.minutes), H: Number(a.hidden), E: Number(a.embedding), T: Number(a['seq-len']), B: Number(a.batch), lr: Number(a.lr), clip: 5, validationChars: Number(a['validation-chars']), seed: Number(a.seed) };
+const MODERN_CELLS = ['mingru', 'minlstm'];
+const cfg = { minutes: Number(a.minutes), H: Number(a.hidden), E: Number(a.embedding), T: Number(a['seq-len']), B: Number(a.batch), lr: Number(a.lr), clip: 5, validationChars: Number(a['validation-chars']), seed: Number(a.seed), layers: Number(a.layers), budget: a.budget, matchParams: a['match-params'] || a.cells.split(',').some((c) => MODERN_CELLS.includes(c)) };
+if (cfg.budget !== 'wall' && cfg.budget !== 'cpu') throw new Error(`Expected --budget wall or cpu, got ${cfg.budget}`);
 const WINDOW = 256;
 
 // the corpus, split by year as the CLI's builtin:sotu
@@ -66,9 +78,41 @@ function windows(ids) {
   return { n, x, y };
 }
 
+const MODERN = new Set(MODERN_CELLS);
+const paramCount = (o) => {
+  const lm = lib.CharLM.fromText(trainText, { ...o, embedding: cfg.E, seed: cfg.seed });
+  const n = lm.model.parameters().reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
+  lm.dispose();
+  return n;
+};
+/** The architecture of a run: the LSTM/GRU as given; a modern cell at the LSTM's parameter count. */
+function architecture(cell) {
+  if (cell === 'lstm' || !cfg.matchParams) return { cell, hidden: cfg.H, layers: 1 };
+  const layers = MODERN.has(cell) ? cfg.layers : 1;
+  const want = paramCount({ cell: 'lstm', hidden: cfg.H, layers: 1 });
+  let best = null;
+  for (let h = 8; h <= 4096; h += 4) {
+    const n = paramCount({ cell, hidden: h, layers });
+    if (!best || Math.abs(n - want) < Math.abs(best.n - want)) best = { h, n };
+    if (n > want) break;
+  }
+  if (Math.abs(best.n - want) > 0.1 * want) throw new Error(`Expected a ${cell} of ${layers} layers within 10 % of ${want} parameters, got ${best.n} at best`);
+  return { cell, hidden: best.h, layers };
+}
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 async function runOurs(cell) {
-  const lm = lib.CharLM.fromText(trainText, { cell, hidden: cfg.H, embedding: cfg.E, seed: cfg.seed });
-  const r = await lm.train(trainText, { minutes: cfg.minutes, seqLen: cfg.T, batchSize: cfg.B, lr: cfg.lr, clipNorm: cfg.clip, validation: 0 });
+  const arch = architecture(cell);
+  const lm = lib.CharLM.fromText(trainText, { ...arch, embedding: cfg.E, seed: cfg.seed });
+  const params = lm.model.parameters().reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
+  const stop = new AbortController();
+  const cpu0 = cpuSeconds();
+  const budget = cfg.budget === 'wall' ? { minutes: cfg.minutes } : { minutes: cfg.minutes * 20, signal: stop.signal, onProgress: () => cpuSeconds() - cpu0 >= cfg.minutes * 60 && stop.abort() }; // a wall cap of 20× the budget in case the cores are starved
+  const r = await lm.train(trainText, { ...budget, seqLen: cfg.T, batchSize: cfg.B, lr: cfg.lr, clipNorm: cfg.clip, validation: 0 });
+  const cpu = cpuSeconds() - cpu0;
   const V = lm.vocabulary.size;
   const { n, x, y } = windows(lm.vocabulary.encode(validText));
   // time-major (T, n) for the model; logits come back time-major too
@@ -79,7 +123,9 @@ async function runOurs(cell) {
   for (let w = 0; w < n; w++) for (let t = 0; t < WINDOW; t++) logits.set(out.subarray((t * n + w) * V, (t * n + w + 1) * V), (w * WINDOW + t) * V);
   const bpc = bitsFromLogits(logits, y, V);
   lm.dispose();
-  return { steps: r.steps, seconds: r.elapsedMs / 1000, charsPerSecond: (r.steps * cfg.B * cfg.T) / (r.elapsedMs / 1000), validationBitsPerChar: bpc, version: `rnn-wasm (${variant}, 1 thread)` };
+  // chars/s per second of the budget's clock
+  const seconds = cfg.budget === 'wall' ? r.elapsedMs / 1000 : cpu;
+  return { ...arch, params, steps: r.steps, seconds, wallSeconds: r.elapsedMs / 1000, cpuSeconds: cpu, charsPerSecond: (r.steps * cfg.B * cfg.T) / seconds, validationBitsPerChar: bpc, version: `rnn-wasm (${variant}, 1 thread)` };
 }
 
 async function runTfjs(cell) {
@@ -138,13 +184,15 @@ async function runTfjs(cell) {
 }
 
 const results = [];
-console.log(`State of the Union: train ${trainText.length} characters (before 2000), validate ${Math.min(cfg.validationChars, validText.length)} characters (2000 on); embedding ${cfg.E} → cell ${cfg.H} → linear; batch ${cfg.B}×${cfg.T}; Adam ${cfg.lr}, clip ${cfg.clip}; ${cfg.minutes} min per run`);
+console.log(`State of the Union: train ${trainText.length} characters (before 2000), validate ${Math.min(cfg.validationChars, validText.length)} characters (2000 on); embedding ${cfg.E} → cell ${cfg.H} → linear; batch ${cfg.B}×${cfg.T}; Adam ${cfg.lr}, clip ${cfg.clip}; ${cfg.minutes} ${cfg.budget === 'cpu' ? 'CPU ' : ''}min per run`);
 for (const cell of a.cells.split(',')) {
   for (const impl of a.impls.split(',')) {
+    if (MODERN.has(cell) && impl !== 'rnn-wasm') throw new Error(`Expected --impls rnn-wasm for ${cell}, got ${impl}`);
     const r = impl === 'rnn-wasm' ? await runOurs(cell) : impl === 'tfjs' ? await runTfjs(cell) : null;
     if (!r) throw new Error(`Expected --impls among rnn-wasm, tfjs, got ${impl}`);
     results.push({ cell, impl, ...r });
-    console.log(`${cell.padEnd(4)} ${impl.padEnd(8)} validation ${r.validationBitsPerChar.toFixed(3)} bits/char after ${r.steps} steps in ${r.seconds.toFixed(0)} s (${(r.charsPerSecond / 1000).toFixed(1)}k chars/s) — ${r.version}`);
+    const shape = r.params ? ` [${r.layers}×${r.hidden}, ${r.params} parameters]` : '';
+    console.log(`${cell.padEnd(4)} ${impl.padEnd(8)} validation ${r.validationBitsPerChar.toFixed(3)} bits/char after ${r.steps} steps in ${r.seconds.toFixed(0)} ${cfg.budget === 'cpu' ? 'CPU ' : ''}s (${(r.charsPerSecond / 1000).toFixed(1)}k chars/s)${shape} — ${r.version}`);
   }
 }
 const report = { date: new Date().toISOString(), machine: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`, node: process.version, config: cfg, results };
