@@ -84,7 +84,7 @@ import {
   TOLERANCE, WORKLOADS, machine, maxAbsDiff, measure, oneHot, positiveCount, runFile, sampleCheckIds, sampleSoftmax,
   seqInput, stats, uniform,
 } from './common.mjs';
-import { buildOnnx } from './onnx-model.mjs';
+import { buildOnnx, w5CheckOutput } from './onnx-model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -319,18 +319,7 @@ async function ortSide(id, params, opts) {
   const X = F(x, [1, 1, w.V]); // wraps x, refilled in place (--prebuilt)
   let t = w.steps, ch = 0, u = null, h = zeros, c = zeros;
   const run = () => s.run({ X: opts.prebuilt ? X : F(x.slice(), [1, 1, w.V]), h0: h, c0: c });
-  const output = async () => {
-    const ids = sampleCheckIds(w);
-    const out = new Float32Array(w.steps * w.V);
-    let hh = zeros, cc = zeros;
-    for (let k = 0; k < w.steps; k++) {
-      const r = await s.run({ X: F(oneHot(ids.subarray(k, k + 1), w.V), [1, 1, w.V]), h0: hh, c0: cc });
-      hh = r.hN;
-      cc = r.cN;
-      out.set(r.Y.data, k * w.V);
-    }
-    return out;
-  };
+  const output = () => w5CheckOutput(s, w, zeros, F);
   const pass = async () => {
     h = c = zeros;
     const uu = uniform(7);

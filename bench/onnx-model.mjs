@@ -8,7 +8,7 @@
 // Gate blocks: LSTM PyTorch i,f,g,o → ONNX i,o,f,c; GRU r,z,n → z,r,h (linear_before_reset = 1 for
 // PyTorch's reset-after form, 0 for the Cho form). B_l = [b_ih | b_hh], each reordered the same way.
 import { createRequire } from 'node:module';
-import { transpose } from './common.mjs';
+import { oneHot, sampleCheckIds, transpose } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { onnx } = require('onnx-proto');
@@ -135,4 +135,21 @@ export function buildOnnx(cfg, params, prefix = '') {
     graph: { name: 'bench', node: nodes, initializer: inits, input: inputs, output: outputs },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/**
+ * W5's correctness check on an ONNX Runtime session of the one-step stacked LSTM + head: the logits
+ * of every step of the check sequence (sampleCheckIds), fed one-hot from the zero state.
+ */
+export async function w5CheckOutput(s, w, zeros, F) {
+  const ids = sampleCheckIds(w);
+  const out = new Float32Array(w.steps * w.V);
+  let h = zeros, c = zeros;
+  for (let t = 0; t < w.steps; t++) {
+    const r = await s.run({ X: F(oneHot(ids.subarray(t, t + 1), w.V), [1, 1, w.V]), h0: h, c0: c });
+    h = r.hN;
+    c = r.cN;
+    out.set(r.Y.data, t * w.V);
+  }
+  return out;
 }

@@ -2,8 +2,8 @@
 // EP in Node, 1 or 2 threads; numThreads must be set before the first session, so each thread
 // count runs in its own process). Models from ../onnx-model.mjs with our parameters.
 // No training API: W4 is not run.
-import { WORKLOADS, seqInput, oneHot, uniform, sampleSoftmax, sampleCheckIds } from '../common.mjs';
-import { buildOnnx } from '../onnx-model.mjs';
+import { WORKLOADS, seqInput, uniform, sampleSoftmax } from '../common.mjs';
+import { buildOnnx, w5CheckOutput } from '../onnx-model.mjs';
 import { paramsOf } from '../ours.mjs';
 
 export async function make(impl) {
@@ -87,19 +87,9 @@ export async function make(impl) {
         }
         return ch;
       };
-      const output = async () => {
-        const ids = sampleCheckIds(w);
-        const out = new Float32Array(w.steps * w.V);
-        let h = zeros, c = zeros;
-        for (let t = 0; t < w.steps; t++) {
-          const r = await s.run({ X: F(oneHot(ids.subarray(t, t + 1), w.V), [1, 1, w.V]), h0: h, c0: c });
-          h = r.hN;
-          c = r.cN;
-          out.set(r.Y.data, t * w.V);
-        }
-        return out;
-      };
+      const output = () => w5CheckOutput(s, w, zeros, F);
       return { fn, async: true, output, dispose: release(s, zeros, X), tolerance };
     },
   };
 }
+
