@@ -27,6 +27,10 @@ export interface LoopSettings {
   seed: number;
 }
 
+/**
+ * Options of the graph applications' `train`: the budget of this call (steps, epochs, minutes), the run's
+ * settings, validation cadence, early stopping, progress and an abort signal.
+ */
 export interface LoopOptions extends Partial<LoopSettings> {
   /** Training steps (batches) in this call. At least one of steps, epochs and minutes is needed. */
   steps?: number;
@@ -44,6 +48,7 @@ export interface LoopOptions extends Partial<LoopSettings> {
   signal?: AbortSignal;
 }
 
+/** What the graph applications' `train` reports after every step. */
 export interface LoopProgress {
   step: number;
   epoch: number;
@@ -57,6 +62,7 @@ export interface LoopProgress {
   validationLoss?: number;
 }
 
+/** What the graph applications' `train` resolves with. */
 export interface LoopResult {
   steps: number;
   totalSteps: number;

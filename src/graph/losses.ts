@@ -9,8 +9,13 @@ import type { InputNode, Sym } from './nodes';
 import type { LossSlot, Shape } from './compile';
 import type { Feed } from './model';
 
+/** The loss of one graph output: its kind, or its kind and weight in the total loss (default 1). */
 export type LossOption = LossKind | { loss: LossKind; weight?: number };
 
+/**
+ * One batch for a graph model's `trainStep` and `evaluate`: the inputs by name and the targets of the outputs
+ * that have a loss.
+ */
 export interface GraphBatch {
   inputs: Feed;
   /** Per loss output: crossEntropy Int32 class ids ((T, B) for sequences, (B) for vectors; −1 = ignore); mse / bceWithLogits floats shaped like the output. */

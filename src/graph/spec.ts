@@ -6,6 +6,7 @@ import { ValueError, show } from '../errors';
 import * as g from './nodes';
 import { GNode, InputNode, Sym } from './nodes';
 
+/** One node of a graph's spec: its kind, name, inputs (`[node index, port]`) and options. */
 export interface NodeSpec {
   kind: string;
   name: string;
@@ -13,6 +14,10 @@ export interface NodeSpec {
   config: Record<string, unknown>;
 }
 
+/**
+ * A graph model as plain JSON (what its model file stores): the nodes in order, the input names and the
+ * output ports; `GraphModel.fromSpec` rebuilds it.
+ */
 export interface GraphSpec {
   type: 'graph';
   inputs: string[];

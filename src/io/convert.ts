@@ -18,8 +18,16 @@ import { plannedParameters } from './architecture';
 
 const CONVERT_KEYS = keysOf<ConvertOptions>()('from', 'to', 'architecture', 'onnx', 'metadata');
 
+/**
+ * The file formats `convert` reads and writes: the library's own `rnnw`, ONNX, safetensors (PyTorch state
+ * dicts) and TF.js layers models (read only).
+ */
 export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
 
+/**
+ * Options of {@link convert}: the formats in and out, and what each needs (a PyTorch architecture, ONNX opset
+ * and lengths inputs).
+ */
 export interface ConvertOptions {
   from: ModelFormat | 'auto';
   to: Exclude<ModelFormat, 'tfjs'>;
@@ -31,6 +39,7 @@ export interface ConvertOptions {
   metadata?: Record<string, unknown>;
 }
 
+/** What {@link convert} reads: a file's bytes, or TF.js artifacts as a save handler receives them. */
 export type ConvertInput = Uint8Array | ArrayBuffer | KerasSource;
 
 /** Guesses a file's format from its first bytes: rnnw magic, safetensors header, model.json, else ONNX. */

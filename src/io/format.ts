@@ -27,12 +27,14 @@ export class FormatError extends RnnWasmError {
   override name = 'FormatError';
 }
 
+/** Version of the model file format written for f32 models (files of int8 models are version 2). */
 export const FORMAT_VERSION = 1;
 /** Version of files of int8-quantized models (their header's model spec has quantized: 'int8'):
  * a reader of version 1 only rejects them instead of running their dequantized weights as f32. */
 export const FORMAT_VERSION_INT8 = 2;
 const MAGIC = [0x52, 0x4e, 0x4e, 0x57, 0x41, 0x53, 0x4d, 0x00]; // "RNNWASM\0"
 
+/** What `save` / `serialize` store beside the model: a vocabulary, metadata and the optimizer's state. */
 export interface SaveOptions {
   /** Tokenizer vocabulary (e.g. the characters of a char model), stored in the header. */
   vocabulary?: string[];
@@ -42,6 +44,7 @@ export interface SaveOptions {
   optimizer?: Optimizer;
 }
 
+/** What `load` / `deserialize` return: the model and what was stored with it. */
 export interface Loaded {
   model: Model;
   vocabulary?: string[];

@@ -48,6 +48,10 @@ export type KerasSource =
 /** How padding is recognised in the input. */
 export type KerasMask = { kind: 'value'; value: number } | { kind: 'ids'; value: 0 };
 
+/**
+ * A Keras / TF.js layers model converted by {@link importKeras}: the recurrent model, the layers after it
+ * when the model is many-to-one, and `predict`.
+ */
 export class KerasImport {
   /**
    * The per-step model (batchFirst). With return_sequences=False it ends at the last recurrent
@@ -135,6 +139,7 @@ export class KerasImport {
     return tensor(y.data, [B, y.shape[2]]);
   }
 
+  /** Releases the imported models' wasm memory. */
   dispose(): void {
     this.model.dispose();
     this.head?.dispose();

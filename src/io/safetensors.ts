@@ -9,6 +9,10 @@ import { ValueError, show } from '../errors';
 import { f16ToF32 } from './layout';
 import type { Model } from '../model/model';
 
+/**
+ * The dtypes a safetensors header may name (F32 is read as is; F16, BF16 and F64 are converted to float32;
+ * the others are refused).
+ */
 export type SafetensorsDType =
   | 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
 

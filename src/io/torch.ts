@@ -29,6 +29,10 @@ const TORCH_DROPOUT = keysOf<TorchSpec<'Dropout'>>()('type', 'name', 'p');
 const TORCH_SOFTMAX = keysOf<TorchSpec<'Softmax' | 'LogSoftmax'>>()('type', 'name', 'dim');
 const TORCH_IMPORT_KEYS = keysOf<TorchImportOptions>()('prefixes');
 
+/**
+ * One PyTorch module of an architecture, in PyTorch's own words: `nn.RNN` / `nn.LSTM` / `nn.GRU`, `nn.Linear`
+ * or `nn.Embedding` with their constructor arguments, and the state-dict prefix `name`.
+ */
 export type TorchModuleSpec =
   | {
       type: 'RNN' | 'LSTM' | 'GRU';
@@ -50,6 +54,9 @@ export type TorchModuleSpec =
   | { type: 'Dropout'; name?: string; p?: number }
   | { type: 'Softmax' | 'LogSoftmax'; name?: string; dim?: number };
 
+/**
+ * The modules a PyTorch state dict belongs to, in order (what {@link importTorch} needs beside the weights).
+ */
 export interface TorchArchitecture {
   modules: TorchModuleSpec[];
 }
@@ -57,6 +64,7 @@ export interface TorchArchitecture {
 /** A state dict: name → float32 tensor (shape optional; sizes are always checked). */
 export type StateDictInput = Record<string, NamedTensor | Float32Array>;
 
+/** Options of {@link importTorch}. */
 export interface TorchImportOptions {
   /** With a built model: the state_dict prefix of each layer (default: our own names, `0.`, `1.`, … or none). */
   prefixes?: string[];

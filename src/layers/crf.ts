@@ -79,6 +79,7 @@ export function emitCrfViterbi(b: ProgramBuilder, f: CrfFields): { path: number;
   return { path, score };
 }
 
+/** Options of a linear-chain {@link CRF}. */
 export interface CRFOptions {
   /** Number of tags K (≥ 1). */
   numTags: number;
@@ -242,6 +243,7 @@ export class CRF {
   parameters(): { name: string; shape: readonly number[] }[] {
     return this.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
   }
+  /** A copy of one parameter: `'transitions'`, `'start'` or `'end'`. */
   getParameter(name: string): Float32Array {
     return this.arena.get(name);
   }
@@ -249,6 +251,7 @@ export class CRF {
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
     this.arena.set(name, values);
   }
+  /** Every parameter as name → copy. */
   stateDict(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
     for (const e of this.arena.entries()) out[e.name] = this.arena.get(e.name);

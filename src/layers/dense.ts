@@ -12,6 +12,7 @@ const EMBEDDING_KEYS = keysOf<EmbeddingOptions>()('numEmbeddings', 'embeddingDim
 const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
 
+/** Options of a linear (dense) layer y = x·Wᵀ + b, weight `(outFeatures, inFeatures)` as in PyTorch. */
 export interface LinearOptions {
   inFeatures: number;
   outFeatures: number;
@@ -71,6 +72,10 @@ export class LinearModule implements Module {
   }
 }
 
+/**
+ * Options of an embedding layer: a table of `numEmbeddings` rows of `embeddingDim` floats, indexed by token
+ * ids.
+ */
 export interface EmbeddingOptions {
   numEmbeddings: number;
   embeddingDim: number;

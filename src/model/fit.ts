@@ -21,6 +21,10 @@ export interface Example {
   y: Int32Array | Float32Array;
 }
 
+/**
+ * Options of `fit`: a training step's options plus epochs, batching, shuffling, validation data, callbacks
+ * and an abort signal.
+ */
 export interface FitOptions extends StepOptions {
   epochs?: number;
   batchSize?: number;
@@ -28,7 +32,9 @@ export interface FitOptions extends StepOptions {
   shuffle?: boolean;
   seed?: number;
   validationData?: Example[];
+  /** Called after every batch with its loss and gradient norm. */
   onBatchEnd?: (info: { epoch: number; batch: number; loss: number; gradNorm: number }) => void;
+  /** Called after every epoch with its mean loss and the validation loss (when validation data is given). */
   onEpochEnd?: (info: { epoch: number; loss: number; valLoss?: number }) => void;
   /** Stops training between batches; fit then rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -37,6 +43,7 @@ export interface FitOptions extends StepOptions {
 /** Option keys of fit. */
 export const FIT_KEYS = keysOf<FitOptions>()(...STEP_KEYS, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal');
 
+/** What `fit` resolves with: each epoch's mean training loss and validation loss. */
 export interface History {
   loss: number[];
   valLoss: number[];

@@ -17,6 +17,7 @@ import type { Forecaster } from '../apps/forecaster/index';
 import type { FormatError } from '../io/format';
 import { ValueError } from '../errors';
 
+/** The application kinds a model file can hold, as the server names them. */
 export type AppKind = 'classifier' | 'labeler' | 'seq2seq' | 'generator' | 'charlm' | 'forecaster';
 
 /** The endpoint of each kind that has one. */

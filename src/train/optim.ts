@@ -21,6 +21,10 @@ type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
 export type Schedule = (step: number, baseLr: number) => number;
 
 
+/**
+ * Learning-rate schedules, each a function of the step count; pass one as `schedule` to an optimizer. Each is
+ * checked when made, and the rate it gives at every step.
+ */
 export const schedules = {
   /** lr · gamma^floor(t / stepSize) */
   step: (stepSize: number, gamma = 0.1): Schedule => {
@@ -54,6 +58,7 @@ function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false
   return v;
 }
 
+/** An optimizer's state as plain data: its kind, step count and moment buffers (what checkpoints store). */
 export interface OptimizerState {
   kind: string;
   step: number;
@@ -94,6 +99,10 @@ const optimizers = new FinalizationRegistry<{ rt: Runtime; bufs: number[] }>(({ 
   for (const b of bufs) rt.heap.release(b);
 });
 
+/**
+ * The base of SGD, RMSProp, Adam and AdamW: hyperparameters, an optional schedule, and moment buffers in wasm
+ * memory laid out like the parameter arena, so one update is one kernel over every parameter.
+ */
 export abstract class Optimizer {
   readonly lr: number;
   readonly weightDecay: number;
@@ -131,12 +140,12 @@ export abstract class Optimizer {
     return lr;
   }
 
-  /** Throws unless this optimizer may be bound to `arena` (unbound, or bound to it already). */
+  /** @internal throws unless this optimizer may be bound to `arena` (unbound, or bound to it already). */
   checkBindable(arena: Arena): void {
     if (this.arena && this.arena !== arena) throw new ValueError('Expected an optimizer used with one model only, got a second model');
   }
 
-  /** Whether the moment buffers belong to `arena`. */
+  /** @internal whether the moment buffers belong to `arena`. */
   isBoundTo(arena: Arena): boolean {
     return this.arena === arena;
   }
@@ -146,7 +155,7 @@ export abstract class Optimizer {
     return this.bufs;
   }
 
-  /** Binds to a model's arena (allocating zeroed moment buffers) the first time it is used. */
+  /** @internal binds to a model's arena (allocating zeroed moment buffers) the first time it is used. */
   bind(rt: Runtime, arena: Arena): void {
     if (this.arena === arena) return;
     this.checkBindable(arena);
@@ -193,6 +202,7 @@ export abstract class Optimizer {
     this.bufs.forEach((b, i) => this.rt!.heap.f32.set(s.buffers.subarray(i * n, (i + 1) * n), b));
     this.step = s.step;
   }
+  /** Releases the optimizer's moment buffers (wasm memory) for reuse. */
   dispose(): void {
     optimizers.unregister(this);
     if (this.rt) for (const b of this.bufs) this.rt.heap.release(b);
@@ -201,6 +211,7 @@ export abstract class Optimizer {
   }
 }
 
+/** Options of SGD, as in PyTorch. */
 export interface SGDOptions {
   lr?: number;
   momentum?: number;
@@ -232,6 +243,7 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of RMSProp, as in PyTorch. */
 export interface RMSPropOptions {
   lr?: number;
   alpha?: number;
@@ -260,6 +272,7 @@ export class RMSProp extends Optimizer {
   }
 }
 
+/** Options of Adam and AdamW, as in PyTorch. */
 export interface AdamOptions {
   lr?: number;
   beta1?: number;

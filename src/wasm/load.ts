@@ -19,6 +19,7 @@ export interface Runtime {
   readonly team?: Team;
 }
 
+/** Options of {@link init}: which binary to load and how many threads a sequence runs on. */
 export interface InitOptions {
   /** Force a binary; `auto` (default) picks relaxed when `WebAssembly.validate` accepts it. */
   variant?: Variant | 'auto';

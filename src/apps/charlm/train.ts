@@ -9,6 +9,10 @@ import { ValueError } from '../../errors';
 import { Batches, type BatchOrderState } from './batches';
 import { checkKeys, positiveInt, type TrainSettings } from './options';
 
+/**
+ * Options of `CharLM.train`: the budget of this call (steps and/or minutes), the run's settings, validation,
+ * workers, progress and an abort signal.
+ */
 export interface TrainOptions extends Partial<TrainSettings> {
   /** Batches (training steps) to run in this call. At least one of steps and minutes is needed. */
   steps?: number;
@@ -28,6 +32,7 @@ export interface TrainOptions extends Partial<TrainSettings> {
   signal?: AbortSignal;
 }
 
+/** What `CharLM.train` reports after every step. */
 export interface TrainProgress {
   /** Steps taken so far, counting earlier calls and checkpoints. */
   step: number;
@@ -45,6 +50,7 @@ export interface TrainProgress {
   validationBitsPerChar?: number;
 }
 
+/** What `CharLM.train` resolves with. */
 export interface TrainResult {
   /** Steps taken in this call, and in total. */
   steps: number;

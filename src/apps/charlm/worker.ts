@@ -13,7 +13,9 @@ import type { TrainOptions, TrainProgress } from './train';
 
 /** What serveCharLM needs of its scope: a dedicated worker's `self`, or a MessagePort. */
 export interface MessageScope {
+  /** Listens for requests. */
   addEventListener(type: 'message', fn: (e: MessageEvent) => void): void;
+  /** Sends a reply, transferring the listed buffers. */
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 

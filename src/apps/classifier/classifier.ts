@@ -18,10 +18,15 @@ import type { Optimizer } from '../../train/optim';
 import { deserializeGraph, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 
+/**
+ * How a classifier turns a text into one vector: the final states (`last`), or the mean or max over valid
+ * steps.
+ */
 export type Pooling = 'last' | 'mean' | 'max';
 /** Which tokens of a text longer than maxLength the model reads. */
 export type Truncation = 'head' | 'tail' | 'headTail';
 
+/** Options of a new {@link SequenceClassifier}: the tokenizer, the labels and the encoder. */
 export interface ClassifierOptions extends EncoderOptions {
   tokenizer: Tokenizer | TokenizerJSON;
   labels: string[];
@@ -31,6 +36,10 @@ export interface ClassifierOptions extends EncoderOptions {
   truncation?: Truncation;
 }
 
+/**
+ * Options of `SequenceClassifier.fit`: epochs with a fresh Adam, class and sample weights, validation with
+ * early stopping, and a per-epoch callback.
+ */
 export interface ClassifierFitOptions {
   epochs?: number;
   batchSize?: number;
@@ -63,6 +72,10 @@ const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation'];
 /** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
 const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
 
+/**
+ * Many-to-one text classification on the model graph: tokens → embedding → RNN/LSTM/GRU → pooling → linear.
+ * Its tokenizer, labels and settings are stored in its model file.
+ */
 export class SequenceClassifier extends GraphApp {
   readonly tokenizer: Tokenizer;
   readonly labels: readonly string[];
@@ -207,6 +220,7 @@ export class SequenceClassifier extends GraphApp {
     return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);
   }
 
+  /** A classifier from the bytes of its model file (with its optimizer and training state when stored). */
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
     const l = deserializeGraph(bytes);
     return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);

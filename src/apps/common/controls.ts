@@ -2,6 +2,7 @@
 // the best parameters), a TerminateOnNaN-style guard, and the epoch loop that applies them.
 import { ValueError } from '../../errors';
 
+/** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
   /** Epochs without an improvement of at least minDelta before stopping (default 3). */
   patience?: number;
@@ -10,6 +11,10 @@ export interface EarlyStoppingOptions {
   mode?: 'max' | 'min';
 }
 
+/**
+ * Tracks a validation metric epoch by epoch and says when it has not improved by `minDelta` for `patience`
+ * epochs.
+ */
 export class EarlyStopping {
   readonly patience: number;
   readonly minDelta: number;
@@ -41,6 +46,7 @@ export class EarlyStopping {
     return false;
   }
 
+  /** Whether `patience` epochs have passed without an improvement. */
   get shouldStop(): boolean {
     return this.wait >= this.patience;
   }
@@ -58,8 +64,10 @@ export function finiteState(s: unknown): boolean {
   return true;
 }
 
+/** Why epoch training ended: the epochs ran out, early stopping, a non-finite loss, or the abort signal. */
 export type StopReason = 'epochs' | 'earlyStopping' | 'nan' | 'aborted';
 
+/** One epoch of `fit`: its mean loss and, with validation data, the validation metric. */
 export interface EpochLog {
   epoch: number;
   loss: number;
@@ -67,6 +75,10 @@ export interface EpochLog {
   metric?: number;
 }
 
+/**
+ * What the applications' `fit` returns: the per-epoch history, why it stopped and which epoch's parameters
+ * the model holds.
+ */
 export interface LoopResult {
   history: EpochLog[];
   stopReason: StopReason;

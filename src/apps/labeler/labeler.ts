@@ -23,6 +23,9 @@ import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format
 import { loadGraph } from '../../io/files';
 import { tagScores, type TagScores } from './metrics';
 
+/**
+ * Options of a new {@link SequenceLabeler}: the tokenizer, the tags, the encoder and an optional CRF output.
+ */
 export interface LabelerOptions extends EncoderOptions {
   tokenizer: Tokenizer | TokenizerJSON;
   tags: string[];
@@ -30,12 +33,17 @@ export interface LabelerOptions extends EncoderOptions {
   crf?: boolean;
 }
 
+/** A training example of the labeler: a text and one tag per token. */
 export interface LabeledText {
   text: string;
   /** One tag per token of text (per character with a character tokenizer). */
   tags: string[];
 }
 
+/**
+ * Options of `SequenceLabeler.fit`: epochs with a fresh Adam, class and sample weights, validation (F1 of
+ * `positiveTag`, else accuracy) with early stopping, and a per-epoch callback.
+ */
 export interface LabelerFitOptions {
   epochs?: number;
   batchSize?: number;
@@ -50,6 +58,7 @@ export interface LabelerFitOptions {
   positiveTag?: string;
   earlyStopping?: EarlyStoppingOptions;
   seed?: number;
+  /** Called after every epoch; returning `false` stops training. */
   onEpoch?: (log: EpochLog) => void | boolean;
 }
 
@@ -68,6 +77,11 @@ const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation', 'positiveTag
 /** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
 const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
 
+/**
+ * Many-to-many tagging on the model graph (one tag per token): tokens → embedding → (bidirectional)
+ * RNN/LSTM/GRU → linear, with a softmax or a linear-chain CRF output. Long texts are tagged in overlapping
+ * windows. Tokenizer, tags and settings are stored in its model file.
+ */
 export class SequenceLabeler extends GraphApp {
   readonly tokenizer: Tokenizer;
   readonly tags: readonly string[];
@@ -292,6 +306,7 @@ export class SequenceLabeler extends GraphApp {
     return { metadata: { ...appMetadata({ app: 'labeler', tokenizer: this.tokenizer.toJSON(), labels: [...this.tags], config: { ...this.config }, extra, training }), crfOptimizer } };
   }
 
+  /** A labeler from the bytes of its model file (with its CRF, optimizers and training state when stored). */
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceLabeler {
     const l = deserializeGraph(bytes);
     return SequenceLabeler.fromParts(l.model, l.metadata, l.optimizer);
@@ -316,6 +331,7 @@ export class SequenceLabeler extends GraphApp {
     }
   }
 
+  /** Releases the model's, the CRF's and their optimizers' wasm memory. */
   override dispose(): void {
     super.dispose();
     this.crfOptimizer?.dispose();

@@ -1,4 +1,5 @@
 // Token accuracy and precision / recall / F1 of one tag, over predicted and gold tag-id sequences.
+/** Token accuracy, and precision, recall and F1 of one tag. */
 export interface TagScores {
   accuracy: number;
   precision: number;
@@ -6,6 +7,10 @@ export interface TagScores {
   f1: number;
 }
 
+/**
+ * Token accuracy and the precision, recall and F1 of the tag id `positive`, over predicted and gold tag-id
+ * sequences.
+ */
 export function tagScores(pred: readonly Int32Array[], gold: readonly Int32Array[], positive: number): TagScores {
   let ok = 0, n = 0, tp = 0, fp = 0, fn = 0;
   gold.forEach((g, i) => {

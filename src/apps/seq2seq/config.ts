@@ -12,9 +12,15 @@ import { cellNode, checkCell, type AppCell } from '../common/cells';
 import { checkKeys } from '../../options';
 import { positiveInt } from '../../ir/checks';
 
+/** The recurrent cell of the encoder and the decoder. */
 export type Seq2SeqCell = AppCell;
+/**
+ * The attention of the decoder over the encoder outputs: Luong `dot` or `general`, Bahdanau `additive`, or
+ * none.
+ */
 export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
 
+/** A Seq2Seq model's architecture (stored in its model file). */
 export interface Seq2SeqConfig {
   cell: Seq2SeqCell;
   /** Hidden size of each encoder direction; the decoder's is hidden × directions. */
@@ -29,6 +35,7 @@ export interface Seq2SeqConfig {
   seed: number;
 }
 
+/** Options of a new {@link Seq2Seq}: any part of its architecture (the rest takes its default). */
 export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
 
 export { checkKeys };

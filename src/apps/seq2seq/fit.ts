@@ -12,8 +12,16 @@ import { scoreSequences } from './metrics';
 import type { Pair, Seq2Seq } from './seq2seq';
 import { seedValue } from '../../ir/checks';
 
+/**
+ * The validation metric of `Seq2Seq.fit`: exact match (higher is better) or token error rate (lower is
+ * better).
+ */
 export type ValidationMetric = 'exactMatch' | 'tokenErrorRate';
 
+/**
+ * Options of `Seq2Seq.fit`: epochs, batching, learning rate and its decay, validation by greedy decoding with
+ * early stopping, budgets, progress and an abort signal.
+ */
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
@@ -37,11 +45,13 @@ export interface FitOptions {
   /** Stop after this many training steps of this call (a budget that does not depend on the machine's speed; 0: none). */
   maxSteps?: number;
   seed?: number;
+  /** Called after every evaluation. */
   onProgress?: (p: FitProgress) => void;
   /** Stops between steps (the result then says stopped: 'signal'); the model keeps its training state for a checkpoint. */
   signal?: AbortSignal;
 }
 
+/** One evaluation of `Seq2Seq.fit`: the step, the epoch, the training loss and the validation scores. */
 export interface FitProgress {
   step: number;
   epoch: number;
@@ -51,6 +61,7 @@ export interface FitProgress {
   seconds: number;
 }
 
+/** What `Seq2Seq.fit` resolves with. */
 export interface FitResult {
   /** Steps of this call. */
   steps: number;

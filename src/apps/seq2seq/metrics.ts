@@ -13,6 +13,7 @@ export function editDistance(a: ArrayLike<unknown>, b: ArrayLike<unknown>): numb
   return prev[b.length];
 }
 
+/** What {@link scoreSequences} returns. */
 export interface SequenceScores {
   /** Fraction of predictions equal to one of their references. */
   exactMatch: number;

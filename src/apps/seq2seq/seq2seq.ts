@@ -15,8 +15,13 @@ import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
 import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
 import { checkTraining, fitLoop, type FitOptions, type FitResult, type Seq2SeqTraining } from './fit';
 
+/** A training pair: a source text and its target text. */
 export type Pair = readonly [string, string];
 
+/**
+ * Options of `Seq2Seq.translate`: beam width, n-best lists, length normalisation, output length and batch
+ * size.
+ */
 export interface TranslateOptions {
   /** Beam width (1: greedy decoding). */
   beam?: number;
@@ -30,6 +35,10 @@ export interface TranslateOptions {
   batchSize?: number;
 }
 
+/**
+ * The translation of one input: the best output (text, tokens, normalised score, log-probability), the n-best
+ * list and its attention weights.
+ */
 export interface Translation {
   text: string;
   tokens: string[];
@@ -49,6 +58,11 @@ export const DEFAULT_MAX_OUTPUT = 512;
 
 const TRANSLATE_KEYS = ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize'];
 
+/**
+ * An encoder–decoder on the model graph, with optional attention, trained with teacher forcing and decoded
+ * greedily or by beam search (also as an ensemble of models). Both vocabularies and the architecture travel
+ * in its model file.
+ */
 export class Seq2Seq {
   readonly config: Readonly<Seq2SeqConfig>;
   readonly source: TokenVocab;
@@ -194,6 +208,7 @@ export class Seq2Seq {
     return serialize(this.model, this.saveOptions(o));
   }
 
+  /** Writes the model file (Node), with the optimizer and training state unless `optimizer: false`. */
   async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
     await saveFile(this.model, path, this.saveOptions(o));
   }
@@ -206,6 +221,7 @@ export class Seq2Seq {
     return { metadata: { seq2seq }, optimizer: withOpt ? this.optimizer! : undefined };
   }
 
+  /** A Seq2Seq from the bytes of its model file. */
   static deserialize(bytes: Uint8Array | ArrayBuffer): Seq2Seq {
     return seq2seqFromLoaded(deserializeGraph(bytes));
   }
@@ -215,6 +231,7 @@ export class Seq2Seq {
     return seq2seqFromLoaded(await loadGraph(source));
   }
 
+  /** Releases the model's and its optimizer's wasm memory. */
   dispose(): void {
     this.optimizer?.dispose();
     this.model.dispose();
