@@ -11,7 +11,9 @@ export type Shape = readonly number[];
  * checks the data type and that the shape matches the element count.
  */
 export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
+  /** The elements, row-major (the last dimension varies fastest). */
   readonly data: A;
+  /** The dimensions (frozen). */
   readonly shape: Shape;
   constructor(data: A, shape: Shape) {
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {

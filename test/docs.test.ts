@@ -3,8 +3,10 @@
 // exported symbol (class, interface, type, function, variable, method, accessor) without a comment,
 // a type the reference refers to but cannot show, and a {@link} that does not resolve. The test
 // builds the whole reference once, then checks that pages of known symbols hold their comments,
-// and that the same configuration fails on a small project with an undocumented export and a
-// broken link (so a pass above means something).
+// that every property of an exported class or interface has one too (TypeDoc's own check cannot
+// require that without also requiring the fields of inline object types), and that the same
+// configuration fails on a small project with an undocumented export and a broken link (so a pass
+// above means something).
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ describe('API reference (TypeDoc)', () => {
   let run: { status: number | null; out: string };
 
   it('builds with no warning and no error', () => {
-    run = typedoc(['--out', out]);
+    run = typedoc(['--out', out, '--json', join(out, 'api.json')]);
     const problems = run.out.split('\n').filter((l) => /\[(warning|error)\]/.test(l));
     expect(problems, run.out).toEqual([]);
     expect(run.status, run.out).toBe(0);
@@ -51,6 +53,36 @@ describe('API reference (TypeDoc)', () => {
     expect(page('classes/Seq2Seq.html')).toContain('translate');
     // members marked @internal stay out of the reference
     expect(page('classes/Adam.html')).not.toMatch(/id="bind"/);
+  });
+
+  it('every property of an exported class or interface has a doc comment (inherited ones from the same package count)', () => {
+    interface Refl {
+      id: number;
+      name: string;
+      kind: number;
+      comment?: unknown;
+      flags?: { isExternal?: boolean };
+      children?: Refl[];
+    }
+    const KIND = { class: 128, interface: 256, property: 1024 } as const;
+    const project = JSON.parse(readFileSync(join(out, 'api.json'), 'utf8')) as Refl;
+    const missing: string[] = [];
+    let checked = 0;
+    const walk = (r: Refl, path: string) => {
+      for (const c of r.children ?? []) {
+        const p = `${path}.${c.name}`;
+        // a property declared outside the package (Error's message, stack, cause) has its comment there
+        const external = c.flags?.isExternal === true;
+        if (c.kind === KIND.property && (r.kind === KIND.class || r.kind === KIND.interface) && !external) {
+          checked++;
+          if (!c.comment) missing.push(p);
+        }
+        walk(c, p);
+      }
+    };
+    walk(project, project.name);
+    expect(checked).toBeGreaterThan(500);
+    expect(missing).toEqual([]);
   });
 });
 

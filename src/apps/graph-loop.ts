@@ -50,13 +50,19 @@ export interface LoopOptions extends Partial<LoopSettings> {
 
 /** What the graph applications' `train` reports after every step. */
 export interface LoopProgress {
+  /** Steps taken so far, counting earlier calls and checkpoints. */
   step: number;
+  /** The epoch this step belongs to. */
   epoch: number;
   /** The step this call stops at (steps or epochs budget), if any. */
   targetStep?: number;
+  /** Training loss of this step. */
   loss: number;
+  /** Training examples per second over this call. */
   examplesPerSecond: number;
+  /** Time spent in this call. */
   elapsedMs: number;
+  /** Estimated remaining time of this call. */
   etaMs: number;
   /** Validation loss, on the steps where it was measured. */
   validationLoss?: number;
@@ -64,17 +70,23 @@ export interface LoopProgress {
 
 /** What the graph applications' `train` resolves with. */
 export interface LoopResult {
+  /** Steps taken in this call. */
   steps: number;
+  /** Steps of the whole run, checkpoints included. */
   totalSteps: number;
   /** 'nan': a non-finite training loss (the guard stopped before the next step); 'patience': early stopping (best parameters restored). */
   stopped: 'steps' | 'epochs' | 'time' | 'signal' | 'nan' | 'patience';
   /** Mean training loss over the last 50 steps of this call. */
   trainLoss: number;
+  /** Validation loss before this call. */
   initialValidationLoss?: number;
+  /** Validation loss after this call. */
   validationLoss?: number;
+  /** The best validation loss of the run. */
   bestValidationLoss?: number;
   /** With early stopping: the step whose validation was best (0: before the first step). */
   bestStep?: number;
+  /** Time spent in this call. */
   elapsedMs: number;
 }
 

@@ -17,6 +17,7 @@ export type LossOption = LossKind | { loss: LossKind; weight?: number };
  * that have a loss.
  */
 export interface GraphBatch {
+  /** The model's inputs by name, with their lengths. */
   inputs: Feed;
   /** Per loss output: crossEntropy Int32 class ids ((T, B) for sequences, (B) for vectors; −1 = ignore); mse / bceWithLogits floats shaped like the output. */
   targets: Record<string, Tensor<Float32Array> | Tensor<Int32Array>>;

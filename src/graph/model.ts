@@ -34,8 +34,11 @@ export type { Feed, FeedValue } from './feed';
 export interface GraphStepOptions {
   /** Loss per output name (crossEntropy on a softmax/logSoftmax output is fused with it). */
   losses: Record<string, LossOption>;
+  /** The optimizer that takes the step. */
   optimizer: Optimizer;
+  /** Rescale gradients so their global L2 norm is at most this. */
   clipNorm?: number;
+  /** Clamp every gradient element to [−clipValue, clipValue]. */
   clipValue?: number;
 }
 
@@ -45,6 +48,7 @@ export interface GraphStepResult {
   loss: number;
   /** Mean loss of each output. */
   losses: Record<string, number>;
+  /** Global L2 norm of the gradients before clipping. */
   gradNorm: number;
 }
 
@@ -112,7 +116,9 @@ function guardTarget(rt: Runtime, arena: Arena, rngState: number): GuardTarget {
  * and files.
  */
 export class GraphModel {
+  /** The names of the inputs, in the order given. */
   readonly inputNames: string[];
+  /** The names of the outputs. */
   readonly outputNames: string[];
   private readonly rt: Runtime;
   private readonly nodes: GNode[];

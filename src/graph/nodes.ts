@@ -95,7 +95,9 @@ function sym(v: unknown, arg: string, kinds: ValueKind[]): Sym {
 export interface InputOptions {
   /** 'float' sequences (T, B, features), 'ids' token-id sequences (T, B), 'vector' per-example (B, features). */
   type: 'float' | 'ids' | 'vector';
+  /** Features per step (`'float'`) or per example (`'vector'`). */
   features?: number;
+  /** Vocabulary size of `'ids'` inputs: ids are in [0, vocabSize). */
   vocabSize?: number;
 }
 
@@ -168,6 +170,7 @@ export function pool(x: Sym, o: { mode: PoolMode; name?: string }): Sym {
 
 /** Graph-only options of a recurrent node: its name and initial states taken from other nodes' vectors. */
 export interface RecurrentNodeOptions {
+  /** The node's name, the prefix of its parameters (`enc.weight_ih_l0`); default `<kind>_<n>`. */
   name?: string;
   /** Initial states from other values: vectors (B, numLayers·directions·hiddenSize), slot k at columns [kH, (k+1)H). */
   initialState?: { h?: Sym; c?: Sym | undefined };
@@ -176,8 +179,11 @@ export interface RecurrentNodeOptions {
 export type NodeOptions<O> = Omit<O, 'inputSize' | 'batchFirst'> & { inputSize?: number } & RecurrentNodeOptions;
 /** What a recurrent node returns: the output sequence and the final states hN, cN (B, numLayers·D·H). */
 export interface RecurrentSyms {
+  /** The output sequence, on the input's time axis. */
   output: Sym;
+  /** The final hidden states as one vector per example, `(B, numLayers·D·H)`. */
   hN: Sym;
+  /** The final cell states of an LSTM, laid out as `hN`. */
   cN?: Sym;
 }
 

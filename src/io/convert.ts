@@ -29,7 +29,9 @@ export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
  * and lengths inputs).
  */
 export interface ConvertOptions {
+  /** The input's format, or `'auto'` to recognise it from its bytes. */
   from: ModelFormat | 'auto';
+  /** The output format. */
   to: Exclude<ModelFormat, 'tfjs'>;
   /** Needed with from 'safetensors': the PyTorch modules the state_dict belongs to. */
   architecture?: TorchArchitecture;

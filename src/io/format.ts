@@ -24,6 +24,7 @@ const SAVE_KEYS = keysOf<SaveOptions>()('vocabulary', 'metadata', 'optimizer');
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
 export class FormatError extends RnnWasmError {
+  /** `'FormatError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'FormatError';
 }
 
@@ -46,8 +47,11 @@ export interface SaveOptions {
 
 /** What `load` / `deserialize` return: the model and what was stored with it. */
 export interface Loaded {
+  /** The model, with the file's parameters. */
   model: Model;
+  /** The vocabulary stored with it. */
   vocabulary?: string[];
+  /** The metadata stored with it. */
   metadata?: Record<string, unknown>;
   /** A rebuilt optimizer with its moments and step, when the file has one. */
   optimizer?: Optimizer;
@@ -290,6 +294,7 @@ export function isGraphFile(bytes: Uint8Array): boolean {
 
 /** What loadGraph / deserializeGraph return. */
 export interface LoadedGraph extends Omit<Loaded, 'model'> {
+  /** The graph model, with the file's parameters. */
   model: GraphModel;
 }
 

@@ -29,9 +29,13 @@ export const PREDICT_KEYS = keysOf<{ lengths?: unknown }>()('lengths');
 
 /** One entry of a weights manifest (tfjs `WeightsManifestEntry`). */
 export interface KerasWeightSpec {
+  /** The weight's name in the model (`lstm/kernel`, …). */
   name: string;
+  /** Its dimensions. */
   shape: number[];
+  /** Its stored dtype (`float32`). */
   dtype: string;
+  /** tfjs' weight quantization, when the weights were saved quantized (dequantized on import). */
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
 }
 
@@ -58,9 +62,14 @@ export class KerasImport {
    * layer (bidirectional outputs concatenated); `head` holds the layers after it.
    */
   readonly model: Sequential;
+  /** The layers after the last recurrent one of a many-to-one model (applied to its last step), else null. */
   readonly head: Sequential | null;
   /** False when the last recurrent layer has return_sequences=False: predict gives (B, O). */
   readonly returnSequences: boolean;
+  /**
+   * How padded steps are recognised in `predict`'s input (from `Masking` or `Embedding(mask_zero)`), else
+   * null.
+   */
   readonly mask: KerasMask | null;
   /** Merge of the last layer's two directions when returnSequences is false (null: one direction). */
   private readonly lastMerge: MergeMode | null;

@@ -24,14 +24,19 @@ const MAX_HEADER = 100_000_000;
 
 /** One tensor as stored: its dtype, shape and raw little-endian bytes (a view into the file). */
 export interface RawTensor {
+  /** Its dtype. */
   dtype: SafetensorsDType;
+  /** Its dimensions. */
   shape: number[];
+  /** Its raw little-endian bytes (a view into the file). */
   bytes: Uint8Array;
 }
 
 /** A float32 tensor: row-major data and its shape. */
 export interface NamedTensor {
+  /** The elements, row-major. */
   data: Float32Array;
+  /** Its dimensions. */
   shape: number[];
 }
 

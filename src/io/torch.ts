@@ -35,14 +35,25 @@ const TORCH_IMPORT_KEYS = keysOf<TorchImportOptions>()('prefixes');
  */
 export type TorchModuleSpec =
   | {
+      /** The module class: `nn.RNN`, `nn.LSTM` or `nn.GRU`. */
       type: 'RNN' | 'LSTM' | 'GRU';
+      /**
+       * The module's attribute name: its state-dict keys start with `name.` (none: the keys have no prefix).
+       */
       name?: string;
+      /** As in PyTorch. */
       input_size: number;
+      /** As in PyTorch. */
       hidden_size: number;
+      /** As in PyTorch (default 1). */
       num_layers?: number;
+      /** As in PyTorch (default true). */
       bias?: boolean;
+      /** As in PyTorch (default false). */
       batch_first?: boolean;
+      /** As in PyTorch (default false). */
       bidirectional?: boolean;
+      /** As in PyTorch (default 0): dropout between stacked layers in training. */
       dropout?: number;
       /** RNN only: 'tanh' (default) or 'relu'. */
       nonlinearity?: 'tanh' | 'relu';
@@ -58,6 +69,7 @@ export type TorchModuleSpec =
  * The modules a PyTorch state dict belongs to, in order (what {@link importTorch} needs beside the weights).
  */
 export interface TorchArchitecture {
+  /** The modules in the order the data flows through them. */
   modules: TorchModuleSpec[];
 }
 

@@ -131,6 +131,7 @@ const crfs = new FinalizationRegistry<Resources>(release);
  * (t ≥ lengths[b]) are never read: their emissions and tags may hold anything.
  */
 export class CRF {
+  /** Number of tags K. */
   readonly numTags: number;
   private readonly rt: Runtime;
   private readonly arena: Arena;

@@ -14,7 +14,9 @@ const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
 /** Options of a linear (dense) layer y = x·Wᵀ + b, weight `(outFeatures, inFeatures)` as in PyTorch. */
 export interface LinearOptions {
+  /** Input features. */
   inFeatures: number;
+  /** Output features. */
   outFeatures: number;
   /** Learnable bias (default true). */
   bias?: boolean;
@@ -77,7 +79,9 @@ export class LinearModule implements Module {
  * ids.
  */
 export interface EmbeddingOptions {
+  /** Vocabulary size V: ids are in [0, V). */
   numEmbeddings: number;
+  /** Features of each embedding vector. */
   embeddingDim: number;
 }
 

@@ -26,7 +26,9 @@ export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
 /** Options every recurrent layer takes (RNN, LSTM, GRU, minGRU, minLSTM), named as in PyTorch. */
 export interface RecurrentOptions {
+  /** Input features I. */
   inputSize: number;
+  /** Hidden units H per layer and direction. */
   hiddenSize: number;
   /** Stacked layers (default 1). */
   numLayers?: number;
@@ -58,6 +60,7 @@ export interface RecurrentInit {
 }
 /** Options of a vanilla RNN: the common ones and the nonlinearity (`tanh`, the default, or `relu`). */
 export interface RNNOptions extends RecurrentOptions {
+  /** The activation: `'tanh'` (default) or `'relu'`. */
   nonlinearity?: 'tanh' | 'relu';
 }
 /** Options of an LSTM: the common ones, peepholes and cell clip. */

@@ -17,7 +17,12 @@ import { keysOf } from '../options';
  * goes to the last step); for mse/bceWithLogits, (len, O) floats.
  */
 export interface Example {
+  /** Inputs: `(len, F)` floats or `(len)` Int32 token ids. */
   x: Float32Array | Int32Array;
+  /**
+   * Targets: `(len)` Int32 class ids (−1 = none) or one id for many-to-one, for crossEntropy; `(len, O)`
+   * floats for mse and bceWithLogits.
+   */
   y: Int32Array | Float32Array;
 }
 
@@ -26,11 +31,15 @@ export interface Example {
  * and an abort signal.
  */
 export interface FitOptions extends StepOptions {
+  /** Passes over the examples (default 1). */
   epochs?: number;
+  /** Examples per batch (default 32). */
   batchSize?: number;
   /** Shuffle example order each epoch (default true), with `seed`. */
   shuffle?: boolean;
+  /** Seed of the shuffle. */
   seed?: number;
+  /** Examples scored after every epoch (dropout off). */
   validationData?: Example[];
   /** Called after every batch with its loss and gradient norm. */
   onBatchEnd?: (info: { epoch: number; batch: number; loss: number; gradNorm: number }) => void;
@@ -45,7 +54,9 @@ export const FIT_KEYS = keysOf<FitOptions>()(...STEP_KEYS, 'epochs', 'batchSize'
 
 /** What `fit` resolves with: each epoch's mean training loss and validation loss. */
 export interface History {
+  /** Mean training loss of each epoch. */
   loss: number[];
+  /** Validation loss of each epoch (empty without validation data). */
   valLoss: number[];
 }
 

@@ -26,7 +26,9 @@ const SEQUENTIAL_KEYS = keysOf<SequentialOptions>()('inputSize', 'batchFirst', '
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
+  /** PyTorch-style name (`weight_ih_l0`; `1.weight_ih_l0` in a Sequential). */
   name: string;
+  /** Its dimensions (`(G·H, I)` for `weight_ih_l{k}`). */
   shape: readonly number[];
 }
 
@@ -362,6 +364,7 @@ export interface SequentialOptions {
   inputSize?: number;
   /** Inputs/outputs (B, T, …) instead of time-major (T, B, …) (default false). */
   batchFirst?: boolean;
+  /** Initialiser seed of every layer (and of the dropout generator). */
   seed?: number;
 }
 
@@ -370,6 +373,7 @@ export interface SequentialOptions {
  * prefixed with the layer index as in PyTorch's nn.Sequential (`1.weight_ih_l0`).
  */
 export class Sequential extends Model {
+  /** The layers, in order. */
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
     checkOptions(opts, SEQUENTIAL_KEYS, 'Sequential options');

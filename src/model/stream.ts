@@ -35,6 +35,7 @@ const streams = new FinalizationRegistry<{ runner: Runner; plan: Plan }>(({ runn
  * `model.stream()`); each `step` is one wasm call for the whole stack. `close()` releases its memory.
  */
 export class Stream {
+  /** Sequences stepped together (B). */
   readonly batchSize: number;
   /** Whether the step reads packed weight copies (StreamOptions.packed). */
   readonly packed: boolean;

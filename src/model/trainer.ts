@@ -48,7 +48,9 @@ export interface Batch {
  * finite loss.
  */
 export interface StepOptions {
+  /** The loss (a trailing softmax or logSoftmax layer is folded into `crossEntropy`). */
   loss: LossKind;
+  /** The optimizer that takes the step (bound to the model on first use). */
   optimizer: Optimizer;
   /** Rescale gradients so their global L2 norm is at most this. */
   clipNorm?: number;

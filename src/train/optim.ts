@@ -60,7 +60,9 @@ function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false
 
 /** An optimizer's state as plain data: its kind, step count and moment buffers (what checkpoints store). */
 export interface OptimizerState {
+  /** The optimizer: `'sgd'`, `'rmsprop'`, `'adam'` or `'adamw'`. */
   kind: string;
+  /** Updates taken so far (Adam's bias correction reads it). */
   step: number;
   /** Moment buffers, concatenated in the order the optimizer defines. */
   buffers: Float32Array;
@@ -104,8 +106,11 @@ const optimizers = new FinalizationRegistry<{ rt: Runtime; bufs: number[] }>(({ 
  * memory laid out like the parameter arena, so one update is one kernel over every parameter.
  */
 export abstract class Optimizer {
+  /** Base learning rate (a schedule scales it per step). */
   readonly lr: number;
+  /** Weight decay (L2 added to the gradient; decoupled from it in AdamW). */
   readonly weightDecay: number;
+  /** The learning-rate schedule, if any. */
   readonly schedule?: Schedule;
   /** Steps taken so far. */
   step = 0;
@@ -119,6 +124,7 @@ export abstract class Optimizer {
     if (o.schedule !== undefined && typeof o.schedule !== 'function') throw new ValueError(`Expected schedule to be a function, got ${typeof o.schedule}`);
     this.schedule = o.schedule;
   }
+  /** The optimizer's name in files: `'sgd'`, `'rmsprop'`, `'adam'` or `'adamw'`. */
   abstract readonly kind: string;
   protected abstract readonly nbufs: number;
   /** Moment buffers per parameter (0–2): what state() and a checkpoint hold per parameter. */
@@ -213,18 +219,27 @@ export abstract class Optimizer {
 
 /** Options of SGD, as in PyTorch. */
 export interface SGDOptions {
+  /** Learning rate (default 0.01). */
   lr?: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
+  /** Dampening of the momentum, in [0, 1] (default 0). */
   dampening?: number;
+  /** Nesterov momentum (default false). */
   nesterov?: boolean;
+  /** L2 weight decay added to the gradient (default 0). */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** SGD with optional (Nesterov) momentum, as torch.optim.SGD. */
 export class SGD extends Optimizer {
   readonly kind = 'sgd';
+  /** Momentum factor. */
   readonly momentum: number;
+  /** Dampening of the momentum. */
   readonly dampening: number;
+  /** Whether the momentum is Nesterov's. */
   readonly nesterov: boolean;
   protected get nbufs(): number {
     return this.momentum > 0 ? 1 : 0;
@@ -245,18 +260,27 @@ export class SGD extends Optimizer {
 
 /** Options of RMSProp, as in PyTorch. */
 export interface RMSPropOptions {
+  /** Learning rate (default 0.01). */
   lr?: number;
+  /** Smoothing constant of the squared-gradient average, in [0, 1] (default 0.99). */
   alpha?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
+  /** L2 weight decay added to the gradient (default 0). */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** RMSProp, as torch.optim.RMSprop (non-centered). */
 export class RMSProp extends Optimizer {
   readonly kind = 'rmsprop';
+  /** Smoothing constant of the squared-gradient average. */
   readonly alpha: number;
+  /** Added to the denominator. */
   readonly eps: number;
+  /** Momentum factor. */
   readonly momentum: number;
   protected get nbufs(): number {
     return this.momentum > 0 ? 2 : 1;
@@ -274,18 +298,29 @@ export class RMSProp extends Optimizer {
 
 /** Options of Adam and AdamW, as in PyTorch. */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr?: number;
+  /** Decay of the first-moment average, in [0, 1] (default 0.9). */
   beta1?: number;
+  /** Decay of the second-moment average, in [0, 1] (default 0.999). */
   beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
+  /**
+   * Weight decay: Adam adds it to the gradient (default 0), AdamW decays the weights directly (default 0.01).
+   */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** Adam (L2 weight decay added to the gradient), as torch.optim.Adam. */
 export class Adam extends Optimizer {
   readonly kind: string = 'adam';
+  /** Decay of the first-moment average. */
   readonly beta1: number;
+  /** Decay of the second-moment average. */
   readonly beta2: number;
+  /** Added to the denominator. */
   readonly eps: number;
   protected readonly decoupled: boolean = false;
   protected get nbufs(): number {

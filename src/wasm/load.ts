@@ -35,6 +35,7 @@ export interface InitOptions {
 
 /** What init() loaded. */
 export interface InitInfo {
+  /** The binary in use: `'relaxed'` (SIMD128 + relaxed SIMD) or `'simd'` (plain SIMD128). */
   variant: Variant;
   /** Threads each program runs on (1 when threads were not asked for, or could not be had). */
   threads: number;

@@ -36,12 +36,15 @@ export interface CompleteOptions extends SamplingOptions {
   maxLength?: number;
   /** Stop after any of these strings; the stop string is cut off the result. */
   until?: string | string[];
+  /** Seed of the draws when sampling (default 0). */
   seed?: number;
 }
 
 /** Options of `CharLM.generator`: the text read first, the sampling settings and the seed. */
 export interface GeneratorOptions extends SamplingOptions {
+  /** Text read before the first character is produced. */
   prompt?: string;
+  /** Seed of the draws (default 0). */
   seed?: number;
 }
 
@@ -54,7 +57,9 @@ const SAMPLE_KEYS = ['temperature', 'topK', 'topP', 'greedy', 'seed'];
  * character. The vocabulary, the architecture and the training state travel inside its model file.
  */
 export class CharLM {
+  /** The model's characters and their ids. */
   readonly vocabulary: Vocabulary;
+  /** The architecture. */
   readonly config: Readonly<CharLMConfig>;
   /** The network: embedding → recurrent stack → linear (logits over the vocabulary). */
   readonly model: Sequential;

@@ -40,9 +40,11 @@ export interface TrainProgress {
   targetStep?: number;
   /** Training loss of this step (mean cross-entropy, nats) and as bits per character. */
   loss: number;
+  /** The same loss in bits per character. */
   bitsPerChar: number;
   /** Training characters per second over this call. */
   charsPerSecond: number;
+  /** Time spent in this call. */
   elapsedMs: number;
   /** Estimated remaining time of this call. */
   etaMs: number;
@@ -54,13 +56,17 @@ export interface TrainProgress {
 export interface TrainResult {
   /** Steps taken in this call, and in total. */
   steps: number;
+  /** Steps of the whole run, checkpoints included. */
   totalSteps: number;
+  /** What ended this call: the steps budget, the time budget, or the abort signal. */
   stopped: 'steps' | 'time' | 'signal';
   /** Mean training bits per character over the last 50 steps of this call. */
   trainBitsPerChar: number;
   /** Validation bits per character before and after this call (absent without validation). */
   initialValidationBitsPerChar?: number;
+  /** Validation bits per character after this call. */
   validationBitsPerChar?: number;
+  /** Time spent in this call. */
   elapsedMs: number;
 }
 

@@ -23,6 +23,7 @@ export function showChar(c: string): string {
 export class Vocabulary {
   /** Token strings by id: single characters, plus `<unk>` at id 0 under the 'unk' policy. */
   readonly tokens: readonly string[];
+  /** What happens to characters outside the vocabulary: `'unk'` maps them to `<unk>`, `'error'` throws. */
   readonly unknown: UnknownPolicy;
   private readonly index: Map<string, number>;
 

@@ -21,10 +21,15 @@ export interface MessageScope {
 
 /** Summary of the model in the worker, sent after create/load/train. */
 export interface CharLMInfo {
+  /** The binary the worker runs: `'relaxed'` or `'simd'`. */
   variant: Variant;
+  /** The architecture. */
   config: CharLM['config'];
+  /** The vocabulary, by id. */
   vocabulary: string[];
+  /** Training steps taken so far. */
   step: number;
+  /** Number of scalar parameters. */
   numParameters: number;
 }
 

@@ -6,6 +6,7 @@ import { ValueError } from '../../errors';
 export interface EarlyStoppingOptions {
   /** Epochs without an improvement of at least minDelta before stopping (default 3). */
   patience?: number;
+  /** The smallest change that counts as an improvement (default 0). */
   minDelta?: number;
   /** 'max' for accuracy/F1, 'min' for a loss (default 'max'). */
   mode?: 'max' | 'min';
@@ -16,10 +17,15 @@ export interface EarlyStoppingOptions {
  * epochs.
  */
 export class EarlyStopping {
+  /** Epochs without an improvement before stopping. */
   readonly patience: number;
+  /** The smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether higher (`'max'`) or lower (`'min'`) values are better. */
   readonly mode: 'max' | 'min';
+  /** The best value so far (NaN before the first). */
   best = NaN;
+  /** The epoch of the best value (−1 before the first). */
   bestEpoch = -1;
   private wait = 0;
 
@@ -69,7 +75,9 @@ export type StopReason = 'epochs' | 'earlyStopping' | 'nan' | 'aborted';
 
 /** One epoch of `fit`: its mean loss and, with validation data, the validation metric. */
 export interface EpochLog {
+  /** The epoch, from 0. */
   epoch: number;
+  /** Mean training loss of the epoch. */
   loss: number;
   /** The validation metric (accuracy or F1) when validation data was given. */
   metric?: number;
@@ -80,7 +88,9 @@ export interface EpochLog {
  * the model holds.
  */
 export interface LoopResult {
+  /** One entry per epoch run. */
   history: EpochLog[];
+  /** Why training ended. */
   stopReason: StopReason;
   /** Epoch whose parameters the model holds at the end (best validation epoch with early stopping). */
   bestEpoch: number;

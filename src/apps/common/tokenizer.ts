@@ -13,13 +13,17 @@ export const UNK_ID = 1;
 
 /** A tokenizer as plain JSON (what model files store). */
 export interface TokenizerJSON {
+  /** Characters or words. */
   kind: TokenizerKind;
+  /** Whether text is lower-cased first. */
   lowercase: boolean;
+  /** Tokens by id, starting with `<pad>` and `<unk>`. */
   tokens: string[];
 }
 
 /** Options of `Tokenizer.fit`. */
 export interface TokenizerOptions {
+  /** Characters or words (default `'char'`). */
   kind?: TokenizerKind;
   /** Lower-case text before splitting (default: true for words, false for characters). */
   lowercase?: boolean;
@@ -37,7 +41,9 @@ const WORD = /[\p{L}\p{N}'’_]+|[^\s\p{L}\p{N}'’_]/gu;
  * most frequent tokens first; stored in the application's model file.
  */
 export class Tokenizer {
+  /** Characters or words. */
   readonly kind: TokenizerKind;
+  /** Whether text is lower-cased first. */
   readonly lowercase: boolean;
   /** Token strings by id: `<pad>` (0), `<unk>` (1), then the vocabulary. */
   readonly tokens: readonly string[];

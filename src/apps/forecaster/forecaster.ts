@@ -32,6 +32,7 @@ export interface ForecasterTrainOptions extends LoopOptions {
 export interface ForecastErrors {
   /** Mean absolute and root-mean-square error over every forecast step and target, in the series' units. */
   mae: number;
+  /** Root-mean-square error, in the same units. */
   rmse: number;
   /** Forecasts made (windows). */
   windows: number;
@@ -48,7 +49,9 @@ const FILE_VERSION = 2;
  * units.
  */
 export class Forecaster extends GraphApp {
+  /** The architecture and data layout. */
   readonly config: Readonly<ForecasterConfig>;
+  /** The network (a graph model). */
   readonly model: GraphModel;
   private scalingFit: Scaling | null;
 

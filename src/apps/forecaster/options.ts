@@ -35,8 +35,11 @@ export interface ForecasterConfig {
    * with, mode 'encoder-decoder'; distinct from the targets.
    */
   known: number[];
+  /** The recurrent cell (default `'lstm'`). */
   cell: AppCell;
+  /** Stacked recurrent layers (default 1). */
   layers: number;
+  /** Hidden units per layer (default 64). */
   hidden: number;
   /** Per-feature scaling fitted on the first training series (default 'standard'). */
   scaling: ScalingKind;
@@ -46,6 +49,7 @@ export interface ForecasterConfig {
    * drifts beyond the training range is forecast from its shape (default 'none').
    */
   level: 'window' | 'none';
+  /** Initialiser seed. */
   seed: number;
 }
 

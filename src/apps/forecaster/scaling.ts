@@ -9,8 +9,11 @@ export type ScalingKind = 'standard' | 'minmax' | 'none';
 
 /** A fitted scaling: value' = (value − shift) / scale per feature (stored in the model file). */
 export interface Scaling {
+  /** The kind of scaling. */
   kind: ScalingKind;
+  /** Subtracted from each feature. */
   shift: number[];
+  /** Each feature is divided by this after the shift. */
   scale: number[];
 }
 

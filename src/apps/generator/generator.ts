@@ -26,7 +26,9 @@ import { checkGuidance, guidedLogits, type GuidanceOptions } from './guidance';
 
 /** A training example: a text (no newlines) and its condition (a class name or a vector). */
 export interface ConditionalExample {
+  /** The text (no newlines). */
   text: string;
+  /** Its condition: a class name, or a vector of `conditionSize` numbers. */
   condition: string | ArrayLike<number>;
 }
 
@@ -61,8 +63,11 @@ const TRAIN_EXTRA = ['validation'];
  * contrastive guidance. Vocabulary, classes and architecture travel in its model file.
  */
 export class ConditionalGenerator extends GraphApp {
+  /** The architecture. */
   readonly config: Readonly<GeneratorConfig>;
+  /** The characters it writes. */
   readonly vocabulary: Vocabulary;
+  /** The network (a graph model). */
   readonly model: GraphModel;
 
   /** A new generator over a vocabulary (the characters of the texts to learn; a newline is added). */

@@ -22,16 +22,23 @@ export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
 
 /** A Seq2Seq model's architecture (stored in its model file). */
 export interface Seq2SeqConfig {
+  /** The recurrent cell of the encoder and the decoder (default `'lstm'`). */
   cell: Seq2SeqCell;
   /** Hidden size of each encoder direction; the decoder's is hidden × directions. */
   hidden: number;
+  /** Width of both token embeddings (default 32). */
   embedding: number;
+  /** A bidirectional encoder (default false). */
   bidirectional: boolean;
+  /** The decoder's attention (default `'general'`). */
   attention: Seq2SeqAttention;
+  /** How sources are cut into tokens (default `'chars'`). */
   sourceTokens: TokenMode;
+  /** How targets are cut into tokens (default `'chars'`). */
   targetTokens: TokenMode;
   /** Dropout probability in training on the embeddings, the encoder outputs and the decoder's top state (0: none). */
   dropout: number;
+  /** Initialiser seed (default 1). */
   seed: number;
 }
 

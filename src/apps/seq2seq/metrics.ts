@@ -19,6 +19,7 @@ export interface SequenceScores {
   exactMatch: number;
   /** Σ edit distance to the closest reference / Σ that reference's length. */
   tokenErrorRate: number;
+  /** Predictions scored. */
   count: number;
 }
 

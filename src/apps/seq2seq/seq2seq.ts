@@ -40,10 +40,15 @@ export interface TranslateOptions {
  * list and its attention weights.
  */
 export interface Translation {
+  /** The output text (tokens joined: nothing between characters, a space between words). */
   text: string;
+  /** The output tokens, without `</s>`. */
   tokens: string[];
+  /** The length-normalised score the search ranks by: log p / ((5 + n) / 6)^alpha. */
   score: number;
+  /** Σ log p of the tokens and `</s>` (natural log). */
   logProb: number;
+  /** The best `nbest` hypotheses, best first. */
   nbest: { text: string; tokens: string[]; score: number; logProb: number }[];
   /** Attention weights of the chosen output: a row per output token (then </s>), each over the source tokens. */
   attention: number[][];
@@ -64,9 +69,13 @@ const TRANSLATE_KEYS = ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize'];
  * in its model file.
  */
 export class Seq2Seq {
+  /** The architecture. */
   readonly config: Readonly<Seq2SeqConfig>;
+  /** The source vocabulary. */
   readonly source: TokenVocab;
+  /** The target vocabulary. */
   readonly target: TokenVocab;
+  /** The network (a graph model). */
   readonly model: GraphModel;
   /** @internal */
   optimizer: Optimizer | null = null;

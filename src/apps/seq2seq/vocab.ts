@@ -18,7 +18,9 @@ export const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'] as const;
  * (unknown tokens to `<unk>`) and back.
  */
 export class TokenVocab {
+  /** Tokens by id, the specials first. */
   readonly tokens: readonly string[];
+  /** Characters or words. */
   readonly mode: TokenMode;
   private readonly index: Map<string, number>;
 
