@@ -124,6 +124,18 @@ function markdownLinks(text: string): Link[] {
   return out;
 }
 
+/** Repository paths written as inline code outside fences: `src/io/format.ts`, `test/apps/` (templates with `<…>` or `*` are left out). */
+function repoPaths(text: string): string[] {
+  let fence = false;
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (/^\s*```/.test(line)) fence = !fence;
+    if (fence) continue;
+    for (const m of line.matchAll(/`((?:src|scripts|test|bench|demo|assembly|docs)\/[\w./-]*)`/g)) out.add(m[1].replace(/[.,;:]+$/, ''));
+  }
+  return [...out];
+}
+
 /** Why a relative link of `file` does not resolve, or null when it does (external links are not followed). */
 function brokenLink(file: string, target: string, read: (path: string) => string | null): string | null {
   if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return null; // https:, mailto:, …
@@ -242,6 +254,7 @@ describe('the documentation test itself', () => {
     expect(check('#two_words')).toMatch(/no heading of docs\/a\.md/);
     expect(check('img.png#x')).toMatch(/not markdown/);
     expect(markdownLinks('see [a](a.md) and `[b](b.md)`\n```\n[c](c.md)\n```\n[d](d.md#x "title")').map((l) => l.target)).toEqual(['a.md', 'd.md#x']);
+    expect(repoPaths('reads `src/io/format.ts`, `test/apps/` and `bench/runs/<date>.json`; `npm test`\n```\n`src/in-a-fence.ts`\n```')).toEqual(['src/io/format.ts', 'test/apps/']);
   });
 
   it('every SKIP entry still appears in some file', () => {
@@ -265,6 +278,11 @@ for (const { file, text, all, blocks } of docs) {
         .filter(([, why]) => why !== null)
         .map(([l, why]) => `${file}:${l.line}: ${why}`);
       expect(broken).toEqual([]);
+    });
+
+    it('every repository path named in inline code exists (`src/…`, `scripts/…`, `test/…`, …)', () => {
+      const stale = repoPaths(text).filter((p) => !existsSync(join(root, p)));
+      expect(stale, `${file} names paths that are not in the repository`).toEqual([]);
     });
 
     const js = blocks.filter((b) => JS.includes(b.lang));
