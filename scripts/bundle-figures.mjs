@@ -11,7 +11,7 @@
 //   node scripts/bundle-figures.mjs          the figures, for people
 //   node scripts/bundle-figures.mjs --json   the same as JSON
 // dist/ must be built (npm run build). test/bundle-size.test.ts runs it, checks the page in
-// Chromium and compares with the figures the README states.
+// Chromium and compares with the figures docs/guides/browser.md states.
 import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

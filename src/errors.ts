@@ -5,30 +5,37 @@
 
 /** Base class of every error this library throws on purpose. */
 export class RnnWasmError extends Error {
+  /** `'RnnWasmError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'RnnWasmError';
 }
 /** A tensor or option has the wrong shape or size. */
 export class ShapeError extends RnnWasmError {
+  /** `'ShapeError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'ShapeError';
 }
 /** A value has the wrong type (e.g. a Float64Array where a Float32Array is needed). */
 export class DTypeError extends RnnWasmError {
+  /** `'DTypeError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'DTypeError';
 }
 /** An option or argument has an invalid value (NaN, out of range, unknown name). */
 export class ValueError extends RnnWasmError {
+  /** `'ValueError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'ValueError';
 }
 /** The wasm runtime was used before `init()` resolved, or after a model was disposed. */
 export class StateError extends RnnWasmError {
+  /** `'StateError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'StateError';
 }
 /** A worker failed: it could not start, crashed, timed out, or threw something unexpected. */
 export class WorkerError extends RnnWasmError {
+  /** `'WorkerError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'WorkerError';
 }
 /** The wasm memory cannot grow to hold what a call needs (wasm32: 4 GiB at most), or a limit is exceeded. */
 export class MemoryError extends RnnWasmError {
+  /** `'MemoryError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'MemoryError';
 }
 

@@ -4,6 +4,10 @@
 import { ValueError, show } from './errors';
 import { checkOptions } from './options';
 
+/**
+ * Process-wide limits, checked before anything is allocated; read them with `getLimits()`, change them with
+ * `setLimits()`.
+ */
 export interface Limits {
   /** Parameters of one model (float32 elements; the arena holds them, their gradients and moments). */
   maxParameters: number;

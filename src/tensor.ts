@@ -2,10 +2,18 @@
 // copies out of wasm memory, so they stay valid after the heap grows or a model is disposed.
 import { DTypeError, ShapeError, ValueError, show } from './errors';
 
+/** Dimensions of a tensor, outermost first (time-major sequences are `[T, B, F]`). */
 export type Shape = readonly number[];
 
+/**
+ * A dense tensor: a JS-owned `Float32Array` (or an `Int32Array` of token ids) and its shape. Results handed
+ * out by the library are copies, valid after the wasm heap grows or the model is disposed; the constructor
+ * checks the data type and that the shape matches the element count.
+ */
 export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
+  /** The elements, row-major (the last dimension varies fastest). */
   readonly data: A;
+  /** The dimensions (frozen). */
   readonly shape: Shape;
   constructor(data: A, shape: Shape) {
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
@@ -23,6 +31,7 @@ export class Tensor<A extends Float32Array | Int32Array = Float32Array> {
     this.data = data;
     this.shape = Object.freeze([...shape]);
   }
+  /** Number of elements (the product of the shape). */
   get size(): number {
     return this.data.length;
   }

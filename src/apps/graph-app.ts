@@ -37,6 +37,7 @@ export abstract class GraphApp {
     await saveFile(this.model, path, this.saveOptions(o));
   }
 
+  /** Releases the model's and its optimizer's wasm memory. */
   dispose(): void {
     this.optimizer?.dispose();
     this.model.dispose();

@@ -27,6 +27,10 @@ export interface LoopSettings {
   seed: number;
 }
 
+/**
+ * Options of the graph applications' `train`: the budget of this call (steps, epochs, minutes), the run's
+ * settings, validation cadence, early stopping, progress and an abort signal.
+ */
 export interface LoopOptions extends Partial<LoopSettings> {
   /** Training steps (batches) in this call. At least one of steps, epochs and minutes is needed. */
   steps?: number;
@@ -44,31 +48,45 @@ export interface LoopOptions extends Partial<LoopSettings> {
   signal?: AbortSignal;
 }
 
+/** What the graph applications' `train` reports after every step. */
 export interface LoopProgress {
+  /** Steps taken so far, counting earlier calls and checkpoints. */
   step: number;
+  /** The epoch this step belongs to. */
   epoch: number;
   /** The step this call stops at (steps or epochs budget), if any. */
   targetStep?: number;
+  /** Training loss of this step. */
   loss: number;
+  /** Training examples per second over this call. */
   examplesPerSecond: number;
+  /** Time spent in this call. */
   elapsedMs: number;
+  /** Estimated remaining time of this call. */
   etaMs: number;
   /** Validation loss, on the steps where it was measured. */
   validationLoss?: number;
 }
 
+/** What the graph applications' `train` resolves with. */
 export interface LoopResult {
+  /** Steps taken in this call. */
   steps: number;
+  /** Steps of the whole run, checkpoints included. */
   totalSteps: number;
   /** 'nan': a non-finite training loss (the guard stopped before the next step); 'patience': early stopping (best parameters restored). */
   stopped: 'steps' | 'epochs' | 'time' | 'signal' | 'nan' | 'patience';
   /** Mean training loss over the last 50 steps of this call. */
   trainLoss: number;
+  /** Validation loss before this call. */
   initialValidationLoss?: number;
+  /** Validation loss after this call. */
   validationLoss?: number;
+  /** The best validation loss of the run. */
   bestValidationLoss?: number;
   /** With early stopping: the step whose validation was best (0: before the first step). */
   bestStep?: number;
+  /** Time spent in this call. */
   elapsedMs: number;
 }
 

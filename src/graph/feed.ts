@@ -9,6 +9,7 @@ import type { Compiled, Shape } from './compile';
 
 /** An input's value: a tensor, or a tensor with per-example lengths (sequence inputs). */
 export type FeedValue = Tensor<Float32Array> | Tensor<Int32Array> | { data: Tensor<Float32Array> | Tensor<Int32Array>; lengths?: ArrayLike<number> };
+/** A graph model's inputs by name: each a tensor, or a tensor with per-example lengths. */
 export type Feed = Record<string, FeedValue>;
 
 /** Validated input data per input node. */

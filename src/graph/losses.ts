@@ -9,9 +9,15 @@ import type { InputNode, Sym } from './nodes';
 import type { LossSlot, Shape } from './compile';
 import type { Feed } from './model';
 
+/** The loss of one graph output: its kind, or its kind and weight in the total loss (default 1). */
 export type LossOption = LossKind | { loss: LossKind; weight?: number };
 
+/**
+ * One batch for a graph model's `trainStep` and `evaluate`: the inputs by name and the targets of the outputs
+ * that have a loss.
+ */
 export interface GraphBatch {
+  /** The model's inputs by name, with their lengths. */
   inputs: Feed;
   /** Per loss output: crossEntropy Int32 class ids ((T, B) for sequences, (B) for vectors; −1 = ignore); mse / bceWithLogits floats shaped like the output. */
   targets: Record<string, Tensor<Float32Array> | Tensor<Int32Array>>;

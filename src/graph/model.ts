@@ -30,19 +30,25 @@ const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: numbe
 
 export type { Feed, FeedValue } from './feed';
 
+/** Options of a graph model's training step: a loss per output, the optimizer and clipping. */
 export interface GraphStepOptions {
   /** Loss per output name (crossEntropy on a softmax/logSoftmax output is fused with it). */
   losses: Record<string, LossOption>;
+  /** The optimizer that takes the step. */
   optimizer: Optimizer;
+  /** Rescale gradients so their global L2 norm is at most this. */
   clipNorm?: number;
+  /** Clamp every gradient element to [−clipValue, clipValue]. */
   clipValue?: number;
 }
 
+/** What a graph model's training step returns. */
 export interface GraphStepResult {
   /** Σ weight · mean loss over the outputs. */
   loss: number;
   /** Mean loss of each output. */
   losses: Record<string, number>;
+  /** Global L2 norm of the gradients before clipping. */
   gradNorm: number;
 }
 
@@ -104,8 +110,15 @@ function guardTarget(rt: Runtime, arena: Arena, rngState: number): GuardTarget {
   };
 }
 
+/**
+ * A model built from `graph.*` nodes, with several named inputs and outputs, compiled to one-call programs:
+ * `forward`, `trainStep`, `evaluate`, the public `backward`, step-wise decoding with `decoder()`, parameters
+ * and files.
+ */
 export class GraphModel {
+  /** The names of the inputs, in the order given. */
   readonly inputNames: string[];
+  /** The names of the outputs. */
   readonly outputNames: string[];
   private readonly rt: Runtime;
   private readonly nodes: GNode[];
@@ -490,21 +503,26 @@ export class GraphModel {
     return this.rt.heap.read(this.grad + e.rel, e.size);
   }
 
+  /** Parameter names (by node: `enc.weight_ih_l0`) and shapes, in arena order. */
   parameters(): { name: string; shape: readonly number[] }[] {
     return this.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
   }
+  /** Total number of scalar parameters. */
   get numParameters(): number {
     return this.arena.entries().reduce((a, e) => a + e.size, 0);
   }
+  /** A copy of one parameter. */
   getParameter(name: string): Float32Array {
     this.check();
     return this.arena.get(name);
   }
+  /** Overwrites one parameter (validated: size and finite values); refused on a quantized model. */
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
     this.check();
     this.checkNotQuantized('setParameter');
     this.arena.set(name, values);
   }
+  /** Every parameter as name → copy. */
   stateDict(): Record<string, Float32Array> {
     return Object.fromEntries(this.arena.entries().map((e) => [e.name, this.arena.get(e.name)]));
   }

@@ -15,18 +15,24 @@ export type ValueKind = 'seq' | 'vec' | 'ids' | 'weights';
 
 /** A symbolic value: one output port of a node. */
 export class Sym {
+  /** @internal made by the graph.* functions */
   constructor(
+    /** @internal the node whose output this is */
     readonly node: GNode,
+    /** @internal which output of the node */
     readonly port: number,
+    /** @internal sequence, vector, token ids or attention weights */
     readonly kind: ValueKind,
     /** Features per row (ids: 1; weights: the key axis' T, known at compile time). */
     readonly features: number,
-    /** The input whose steps and lengths a sequence (or ids, or the query side of weights) follows. */
+    /** @internal the input whose steps and lengths a sequence (or ids, or the query side of weights) follows. */
     readonly axis: InputNode | null,
   ) {}
 }
 
+/** How `graph.pool` reduces a sequence's valid steps to a vector: the last one, their mean or their max. */
 export type PoolMode = 'last' | 'mean' | 'max';
+/** The score of `graph.attention`: Luong `dot` and `general`, Bahdanau `additive`. */
 export type AttentionScore = 'dot' | 'general' | 'additive';
 
 /** Every node: its kind, name, inputs, and (for layers) the Sequential module it wraps. */
@@ -85,10 +91,13 @@ function sym(v: unknown, arg: string, kinds: ValueKind[]): Sym {
 }
 
 
+/** Options of `graph.input`: the kind of input and its width. */
 export interface InputOptions {
   /** 'float' sequences (T, B, features), 'ids' token-id sequences (T, B), 'vector' per-example (B, features). */
   type: 'float' | 'ids' | 'vector';
+  /** Features per step (`'float'`) or per example (`'vector'`). */
   features?: number;
+  /** Vocabulary size of `'ids'` inputs: ids are in [0, vocabSize). */
   vocabSize?: number;
 }
 
@@ -124,9 +133,13 @@ function elementwise(kind: string, x: Sym, m: Module | null, name: unknown): Sym
   const s = sym(x, 'x', ['seq', 'vec']);
   return new GNode(kind, nameOf(kind, name), [s], m).port(s.kind, s.features, s.axis);
 }
+/** Softmax over the features of every step (or of vectors). */
 export const softmax = (x: Sym, o: { name?: string } = {}): Sym => elementwise('softmax', x, new SoftmaxModule('softmax'), o.name);
+/** Log-softmax over the features of every step (or of vectors). */
 export const logSoftmax = (x: Sym, o: { name?: string } = {}): Sym => elementwise('logSoftmax', x, new SoftmaxModule('logSoftmax'), o.name);
+/** Elementwise tanh. */
 export const tanh = (x: Sym, o: { name?: string } = {}): Sym => elementwise('tanh', x, null, o.name);
+/** Inverted dropout with probability `p` in training; the identity at inference. */
 export const dropout = (x: Sym, o: { p: number; name?: string }): Sym => elementwise('dropout', x, new DropoutModule({ p: o?.p }), o?.name);
 
 /** Feature concatenation of sequences on one time axis, or of vectors. */
@@ -155,7 +168,9 @@ export function pool(x: Sym, o: { mode: PoolMode; name?: string }): Sym {
   return new GNode('pool', nameOf('pool', o.name), [s], null, { mode: o.mode }).port('vec', s.features, null);
 }
 
+/** Graph-only options of a recurrent node: its name and initial states taken from other nodes' vectors. */
 export interface RecurrentNodeOptions {
+  /** The node's name, the prefix of its parameters (`enc.weight_ih_l0`); default `<kind>_<n>`. */
   name?: string;
   /** Initial states from other values: vectors (B, numLayers·directions·hiddenSize), slot k at columns [kH, (k+1)H). */
   initialState?: { h?: Sym; c?: Sym | undefined };
@@ -164,8 +179,11 @@ export interface RecurrentNodeOptions {
 export type NodeOptions<O> = Omit<O, 'inputSize' | 'batchFirst'> & { inputSize?: number } & RecurrentNodeOptions;
 /** What a recurrent node returns: the output sequence and the final states hN, cN (B, numLayers·D·H). */
 export interface RecurrentSyms {
+  /** The output sequence, on the input's time axis. */
   output: Sym;
+  /** The final hidden states as one vector per example, `(B, numLayers·D·H)`. */
   hN: Sym;
+  /** The final cell states of an LSTM, laid out as `hN`. */
   cN?: Sym;
 }
 
@@ -197,8 +215,11 @@ export function recurrent(kind: CellKind, x: Sym, o: NodeOptions<AnyCellOptions>
   const cN = core.cell.hasCellState ? n.port('vec', S * core.hiddenSize, null) : undefined;
   return { output, hN, cN };
 }
+/** Vanilla RNN node over a sequence: every option of the RNN layer, plus a name and initial states. */
 export const rnn = (x: Sym, o: NodeOptions<RNNOptions>): RecurrentSyms => recurrent('rnn', x, o);
+/** LSTM node over a sequence: every option of the LSTM layer, plus a name and initial states (h and c). */
 export const lstm = (x: Sym, o: NodeOptions<LSTMOptions>): RecurrentSyms => recurrent('lstm', x, o);
+/** GRU node over a sequence: every option of the GRU layer, plus a name and an initial state. */
 export const gru = (x: Sym, o: NodeOptions<GRUOptions>): RecurrentSyms => recurrent('gru', x, o);
 /** minGRU node (no weight_hh; `logSpace` for the paper's log-space variant). */
 export const mingru = (x: Sym, o: NodeOptions<MinGRUOptions>): RecurrentSyms => recurrent('mingru', x, o);

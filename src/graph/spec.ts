@@ -6,17 +6,30 @@ import { ValueError, show } from '../errors';
 import * as g from './nodes';
 import { GNode, InputNode, Sym } from './nodes';
 
+/** One node of a graph's spec: its kind, name, inputs (`[node index, port]`) and options. */
 export interface NodeSpec {
+  /** The node kind (`lstm`, `attention`, …). */
   kind: string;
+  /** Its name (the prefix of its parameters). */
   name: string;
+  /** Its inputs as `[node index, output port]`. */
   inputs: [number, number][];
+  /** Its options. */
   config: Record<string, unknown>;
 }
 
+/**
+ * A graph model as plain JSON (what its model file stores): the nodes in order, the input names and the
+ * output ports; `GraphModel.fromSpec` rebuilds it.
+ */
 export interface GraphSpec {
+  /** Marks a graph spec. */
   type: 'graph';
+  /** The input names, in order. */
   inputs: string[];
+  /** Each output's `[node index, output port]`. */
   outputs: Record<string, [number, number]>;
+  /** The nodes, in order (inputs first). */
   nodes: NodeSpec[];
   /** 'int8': the weights were quantized (src/model/quantize.ts); whoever fills the parameters derives the int8 copies (io/format.ts, parallel/graph-replica.ts). */
   quantized?: 'int8';

@@ -18,10 +18,20 @@ import { plannedParameters } from './architecture';
 
 const CONVERT_KEYS = keysOf<ConvertOptions>()('from', 'to', 'architecture', 'onnx', 'metadata');
 
+/**
+ * The file formats `convert` reads and writes: the library's own `rnnw`, ONNX, safetensors (PyTorch state
+ * dicts) and TF.js layers models (read only).
+ */
 export type ModelFormat = 'rnnw' | 'onnx' | 'safetensors' | 'tfjs';
 
+/**
+ * Options of {@link convert}: the formats in and out, and what each needs (a PyTorch architecture, ONNX opset
+ * and lengths inputs).
+ */
 export interface ConvertOptions {
+  /** The input's format, or `'auto'` to recognise it from its bytes. */
   from: ModelFormat | 'auto';
+  /** The output format. */
   to: Exclude<ModelFormat, 'tfjs'>;
   /** Needed with from 'safetensors': the PyTorch modules the state_dict belongs to. */
   architecture?: TorchArchitecture;
@@ -31,6 +41,7 @@ export interface ConvertOptions {
   metadata?: Record<string, unknown>;
 }
 
+/** What {@link convert} reads: a file's bytes, or TF.js artifacts as a save handler receives them. */
 export type ConvertInput = Uint8Array | ArrayBuffer | KerasSource;
 
 /** Guesses a file's format from its first bytes: rnnw magic, safetensors header, model.json, else ONNX. */

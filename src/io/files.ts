@@ -22,7 +22,9 @@ async function nodePath(): Promise<Path> {
 
 /** save() could not write the file (its Node error, e.g. ENOSPC, is `cause`; `code` copies its code). */
 export class SaveError extends RnnWasmError {
+  /** `'SaveError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'SaveError';
+  /** The Node error's code (`ENOSPC`, `EACCES`, …), when there is one. */
   readonly code?: string;
   constructor(message: string, cause?: unknown) {
     super(message);

@@ -24,15 +24,18 @@ const SAVE_KEYS = keysOf<SaveOptions>()('vocabulary', 'metadata', 'optimizer');
 
 /** A model file is missing, truncated, corrupt, of another version, or describes something unknown. */
 export class FormatError extends RnnWasmError {
+  /** `'FormatError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'FormatError';
 }
 
+/** Version of the model file format written for f32 models (files of int8 models are version 2). */
 export const FORMAT_VERSION = 1;
 /** Version of files of int8-quantized models (their header's model spec has quantized: 'int8'):
  * a reader of version 1 only rejects them instead of running their dequantized weights as f32. */
 export const FORMAT_VERSION_INT8 = 2;
 const MAGIC = [0x52, 0x4e, 0x4e, 0x57, 0x41, 0x53, 0x4d, 0x00]; // "RNNWASM\0"
 
+/** What `save` / `serialize` store beside the model: a vocabulary, metadata and the optimizer's state. */
 export interface SaveOptions {
   /** Tokenizer vocabulary (e.g. the characters of a char model), stored in the header. */
   vocabulary?: string[];
@@ -42,9 +45,13 @@ export interface SaveOptions {
   optimizer?: Optimizer;
 }
 
+/** What `load` / `deserialize` return: the model and what was stored with it. */
 export interface Loaded {
+  /** The model, with the file's parameters. */
   model: Model;
+  /** The vocabulary stored with it. */
   vocabulary?: string[];
+  /** The metadata stored with it. */
   metadata?: Record<string, unknown>;
   /** A rebuilt optimizer with its moments and step, when the file has one. */
   optimizer?: Optimizer;
@@ -287,6 +294,7 @@ export function isGraphFile(bytes: Uint8Array): boolean {
 
 /** What loadGraph / deserializeGraph return. */
 export interface LoadedGraph extends Omit<Loaded, 'model'> {
+  /** The graph model, with the file's parameters. */
   model: GraphModel;
 }
 

@@ -29,9 +29,13 @@ export const PREDICT_KEYS = keysOf<{ lengths?: unknown }>()('lengths');
 
 /** One entry of a weights manifest (tfjs `WeightsManifestEntry`). */
 export interface KerasWeightSpec {
+  /** The weight's name in the model (`lstm/kernel`, …). */
   name: string;
+  /** Its dimensions. */
   shape: number[];
+  /** Its stored dtype (`float32`). */
   dtype: string;
+  /** tfjs' weight quantization, when the weights were saved quantized (dequantized on import). */
   quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
 }
 
@@ -48,15 +52,24 @@ export type KerasSource =
 /** How padding is recognised in the input. */
 export type KerasMask = { kind: 'value'; value: number } | { kind: 'ids'; value: 0 };
 
+/**
+ * A Keras / TF.js layers model converted by {@link importKeras}: the recurrent model, the layers after it
+ * when the model is many-to-one, and `predict`.
+ */
 export class KerasImport {
   /**
    * The per-step model (batchFirst). With return_sequences=False it ends at the last recurrent
    * layer (bidirectional outputs concatenated); `head` holds the layers after it.
    */
   readonly model: Sequential;
+  /** The layers after the last recurrent one of a many-to-one model (applied to its last step), else null. */
   readonly head: Sequential | null;
   /** False when the last recurrent layer has return_sequences=False: predict gives (B, O). */
   readonly returnSequences: boolean;
+  /**
+   * How padded steps are recognised in `predict`'s input (from `Masking` or `Embedding(mask_zero)`), else
+   * null.
+   */
   readonly mask: KerasMask | null;
   /** Merge of the last layer's two directions when returnSequences is false (null: one direction). */
   private readonly lastMerge: MergeMode | null;
@@ -135,6 +148,7 @@ export class KerasImport {
     return tensor(y.data, [B, y.shape[2]]);
   }
 
+  /** Releases the imported models' wasm memory. */
   dispose(): void {
     this.model.dispose();
     this.head?.dispose();

@@ -37,6 +37,7 @@ export const ONNX_EXPORT_KEYS = keysOf<OnnxExportOptions>()('opset', 'lengths', 
 
 // ───────────────────────────── export ─────────────────────────────
 
+/** Options of {@link toOnnx}. */
 export interface OnnxExportOptions {
   /** Opset version, 14 to 21 (default 14). */
   opset?: number;
@@ -106,6 +107,7 @@ export function toOnnx(model: Model | GraphModel, opts: OnnxExportOptions = {}):
 
 // ───────────────────────────── import ─────────────────────────────
 
+/** What {@link fromOnnx} returns: the rebuilt model and how its graph's inputs and outputs map onto it. */
 export interface OnnxImport {
   /** The rebuilt model (time-major, or batchFirst when the graph's input is (B, T, …)). */
   model: Model;

@@ -9,6 +9,10 @@ import { ValueError, show } from '../errors';
 import { f16ToF32 } from './layout';
 import type { Model } from '../model/model';
 
+/**
+ * The dtypes a safetensors header may name (F32 is read as is; F16, BF16 and F64 are converted to float32;
+ * the others are refused).
+ */
 export type SafetensorsDType =
   | 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
 
@@ -20,14 +24,19 @@ const MAX_HEADER = 100_000_000;
 
 /** One tensor as stored: its dtype, shape and raw little-endian bytes (a view into the file). */
 export interface RawTensor {
+  /** Its dtype. */
   dtype: SafetensorsDType;
+  /** Its dimensions. */
   shape: number[];
+  /** Its raw little-endian bytes (a view into the file). */
   bytes: Uint8Array;
 }
 
 /** A float32 tensor: row-major data and its shape. */
 export interface NamedTensor {
+  /** The elements, row-major. */
   data: Float32Array;
+  /** Its dimensions. */
   shape: number[];
 }
 

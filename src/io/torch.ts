@@ -29,16 +29,31 @@ const TORCH_DROPOUT = keysOf<TorchSpec<'Dropout'>>()('type', 'name', 'p');
 const TORCH_SOFTMAX = keysOf<TorchSpec<'Softmax' | 'LogSoftmax'>>()('type', 'name', 'dim');
 const TORCH_IMPORT_KEYS = keysOf<TorchImportOptions>()('prefixes');
 
+/**
+ * One PyTorch module of an architecture, in PyTorch's own words: `nn.RNN` / `nn.LSTM` / `nn.GRU`, `nn.Linear`
+ * or `nn.Embedding` with their constructor arguments, and the state-dict prefix `name`.
+ */
 export type TorchModuleSpec =
   | {
+      /** The module class: `nn.RNN`, `nn.LSTM` or `nn.GRU`. */
       type: 'RNN' | 'LSTM' | 'GRU';
+      /**
+       * The module's attribute name: its state-dict keys start with `name.` (none: the keys have no prefix).
+       */
       name?: string;
+      /** As in PyTorch. */
       input_size: number;
+      /** As in PyTorch. */
       hidden_size: number;
+      /** As in PyTorch (default 1). */
       num_layers?: number;
+      /** As in PyTorch (default true). */
       bias?: boolean;
+      /** As in PyTorch (default false). */
       batch_first?: boolean;
+      /** As in PyTorch (default false). */
       bidirectional?: boolean;
+      /** As in PyTorch (default 0): dropout between stacked layers in training. */
       dropout?: number;
       /** RNN only: 'tanh' (default) or 'relu'. */
       nonlinearity?: 'tanh' | 'relu';
@@ -50,13 +65,18 @@ export type TorchModuleSpec =
   | { type: 'Dropout'; name?: string; p?: number }
   | { type: 'Softmax' | 'LogSoftmax'; name?: string; dim?: number };
 
+/**
+ * The modules a PyTorch state dict belongs to, in order (what {@link importTorch} needs beside the weights).
+ */
 export interface TorchArchitecture {
+  /** The modules in the order the data flows through them. */
   modules: TorchModuleSpec[];
 }
 
 /** A state dict: name → float32 tensor (shape optional; sizes are always checked). */
 export type StateDictInput = Record<string, NamedTensor | Float32Array>;
 
+/** Options of {@link importTorch}. */
 export interface TorchImportOptions {
   /** With a built model: the state_dict prefix of each layer (default: our own names, `0.`, `1.`, … or none). */
   prefixes?: string[];

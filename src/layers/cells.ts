@@ -7,6 +7,7 @@ import type { ProgramBuilder } from '../ir/program';
 
 /** The cells the interchange formats (PyTorch nn.RNN/LSTM/GRU, ONNX, Keras) also define. */
 export type ClassicCellKind = 'rnn' | 'lstm' | 'gru';
+/** The recurrent cells: the classic `rnn`, `lstm`, `gru` and the minimal `mingru`, `minlstm`. */
 export type CellKind = ClassicCellKind | 'mingru' | 'minlstm';
 export type StateKind = 'h' | 'c';
 

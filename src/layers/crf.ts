@@ -79,6 +79,7 @@ export function emitCrfViterbi(b: ProgramBuilder, f: CrfFields): { path: number;
   return { path, score };
 }
 
+/** Options of a linear-chain {@link CRF}. */
 export interface CRFOptions {
   /** Number of tags K (≥ 1). */
   numTags: number;
@@ -130,6 +131,7 @@ const crfs = new FinalizationRegistry<Resources>(release);
  * (t ≥ lengths[b]) are never read: their emissions and tags may hold anything.
  */
 export class CRF {
+  /** Number of tags K. */
   readonly numTags: number;
   private readonly rt: Runtime;
   private readonly arena: Arena;
@@ -242,6 +244,7 @@ export class CRF {
   parameters(): { name: string; shape: readonly number[] }[] {
     return this.arena.entries().map((e) => ({ name: e.name, shape: e.shape }));
   }
+  /** A copy of one parameter: `'transitions'`, `'start'` or `'end'`. */
   getParameter(name: string): Float32Array {
     return this.arena.get(name);
   }
@@ -249,6 +252,7 @@ export class CRF {
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
     this.arena.set(name, values);
   }
+  /** Every parameter as name → copy. */
   stateDict(): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
     for (const e of this.arena.entries()) out[e.name] = this.arena.get(e.name);

@@ -12,8 +12,11 @@ const EMBEDDING_KEYS = keysOf<EmbeddingOptions>()('numEmbeddings', 'embeddingDim
 const DROPOUT_KEYS = keysOf<{ p: number }>()('p');
 
 
+/** Options of a linear (dense) layer y = x·Wᵀ + b, weight `(outFeatures, inFeatures)` as in PyTorch. */
 export interface LinearOptions {
+  /** Input features. */
   inFeatures: number;
+  /** Output features. */
   outFeatures: number;
   /** Learnable bias (default true). */
   bias?: boolean;
@@ -71,8 +74,14 @@ export class LinearModule implements Module {
   }
 }
 
+/**
+ * Options of an embedding layer: a table of `numEmbeddings` rows of `embeddingDim` floats, indexed by token
+ * ids.
+ */
 export interface EmbeddingOptions {
+  /** Vocabulary size V: ids are in [0, V). */
   numEmbeddings: number;
+  /** Features of each embedding vector. */
   embeddingDim: number;
 }
 

@@ -82,16 +82,20 @@ export interface Emitted {
   backward?: (ctx: BackwardContext, dOut: number) => number;
 }
 
+/**
+ * A layer of a `Sequential` stack (what the `layers.*` factories return): its kind, widths, parameters and
+ * how it compiles into the model's program.
+ */
 export interface Module {
   /** Layer type, e.g. 'lstm', 'linear'. */
   readonly kind: string;
   /** 'ids' for layers that take integer token ids (embedding); 'float' otherwise. */
   readonly inputKind: 'float' | 'ids';
-  /** The parameters this layer owns (PyTorch names, without a model prefix). */
+  /** @internal the parameters this layer owns (PyTorch names, without a model prefix). */
   paramSpecs(): ParamSpec[];
   /** Output features for a given input width; throws ShapeError when the input width is wrong. */
   outFeatures(inFeatures: number): number;
-  /** Emits the forward pass reading a (T, B, inFeatures) buffer at `input`. */
+  /** @internal emits the forward pass reading a (T, B, inFeatures) buffer at `input`. */
   emit(ctx: EmitContext, input: number, inFeatures: number): Emitted;
   /** JSON-serialisable config (for summaries and files). */
   config(): Record<string, unknown>;

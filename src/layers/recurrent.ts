@@ -19,10 +19,16 @@ export const RECURRENT_KEYS = keysOf<AnyCellOptions>()(
 const RECURRENT_INIT_KEYS = keysOf<RecurrentInit>()('weightIh', 'weightHh', 'bias', 'forgetBias');
 
 export type { CellKind } from './cells';
+/**
+ * How the two directions of a bidirectional layer combine: `concat` (PyTorch), or Keras' `sum`, `mul`, `ave`.
+ */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave';
 
+/** Options every recurrent layer takes (RNN, LSTM, GRU, minGRU, minLSTM), named as in PyTorch. */
 export interface RecurrentOptions {
+  /** Input features I. */
   inputSize: number;
+  /** Hidden units H per layer and direction. */
   hiddenSize: number;
   /** Stacked layers (default 1). */
   numLayers?: number;
@@ -52,26 +58,32 @@ export interface RecurrentInit {
   /** LSTM only: set the forget gate's b_ih to this and its b_hh to 0 (e.g. 1, as Jozefowicz et al.). */
   forgetBias?: number;
 }
+/** Options of a vanilla RNN: the common ones and the nonlinearity (`tanh`, the default, or `relu`). */
 export interface RNNOptions extends RecurrentOptions {
+  /** The activation: `'tanh'` (default) or `'relu'`. */
   nonlinearity?: 'tanh' | 'relu';
 }
+/** Options of an LSTM: the common ones, peepholes and cell clip. */
 export interface LSTMOptions extends RecurrentOptions {
   /** Peephole connections p_i, p_f (see c_{t-1}) and p_o (sees c_t), as in ONNX (default false). */
   peepholes?: boolean;
   /** Clip gate pre-activations to [-cellClip, cellClip] as ONNX's `clip` (default: none). */
   cellClip?: number;
 }
+/** Options of a GRU: the common ones and the form of the candidate (`resetAfter`). */
 export interface GRUOptions extends RecurrentOptions {
   /** true (default): PyTorch/cuDNN/Keras form n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn));
    *  false: Cho et al. form n = tanh(W_in x + b_in + b_hn + W_hn (r⊙h)). */
   resetAfter?: boolean;
 }
 
+/** Options of a minGRU layer (Feng et al. 2024): the common ones and the log-space variant. */
 export interface MinGRUOptions extends RecurrentOptions {
   /** The paper's log-space variant (default false): candidate g(k_h) = k_h + ½ (k_h ≥ 0) else σ(k_h),
    *  states stay positive and the scan runs on logarithms. Initial states must then be ≥ 0. */
   logSpace?: boolean;
 }
+/** Options of a minLSTM layer (Feng et al. 2024): the common ones and the log-space variant. */
 export interface MinLSTMOptions extends RecurrentOptions {
   /** The paper's log-space variant (default false), as MinGRUOptions.logSpace. */
   logSpace?: boolean;

@@ -16,6 +16,7 @@ import { Tensor } from '../tensor';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
 import { DTypeError, ShapeError, StateError, ValueError, describe, show } from '../errors';
 
+/** Options of `forward`: a run's options plus keeping the activations for `backward()`. */
 export interface KeepOptions extends RunOptions {
   /** Keep the activations for backward() (required for backward). */
   keep?: boolean;
@@ -23,6 +24,7 @@ export interface KeepOptions extends RunOptions {
   training?: boolean;
 }
 
+/** The upstream gradients `backward()` takes, each optional and shaped like `forward`'s results. */
 export interface BackwardGradients {
   /** dL/d(output), in the output's layout ((T, B, O), or (B, T, O) when batchFirst); zeros when absent. */
   dOutput?: Tensor | Float32Array;
@@ -34,6 +36,7 @@ export interface BackwardGradients {
 
 const BACKWARD_KEYS = keysOf<BackwardGradients>()('dOutput', 'dhN', 'dcN');
 
+/** What `backward()` returns: the gradients of the inputs and of the initial states. */
 export interface BackwardResult {
   /** dL/dx in the input's layout (float inputs only; token ids have no gradient). */
   dx?: Tensor;

@@ -17,18 +17,33 @@ import { keysOf } from '../options';
  * goes to the last step); for mse/bceWithLogits, (len, O) floats.
  */
 export interface Example {
+  /** Inputs: `(len, F)` floats or `(len)` Int32 token ids. */
   x: Float32Array | Int32Array;
+  /**
+   * Targets: `(len)` Int32 class ids (−1 = none) or one id for many-to-one, for crossEntropy; `(len, O)`
+   * floats for mse and bceWithLogits.
+   */
   y: Int32Array | Float32Array;
 }
 
+/**
+ * Options of `fit`: a training step's options plus epochs, batching, shuffling, validation data, callbacks
+ * and an abort signal.
+ */
 export interface FitOptions extends StepOptions {
+  /** Passes over the examples (default 1). */
   epochs?: number;
+  /** Examples per batch (default 32). */
   batchSize?: number;
   /** Shuffle example order each epoch (default true), with `seed`. */
   shuffle?: boolean;
+  /** Seed of the shuffle. */
   seed?: number;
+  /** Examples scored after every epoch (dropout off). */
   validationData?: Example[];
+  /** Called after every batch with its loss and gradient norm. */
   onBatchEnd?: (info: { epoch: number; batch: number; loss: number; gradNorm: number }) => void;
+  /** Called after every epoch with its mean loss and the validation loss (when validation data is given). */
   onEpochEnd?: (info: { epoch: number; loss: number; valLoss?: number }) => void;
   /** Stops training between batches; fit then rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -37,8 +52,11 @@ export interface FitOptions extends StepOptions {
 /** Option keys of fit. */
 export const FIT_KEYS = keysOf<FitOptions>()(...STEP_KEYS, 'epochs', 'batchSize', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal');
 
+/** What `fit` resolves with: each epoch's mean training loss and validation loss. */
 export interface History {
+  /** Mean training loss of each epoch. */
   loss: number[];
+  /** Validation loss of each epoch (empty without validation data). */
   valLoss: number[];
 }
 

@@ -26,7 +26,9 @@ const SEQUENTIAL_KEYS = keysOf<SequentialOptions>()('inputSize', 'batchFirst', '
 
 /** Name and shape of one parameter. */
 export interface ParameterInfo {
+  /** PyTorch-style name (`weight_ih_l0`; `1.weight_ih_l0` in a Sequential). */
   name: string;
+  /** Its dimensions (`(G·H, I)` for `weight_ih_l{k}`). */
   shape: readonly number[];
 }
 
@@ -55,6 +57,10 @@ function release(res: Resources): void {
 // The safety net for models that are never disposed: their wasm blocks go back to the heap.
 const models = new FinalizationRegistry<Resources>(release);
 
+/**
+ * What every layer and `Sequential` is: forward, streams, training steps, the public backward, parameters and
+ * `dispose()`.
+ */
 export abstract class Model {
   /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
   readonly runner: Runner;
@@ -258,23 +264,29 @@ export abstract class Model {
 }
 
 abstract class RecurrentModel extends Model {
+  /** @internal the layer itself: cell, layout and kernels (what Sequential and the graph build from too). */
   readonly core: RecurrentCore;
   protected constructor(core: RecurrentCore, seed?: number) {
     super(new Runner(runtime(), [core], core.inputSize, core.batchFirst, false, seed));
     this.core = core;
   }
+  /** Input features I. */
   get inputSize(): number {
     return this.core.inputSize;
   }
+  /** Hidden units H of each layer and direction. */
   get hiddenSize(): number {
     return this.core.hiddenSize;
   }
+  /** Stacked layers. */
   get numLayers(): number {
     return this.core.numLayers;
   }
+  /** Whether each layer has a reverse direction. */
   get bidirectional(): boolean {
     return this.core.bidirectional;
   }
+  /** The options that rebuild this layer (what its model file stores). */
   config(): Record<string, unknown> {
     return this.core.config();
   }
@@ -322,24 +334,37 @@ const MODEL_CLASSES: Record<CellKind, new (o: never) => RecurrentModel> = { rnn:
 
 /** Layer factories for Sequential. */
 export const layers = {
+  /** A vanilla RNN layer. */
   rnn: (o: RNNOptions): Module => new RecurrentCore('rnn', o),
+  /** An LSTM layer. */
   lstm: (o: LSTMOptions): Module => new RecurrentCore('lstm', o),
+  /** A GRU layer. */
   gru: (o: GRUOptions): Module => new RecurrentCore('gru', o),
+  /** A minGRU layer. */
   minGRU: (o: MinGRUOptions): Module => new RecurrentCore('mingru', o),
+  /** A minLSTM layer. */
   minLSTM: (o: MinLSTMOptions): Module => new RecurrentCore('minlstm', o),
+  /** A linear layer over every step (or over vectors). */
   linear: (o: LinearOptions): Module => new LinearModule(o),
+  /** The same as `linear` (the Keras name). */
   dense: (o: LinearOptions): Module => new LinearModule(o),
+  /** An embedding of token ids; first layer only (the input is then `(T, B)` Int32 ids). */
   embedding: (o: EmbeddingOptions): Module => new EmbeddingModule(o),
+  /** Inverted dropout with probability `p` in training; the identity at inference. */
   dropout: (o: { p: number }): Module => new DropoutModule(o),
+  /** Softmax over the features (folded into a crossEntropy loss in training). */
   softmax: (): Module => new SoftmaxModule('softmax'),
+  /** Log-softmax over the features (folded into a crossEntropy loss in training). */
   logSoftmax: (): Module => new SoftmaxModule('logSoftmax'),
 };
 
+/** Options of a {@link Sequential} stack. */
 export interface SequentialOptions {
   /** Input features; needed when the first layer does not fix it (dropout, softmax). */
   inputSize?: number;
   /** Inputs/outputs (B, T, …) instead of time-major (T, B, …) (default false). */
   batchFirst?: boolean;
+  /** Initialiser seed of every layer (and of the dropout generator). */
   seed?: number;
 }
 
@@ -348,6 +373,7 @@ export interface SequentialOptions {
  * prefixed with the layer index as in PyTorch's nn.Sequential (`1.weight_ih_l0`).
  */
 export class Sequential extends Model {
+  /** The layers, in order. */
   readonly layers: readonly Module[];
   constructor(mods: Module[], opts: SequentialOptions = {}) {
     checkOptions(opts, SEQUENTIAL_KEYS, 'Sequential options');
@@ -382,6 +408,7 @@ export class Sequential extends Model {
     for (const m of this.layers) f = m.outFeatures(f);
     return f;
   }
+  /** Each layer's options, in order. */
   config(): Record<string, unknown>[] {
     return this.layers.map((m) => m.config());
   }

@@ -15,6 +15,7 @@ import type { Arena } from '../params/arena';
 import type { QuantWeight } from './runner';
 import { StateError, ValueError } from '../errors';
 
+/** Options of {@link quantize}. */
 export interface QuantizeOptions {
   /** The only form: 'int8' (per-output-row symmetric scales). */
   weights: 'int8';

@@ -36,6 +36,7 @@ export interface Plan {
   dispose(): void;
 }
 
+/** Options of `forward`: per-sequence lengths and initial states. */
 export interface RunOptions {
   /** Per-sequence lengths (B), each in [1, T]; steps beyond are padding. */
   lengths?: Int32Array | ArrayLike<number>;
@@ -48,9 +49,19 @@ export interface RunOptions {
 /** Option keys of forward (a model's, and the worker pool's). */
 export const RUN_KEYS = keysOf<RunOptions>()('lengths', 'h0', 'c0');
 
+/** What `forward` returns: the output sequence and the final states (`cN` for LSTMs). */
 export interface RunResult {
+  /**
+   * The output sequence: `(T, B, D·H)` with concatenated directions, else `(T, B, H)` (`(B, T, …)` when
+   * batchFirst); 0 past each sequence's length.
+   */
   output: Tensor;
+  /**
+   * Final hidden states `(numLayers·D, B, H)`, index `layer·D + direction`: each sequence's state at its last
+   * valid step.
+   */
   hN: Tensor;
+  /** Final cell states of an LSTM, laid out as `hN`. */
   cN?: Tensor;
 }
 

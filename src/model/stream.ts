@@ -9,6 +9,7 @@ import { Tensor } from '../tensor';
 import { RecurrentCore } from '../layers/recurrent';
 import { DTypeError, ShapeError, StateError, ValueError, show } from '../errors';
 
+/** Options of a model's `stream()`. */
 export interface StreamOptions {
   /** Sequences stepped together (default 1). */
   batchSize?: number;
@@ -29,14 +30,19 @@ const streams = new FinalizationRegistry<{ runner: Runner; plan: Plan }>(({ runn
   if (!runner.isDisposed) runner.closeStreamPlan(plan);
 });
 
+/**
+ * Steps a unidirectional model one time step at a time, keeping its own recurrent state between calls (from
+ * `model.stream()`); each `step` is one wasm call for the whole stack. `close()` releases its memory.
+ */
 export class Stream {
+  /** Sequences stepped together (B). */
   readonly batchSize: number;
   /** Whether the step reads packed weight copies (StreamOptions.packed). */
   readonly packed: boolean;
   private readonly plan: Plan;
   private closed = false;
 
-  /** `owner` (the model) is kept alive by the stream, so its memory stays while the stream is used. */
+  /** @internal made by `model.stream()`; `owner` (the model) is kept alive by the stream, so its memory stays while the stream is used. */
   constructor(private readonly runner: Runner, batchSize: number, private readonly owner?: object, packed?: boolean) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`Expected batchSize to be a positive integer, got ${show(batchSize)}`);
     if (packed !== undefined && typeof packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${show(packed)}`);

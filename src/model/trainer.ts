@@ -18,8 +18,15 @@ import { ValueError } from '../errors';
 
 import { keysOf } from '../options';
 
+/**
+ * The losses: `crossEntropy` (softmax fused, Int32 class targets, −1 ignored), `mse` and `bceWithLogits`
+ * (float targets shaped like the output).
+ */
 export type LossKind = 'crossEntropy' | 'mse' | 'bceWithLogits';
 
+/**
+ * One padded batch for `trainStep` and `evaluate`: inputs, targets, and optional lengths and initial states.
+ */
 export interface Batch {
   /** (T, B, F) floats or (T, B) Int32 token ids ((B, T, …) when the model is batchFirst). */
   x: Tensor<Float32Array> | Tensor<Int32Array>;
@@ -36,8 +43,14 @@ export interface Batch {
   c0?: Float32Array;
 }
 
+/**
+ * Options of a training step: the loss, the optimizer, clipping, truncated BPTT and what to do with a non-
+ * finite loss.
+ */
 export interface StepOptions {
+  /** The loss (a trailing softmax or logSoftmax layer is folded into `crossEntropy`). */
   loss: LossKind;
+  /** The optimizer that takes the step (bound to the model on first use). */
   optimizer: Optimizer;
   /** Rescale gradients so their global L2 norm is at most this. */
   clipNorm?: number;
@@ -56,6 +69,7 @@ export interface StepOptions {
 /** Option keys of trainStep (layers, Sequential and the worker pool). */
 export const STEP_KEYS = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 
+/** What a training step returns. */
 export interface StepResult {
   /** Mean loss over the counted steps (or elements). */
   loss: number;

@@ -28,6 +28,11 @@ import type { Seq2SeqMeta } from './graph-replica';
 /** What a GraphWorkerPool serves: a graph model, a Seq2Seq, or the bytes of a graph model file. */
 export type GraphPoolSource = GraphModel | Seq2Seq | Uint8Array | ArrayBuffer;
 
+/**
+ * Runs a graph model, or decodes with a `Seq2Seq` (or an ensemble), on several workers: `forward` splits the
+ * batch into row shards and `translate` deals length-sorted chunks to the workers; results equal the in-
+ * process calls bit for bit.
+ */
 export class GraphWorkerPool extends PoolCore {
   /** The graph whose parameters the workers replicate. */
   readonly model: GraphModel;

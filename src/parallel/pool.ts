@@ -27,6 +27,11 @@ const POOL_EVALUATE_KEYS = keysOf<{ loss: unknown }>()('loss');
 
 export type { WorkerPoolOptions } from './core';
 
+/**
+ * Runs a layer or `Sequential` model on several workers (piscina in Node, Web Workers in browsers): `forward`
+ * splits the batch into row shards and equals the one-thread call bit for bit; `trainStep` sums the shards'
+ * gradients and takes one optimizer step on the main model.
+ */
 export class WorkerPool extends PoolCore {
   /** The model whose parameters the workers replicate (and trainStep updates). */
   readonly model: Model;

@@ -17,6 +17,7 @@ import type { Forecaster } from '../apps/forecaster/index';
 import type { FormatError } from '../io/format';
 import { ValueError } from '../errors';
 
+/** The application kinds a model file can hold, as the server names them. */
 export type AppKind = 'classifier' | 'labeler' | 'seq2seq' | 'generator' | 'charlm' | 'forecaster';
 
 /** The endpoint of each kind that has one. */
@@ -24,10 +25,15 @@ export const ENDPOINTS: Partial<Record<AppKind, string>> = { classifier: 'classi
 
 /** Options of the translate verb the batch tools and the server pass through. */
 export interface TranslateVerbOptions {
+  /** Beam width (1: greedy). */
   beam?: number;
+  /** Hypotheses returned per text. */
   nbest?: number;
+  /** Length normalisation exponent of the score. */
   alpha?: number;
+  /** Output tokens at most. */
   maxLength?: number;
+  /** Texts decoded together. */
   batchSize?: number;
   /** Include the attention weights of each output. */
   attention?: boolean;

@@ -18,6 +18,7 @@ import { Batcher } from './batcher';
 import { startAppPool, type AppPool } from './pool';
 import { ENDPOINTS, type AppKind, type TranslateVerbOptions } from './app';
 
+/** Options of {@link createServer}: the model, workers, dynamic batching and request limits. */
 export interface ServerOptions {
   /** A model file path or its bytes; several seq2seq files (or byte arrays) decode as an ensemble. */
   model: string | Uint8Array | readonly (string | Uint8Array)[];
@@ -41,6 +42,7 @@ export interface ServerOptions {
   workerFile?: string | URL;
 }
 
+/** A server made by {@link createServer}: the Fastify instance, `listen` and a graceful `close`. */
 export interface RnnServer {
   /**
    * The Fastify instance, to add routes or hooks before listen(): cast it to fastify's

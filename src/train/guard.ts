@@ -10,6 +10,7 @@ import { ValueError } from '../errors';
 
 /** Gradients or parameters became NaN/±Inf in a step; everything was restored to before the step. */
 export class NonFiniteError extends ValueError {
+  /** `'NonFiniteError'`: the class name as a string, so that it survives a minifier and crosses worker boundaries. */
   override name = 'NonFiniteError';
 }
 

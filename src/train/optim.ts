@@ -21,6 +21,10 @@ type K = Pick<Kernels, 'sgd_step' | 'rmsprop_step' | 'adam_step'>;
 export type Schedule = (step: number, baseLr: number) => number;
 
 
+/**
+ * Learning-rate schedules, each a function of the step count; pass one as `schedule` to an optimizer. Each is
+ * checked when made, and the rate it gives at every step.
+ */
 export const schedules = {
   /** lr · gamma^floor(t / stepSize) */
   step: (stepSize: number, gamma = 0.1): Schedule => {
@@ -54,8 +58,11 @@ function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false
   return v;
 }
 
+/** An optimizer's state as plain data: its kind, step count and moment buffers (what checkpoints store). */
 export interface OptimizerState {
+  /** The optimizer: `'sgd'`, `'rmsprop'`, `'adam'` or `'adamw'`. */
   kind: string;
+  /** Updates taken so far (Adam's bias correction reads it). */
   step: number;
   /** Moment buffers, concatenated in the order the optimizer defines. */
   buffers: Float32Array;
@@ -94,9 +101,16 @@ const optimizers = new FinalizationRegistry<{ rt: Runtime; bufs: number[] }>(({ 
   for (const b of bufs) rt.heap.release(b);
 });
 
+/**
+ * The base of SGD, RMSProp, Adam and AdamW: hyperparameters, an optional schedule, and moment buffers in wasm
+ * memory laid out like the parameter arena, so one update is one kernel over every parameter.
+ */
 export abstract class Optimizer {
+  /** Base learning rate (a schedule scales it per step). */
   readonly lr: number;
+  /** Weight decay (L2 added to the gradient; decoupled from it in AdamW). */
   readonly weightDecay: number;
+  /** The learning-rate schedule, if any. */
   readonly schedule?: Schedule;
   /** Steps taken so far. */
   step = 0;
@@ -110,6 +124,7 @@ export abstract class Optimizer {
     if (o.schedule !== undefined && typeof o.schedule !== 'function') throw new ValueError(`Expected schedule to be a function, got ${typeof o.schedule}`);
     this.schedule = o.schedule;
   }
+  /** The optimizer's name in files: `'sgd'`, `'rmsprop'`, `'adam'` or `'adamw'`. */
   abstract readonly kind: string;
   protected abstract readonly nbufs: number;
   /** Moment buffers per parameter (0–2): what state() and a checkpoint hold per parameter. */
@@ -131,12 +146,12 @@ export abstract class Optimizer {
     return lr;
   }
 
-  /** Throws unless this optimizer may be bound to `arena` (unbound, or bound to it already). */
+  /** @internal throws unless this optimizer may be bound to `arena` (unbound, or bound to it already). */
   checkBindable(arena: Arena): void {
     if (this.arena && this.arena !== arena) throw new ValueError('Expected an optimizer used with one model only, got a second model');
   }
 
-  /** Whether the moment buffers belong to `arena`. */
+  /** @internal whether the moment buffers belong to `arena`. */
   isBoundTo(arena: Arena): boolean {
     return this.arena === arena;
   }
@@ -146,7 +161,7 @@ export abstract class Optimizer {
     return this.bufs;
   }
 
-  /** Binds to a model's arena (allocating zeroed moment buffers) the first time it is used. */
+  /** @internal binds to a model's arena (allocating zeroed moment buffers) the first time it is used. */
   bind(rt: Runtime, arena: Arena): void {
     if (this.arena === arena) return;
     this.checkBindable(arena);
@@ -193,6 +208,7 @@ export abstract class Optimizer {
     this.bufs.forEach((b, i) => this.rt!.heap.f32.set(s.buffers.subarray(i * n, (i + 1) * n), b));
     this.step = s.step;
   }
+  /** Releases the optimizer's moment buffers (wasm memory) for reuse. */
   dispose(): void {
     optimizers.unregister(this);
     if (this.rt) for (const b of this.bufs) this.rt.heap.release(b);
@@ -201,19 +217,29 @@ export abstract class Optimizer {
   }
 }
 
+/** Options of SGD, as in PyTorch. */
 export interface SGDOptions {
+  /** Learning rate (default 0.01). */
   lr?: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
+  /** Dampening of the momentum, in [0, 1] (default 0). */
   dampening?: number;
+  /** Nesterov momentum (default false). */
   nesterov?: boolean;
+  /** L2 weight decay added to the gradient (default 0). */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** SGD with optional (Nesterov) momentum, as torch.optim.SGD. */
 export class SGD extends Optimizer {
   readonly kind = 'sgd';
+  /** Momentum factor. */
   readonly momentum: number;
+  /** Dampening of the momentum. */
   readonly dampening: number;
+  /** Whether the momentum is Nesterov's. */
   readonly nesterov: boolean;
   protected get nbufs(): number {
     return this.momentum > 0 ? 1 : 0;
@@ -232,19 +258,29 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of RMSProp, as in PyTorch. */
 export interface RMSPropOptions {
+  /** Learning rate (default 0.01). */
   lr?: number;
+  /** Smoothing constant of the squared-gradient average, in [0, 1] (default 0.99). */
   alpha?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
+  /** Momentum factor (default 0). */
   momentum?: number;
+  /** L2 weight decay added to the gradient (default 0). */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** RMSProp, as torch.optim.RMSprop (non-centered). */
 export class RMSProp extends Optimizer {
   readonly kind = 'rmsprop';
+  /** Smoothing constant of the squared-gradient average. */
   readonly alpha: number;
+  /** Added to the denominator. */
   readonly eps: number;
+  /** Momentum factor. */
   readonly momentum: number;
   protected get nbufs(): number {
     return this.momentum > 0 ? 2 : 1;
@@ -260,19 +296,31 @@ export class RMSProp extends Optimizer {
   }
 }
 
+/** Options of Adam and AdamW, as in PyTorch. */
 export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr?: number;
+  /** Decay of the first-moment average, in [0, 1] (default 0.9). */
   beta1?: number;
+  /** Decay of the second-moment average, in [0, 1] (default 0.999). */
   beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
+  /**
+   * Weight decay: Adam adds it to the gradient (default 0), AdamW decays the weights directly (default 0.01).
+   */
   weightDecay?: number;
+  /** Learning-rate schedule (see `schedules`). */
   schedule?: Schedule;
 }
 /** Adam (L2 weight decay added to the gradient), as torch.optim.Adam. */
 export class Adam extends Optimizer {
   readonly kind: string = 'adam';
+  /** Decay of the first-moment average. */
   readonly beta1: number;
+  /** Decay of the second-moment average. */
   readonly beta2: number;
+  /** Added to the denominator. */
   readonly eps: number;
   protected readonly decoupled: boolean = false;
   protected get nbufs(): number {

@@ -26,6 +26,7 @@ export interface Runtime {
   readonly team?: Team;
 }
 
+/** Options of {@link init}: which binary to load and how many threads a sequence runs on. */
 export interface InitOptions {
   /** Force a binary; `auto` (default) picks relaxed when `WebAssembly.validate` accepts it. */
   variant?: Variant | 'auto';
@@ -49,6 +50,7 @@ export interface InitOptions {
 
 /** What init() loaded. */
 export interface InitInfo {
+  /** The binary in use: `'relaxed'` (SIMD128 + relaxed SIMD) or `'simd'` (plain SIMD128). */
   variant: Variant;
   /** The int8 activation mode in use (see InitOptions.int8). */
   int8: Int8Mode;

@@ -1,4 +1,4 @@
-// tensor() and new Tensor() over Int32Array token ids, as the README promises, and through every
+// tensor() and new Tensor() over Int32Array token ids, as docs/guides/inference.md promises, and through every
 // place ids are consumed: forward, trainStep/evaluate targets and ids, and the stream.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, Sequential, layers, tensor, Tensor, Adam, DTypeError, ShapeError } from '../../src/index';

@@ -7,6 +7,10 @@ import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
 import type { CharLM } from './charlm';
 
+/**
+ * The last recurrent layer's hidden units over a text, one row per character (what the playground draws as a
+ * heatmap).
+ */
 export interface HiddenStates {
   /** The characters read, one per row (unknown characters as `<unk>`). */
   chars: string[];

@@ -17,6 +17,7 @@ import { CharStream } from './generate';
 import { Batches } from './batches';
 import { checkRun, runLoop, splitText, type TrainOptions, type TrainResult, type TrainingState } from './train';
 
+/** Options of `CharLM.sample`: how many characters, after which prompt, and how to draw them. */
 export interface SampleOptions extends SamplingOptions {
   /** Characters to produce (default 200). */
   length?: number;
@@ -26,24 +27,39 @@ export interface SampleOptions extends SamplingOptions {
   seed?: number;
 }
 
+/**
+ * Options of `CharLM.complete`: greedy unless a temperature, topK or topP is given; stops at `maxLength` or
+ * before any `until` string.
+ */
 export interface CompleteOptions extends SamplingOptions {
   /** At most this many characters (default 100). */
   maxLength?: number;
   /** Stop after any of these strings; the stop string is cut off the result. */
   until?: string | string[];
+  /** Seed of the draws when sampling (default 0). */
   seed?: number;
 }
 
+/** Options of `CharLM.generator`: the text read first, the sampling settings and the seed. */
 export interface GeneratorOptions extends SamplingOptions {
+  /** Text read before the first character is produced. */
   prompt?: string;
+  /** Seed of the draws (default 0). */
   seed?: number;
 }
 
 const FILE_VERSION = 1;
 const SAMPLE_KEYS = ['temperature', 'topK', 'topP', 'greedy', 'seed'];
 
+/**
+ * A character-level language model: a vocabulary built from text, embedding → RNN/LSTM/GRU stack → linear,
+ * resumable training over one long text, seeded sampling, completion, streaming generation and bits per
+ * character. The vocabulary, the architecture and the training state travel inside its model file.
+ */
 export class CharLM {
+  /** The model's characters and their ids. */
   readonly vocabulary: Vocabulary;
+  /** The architecture. */
   readonly config: Readonly<CharLMConfig>;
   /** The network: embedding → recurrent stack → linear (logits over the vocabulary). */
   readonly model: Sequential;
@@ -68,6 +84,7 @@ export class CharLM {
     return new CharLM({ ...o, vocabulary: text });
   }
 
+  /** What happens to characters outside the vocabulary: `'unk'` maps them to `<unk>`, `'error'` throws. */
   get unknown(): UnknownPolicy {
     return this.vocabulary.unknown;
   }
@@ -213,6 +230,7 @@ export class CharLM {
     return fromLoaded(await loadFile(source));
   }
 
+  /** Releases the model's and its optimizer's wasm memory. */
   dispose(): void {
     this.optimizer?.dispose();
     this.model.dispose();

@@ -12,6 +12,10 @@ import type { Vocabulary } from './vocab';
 
 const owners = new WeakMap<Model, CharStream>();
 
+/**
+ * Generates text one character at a time from a {@link CharLM} (from `generator()`): `feed`, `next`, `take`,
+ * iteration; each character is one streaming step of the whole stack. `close()` releases its state.
+ */
 export class CharStream implements Iterable<string> {
   private stream: Stream | null = null;
   private saved: { h: Float32Array; c?: Float32Array } | null = null;

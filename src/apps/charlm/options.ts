@@ -7,8 +7,10 @@ import type { UnknownPolicy } from './vocab';
 import { checkKeys } from '../../options';
 import { positiveInt as anyPositiveInt, positiveNumber, seedValue } from '../../ir/checks';
 
+/** The recurrent cell of an application: `rnn`, `lstm`, `gru`, `mingru` or `minlstm`. */
 export type CellKind = AppCell;
 
+/** A CharLM's architecture (stored in its model file). */
 export interface CharLMConfig {
   /** Recurrent cell (default 'lstm'). */
   cell: CellKind;
@@ -24,6 +26,10 @@ export interface CharLMConfig {
   seed: number;
 }
 
+/**
+ * Options of a new {@link CharLM}: any part of the architecture (the rest takes its default) and the unknown-
+ * character policy.
+ */
 export interface CharLMOptions extends Partial<CharLMConfig> {
   /** Characters outside the vocabulary: 'unk' maps them to `<unk>` (default), 'error' throws. */
   unknown?: UnknownPolicy;

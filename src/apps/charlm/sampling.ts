@@ -5,6 +5,7 @@
 import { ValueError, show } from '../../errors';
 import type { Rng } from '../../params/rng';
 
+/** How the next character is drawn from the model's distribution: temperature, top-k, top-p or greedy. */
 export interface SamplingOptions {
   /** Softmax temperature (default 1); 0 is greedy. */
   temperature?: number;

@@ -9,6 +9,10 @@ import { ValueError } from '../../errors';
 import { Batches, type BatchOrderState } from './batches';
 import { checkKeys, positiveInt, type TrainSettings } from './options';
 
+/**
+ * Options of `CharLM.train`: the budget of this call (steps and/or minutes), the run's settings, validation,
+ * workers, progress and an abort signal.
+ */
 export interface TrainOptions extends Partial<TrainSettings> {
   /** Batches (training steps) to run in this call. At least one of steps and minutes is needed. */
   steps?: number;
@@ -28,6 +32,7 @@ export interface TrainOptions extends Partial<TrainSettings> {
   signal?: AbortSignal;
 }
 
+/** What `CharLM.train` reports after every step. */
 export interface TrainProgress {
   /** Steps taken so far, counting earlier calls and checkpoints. */
   step: number;
@@ -35,9 +40,11 @@ export interface TrainProgress {
   targetStep?: number;
   /** Training loss of this step (mean cross-entropy, nats) and as bits per character. */
   loss: number;
+  /** The same loss in bits per character. */
   bitsPerChar: number;
   /** Training characters per second over this call. */
   charsPerSecond: number;
+  /** Time spent in this call. */
   elapsedMs: number;
   /** Estimated remaining time of this call. */
   etaMs: number;
@@ -45,16 +52,21 @@ export interface TrainProgress {
   validationBitsPerChar?: number;
 }
 
+/** What `CharLM.train` resolves with. */
 export interface TrainResult {
   /** Steps taken in this call, and in total. */
   steps: number;
+  /** Steps of the whole run, checkpoints included. */
   totalSteps: number;
+  /** What ended this call: the steps budget, the time budget, or the abort signal. */
   stopped: 'steps' | 'time' | 'signal';
   /** Mean training bits per character over the last 50 steps of this call. */
   trainBitsPerChar: number;
   /** Validation bits per character before and after this call (absent without validation). */
   initialValidationBitsPerChar?: number;
+  /** Validation bits per character after this call. */
   validationBitsPerChar?: number;
+  /** Time spent in this call. */
   elapsedMs: number;
 }
 

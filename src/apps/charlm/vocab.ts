@@ -6,6 +6,7 @@ import { ValueError, show } from '../../errors';
 /** What happens to a character outside the vocabulary: map it to `<unk>`, or throw. */
 export type UnknownPolicy = 'unk' | 'error';
 
+/** The token that stands for characters outside a vocabulary (id 0 under the `unk` policy). */
 export const UNK = '<unk>';
 
 /** Shows a character readably in an error message (quoted, with its code point). */
@@ -15,9 +16,14 @@ export function showChar(c: string): string {
   return `'${shown}' (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
+/**
+ * A CharLM's characters and their ids (code points; `<unk>` first under the `unk` policy): encodes text to
+ * ids and back.
+ */
 export class Vocabulary {
   /** Token strings by id: single characters, plus `<unk>` at id 0 under the 'unk' policy. */
   readonly tokens: readonly string[];
+  /** What happens to characters outside the vocabulary: `'unk'` maps them to `<unk>`, `'error'` throws. */
   readonly unknown: UnknownPolicy;
   private readonly index: Map<string, number>;
 
@@ -44,6 +50,7 @@ export class Vocabulary {
     return new Vocabulary(unknown === 'unk' ? [UNK, ...chars] : chars, unknown);
   }
 
+  /** Number of tokens V. */
   get size(): number {
     return this.tokens.length;
   }

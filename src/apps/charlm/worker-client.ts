@@ -13,9 +13,13 @@ import type { HiddenStates } from './activations';
 
 /** A Worker, or a MessagePort whose other end runs serveCharLM. */
 export interface WorkerLike {
+  /** Listens for messages and errors. */
   addEventListener(type: 'message' | 'error' | 'messageerror', fn: (e: Event) => void): void;
+  /** Sends a message, transferring the listed buffers. */
   postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Stops a worker. */
   terminate?(): void;
+  /** Closes a message port. */
   close?(): void;
 }
 
@@ -35,6 +39,11 @@ interface Pending {
   onProgress?: (p: TrainProgress) => void;
 }
 
+/**
+ * The page side of a CharLM running in a worker (whose script calls {@link serveCharLM}): the CharLM methods
+ * as promises, training with progress messages and `stop()`, the model file as bytes. Errors keep their
+ * class; a worker that dies rejects pending calls with `WorkerError`.
+ */
 export class CharLMWorker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -81,14 +90,17 @@ export class CharLMWorker {
     return this.call('stop', []) as Promise<boolean>;
   }
 
+  /** Samples text from the model (as `CharLM.sample`). */
   sample(o: SampleOptions = {}): Promise<string> {
     return this.call('sample', [o]) as Promise<string>;
   }
 
+  /** Completes a prompt (as `CharLM.complete`). */
   complete(prompt: string, o: CompleteOptions = {}): Promise<string> {
     return this.call('complete', [prompt, o]) as Promise<string>;
   }
 
+  /** Bits per character of a text under the model (as `CharLM.bitsPerChar`). */
   bitsPerChar(text: string): Promise<number> {
     return this.call('bitsPerChar', [text]) as Promise<number>;
   }
@@ -103,6 +115,7 @@ export class CharLMWorker {
     return this.call('serialize', [o]) as Promise<Uint8Array<ArrayBuffer>>;
   }
 
+  /** A summary of the model in the worker: binary, configuration, vocabulary, step and size. */
   info(): Promise<CharLMInfo> {
     return this.call('info', []) as Promise<CharLMInfo>;
   }

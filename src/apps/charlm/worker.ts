@@ -13,16 +13,23 @@ import type { TrainOptions, TrainProgress } from './train';
 
 /** What serveCharLM needs of its scope: a dedicated worker's `self`, or a MessagePort. */
 export interface MessageScope {
+  /** Listens for requests. */
   addEventListener(type: 'message', fn: (e: MessageEvent) => void): void;
+  /** Sends a reply, transferring the listed buffers. */
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
 /** Summary of the model in the worker, sent after create/load/train. */
 export interface CharLMInfo {
+  /** The binary the worker runs: `'relaxed'` or `'simd'`. */
   variant: Variant;
+  /** The architecture. */
   config: CharLM['config'];
+  /** The vocabulary, by id. */
   vocabulary: string[];
+  /** Training steps taken so far. */
   step: number;
+  /** Number of scalar parameters. */
   numParameters: number;
 }
 

@@ -18,12 +18,19 @@ import type { Optimizer } from '../../train/optim';
 import { deserializeGraph, type SaveOptions } from '../../io/format';
 import { loadGraph } from '../../io/files';
 
+/**
+ * How a classifier turns a text into one vector: the final states (`last`), or the mean or max over valid
+ * steps.
+ */
 export type Pooling = 'last' | 'mean' | 'max';
 /** Which tokens of a text longer than maxLength the model reads. */
 export type Truncation = 'head' | 'tail' | 'headTail';
 
+/** Options of a new {@link SequenceClassifier}: the tokenizer, the labels and the encoder. */
 export interface ClassifierOptions extends EncoderOptions {
+  /** How texts become token ids (stored in the model file). */
   tokenizer: Tokenizer | TokenizerJSON;
+  /** The class names; `predict` returns probabilities in this order. */
   labels: string[];
   /** How the text becomes one vector: 'last' (default) the final states hN of every layer and direction (with bidirectional, the reverse direction's after reading the whole text), 'mean' / 'max' over the encoder's outputs at valid steps. */
   pooling?: Pooling;
@@ -31,15 +38,24 @@ export interface ClassifierOptions extends EncoderOptions {
   truncation?: Truncation;
 }
 
+/**
+ * Options of `SequenceClassifier.fit`: epochs with a fresh Adam, class and sample weights, validation with
+ * early stopping, and a per-epoch callback.
+ */
 export interface ClassifierFitOptions {
+  /** Passes over the texts (default 10). */
   epochs?: number;
+  /** Texts per batch (default 32). */
   batchSize?: number;
+  /** Adam learning rate (default 3e-3). */
   lr?: number;
+  /** Global gradient-norm clip (default 5). */
   clipNorm?: number;
   /** One weight per class (in `labels` order), or 'balanced' (n / (K · count)). */
   classWeights?: number[] | 'balanced';
   /** One weight per training example. */
   sampleWeights?: number[];
+  /** Held-out texts and labels, scored (accuracy) after every epoch. */
   validation?: { texts: string[]; labels: string[] };
   /** Stop when validation accuracy has not improved for `patience` epochs; the best epoch's parameters are kept. */
   earlyStopping?: EarlyStoppingOptions;
@@ -63,10 +79,18 @@ const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation'];
 /** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
 const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
 
+/**
+ * Many-to-one text classification on the model graph: tokens → embedding → RNN/LSTM/GRU → pooling → linear.
+ * Its tokenizer, labels and settings are stored in its model file.
+ */
 export class SequenceClassifier extends GraphApp {
+  /** How texts become token ids. */
   readonly tokenizer: Tokenizer;
+  /** The class names. */
   readonly labels: readonly string[];
+  /** The encoder's settings, pooling and truncation. */
   readonly config: EncoderConfig & { pooling: Pooling; truncation: Truncation };
+  /** The network (a graph model). */
   readonly model: GraphModel;
   private readonly index: Map<string, number>;
 
@@ -207,6 +231,7 @@ export class SequenceClassifier extends GraphApp {
     return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);
   }
 
+  /** A classifier from the bytes of its model file (with its optimizer and training state when stored). */
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceClassifier {
     const l = deserializeGraph(bytes);
     return SequenceClassifier.fromParts(l.model, l.metadata, l.optimizer);

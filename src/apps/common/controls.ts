@@ -2,19 +2,30 @@
 // the best parameters), a TerminateOnNaN-style guard, and the epoch loop that applies them.
 import { ValueError } from '../../errors';
 
+/** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
   /** Epochs without an improvement of at least minDelta before stopping (default 3). */
   patience?: number;
+  /** The smallest change that counts as an improvement (default 0). */
   minDelta?: number;
   /** 'max' for accuracy/F1, 'min' for a loss (default 'max'). */
   mode?: 'max' | 'min';
 }
 
+/**
+ * Tracks a validation metric epoch by epoch and says when it has not improved by `minDelta` for `patience`
+ * epochs.
+ */
 export class EarlyStopping {
+  /** Epochs without an improvement before stopping. */
   readonly patience: number;
+  /** The smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether higher (`'max'`) or lower (`'min'`) values are better. */
   readonly mode: 'max' | 'min';
+  /** The best value so far (NaN before the first). */
   best = NaN;
+  /** The epoch of the best value (−1 before the first). */
   bestEpoch = -1;
   private wait = 0;
 
@@ -41,6 +52,7 @@ export class EarlyStopping {
     return false;
   }
 
+  /** Whether `patience` epochs have passed without an improvement. */
   get shouldStop(): boolean {
     return this.wait >= this.patience;
   }
@@ -58,17 +70,27 @@ export function finiteState(s: unknown): boolean {
   return true;
 }
 
+/** Why epoch training ended: the epochs ran out, early stopping, a non-finite loss, or the abort signal. */
 export type StopReason = 'epochs' | 'earlyStopping' | 'nan' | 'aborted';
 
+/** One epoch of `fit`: its mean loss and, with validation data, the validation metric. */
 export interface EpochLog {
+  /** The epoch, from 0. */
   epoch: number;
+  /** Mean training loss of the epoch. */
   loss: number;
   /** The validation metric (accuracy or F1) when validation data was given. */
   metric?: number;
 }
 
+/**
+ * What the applications' `fit` returns: the per-epoch history, why it stopped and which epoch's parameters
+ * the model holds.
+ */
 export interface LoopResult {
+  /** One entry per epoch run. */
   history: EpochLog[];
+  /** Why training ended. */
   stopReason: StopReason;
   /** Epoch whose parameters the model holds at the end (best validation epoch with early stopping). */
   bestEpoch: number;

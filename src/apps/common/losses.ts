@@ -4,6 +4,7 @@
 // over rows whose target is not −1 (ignored), as PyTorch's weighted CrossEntropyLoss ('mean').
 import { ShapeError, ValueError, show } from '../../errors';
 
+/** Per-row and per-class weights of a weighted cross-entropy. */
 export interface Weights {
   /** One weight ≥ 0 per row (per step for sequence outputs, time-major (T, B)). */
   sampleWeights?: ArrayLike<number>;

@@ -20,15 +20,21 @@ import { checkKeys } from '../../options';
 export type { AppCell } from './cells';
 
 export interface EncoderOptions {
+  /** The recurrent cell (default `'lstm'`). */
   cell?: AppCell;
+  /** Hidden units per layer and direction (default 64). */
   hiddenSize?: number;
+  /** Token embedding width (default 32). */
   embeddingDim?: number;
+  /** Stacked recurrent layers (default 1). */
   numLayers?: number;
+  /** Read the text both ways (default: false for the classifier, true for the labeler). */
   bidirectional?: boolean;
   /** Dropout on the encoder's outputs in training (default 0). */
   dropout?: number;
   /** Texts longer than this many tokens are cut (default 400). */
   maxLength?: number;
+  /** Initialiser seed (default 1). */
   seed?: number;
 }
 

@@ -3,6 +3,7 @@
 // travels in the model file's header beside the graph.
 import { ValueError, show } from '../../errors';
 
+/** Characters or words as tokens. */
 export type TokenizerKind = 'char' | 'word';
 
 export const PAD = '<pad>';
@@ -10,13 +11,19 @@ export const UNKNOWN = '<unk>';
 export const PAD_ID = 0;
 export const UNK_ID = 1;
 
+/** A tokenizer as plain JSON (what model files store). */
 export interface TokenizerJSON {
+  /** Characters or words. */
   kind: TokenizerKind;
+  /** Whether text is lower-cased first. */
   lowercase: boolean;
+  /** Tokens by id, starting with `<pad>` and `<unk>`. */
   tokens: string[];
 }
 
+/** Options of `Tokenizer.fit`. */
 export interface TokenizerOptions {
+  /** Characters or words (default `'char'`). */
   kind?: TokenizerKind;
   /** Lower-case text before splitting (default: true for words, false for characters). */
   lowercase?: boolean;
@@ -29,8 +36,14 @@ export interface TokenizerOptions {
 // A word is a run of letters/digits/apostrophes; every other non-space character is a token of its own.
 const WORD = /[\p{L}\p{N}'’_]+|[^\s\p{L}\p{N}'’_]/gu;
 
+/**
+ * Text to token ids for the classifier and the labeler: characters or words, `<pad>` = 0 and `<unk>` = 1, the
+ * most frequent tokens first; stored in the application's model file.
+ */
 export class Tokenizer {
+  /** Characters or words. */
   readonly kind: TokenizerKind;
+  /** Whether text is lower-cased first. */
   readonly lowercase: boolean;
   /** Token strings by id: `<pad>` (0), `<unk>` (1), then the vocabulary. */
   readonly tokens: readonly string[];
@@ -76,14 +89,17 @@ export class Tokenizer {
     return new Tokenizer({ kind, lowercase, tokens: [PAD, UNKNOWN, ...kept] });
   }
 
+  /** A tokenizer from its JSON form. */
   static fromJSON(o: TokenizerJSON): Tokenizer {
     return new Tokenizer(o);
   }
 
+  /** The JSON form (what model files store). */
   toJSON(): TokenizerJSON {
     return { kind: this.kind, lowercase: this.lowercase, tokens: [...this.tokens] };
   }
 
+  /** Number of tokens, `<pad>` and `<unk>` included. */
   get size(): number {
     return this.tokens.length;
   }
@@ -103,6 +119,7 @@ export class Tokenizer {
     return ids;
   }
 
+  /** The token strings of some ids (`<unk>` for an unknown id). */
   decode(ids: ArrayLike<number>): string[] {
     return Array.from(ids, (id) => this.tokens[id] ?? UNKNOWN);
   }

@@ -19,16 +19,20 @@ import { GraphApp, type TrainingState } from '../graph-app';
 import { checkForecasterConfig, checkSeries, type ForecasterConfig, type ForecasterOptions } from './options';
 import { checkScaling, fitScaling, type Scaling } from './scaling';
 
+/** A time series: one number per step (one feature), or one row of `features` numbers per step. */
 export type Series = readonly number[] | readonly (readonly number[])[];
 
+/** Options of `Forecaster.train`: the shared training loop's options and the held-out fraction. */
 export interface ForecasterTrainOptions extends LoopOptions {
   /** Held-out windows: the fraction of the series at its end whose steps are forecast (default 0.1), or 0. */
   validation?: number;
 }
 
+/** What `Forecaster.evaluate` returns: the errors of the forecasts it made, in the series' units. */
 export interface ForecastErrors {
   /** Mean absolute and root-mean-square error over every forecast step and target, in the series' units. */
   mae: number;
+  /** Root-mean-square error, in the same units. */
   rmse: number;
   /** Forecasts made (windows). */
   windows: number;
@@ -38,8 +42,16 @@ export interface ForecastErrors {
 // which older readers still load.
 const FILE_VERSION = 2;
 
+/**
+ * Time-series forecasting on the model graph: a window of steps → RNN/LSTM/GRU → the next `horizon` steps of
+ * the target columns, many-to-one, many-to-many or encoder-decoder with covariates known in advance. Inputs
+ * and targets are scaled with statistics stored in the model file, so forecasts come back in the series'
+ * units.
+ */
 export class Forecaster extends GraphApp {
+  /** The architecture and data layout. */
   readonly config: Readonly<ForecasterConfig>;
+  /** The network (a graph model). */
   readonly model: GraphModel;
   private scalingFit: Scaling | null;
 
@@ -150,9 +162,11 @@ export class Forecaster extends GraphApp {
     return { mae: abs / n, rmse: Math.sqrt(sq / n), windows: starts.length };
   }
 
+  /** A forecaster from the bytes of its model file. */
   static deserialize(bytes: Uint8Array | ArrayBuffer): Forecaster {
     return fromLoaded(deserializeGraph(bytes));
   }
+  /** A forecaster from a model file (a path in Node, or bytes, or a Blob). */
   static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<Forecaster> {
     return fromLoaded(await loadGraph(source));
   }

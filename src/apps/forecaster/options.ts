@@ -4,8 +4,14 @@ import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 import type { ScalingKind } from './scaling';
 
+/**
+ * What a forecaster reads and predicts: the horizon from the last state (`many-to-one`), the horizon after
+ * every step (`many-to-many`), or a second recurrent stack over the forecast days' known columns (`encoder-
+ * decoder`).
+ */
 export type ForecastMode = 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
+/** A forecaster's architecture and data layout (stored in its model file). */
 export interface ForecasterConfig {
   /** Values per time step of the input series (default 1). */
   features: number;
@@ -29,8 +35,11 @@ export interface ForecasterConfig {
    * with, mode 'encoder-decoder'; distinct from the targets.
    */
   known: number[];
+  /** The recurrent cell (default `'lstm'`). */
   cell: AppCell;
+  /** Stacked recurrent layers (default 1). */
   layers: number;
+  /** Hidden units per layer (default 64). */
   hidden: number;
   /** Per-feature scaling fitted on the first training series (default 'standard'). */
   scaling: ScalingKind;
@@ -40,9 +49,11 @@ export interface ForecasterConfig {
    * drifts beyond the training range is forecast from its shape (default 'none').
    */
   level: 'window' | 'none';
+  /** Initialiser seed. */
   seed: number;
 }
 
+/** Options of a new {@link Forecaster}: any part of its configuration (the rest takes its default). */
 export type ForecasterOptions = Partial<ForecasterConfig>;
 
 export const FORECASTER_KEYS = ['features', 'targets', 'known', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];

@@ -4,11 +4,16 @@
 // 'minmax': shift = min, scale = max − min; 'none': shift 0, scale 1. A constant feature gets scale 1.
 import { ValueError } from '../../errors';
 
+/** How inputs and targets are scaled per feature: to mean 0 and deviation 1, to [0, 1], or not at all. */
 export type ScalingKind = 'standard' | 'minmax' | 'none';
 
+/** A fitted scaling: value' = (value − shift) / scale per feature (stored in the model file). */
 export interface Scaling {
+  /** The kind of scaling. */
   kind: ScalingKind;
+  /** Subtracted from each feature. */
   shift: number[];
+  /** Each feature is divided by this after the shift. */
   scale: number[];
 }
 

@@ -26,15 +26,22 @@ import { checkGuidance, guidedLogits, type GuidanceOptions } from './guidance';
 
 /** A training example: a text (no newlines) and its condition (a class name or a vector). */
 export interface ConditionalExample {
+  /** The text (no newlines). */
   text: string;
+  /** Its condition: a class name, or a vector of `conditionSize` numbers. */
   condition: string | ArrayLike<number>;
 }
 
+/** Options of `ConditionalGenerator.train`: the shared training loop's options and held-out examples. */
 export interface GeneratorTrainOptions extends LoopOptions {
   /** Held-out examples: a fraction taken from the end of the list (default 0), or a separate list. */
   validation?: number | ConditionalExample[];
 }
 
+/**
+ * Options of `ConditionalGenerator.generate`: the condition, how many texts, their length, sampling and
+ * guidance.
+ */
 export interface GenerateOptions extends SamplingOptions, GuidanceOptions {
   /** The condition: a class name or a vector. */
   condition: string | ArrayLike<number>;
@@ -50,9 +57,17 @@ const FILE_VERSION = 1;
 const STOP = '\n';
 const TRAIN_EXTRA = ['validation'];
 
+/**
+ * One-to-many text generation from a condition (a class name or a vector) on the model graph: the condition
+ * sets the initial state and/or joins the input at every step; sampling as CharLM's, with optional
+ * contrastive guidance. Vocabulary, classes and architecture travel in its model file.
+ */
 export class ConditionalGenerator extends GraphApp {
+  /** The architecture. */
   readonly config: Readonly<GeneratorConfig>;
+  /** The characters it writes. */
   readonly vocabulary: Vocabulary;
+  /** The network (a graph model). */
   readonly model: GraphModel;
 
   /** A new generator over a vocabulary (the characters of the texts to learn; a newline is added). */
@@ -160,10 +175,12 @@ export class ConditionalGenerator extends GraphApp {
     }
   }
 
+  /** A generator from the bytes of its model file. */
   static deserialize(bytes: Uint8Array | ArrayBuffer): ConditionalGenerator {
     return fromLoaded(deserializeGraph(bytes));
   }
 
+  /** A generator from a model file (a path in Node, or bytes, or a Blob). */
   static async load(source: string | Uint8Array | ArrayBuffer | Blob): Promise<ConditionalGenerator> {
     return fromLoaded(await loadGraph(source));
   }

@@ -9,6 +9,7 @@
 import { ValueError, show } from '../../errors';
 import { conditionVector, type GeneratorConfig } from './options';
 
+/** Contrastive (classifier-free) guidance: draw from (1 + w)·log p(· | condition) − w·log p(· | contrast). */
 export interface GuidanceOptions {
   /** Guidance weight w ≥ 0 (default 0: sample from p(· | condition) alone). */
   guidance?: number;

@@ -5,8 +5,10 @@ import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
 
+/** Where the condition enters: the initial state (`state`), the input of every step (`input`), or both. */
 export type Conditioning = 'state' | 'input' | 'both';
 
+/** A conditional generator's architecture (stored in its model file). */
 export interface GeneratorConfig {
   /** Recurrent cell (default 'lstm'). */
   cell: AppCell;
@@ -30,6 +32,9 @@ export interface GeneratorConfig {
   seed: number;
 }
 
+/**
+ * Options of a new {@link ConditionalGenerator}: any part of its architecture (the rest takes its default).
+ */
 export type GeneratorOptions = Partial<Omit<GeneratorConfig, 'classes'>> & { classes?: readonly string[] };
 
 export const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'conditioning', 'classes', 'conditionSize', 'seed'];

@@ -23,33 +23,55 @@ import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format
 import { loadGraph } from '../../io/files';
 import { tagScores, type TagScores } from './metrics';
 
+/**
+ * Options of a new {@link SequenceLabeler}: the tokenizer, the tags, the encoder and an optional CRF output.
+ */
 export interface LabelerOptions extends EncoderOptions {
+  /** How texts become token ids (stored in the model file). */
   tokenizer: Tokenizer | TokenizerJSON;
+  /** The tag names. */
   tags: string[];
   /** A linear-chain CRF output layer (default false: per-step softmax). */
   crf?: boolean;
 }
 
+/** A training example of the labeler: a text and one tag per token. */
 export interface LabeledText {
+  /** The text. */
   text: string;
   /** One tag per token of text (per character with a character tokenizer). */
   tags: string[];
 }
 
+/**
+ * Options of `SequenceLabeler.fit`: epochs with a fresh Adam, class and sample weights, validation (F1 of
+ * `positiveTag`, else accuracy) with early stopping, and a per-epoch callback.
+ */
 export interface LabelerFitOptions {
+  /** Passes over the examples (default 10). */
   epochs?: number;
+  /** Examples per batch (default 32). */
   batchSize?: number;
+  /** Adam learning rate (default 3e-3). */
   lr?: number;
+  /** Global gradient-norm clip (default 5). */
   clipNorm?: number;
   /** Softmax output only: one weight per tag, or 'balanced'. */
   classWeights?: number[] | 'balanced';
   /** Softmax output only: one weight per token of every example. */
   sampleWeights?: number[][];
+  /** Held-out examples, scored after every epoch. */
   validation?: LabeledText[];
   /** The tag whose F1 is the validation metric (default: token accuracy). */
   positiveTag?: string;
+  /**
+   * Stop when the validation metric has not improved for `patience` epochs; the best epoch's parameters are
+   * kept.
+   */
   earlyStopping?: EarlyStoppingOptions;
+  /** Seed of the batch order (default 1). */
   seed?: number;
+  /** Called after every epoch; returning `false` stops training. */
   onEpoch?: (log: EpochLog) => void | boolean;
 }
 
@@ -68,10 +90,19 @@ const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation', 'positiveTag
 /** Defaults of the run settings (batch 32, Adam lr 3e-3, clip 5). */
 const DEFAULTS = { batchSize: 32, lr: 3e-3, clipNorm: 5 };
 
+/**
+ * Many-to-many tagging on the model graph (one tag per token): tokens → embedding → (bidirectional)
+ * RNN/LSTM/GRU → linear, with a softmax or a linear-chain CRF output. Long texts are tagged in overlapping
+ * windows. Tokenizer, tags and settings are stored in its model file.
+ */
 export class SequenceLabeler extends GraphApp {
+  /** How texts become token ids. */
   readonly tokenizer: Tokenizer;
+  /** The tag names. */
   readonly tags: readonly string[];
+  /** The encoder's settings and whether the output is a CRF. */
   readonly config: EncoderConfig & { crf: boolean };
+  /** The network up to the emission scores (a graph model). */
   readonly model: GraphModel;
   /** The CRF output layer (null with a softmax output). */
   readonly crf: CRF | null;
@@ -292,6 +323,7 @@ export class SequenceLabeler extends GraphApp {
     return { metadata: { ...appMetadata({ app: 'labeler', tokenizer: this.tokenizer.toJSON(), labels: [...this.tags], config: { ...this.config }, extra, training }), crfOptimizer } };
   }
 
+  /** A labeler from the bytes of its model file (with its CRF, optimizers and training state when stored). */
   static deserialize(bytes: Uint8Array | ArrayBuffer): SequenceLabeler {
     const l = deserializeGraph(bytes);
     return SequenceLabeler.fromParts(l.model, l.metadata, l.optimizer);
@@ -316,6 +348,7 @@ export class SequenceLabeler extends GraphApp {
     }
   }
 
+  /** Releases the model's, the CRF's and their optimizers' wasm memory. */
   override dispose(): void {
     super.dispose();
     this.crfOptimizer?.dispose();

@@ -12,23 +12,37 @@ import { cellNode, checkCell, type AppCell } from '../common/cells';
 import { checkKeys } from '../../options';
 import { positiveInt } from '../../ir/checks';
 
+/** The recurrent cell of the encoder and the decoder. */
 export type Seq2SeqCell = AppCell;
+/**
+ * The attention of the decoder over the encoder outputs: Luong `dot` or `general`, Bahdanau `additive`, or
+ * none.
+ */
 export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
 
+/** A Seq2Seq model's architecture (stored in its model file). */
 export interface Seq2SeqConfig {
+  /** The recurrent cell of the encoder and the decoder (default `'lstm'`). */
   cell: Seq2SeqCell;
   /** Hidden size of each encoder direction; the decoder's is hidden × directions. */
   hidden: number;
+  /** Width of both token embeddings (default 32). */
   embedding: number;
+  /** A bidirectional encoder (default false). */
   bidirectional: boolean;
+  /** The decoder's attention (default `'general'`). */
   attention: Seq2SeqAttention;
+  /** How sources are cut into tokens (default `'chars'`). */
   sourceTokens: TokenMode;
+  /** How targets are cut into tokens (default `'chars'`). */
   targetTokens: TokenMode;
   /** Dropout probability in training on the embeddings, the encoder outputs and the decoder's top state (0: none). */
   dropout: number;
+  /** Initialiser seed (default 1). */
   seed: number;
 }
 
+/** Options of a new {@link Seq2Seq}: any part of its architecture (the rest takes its default). */
 export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
 
 export { checkKeys };

@@ -12,19 +12,32 @@ import { scoreSequences } from './metrics';
 import type { Pair, Seq2Seq } from './seq2seq';
 import { seedValue } from '../../ir/checks';
 
+/**
+ * The validation metric of `Seq2Seq.fit`: exact match (higher is better) or token error rate (lower is
+ * better).
+ */
 export type ValidationMetric = 'exactMatch' | 'tokenErrorRate';
 
+/**
+ * Options of `Seq2Seq.fit`: epochs, batching, learning rate and its decay, validation by greedy decoding with
+ * early stopping, budgets, progress and an abort signal.
+ */
 export interface FitOptions {
+  /** Passes over the training pairs (default 10). */
   epochs?: number;
+  /** Pairs per batch (default 64). */
   batchSize?: number;
+  /** Adam learning rate (default 3e-3). */
   lr?: number;
   /** Learning-rate factor per epoch (applied smoothly, per step: lr · lrDecay^(step / steps per epoch)); default 1. */
   lrDecay?: number;
+  /** Global gradient-norm clip (default 5). */
   clipNorm?: number;
   /** Held-out pairs, or the fraction of `pairs` held out (the last ones after a seeded shuffle); default 0.1. */
   validation?: readonly Pair[] | number;
   /** Score only the first n validation pairs (default all). */
   validationSize?: number;
+  /** The validation metric early stopping watches (default `'exactMatch'`). */
   metric?: ValidationMetric;
   /** Evaluations without improvement before stopping (default 3). */
   patience?: number;
@@ -36,21 +49,31 @@ export interface FitOptions {
   lengthPool?: number;
   /** Stop after this many training steps of this call (a budget that does not depend on the machine's speed; 0: none). */
   maxSteps?: number;
+  /** Seed of the shuffle and the held-out split. */
   seed?: number;
+  /** Called after every evaluation. */
   onProgress?: (p: FitProgress) => void;
   /** Stops between steps (the result then says stopped: 'signal'); the model keeps its training state for a checkpoint. */
   signal?: AbortSignal;
 }
 
+/** One evaluation of `Seq2Seq.fit`: the step, the epoch, the training loss and the validation scores. */
 export interface FitProgress {
+  /** Steps taken so far. */
   step: number;
+  /** The epoch. */
   epoch: number;
+  /** Mean training loss since the last evaluation. */
   loss: number;
+  /** Validation exact match (greedy decoding). */
   exactMatch: number;
+  /** Validation token error rate (greedy decoding). */
   tokenErrorRate: number;
+  /** Training time so far. */
   seconds: number;
 }
 
+/** What `Seq2Seq.fit` resolves with. */
 export interface FitResult {
   /** Steps of this call. */
   steps: number;
@@ -60,11 +83,15 @@ export interface FitResult {
   stopped: LoopResult['stopped'];
   /** Mean training loss over the last 50 steps of this call. */
   trainLoss: number;
+  /** Epochs run (the last one may be partial). */
   epochs: number;
+  /** Time spent. */
   seconds: number;
   /** The best validation scores of this call (the kept parameters when early stopping ended it). */
   best: FitProgress | null;
+  /** Every evaluation, in order. */
   history: FitProgress[];
+  /** Whether early stopping ended the call (the best parameters are then kept). */
   stoppedEarly: boolean;
 }
 

@@ -13,11 +13,13 @@ export function editDistance(a: ArrayLike<unknown>, b: ArrayLike<unknown>): numb
   return prev[b.length];
 }
 
+/** What {@link scoreSequences} returns. */
 export interface SequenceScores {
   /** Fraction of predictions equal to one of their references. */
   exactMatch: number;
   /** Σ edit distance to the closest reference / Σ that reference's length. */
   tokenErrorRate: number;
+  /** Predictions scored. */
   count: number;
 }
 

@@ -10,6 +10,7 @@ import type { Tensor } from '../../tensor';
 import { sourceFeed, logSoftmaxRow } from './batch';
 import { BOS, EOS, PAD } from './vocab';
 
+/** One hypothesis of a beam search. */
 export interface Hypothesis {
   /** Output token ids, without </s>. */
   ids: Int32Array;

@@ -15,8 +15,13 @@ import { trainBatch, logSoftmaxRow, chunksByLength } from './batch';
 import { greedyChunk, searchChunk, type Hypothesis, type SearchSettings } from './search';
 import { checkTraining, fitLoop, type FitOptions, type FitResult, type Seq2SeqTraining } from './fit';
 
+/** A training pair: a source text and its target text. */
 export type Pair = readonly [string, string];
 
+/**
+ * Options of `Seq2Seq.translate`: beam width, n-best lists, length normalisation, output length and batch
+ * size.
+ */
 export interface TranslateOptions {
   /** Beam width (1: greedy decoding). */
   beam?: number;
@@ -30,11 +35,20 @@ export interface TranslateOptions {
   batchSize?: number;
 }
 
+/**
+ * The translation of one input: the best output (text, tokens, normalised score, log-probability), the n-best
+ * list and its attention weights.
+ */
 export interface Translation {
+  /** The output text (tokens joined: nothing between characters, a space between words). */
   text: string;
+  /** The output tokens, without `</s>`. */
   tokens: string[];
+  /** The length-normalised score the search ranks by: log p / ((5 + n) / 6)^alpha. */
   score: number;
+  /** Σ log p of the tokens and `</s>` (natural log). */
   logProb: number;
+  /** The best `nbest` hypotheses, best first. */
   nbest: { text: string; tokens: string[]; score: number; logProb: number }[];
   /** Attention weights of the chosen output: a row per output token (then </s>), each over the source tokens. */
   attention: number[][];
@@ -49,10 +63,19 @@ export const DEFAULT_MAX_OUTPUT = 512;
 
 const TRANSLATE_KEYS = ['beam', 'nbest', 'alpha', 'maxLength', 'batchSize'];
 
+/**
+ * An encoder–decoder on the model graph, with optional attention, trained with teacher forcing and decoded
+ * greedily or by beam search (also as an ensemble of models). Both vocabularies and the architecture travel
+ * in its model file.
+ */
 export class Seq2Seq {
+  /** The architecture. */
   readonly config: Readonly<Seq2SeqConfig>;
+  /** The source vocabulary. */
   readonly source: TokenVocab;
+  /** The target vocabulary. */
   readonly target: TokenVocab;
+  /** The network (a graph model). */
   readonly model: GraphModel;
   /** @internal */
   optimizer: Optimizer | null = null;
@@ -194,6 +217,7 @@ export class Seq2Seq {
     return serialize(this.model, this.saveOptions(o));
   }
 
+  /** Writes the model file (Node), with the optimizer and training state unless `optimizer: false`. */
   async save(path: string, o: { optimizer?: boolean } = {}): Promise<void> {
     await saveFile(this.model, path, this.saveOptions(o));
   }
@@ -206,6 +230,7 @@ export class Seq2Seq {
     return { metadata: { seq2seq }, optimizer: withOpt ? this.optimizer! : undefined };
   }
 
+  /** A Seq2Seq from the bytes of its model file. */
   static deserialize(bytes: Uint8Array | ArrayBuffer): Seq2Seq {
     return seq2seqFromLoaded(deserializeGraph(bytes));
   }
@@ -215,6 +240,7 @@ export class Seq2Seq {
     return seq2seqFromLoaded(await loadGraph(source));
   }
 
+  /** Releases the model's and its optimizer's wasm memory. */
   dispose(): void {
     this.optimizer?.dispose();
     this.model.dispose();

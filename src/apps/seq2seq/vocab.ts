@@ -2,15 +2,25 @@
 // four special tokens <pad> = 0, <s> = 1, </s> = 2, <unk> = 3 first. They travel in the model file.
 import { ValueError, show } from '../../errors';
 
+/** How a text is cut into tokens: characters, or whitespace-separated words. */
 export type TokenMode = 'chars' | 'words';
 export const PAD = 0;
 export const BOS = 1;
 export const EOS = 2;
 export const UNK_ID = 3;
+/**
+ * The special tokens every Seq2Seq vocabulary starts with: `<pad>` = 0, `<s>` = 1, `</s>` = 2, `<unk>` = 3.
+ */
 export const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'] as const;
 
+/**
+ * A Seq2Seq vocabulary: the special tokens, then the tokens of the training texts; encodes text to ids
+ * (unknown tokens to `<unk>`) and back.
+ */
 export class TokenVocab {
+  /** Tokens by id, the specials first. */
   readonly tokens: readonly string[];
+  /** Characters or words. */
   readonly mode: TokenMode;
   private readonly index: Map<string, number>;
 
@@ -38,6 +48,7 @@ export class TokenVocab {
     return new TokenVocab(mode, [...SPECIALS, ...[...seen].sort()]);
   }
 
+  /** Number of tokens, the specials included. */
   get size(): number {
     return this.tokens.length;
   }
