@@ -131,6 +131,12 @@ export function q8_dot_probe(): i32 {
   return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
+// Byte address of row i of a tile whose first row is at w0 (rows ld bytes apart): rows past the nv
+// valid ones repeat the last valid one (not stored).
+@inline function tileRow(w0: usize, ld: usize, nv: i32, i: i32): usize {
+  return w0 + ld * <usize>min(i, nv - 1);
+}
+
 // y = Σ·(sx·sw) + b (+ y) for outputs n0..n0+nv: plain mul and add (no fused madd), the same in both binaries.
 @inline function q8Store(yp: usize, sums: v128, sw: usize, b: usize, sx: f32, n0: i32, nv: i32, accumulate: i32): void {
   let r = f32x4.mul(f32x4.convert_i32x4_s(sums), f32x4.mul(f32x4.splat(sx), ldn(sw + <usize>n0, nv)));
@@ -139,15 +145,34 @@ export function q8_dot_probe(): i32 {
   stn(yp + <usize>n0, r, nv);
 }
 
-// Outputs n0..n0+nv (nv ≤ 4) of one row from the i16 scratch: W rows past nv repeat the last valid one (not stored).
-@inline function q8Tile(yp: usize, w8: usize, sw: usize, b: usize, sx: f32, n0: i32, nv: i32, Kp: i32, Kc: i32, accumulate: i32): void {
+// Outputs n0..n0+nv (nv ≤ 4) of one row (rows past nv repeat the last valid one, not stored), from
+// the i16 scratch (relaxed = false), or (relaxed = true: relaxed build, Q8_FAST_RELAXED) from the
+// u = q + 64 byte scratch with the relaxed dot — 16 weights an instruction — less 64 × each row's
+// stored sum: the same i32 sums as over q. `relaxed` is a constant at each call site.
+@inline function q8Tile(relaxed: bool, yp: usize, w8: usize, sw: usize, b: usize, sx: f32, n0: i32, nv: i32, Kp: i32, Kc: i32, accumulate: i32): void {
   const ld: usize = <usize>Kp;
   const w0 = (w8 << 2) + <usize>n0 * ld;
-  const w1 = nv > 1 ? w0 + ld : w0;
-  const w2 = nv > 2 ? w1 + ld : w1;
-  const w3 = nv > 3 ? w2 + ld : w2;
+  const w1 = tileRow(w0, ld, nv, 1), w2 = tileRow(w0, ld, nv, 2), w3 = tileRow(w0, ld, nv, 3);
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
   const sq = sqx;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (relaxed) {
+      for (let k: usize = 0; k < <usize>Kc; k += 16) {
+        const u = v128.load(sq + k);
+        a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w0 + k), u, a0);
+        a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w1 + k), u, a1);
+        a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w2 + k), u, a2);
+        a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w3 + k), u, a3);
+      }
+      const e = ld - 4;
+      let sums = i32x4.splat(load<i32>(w0 + e));
+      sums = i32x4.replace_lane(sums, 1, load<i32>(w1 + e));
+      sums = i32x4.replace_lane(sums, 2, load<i32>(w2 + e));
+      sums = i32x4.replace_lane(sums, 3, load<i32>(w3 + e));
+      q8Store(yp, i32x4.sub(isum4(a0, a1, a2, a3), i32x4.shl(sums, 6)), sw, b, sx, n0, nv, accumulate);
+      return;
+    }
+  }
   for (let k: usize = 0; k < <usize>Kc; k += 16) {
     const x0 = v128.load(sq + (k << 1));
     const x1 = v128.load(sq + (k << 1), 16);
@@ -157,32 +182,6 @@ export function q8_dot_probe(): i32 {
     a3 = dot16(a3, w3 + k, x0, x1);
   }
   q8Store(yp, isum4(a0, a1, a2, a3), sw, b, sx, n0, nv, accumulate);
-}
-
-// As q8Tile from the u = q + 64 byte scratch with the relaxed dot (16 weights an instruction), less
-// 64 × each row's stored sum: the same i32 sums as q8Tile over q.
-@inline function q8TileRelaxed(yp: usize, w8: usize, sw: usize, b: usize, sx: f32, n0: i32, nv: i32, Kp: i32, Kc: i32, accumulate: i32): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) return;
-  const ld: usize = <usize>Kp;
-  const w0 = (w8 << 2) + <usize>n0 * ld;
-  const w1 = nv > 1 ? w0 + ld : w0;
-  const w2 = nv > 2 ? w1 + ld : w1;
-  const w3 = nv > 3 ? w2 + ld : w2;
-  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-  const sq = sqx;
-  for (let k: usize = 0; k < <usize>Kc; k += 16) {
-    const u = v128.load(sq + k);
-    a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w0 + k), u, a0);
-    a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w1 + k), u, a1);
-    a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w2 + k), u, a2);
-    a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w3 + k), u, a3);
-  }
-  const e = ld - 4;
-  let sums = i32x4.splat(load<i32>(w0 + e));
-  sums = i32x4.replace_lane(sums, 1, load<i32>(w1 + e));
-  sums = i32x4.replace_lane(sums, 2, load<i32>(w2 + e));
-  sums = i32x4.replace_lane(sums, 3, load<i32>(w3 + e));
-  q8Store(yp, i32x4.sub(isum4(a0, a1, a2, a3), i32x4.shl(sums, 6)), sw, b, sx, n0, nv, accumulate);
 }
 
 // gemm_q8_nt: Y = X·Wᵀ (+ b) (or Y += … when accumulate != 0) with int8 W.
@@ -204,10 +203,10 @@ export function gemm_q8_nt(y: usize, x: usize, w8: usize, sw: usize, b: usize, M
     const yp = y + <usize>m * <usize>N;
     if (ASC_FEATURE_RELAXED_SIMD && mode == Q8_FAST_RELAXED) {
       const sx = quantizeRowU7(xr, K, Kc);
-      for (let n0 = 0; n0 < N; n0 += 4) q8TileRelaxed(yp, w8, sw, b, sx, n0, min(N - n0, 4), Kp, Kc, accumulate);
+      for (let n0 = 0; n0 < N; n0 += 4) q8Tile(true, yp, w8, sw, b, sx, n0, min(N - n0, 4), Kp, Kc, accumulate);
     } else {
       const sx = quantizeRow(xr, K, Kc, mode == Q8_EXACT ? QX_EXACT : QX_FAST);
-      for (let n0 = 0; n0 < N; n0 += 4) q8Tile(yp, w8, sw, b, sx, n0, min(N - n0, 4), Kp, Kc, accumulate);
+      for (let n0 = 0; n0 < N; n0 += 4) q8Tile(false, yp, w8, sw, b, sx, n0, min(N - n0, 4), Kp, Kc, accumulate);
     }
   }
 }
