@@ -5,10 +5,10 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
 import { library } from '../frame';
-import { parse, recurrentFlags, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
+import { parse, recurrentFlags, sizeOptions, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
-const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout']];
+const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout']];
 const SETTING_FLAGS: [string, keyof TrainSettings][] = [['seqLen', 'seqLen'], ['batch', 'batchSize'], ['tbptt', 'tbptt'], ['order', 'order'], ['lr', 'lr'], ['clip', 'clipNorm'], ['seed', 'seed']];
 
 export const trainLm: CliCommand = {
@@ -19,8 +19,7 @@ export const trainLm: CliCommand = {
       .requiredOption('--corpus <file>', 'UTF-8 text file, or builtin:sotu (State of the Union addresses; validates on those since 2000)')
       .option('--out <file>', 'where to write the model (default: the --resume file)')
       .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)');
-    recurrentFlags(cmd, { hidden: 256 })
-      .option('--embedding <e>', 'embedding width', parse.int(1), 64)
+    recurrentFlags(cmd, { hidden: 256, embedding: 64 })
       .option('--dropout <p>', 'dropout between stacked layers', parse.probability(), 0)
       .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', parse.oneOf(['unk', 'error'] as const), 'unk')
       .option('--seq-len <k>', 'characters per training window', parse.int(1), 64)
@@ -55,7 +54,7 @@ export const trainLm: CliCommand = {
       }
       if (given('unknown') && o.unknown !== lm.unknown) throw new UsageError(`Expected --unknown ${lm.unknown} (the checkpoint's), got ${String(o.unknown)}`);
     } else {
-      lm = CharLM.fromText(corpus.text, { cell: o.cell as CharLMConfig['cell'], layers: o.layers as number, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, seed: o.seed as number, unknown: o.unknown as 'unk' });
+      lm = CharLM.fromText(corpus.text, { cell: o.cell as CharLMConfig['cell'], ...sizeOptions(o), dropout: o.dropout as number, seed: o.seed as number, unknown: o.unknown as 'unk' });
     }
     // settings that shape the run: all of them for a new run, only the ones typed for a resumed one
     const settings: Record<string, unknown> = {};
@@ -71,7 +70,7 @@ export const trainLm: CliCommand = {
     const onSigint = () => (ac.signal.aborted ? process.exit(130) : ac.abort());
     process.on('SIGINT', onSigint);
     const progress = o.quiet ? null : progressBar(ctx, lm, o.sampleEvery as number, steps === undefined);
-    ctx.err(`training ${lm.config.cell} ${lm.config.layers}×${lm.config.hidden} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
+    ctx.err(`training ${lm.config.cell} ${lm.config.numLayers}×${lm.config.hiddenSize} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
     try {
       const r = await lm.train(corpus.text, {
         ...settings,
