@@ -33,6 +33,7 @@ export const trainLm: CliCommand = {
       .option('--validation <fraction>', 'held-out fraction of the end of a corpus file (0: none)', parse.number(0, 0.99), 0.1)
       .option('--validation-chars <n>', 'held-out characters scored per validation (0: all)', parse.int(0), 20000)
       .option('--eval-every <n>', 'validate every n steps', parse.int(1))
+      .option('--patience <n>', 'with --eval-every: stop after n validations without improvement (the best parameters are kept)', parse.int(1))
       .option('--sample-every <n>', 'print a short sample every n steps (0: never)', parse.int(0), 500)
       .option('--workers <n>', 'worker threads per step (data parallel over the batch)', parse.int(1), 1)
       .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
@@ -79,6 +80,7 @@ export const trainLm: CliCommand = {
         validation: corpus.validation ?? (o.validation as number),
         validationChars: o.validationChars as number,
         evalEvery: o.evalEvery as number | undefined,
+        patience: o.patience as number | undefined,
         workers: o.workers as number,
         signal: ac.signal,
         onProgress: progress?.update,
@@ -89,12 +91,13 @@ export const trainLm: CliCommand = {
       await lm.save(out);
       const summary = { ...r, out, stepsTotal: lm.step, parameters: lm.model.numParameters, vocabulary: lm.vocabulary.size };
       if (r.stopped === 'signal') ctx.err(`interrupted: checkpoint at step ${lm.step} written to ${out} (continue with --resume ${out})`);
+      if (r.stopped === 'nan') ctx.err(`stopped: the training loss became ${r.trainBitsPerChar} bits/char at step ${lm.step}`);
       if (ctx.json) ctx.out(JSON.stringify(summary));
       else {
         const v = r.validationBitsPerChar === undefined ? '' : `; validation ${r.initialValidationBitsPerChar!.toFixed(3)} → ${r.validationBitsPerChar.toFixed(3)} bits/char`;
-        ctx.out(`${r.steps} steps in ${(r.elapsedMs / 1000).toFixed(1)} s (step ${lm.step}); train ${r.trainBitsPerChar.toFixed(3)} bits/char${v}; saved ${out}`);
+        ctx.out(`${r.steps} steps in ${(r.elapsedMs / 1000).toFixed(1)} s (step ${lm.step}, stopped: ${r.stopped}); train ${r.trainBitsPerChar.toFixed(3)} bits/char${v}; saved ${out}`);
       }
-      return 0;
+      return r.stopped === 'nan' ? 1 : 0;
     } finally {
       progress?.stop();
       process.off('SIGINT', onSigint);
