@@ -25,7 +25,7 @@ export { readSafetensors, writeSafetensors, parseSafetensors, modelToSafetensors
 export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchImportOptions, type StateDictInput } from './io/torch';
 export { toOnnx, fromOnnx, type OnnxExportOptions, type OnnxImport } from './io/onnx';
 export { importKeras, KerasImport, type KerasSource, type KerasWeightSpec, type KerasMask } from './io/keras';
-export { convert, importModel, detectFormat, readTfjsFiles, type ConvertOptions, type ConvertInput, type ModelFormat } from './io/convert';
+export { convert, importModel, detectFormat, readTfjsFiles, registerFormat, fileFormats, type ConvertOptions, type ConvertInput, type ModelFormat, type FileFormat, type FormatOptions, type ModelKind as FileModelKind, type ReadModel } from './io/convert';
 export { CharLM, CharStream, Vocabulary, UNK, type CharLMOptions, type CharLMConfig, type CharLMCell, type SampleOptions, type CompleteOptions, type GeneratorOptions, type SamplingOptions, type UnknownPolicy, type TrainSettings as CharLMTrainSettings, type TrainOptions as CharLMTrainOptions, type TrainProgress as CharLMTrainProgress, type TrainResult as CharLMTrainResult } from './apps/charlm/index';
 export { Seq2Seq, TokenVocab, SPECIALS as SEQ2SEQ_SPECIALS, editDistance, scoreSequences, type Pair as Seq2SeqPair, type TranslateOptions, type Translation, type TokenMode, type SequenceScores, type Seq2SeqConfig, type Seq2SeqOptions, type Seq2SeqCell, type Seq2SeqAttention, type FitOptions as Seq2SeqFitOptions, type FitProgress as Seq2SeqFitProgress, type FitResult as Seq2SeqFitResult, type ValidationMetric, type Hypothesis } from './apps/seq2seq/index';
 export * as graph from './graph/index';
