@@ -105,7 +105,7 @@ export function stepsToRun(total: number | undefined, step: number): number | un
  * short form of the API's PyTorch name (SIZE_FLAGS); sizeOptions turns them into options.
  */
 export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean; embedding?: number; embeddingHelp?: string }): Command {
-  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), 'lstm');
+  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), APP_CELLS[0]);
   if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
   cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
   if (o.embedding !== undefined) cmd.option('--embedding <e>', o.embeddingHelp ?? 'embedding width', parse.int(1), o.embedding);

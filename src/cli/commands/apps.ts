@@ -3,6 +3,7 @@
 // step/epoch/time budgets, progress, Ctrl-C writes a checkpoint between steps, --resume continues it.
 // rnn-wasm classify | label: the batch tools (see ../batch.ts).
 import type { Command } from 'commander';
+import type { CellKind } from '../../index';
 import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand, type CliContext } from '../frame';
 import { readBytes, readText, FileError } from '../files';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
@@ -47,7 +48,7 @@ function classWeights(v: unknown): number[] | 'balanced' | undefined {
 }
 
 function encoderFlags(o: Record<string, unknown>) {
-  return { cell: o.cell as 'lstm', ...sizeOptions(o), dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
+  return { cell: o.cell as CellKind, ...sizeOptions(o), dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
 }
 
 /** The architecture flags a checkpoint fixes: typed with --resume they must match it. */

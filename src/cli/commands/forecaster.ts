@@ -1,7 +1,7 @@
 // rnn-wasm train-forecaster | forecast: a time-series Forecaster trained on a numeric CSV or
 // builtin:births, and forecasting (or evaluating every forecast over a series) with it.
 import type { Command } from 'commander';
-import type { Forecaster } from '../../index';
+import type { CellKind, Forecaster } from '../../index';
 import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand } from '../frame';
 import { births, readCsv } from '../datasets';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
@@ -56,7 +56,7 @@ export const trainForecaster: CliCommand = {
     } else {
       f = new Forecaster({
         features: rows[0].length, targets: columns(o.targets as string), window: o.window as number, horizon: o.horizon as number, mode: o.mode as 'many-to-one',
-        cell: o.cell as 'lstm', ...sizeOptions(o), scaling: o.scaling as 'standard', level: o.level as 'none', seed: o.seed as number,
+        cell: o.cell as CellKind, ...sizeOptions(o), scaling: o.scaling as 'standard', level: o.level as 'none', seed: o.seed as number,
       });
     }
     try {

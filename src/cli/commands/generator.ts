@@ -1,7 +1,7 @@
 // rnn-wasm train-generator | generate: a conditional character generator (ConditionalGenerator)
 // trained on JSONL { text, condition } lines or builtin:names, and sampling from it.
 import type { Command } from 'commander';
-import type { ConditionalGenerator, ConditionalExample } from '../../index';
+import type { CellKind, ConditionalGenerator, ConditionalExample } from '../../index';
 import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand } from '../frame';
 import { names, readLabelled } from '../datasets';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
@@ -43,7 +43,7 @@ export const trainGenerator: CliCommand = {
       const vec = data.train.find((e) => typeof e.condition !== 'string')?.condition as number[] | undefined;
       if (classes.length && vec) throw new UsageError('Expected conditions that are all class names or all vectors, got both');
       gen = ConditionalGenerator.fromExamples(data.train, {
-        cell: o.cell as 'lstm', ...sizeOptions(o), conditioning: o.conditioning as 'both', seed: o.seed as number,
+        cell: o.cell as CellKind, ...sizeOptions(o), conditioning: o.conditioning as 'both', seed: o.seed as number,
         ...(vec ? { conditionSize: vec.length } : { classes }),
       });
     }
