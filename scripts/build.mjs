@@ -118,7 +118,7 @@ export function steps({ dts = true } = {}) {
     {
       name: 'ops',
       inputs: ['assembly/ops.table.json', 'scripts/gen-ops.mjs'],
-      outputs: () => ['assembly/opcodes.generated.ts', 'assembly/ops.generated.ts', 'src/wasm/ops.generated.ts'].filter((f) => existsSync(join(root, f))),
+      outputs: () => ['assembly/opcodes.generated.ts', 'assembly/ops.generated.ts', 'assembly/mt/split.generated.ts', 'src/wasm/ops.generated.ts'].filter((f) => existsSync(join(root, f))),
       run: () => node('scripts/gen-ops.mjs'),
     },
     {

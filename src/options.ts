@@ -94,3 +94,38 @@ export function checkKeys(o: object, allowed: readonly string[], what: string): 
     throw new ValueError(`Expected ${what} keys among ${allowed.join(', ')}, got unknown key ${k}` + (s ? `; did you mean '${s}'?` : ''));
   }
 }
+
+/**
+ * One vocabulary for every application: the sizes carry PyTorch's names (`hiddenSize`, `numLayers`,
+ * `embeddingDim`). The names the CharLM, Seq2Seq, ConditionalGenerator and Forecaster used before
+ * (`hidden`, `layers`, `embedding`) are deprecated aliases, accepted by every application's options
+ * and read from model files written with them; this table is the one place that maps them.
+ */
+export const FORMER_NAMES: Readonly<Record<string, string>> = { hidden: 'hiddenSize', layers: 'numLayers', embedding: 'embeddingDim' };
+
+/** The deprecated size names every application still accepts (see FORMER_NAMES). */
+export interface FormerSizeNames {
+  /** @deprecated Use `hiddenSize`. */
+  hidden?: number;
+  /** @deprecated Use `numLayers`. */
+  layers?: number;
+  /** @deprecated Use `embeddingDim`. */
+  embedding?: number;
+}
+
+/**
+ * `o` with each former name (FORMER_NAMES) whose current name is in `allowed` renamed to it; a
+ * ValueError when both are given. Other keys are left for checkKeys (a former name of a size the
+ * application does not have stays unknown and gets its did-you-mean).
+ */
+export function renameFormer<T extends object>(o: T, allowed: readonly string[], what: string): T {
+  let out: Record<string, unknown> | null = null;
+  for (const [old, now] of Object.entries(FORMER_NAMES)) {
+    if (!Object.prototype.hasOwnProperty.call(o, old) || !allowed.includes(now)) continue;
+    if (Object.prototype.hasOwnProperty.call(o, now)) throw new ValueError(`Expected one of ${now} and ${old} (its former name) in ${what}s, got both`);
+    out ??= { ...(o as Record<string, unknown>) };
+    out[now] = out[old];
+    delete out[old];
+  }
+  return (out ?? o) as T;
+}

@@ -7,12 +7,10 @@
 //                and as the plan's last segment, so no thread reads the plan after thread 0 returns)
 // Thread 0 is the caller (run_plan_mt); helper threads sit in mt_helper and pick up each plan.
 import { run_program } from '../program';
-import { OP_GEMM_NT, OP_RNN, OP_LSTM, OP_GRU, OP_GEMM_Q8, OP_RNN_Q8, OP_LSTM_Q8, OP_GRU_Q8 } from '../opcodes.generated';
-import { gemm_nt } from '../kernels/gemm';
-import { gemm_q8_nt, setQ8Scratch, wRow } from '../kernels/int8';
-import { rnn_forward_mt, lstm_forward_mt, gru_forward_mt } from './cells';
+import { setQ8Scratch } from '../kernels/int8';
+import { split_op } from './split.generated';
 import {
-  C_GEN, C_PLAN, C_NSEG, C_QUIT, CTRL_WORDS, TID, NT, joinTeam, waitChange, bump, shareLo, shareHi, sync, teamDead,
+  C_GEN, C_PLAN, C_NSEG, C_QUIT, CTRL_WORDS, TID, joinTeam, waitChange, bump, sync, teamDead,
 } from './sync';
 
 export { CTRL_WORDS };
@@ -26,50 +24,11 @@ export const SEG_BARRIER: i32 = 2;
 @inline function u(p: usize): usize {
   return <usize>load<u32>(p << 2);
 }
-@inline function f(p: usize): f32 {
-  return load<f32>(p << 2);
-}
 
-// This thread's share of Y = X·Wᵀ (+ b) over f32 (sw = 0) or int8 W: one row of X is split by
-// output columns (multiples of 4), several rows by rows. Each output is summed as in gemm_nt /
-// gemm_q8_nt whatever the split (their rows and columns are computed independently).
-function gemmShare(y: usize, x: usize, w: usize, sw: usize, b: usize, M: i32, N: i32, K: i32, acc: i32): void {
-  if (M == 1) {
-    const n0 = shareLo(N, TID, NT);
-    const n1 = shareHi(N, TID, NT);
-    if (n1 <= n0) return;
-    const bb: usize = b ? b + <usize>n0 : 0;
-    if (sw) gemm_q8_nt(y + <usize>n0, x, wRow(w, sw, n0, K), sw + <usize>n0, bb, 1, n1 - n0, K, acc);
-    else gemm_nt(y + <usize>n0, x, w + <usize>n0 * <usize>K, bb, 1, n1 - n0, K, acc);
-    return;
-  }
-  const m0 = shareLo(M, TID, NT);
-  const m1 = shareHi(M, TID, NT);
-  if (m1 <= m0) return;
-  const yo = y + <usize>m0 * <usize>N;
-  const xo = x + <usize>m0 * <usize>K;
-  if (sw) gemm_q8_nt(yo, xo, w, sw, b, m1 - m0, N, K, acc);
-  else gemm_nt(yo, xo, w, b, m1 - m0, N, K, acc);
-}
-
-// This thread's share of the op at p (argument layouts as in run_program). 1 if the op splits.
+// This thread's share of the op at p: 1 if the op splits (its decoding is generated from the op
+// table, assembly/mt/split.generated.ts; the shares are in assembly/mt/shares.ts).
 function splitOp(p: usize): i32 {
-  const op = w(p);
-  const a = p + 1;
-  if (op == OP_GEMM_NT) gemmShare(u(a), u(a + 1), u(a + 2), 0, u(a + 3), w(a + 4), w(a + 5), w(a + 6), w(a + 7));
-  else if (op == OP_GEMM_Q8) gemmShare(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8));
-  else if (op == OP_RNN) rnn_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), 0, u(a + 4), u(a + 5), w(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11));
-  else if (op == OP_RNN_Q8) rnn_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12));
-  else if (op == OP_LSTM) {
-    lstm_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), 0, u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), f(a + 13));
-  } else if (op == OP_LSTM_Q8) {
-    lstm_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13), f(a + 14));
-  } else if (op == OP_GRU) {
-    gru_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), 0, u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
-  } else if (op == OP_GRU_Q8) {
-    gru_forward_mt(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13), w(a + 14));
-  } else return 0;
-  return 1;
+  return split_op(w(p), p + 1);
 }
 
 // Walks a plan as this thread. Returns 0, or -(word + 1) of the first op thread 0 could not run

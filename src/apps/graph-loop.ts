@@ -1,6 +1,7 @@
-// The training loop every graph-built application shares (SequenceClassifier, SequenceLabeler,
-// Seq2Seq, ConditionalGenerator, Forecaster): one step per batch of examples, epochs of batches that
-// are a function of (seed, epoch) only (so a resumed run draws the same batches), step / epoch /
+// The training loop every application shares (CharLM, SequenceClassifier, SequenceLabeler, Seq2Seq,
+// ConditionalGenerator, Forecaster): one step per batch of examples, epochs of batches that are a
+// function of (seed, epoch) only (so a resumed run draws the same batches) — or, for CharLM's
+// windows of one long text, a batch stream whose position the application checkpoints — step / epoch /
 // time budgets, validation every so often with early stopping on it (src/apps/common's
 // EarlyStopping; the best parameters are restored when it stops the run), the common TerminateOnNaN
 // guard (stops before the next step builds on a non-finite loss), progress callbacks, and an
@@ -157,8 +158,12 @@ export function batchIndices(n: number, batchSize: number, seed: number, step: n
   return { epoch, indices: order.slice(b * batchSize, Math.min(n, (b + 1) * batchSize)) };
 }
 
-/** One training step on the batch of these example indices; returns its loss (non-finite: the guard refused the update). */
-export type StepFn = (indices: number[]) => number;
+/**
+ * One training step on the batch of these example indices (a streamed loop: an empty list, the step
+ * draws its own batch); returns its loss (non-finite: the guard refused the update). A step that
+ * returns a promise (a worker pool's) runs only under the async driver.
+ */
+export type StepFn = (indices: number[]) => number | Promise<number>;
 
 /** The step of an application trained with GraphModel.trainStep (its own losses and one optimizer). */
 export function graphStep(model: GraphModel, optimizer: Optimizer, losses: Record<string, LossOption>, clipNorm: number, batch: (indices: number[]) => GraphBatch): StepFn {
@@ -169,8 +174,12 @@ export interface TrainLoop {
   settings: LoopSettings;
   /** Steps taken before this call (updated in place after every step). */
   state: { step: number };
-  /** Training examples. */
-  examples: number;
+  /**
+   * Training examples. Without examples and epochBatches the loop is streamed: it has no epochs, and
+   * each step draws its own batch from a source whose position the application keeps in its
+   * checkpoints (CharLM's windows of one text).
+   */
+  examples?: number;
   step: StepFn;
   /**
    * The batches of epoch e, a function of (settings.seed, e) only so that a resumed run draws the
@@ -216,9 +225,9 @@ class LoopRun {
   private batches: { epoch: number; list: number[][] } | null = null;
 
   constructor(private readonly ctx: TrainLoop, private readonly run: LoopPlan) {
-    const s = ctx.settings;
-    this.perEpoch = ctx.epochBatches ? ctx.epochBatches(0).length : Math.ceil(ctx.examples / s.batchSize);
+    this.perEpoch = batchesPerEpoch(ctx);
     if (this.perEpoch < 1) throw new ValueError('Expected at least one training batch per epoch, got none');
+    if (this.perEpoch === Infinity && Number.isFinite(run.epochs)) throw new ValueError(`Expected a steps or minutes budget for a streamed loop (it has no epochs), got epochs ${run.epochs}`);
     this.start = ctx.state.step;
     this.target = Math.min(this.start + run.steps, Number.isFinite(run.epochs) ? this.start + run.epochs * this.perEpoch : Infinity);
     this.evalEvery = run.evalEvery || this.perEpoch;
@@ -234,21 +243,26 @@ class LoopRun {
   /** The example indices of batch `step` (0-based over the whole run). */
   private batchAt(step: number): { epoch: number; indices: number[] } {
     const { ctx } = this;
-    if (!ctx.epochBatches) return batchIndices(ctx.examples, ctx.settings.batchSize, ctx.settings.seed, step);
+    if (this.perEpoch === Infinity) return { epoch: 0, indices: [] };
+    if (!ctx.epochBatches) return batchIndices(ctx.examples!, ctx.settings.batchSize, ctx.settings.seed, step);
     const epoch = Math.floor(step / this.perEpoch);
     if (this.batches?.epoch !== epoch) this.batches = { epoch, list: ctx.epochBatches(epoch) };
     return { epoch, indices: this.batches.list[step % this.perEpoch] };
   }
 
-  /** Takes one step; false when the run is over (call result()). */
-  next(): boolean {
+  /** The batch of the next step, or null when the run is over (call result()). */
+  begin(): { epoch: number; indices: number[] } | null {
+    const { ctx, run } = this;
+    if (run.signal?.aborted) return this.stop('signal');
+    if (ctx.state.step >= this.target) return null;
+    if (now() - this.t0 >= run.ms) return this.stop('time');
+    return this.batchAt(ctx.state.step);
+  }
+
+  /** Records the step just taken (its loss); false when the run is over (call result()). */
+  end(epoch: number, loss: number): boolean {
     const { ctx, run } = this;
     const { state } = ctx;
-    if (run.signal?.aborted) return this.stop('signal');
-    if (state.step >= this.target) return false;
-    if (now() - this.t0 >= run.ms) return this.stop('time');
-    const { epoch, indices } = this.batchAt(state.step);
-    const loss = ctx.step(indices);
     state.step++;
     this.recent.push(loss);
     if (this.recent.length > 50) this.recent.shift();
@@ -268,14 +282,15 @@ class LoopRun {
       validationLoss: val,
     });
     // the guard: a non-finite loss stops the run before another step builds on it
-    if (isDiverged(loss)) return this.stop('nan');
-    if (this.es?.shouldStop) return this.stop('patience');
-    return true;
+    if (isDiverged(loss)) this.stopped = 'nan';
+    else if (this.es?.shouldStop) this.stopped = 'patience';
+    else return true;
+    return false;
   }
 
-  private stop(why: LoopResult['stopped']): false {
+  private stop(why: LoopResult['stopped']): null {
     this.stopped = why;
-    return false;
+    return null;
   }
 
   result(): LoopResult {
@@ -305,7 +320,9 @@ class LoopRun {
 export async function runLoop(ctx: TrainLoop, run: LoopPlan): Promise<LoopResult> {
   const r = new LoopRun(ctx, run);
   let lastYield = now();
-  while (r.next()) {
+  for (let b = r.begin(); b; b = r.begin()) {
+    const loss = ctx.step(b.indices);
+    if (!r.end(b.epoch, typeof loss === 'number' ? loss : await loss)) break;
     if (now() - lastYield > 50) {
       await tick(); // let signal handlers and timers run
       lastYield = now();
@@ -317,8 +334,18 @@ export async function runLoop(ctx: TrainLoop, run: LoopPlan): Promise<LoopResult
 /** The same loop run to its end without yielding (the synchronous fit() of the classifier and labeler). */
 export function runLoopSync(ctx: TrainLoop, run: LoopPlan): LoopResult {
   const r = new LoopRun(ctx, run);
-  while (r.next());
+  for (let b = r.begin(); b; b = r.begin()) {
+    const loss = ctx.step(b.indices);
+    if (typeof loss !== 'number') throw new ValueError('Expected a synchronous training step in a synchronous loop, got one that returns a promise');
+    if (!r.end(b.epoch, loss)) break;
+  }
   return r.result();
+}
+
+/** Batches per epoch: Infinity for a streamed loop (no examples, no epochBatches). */
+function batchesPerEpoch(ctx: TrainLoop): number {
+  if (ctx.epochBatches) return ctx.epochBatches(0).length;
+  return ctx.examples === undefined ? Infinity : Math.ceil(ctx.examples / ctx.settings.batchSize);
 }
 
 export interface EpochFitOptions {
@@ -341,7 +368,7 @@ export function fitEpochs(ctx: Omit<TrainLoop, 'higherIsBetter' | 'restoreBestAt
   const ac = new AbortController();
   let sum = 0;
   let n = 0;
-  const perEpoch = ctx.epochBatches ? ctx.epochBatches(0).length : Math.ceil(ctx.examples / ctx.settings.batchSize);
+  const perEpoch = batchesPerEpoch(ctx);
   const start = ctx.state.step;
   const r = runLoopSync({ ...ctx, higherIsBetter: (es?.mode ?? 'max') === 'max', minDelta: es?.minDelta, restoreBestAtEnd: true, initialValidation: false }, {
     steps: Infinity, epochs: o.epochs, ms: Infinity, evalEvery: 0, patience: es ? es.patience : Infinity, signal: ac.signal,

@@ -99,11 +99,27 @@ export function stepsToRun(total: number | undefined, step: number): number | un
   return total - step;
 }
 
-/** --cell, --layers (unless `layers: false`) and --hidden, the recurrent part of a train command. */
-export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean }): Command {
-  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), 'lstm');
+/**
+ * The recurrent part of a train command, the same flags in every one: --cell, --layers (unless
+ * `layers: false`), --hidden and --embedding (when the application has one). Each size flag is the
+ * short form of the API's PyTorch name (SIZE_FLAGS); sizeOptions turns them into options.
+ */
+export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean; embedding?: number; embeddingHelp?: string }): Command {
+  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), APP_CELLS[0]);
   if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
-  return cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
+  cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
+  if (o.embedding !== undefined) cmd.option('--embedding <e>', o.embeddingHelp ?? 'embedding width', parse.int(1), o.embedding);
+  return cmd;
+}
+
+/** Each size flag of recurrentFlags and the application option it sets (the same in every command). */
+export const SIZE_FLAGS = [['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim']] as const;
+
+/** The application options of the size flags a command defines: { numLayers, hiddenSize, embeddingDim } (those present). */
+export function sizeOptions(o: Record<string, unknown>): { numLayers?: number; hiddenSize?: number; embeddingDim?: number } {
+  const out: Record<string, number> = {};
+  for (const [flag, key] of SIZE_FLAGS) if (o[flag] !== undefined) out[key] = o[flag] as number;
+  return out;
 }
 
 /** --int8, taken by every command that runs a model: quantize(model, { weights: 'int8' }) after loading it. */
@@ -160,10 +176,13 @@ export function buildProgram(commands: readonly CliCommand[], version: string, c
  */
 function explainFormatError(e: unknown, command: string, self: Command): unknown {
   if (!(e instanceof Error) || e.name !== 'FormatError') return e;
-  const at = MODEL_ARGUMENT[command]?.at;
-  if (at === undefined) return e;
-  const value = typeof at === 'number' ? self.args[at] : self.opts()[camel(at.slice(2))];
-  for (const path of (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')) {
+  const where = MODEL_ARGUMENT[command];
+  if (where === undefined) return e;
+  const opt = (flag: string) => self.opts()[camel(flag.slice(2))] as unknown;
+  const aliased = where.alias === undefined ? undefined : opt(where.alias);
+  const value = aliased ?? (typeof where.at === 'number' ? self.args[where.at] : opt(where.at));
+  const more = where.more === undefined ? [] : opt(where.more);
+  for (const path of [value, more].flat().filter((v): v is string => typeof v === 'string')) {
     const message = explainModelFile(command, path);
     if (message) {
       const plain = new Error(message);

@@ -24,7 +24,7 @@ export const MODEL_KINDS: readonly ModelKind[] = [
   { name: 'CharLM', matches: (m) => isObject(m.charlm), readers: ['sample', 'complete', 'eval-lm'] },
   { name: 'SequenceClassifier', matches: (m) => m.app === 'classifier', readers: ['classify'] },
   { name: 'SequenceLabeler', matches: (m) => m.app === 'labeler', readers: ['label'] },
-  { name: 'Seq2Seq', matches: (m) => isObject(m.seq2seq), readers: ['translate --model'] },
+  { name: 'Seq2Seq', matches: (m) => isObject(m.seq2seq), readers: ['translate'] },
   { name: 'ConditionalGenerator', matches: (m) => isObject(m.generator), readers: ['generate'] },
   { name: 'Forecaster', matches: (m) => isObject(m.forecaster), readers: ['forecast'] },
 ];
@@ -34,10 +34,11 @@ const PLAIN_READERS = ['info', 'convert'];
 
 /**
  * Where each command takes its model file (a positional argument's index or an option) and which
- * kind it reads; `any` reads every model format. test/cli/messages.test.ts checks that every
+ * kind it reads; `any` reads every model format; `alias`: an option that, when given, holds the
+ * model file(s) instead (translate's older `--model`); `more`: an option with further model files. test/cli/messages.test.ts checks that every
  * registered command with a model argument is listed.
  */
-export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}`; reads: string }>> = {
+export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}`; reads: string; alias?: `--${string}`; more?: `--${string}` }>> = {
   sample: { at: 0, reads: 'CharLM' },
   complete: { at: 0, reads: 'CharLM' },
   'eval-lm': { at: 0, reads: 'CharLM' },
@@ -46,7 +47,7 @@ export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}
   'train-classifier': { at: '--resume', reads: 'SequenceClassifier' },
   label: { at: 0, reads: 'SequenceLabeler' },
   'train-labeler': { at: '--resume', reads: 'SequenceLabeler' },
-  translate: { at: '--model', reads: 'Seq2Seq' },
+  translate: { at: 0, reads: 'Seq2Seq', alias: '--model', more: '--ensemble' },
   'train-seq2seq': { at: '--resume', reads: 'Seq2Seq' },
   generate: { at: 0, reads: 'ConditionalGenerator' },
   'train-generator': { at: '--resume', reads: 'ConditionalGenerator' },

@@ -16,14 +16,15 @@ import { Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
 import type { MergeMode } from '../layers/recurrent';
-import type { ClassicCellKind as CellKind } from '../layers/cells';
+import { cellByInterchangeName, interchangeNames, isCellKind } from '../layers/cells';
+import { RecurrentCore } from '../layers/recurrent';
 import { Tensor, tensor } from '../tensor';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { FormatError, checkJsonValues } from './format';
 import { topologyLayers, type KLayer } from './keras-topology';
 import { plannedParameters } from './architecture';
-import { GATES, OURS_FROM_KERAS, concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
+import { concat, expectShape, f16ToF32, kernelToRows, transpose2d } from './layout';
 
 export const PREDICT_KEYS = keysOf<{ lengths?: unknown }>()('lengths');
 
@@ -255,8 +256,6 @@ function unpack(src: KerasSource): { topology: Record<string, unknown>; specs: K
   return { topology: json.modelTopology as Record<string, unknown>, specs: manifest.flatMap((g) => g.weights), data };
 }
 
-const RECURRENT: Record<string, CellKind> = { SimpleRNN: 'rnn', LSTM: 'lstm', GRU: 'gru' };
-
 /** Imports a Keras / TF.js layers Sequential model. */
 export function importKeras(src: KerasSource): KerasImport {
   const { topology, specs, data } = unpack(src);
@@ -328,7 +327,9 @@ export function importKeras(src: KerasSource): KerasImport {
       if (a === 'softmax') return void mods.push(layers.softmax());
       bad(`Expected activation linear or softmax on ${where}, got ${show(a)}`);
     };
-    switch (l.class_name) {
+    // a recurrent layer is any cell's of the registry (src/layers/cells.ts `interchange.keras`), alone or in Bidirectional
+    const recurrentLayer = l.class_name === 'Bidirectional' || cellByInterchangeName('keras', l.class_name) !== undefined;
+    switch (recurrentLayer ? 'recurrent' : l.class_name) {
       case 'InputLayer':
         break;
       case 'Masking':
@@ -377,24 +378,25 @@ export function importKeras(src: KerasSource): KerasImport {
         activation(ic.activation);
         break;
       }
-      case 'SimpleRNN':
-      case 'LSTM':
-      case 'GRU':
-      case 'Bidirectional': {
+      case 'recurrent': {
         const bidi = l.class_name === 'Bidirectional';
         const inner = bidi ? (c.layer as KLayer) : l;
-        const kind = Object.hasOwn(RECURRENT, inner?.class_name) ? RECURRENT[inner.class_name] : undefined;
-        if (!kind) bad(`Expected Bidirectional(SimpleRNN | LSTM | GRU), got Bidirectional(${show(inner?.class_name)}) at ${where}`);
+        const cell = cellByInterchangeName('keras', inner?.class_name);
+        if (!cell) bad(`Expected Bidirectional(${interchangeNames('keras').join(' | ')}), got Bidirectional(${show(inner?.class_name)}) at ${where}`);
+        const kind = cell.kind;
+        const io = cell.interchange!;
         const ic = inner.config;
         const shp2 = inputShape(ic);
         if (features === -1 && shp2) features = Number(shp2[shp2.length - 1]);
         if (features === -1) bad(`Expected the input feature size before ${where}, got no batch_input_shape`);
         const H = Number(ic.units);
-        const G = GATES[kind];
-        // options our cells cannot honour are refused, never ignored
+        const G = cell.gates;
+        // options our cells cannot honour are refused, never ignored; `activation` is the candidate's (the last ONNX activation)
         const act = ic.activation ?? 'tanh';
-        if (!(act === 'tanh' || (kind === 'rnn' && act === 'relu'))) bad(`Expected activation tanh${kind === 'rnn' ? ' or relu' : ''} on ${where}, got ${show(act)}`);
-        if (kind !== 'rnn') {
+        const choice = io.activations.find((a) => a.acts[a.acts.length - 1] === act);
+        if (!choice) bad(`Expected activation ${io.activations.map((a) => a.acts[a.acts.length - 1]).join(' or ')} on ${where}, got ${show(act)}`);
+        // a gated cell's gates: recurrent_activation
+        if (cell.gates > 1) {
           const ra = ic.recurrent_activation ?? (isTfjs ? 'hard_sigmoid' : 'sigmoid');
           if (ra !== 'sigmoid') bad(`Expected recurrent_activation sigmoid on ${where}, got ${show(ra)}`);
         }
@@ -402,7 +404,6 @@ export function importKeras(src: KerasSource): KerasImport {
         const mergeMode = bidi ? (c.merge_mode === undefined ? 'concat' : c.merge_mode) : null;
         if (bidi && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) bad(`Expected merge_mode concat, sum, mul or ave on ${where}, got ${show(mergeMode)}`);
         const bias = ic.use_bias !== false;
-        const resetAfter = kind === 'gru' ? (ic.reset_after === undefined ? !isTfjs : !!ic.reset_after) : undefined;
         const per = bias ? 3 : 2;
         const ws = weightsOf(l, per * (bidi ? 2 : 1));
         const dirWeights = bidi
@@ -413,11 +414,10 @@ export function importKeras(src: KerasSource): KerasImport {
           dirWeights[1] = ws.slice(per);
         }
         const I = features;
-        const order = OURS_FROM_KERAS[kind];
-        const opts: Record<string, unknown> = { inputSize: I, hiddenSize: H, bidirectional: bidi, bias };
+        const order = io.oursFromKeras;
+        const opts: Record<string, unknown> = { inputSize: I, hiddenSize: H, bidirectional: bidi, bias, ...choice.cfg, ...io.fromKeras(ic, isTfjs) };
         if (bidi) opts.mergeMode = mergeMode;
-        if (kind === 'rnn') opts.nonlinearity = act;
-        if (kind === 'gru') opts.resetAfter = resetAfter;
+        const biasRows = io.kerasBiasRows(opts);
         const rs = ic.return_sequences === true;
         if (!rs) {
           // the body ends here with both directions kept apart; predict merges them
@@ -426,7 +426,7 @@ export function importKeras(src: KerasSource): KerasImport {
           lastH = H;
           if (bidi) opts.mergeMode = 'concat';
         }
-        mods.push(layers[kind](opts as never));
+        mods.push(new RecurrentCore(kind, opts as never));
         dirWeights.forEach((dw, d) => {
           const sf = `_l0${d ? '_reverse' : ''}`;
           const k = pick(dw, 'kernel', 0);
@@ -437,7 +437,7 @@ export function importKeras(src: KerasSource): KerasImport {
           p(`weight_hh${sf}`, kernelToRows(rk.data, H, G, H, order));
           if (!bias) return;
           const b = pick(dw, 'bias', 2);
-          if (kind === 'gru' && resetAfter) {
+          if (biasRows === 2) {
             expectShape(`${where} bias (reset_after=True: input and recurrent)`, b.shape, [2, G * H]);
             p(`bias_ih${sf}`, kernelToRows(b.data.subarray(0, G * H), 1, G, H, order));
             p(`bias_hh${sf}`, kernelToRows(b.data.subarray(G * H), 1, G, H, order));
@@ -452,7 +452,7 @@ export function importKeras(src: KerasSource): KerasImport {
         break;
       }
       default:
-        bad(`Expected layers among InputLayer, Masking, Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed(Dense), Activation, Dropout, got unsupported ${where}`);
+        bad(`Expected layers among InputLayer, Masking, Embedding, ${interchangeNames('keras').join(', ')}, Bidirectional, Dense, TimeDistributed(Dense), Activation, Dropout, got unsupported ${where}`);
     }
   }
   if (named) {
@@ -460,7 +460,7 @@ export function importKeras(src: KerasSource): KerasImport {
     if (unused.length) bad(`Expected every weight to belong to a layer, got unused ${unused.join(', ')}`);
   } else if (cursor !== weights.length) bad(`Expected ${cursor} weights for these layers, got ${weights.length}`);
   if (!mods.length) bad('Expected at least one layer with an effect, got none');
-  if (mask && !mods.some((m) => ['rnn', 'lstm', 'gru'].includes(m.kind))) bad('Expected a recurrent layer after Masking, got none');
+  if (mask && !mods.some((m) => isCellKind(m.kind))) bad('Expected a recurrent layer after Masking, got none');
 
   // split the body (per step) and the head (after return_sequences=False)
   const bodyMods = bodyEnd >= 0 ? mods.slice(0, bodyEnd + 1) : mods;
@@ -495,5 +495,5 @@ export function importKeras(src: KerasSource): KerasImport {
 }
 
 function layerHasWeights(l: KLayer): boolean {
-  return ['Embedding', 'Dense', 'TimeDistributed', 'SimpleRNN', 'LSTM', 'GRU', 'Bidirectional'].includes(l.class_name);
+  return ['Embedding', 'Dense', 'TimeDistributed', 'Bidirectional'].includes(l.class_name) || cellByInterchangeName('keras', l.class_name) !== undefined;
 }

@@ -4,21 +4,19 @@
 //          peepholes P (D, 3H) p_i,p_o,p_f (ours p_i,p_f,p_o)
 //   Keras  kernel (I, G·H), recurrent_kernel (H, G·H) (transposed); LSTM i,f,c,o · GRU z,r,h;
 //          one bias (G·H), or for GRU reset_after=True a (2, G·H) [input; recurrent] bias
-// An order table lists, for each gate block k of the *target*, which source block it takes.
+// An order table lists, for each gate block k of the *target*, which source block it takes; each
+// cell's tables are in its descriptor (src/layers/cells.ts, `interchange`).
 import { FormatError } from './format';
-import type { ClassicCellKind } from '../layers/cells';
 
-export const GATES: Record<ClassicCellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
-
-/** ONNX block k ← ours ORDER[k]. */
-export const ONNX_FROM_OURS: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
-/** Ours block k ← ONNX ORDER[k]. */
-export const OURS_FROM_ONNX: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 2, 3, 1], gru: [1, 0, 2] };
-/** Ours block k ← Keras ORDER[k] (Keras LSTM i,f,c,o is ours i,f,g,o). */
-export const OURS_FROM_KERAS: Record<ClassicCellKind, number[]> = { rnn: [0], lstm: [0, 1, 2, 3], gru: [1, 0, 2] };
+/** The inverse of an order table: if target block k ← source order[k], then source block j ← target inverse[j]. */
+export function inverseOrder(order: readonly number[]): number[] {
+  const inv = new Array<number>(order.length);
+  order.forEach((src, k) => (inv[src] = k));
+  return inv;
+}
 
 /** Reorders the gate blocks of a (G·H, cols) row-major matrix (cols = 1 for a bias). */
-export function reorderRows(a: Float32Array, G: number, H: number, order: number[]): Float32Array {
+export function reorderRows(a: Float32Array, G: number, H: number, order: readonly number[]): Float32Array {
   const cols = a.length / (G * H);
   const out = new Float32Array(a.length);
   for (let k = 0; k < G; k++) out.set(a.subarray(order[k] * H * cols, (order[k] + 1) * H * cols), k * H * cols);
@@ -26,7 +24,7 @@ export function reorderRows(a: Float32Array, G: number, H: number, order: number
 }
 
 /** Keras kernel (rows, G·H) → our (G·H, rows), gate blocks reordered. */
-export function kernelToRows(kernel: Float32Array, rows: number, G: number, H: number, order: number[]): Float32Array {
+export function kernelToRows(kernel: Float32Array, rows: number, G: number, H: number, order: readonly number[]): Float32Array {
   const GH = G * H;
   const out = new Float32Array(kernel.length);
   for (let k = 0; k < G; k++) {

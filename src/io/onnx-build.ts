@@ -9,11 +9,10 @@
 // Dropout between stacked layers is the identity at inference and is left out.
 import { AttributeType, DataType, encodeModel, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto';
 import type { RecurrentCore } from '../layers/recurrent';
-import { isClassicCellKind, type ClassicCellKind } from '../layers/cells';
 import { ValueError, show } from '../errors';
-import { GATES, ONNX_FROM_OURS, concat, reorderRows, swapPeepholes } from './layout';
+import { concat, reorderRows, swapPeepholes } from './layout';
+import { CELLS } from '../layers/cells';
 
-const OP_NAME: Record<ClassicCellKind, string> = { rnn: 'RNN', lstm: 'LSTM', gru: 'GRU' };
 const enc = new TextEncoder();
 
 export const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
@@ -104,18 +103,22 @@ export class OnnxBuilder {
   }
 
   /**
-   * One RNN/LSTM/GRU node per layer of `m` over x (T, B, I). `param(name)` reads our parameter
+   * One recurrent node per layer of `m` over x (T, B, I): the ONNX operator, gate order, activations
+   * and attributes of its cell's descriptor (`interchange`). `param(name)` reads our parameter
    * (`weight_ih_l0`…); `initH(l)` / `initC(l)` give layer l's initial states (D, B, H) or ''.
    */
   recurrent(m: RecurrentCore, x: string, tag: string, param: (name: string) => Float32Array, o: { lengths?: string; initH?: (l: number) => string; initC?: (l: number) => string } = {}): RecurrentOut {
     const kind = m.kind;
-    if (!isClassicCellKind(kind)) {
-      throw new ValueError(`Expected rnn, lstm or gru layers for ONNX export (ONNX has no ${kind} operator), got ${kind}`);
+    const cell = m.cell;
+    const io = cell.interchange;
+    if (!io) {
+      const known = Object.values(CELLS).filter((c) => c.interchange).map((c) => c.kind);
+      throw new ValueError(`Expected ${known.slice(0, -1).join(', ')} or ${known[known.length - 1]} layers for ONNX export (ONNX has no ${kind} operator), got ${kind}`);
     }
     const H = m.hiddenSize;
-    const G = GATES[kind];
+    const G = cell.gates;
     const D = m.directions;
-    const order = ONNX_FROM_OURS[kind];
+    const order = io.onnxFromOurs;
     const yh: string[] = [];
     const yc: string[] = [];
     for (let l = 0; l < m.numLayers; l++) {
@@ -137,26 +140,26 @@ export class OnnxBuilder {
       if (m.bias) this.inits.push(floatTensor(`${t}/B`, [D, 2 * G * H], concat(Bs, Float32Array)));
       if (P.length) this.inits.push(floatTensor(`${t}/P`, [D, 3 * H], concat(P, Float32Array)));
       const ins = [x, `${t}/W`, `${t}/R`, m.bias ? `${t}/B` : '', o.lengths ?? '', o.initH?.(l) ?? ''];
-      if (m.kind === 'lstm') ins.push(o.initC?.(l) ?? '', P.length ? `${t}/P` : '');
+      ins.push(cell.hasCellState ? o.initC?.(l) ?? '' : '', P.length ? `${t}/P` : '');
       while (ins[ins.length - 1] === '') ins.pop();
       const y = `${t}/Y`;
       const outs = [y, `${t}/Y_h`];
       yh.push(`${t}/Y_h`);
-      if (m.kind === 'lstm') {
+      if (cell.hasCellState) {
         outs.push(`${t}/Y_c`);
         yc.push(`${t}/Y_c`);
       }
-      const acts = m.kind === 'rnn' ? [m.nonlinearity === 'relu' ? 'Relu' : 'Tanh'] : m.kind === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'];
+      // the activations that stand for this layer's settings, in ONNX's spelling (Tanh, Sigmoid, Relu)
+      const choice = io.activations.find((a) => Object.entries(a.cfg).every(([k, v]) => m[k as keyof typeof a.cfg] === v)) ?? io.activations[0];
+      const acts = choice.acts.map((a) => a[0].toUpperCase() + a.slice(1));
       const attribute = [
         attrInt('hidden_size', H),
         attrString('direction', D === 2 ? 'bidirectional' : 'forward'),
         attrStrings('activations', D === 2 ? [...acts, ...acts] : acts),
         attrInt('layout', 0),
       ];
-      if (m.kind === 'gru') attribute.push(attrInt('linear_before_reset', m.resetAfter ? 1 : 0));
-      if (m.kind === 'lstm') attribute.push(attrInt('input_forget', 0));
-      if (m.kind === 'lstm' && m.cellClip > 0) attribute.push(attrFloat('clip', m.cellClip));
-      this.nodeOuts(OP_NAME[kind], ins, attribute, outs, `${t}/${OP_NAME[kind]}`);
+      for (const a of io.onnxAttributes(m)) attribute.push(a.float !== undefined ? attrFloat(a.name, a.float) : attrInt(a.name, a.int!));
+      this.nodeOuts(io.onnx, ins, attribute, outs, `${t}/${io.onnx}`);
       x = this.mergeDirections(m, y);
     }
     return { y: x, yh, yc };

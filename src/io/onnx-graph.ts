@@ -3,7 +3,8 @@
 //   inputs      float (T,B,F) · ids (T,B) int32 · vector (B,F); with `lengths`, `<input>_lengths`
 //               (B) int32 per sequence input (else every step is valid)
 //   embedding   Gather(weight, ids)                 linear  MatMul(x, weightᵀ) [→ Add(bias)]
-//   rnn/lstm/gru  one RNN/LSTM/GRU node per layer (src/io/onnx-build.ts), sequence_lens = the
+//   recurrent   a node of any cell with an ONNX operator (its descriptor's `interchange`): one RNN/
+//               LSTM/GRU node per layer (src/io/onnx-build.ts), sequence_lens = the
 //               input's lengths; initial states from vectors (B, L·D·H): per layer Slice → Reshape
 //               (B,D,H) → Transpose (D,B,H); hN/cN: Concat of Y_h per layer → Transpose → Reshape (B, L·D·H)
 //   concat      Concat(axis −1)      repeat  Unsqueeze(0) → Expand to (T_like, 1, 1)
@@ -23,6 +24,7 @@ import type { GraphModel } from '../graph/model';
 import { graphFromSpec, type GraphSpec } from '../graph/spec';
 import { collect, GNode, InputNode, type Sym } from '../graph/nodes';
 import type { RecurrentCore } from '../layers/recurrent';
+import { CELLS, isCellKind } from '../layers/cells';
 import type { EmbeddingModule, LinearModule } from '../layers/dense';
 import { transpose2d } from './layout';
 import { ValueError, show } from '../errors';
@@ -117,7 +119,7 @@ const recurrent: Emit = (c, n) => {
     const bsh = ob.op('Transpose', [all], [attrInts('perm', [1, 0, 2])]);
     return ob.op('Reshape', [bsh, ob.int64([0, -1])], [], `${n.name}_final`);
   };
-  return core.kind === 'lstm' ? [rec.y, final(rec.yh), final(rec.yc)] : [rec.y, final(rec.yh)];
+  return core.cell.hasCellState ? [rec.y, final(rec.yh), final(rec.yc)] : [rec.y, final(rec.yh)];
 };
 
 const pool: Emit = (c, n) => {
@@ -194,14 +196,16 @@ const EMIT: Record<string, Emit> = {
     return [ob.op('Expand', [ob.op('Unsqueeze', [c.v(n.inputs[0]), ob.int64([0])]), shape], [], 'repeat')];
   },
   pool,
-  rnn: recurrent,
-  lstm: recurrent,
-  gru: recurrent,
   attention,
 };
 
+/** The emitter of a node kind: its own, or for a recurrent node the one of every cell with an ONNX operator (src/layers/cells.ts). */
+const emitOf = (kind: string): Emit | undefined => (Object.hasOwn(EMIT, kind) ? EMIT[kind] : isCellKind(kind) && CELLS[kind].interchange ? recurrent : undefined);
+
 /** The node kinds with an ONNX form. */
-export const ONNX_GRAPH_KINDS: readonly string[] = ['input', ...Object.keys(EMIT)];
+export function onnxGraphKinds(): string[] {
+  return ['input', ...Object.keys(EMIT), ...Object.values(CELLS).filter((c) => c.interchange).map((c) => c.kind)];
+}
 
 /** The ONNX model of a graph model (called by toOnnx for a GraphModel). */
 export function graphToOnnx(model: GraphModel, opts: OnnxExportOptions = {}): Uint8Array {
@@ -214,8 +218,8 @@ export function graphToOnnx(model: GraphModel, opts: OnnxExportOptions = {}): Ui
 export function specToOnnx(spec: GraphSpec, params: (name: string) => Float32Array, opts: OnnxExportOptions = {}): Uint8Array {
   const opset = checkOpset(opts.opset);
   for (const ns of spec.nodes ?? []) {
-    if (!ONNX_GRAPH_KINDS.includes(ns?.kind)) {
-      throw new ValueError(`Expected node kinds with an ONNX form (${ONNX_GRAPH_KINDS.join(', ')}), got node ${show(ns?.name)} of kind ${show(ns?.kind)}, which has no ONNX operators here`);
+    if (ns?.kind !== 'input' && !emitOf(ns?.kind)) {
+      throw new ValueError(`Expected node kinds with an ONNX form (${onnxGraphKinds().join(', ')}), got node ${show(ns?.name)} of kind ${show(ns?.kind)}, which has no ONNX operators here`);
     }
   }
   const { inputs, outputs } = graphFromSpec(spec);
@@ -236,7 +240,7 @@ export function specToOnnx(spec: GraphSpec, params: (name: string) => Float32Arr
   if (twice) throw new ValueError(`Expected ONNX input names distinct from each lengths input <input>_lengths, got ${twice} twice`);
   for (const n of collect(Object.values(outputs))) {
     if (n instanceof InputNode) c.val.set(n.ports[0], n.name);
-    else EMIT[n.kind](c, n).forEach((t, i) => c.val.set(n.ports[i], t));
+    else emitOf(n.kind)!(c, n).forEach((t, i) => c.val.set(n.ports[i], t));
   }
   // outputs under their own names; a name must not be one of the graph's tensors
   const taken = new Set<string>([...names, ...ob.inits.map((t) => t.name!), ...ob.nodes.flatMap((x) => x.output ?? [])]);

@@ -22,7 +22,7 @@ import { GraphModel } from '../graph/model';
 import { Model, Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../model/runner';
 import { RecurrentCore } from '../layers/recurrent';
-import type { ClassicCellKind as CellKind } from '../layers/cells';
+import { cellByInterchangeName, CELLS, interchangeNames, type CellKind } from '../layers/cells';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';
 import type { Module } from '../layers/module';
 import { ValueError, show } from '../errors';
@@ -30,7 +30,7 @@ import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
 import { getLimits } from '../limits';
 import { plannedParameters } from './architecture';
-import { GATES, OURS_FROM_ONNX, f16ToF32, reorderRows, swapPeepholes, transpose2d } from './layout';
+import { f16ToF32, inverseOrder, reorderRows, swapPeepholes, transpose2d } from './layout';
 
 /** Option keys of toOnnx (and convert's onnx options). */
 export const ONNX_EXPORT_KEYS = keysOf<OnnxExportOptions>()('opset', 'lengths', 'name');
@@ -88,9 +88,10 @@ export function toOnnx(model: Model | GraphModel, opts: OnnxExportOptions = {}):
       x = rec.y;
       const sfx = nRec === 1 ? '' : `_${i}`;
       stateOutputs.push({ name: `h_n${sfx}`, parts: rec.yh, dims: m.numLayers * m.directions, H: m.hiddenSize });
-      if (m.kind === 'lstm') stateOutputs.push({ name: `c_n${sfx}`, parts: rec.yc, dims: m.numLayers * m.directions, H: m.hiddenSize });
+      if (m.cell.hasCellState) stateOutputs.push({ name: `c_n${sfx}`, parts: rec.yc, dims: m.numLayers * m.directions, H: m.hiddenSize });
     } else {
-      throw new ValueError(`Expected layers ONNX export knows (embedding, linear, rnn, lstm, gru, softmax, logSoftmax, dropout), got ${m.kind}`);
+      const cells = Object.values(CELLS).filter((c) => c.interchange).map((c) => c.kind);
+      throw new ValueError(`Expected layers ONNX export knows (embedding, linear, ${cells.join(', ')}, softmax, logSoftmax, dropout), got ${m.kind}`);
     }
     features = m.outFeatures(features);
   });
@@ -214,8 +215,9 @@ interface Cur {
   split?: [string, string];
 }
 
-const SUPPORTED =
-  'RNN, LSTM, GRU, MatMul, Gemm, Add, Gather, Softmax, LogSoftmax, Squeeze, Transpose, Reshape, Split, Mul, Div, Identity, Dropout, Constant ' +
+/** The operators the importer reads (the recurrent ones: every registered cell's). */
+const supported = (): string =>
+  `${interchangeNames('onnx').join(', ')}, MatMul, Gemm, Add, Gather, Softmax, LogSoftmax, Squeeze, Transpose, Reshape, Split, Mul, Div, Identity, Dropout, Constant ` +
   '(and Shape → Gather/Concat/Unsqueeze/Slice → ConstantOfShape/Expand building zero initial states)';
 
 /** Imports an ONNX model whose data path is a chain of the supported operators. */
@@ -250,7 +252,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   // graph inputs that are not initializers; sequence_lens candidates are RNN nodes' 5th inputs
   const realInputs = (g.input ?? []).filter((v) => !consts.has(v.name ?? ''));
   const lensNames = new Set<string>();
-  for (const n of g.node) if (['RNN', 'LSTM', 'GRU'].includes(n.opType ?? '') && n.input && n.input[4]) lensNames.add(n.input[4]);
+  for (const n of g.node) if (cellByInterchangeName('onnx', n.opType) && n.input && n.input[4]) lensNames.add(n.input[4]);
   const dataInputs = realInputs.filter((v) => !lensNames.has(v.name ?? ''));
   if (dataInputs.length !== 1) bad(`Expected exactly one data input to the graph, got ${dataInputs.length} (${dataInputs.map((v) => v.name).join(', ')})`);
   const inputVi = dataInputs[0];
@@ -326,14 +328,16 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
       }
       const stale = ins.find((i) => past.has(i));
       if (stale) bad(`Expected the graph to be one chain, got ${where} branching off ${stale}`);
-      bad(`Expected ${where} to be folded into constants or to follow the data path, got an operator on other inputs (supported: ${SUPPORTED})`);
+      bad(`Expected ${where} to be folded into constants or to follow the data path, got an operator on other inputs (supported: ${supported()})`);
     }
     past.add(cur.name);
     const setCur = (c: Omit<Cur, 'name'>, name = outs[0]) => {
       cur = { ...c, name };
     };
     const r = cur.axes.length;
-    switch (op) {
+    // a recurrent operator is any cell's of the registry (src/layers/cells.ts `interchange.onnx`)
+    const recCell = cellByInterchangeName('onnx', op);
+    switch (recCell ? 'recurrent' : op) {
       case 'Identity':
       case 'Dropout':
         setCur({ ...cur });
@@ -458,10 +462,9 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
         }
         break;
       }
-      case 'RNN':
-      case 'LSTM':
-      case 'GRU': {
-        const cell = op.toLowerCase() as CellKind;
+      case 'recurrent': {
+        const cell = recCell!.kind;
+        const io = recCell!.interchange!;
         if (ins[0] !== cur.name || r !== 3 || cur.axes[2] !== 'F') bad(`Expected ${where} to take the (steps, batch, features) sequence as X, got axes (${cur.axes.join(', ')})`);
         const layout = num(A.get('layout')?.i ?? 0);
         if (layout !== 0) bad(`Expected layout 0 (time-major) at ${where}, got ${layout}`);
@@ -469,7 +472,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
         const [a0, a1] = cur.axes as ['s0' | 's1', 's0' | 's1', string];
         if (!timeAxis) timeAxis = a0;
         else if (timeAxis !== a0) bad(`Expected every recurrent node to see the same time axis, got a transposed input at ${where}`);
-        const G = GATES[cell];
+        const G = recCell!.gates;
         const H = num(A.get('hidden_size')?.i ?? 0);
         const dir = str(A.get('direction')) ?? 'forward';
         if (!['forward', 'reverse', 'bidirectional'].includes(dir)) bad(`Expected direction forward, reverse or bidirectional at ${where}, got ${dir}`);
@@ -495,30 +498,32 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
           const c = consts.get(ins[k]);
           if (!c || Array.from(c.data).some((v) => v !== 0)) bad(`Expected ${what} absent or all zeros at ${where}, got ${c ? 'a nonzero constant' : 'a computed or input tensor'}`);
         }
-        const Pc = cell === 'lstm' && ins[7] ? constOf(ins[7], 'LSTM P') : undefined;
-        if (Pc && Pc.dims.join() !== [D, 3 * H].join()) bad(`Expected LSTM P of shape [${D}, ${3 * H}] at ${where}, got [${Pc.dims.join(', ')}]`);
-        // activations must be the defaults (or Relu for RNN)
+        const withPeepholes = recCell!.optionKeys.includes('peepholes');
+        const Pc = withPeepholes && ins[7] ? constOf(ins[7], `${op} P`) : undefined;
+        if (Pc && Pc.dims.join() !== [D, 3 * H].join()) bad(`Expected ${op} P of shape [${D}, ${3 * H}] at ${where}, got [${Pc.dims.join(', ')}]`);
+        // activations: one of the cell's choices (the first is ONNX's default), the same in both directions
         const acts = (A.get('activations')?.strings ?? []).map((s) => new TextDecoder().decode(s).toLowerCase());
-        const dflt = cell === 'rnn' ? ['tanh'] : cell === 'lstm' ? ['sigmoid', 'tanh', 'tanh'] : ['sigmoid', 'tanh'];
-        let nonlinearity: 'tanh' | 'relu' = 'tanh';
+        let chosen = io.activations[0];
         if (acts.length) {
           const per = acts.length / D;
-          const first = acts.slice(0, per);
-          if (cell === 'rnn' && first[0] === 'relu') nonlinearity = 'relu';
-          const want = cell === 'rnn' ? [nonlinearity] : dflt;
-          if (per !== dflt.length || acts.join() !== Array(D).fill(want).flat().join()) bad(`Expected activations [${dflt.join(', ')}]${cell === 'rnn' ? ' or [relu]' : ''} per direction at ${where}, got [${acts.join(', ')}]`);
+          const first = acts.slice(0, per).join();
+          const found = io.activations.find((a) => a.acts.join() === first);
+          if (found) chosen = found;
+          if (!found || acts.join() !== Array(D).fill(found.acts).flat().join()) bad(`Expected activations ${io.activations.map((a) => `[${a.acts.join(', ')}]`).join(' or ')} per direction at ${where}, got [${acts.join(', ')}]`);
         }
         if (A.has('activation_alpha') || A.has('activation_beta')) bad(`Expected no activation_alpha/beta at ${where}, got them`);
         const clip = A.has('clip') ? A.get('clip')!.f ?? 0 : 0;
-        if (clip && cell !== 'lstm') bad(`Expected clip only on LSTM (our cellClip), got clip ${clip} on ${op} at ${where}`);
-        if (cell === 'lstm' && num(A.get('input_forget')?.i ?? 0) !== 0) bad(`Expected input_forget 0 at ${where}, got 1 (coupled input/forget gates are not supported)`);
-        const lbr = num(A.get('linear_before_reset')?.i ?? 0);
+        if (clip && !recCell!.optionKeys.includes('cellClip')) {
+          const clipped = Object.values(CELLS).filter((c) => c.interchange && c.optionKeys.includes('cellClip')).map((c) => c.interchange!.onnx);
+          bad(`Expected clip only on ${clipped.join(' or ')} (our cellClip), got clip ${clip} on ${op} at ${where}`);
+        }
+        const own = io.fromOnnx({ int: (name) => num(A.get(name)?.i ?? 0), peepholes: !!Pc, clip, where }, bad);
         // per direction, converted to our gate order
-        const order = OURS_FROM_ONNX[cell];
+        const order = inverseOrder(io.onnxFromOurs);
         const wf = floats(W, `${op} W`);
         const rf = floats(R, `${op} R`);
         const bf = Bc ? floats(Bc, `${op} B`) : undefined;
-        const pf = Pc ? floats(Pc, 'LSTM P') : undefined;
+        const pf = Pc ? floats(Pc, `${op} P`) : undefined;
         const params: Record<string, Float32Array> = {};
         const ourD = dir === 'forward' ? 1 : 2;
         for (let d = 0; d < ourD; d++) {
@@ -536,9 +541,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
           if (pf) params[`weight_peep${sf}`] = swapPeepholes(sl(pf, 3 * H), H);
         }
         const opts: Record<string, unknown> = { inputSize: I, hiddenSize: H, bidirectional: ourD === 2, bias: !!bf, mergeMode: dir === 'reverse' ? 'sum' : 'concat' };
-        if (cell === 'rnn') opts.nonlinearity = nonlinearity;
-        if (cell === 'lstm') Object.assign(opts, { peepholes: !!pf, cellClip: clip });
-        if (cell === 'gru') opts.resetAfter = lbr !== 0;
+        Object.assign(opts, chosen.cfg, own);
         descs.push({ kind: 'rec', cell, opts, params });
         features = -1;
         outs.slice(1).forEach((o) => o && side.add(o));
@@ -547,7 +550,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
         break;
       }
       default:
-        bad(`Expected operators among ${SUPPORTED}, got unsupported operator ${op} at ${where}`);
+        bad(`Expected operators among ${supported()}, got unsupported operator ${op} at ${where}`);
     }
   }
   if (cur.split || cur.axes.includes('D')) bad(`Expected the recurrent output to be reshaped to (steps, batch, features), got axes (${cur.axes.join(', ')}) at the end`);
@@ -588,7 +591,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
     } else if (d.kind === 'softmax') mods.push(layers.softmax());
     else if (d.kind === 'logSoftmax') mods.push(layers.logSoftmax());
     else if (d.kind === 'rec') {
-      mods.push(layers[d.cell](d.opts as never));
+      mods.push(new RecurrentCore(d.cell, d.opts as never));
       for (const [n, v] of Object.entries(d.params)) put(n, v);
     }
   }

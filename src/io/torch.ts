@@ -9,7 +9,9 @@
 // `name` is the module's attribute name, i.e. the state_dict key prefix (`rnn.weight_ih_l0`); without
 // one the position is used, as nn.Sequential does (`1.weight_ih_l0`). A lone RNN/LSTM/GRU with an
 // empty name imports as a standalone layer (keys `weight_ih_l0`, …).
-import { GRU, LSTM, Model, RNN, Sequential, layers } from '../model/model';
+import { Model, Sequential, layers, modelFromSpec, type ModelSpec } from '../model/model';
+import { RecurrentCore } from '../layers/recurrent';
+import { cellByInterchangeName, interchangeNames } from '../layers/cells';
 import { withoutInitialisers } from '../model/runner';
 import type { Module } from '../layers/module';
 import { ValueError, show } from '../errors';
@@ -82,34 +84,33 @@ export interface TorchImportOptions {
   prefixes?: string[];
 }
 
-const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
+/** The cell of a recurrent module type (any cell's `interchange.torch`: RNN, LSTM, GRU). */
+const cellOf = (type: unknown) => cellByInterchangeName('torch', type);
 const TORCH_KEYS: Record<string, readonly string[]> = {
-  RNN: TORCH_RECURRENT, LSTM: TORCH_RECURRENT, GRU: TORCH_RECURRENT, Linear: TORCH_LINEAR,
-  Embedding: TORCH_EMBEDDING, Dropout: TORCH_DROPOUT, Softmax: TORCH_SOFTMAX, LogSoftmax: TORCH_SOFTMAX,
+  Linear: TORCH_LINEAR, Embedding: TORCH_EMBEDDING, Dropout: TORCH_DROPOUT, Softmax: TORCH_SOFTMAX, LogSoftmax: TORCH_SOFTMAX,
 };
 
 function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new ValueError(`Expected modules[${i}] to be a module object { type, … }, got ${m === null ? 'null' : typeof m}`);
   const where = `modules[${i}] (${show(m.type)})`;
   try {
-    const keys = TORCH_KEYS[m?.type];
+    const cell = cellOf(m.type);
+    const keys = cell ? TORCH_RECURRENT : Object.hasOwn(TORCH_KEYS, m.type) ? TORCH_KEYS[m.type] : undefined;
     if (keys) checkOptions(m, keys, `architecture ${where}`);
+    if (cell) {
+      const r = m as TorchSpec<'RNN' | 'LSTM' | 'GRU'>;
+      if (r.proj_size) throw new ValueError(`Expected proj_size 0, got ${r.proj_size} (LSTM projections are not supported)`);
+      const o = {
+        inputSize: r.input_size,
+        hiddenSize: r.hidden_size,
+        numLayers: r.num_layers ?? 1,
+        bias: r.bias ?? true,
+        bidirectional: r.bidirectional ?? false,
+        dropout: r.dropout ?? 0,
+      };
+      return new RecurrentCore(cell.kind, { ...o, ...cell.interchange!.fromTorch(r) } as never);
+    }
     switch (m.type) {
-      case 'RNN':
-      case 'LSTM':
-      case 'GRU': {
-        if (m.type === 'LSTM' && m.proj_size) throw new ValueError(`Expected proj_size 0, got ${m.proj_size} (LSTM projections are not supported)`);
-        const o = {
-          inputSize: m.input_size,
-          hiddenSize: m.hidden_size,
-          numLayers: m.num_layers ?? 1,
-          bias: m.bias ?? true,
-          bidirectional: m.bidirectional ?? false,
-          dropout: m.dropout ?? 0,
-        };
-        if (m.type === 'RNN') return layers.rnn({ ...o, nonlinearity: m.nonlinearity ?? 'tanh' });
-        return m.type === 'LSTM' ? layers.lstm(o) : layers.gru({ ...o, resetAfter: true });
-      }
       case 'Linear':
         return layers.linear({ inFeatures: m.in_features, outFeatures: m.out_features, bias: m.bias ?? true });
       case 'Embedding':
@@ -121,7 +122,7 @@ function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
         if (m.dim !== undefined && m.dim !== -1 && m.dim !== 2) throw new ValueError(`Expected dim -1 (the feature axis), got ${m.dim}`);
         return m.type === 'Softmax' ? layers.softmax() : layers.logSoftmax();
       default:
-        throw new ValueError(`Expected a module type among RNN, LSTM, GRU, Linear, Embedding, Dropout, Softmax, LogSoftmax, got ${show((m as { type: unknown }).type)}`);
+        throw new ValueError(`Expected a module type among ${interchangeNames('torch').join(', ')}, Linear, Embedding, Dropout, Softmax, LogSoftmax, got ${show((m as { type: unknown }).type)}`);
     }
   } catch (e) {
     if (e instanceof ValueError) throw new ValueError(`${where}: ${e.message}`);
@@ -146,9 +147,9 @@ function planArchitecture(arch: TorchArchitecture): TorchPlan {
   const built = mods.map(moduleFromTorch);
   const prefixes = mods.map((m, i) => (m.name === undefined ? `${i}.` : m.name === '' ? '' : `${show(m.name)}.`));
   // batch_first belongs to the recurrent modules in PyTorch and to the whole model here
-  const bfs = new Set(mods.filter((m) => RECURRENT.has(m.type)).map((m) => (m as { batch_first?: boolean }).batch_first ?? false));
+  const bfs = new Set(mods.filter((m) => cellOf(m.type)).map((m) => (m as { batch_first?: boolean }).batch_first ?? false));
   if (bfs.size > 1) throw new ValueError('Expected the same batch_first on every recurrent module, got both true and false');
-  const standalone = mods.length === 1 && RECURRENT.has(mods[0].type);
+  const standalone = mods.length === 1 && cellOf(mods[0].type) !== undefined;
   return { mods, built, prefixes, batchFirst: [...bfs][0] ?? false, standalone, params: plannedParameters(built, !standalone) };
 }
 
@@ -156,10 +157,8 @@ function planArchitecture(arch: TorchArchitecture): TorchPlan {
 function buildFromPlan(p: TorchPlan): Model {
   return withoutInitialisers(() => {
     if (p.standalone) {
-      const type = p.mods[0].type;
-      const { type: _type, ...cfg } = p.built[0].config() as Record<string, unknown>; // config() names its layer type; the options do not
-      const o = { ...cfg, batchFirst: p.batchFirst } as never;
-      return type === 'RNN' ? new RNN(o) : type === 'LSTM' ? new LSTM(o) : new GRU(o);
+      const { type, ...cfg } = p.built[0].config() as Record<string, unknown>; // config() names its layer type (the cell kind)
+      return modelFromSpec({ type, config: { ...cfg, batchFirst: p.batchFirst } } as ModelSpec);
     }
     return new Sequential(p.built, { batchFirst: p.batchFirst });
   });

@@ -105,8 +105,35 @@ export const OP_ARITY = {
   CRF_VITERBI: 11,
 } as const;
 
-/** Ops the threaded runner shares across threads (`split` in the table; assembly/mt/runner.ts splitOp). */
+/** Ops the threaded runner shares across threads (`split` in the table; assembly/mt/split.generated.ts). */
 export const SPLIT_OPS: ReadonlySet<number> = new Set([1, 2, 3, 4, 40, 41, 42, 43]);
+
+/**
+ * The work of the op whose opcode is at words[s], for the planner: the product of its `splitWork`
+ * arguments (a GEMM's multiply-adds), Infinity for a split op without them, 0 for an op that does not split.
+ */
+export function splitWork(words: ArrayLike<number>, s: number): number {
+  switch (words[s]) {
+    case 1: // GEMM_NT
+      return words[s + 5] * words[s + 6] * words[s + 7];
+    case 2: // RNN
+      return Infinity;
+    case 3: // LSTM
+      return Infinity;
+    case 4: // GRU
+      return Infinity;
+    case 40: // GEMM_Q8
+      return words[s + 6] * words[s + 7] * words[s + 8];
+    case 41: // RNN_Q8
+      return Infinity;
+    case 42: // LSTM_Q8
+      return Infinity;
+    case 43: // GRU_Q8
+      return Infinity;
+    default:
+      return 0;
+  }
+}
 
 /** The emitter method of each op (its name in camelCase). */
 export const OP_EMITTER = {

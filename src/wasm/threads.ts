@@ -5,7 +5,7 @@
 // columns) and where the team meets. Results are bit-identical to one thread.
 import type { Heap } from './heap';
 import { show, WorkerError } from '../errors';
-import { OP, SPLIT_OPS } from './ops.generated';
+import { splitWork } from './ops.generated';
 
 /** The exports of the threaded build beyond the single-thread ones. */
 export interface MtKernels {
@@ -17,10 +17,9 @@ export interface MtKernels {
 const SEG_SERIAL = 0;
 const SEG_SPLIT = 1;
 const SEG_BARRIER = 2;
-// Opcodes that split: `split` in assembly/ops.table.json (assembly/mt/runner.ts splitOp handles the
-// same ones; test/model/ops-table.test.ts checks).
-const { GEMM_NT, GEMM_Q8 } = OP;
-// A GEMM below this many multiply-adds stays on thread 0 (a barrier costs more than it saves).
+// Opcodes that split and their work: `split` and `splitWork` in assembly/ops.table.json, generated
+// into splitWork here and split_op in the runner (assembly/mt/split.generated.ts).
+// An op whose work is below this many multiply-adds stays on thread 0 (a barrier costs more than it saves).
 const MIN_SPLIT_MACS = 1 << 15;
 const Q8_SCRATCH_ELEMENTS = (16384 * 2) / 4; // 2·Q8_MAX_K bytes (assembly/util/scratch.ts)
 
@@ -87,13 +86,9 @@ export function planOf(words: ArrayLike<number>, base: number, starts: readonly 
   return segs;
 }
 
-// Whether the op at s is worth splitting.
+// Whether the op at s is worth splitting (a split op without splitWork always is).
 function worthSplitting(words: ArrayLike<number>, s: number): boolean {
-  const op = words[s];
-  if (!SPLIT_OPS.has(op)) return false;
-  if (op === GEMM_NT) return words[s + 5] * words[s + 6] * words[s + 7] >= MIN_SPLIT_MACS;
-  if (op === GEMM_Q8) return words[s + 6] * words[s + 7] * words[s + 8] >= MIN_SPLIT_MACS;
-  return true;
+  return splitWork(words, s) >= MIN_SPLIT_MACS;
 }
 
 interface Helper {

@@ -199,7 +199,7 @@ describe('streaming batch tools', () => {
     m.dispose();
     const lines = Array.from({ length: 4000 }, (_, i) => 'abcdefgh'.slice(i % 5, 2 + ((i * 7) % 7)) || 'h');
     writeFileSync(file('s2s.txt'), lines.join('\n') + '\n');
-    const args = ['translate', '--model', 's2s.rnnw', 's2s.txt', '--format', 'text', '--beam', '2', '--workers', '2', '--batch', '16'];
+    const args = ['translate', 's2s.rnnw', 's2s.txt', '--format', 'text', '--beam', '2', '--workers', '2', '--batch', '16'];
     const ref = spawnSync(process.execPath, [CLI, ...args, '--output', 't-ref.jsonl'], { cwd: dir, encoding: 'utf8' });
     expect(ref.status, ref.stderr).toBe(0);
     const reference = readFileSync(file('t-ref.jsonl'));

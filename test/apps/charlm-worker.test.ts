@@ -72,7 +72,7 @@ describe('CharLMWorker over a message port', () => {
     const w = pair();
     await expect(w.sample()).rejects.toBeInstanceOf(StateError);
     const info = await w.load(new Blob([local.serialize()]));
-    expect(info.config.layers).toBe(2);
+    expect(info.config.numLayers).toBe(2);
     const hs = await w.hiddenStates('the cat');
     const mine = hiddenStates(local, 'the cat');
     expect(hs.chars).toEqual(['t', 'h', 'e', ' ', 'c', 'a', 't']);

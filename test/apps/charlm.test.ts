@@ -167,4 +167,45 @@ describe('option validation', () => {
     expect(m.step).toBe(7);
     m.dispose();
   });
+
+  it('trains on the applications\' shared loop with the numbers of its former own loop (recorded at 6039943, bit for bit)', async () => {
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(40);
+    const m = CharLM.fromText(text, { cell: 'lstm', hiddenSize: 16, embeddingDim: 8, seed: 3 });
+    const vals: number[] = [];
+    const r = await m.train(text, { steps: 40, seqLen: 16, batchSize: 4, lr: 0.01, evalEvery: 10, onProgress: (p) => p.validationBitsPerChar !== undefined && vals.push(p.step) });
+    expect([r.steps, r.totalSteps, r.stopped]).toEqual([40, 40, 'steps']);
+    expect([r.trainBitsPerChar, r.initialValidationBitsPerChar, r.validationBitsPerChar]).toEqual([3.9572565334896694, 4.939415923597374, 2.83298001813542]);
+    expect(vals).toEqual([10, 20, 30, 40]);
+    const again = await m.train(text, { steps: 5 });
+    expect([again.steps, again.trainBitsPerChar, again.validationBitsPerChar]).toEqual([5, 2.8172502266016997, 2.5568457536056473]);
+    m.dispose();
+  });
+
+  it('early stopping on the shared loop: patience counts validations, the best parameters are restored', async () => {
+    const text = 'abcabcabdabcabcabd'.repeat(30);
+    const m = CharLM.fromText(text, { hiddenSize: 8, embeddingDim: 4, seed: 1 });
+    const seen: { step: number; v: number }[] = [];
+    const snap: Record<number, string> = {};
+    // with a large learning rate the validation stalls well before the budget: the run stops on patience
+    const r = await m.train(text, {
+      steps: 400, seqLen: 8, batchSize: 4, lr: 0.5, validation: 0.2, evalEvery: 5, patience: 2,
+      onProgress: (p) => {
+        if (p.validationBitsPerChar === undefined) return;
+        seen.push({ step: p.step, v: p.validationBitsPerChar });
+        snap[p.step] = JSON.stringify(Array.from(m.model.stateDict()['1.weight_hh_l0']));
+      },
+    });
+    expect(r.stopped).toBe('patience');
+    expect(r.steps).toBeLessThan(400);
+    const best = Math.min(r.initialValidationBitsPerChar!, ...seen.map((s) => s.v));
+    expect(r.bestValidationBitsPerChar).toBe(best);
+    expect(r.validationBitsPerChar).toBe(best);
+    // two validations after the best one, none better
+    const after = seen.filter((s) => s.step > r.bestStep!);
+    expect(after.length).toBe(2);
+    expect(r.bestStep).toBeGreaterThan(0);
+    expect(JSON.stringify(Array.from(m.model.stateDict()['1.weight_hh_l0']))).toBe(snap[r.bestStep!]);
+    await expect(m.train(text, { steps: 5, patience: 2 })).rejects.toThrow('Expected evalEvery with patience');
+    m.dispose();
+  });
 });

@@ -63,7 +63,7 @@ describe('--int8', () => {
       const want = int8.translate(words, { beam });
       const plain = f32.translate(words, { beam });
       for (const workers of ['1', '2']) {
-        const r = cli(['translate', '--model', 's2s.rnnw', '--int8', '--beam', String(beam), '--workers', workers], input);
+        const r = cli(['translate', 's2s.rnnw', '--int8', '--beam', String(beam), '--workers', workers], input);
         expect(r.code, r.stderr).toBe(0);
         const got = records(r.stdout);
         expect(got.map((o) => [o.output, o.score, o.logProb])).toEqual(want.map((t) => [t.text, t.score, t.logProb]));

@@ -73,7 +73,7 @@ describe('train-seq2seq', () => {
 describe('translate', () => {
   it('decodes JSONL in order with one record per line; bad lines become error records naming line and id', () => {
     const input = ['{"id":"a","text":"123"}', 'not json', '{"id":7,"text":"9876"}', '{"id":8}', `{"id":"long","text":"${'1'.repeat(50)}"}`, '{"id":"b","text":"4501"}'].join('\n');
-    const r = cli(['translate', '--model', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--max-chars', '20'], input);
+    const r = cli(['translate', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--max-chars', '20'], input);
     expect(r.code).toBe(0);
     const out = records(r.stdout);
     expect(out.map((o) => o.line)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -91,16 +91,16 @@ describe('translate', () => {
   });
 
   it('reads plain text lines (id = line number), small batches keep the order, and --attention adds the weights', () => {
-    const r = cli(['translate', '--model', 'rev.rnnw', '--format', 'text', '--batch', '2', '--attention'], '12\n\n345\n9\n');
+    const r = cli(['translate', 'rev.rnnw', '--format', 'text', '--batch', '2', '--attention'], '12\n\n345\n9\n');
     const out = records(r.stdout);
     expect(out.map((o) => [o.id, o.output ?? o.error])).toEqual([[1, '21'], [2, 'Expected at least one source token on line 2 (id 2), got none'], [3, '543'], [4, '9']]);
     expect((out[2].attention as number[][]).length).toBe(4);
-    expect(cli(['translate', '--model', 'rev.rnnw', '--beam', '2', '--nbest', '3'], '1\n').code).toBe(2);
+    expect(cli(['translate', 'rev.rnnw', '--beam', '2', '--nbest', '3'], '1\n').code).toBe(2);
   });
 
   it('--workers 2 writes exactly the --workers 1 output, line for line, error records included', () => {
     const lines = Array.from({ length: 150 }, (_, i) => (i === 40 ? 'not json' : i === 90 ? '{"id":90}' : JSON.stringify({ id: `r${i}`, text: String(1 + ((i * 7919) % 99999)) })));
-    const args = ['translate', '--model', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--batch', '8', '--attention'];
+    const args = ['translate', 'rev.rnnw', '--beam', '3', '--nbest', '2', '--batch', '8', '--attention'];
     const one = cli([...args, '--workers', '1'], lines.join('\n') + '\n');
     const two = cli([...args, '--workers', '2'], lines.join('\n') + '\n');
     expect(two.code, two.stderr).toBe(0);
@@ -116,17 +116,26 @@ describe('translate', () => {
   });
 });
 
-describe('translate with an ensemble (--model repeated)', () => {
+describe('translate with an ensemble (--ensemble, or --model repeated)', () => {
   it('equals Seq2Seq.translateEnsemble of the same files, on one thread and on 2 workers; other vocabularies are refused', async () => {
     const second = cli(['train-seq2seq', '--pairs', 'rev.tsv', '--out', 'rev2.rnnw', '--hidden', '16', '--embedding', '8', '--steps', '60', '--batch', '32', '--lr', '0.01', '--validation', '0', '--seed', '2', '--json']);
     expect(second.code, second.stderr).toBe(0);
     const texts = Array.from({ length: 40 }, (_, i) => String(1 + ((i * 7919) % 99999)));
-    const args = ['translate', '--model', 'rev.rnnw', '--model', 'rev2.rnnw', '--format', 'text', '--beam', '3', '--nbest', '2', '--batch', '8'];
+    const args = ['translate', 'rev.rnnw', '--ensemble', 'rev2.rnnw', '--format', 'text', '--beam', '3', '--nbest', '2', '--batch', '8'];
     const one = cli([...args, '--workers', '1'], texts.join('\n') + '\n');
     const two = cli([...args, '--workers', '2'], texts.join('\n') + '\n');
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     expect(two.stdout).toBe(one.stdout);
+    // the older spelling: the model files as --model options, the input as the only argument
+    writeFileSync(join(dir, 'ens-input.txt'), texts.join('\n') + '\n');
+    const old = cli(['translate', '--model', 'rev.rnnw', '--model', 'rev2.rnnw', 'ens-input.txt', '--format', 'text', '--beam', '3', '--nbest', '2', '--batch', '8', '--workers', '1']);
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toBe(one.stdout);
+    const both = cli(['translate', '--model', 'rev.rnnw', 'rev2.rnnw', 'ens-input.txt']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('Expected one input file after --model (the model option; or give the model as the first argument), got rev2.rnnw and ens-input.txt');
+    expect(cli(['translate'], '12\n').stderr).toContain('Expected a model file as the first argument (translate MODEL [INPUT]), got none');
     await l.init();
     const members = await Promise.all(['rev.rnnw', 'rev2.rnnw'].map((f) => l.Seq2Seq.load(join(dir, f))));
     const want = l.Seq2Seq.translateEnsemble(members, texts, { beam: 3, nbest: 2, batchSize: 8 });
@@ -140,7 +149,7 @@ describe('translate with an ensemble (--model repeated)', () => {
     // a model over other tokens cannot join
     writeFileSync(join(dir, 'letters.tsv'), 'ab\tba\ncd\tdc\n');
     expect(cli(['train-seq2seq', '--pairs', 'letters.tsv', '--out', 'letters.rnnw', '--hidden', '4', '--embedding', '2', '--steps', '2', '--validation', '0']).code).toBe(0);
-    const bad = cli(['translate', '--model', 'rev.rnnw', '--model', 'letters.rnnw', '--format', 'text'], '12\n');
+    const bad = cli(['translate', 'rev.rnnw', '--ensemble', 'letters.rnnw', '--format', 'text'], '12\n');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Expected every member to have the first one's source vocabulary, got another in members[1]");
   }, 60_000);

@@ -194,7 +194,7 @@ describe('files, vocabularies and metrics', () => {
     back.dispose();
     // a file whose metadata says hidden 7 while its graph has hidden 6
     const other = tinyModel();
-    const meta = { version: 1, config: { ...other.config, hidden: 7 }, source: [...other.source.tokens], target: [...other.target.tokens] };
+    const meta = { version: 1, config: { ...other.config, hiddenSize: 7 }, source: [...other.source.tokens], target: [...other.target.tokens] };
     const wrong = serialize(other.model, { metadata: { seq2seq: meta } });
     const noMeta = serialize(other.model);
     other.dispose();

@@ -2,12 +2,14 @@
 // dist/cli.js in a child process): a SIGINT mid-run writes a checkpoint between steps and exits 0,
 // and --resume to the same total gives the uninterrupted run's file byte for byte (parameters,
 // optimizer moments — the CRF's too — step and settings); an architecture flag that contradicts the
-// checkpoint is a usage error. (train-forecaster and train-lm have the same test beside their own.)
+// checkpoint is a usage error. Every train-* command of the registry is in the table, and each takes
+// the same size flags (--hidden, --layers, --embedding) into the same config names (hiddenSize, …).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { commands } from '../../src/cli/commands/index';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-train-resume-'));
@@ -52,19 +54,45 @@ beforeAll(() => {
   writeFileSync(file('rev.tsv'), pairs.join('\n') + '\n');
   const gen = Array.from({ length: 32 }, (_, i) => JSON.stringify({ text: (i % 2 ? 'yx' : 'xy').repeat(1 + (i % 3)), condition: i % 2 ? 'yx' : 'xy' }));
   writeFileSync(file('gen.jsonl'), gen.join('\n') + '\n');
+  writeFileSync(file('lm.txt'), 'the cat sat on the mat. the dog sat on the log. '.repeat(20));
+  const series = Array.from({ length: 300 }, (_, t) => (Math.sin(t / 5) + 0.1 * r()).toFixed(4));
+  writeFileSync(file('series.csv'), 'value\n' + series.join('\n') + '\n');
 });
 
+/** The config in an .rnnw file's header (wherever the application keeps it). */
+function configOf(path: string): Record<string, unknown> {
+  const b = readFileSync(path);
+  type Config = Record<string, unknown>;
+  const m = (JSON.parse(b.subarray(16, 16 + b.readUInt32LE(12)).toString('utf8')) as { metadata: Record<string, unknown> }).metadata;
+  const inner = Object.values(m).find((v): v is { config: Config } => typeof v === 'object' && v !== null && 'config' in v);
+  return (m.config as Config | undefined) ?? inner!.config;
+}
+
 // Enough steps that the signal lands mid-run (a step of these tiny models takes well under a millisecond to a few).
-const CASES: { name: string; args: string[]; steps: number; data: string[]; arch: [string, string, RegExp]; resume?: string[] }[] = [
+const CASES: { name: string; args: string[]; steps: number; data: string[]; arch: [string, string, RegExp]; resume?: string[]; sizes: Record<string, number> }[] = [
+  {
+    name: 'train-lm', steps: 3000, data: ['--corpus', 'lm.txt'],
+    args: ['--hidden', '8', '--layers', '2', '--embedding', '4', '--seq-len', '8', '--batch', '4', '--lr', '0.01', '--validation', '0.1', '--validation-chars', '50', '--eval-every', '500', '--sample-every', '0', '--seed', '3'],
+    arch: ['--layers', '1', /Expected --layers 2 \(the checkpoint's\), got 1/],
+    sizes: { hiddenSize: 8, numLayers: 2, embeddingDim: 4 },
+  },
+  {
+    name: 'train-forecaster', steps: 3000, data: ['--data', 'series.csv'],
+    args: ['--hidden', '8', '--layers', '2', '--window', '10', '--horizon', '2', '--batch', '16', '--lr', '0.01', '--validation', '0.1', '--seed', '3'],
+    arch: ['--hidden', '9', /Expected --hidden 8 \(the checkpoint's\), got 9/],
+    sizes: { hiddenSize: 8, numLayers: 2 },
+  },
   {
     name: 'train-classifier', steps: 3000, data: ['--data', 'cls.jsonl'],
     args: ['--hidden', '8', '--embedding', '4', '--batch', '8', '--lr', '0.01', '--seed', '3', '--bidirectional'],
     arch: ['--hidden', '9', /Expected --hidden 8 \(the checkpoint's\), got 9/],
+    sizes: { hiddenSize: 8, numLayers: 1, embeddingDim: 4 },
   },
   {
     name: 'train-labeler', steps: 2000, data: ['--data', 'lab.jsonl'],
     args: ['--crf', '--hidden', '8', '--embedding', '4', '--batch', '8', '--lr', '0.01', '--seed', '3'],
     arch: ['--embedding', '5', /Expected --embedding 4 \(the checkpoint's\), got 5/],
+    sizes: { hiddenSize: 8, embeddingDim: 4 },
   },
   {
     name: 'train-seq2seq', steps: 1500, data: ['--pairs', 'rev.tsv'],
@@ -72,13 +100,21 @@ const CASES: { name: string; args: string[]; steps: number; data: string[]; arch
     arch: ['--attention', 'dot', /Expected --attention general \(the checkpoint's\), got dot/],
     // early stopping's count is not part of a checkpoint: keep it out of the comparison
     resume: ['--patience', '100000'],
+    sizes: { hiddenSize: 8, embeddingDim: 4 },
   },
   {
     name: 'train-generator', steps: 3000, data: ['--data', 'gen.jsonl'],
     args: ['--hidden', '8', '--embedding', '4', '--batch', '8', '--lr', '0.01', '--validation', '0', '--seed', '3'],
     arch: ['--cell', 'gru', /Expected --cell lstm \(the checkpoint's\), got gru/],
+    sizes: { hiddenSize: 8, embeddingDim: 4 },
   },
 ];
+
+describe('every train-* command', () => {
+  it('is in the table below', () => {
+    expect(CASES.map((c) => c.name).sort()).toEqual(commands.map((c) => c.name).filter((n) => n.startsWith('train-')).sort());
+  });
+});
 
 describe('Ctrl-C and --resume in every train-* command', () => {
   for (const c of CASES) {
@@ -99,6 +135,10 @@ describe('Ctrl-C and --resume in every train-* command', () => {
       expect(res.code).toBe(0);
       expect(JSON.parse(res.stdout)).toMatchObject({ steps: c.steps - at, totalSteps: c.steps });
       expect(Buffer.compare(readFileSync(file(`${c.name}-cut.rnnw`)), readFileSync(file(`${c.name}-full.rnnw`)))).toBe(0);
+      // the size flags land in the config under the API's names
+      const config = configOf(file(`${c.name}-full.rnnw`));
+      expect(config).toMatchObject(c.sizes);
+      for (const former of ['hidden', 'layers', 'embedding']) expect(config).not.toHaveProperty(former);
       // the checkpoint fixes the architecture
       const changed = cli(c.name, ...c.data, '--resume', `${c.name}-cut.rnnw`, '--steps', String(c.steps + 5), c.arch[0], c.arch[1]);
       expect(changed.code).toBe(2);

@@ -61,6 +61,7 @@ describe('model files of another kind, and files that are no model', () => {
     [['sample', 'cls.rnnw'], 'rnn-wasm: FormatError: Expected a CharLM model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['eval-lm', 'cls.rnnw', 'small.txt'], 'rnn-wasm: FormatError: Expected a CharLM model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['classify', 'lm.rnnw', 'cls.jsonl'], 'rnn-wasm: FormatError: Expected a SequenceClassifier model file, got a CharLM file (lm.rnnw): use `rnn-wasm sample` or `rnn-wasm complete` or `rnn-wasm eval-lm`'],
+    [['translate', 'cls.rnnw', 'small.txt'], 'rnn-wasm: FormatError: Expected a Seq2Seq model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['translate', '--model', 'cls.rnnw', 'small.txt'], 'rnn-wasm: FormatError: Expected a Seq2Seq model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['train-lm', '--corpus', 'small.txt', '--resume', 'cls.rnnw', '--steps', '5'], 'rnn-wasm: FormatError: Expected a CharLM model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['info', 'notes.txt'], 'rnn-wasm: FormatError: Expected a model file (.rnnw, .onnx, .safetensors or a tfjs model.json), got text starting "hello world, this is a text file": notes.txt is not an rnn-wasm model file'],
@@ -93,7 +94,7 @@ describe('model files of another kind, and files that are no model', () => {
     // a command whose help shows a <model> argument, --resume or --model is in the table
     for (const c of commands) {
       const help = cli(c.name, '--help').stdout;
-      if (/<model>|--resume <file>|--model <file>/.test(help)) expect(MODEL_ARGUMENT[c.name], c.name).toBeDefined();
+      if (/[<[]model[>\]]|--resume <file>|--model <file>/.test(help)) expect(MODEL_ARGUMENT[c.name], c.name).toBeDefined();
     }
   });
 

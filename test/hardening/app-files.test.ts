@@ -41,28 +41,28 @@ function refused(load: () => { dispose(): void }, heap: () => { live: number; by
 const tok = Tokenizer.fit(['abcab', 'bca']);
 
 describe('metadata is compared with the graph before anything is built', () => {
-  it('a Seq2Seq file (about 40 KB) whose config says hidden: 2000 is refused with a FormatError, the heap unchanged', () => {
+  it('a Seq2Seq file (about 40 KB) whose config says hiddenSize: 2000 is refused with a FormatError, the heap unchanged', () => {
     const s = new Seq2Seq({ cell: 'lstm', hidden: 24, embedding: 8, attention: 'general', seed: 1, source: TokenVocab.fromTexts('chars', ['abcdefghij']), target: TokenVocab.fromTexts('chars', ['abcdefghij']) });
     const bytes = s.serialize({ optimizer: false });
     expect(bytes.length).toBeGreaterThan(20_000);
     expect(bytes.length).toBeLessThan(50_000);
-    const bad = rewrite(bytes, (m) => ((m.seq2seq as { config: Meta }).config.hidden = 2000));
+    const bad = rewrite(bytes, (m) => ((m.seq2seq as { config: Meta }).config.hiddenSize = 2000));
     refused(() => Seq2Seq.deserialize(bad), heapOf(s.model), /Expected the graph that metadata.seq2seq describes, got another graph/);
     // with a hidden size past the limits: the same FormatError, from the limit, still nothing allocated
-    const huge = rewrite(bytes, (m) => ((m.seq2seq as { config: Meta }).config.hidden = 1e6));
+    const huge = rewrite(bytes, (m) => ((m.seq2seq as { config: Meta }).config.hiddenSize = 1e6));
     refused(() => Seq2Seq.deserialize(huge), heapOf(s.model), /FormatError|Expected/);
     // the unmutated file still loads
     Seq2Seq.deserialize(bytes).dispose();
     s.dispose();
   });
 
-  it('generator and forecaster files whose config says hidden: 2000: FormatError, the heap unchanged', () => {
+  it('generator and forecaster files whose config says hiddenSize: 2000: FormatError, the heap unchanged', () => {
     const ex = [{ text: 'ab', condition: 'x' }, { text: 'ba', condition: 'y' }];
     const g = ConditionalGenerator.fromExamples(ex, { classes: ['x', 'y'], hidden: 8, embedding: 4, seed: 1 });
-    const gb = rewrite(g.serialize({ optimizer: false }), (m) => ((m.generator as { config: Meta }).config.hidden = 2000));
+    const gb = rewrite(g.serialize({ optimizer: false }), (m) => ((m.generator as { config: Meta }).config.hiddenSize = 2000));
     refused(() => ConditionalGenerator.deserialize(gb), heapOf(g.model), /Expected the graph metadata.generator describes, got another graph/);
     const f = new Forecaster({ window: 8, horizon: 2, hidden: 8, seed: 1 });
-    const fb = rewrite(f.serialize({ optimizer: false }), (m) => ((m.forecaster as { config: Meta }).config.hidden = 2000));
+    const fb = rewrite(f.serialize({ optimizer: false }), (m) => ((m.forecaster as { config: Meta }).config.hiddenSize = 2000));
     refused(() => Forecaster.deserialize(fb), heapOf(f.model), /Expected the graph metadata.forecaster describes, got another graph/);
     g.dispose();
     f.dispose();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/wasm/load';
 import { OP, OP_ARITY, ProgramBuilder } from '../../src/ir/program';
-import { OP_EMITTER, SPLIT_OPS } from '../../src/wasm/ops.generated';
+import { OP_EMITTER, SPLIT_OPS, splitWork } from '../../src/wasm/ops.generated';
 import { RnnWasmError } from '../../src/errors';
 import { generate, OUTPUTS, parseTable, readTable, root } from '../../scripts/gen-ops.mjs';
 
@@ -46,15 +46,33 @@ describe('op table', () => {
     expect(codes).toEqual({ ...OP });
   });
 
-  it('the ops marked split are exactly the ones the threaded runner shares (assembly/mt/runner.ts splitOp) and the planner splits', () => {
-    const runner = read('assembly/mt/runner.ts');
-    const body = runner.slice(runner.indexOf('function splitOp('), runner.indexOf('function runPlan('));
-    const handled = [...body.matchAll(/op == OP_(\w+)/g)].map((m) => m[1]).sort();
-    const marked = ops.filter((o) => o.split).map((o) => o.name as string).sort();
+  it('the ops marked split are exactly the ones the threaded runner decodes (assembly/mt/split.generated.ts, each op\'s arguments in order to its share) and the planner splits', () => {
+    const src = read(OUTPUTS.asSplit);
+    const cases = [...src.matchAll(/case OP_(\w+):\n\s*(\w+)\((.*)\);\n\s*return 1;/g)];
+    const marked = ops.filter((o) => o.split);
     expect(marked.length).toBeGreaterThan(0);
-    expect(handled).toEqual(marked);
-    expect([...SPLIT_OPS].sort((a, b) => a - b)).toEqual(ops.filter((o) => o.split).map((o) => o.code).sort((a, b) => a - b));
-    expect(() => parseTable({ ...readTable(), ops: [{ ...readTable().ops[0], split: 'yes' as never }] })).toThrow(/split to be a boolean/);
+    expect(cases.map((c) => c[1])).toEqual(marked.map((o) => o.name));
+    for (const [, name, fn, args] of cases) {
+      const o = marked.find((x) => x.name === name)!;
+      expect(fn, name).toBe(o.split);
+      expect(args.split(', '), name).toEqual(o.args.map((a, i) => `${a.kind}(${i === 0 ? 'a' : `a + ${i}`})`));
+    }
+    // every share function exists in assembly/mt/shares.ts with the op's arity
+    const shares = read('assembly/mt/shares.ts');
+    for (const o of marked) {
+      const m = new RegExp(`export function ${o.split}\\(([^)]*)\\)`).exec(shares);
+      expect(m, o.split).not.toBeNull();
+      expect(m![1].split(',').length, o.split).toBe(o.args.length);
+    }
+    expect([...SPLIT_OPS].sort((a, b) => a - b)).toEqual(marked.map((o) => o.code).sort((a, b) => a - b));
+    // the planner's work: M·N·K of a GEMM, Infinity for the recurrent forwards, 0 for an op that does not split
+    const words = (o: string, vals: Record<string, number>) => [OP[o as keyof typeof OP], ...ops.find((x) => x.name === o)!.args.map((a) => vals[a.name] ?? 0)];
+    expect(splitWork(words('GEMM_NT', { M: 3, N: 5, K: 7 }), 0)).toBe(105);
+    expect(splitWork(words('GEMM_Q8', { M: 2, N: 4, K: 8 }), 0)).toBe(64);
+    expect(splitWork(words('LSTM', { T: 2 }), 0)).toBe(Infinity);
+    expect(splitWork(words('COPY', {}), 0)).toBe(0);
+    expect(() => parseTable({ ...readTable(), ops: [{ ...readTable().ops[0], split: true as never }] })).toThrow(/split to name the op's share function/);
+    expect(() => parseTable({ ...readTable(), ops: [{ ...readTable().ops[0], splitWork: 'M y' }] })).toThrow(/splitWork on a split op to name its integer/);
   });
 
   it('the TypeScript side has one code, arity and typed emitter per op, and the emitter declares that many parameters', () => {

@@ -25,16 +25,16 @@ export function hiddenStates(lm: CharLM, text: string): HiddenStates {
   if (typeof text !== 'string' || text.length === 0) throw new ValueError(`Expected text to be a non-empty string, got ${typeof text === 'string' ? 'an empty string' : typeof text}`);
   const ids = lm.vocabulary.encode(text, 'text');
   const c = lm.config;
-  const rec = { inputSize: c.embedding, hiddenSize: c.hidden, numLayers: c.layers };
+  const rec = { inputSize: c.embeddingDim, hiddenSize: c.hiddenSize, numLayers: c.numLayers };
   const probe = new Sequential([
-    layers.embedding({ numEmbeddings: lm.vocabulary.size, embeddingDim: c.embedding }),
+    layers.embedding({ numEmbeddings: lm.vocabulary.size, embeddingDim: c.embeddingDim }),
     cellLayer(c.cell, rec),
   ]);
   try {
     const sd = lm.model.stateDict();
     probe.loadStateDict(Object.fromEntries(Object.entries(sd).filter(([k]) => !k.startsWith('2.'))));
     const out = probe.forward(new Tensor(ids, [ids.length, 1]));
-    return { chars: Array.from(ids, (id) => lm.vocabulary.tokens[id]), units: c.hidden, values: out.output.data.slice() };
+    return { chars: Array.from(ids, (id) => lm.vocabulary.tokens[id]), units: c.hiddenSize, values: out.output.data.slice() };
   } finally {
     probe.dispose();
   }

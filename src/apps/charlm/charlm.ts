@@ -238,12 +238,12 @@ export class CharLM {
 }
 
 function buildModel(c: CharLMConfig, V: number): Sequential {
-  const rec = { inputSize: c.embedding, hiddenSize: c.hidden, numLayers: c.layers, dropout: c.dropout };
+  const rec = { inputSize: c.embeddingDim, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: c.dropout };
   return new Sequential(
     [
-      layers.embedding({ numEmbeddings: V, embeddingDim: c.embedding }),
+      layers.embedding({ numEmbeddings: V, embeddingDim: c.embeddingDim }),
       cellLayer(c.cell, rec, { forgetBias: true }),
-      layers.linear({ inFeatures: c.hidden, outFeatures: V }),
+      layers.linear({ inFeatures: c.hiddenSize, outFeatures: V }),
     ],
     { seed: c.seed },
   );
@@ -305,8 +305,8 @@ function checkTrainingState(t: TrainingState, seed: number): void {
 
 /** The layers CharLM builds for a config (what a file's architecture must be). */
 function expectedLayers(c: CharLMConfig, V: number): string {
-  const rec = { type: c.cell, inputSize: c.embedding, hiddenSize: c.hidden, numLayers: c.layers, bidirectional: false };
-  return JSON.stringify([{ type: 'embedding', numEmbeddings: V, embeddingDim: c.embedding }, rec, { type: 'linear', inFeatures: c.hidden, outFeatures: V }]);
+  const rec = { type: c.cell, inputSize: c.embeddingDim, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: false };
+  return JSON.stringify([{ type: 'embedding', numEmbeddings: V, embeddingDim: c.embeddingDim }, rec, { type: 'linear', inFeatures: c.hiddenSize, outFeatures: V }]);
 }
 
 function layersOf(m: Sequential): string {

@@ -4,7 +4,7 @@
 import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import type { UnknownPolicy } from './vocab';
-import { checkKeys } from '../../options';
+import { checkKeys, renameFormer, type FormerSizeNames } from '../../options';
 import { positiveInt as anyPositiveInt, positiveNumber, seedValue } from '../../ir/checks';
 
 /** The recurrent cell of an application: `rnn`, `lstm`, `gru`, `mingru` or `minlstm`. */
@@ -15,11 +15,11 @@ export interface CharLMConfig {
   /** Recurrent cell (default 'lstm'). */
   cell: CellKind;
   /** Stacked recurrent layers (default 1). */
-  layers: number;
+  numLayers: number;
   /** Hidden size of every recurrent layer (default 256). */
-  hidden: number;
+  hiddenSize: number;
   /** Embedding width (default 64). */
-  embedding: number;
+  embeddingDim: number;
   /** Dropout between stacked recurrent layers, in [0, 1) (default 0). */
   dropout: number;
   /** Initialiser seed (default 1). */
@@ -30,7 +30,7 @@ export interface CharLMConfig {
  * Options of a new {@link CharLM}: any part of the architecture (the rest takes its default) and the unknown-
  * character policy.
  */
-export interface CharLMOptions extends Partial<CharLMConfig> {
+export interface CharLMOptions extends Partial<CharLMConfig>, FormerSizeNames {
   /** Characters outside the vocabulary: 'unk' maps them to `<unk>` (default), 'error' throws. */
   unknown?: UnknownPolicy;
 }
@@ -57,17 +57,13 @@ export { checkKeys, seedValue };
 /** An integer in [1, max] (default 2^30). */
 export const positiveInt = (name: string, v: unknown, max = 1 << 30): number => anyPositiveInt(name, v, max);
 
-const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'dropout', 'seed', 'unknown'];
+const CONFIG_KEYS = ['cell', 'numLayers', 'hiddenSize', 'embeddingDim', 'dropout', 'seed', 'unknown'];
 export const SETTING_KEYS: (keyof TrainSettings)[] = ['seqLen', 'batchSize', 'tbptt', 'order', 'lr', 'clipNorm', 'seed'];
 
-/** Throws a ValueError for a key of `o` outside `allowed`. */
-
-
-
-
 /** The architecture with defaults filled in, validated. */
-export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${show(o)}`);
+export function checkConfig(given: CharLMOptions): CharLMConfig & { unknown: UnknownPolicy } {
+  if (!given || typeof given !== 'object') throw new ValueError(`Expected CharLM options as an object, got ${show(given)}`);
+  const o = renameFormer(given, CONFIG_KEYS, 'CharLM option');
   checkKeys(o, [...CONFIG_KEYS, 'vocabulary'], 'CharLM option');
   const cell = checkCell(o.cell);
   const dropout = o.dropout ?? 0;
@@ -76,9 +72,9 @@ export function checkConfig(o: CharLMOptions): CharLMConfig & { unknown: Unknown
   if (unknown !== 'unk' && unknown !== 'error') throw new ValueError(`Expected unknown to be 'unk' or 'error', got ${show(o.unknown)}`);
   return {
     cell,
-    layers: positiveInt('layers', o.layers ?? 1, 64),
-    hidden: positiveInt('hidden', o.hidden ?? 256, 1 << 16),
-    embedding: positiveInt('embedding', o.embedding ?? 64, 1 << 16),
+    numLayers: positiveInt('numLayers', o.numLayers ?? 1, 64),
+    hiddenSize: positiveInt('hiddenSize', o.hiddenSize ?? 256, 1 << 16),
+    embeddingDim: positiveInt('embeddingDim', o.embeddingDim ?? 64, 1 << 16),
     dropout,
     seed: seedValue('seed', o.seed ?? 1),
     unknown,

@@ -1,13 +1,15 @@
-// The training loop of CharLM: batches of windows of the training text, one trainStep (or one
-// WorkerPool step) per batch, with step and time budgets, periodic validation, progress callbacks,
-// and an AbortSignal checked between steps. Everything a resumed run needs (step count, batch
-// order, optimizer) is kept on the CharLM and written into its checkpoints.
+// CharLM's training on the applications' shared loop (../graph-loop.ts): a streamed loop whose
+// steps each draw the next batch of windows of the training text and take one trainStep (or one
+// WorkerPool step) on it; budgets, periodic validation, early stopping, the non-finite guard,
+// progress callbacks and the AbortSignal are the shared loop's. Everything a resumed run needs
+// (step count, batch order, optimizer) is kept on the CharLM and written into its checkpoints.
 import type { Model } from '../../model/model';
 import type { Optimizer } from '../../train/optim';
 import { WorkerPool } from '../../parallel/pool';
 import { ValueError } from '../../errors';
 import { Batches, type BatchOrderState } from './batches';
 import { checkKeys, positiveInt, type TrainSettings } from './options';
+import { runLoop as runSharedLoop, type LoopPlan } from '../graph-loop';
 
 /**
  * Options of `CharLM.train`: the budget of this call (steps and/or minutes), the run's settings, validation,
@@ -22,8 +24,10 @@ export interface TrainOptions extends Partial<TrainSettings> {
   validation?: number | string;
   /** Characters of the held-out text scored at each validation (default 20 000; 0 = all). */
   validationChars?: number;
-  /** Validate every this many steps (default: only before and after). */
+  /** Validate every this many steps of this call (default: only before and after). */
   evalEvery?: number;
+  /** Early stopping: stop after this many validations (every evalEvery steps) without a new best and restore the best parameters (default: never). */
+  patience?: number;
   /** Worker threads for each step (WorkerPool, data parallel over the batch); default 1 (this thread). */
   workers?: number;
   /** Called after every step. */
@@ -58,14 +62,18 @@ export interface TrainResult {
   steps: number;
   /** Steps of the whole run, checkpoints included. */
   totalSteps: number;
-  /** What ended this call: the steps budget, the time budget, or the abort signal. */
-  stopped: 'steps' | 'time' | 'signal';
+  /** What ended this call: the steps or time budget, the abort signal, a non-finite training loss ('nan'), or early stopping ('patience': best parameters restored). */
+  stopped: 'steps' | 'time' | 'signal' | 'nan' | 'patience';
   /** Mean training bits per character over the last 50 steps of this call. */
   trainBitsPerChar: number;
   /** Validation bits per character before and after this call (absent without validation). */
   initialValidationBitsPerChar?: number;
   /** Validation bits per character after this call. */
   validationBitsPerChar?: number;
+  /** With early stopping: the best validation bits per character. */
+  bestValidationBitsPerChar?: number;
+  /** With early stopping: the step of the best validation bits per character. */
+  bestStep?: number;
   /** Time spent in this call. */
   elapsedMs: number;
 }
@@ -77,18 +85,14 @@ export interface TrainingState {
   order: BatchOrderState;
 }
 
-export const TRAIN_KEYS = ['steps', 'minutes', 'validation', 'validationChars', 'evalEvery', 'workers', 'onProgress', 'signal', 'seqLen', 'batchSize', 'tbptt', 'order', 'lr', 'clipNorm', 'seed'];
+export const TRAIN_KEYS = ['steps', 'minutes', 'validation', 'validationChars', 'evalEvery', 'patience', 'workers', 'onProgress', 'signal', 'seqLen', 'batchSize', 'tbptt', 'order', 'lr', 'clipNorm', 'seed'];
 
 /** Validated budgets and hooks of one train() call. */
-export interface RunPlan {
-  steps: number; // Infinity when only a time budget is given
-  ms: number;
+export interface RunPlan extends Omit<LoopPlan, 'onProgress' | 'epochs'> {
   validation: number | string;
   validationChars: number;
-  evalEvery: number;
   workers: number;
   onProgress?: (p: TrainProgress) => void;
-  signal?: AbortSignal;
 }
 
 export function checkRun(o: TrainOptions): RunPlan {
@@ -103,12 +107,14 @@ export function checkRun(o: TrainOptions): RunPlan {
   if (!(Number.isInteger(vc) && vc >= 0)) throw new ValueError(`Expected validationChars to be a non-negative integer, got ${String(o.validationChars)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new ValueError(`Expected onProgress to be a function, got ${typeof o.onProgress}`);
   if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal)) throw new ValueError(`Expected signal to be an AbortSignal, got ${String(o.signal)}`);
+  if (o.patience !== undefined && o.evalEvery === undefined) throw new ValueError(`Expected evalEvery with patience (early stopping counts validations), got patience ${String(o.patience)} alone`);
   return {
     steps: o.steps ?? Infinity,
     ms: o.minutes === undefined ? Infinity : o.minutes * 60_000,
     validation: v,
     validationChars: vc,
     evalEvery: o.evalEvery === undefined ? 0 : positiveInt('evalEvery', o.evalEvery),
+    patience: o.patience === undefined ? Infinity : positiveInt('patience', o.patience),
     workers: o.workers === undefined ? 1 : positiveInt('workers', o.workers, 256),
     onProgress: o.onProgress,
     signal: o.signal,
@@ -132,69 +138,39 @@ export interface LoopContext {
   validate: (() => number) | null;
 }
 
-const now = () => performance.now();
-const tick = () => new Promise<void>((r) => setTimeout(r, 0));
-
-/** Runs the loop; updates ctx.state (step, batch order) after every step. */
+/** Runs the shared loop, a batch of the stream per step; updates ctx.state (step, batch order) after every step. */
 export async function runLoop(ctx: LoopContext, run: RunPlan): Promise<TrainResult> {
   const { model, optimizer, state, batches } = ctx;
   const s = state.settings;
   const stepOpts = { loss: 'crossEntropy' as const, optimizer, clipNorm: s.clipNorm, tbptt: s.tbptt < s.seqLen ? s.tbptt : undefined };
   if (run.workers > 1 && stepOpts.tbptt !== undefined) throw new ValueError(`Expected tbptt = seqLen with workers > 1 (the pool trains whole windows), got tbptt ${s.tbptt} < seqLen ${s.seqLen}`);
   const pool = run.workers > 1 ? await WorkerPool.create(model, { workers: run.workers }) : null;
+  const taken = (r: { loss: number }) => {
+    state.order = batches.state();
+    return r.loss;
+  };
   try {
-    const t0 = now();
-    let lastYield = t0;
-    const initial = ctx.validate ? ctx.validate() : undefined;
-    const recent: number[] = [];
-    let taken = 0;
-    let stopped: TrainResult['stopped'] = 'steps';
-    const targetStep = Number.isFinite(run.steps) ? state.step + run.steps : undefined;
-    for (;;) {
-      if (run.signal?.aborted) {
-        stopped = 'signal';
-        break;
-      }
-      if (taken >= run.steps) break;
-      if (now() - t0 >= run.ms) {
-        stopped = 'time';
-        break;
-      }
-      const batch = batches.next();
-      const r = pool ? await pool.trainStep(batch, stepOpts) : model.trainStep(batch, stepOpts);
-      taken++;
-      state.step++;
-      state.order = batches.state();
-      recent.push(r.loss);
-      if (recent.length > 50) recent.shift();
-      const el = now() - t0;
-      const val = ctx.validate && run.evalEvery && state.step % run.evalEvery === 0 ? ctx.validate() : undefined;
-      const etaSteps = Number.isFinite(run.steps) ? ((run.steps - taken) * el) / taken : Infinity;
-      run.onProgress?.({
-        step: state.step,
-        targetStep,
-        loss: r.loss,
-        bitsPerChar: r.loss / Math.LN2,
-        charsPerSecond: (taken * s.batchSize * s.seqLen) / (el / 1000),
-        elapsedMs: el,
-        etaMs: Math.min(etaSteps, Math.max(0, run.ms - el)),
-        validationBitsPerChar: val,
-      });
-      // let signal handlers and timers run
-      if (now() - lastYield > 50) {
-        await tick();
-        lastYield = now();
-      }
-    }
-    const mean = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length / Math.LN2 : NaN;
+    const r = await runSharedLoop({
+      settings: s, state, validate: ctx.validate,
+      // streamed: no examples; each step draws the next batch of windows
+      step: () => {
+        const batch = batches.next();
+        return pool ? pool.trainStep(batch, stepOpts).then(taken) : taken(model.trainStep(batch, stepOpts));
+      },
+      snapshot: () => model.stateDict(),
+      restore: (sd) => model.loadStateDict(sd as Record<string, Float32Array>),
+    }, {
+      ...run, epochs: Infinity,
+      onProgress: run.onProgress && ((p) => run.onProgress!({
+        step: p.step, targetStep: p.targetStep, loss: p.loss, bitsPerChar: p.loss / Math.LN2,
+        charsPerSecond: p.examplesPerSecond * s.seqLen, elapsedMs: p.elapsedMs, etaMs: p.etaMs, validationBitsPerChar: p.validationLoss,
+      })),
+    });
     return {
-      steps: taken,
-      totalSteps: state.step,
-      stopped,
-      trainBitsPerChar: mean,
-      initialValidationBitsPerChar: initial,
-      validationBitsPerChar: ctx.validate ? ctx.validate() : undefined,
-      elapsedMs: now() - t0,
+      steps: r.steps, totalSteps: r.totalSteps, stopped: r.stopped as TrainResult['stopped'], trainBitsPerChar: r.trainLoss / Math.LN2,
+      initialValidationBitsPerChar: r.initialValidationLoss, validationBitsPerChar: r.validationLoss,
+      ...(r.bestStep === undefined ? {} : { bestValidationBitsPerChar: r.bestValidationLoss, bestStep: r.bestStep }),
+      elapsedMs: r.elapsedMs,
     };
   } finally {
     await pool?.dispose();

@@ -11,7 +11,7 @@ import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, softmaxRows, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
 import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
-import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, renameFormer, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import type { Optimizer } from '../../train/optim';
@@ -97,6 +97,7 @@ export class SequenceClassifier extends GraphApp {
   constructor(o: ClassifierOptions, model?: GraphModel, restored?: { optimizer?: Optimizer; training?: TrainingState }) {
     super();
     if (!o || typeof o !== 'object') throw new ValueError(`Expected classifier options { tokenizer, labels, … }, got ${show(o)}`);
+    o = renameFormer(o, KEYS, 'classifier option');
     checkKeys(o, KEYS, 'classifier option');
     const pooling = o.pooling ?? 'last';
     if (!['last', 'mean', 'max'].includes(pooling)) throw new ValueError(`Expected pooling 'last', 'mean' or 'max', got ${show(pooling)}`);

@@ -1,8 +1,9 @@
 // The recurrent cell of an application: any kind in the cell registry (src/layers/cells.ts), checked
-// once here, and built here, with the one per-cell initialiser some apps ask for (`forgetBias`: an
-// LSTM's forget-gate bias starts at 1, as Jozefowicz et al. 2015 recommend; other cells have no such
-// gate bias and keep their defaults). Every app goes through it; `--cell` lists CELL_KINDS too.
-import { CELL_KINDS, isCellKind, type CellKind } from '../../layers/cells';
+// once here, and built here, with the one per-cell initialiser some apps ask for (`forgetBias`: the
+// forget-gate bias of a cell whose descriptor names one (`forgetGate`, an LSTM's f) starts at 1, as
+// Jozefowicz et al. 2015 recommend; other cells keep their defaults). Every app goes through it;
+// `--cell` lists CELL_KINDS too. Nothing here names a cell.
+import { CELL_KINDS, CELLS, isCellKind, type CellKind } from '../../layers/cells';
 import { RecurrentCore, type AnyCellOptions, type RecurrentInit } from '../../layers/recurrent';
 import { recurrent, type NodeOptions, type RecurrentSyms, type Sym } from '../../graph/nodes';
 import type { Module } from '../../layers/module';
@@ -12,16 +13,19 @@ export type AppCell = CellKind;
 /** Every cell an application accepts, in registry order. */
 export const APP_CELLS: readonly AppCell[] = CELL_KINDS;
 
-/** The cell option (default 'lstm'); a ValueError names the accepted kinds. */
+/** The cell an application uses when none is given: the first of the registry (LSTM). */
+const DEFAULT_CELL = CELL_KINDS[0];
+
+/** The cell option (default: the registry's first, LSTM); a ValueError names the accepted kinds. */
 export function checkCell(v: unknown, name = 'cell'): AppCell {
-  const c = v ?? 'lstm';
+  const c = v ?? DEFAULT_CELL;
   if (!isCellKind(c)) throw new ValueError(`Expected ${name} to be one of ${APP_CELLS.map((k) => `'${k}'`).join(', ')}, got ${String(v)}`);
   return c;
 }
 
-/** { forgetBias: 1 } for an LSTM when asked, else undefined (the layer's defaults). */
+/** { forgetBias: 1 } for a cell with a forget gate when asked, else undefined (the layer's defaults). */
 function appInit(cell: AppCell, forgetBias: boolean): RecurrentInit | undefined {
-  return forgetBias && cell === 'lstm' ? { forgetBias: 1 } : undefined;
+  return forgetBias && CELLS[cell].forgetGate >= 0 ? { forgetBias: 1 } : undefined;
 }
 
 /** A graph node of the app's cell. */

@@ -15,11 +15,13 @@ import { Tensor } from '../../tensor';
 import { Tokenizer, type TokenizerJSON } from './tokenizer';
 import { padIds } from './batches';
 import { cellNode, checkCell, type AppCell } from './cells';
-import { checkKeys } from '../../options';
+import { checkKeys, renameFormer, type FormerSizeNames } from '../../options';
+
+export { renameFormer };
 
 export type { AppCell } from './cells';
 
-export interface EncoderOptions {
+export interface EncoderOptions extends FormerSizeNames {
   /** The recurrent cell (default `'lstm'`). */
   cell?: AppCell;
   /** Hidden units per layer and direction (default 64). */
@@ -38,12 +40,11 @@ export interface EncoderOptions {
   seed?: number;
 }
 
-export type EncoderConfig = Required<EncoderOptions>;
+export type EncoderConfig = Required<Omit<EncoderOptions, keyof FormerSizeNames>>;
 
 export { checkKeys };
 
 const ENCODER_KEYS = ['cell', 'hiddenSize', 'embeddingDim', 'numLayers', 'bidirectional', 'dropout', 'maxLength', 'seed'];
-
 
 function int(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) throw new ValueError(`Expected ${name} to be an integer >= ${min}, got ${show(v)}`);

@@ -286,7 +286,7 @@ function buildGraph(c: ForecasterConfig): GraphModel {
 function graphParts(c: ForecasterConfig): GraphParts {
   const x = g.input('x', { type: 'float', features: c.features });
   const stack = (v: g.Sym, name: string, initialState?: g.RecurrentNodeOptions['initialState']): g.RecurrentSyms => {
-    const rec = { hiddenSize: c.hidden, numLayers: c.layers, name, initialState };
+    const rec = { hiddenSize: c.hiddenSize, numLayers: c.numLayers, name, initialState };
     return cellNode(c.cell, v, rec, { forgetBias: true });
   };
   const r = stack(x, 'rnn');

@@ -2,6 +2,7 @@
 import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
+import { renameFormer, type FormerSizeNames } from '../../options';
 import type { ScalingKind } from './scaling';
 
 /**
@@ -38,9 +39,9 @@ export interface ForecasterConfig {
   /** The recurrent cell (default `'lstm'`). */
   cell: AppCell;
   /** Stacked recurrent layers (default 1). */
-  layers: number;
+  numLayers: number;
   /** Hidden units per layer (default 64). */
-  hidden: number;
+  hiddenSize: number;
   /** Per-feature scaling fitted on the first training series (default 'standard'). */
   scaling: ScalingKind;
   /**
@@ -54,12 +55,13 @@ export interface ForecasterConfig {
 }
 
 /** Options of a new {@link Forecaster}: any part of its configuration (the rest takes its default). */
-export type ForecasterOptions = Partial<ForecasterConfig>;
+export type ForecasterOptions = Partial<ForecasterConfig> & Omit<FormerSizeNames, 'embedding'>;
 
-export const FORECASTER_KEYS = ['features', 'targets', 'known', 'window', 'horizon', 'mode', 'cell', 'layers', 'hidden', 'scaling', 'level', 'seed'];
+export const FORECASTER_KEYS = ['features', 'targets', 'known', 'window', 'horizon', 'mode', 'cell', 'numLayers', 'hiddenSize', 'scaling', 'level', 'seed'];
 
-export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${show(o)}`);
+export function checkForecasterConfig(given: ForecasterOptions): ForecasterConfig {
+  if (!given || typeof given !== 'object') throw new ValueError(`Expected forecaster options as an object, got ${show(given)}`);
+  const o = renameFormer(given, FORECASTER_KEYS, 'forecaster option');
   checkKeys(o, FORECASTER_KEYS, 'forecaster option');
   const features = positiveInt('features', o.features ?? 1, 1 << 16);
   const targets = o.targets ?? [0];
@@ -88,8 +90,8 @@ export function checkForecasterConfig(o: ForecasterOptions): ForecasterConfig {
     horizon: positiveInt('horizon', o.horizon ?? 14, 1 << 16),
     mode,
     cell,
-    layers: positiveInt('layers', o.layers ?? 1, 64),
-    hidden: positiveInt('hidden', o.hidden ?? 64, 1 << 16),
+    numLayers: positiveInt('numLayers', o.numLayers ?? 1, 64),
+    hiddenSize: positiveInt('hiddenSize', o.hiddenSize ?? 64, 1 << 16),
     scaling,
     level,
     seed: seedValue('seed', o.seed ?? 1),

@@ -251,12 +251,12 @@ function buildGraph(c: GeneratorConfig, V: number): GraphModel {
 function graphParts(c: GeneratorConfig, V: number): GraphParts {
   const cond = g.input('cond', { type: 'vector', features: c.conditionSize });
   const x = g.input('x', { type: 'ids', vocabSize: V });
-  const e = g.embedding(x, { embeddingDim: c.embedding, name: 'emb' });
+  const e = g.embedding(x, { embeddingDim: c.embeddingDim, name: 'emb' });
   const inp = c.conditioning === 'state' ? e : g.concat([e, g.repeat(cond, e, { name: 'cond_steps' })], { name: 'cond_input' });
-  const S = c.layers * c.hidden;
+  const S = c.numLayers * c.hiddenSize;
   const state = (k: 'h' | 'c') => g.tanh(g.linear(cond, { outFeatures: S, name: `init_${k}` }), { name: `init_${k}_tanh` });
   const initialState = c.conditioning === 'input' ? undefined : { h: state('h'), c: CELLS[c.cell].hasCellState ? state('c') : undefined };
-  const rec = { hiddenSize: c.hidden, numLayers: c.layers, name: 'rnn', initialState };
+  const rec = { hiddenSize: c.hiddenSize, numLayers: c.numLayers, name: 'rnn', initialState };
   const r = cellNode(c.cell, inp, rec, { forgetBias: true });
   const logits = g.linear(r.output, { outFeatures: V, name: 'out' });
   return { inputs: [cond, x], outputs: { logits }, seed: c.seed };

@@ -4,6 +4,7 @@
 import { ValueError, show } from '../../errors';
 import { checkCell, type AppCell } from '../common/cells';
 import { checkKeys, positiveInt, seedValue } from '../charlm/options';
+import { renameFormer, type FormerSizeNames } from '../../options';
 
 /** Where the condition enters: the initial state (`state`), the input of every step (`input`), or both. */
 export type Conditioning = 'state' | 'input' | 'both';
@@ -13,11 +14,11 @@ export interface GeneratorConfig {
   /** Recurrent cell (default 'lstm'). */
   cell: AppCell;
   /** Stacked recurrent layers (default 1). */
-  layers: number;
+  numLayers: number;
   /** Hidden size (default 128). */
-  hidden: number;
+  hiddenSize: number;
   /** Character embedding width (default 32). */
-  embedding: number;
+  embeddingDim: number;
   /**
    * Where the condition v enters: 'state' (h0 = tanh(W v + b), and c0 likewise for an LSTM),
    * 'input' (v concatenated to every step's input: h_t = tanh(W_xh x_t + W_hh h_{t−1} + W_ih v) for
@@ -35,12 +36,13 @@ export interface GeneratorConfig {
 /**
  * Options of a new {@link ConditionalGenerator}: any part of its architecture (the rest takes its default).
  */
-export type GeneratorOptions = Partial<Omit<GeneratorConfig, 'classes'>> & { classes?: readonly string[] };
+export type GeneratorOptions = Partial<Omit<GeneratorConfig, 'classes'>> & { classes?: readonly string[] } & FormerSizeNames;
 
-export const CONFIG_KEYS = ['cell', 'layers', 'hidden', 'embedding', 'conditioning', 'classes', 'conditionSize', 'seed'];
+export const CONFIG_KEYS = ['cell', 'numLayers', 'hiddenSize', 'embeddingDim', 'conditioning', 'classes', 'conditionSize', 'seed'];
 
-export function checkGeneratorConfig(o: GeneratorOptions, extra: readonly string[] = []): GeneratorConfig {
-  if (!o || typeof o !== 'object') throw new ValueError(`Expected generator options as an object, got ${show(o)}`);
+export function checkGeneratorConfig(given: GeneratorOptions, extra: readonly string[] = []): GeneratorConfig {
+  if (!given || typeof given !== 'object') throw new ValueError(`Expected generator options as an object, got ${show(given)}`);
+  const o = renameFormer(given, CONFIG_KEYS, 'generator option');
   checkKeys(o, [...CONFIG_KEYS, ...extra], 'generator option');
   const cell = checkCell(o.cell);
   const conditioning = o.conditioning ?? 'both';
@@ -58,9 +60,9 @@ export function checkGeneratorConfig(o: GeneratorOptions, extra: readonly string
   }
   return {
     cell,
-    layers: positiveInt('layers', o.layers ?? 1, 64),
-    hidden: positiveInt('hidden', o.hidden ?? 128, 1 << 16),
-    embedding: positiveInt('embedding', o.embedding ?? 32, 1 << 16),
+    numLayers: positiveInt('numLayers', o.numLayers ?? 1, 64),
+    hiddenSize: positiveInt('hiddenSize', o.hiddenSize ?? 128, 1 << 16),
+    embeddingDim: positiveInt('embeddingDim', o.embeddingDim ?? 32, 1 << 16),
     conditioning,
     classes,
     conditionSize: classes ? classes.length : positiveInt('conditionSize', o.conditionSize, 1 << 16),

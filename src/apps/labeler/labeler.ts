@@ -16,7 +16,7 @@ import { Tokenizer, type TokenizerJSON } from '../common/tokenizer';
 import { weightedCrossEntropy, balancedClassWeights, checkWeights } from '../common/losses';
 import { lengthBatches } from '../common/batches';
 import type { EarlyStoppingOptions, EpochLog, LoopResult } from '../common/controls';
-import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
+import { appFileError, appHeader, appMetadata, asTokenizer, buildEncoder, checkKeys, checkLabels, renameFormer, checkSameGraph, encoderConfig, encoderKeys, feedOf, gradStep, type EncoderConfig, type EncoderOptions } from '../common/text-model';
 import { checkLoop, fitEpochs, resolveLoopSettings, runLoop, type LoopOptions, type LoopResult as TrainResult, type LoopSettings, type StepFn } from '../graph-loop';
 import { GraphApp, type TrainingState } from '../graph-app';
 import { deserializeGraph, FormatError, type SaveOptions } from '../../io/format';
@@ -113,6 +113,7 @@ export class SequenceLabeler extends GraphApp {
   constructor(o: LabelerOptions, restored?: { model: GraphModel; crf?: Record<string, number[]>; optimizer?: Optimizer; training?: TrainingState; crfOptimizer?: { step: number; buffers: number[] } }) {
     super();
     if (!o || typeof o !== 'object') throw new ValueError(`Expected labeler options { tokenizer, tags, … }, got ${show(o)}`);
+    o = renameFormer(o, KEYS, 'labeler option');
     checkKeys(o, KEYS, 'labeler option');
     if (o.crf !== undefined && typeof o.crf !== 'boolean') throw new ValueError(`Expected crf to be a boolean, got ${show(o.crf)}`);
     this.tags = checkLabels(o.tags, 'tags');

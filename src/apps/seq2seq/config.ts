@@ -9,7 +9,7 @@ import type { GraphParts } from '../../graph/spec';
 import { ValueError, show } from '../../errors';
 import type { TokenMode } from './vocab';
 import { cellNode, checkCell, type AppCell } from '../common/cells';
-import { checkKeys } from '../../options';
+import { checkKeys, renameFormer, type FormerSizeNames } from '../../options';
 import { positiveInt } from '../../ir/checks';
 
 /** The recurrent cell of the encoder and the decoder. */
@@ -24,10 +24,10 @@ export type Seq2SeqAttention = 'none' | 'dot' | 'general' | 'additive';
 export interface Seq2SeqConfig {
   /** The recurrent cell of the encoder and the decoder (default `'lstm'`). */
   cell: Seq2SeqCell;
-  /** Hidden size of each encoder direction; the decoder's is hidden × directions. */
-  hidden: number;
+  /** Hidden size of each encoder direction (default 64); the decoder's is hiddenSize × directions. */
+  hiddenSize: number;
   /** Width of both token embeddings (default 32). */
-  embedding: number;
+  embeddingDim: number;
   /** A bidirectional encoder (default false). */
   bidirectional: boolean;
   /** The decoder's attention (default `'general'`). */
@@ -43,15 +43,13 @@ export interface Seq2SeqConfig {
 }
 
 /** Options of a new {@link Seq2Seq}: any part of its architecture (the rest takes its default). */
-export type Seq2SeqOptions = Partial<Seq2SeqConfig>;
+export type Seq2SeqOptions = Partial<Seq2SeqConfig> & Omit<FormerSizeNames, 'layers'>;
 
 export { checkKeys };
 /** An integer in [1, max] (default 2^20: sizes of a seq2seq model and its runs). */
 export const posInt = (name: string, v: unknown, max = 1 << 20): number => positiveInt(name, v, max);
 
-export const CONFIG_KEYS = ['cell', 'hidden', 'embedding', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'dropout', 'seed'] as const;
-
-
+export const CONFIG_KEYS = ['cell', 'hiddenSize', 'embeddingDim', 'bidirectional', 'attention', 'sourceTokens', 'targetTokens', 'dropout', 'seed'] as const;
 
 function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[], d: T): T {
   if (v === undefined) return d;
@@ -59,8 +57,9 @@ function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]
   return v as T;
 }
 
-export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
-  if (o === null || typeof o !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${show(o)}`);
+export function checkConfig(given: Seq2SeqOptions): Seq2SeqConfig {
+  if (given === null || typeof given !== 'object') throw new ValueError(`Expected Seq2Seq options as an object, got ${show(given)}`);
+  const o = renameFormer(given, CONFIG_KEYS, 'Seq2Seq option');
   checkKeys(o, CONFIG_KEYS, 'Seq2Seq option');
   if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') throw new ValueError(`Expected bidirectional to be a boolean, got ${show(o.bidirectional)}`);
   const seed = o.seed ?? 1;
@@ -69,8 +68,8 @@ export function checkConfig(o: Seq2SeqOptions): Seq2SeqConfig {
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ValueError(`Expected dropout to be a number in [0, 1), got ${show(o.dropout)}`);
   return {
     cell: checkCell(o.cell),
-    hidden: o.hidden === undefined ? 64 : posInt('hidden', o.hidden, 4096),
-    embedding: o.embedding === undefined ? 32 : posInt('embedding', o.embedding, 4096),
+    hiddenSize: o.hiddenSize === undefined ? 64 : posInt('hiddenSize', o.hiddenSize, 4096),
+    embeddingDim: o.embeddingDim === undefined ? 32 : posInt('embeddingDim', o.embeddingDim, 4096),
     bidirectional: o.bidirectional ?? false,
     attention: oneOf('attention', o.attention, ['none', 'dot', 'general', 'additive'], 'general'),
     sourceTokens: oneOf('sourceTokens', o.sourceTokens, ['chars', 'words'], 'chars'),
@@ -88,17 +87,17 @@ export function buildGraph(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphM
 /** The graph's values (no wasm memory: a file's metadata is compared through specOf before anything is built). */
 export function graphParts(c: Seq2SeqConfig, srcV: number, tgtV: number): GraphParts {
   const D = c.bidirectional ? 2 : 1;
-  const Hd = c.hidden * D;
+  const Hd = c.hiddenSize * D;
   const rec = (x: g.Sym, o: Record<string, unknown>) => cellNode(c.cell, x, o as never);
   // dropout (training only) where G2P and translation models usually put it: on the embeddings, the
   // encoder outputs attention reads, and the state the output layer reads; none inside the recurrences
   const drop = (x: g.Sym, name: string): g.Sym => (c.dropout > 0 ? g.dropout(x, { p: c.dropout, name }) : x);
   const src = g.input('src', { type: 'ids', vocabSize: srcV });
   const tgt = g.input('tgt', { type: 'ids', vocabSize: tgtV });
-  const enc = rec(drop(g.embedding(src, { embeddingDim: c.embedding, name: 'src_emb' }), 'src_drop'), { hiddenSize: c.hidden, bidirectional: c.bidirectional, name: 'enc' });
+  const enc = rec(drop(g.embedding(src, { embeddingDim: c.embeddingDim, name: 'src_emb' }), 'src_drop'), { hiddenSize: c.hiddenSize, bidirectional: c.bidirectional, name: 'enc' });
   const bridge = (s: g.Sym, name: string) => g.tanh(g.linear(s, { outFeatures: Hd, name }), { name: `${name}_tanh` });
   const init = { h: bridge(enc.hN, 'bridge_h'), c: enc.cN ? bridge(enc.cN, 'bridge_c') : undefined };
-  const dec = rec(drop(g.embedding(tgt, { embeddingDim: c.embedding, name: 'tgt_emb' }), 'tgt_drop'), { hiddenSize: Hd, name: 'dec', initialState: init });
+  const dec = rec(drop(g.embedding(tgt, { embeddingDim: c.embeddingDim, name: 'tgt_emb' }), 'tgt_drop'), { hiddenSize: Hd, name: 'dec', initialState: init });
   let top = dec.output;
   const outputs: Record<string, g.Sym> = {};
   if (c.attention !== 'none') {

@@ -3,7 +3,8 @@
 // step/epoch/time budgets, progress, Ctrl-C writes a checkpoint between steps, --resume continues it.
 // rnn-wasm classify | label: the batch tools (see ../batch.ts).
 import type { Command } from 'commander';
-import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand, type CliContext } from '../frame';
+import type { CellKind } from '../../index';
+import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand, type CliContext } from '../frame';
 import { readBytes, readText, FileError } from '../files';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatchTool, streamFlags } from '../batch';
@@ -32,8 +33,7 @@ function trainOptions(cmd: Command): Command {
     .option('--validation <file>', 'validation examples (with --patience: early stopping)')
     .option('--tokenizer <kind>', 'char or word', parse.oneOf(['char', 'word'] as const), 'char')
     .option('--max-tokens <n>', 'word vocabulary size', parse.int(1), 20000);
-  recurrentFlags(cmd, { hidden: 64 })
-    .option('--embedding <e>', 'embedding width', parse.int(1), 32)
+  recurrentFlags(cmd, { hidden: 64, embedding: 32 })
     .option('--dropout <p>', 'dropout on the encoder outputs', parse.probability(), 0)
     .option('--max-length <n>', 'tokens per text (longer texts are cut in training)', parse.int(1), 400)
     .option('--class-weights <w>', "'balanced' or comma-separated weights, one per class");
@@ -48,7 +48,7 @@ function classWeights(v: unknown): number[] | 'balanced' | undefined {
 }
 
 function encoderFlags(o: Record<string, unknown>) {
-  return { cell: o.cell as 'lstm', numLayers: o.layers as number, hiddenSize: o.hidden as number, embeddingDim: o.embedding as number, dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
+  return { cell: o.cell as CellKind, ...sizeOptions(o), dropout: o.dropout as number, maxLength: o.maxLength as number, seed: o.seed as number };
 }
 
 /** The architecture flags a checkpoint fixes: typed with --resume they must match it. */

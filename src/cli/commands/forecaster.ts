@@ -1,13 +1,14 @@
 // rnn-wasm train-forecaster | forecast: a time-series Forecaster trained on a numeric CSV or
 // builtin:births, and forecasting (or evaluating every forecast over a series) with it.
 import type { Command } from 'commander';
-import type { Forecaster } from '../../index';
-import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import type { CellKind, Forecaster } from '../../index';
+import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand } from '../frame';
 import { births, readCsv } from '../datasets';
-import { runSettings, trainAndSave, trainFlags } from './app-train';
+import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 
-const ARCH: [string, 'window' | 'horizon' | 'mode' | 'cell' | 'layers' | 'hidden' | 'scaling' | 'level'][] = [
-  ['window', 'window'], ['horizon', 'horizon'], ['mode', 'mode'], ['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['scaling', 'scaling'], ['level', 'level'],
+/** The architecture flags a checkpoint fixes (flag → config key). */
+const ARCH: [string, string][] = [
+  ['window', 'window'], ['horizon', 'horizon'], ['mode', 'mode'], ['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['scaling', 'scaling'], ['level', 'level'],
 ];
 
 /** The series of a --data / --input value; builtin:births' training part ends before 1987. */
@@ -51,15 +52,15 @@ export const trainForecaster: CliCommand = {
     let f: Forecaster;
     if (o.resume) {
       f = await Forecaster.load(o.resume as string);
-      for (const [flag, key] of ARCH) if (given(flag) && o[flag] !== f.config[key]) throw new UsageError(`Expected --${flag} ${String(f.config[key])} (the checkpoint's), got ${String(o[flag])}`);
+      checkArch(given, o, f.config as unknown as Record<string, unknown>, ARCH);
     } else {
       f = new Forecaster({
         features: rows[0].length, targets: columns(o.targets as string), window: o.window as number, horizon: o.horizon as number, mode: o.mode as 'many-to-one',
-        cell: o.cell as 'lstm', layers: o.layers as number, hidden: o.hidden as number, scaling: o.scaling as 'standard', level: o.level as 'none', seed: o.seed as number,
+        cell: o.cell as CellKind, ...sizeOptions(o), scaling: o.scaling as 'standard', level: o.level as 'none', seed: o.seed as number,
       });
     }
     try {
-      ctx.err(`training a ${f.config.mode} ${f.config.cell} ${f.config.layers}×${f.config.hidden} forecaster (${f.model.numParameters} parameters; ${f.config.window} → ${f.config.horizon} steps) on ${data.name}; from step ${f.step}`);
+      ctx.err(`training a ${f.config.mode} ${f.config.cell} ${f.config.numLayers}×${f.config.hiddenSize} forecaster (${f.model.numParameters} parameters; ${f.config.window} → ${f.config.horizon} steps) on ${data.name}; from step ${f.step}`);
       return await trainAndSave(ctx, o, f, out, (hooks) => f.train(rows, { ...settings, ...hooks, validation: !o.resume || given('validation') ? (o.validation as number) : undefined }), () => ({ parameters: f.model.numParameters, scaling: f.scaling }));
     } finally {
       f.dispose();

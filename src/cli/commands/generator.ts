@@ -1,12 +1,13 @@
 // rnn-wasm train-generator | generate: a conditional character generator (ConditionalGenerator)
 // trained on JSONL { text, condition } lines or builtin:names, and sampling from it.
 import type { Command } from 'commander';
-import type { ConditionalGenerator, ConditionalExample } from '../../index';
-import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import type { CellKind, ConditionalGenerator, ConditionalExample } from '../../index';
+import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand } from '../frame';
 import { names, readLabelled } from '../datasets';
-import { runSettings, trainAndSave, trainFlags } from './app-train';
+import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 
-const ARCH: [string, 'cell' | 'layers' | 'hidden' | 'embedding' | 'conditioning'][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['conditioning', 'conditioning']];
+/** The architecture flags a checkpoint fixes (flag → config key). */
+const ARCH: [string, string][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['conditioning', 'conditioning']];
 
 async function examples(spec: string): Promise<{ train: ConditionalExample[]; validation?: ConditionalExample[]; name: string }> {
   if (spec === 'builtin:names') {
@@ -23,10 +24,9 @@ export const trainGenerator: CliCommand = {
   define(cmd: Command) {
     cmd
       .requiredOption('--data <file>', 'JSONL lines {"text": …, "condition": class name or [numbers]}, or builtin:names')
-      .option('--embedding <e>', 'character embedding width', parse.int(1), 32)
       .option('--conditioning <where>', 'state (initial state), input (every step) or both', parse.oneOf(['state', 'input', 'both'] as const), 'both')
       .option('--validation <fraction>', 'held-out fraction at the end of a data file', parse.number(0, 0.99), 0.1);
-    recurrentFlags(cmd, { hidden: 128 });
+    recurrentFlags(cmd, { hidden: 128, embedding: 32, embeddingHelp: 'character embedding width' });
     trainFlags(cmd, { batch: 64, lr: 0.003 }).addHelpText('after', '\nExample:\n  rnn-wasm train-generator --data builtin:names --epochs 30 --out names.rnnw\n  rnn-wasm generate names.rnnw --condition female --count 10 --temperature 0.8');
   },
   async run(ctx, _args, o, cmd) {
@@ -37,18 +37,18 @@ export const trainGenerator: CliCommand = {
     let gen: ConditionalGenerator;
     if (o.resume) {
       gen = await ConditionalGenerator.load(o.resume as string);
-      for (const [flag, key] of ARCH) if (given(flag) && o[flag] !== gen.config[key]) throw new UsageError(`Expected --${flag} ${String(gen.config[key])} (the checkpoint's), got ${String(o[flag])}`);
+      checkArch(given, o, gen.config as unknown as Record<string, unknown>, ARCH);
     } else {
       const classes = [...new Set(data.train.map((e) => e.condition).filter((c): c is string => typeof c === 'string'))].sort();
       const vec = data.train.find((e) => typeof e.condition !== 'string')?.condition as number[] | undefined;
       if (classes.length && vec) throw new UsageError('Expected conditions that are all class names or all vectors, got both');
       gen = ConditionalGenerator.fromExamples(data.train, {
-        cell: o.cell as 'lstm', layers: o.layers as number, hidden: o.hidden as number, embedding: o.embedding as number, conditioning: o.conditioning as 'both', seed: o.seed as number,
+        cell: o.cell as CellKind, ...sizeOptions(o), conditioning: o.conditioning as 'both', seed: o.seed as number,
         ...(vec ? { conditionSize: vec.length } : { classes }),
       });
     }
     try {
-      ctx.err(`training a ${gen.config.cell} ${gen.config.layers}×${gen.config.hidden} generator (${gen.model.numParameters} parameters, ${gen.vocabulary.size} characters, conditions: ${gen.config.classes?.join(', ') ?? `${gen.config.conditionSize} numbers`}) on ${data.name}; from step ${gen.step}`);
+      ctx.err(`training a ${gen.config.cell} ${gen.config.numLayers}×${gen.config.hiddenSize} generator (${gen.model.numParameters} parameters, ${gen.vocabulary.size} characters, conditions: ${gen.config.classes?.join(', ') ?? `${gen.config.conditionSize} numbers`}) on ${data.name}; from step ${gen.step}`);
       return await trainAndSave(ctx, o, gen, out, (hooks) => gen.train(data.train, { ...settings, ...hooks, validation: data.validation ?? (!o.resume || given('validation') ? (o.validation as number) : undefined) }), () => ({ parameters: gen.model.numParameters, classes: gen.config.classes }));
     } finally {
       gen.dispose();

@@ -4,12 +4,13 @@ import type { Model, ModelFormat, KerasSource, TorchArchitecture } from '../../i
 import { library, parse, UsageError, type CliCommand } from '../frame';
 import { readBytes, readText, writeBytes, FileError } from '../files';
 
-/** A model file as convert/importModel take it: bytes, or a tfjs model.json with its shards. */
+/** A model file as convert/importModel take it: its bytes, or what its format opens from the path (a tfjs model.json with its shards). */
 async function source(path: string): Promise<{ input: Uint8Array | KerasSource; format: ModelFormat }> {
   const bytes = await readBytes(path, 'model file');
-  const { detectFormat, readTfjsFiles } = await library();
+  const { detectFormat, fileFormats } = await library();
   const format = detectFormat(bytes);
-  return format === 'tfjs' ? { input: await readTfjsFiles(path), format } : { input: bytes, format };
+  const open = fileFormats().find((f) => f.name === format)?.open;
+  return { input: open ? await open(path) : bytes, format };
 }
 
 function layerSummary(model: Model): string[] {
@@ -117,7 +118,8 @@ export const convertCmd: CliCommand = {
   },
   async run(ctx, [inPath, outPath], o) {
     const to = o.to as string;
-    if (!['onnx', 'safetensors', 'rnnw'].includes(to)) throw new UsageError(`Expected --to onnx, safetensors or rnnw, got ${to}`);
+    const writable = (await library()).fileFormats().filter((f) => f.write).map((f) => f.name);
+    if (!writable.includes(to)) throw new UsageError(`Expected --to ${writable.slice(0, -1).join(', ')} or ${writable[writable.length - 1]}, got ${to}`);
     let architecture: TorchArchitecture | undefined;
     if (o.architecture) {
       try {

@@ -7,7 +7,7 @@
 import type { Seq2Seq, Seq2SeqAttention, Seq2SeqCell, Seq2SeqFitResult, TokenMode } from '../../index';
 import { checkArch, runSettings, trainAndSave, trainFlags } from './app-train';
 import { runBatchTool, streamFlags } from '../batch';
-import { int8Flag, library, parse, recurrentFlags, UsageError, type CliCommand } from '../frame';
+import { int8Flag, library, parse, recurrentFlags, sizeOptions, UsageError, type CliCommand } from '../frame';
 import { readBytes, readText, FileError } from '../files';
 
 /** source TAB target per non-empty line. */
@@ -28,8 +28,7 @@ export const trainSeq2seq: CliCommand = {
   summary: 'train an encoder-decoder (attention optional) on source<TAB>target pairs',
   define(cmd) {
     cmd.requiredOption('--pairs <file>', 'UTF-8 file, one "source<TAB>target" pair per line');
-    recurrentFlags(cmd, { hidden: 64, hiddenHelp: 'hidden size of each encoder direction (the decoder: × directions)', layers: false })
-      .option('--embedding <e>', 'embedding width', parse.int(1), 32)
+    recurrentFlags(cmd, { hidden: 64, hiddenHelp: 'hidden size of each encoder direction (the decoder: × directions)', layers: false, embedding: 32 })
       .option('--dropout <p>', 'dropout probability in training (embeddings, encoder outputs, top state)', parse.probability(), 0)
       .option('--bidirectional', 'bidirectional encoder')
       .option('--attention <kind>', 'general, dot, additive or none', parse.oneOf(['general', 'dot', 'additive', 'none'] as const), 'general')
@@ -51,7 +50,7 @@ export const trainSeq2seq: CliCommand = {
     const m = o.resume
       ? await Seq2Seq.load(o.resume as string)
       : Seq2Seq.fromPairs(pairs, {
-        cell: o.cell as Seq2SeqCell, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, bidirectional: o.bidirectional === true,
+        cell: o.cell as Seq2SeqCell, ...sizeOptions(o), dropout: o.dropout as number, bidirectional: o.bidirectional === true,
         attention: o.attention as Seq2SeqAttention, sourceTokens: o.sourceTokens as TokenMode, targetTokens: o.targetTokens as TokenMode, seed: o.seed as number,
       });
     try {
@@ -76,15 +75,31 @@ export const trainSeq2seq: CliCommand = {
 };
 
 /** The architecture flags a checkpoint fixes (flag → config key). */
-const ARCH: [string, string][] = [['cell', 'cell'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout'], ['attention', 'attention'], ['sourceTokens', 'sourceTokens'], ['targetTokens', 'targetTokens']];
+const ARCH: [string, string][] = [['cell', 'cell'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout'], ['attention', 'attention'], ['sourceTokens', 'sourceTokens'], ['targetTokens', 'targetTokens']];
+
+/**
+ * The model files and the input of translate: `translate MODEL [INPUT] [--ensemble M2 …]` like every
+ * command that reads a model, or the older `translate --model M [--model M2 …] [INPUT]`.
+ */
+export function modelFiles(args: (string | undefined)[], o: Record<string, unknown>): { files: string[]; input: string | undefined } {
+  const ensemble = (o.ensemble as string[] | undefined) ?? [];
+  if (o.model !== undefined) {
+    if (args[1] !== undefined) throw new UsageError(`Expected one input file after --model (the model option; or give the model as the first argument), got ${args[0]} and ${args[1]}`);
+    return { files: [...(o.model as string[]), ...ensemble], input: args[0] };
+  }
+  if (args[0] === undefined) throw new UsageError('Expected a model file as the first argument (translate MODEL [INPUT]), got none');
+  return { files: [args[0], ...ensemble], input: args[1] };
+}
 
 export const translate: CliCommand = {
   name: 'translate',
   summary: 'decode text or JSONL lines with a seq2seq model (JSONL out, one record per line)',
   define(cmd) {
     cmd
-      .requiredOption('--model <file>', 'model written by train-seq2seq; repeat it to decode with an ensemble (mean log-probabilities)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-      .argument('[input]', 'input file (default: stdin)');
+      .argument('[model]', 'model file written by train-seq2seq')
+      .argument('[input]', 'input file (default: stdin)')
+      .option('--ensemble <file>', 'another model decoded with the first (an ensemble: mean log-probabilities); repeat for more', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+      .option('--model <file>', 'the model file as an option (the older spelling; then the only argument is the input); repeat it for an ensemble', (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     streamFlags(cmd, { batch: 64, maxChars: 1000 })
       .option('--beam <k>', 'beam width (1: greedy)', parse.int(1), 1)
       .option('--nbest <n>', 'hypotheses per record (≤ beam)', parse.int(1), 1)
@@ -92,16 +107,17 @@ export const translate: CliCommand = {
       .option('--max-length <n>', 'maximum output tokens (default 2 × source + 10)', parse.int(1))
       .option('--attention', 'include the attention weights of each output');
     int8Flag(cmd)
-      .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate --model g2p.rnnw --beam 5 --workers 2');
+      .addHelpText('after', '\nExample:\n  printf \'hello\\nworld\\n\' | rnn-wasm translate g2p.rnnw --beam 5 --workers 2');
   },
-  async run(ctx, [input], o) {
+  async run(ctx, args, o) {
+    const { files, input } = modelFiles(args, o);
     if ((o.nbest as number) > (o.beam as number)) throw new UsageError(`Expected --nbest ≤ --beam (${String(o.beam)}), got ${String(o.nbest)}`);
     const { Seq2Seq, quantize } = await library();
     const models: Uint8Array[] = [];
     const members: Seq2Seq[] = [];
     try {
       // refuse a wrong model, or members over other vocabularies, before any input is read
-      for (const f of o.model as string[]) models.push(await readBytes(f, 'model')), members.push(Seq2Seq.deserialize(models[models.length - 1]));
+      for (const f of files) models.push(await readBytes(f, 'model')), members.push(Seq2Seq.deserialize(models[models.length - 1]));
       if (members.length > 1) Seq2Seq.translateEnsemble(members, []);
       // --int8: the workers get the quantized members' files (they derive the same int8 copies from them)
       if (o.int8) members.forEach((x, i) => (models[i] = quantize(x, { weights: 'int8' }).serialize({ optimizer: false })));

@@ -5,10 +5,10 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
 import { library } from '../frame';
-import { parse, recurrentFlags, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
+import { parse, recurrentFlags, sizeOptions, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
 
-const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'layers'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['dropout', 'dropout']];
+const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout']];
 const SETTING_FLAGS: [string, keyof TrainSettings][] = [['seqLen', 'seqLen'], ['batch', 'batchSize'], ['tbptt', 'tbptt'], ['order', 'order'], ['lr', 'lr'], ['clip', 'clipNorm'], ['seed', 'seed']];
 
 export const trainLm: CliCommand = {
@@ -19,8 +19,7 @@ export const trainLm: CliCommand = {
       .requiredOption('--corpus <file>', 'UTF-8 text file, or builtin:sotu (State of the Union addresses; validates on those since 2000)')
       .option('--out <file>', 'where to write the model (default: the --resume file)')
       .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)');
-    recurrentFlags(cmd, { hidden: 256 })
-      .option('--embedding <e>', 'embedding width', parse.int(1), 64)
+    recurrentFlags(cmd, { hidden: 256, embedding: 64 })
       .option('--dropout <p>', 'dropout between stacked layers', parse.probability(), 0)
       .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', parse.oneOf(['unk', 'error'] as const), 'unk')
       .option('--seq-len <k>', 'characters per training window', parse.int(1), 64)
@@ -34,6 +33,7 @@ export const trainLm: CliCommand = {
       .option('--validation <fraction>', 'held-out fraction of the end of a corpus file (0: none)', parse.number(0, 0.99), 0.1)
       .option('--validation-chars <n>', 'held-out characters scored per validation (0: all)', parse.int(0), 20000)
       .option('--eval-every <n>', 'validate every n steps', parse.int(1))
+      .option('--patience <n>', 'with --eval-every: stop after n validations without improvement (the best parameters are kept)', parse.int(1))
       .option('--sample-every <n>', 'print a short sample every n steps (0: never)', parse.int(0), 500)
       .option('--workers <n>', 'worker threads per step (data parallel over the batch)', parse.int(1), 1)
       .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
@@ -55,7 +55,7 @@ export const trainLm: CliCommand = {
       }
       if (given('unknown') && o.unknown !== lm.unknown) throw new UsageError(`Expected --unknown ${lm.unknown} (the checkpoint's), got ${String(o.unknown)}`);
     } else {
-      lm = CharLM.fromText(corpus.text, { cell: o.cell as CharLMConfig['cell'], layers: o.layers as number, hidden: o.hidden as number, embedding: o.embedding as number, dropout: o.dropout as number, seed: o.seed as number, unknown: o.unknown as 'unk' });
+      lm = CharLM.fromText(corpus.text, { cell: o.cell as CharLMConfig['cell'], ...sizeOptions(o), dropout: o.dropout as number, seed: o.seed as number, unknown: o.unknown as 'unk' });
     }
     // settings that shape the run: all of them for a new run, only the ones typed for a resumed one
     const settings: Record<string, unknown> = {};
@@ -71,7 +71,7 @@ export const trainLm: CliCommand = {
     const onSigint = () => (ac.signal.aborted ? process.exit(130) : ac.abort());
     process.on('SIGINT', onSigint);
     const progress = o.quiet ? null : progressBar(ctx, lm, o.sampleEvery as number, steps === undefined);
-    ctx.err(`training ${lm.config.cell} ${lm.config.layers}×${lm.config.hidden} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
+    ctx.err(`training ${lm.config.cell} ${lm.config.numLayers}×${lm.config.hiddenSize} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
     try {
       const r = await lm.train(corpus.text, {
         ...settings,
@@ -80,6 +80,7 @@ export const trainLm: CliCommand = {
         validation: corpus.validation ?? (o.validation as number),
         validationChars: o.validationChars as number,
         evalEvery: o.evalEvery as number | undefined,
+        patience: o.patience as number | undefined,
         workers: o.workers as number,
         signal: ac.signal,
         onProgress: progress?.update,
@@ -90,12 +91,13 @@ export const trainLm: CliCommand = {
       await lm.save(out);
       const summary = { ...r, out, stepsTotal: lm.step, parameters: lm.model.numParameters, vocabulary: lm.vocabulary.size };
       if (r.stopped === 'signal') ctx.err(`interrupted: checkpoint at step ${lm.step} written to ${out} (continue with --resume ${out})`);
+      if (r.stopped === 'nan') ctx.err(`stopped: the training loss became ${r.trainBitsPerChar} bits/char at step ${lm.step}`);
       if (ctx.json) ctx.out(JSON.stringify(summary));
       else {
         const v = r.validationBitsPerChar === undefined ? '' : `; validation ${r.initialValidationBitsPerChar!.toFixed(3)} → ${r.validationBitsPerChar.toFixed(3)} bits/char`;
-        ctx.out(`${r.steps} steps in ${(r.elapsedMs / 1000).toFixed(1)} s (step ${lm.step}); train ${r.trainBitsPerChar.toFixed(3)} bits/char${v}; saved ${out}`);
+        ctx.out(`${r.steps} steps in ${(r.elapsedMs / 1000).toFixed(1)} s (step ${lm.step}, stopped: ${r.stopped}); train ${r.trainBitsPerChar.toFixed(3)} bits/char${v}; saved ${out}`);
       }
-      return 0;
+      return r.stopped === 'nan' ? 1 : 0;
     } finally {
       progress?.stop();
       process.off('SIGINT', onSigint);
