@@ -44,7 +44,7 @@ let samples = 0; // samples shown (the end-to-end test checks that its measured 
 Object.assign(window, { playground: { worker, panels: shown, counts: () => ({ progress: progressShown, samples, sampling }), chart: () => chart.data(), next: () => distribution } });
 
 function describe(i: CharLMInfo): string {
-  return `${CELL_NAMES[i.config.cell]} ${i.config.layers}×${i.config.hidden}, ${i.vocabulary.length} characters`;
+  return `${CELL_NAMES[i.config.cell]} ${i.config.numLayers}×${i.config.hiddenSize}, ${i.vocabulary.length} characters`;
 }
 
 /** Enables exactly the fields whose values the next Train press uses; the buttons follow the state. */
@@ -97,7 +97,7 @@ function showInfo(i: CharLMInfo): void {
   $('variant').textContent = i.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD';
   $('params').textContent = i.numParameters.toLocaleString('en');
   $('step').textContent = String(i.step);
-  const { cell, layers, hidden, embedding } = i.config;
+  const { cell, numLayers: layers, hiddenSize: hidden, embeddingDim: embedding } = i.config;
   fill({ cell, layers, hidden, embedding, ...(stored ?? {}) });
   $('train').textContent = i.step > 0 ? 'Resume' : 'Train';
 }
@@ -174,7 +174,7 @@ async function train(): Promise<void> {
   if (!info) {
     chart.clear();
     // the vocabulary is the whole corpus's, so the held-out tail reads without unknown characters
-    showInfo(await worker.create(text, { cell: s.cell, layers: s.layers, hidden: s.hidden, embedding: s.embedding, seed: 1 }));
+    showInfo(await worker.create(text, { cell: s.cell, numLayers: s.layers, hiddenSize: s.hidden, embeddingDim: s.embedding, seed: 1 }));
     await refreshCopy();
   }
   // the fields are enabled exactly when they apply: a model without stored settings takes them

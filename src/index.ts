@@ -45,3 +45,18 @@ export type { LoopOptions as AppTrainOptions, LoopProgress as AppTrainProgress, 
 // Serving: an application model over HTTP with dynamic batching (Node; fastify is loaded on use).
 export { createServer, type ServerOptions, type RnnServer } from './serve/server';
 export type { AppKind, TranslateVerbOptions } from './serve/app';
+// types that public signatures use (documented in the API reference)
+export type { FormerSizeNames } from './options';
+export type { ClassicCellKind } from './layers/cells';
+export type { AppCell } from './apps/common/cells';
+export type { RecurrentInit } from './layers/recurrent';
+export type { EncoderOptions } from './apps/common/text-model';
+export type { NodeOptions } from './graph/nodes';
+export type { Decoder } from './graph/decoder';
+export type { ClassifierTrainOptions } from './apps/classifier/classifier';
+export type { LabelerTrainOptions } from './apps/labeler/labeler';
+export type { LoopHooks } from './apps/common/controls';
+export type { TrainingState as AppTrainingState } from './apps/graph-app';
+export type { TrainingState as CharLMTrainingState } from './apps/charlm/train';
+export type { BatchOrderState } from './apps/charlm/batches';
+export type { LoopSettings as AppLoopSettings } from './apps/graph-loop';

@@ -12,8 +12,11 @@ import type { LoopSettings } from './graph-loop';
 
 /** The training loop's state kept in checkpoints. */
 export interface TrainingState {
+  /** The run's settings (a resumed run keeps them). */
   settings: LoopSettings;
+  /** Steps taken so far. */
   step: number;
+  /** The last validation metric, when there was one. */
   validation?: number;
 }
 

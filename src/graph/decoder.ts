@@ -40,6 +40,10 @@ export const MAX_BEAM = 1024;
 // Releases the programs of a decoder that was garbage-collected while still open.
 const decoders = new FinalizationRegistry<() => void>((close) => close());
 
+/**
+ * Step-wise decoding of a graph (`GraphModel.decoder`): the graph's recurrent state carried in wasm
+ * memory from one step to the next for a fixed number of rows, reordered between steps for beam search.
+ */
 export class Decoder {
   /** Rows decoded at once (examples × beam). */
   readonly batchSize: number;
@@ -144,6 +148,7 @@ export class Decoder {
     }
   }
 
+  /** Releases the decoder's programs and memory (once; later calls do nothing). */
   close(): void {
     decoders.unregister(this);
     this.release();

@@ -30,12 +30,20 @@ export interface FormatOptions {
 
 /** A model read from a file, the metadata worth keeping about where it came from, and what frees it. */
 export interface ReadModel {
+  /** The model built from the file. */
   model: Model | GraphModel;
+  /** Which kind of model it is. */
   kind: ModelKind;
+  /** What the file said about its source (names, shapes, versions) worth keeping in a converted file. */
   metadata: Record<string, unknown>;
+  /** Releases the model and anything read with it (a graph file's optimizer). */
   dispose(): void;
 }
 
+/**
+ * One file format of {@link convert}, {@link importModel} and `rnn-wasm convert/info`: how to recognise,
+ * read and write it. The built-in ones are in this file's table; {@link registerFormat} adds one.
+ */
 export interface FileFormat {
   /** The name convert's `from` / `to` and `rnn-wasm convert --to` take. */
   name: string;

@@ -48,6 +48,7 @@ export interface RecurrentOptions {
   init?: RecurrentInit;
 }
 
+/** How a recurrent layer initialises its weights and biases (each default: PyTorch's uniform). */
 export interface RecurrentInit {
   /** weight_ih: 'uniform' (PyTorch default) or 'glorot' (Glorot/Xavier uniform). */
   weightIh?: 'uniform' | 'glorot';

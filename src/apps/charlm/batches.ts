@@ -8,8 +8,11 @@ import { Tensor } from '../../tensor';
 import { ValueError } from '../../errors';
 import type { TrainSettings } from './options';
 
+/** Where a CharLM run's batch order stands (kept in checkpoints, so a resumed run draws the same batches). */
 export interface BatchOrderState {
+  /** The batch sampler's generator state (xoshiro128**). */
   rng: [number, number, number, number];
+  /** The next window start of the sequential order. */
   cursor: number;
 }
 

@@ -79,9 +79,13 @@ export interface TrainResult {
 }
 
 /** What a CharLM keeps between train() calls and in checkpoints. */
+/** A CharLM run's state kept in checkpoints: a resumed run continues it bit for bit. */
 export interface TrainingState {
+  /** The run's settings (a resumed run keeps them). */
   settings: TrainSettings;
+  /** Steps taken so far. */
   step: number;
+  /** Where the batch order stands. */
   order: BatchOrderState;
 }
 

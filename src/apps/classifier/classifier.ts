@@ -70,7 +70,9 @@ const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'samp
 
 /** Options of train(): the shared loop's budgets and settings (resumable), and the classifier's data options. */
 export interface ClassifierTrainOptions extends LoopOptions {
+  /** Weight of each label in the loss, in label order, or 'balanced' (inverse label frequency). */
   classWeights?: number[] | 'balanced';
+  /** Weight of each training example in the loss. */
   sampleWeights?: number[];
   /** Validation texts and labels: accuracy, the early-stopping metric (higher is better). */
   validation?: { texts: string[]; labels: string[] };

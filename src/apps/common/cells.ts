@@ -9,6 +9,7 @@ import { recurrent, type NodeOptions, type RecurrentSyms, type Sym } from '../..
 import type { Module } from '../../layers/module';
 import { ValueError } from '../../errors';
 
+/** The recurrent cell an application is built on: any kind of the cell registry (`lstm`, `gru`, `rnn`, `mingru`, `minlstm`, …). */
 export type AppCell = CellKind;
 /** Every cell an application accepts, in registry order. */
 export const APP_CELLS: readonly AppCell[] = CELL_KINDS;

@@ -96,18 +96,23 @@ export interface LoopResult {
   bestEpoch: number;
 }
 
+/** What {@link trainLoop} drives: the epochs to run and the callbacks of one application's training. */
 export interface LoopHooks {
+  /** Epochs to run at most. */
   epochs: number;
   /** Runs one epoch's steps; returns its step losses. Returning early after a non-finite loss is expected. */
   epoch(e: number): number[];
   /** Validation metric after an epoch (higher is better unless earlyStopping.mode is 'min'). */
   validate?: () => number;
+  /** Early stopping on the validation metric (needs validate). */
   earlyStopping?: EarlyStoppingOptions;
-  /** Saves/restores a copy of the parameters (best epoch, or the last finite state on NaN). */
+  /** Saves a copy of the parameters (best epoch, or the last finite state on NaN). */
   snapshot(): unknown;
+  /** Puts back a copy that snapshot() made. */
   restore(s: unknown): void;
   /** Whether a snapshot's parameters are all finite (a step after the last finite loss can still overflow); default: always. */
   finite?: (s: unknown) => boolean;
+  /** Called after every epoch; returning false stops the loop. */
   onEpoch?: (log: EpochLog) => void | boolean;
 }
 

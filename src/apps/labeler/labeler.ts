@@ -80,10 +80,13 @@ const FIT_KEYS = ['epochs', 'batchSize', 'lr', 'clipNorm', 'classWeights', 'samp
 
 /** Options of train(): the shared loop's budgets and settings (resumable), and the labeler's data options. */
 export interface LabelerTrainOptions extends LoopOptions {
+  /** Weight of each tag in the loss, in tag order, or 'balanced' (inverse tag frequency). */
   classWeights?: number[] | 'balanced';
+  /** Weight of each token of each training text in the loss. */
   sampleWeights?: number[][];
   /** Validation texts: token accuracy, or the F1 of positiveTag (higher is better). */
   validation?: LabeledText[];
+  /** The tag whose F1 is the validation metric (default: token accuracy). */
   positiveTag?: string;
 }
 const TRAIN_EXTRA = ['classWeights', 'sampleWeights', 'validation', 'positiveTag'];
