@@ -13,6 +13,7 @@ import { gemm_q8_nt } from './kernels/int8';
 import { gemm_pk_nt } from './kernels/packed';
 import { mingru_forward, mingru_backward } from './cells/mingru';
 import { minlstm_forward, minlstm_backward } from './cells/minlstm';
+import { rwkv7_norm, rwkv7_shift, rwkv7_prep, rwkv7_wkv, rwkv7_out, rwkv7_relu_sq, rwkv7_sigmoid } from './rwkv7';
 import { crf_nll_forward_backward, crf_viterbi } from './kernels/crf';
 import {
   OP_GEMM_NT,
@@ -61,6 +62,13 @@ import {
   OP_MINGRU_BWD,
   OP_MINLSTM,
   OP_MINLSTM_BWD,
+  OP_RWKV7_NORM,
+  OP_RWKV7_SHIFT,
+  OP_RWKV7_PREP,
+  OP_RWKV7_WKV,
+  OP_RWKV7_OUT,
+  OP_RWKV7_RELU_SQ,
+  OP_RWKV7_SIGMOID,
   OP_CRF_NLL,
   OP_CRF_VITERBI,
 } from './opcodes.generated';
@@ -266,6 +274,34 @@ export function run_op(op: i32, a: usize): usize {
     case OP_MINLSTM_BWD: {
       minlstm_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
       return a + 14;
+    }
+    case OP_RWKV7_NORM: {
+      rwkv7_norm(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), f(a + 8));
+      return a + 9;
+    }
+    case OP_RWKV7_SHIFT: {
+      rwkv7_shift(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8));
+      return a + 9;
+    }
+    case OP_RWKV7_PREP: {
+      rwkv7_prep(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), u(a + 13), w(a + 14), w(a + 15), w(a + 16), w(a + 17));
+      return a + 18;
+    }
+    case OP_RWKV7_WKV: {
+      rwkv7_wkv(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12));
+      return a + 13;
+    }
+    case OP_RWKV7_OUT: {
+      rwkv7_out(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9));
+      return a + 10;
+    }
+    case OP_RWKV7_RELU_SQ: {
+      rwkv7_relu_sq(u(a), u(a + 1), w(a + 2));
+      return a + 3;
+    }
+    case OP_RWKV7_SIGMOID: {
+      rwkv7_sigmoid(u(a), u(a + 1), w(a + 2));
+      return a + 3;
     }
     case OP_CRF_NLL: {
       const slot = u(a + 14);

@@ -44,3 +44,8 @@ export type { LoopOptions as AppTrainOptions, LoopProgress as AppTrainProgress, 
 // Serving: an application model over HTTP with dynamic batching (Node; fastify is loaded on use).
 export { createServer, type ServerOptions, type RnnServer } from './serve/server';
 export type { AppKind, TranslateVerbOptions } from './serve/app';
+// RWKV-7 "Goose": official-checkpoint import, whole-sequence and streaming inference (src/rwkv).
+export { RWKV7, Rwkv7Stream, type Rwkv7State, type Rwkv7Output } from './rwkv/model';
+export { importRwkv7, type ImportRwkv7Options } from './rwkv/import';
+export { WorldTokenizer } from './rwkv/tokenizer';
+export type { Rwkv7Config } from './rwkv/layout';

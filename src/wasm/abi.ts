@@ -109,4 +109,13 @@ export interface Kernels {
   crf_viterbi(path: P, score: P, em: P, trans: P, start: P, end: P, lens: P, scratch: P, T: I, B: I, K: I): void;
   crf_nll_scratch_size(T: I, B: I, K: I): I;
   crf_viterbi_scratch_size(T: I, B: I, K: I): I;
+  // RWKV-7 (assembly/rwkv7.ts): the block's non-GEMM kernels
+  rwkv7_norm(y: P, stats: P, x: P, w: P, b: P, M: I, G: I, N: I, eps: number): void;
+  rwkv7_shift(y: P, last: P, x: P, prev: P, mu: P, T: I, B: I, C: I, K: I): void;
+  rwkv7_prep(w: P, a: P, vg: P, kk: P, kh: P, vh: P, vfirst: P, k: P, v: P, w0: P, a0: P, v0: P, k_k: P, k_a: P,
+    M: I, C: I, N: I, first: I): void;
+  rwkv7_wkv(y: P, S: P, saved: P, r: P, w: P, kh: P, vh: P, kk: P, a: P, T: I, B: I, H: I, N: I): void;
+  rwkv7_out(o: P, yn: P, r: P, kh: P, vh: P, g: P, r_k: P, M: I, C: I, N: I): void;
+  rwkv7_relu_sq(y: P, x: P, n: I): void;
+  rwkv7_sigmoid(y: P, x: P, n: I): void;
 }

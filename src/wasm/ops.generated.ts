@@ -49,6 +49,13 @@ export const OP = {
   MINGRU_BWD: 61,
   MINLSTM: 62,
   MINLSTM_BWD: 63,
+  RWKV7_NORM: 70,
+  RWKV7_SHIFT: 71,
+  RWKV7_PREP: 72,
+  RWKV7_WKV: 73,
+  RWKV7_OUT: 74,
+  RWKV7_RELU_SQ: 75,
+  RWKV7_SIGMOID: 76,
   CRF_NLL: 50,
   CRF_VITERBI: 51,
 } as const;
@@ -101,6 +108,13 @@ export const OP_ARITY = {
   MINGRU_BWD: 14,
   MINLSTM: 10,
   MINLSTM_BWD: 14,
+  RWKV7_NORM: 9,
+  RWKV7_SHIFT: 9,
+  RWKV7_PREP: 18,
+  RWKV7_WKV: 13,
+  RWKV7_OUT: 10,
+  RWKV7_RELU_SQ: 3,
+  RWKV7_SIGMOID: 3,
   CRF_NLL: 15,
   CRF_VITERBI: 11,
 } as const;
@@ -156,6 +170,13 @@ export const OP_EMITTER = {
   MINGRU_BWD: 'mingruBwd',
   MINLSTM: 'minlstm',
   MINLSTM_BWD: 'minlstmBwd',
+  RWKV7_NORM: 'rwkv7Norm',
+  RWKV7_SHIFT: 'rwkv7Shift',
+  RWKV7_PREP: 'rwkv7Prep',
+  RWKV7_WKV: 'rwkv7Wkv',
+  RWKV7_OUT: 'rwkv7Out',
+  RWKV7_RELU_SQ: 'rwkv7ReluSq',
+  RWKV7_SIGMOID: 'rwkv7Sigmoid',
   CRF_NLL: 'crfNll',
   CRF_VITERBI: 'crfViterbi',
 } as const;
@@ -396,6 +417,41 @@ export abstract class OpEmitter {
   /** MINLSTM_BWD (63): minlstm_backward(dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace) */
   minlstmBwd(dgates: number, dh0: number, dy: number, dhN: number, gates: number, h: number, lens: number, scratch: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
     this.op(63, dgates, dh0, dy, dhN, gates, h, lens, scratch, T, B, H, ldy, reverse, logspace);
+  }
+
+  /** RWKV7_NORM (70): rwkv7_norm(y stats x w b M G N eps (f32)). layer norm of G groups of N per row (RWKV-7 ln0/ln1/ln2/ln_out: G 1; ln_x: G = heads) */
+  rwkv7Norm(y: number, stats: number, x: number, w: number, b: number, M: number, G: number, N: number, eps: number): void {
+    this.op(70, y, stats, x, w, b, M, G, N, f32word(eps));
+  }
+
+  /** RWKV7_SHIFT (71): rwkv7_shift(y last x prev mu T B C K). K token-shift mixes x + (x_{t-1} - x)*mu_k; last (optional) = x_{T-1} */
+  rwkv7Shift(y: number, last: number, x: number, prev: number, mu: number, T: number, B: number, C: number, K: number): void {
+    this.op(71, y, last, x, prev, mu, T, B, C, K);
+  }
+
+  /** RWKV7_PREP (72): rwkv7_prep(w a vg kk kh vh vfirst k v w0 a0 v0 k_k k_a M C N first). RWKV-7 decay, ICL rate, removal key, k and value-residual maps */
+  rwkv7Prep(w: number, a: number, vg: number, kk: number, kh: number, vh: number, vfirst: number, k: number, v: number, w0: number, a0: number, v0: number, k_k: number, k_a: number, M: number, C: number, N: number, first: number): void {
+    this.op(72, w, a, vg, kk, kh, vh, vfirst, k, v, w0, a0, v0, k_k, k_a, M, C, N, first);
+  }
+
+  /** RWKV7_WKV (73): rwkv7_wkv(y S saved r w kh vh kk a T B H N). RWKV-7 delta-rule state over a sequence; saved (optional) keeps S_t per step */
+  rwkv7Wkv(y: number, S: number, saved: number, r: number, w: number, kh: number, vh: number, kk: number, a: number, T: number, B: number, H: number, N: number): void {
+    this.op(73, y, S, saved, r, w, kh, vh, kk, a, T, B, H, N);
+  }
+
+  /** RWKV7_OUT (74): rwkv7_out(o yn r kh vh g r_k M C N). (groupnorm(y) + bonus*v) * g */
+  rwkv7Out(o: number, yn: number, r: number, kh: number, vh: number, g: number, r_k: number, M: number, C: number, N: number): void {
+    this.op(74, o, yn, r, kh, vh, g, r_k, M, C, N);
+  }
+
+  /** RWKV7_RELU_SQ (75): rwkv7_relu_sq(y x n). y = max(x, 0)^2 */
+  rwkv7ReluSq(y: number, x: number, n: number): void {
+    this.op(75, y, x, n);
+  }
+
+  /** RWKV7_SIGMOID (76): rwkv7_sigmoid(y x n). y = sigmoid(x) */
+  rwkv7Sigmoid(y: number, x: number, n: number): void {
+    this.op(76, y, x, n);
   }
 
   /** CRF_NLL (50): crf_nll_forward_backward(dem dtrans dstart dend em tags trans start end lens scratch T B K slot); slot: [f64 loss sum | f32 scale]. loss: CRF negative log-likelihood and its gradients */

@@ -1,0 +1,156 @@
+// The RWKV-7 forward as one op list (assembly/rwkv7.ts + gemm_nt): embedding, ln0, per block the time
+// mix (layer norm, six token shifts, the r/k/v projections and the four low-rank maps as gemm_nt over
+// all T·B rows, the per-token maps, the delta-rule state, ln_x, bonus and gate, the output projection
+// added into the residual) and the channel mix (layer norm, shift, key, relu², value added into the
+// residual), then ln_out and the head. One run_program call runs the whole stack: a whole sequence,
+// or one streaming step (T = 1) against the same state buffers.
+import type { ProgramBuilder } from '../ir/program';
+import type { Rwkv7Config } from './layout';
+
+/** Element offsets of the parameters by official name (block layout, src/rwkv/layout.ts). */
+export type ParamOffsets = (name: string) => number;
+
+/** Offsets of the recurrent state of one batch of B rows: per layer att shift, wkv, ffn shift. */
+export interface StateOffsets {
+  att: number[]; // (B, C)
+  wkv: number[]; // (B, H, N, N)
+  ffn: number[]; // (B, C)
+}
+
+/** Floats of one row's state: per layer 2·C + H·N². */
+export function stateFloats(c: Rwkv7Config): number {
+  return c.layers * (2 * c.dim + c.dim * c.headSize);
+}
+
+/** Splits a state block of B rows into its per-layer parts (layer-major: att, wkv, ffn). */
+export function stateOffsets(c: Rwkv7Config, base: number, B: number): StateOffsets {
+  const s: StateOffsets = { att: [], wkv: [], ffn: [] };
+  let off = base;
+  for (let l = 0; l < c.layers; l++) {
+    s.att.push(off);
+    off += B * c.dim;
+    s.wkv.push(off);
+    off += B * c.dim * c.headSize;
+    s.ffn.push(off);
+    off += B * c.dim;
+  }
+  return s;
+}
+
+/** Buffers one block writes; training keeps one set per layer, inference reuses one. */
+export interface BlockBuffers {
+  xn: number; // (M, C) ln1(x)
+  mix: number; // (6, M, C) shifted mixes r, w, k, v, a, g
+  r: number;
+  k: number;
+  v: number;
+  w: number; // w_lora, then the decay
+  a: number; // a_lora, then a
+  vg: number; // v_lora, then its gate
+  g: number;
+  lw: number; // (M, Dw) tanh(xw·w1)
+  la: number; // (M, Da)
+  lv: number; // (M, Dv)
+  lg: number; // (M, Dg) σ(xg·g1)
+  kk: number;
+  kh: number;
+  vh: number;
+  y: number; // wkv output
+  yn: number; // ln_x(y)
+  o: number; // gated output before the projection
+  xf: number; // (M, C) ln2(x)
+  fm: number; // (M, C) ffn shift mix
+  hid: number; // (M, F) relu(key)²
+  statsAtt: number; // (M, 2) ln1 stats, (M, H, 2) ln_x stats, (M, 2) ln2 stats (training only; 0 = none)
+  statsX: number;
+  statsFfn: number;
+  saved: number; // (T, B, H, N, N) wkv states per step (training only; 0 = none)
+  xIn: number; // (M, C) the residual entering the block (training only; 0 = none)
+  xMid: number; // (M, C) the residual after the time mix (training only; 0 = none)
+}
+
+/** Allocates one block's buffers for M rows; `train` adds the saved statistics and states. */
+export function blockBuffers(b: ProgramBuilder, c: Rwkv7Config, T: number, B: number, train: boolean): BlockBuffers {
+  const M = T * B;
+  const C = c.dim;
+  const H = C / c.headSize;
+  const mc = (): number => b.alloc(M * C);
+  return {
+    xn: mc(), mix: b.alloc(6 * M * C), r: mc(), k: mc(), v: mc(), w: mc(), a: mc(), vg: mc(), g: mc(),
+    lw: b.alloc(M * c.lora.w), la: b.alloc(M * c.lora.a), lv: b.alloc(M * c.lora.v), lg: b.alloc(M * c.lora.g),
+    kk: mc(), kh: mc(), vh: mc(), y: mc(), yn: mc(), o: mc(), xf: mc(), fm: mc(), hid: b.alloc(M * c.ffnDim),
+    statsAtt: train ? b.alloc(M * 2) : 0,
+    statsX: train ? b.alloc(M * H * 2) : 0,
+    statsFfn: train ? b.alloc(M * 2) : 0,
+    saved: train ? b.alloc(M * C * c.headSize) : 0,
+    xIn: train ? mc() : 0,
+    xMid: train ? mc() : 0,
+  };
+}
+
+export interface ForwardPlan {
+  T: number;
+  B: number;
+  ids: number; // (M) i32
+  x: number; // (M, C) residual stream
+  x0: number; // (M, C) the embedding before ln0 (training only; 0 = none)
+  stats0: number; // (M, 2) ln0 stats (training only)
+  xo: number; // (M, C) ln_out(x)
+  statsOut: number; // (M, 2) ln_out stats (training only)
+  logits: number; // (M, V)
+  vfirst: number; // (M, C) layer 0's v
+  blocks: BlockBuffers[];
+}
+
+/** Emits the forward of the whole model from the state at `st` (updated: the state after step T−1). */
+export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, st: StateOffsets, f: ForwardPlan): void {
+  const { T, B } = f;
+  const M = T * B;
+  const C = c.dim;
+  const N = c.headSize;
+  const H = C / N;
+  const F = c.ffnDim;
+  const { w: Dw, a: Da, v: Dv, g: Dg } = c.lora;
+  b.embed(f.x0 || f.x, p('emb.weight'), f.ids, M, C);
+  b.rwkv7Norm(f.x, f.stats0, f.x0 || f.x, p('blocks.0.ln0.weight'), p('blocks.0.ln0.bias'), M, 1, C, 1e-5);
+  for (let l = 0; l < c.layers; l++) {
+    const q = f.blocks[l];
+    const at = `blocks.${l}.att.`;
+    const MC = M * C;
+    const mix = (i: number): number => q.mix + i * MC;
+    if (q.xIn) b.copy(q.xIn, f.x, MC);
+    // time mix
+    b.rwkv7Norm(q.xn, q.statsAtt, f.x, p(`blocks.${l}.ln1.weight`), p(`blocks.${l}.ln1.bias`), M, 1, C, 1e-5);
+    b.rwkv7Shift(q.mix, st.att[l], q.xn, st.att[l], p(at + 'x_r'), T, B, C, 6);
+    b.gemmNt(q.r, mix(0), p(at + 'receptance.weight'), 0, M, C, C, 0);
+    b.gemmNt(q.k, mix(2), p(at + 'key.weight'), 0, M, C, C, 0);
+    b.gemmNt(q.v, mix(3), p(at + 'value.weight'), 0, M, C, C, 0);
+    b.gemmNt(q.lw, mix(1), p(at + 'w1'), 0, M, Dw, C, 0);
+    b.tanh(q.lw, q.lw, M * Dw);
+    b.gemmNt(q.w, q.lw, p(at + 'w2'), 0, M, C, Dw, 0);
+    b.gemmNt(q.la, mix(4), p(at + 'a1'), 0, M, Da, C, 0);
+    b.gemmNt(q.a, q.la, p(at + 'a2'), 0, M, C, Da, 0);
+    if (l > 0) {
+      b.gemmNt(q.lv, mix(3), p(at + 'v1'), 0, M, Dv, C, 0);
+      b.gemmNt(q.vg, q.lv, p(at + 'v2'), 0, M, C, Dv, 0);
+    }
+    b.gemmNt(q.lg, mix(5), p(at + 'g1'), 0, M, Dg, C, 0);
+    b.rwkv7Sigmoid(q.lg, q.lg, M * Dg);
+    b.gemmNt(q.g, q.lg, p(at + 'g2'), 0, M, C, Dg, 0);
+    b.rwkv7Prep(q.w, q.a, q.vg, q.kk, q.kh, q.vh, f.vfirst, q.k, q.v, p(at + 'w0'), p(at + 'a0'), p(at + 'v0'), p(at + 'k_k'), p(at + 'k_a'), M, C, N, l === 0 ? 1 : 0);
+    b.rwkv7Wkv(q.y, st.wkv[l], q.saved, q.r, q.w, q.kh, q.vh, q.kk, q.a, T, B, H, N);
+    b.rwkv7Norm(q.yn, q.statsX, q.y, p(at + 'ln_x.weight'), p(at + 'ln_x.bias'), M, H, N, 64e-5);
+    b.rwkv7Out(q.o, q.yn, q.r, q.kh, q.vh, q.g, p(at + 'r_k'), M, C, N);
+    b.gemmNt(f.x, q.o, p(at + 'output.weight'), 0, M, C, C, 1);
+    if (q.xMid) b.copy(q.xMid, f.x, MC);
+    // channel mix
+    const fn = `blocks.${l}.ffn.`;
+    b.rwkv7Norm(q.xf, q.statsFfn, f.x, p(`blocks.${l}.ln2.weight`), p(`blocks.${l}.ln2.bias`), M, 1, C, 1e-5);
+    b.rwkv7Shift(q.fm, st.ffn[l], q.xf, st.ffn[l], p(fn + 'x_k'), T, B, C, 1);
+    b.gemmNt(q.hid, q.fm, p(fn + 'key.weight'), 0, M, F, C, 0);
+    b.rwkv7ReluSq(q.hid, q.hid, M * F);
+    b.gemmNt(f.x, q.hid, p(fn + 'value.weight'), 0, M, C, F, 1);
+  }
+  b.rwkv7Norm(f.xo, f.statsOut, f.x, p('ln_out.weight'), p('ln_out.bias'), M, 1, C, 1e-5);
+  b.gemmNt(f.logits, f.xo, p('head.weight'), 0, M, c.vocabSize, C, 0);
+}
