@@ -91,7 +91,8 @@ export function rwkv7_shift(y: usize, last: usize, x: usize, prev: usize, mu: us
 }
 
 // rwkv7_prep: the per-token maps between the projections and the state update (file header).
-//   w     (M, C)  in/out  w_lora in, the decay exp(−e^{−½}·σ(w0 + w_lora)) out
+//   w     (M, C)  out     the decay exp(−e^{−½}·σ(w0 + w_lora))
+//   wl    (M, C)  in      w_lora (may be w: inference overwrites it; training keeps it for the backward)
 //   a     (M, C)  in/out  a_lora in, a = σ(a0 + a_lora) out
 //   vg    (M, C)  in/out  v_lora in, σ(v0 + v_lora) out (untouched when first)
 //   kk    (M, C)  out     normalize_head(k⊙k_k) (per head of N: divided by max(‖·‖₂, 1e-12))
@@ -102,7 +103,7 @@ export function rwkv7_shift(y: usize, last: usize, x: usize, prev: usize, mu: us
 //   w0, a0, v0, k_k, k_a (C)  in
 //   first         1 in layer 0 (no value residual; it defines v_first)
 export function rwkv7_prep(
-  w: usize, a: usize, vg: usize, kk: usize, kh: usize, vh: usize, vfirst: usize, k: usize, v: usize,
+  w: usize, wl: usize, a: usize, vg: usize, kk: usize, kh: usize, vh: usize, vfirst: usize, k: usize, v: usize,
   w0: usize, a0: usize, v0: usize, k_k: usize, k_a: usize, M: i32, C: i32, N: i32, first: i32,
 ): void {
   const Cs = <usize>C;
@@ -111,7 +112,7 @@ export function rwkv7_prep(
     const o = <usize>m * Cs;
     for (let c: usize = 0; c < Cs; c++) {
       const i = o + c;
-      sts(w + i, Mathf.exp(-EXP_MINUS_HALF * sig(lds(w0 + c) + lds(w + i))));
+      sts(w + i, Mathf.exp(-EXP_MINUS_HALF * sig(lds(w0 + c) + lds(wl + i))));
       const av = sig(lds(a0 + c) + lds(a + i));
       sts(a + i, av);
       const kv = lds(k + i);

@@ -49,3 +49,5 @@ export { RWKV7, Rwkv7Stream, type Rwkv7State, type Rwkv7Output } from './rwkv/mo
 export { importRwkv7, type ImportRwkv7Options } from './rwkv/import';
 export { WorldTokenizer } from './rwkv/tokenizer';
 export type { Rwkv7Config } from './rwkv/layout';
+export { Rwkv7Trainer, type Rwkv7Batch, type Rwkv7StepOptions } from './rwkv/train';
+export { createRwkv7 } from './rwkv/init';

@@ -44,7 +44,8 @@ export interface BlockBuffers {
   r: number;
   k: number;
   v: number;
-  w: number; // w_lora, then the decay
+  w: number; // the decay
+  wl: number; // w_lora (training; inference passes w and overwrites it)
   a: number; // a_lora, then a
   vg: number; // v_lora, then its gate
   g: number;
@@ -76,7 +77,7 @@ export function blockBuffers(b: ProgramBuilder, c: Rwkv7Config, T: number, B: nu
   const H = C / c.headSize;
   const mc = (): number => b.alloc(M * C);
   return {
-    xn: mc(), mix: b.alloc(6 * M * C), r: mc(), k: mc(), v: mc(), w: mc(), a: mc(), vg: mc(), g: mc(),
+    xn: mc(), mix: b.alloc(6 * M * C), r: mc(), k: mc(), v: mc(), w: mc(), wl: train ? mc() : 0, a: mc(), vg: mc(), g: mc(),
     lw: b.alloc(M * c.lora.w), la: b.alloc(M * c.lora.a), lv: b.alloc(M * c.lora.v), lg: b.alloc(M * c.lora.g),
     kk: mc(), kh: mc(), vh: mc(), y: mc(), yn: mc(), o: mc(), xf: mc(), fm: mc(), hid: b.alloc(M * c.ffnDim),
     statsAtt: train ? b.alloc(M * 2) : 0,
@@ -127,7 +128,8 @@ export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, 
     b.gemmNt(q.v, mix(3), p(at + 'value.weight'), 0, M, C, C, 0);
     b.gemmNt(q.lw, mix(1), p(at + 'w1'), 0, M, Dw, C, 0);
     b.tanh(q.lw, q.lw, M * Dw);
-    b.gemmNt(q.w, q.lw, p(at + 'w2'), 0, M, C, Dw, 0);
+    const wl = q.wl || q.w;
+    b.gemmNt(wl, q.lw, p(at + 'w2'), 0, M, C, Dw, 0);
     b.gemmNt(q.la, mix(4), p(at + 'a1'), 0, M, Da, C, 0);
     b.gemmNt(q.a, q.la, p(at + 'a2'), 0, M, C, Da, 0);
     if (l > 0) {
@@ -137,7 +139,7 @@ export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, 
     b.gemmNt(q.lg, mix(5), p(at + 'g1'), 0, M, Dg, C, 0);
     b.rwkv7Sigmoid(q.lg, q.lg, M * Dg);
     b.gemmNt(q.g, q.lg, p(at + 'g2'), 0, M, C, Dg, 0);
-    b.rwkv7Prep(q.w, q.a, q.vg, q.kk, q.kh, q.vh, f.vfirst, q.k, q.v, p(at + 'w0'), p(at + 'a0'), p(at + 'v0'), p(at + 'k_k'), p(at + 'k_a'), M, C, N, l === 0 ? 1 : 0);
+    b.rwkv7Prep(q.w, wl, q.a, q.vg, q.kk, q.kh, q.vh, f.vfirst, q.k, q.v, p(at + 'w0'), p(at + 'a0'), p(at + 'v0'), p(at + 'k_k'), p(at + 'k_a'), M, C, N, l === 0 ? 1 : 0);
     b.rwkv7Wkv(q.y, st.wkv[l], q.saved, q.r, q.w, q.kh, q.vh, q.kk, q.a, T, B, H, N);
     b.rwkv7Norm(q.yn, q.statsX, q.y, p(at + 'ln_x.weight'), p(at + 'ln_x.bias'), M, H, N, 64e-5);
     b.rwkv7Out(q.o, q.yn, q.r, q.kh, q.vh, q.g, p(at + 'r_k'), M, C, N);

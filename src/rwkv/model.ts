@@ -4,6 +4,7 @@
 import { runtime, type Runtime } from '../wasm/load';
 import { buildProgram, type Program } from '../ir/program';
 import { ShapeError, StateError, ValueError, show } from '../errors';
+import { Arena } from '../params/arena';
 import { checkConfig, fromBlock, layoutOf, toBlock, type ParamEntry, type Rwkv7Config } from './layout';
 import { blockBuffers, emitForward, stateFloats, stateOffsets, type ForwardPlan } from './forward';
 import type { WorldTokenizer } from './tokenizer';
@@ -41,8 +42,7 @@ export class RWKV7 {
   /** @internal */ readonly rt: Runtime;
   /** @internal */ readonly entries: ParamEntry[];
   private readonly byName = new Map<string, ParamEntry>();
-  /** @internal element offset of the parameter block */ readonly base: number;
-  /** @internal */ readonly total: number;
+  /** @internal the parameter block (gradients and optimizer moments use its layout) */ readonly arena: Arena;
   private disposed = false;
 
   /** A model with every parameter 0 (fill them with setParameter, or use importRwkv7). */
@@ -52,9 +52,11 @@ export class RWKV7 {
     this.rt = runtime();
     const { entries, total } = layoutOf(this.config);
     this.entries = entries;
-    this.total = total;
     for (const e of entries) this.byName.set(e.name, e);
-    this.base = this.rt.heap.alloc(total);
+    // the arena lays parameters out as layoutOf does (same order, 4-element alignment), internal shapes
+    const shape = (e: ParamEntry): number[] => (e.transposed ? [e.shape[1], e.shape[0]] : e.shape);
+    this.arena = new Arena(this.rt, entries.map((e) => ({ name: e.name, shape: shape(e), init: { kind: 'zeros' } })));
+    if (this.arena.size !== total) throw new RangeError(`Expected the arena to hold ${total} elements, got ${this.arena.size}`);
   }
 
   /** Parameter names and official shapes, in state_dict order. */
@@ -75,7 +77,12 @@ export class RWKV7 {
 
   /** @internal element offset of a parameter in the heap */
   offset(name: string): number {
-    return this.base + this.entry(name).offset;
+    return this.arena.base + this.entry(name).offset;
+  }
+
+  /** @internal the official-layout copy of parameter `name` from a block-layout buffer at `base` */
+  readBlock(name: string, base: number): Float32Array {
+    return fromBlock(this.entry(name), this.rt.heap.f32, base + this.entry(name).offset);
   }
 
   /** A copy of one parameter in the official layout. */
@@ -95,6 +102,7 @@ export class RWKV7 {
       if (!Number.isFinite(data[i])) throw new ValueError(`Expected finite values for ${name}, got ${show(data[i])} at ${i}`);
     }
     toBlock(e, data, this.rt.heap.f32, this.offset(name));
+    this.arena.markWritten();
   }
 
   /** A zero state (the start of a sequence). */
@@ -148,7 +156,7 @@ export class RWKV7 {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.rt.heap.release(this.base);
+    this.arena.dispose();
   }
 
   /** @internal */

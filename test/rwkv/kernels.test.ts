@@ -101,7 +101,7 @@ describe.each(VARIANTS)('rwkv7 kernels on %s', (variant) => {
         const pvf = first ? s.zeros(M * C) : s.put(vfirst);
         const pk = s.put(k), pv = s.put(v);
         const pp = [p.w0, p.a0, p.v0, p.k_k, p.k_a].map((a) => s.put(a));
-        rt.k.rwkv7_prep(pw, pa, pvg, pkk, pkh, pvh, pvf, pk, pv, pp[0], pp[1], pp[2], pp[3], pp[4], M, C, N, first);
+        rt.k.rwkv7_prep(pw, pw, pa, pvg, pkk, pkh, pvh, pvf, pk, pv, pp[0], pp[1], pp[2], pp[3], pp[4], M, C, N, first);
         const ref = prepRef(wl, al, vl, k, v, first ? null : vfirst, p, M, C, N);
         const what = `T=${T} B=${B} first=${first}`;
         close(s.get(pw, M * C), ref.w, `w ${what}`);
