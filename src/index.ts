@@ -51,3 +51,5 @@ export { WorldTokenizer } from './rwkv/tokenizer';
 export type { Rwkv7Config } from './rwkv/layout';
 export { Rwkv7Trainer, type Rwkv7Batch, type Rwkv7StepOptions } from './rwkv/train';
 export { createRwkv7 } from './rwkv/init';
+export { saveRwkv7, rwkv7ToBytes } from './rwkv/file';
+export { CharTokenizer, type Rwkv7Tokenizer } from './rwkv/tokenizer';

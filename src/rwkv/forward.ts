@@ -6,6 +6,7 @@
 // or one streaming step (T = 1) against the same state buffers.
 import type { ProgramBuilder } from '../ir/program';
 import type { Rwkv7Config } from './layout';
+import type { QuantWeight } from '../model/runner';
 
 /** Element offsets of the parameters by official name (block layout, src/rwkv/layout.ts). */
 export type ParamOffsets = (name: string) => number;
@@ -103,9 +104,18 @@ export interface ForwardPlan {
   blocks: BlockBuffers[];
 }
 
-/** Emits the forward of the whole model from the state at `st` (updated: the state after step T−1). */
-export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, st: StateOffsets, f: ForwardPlan): void {
+/**
+ * Emits the forward of the whole model from the state at `st` (updated: the state after step T−1).
+ * With `quant` (int8 copies by parameter name), those projections run gemm_q8_nt instead of gemm_nt.
+ */
+export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, st: StateOffsets, f: ForwardPlan, quant: Map<string, QuantWeight> | null = null): void {
   const { T, B } = f;
+  // every projection goes through here: y (+)= x·Wᵀ, f32 or int8 weights
+  const gemm = (y: number, x: number, name: string, M: number, N: number, K: number, acc: number): void => {
+    const q = quant?.get(name);
+    if (q) b.gemmQ8(y, x, q.q, q.s, 0, M, N, K, acc);
+    else b.gemmNt(y, x, p(name), 0, M, N, K, acc);
+  };
   const M = T * B;
   const C = c.dim;
   const N = c.headSize;
@@ -123,36 +133,36 @@ export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, 
     // time mix
     b.rwkv7Norm(q.xn, q.statsAtt, f.x, p(`blocks.${l}.ln1.weight`), p(`blocks.${l}.ln1.bias`), M, 1, C, 1e-5);
     b.rwkv7Shift(q.mix, st.att[l], q.xn, st.att[l], p(at + 'x_r'), T, B, C, 6);
-    b.gemmNt(q.r, mix(0), p(at + 'receptance.weight'), 0, M, C, C, 0);
-    b.gemmNt(q.k, mix(2), p(at + 'key.weight'), 0, M, C, C, 0);
-    b.gemmNt(q.v, mix(3), p(at + 'value.weight'), 0, M, C, C, 0);
-    b.gemmNt(q.lw, mix(1), p(at + 'w1'), 0, M, Dw, C, 0);
+    gemm(q.r, mix(0), at + 'receptance.weight', M, C, C, 0);
+    gemm(q.k, mix(2), at + 'key.weight', M, C, C, 0);
+    gemm(q.v, mix(3), at + 'value.weight', M, C, C, 0);
+    gemm(q.lw, mix(1), at + 'w1', M, Dw, C, 0);
     b.tanh(q.lw, q.lw, M * Dw);
     const wl = q.wl || q.w;
-    b.gemmNt(wl, q.lw, p(at + 'w2'), 0, M, C, Dw, 0);
-    b.gemmNt(q.la, mix(4), p(at + 'a1'), 0, M, Da, C, 0);
-    b.gemmNt(q.a, q.la, p(at + 'a2'), 0, M, C, Da, 0);
+    gemm(wl, q.lw, at + 'w2', M, C, Dw, 0);
+    gemm(q.la, mix(4), at + 'a1', M, Da, C, 0);
+    gemm(q.a, q.la, at + 'a2', M, C, Da, 0);
     if (l > 0) {
-      b.gemmNt(q.lv, mix(3), p(at + 'v1'), 0, M, Dv, C, 0);
-      b.gemmNt(q.vg, q.lv, p(at + 'v2'), 0, M, C, Dv, 0);
+      gemm(q.lv, mix(3), at + 'v1', M, Dv, C, 0);
+      gemm(q.vg, q.lv, at + 'v2', M, C, Dv, 0);
     }
-    b.gemmNt(q.lg, mix(5), p(at + 'g1'), 0, M, Dg, C, 0);
+    gemm(q.lg, mix(5), at + 'g1', M, Dg, C, 0);
     b.rwkv7Sigmoid(q.lg, q.lg, M * Dg);
-    b.gemmNt(q.g, q.lg, p(at + 'g2'), 0, M, C, Dg, 0);
+    gemm(q.g, q.lg, at + 'g2', M, C, Dg, 0);
     b.rwkv7Prep(q.w, wl, q.a, q.vg, q.kk, q.kh, q.vh, f.vfirst, q.k, q.v, p(at + 'w0'), p(at + 'a0'), p(at + 'v0'), p(at + 'k_k'), p(at + 'k_a'), M, C, N, l === 0 ? 1 : 0);
     b.rwkv7Wkv(q.y, st.wkv[l], q.saved, q.r, q.w, q.kh, q.vh, q.kk, q.a, T, B, H, N);
     b.rwkv7Norm(q.yn, q.statsX, q.y, p(at + 'ln_x.weight'), p(at + 'ln_x.bias'), M, H, N, 64e-5);
     b.rwkv7Out(q.o, q.yn, q.r, q.kh, q.vh, q.g, p(at + 'r_k'), M, C, N);
-    b.gemmNt(f.x, q.o, p(at + 'output.weight'), 0, M, C, C, 1);
+    gemm(f.x, q.o, at + 'output.weight', M, C, C, 1);
     if (q.xMid) b.copy(q.xMid, f.x, MC);
     // channel mix
     const fn = `blocks.${l}.ffn.`;
     b.rwkv7Norm(q.xf, q.statsFfn, f.x, p(`blocks.${l}.ln2.weight`), p(`blocks.${l}.ln2.bias`), M, 1, C, 1e-5);
     b.rwkv7Shift(q.fm, st.ffn[l], q.xf, st.ffn[l], p(fn + 'x_k'), T, B, C, 1);
-    b.gemmNt(q.hid, q.fm, p(fn + 'key.weight'), 0, M, F, C, 0);
+    gemm(q.hid, q.fm, fn + 'key.weight', M, F, C, 0);
     b.rwkv7ReluSq(q.hid, q.hid, M * F);
-    b.gemmNt(f.x, q.hid, p(fn + 'value.weight'), 0, M, C, F, 1);
+    gemm(f.x, q.hid, fn + 'value.weight', M, C, F, 1);
   }
   b.rwkv7Norm(f.xo, f.statsOut, f.x, p('ln_out.weight'), p('ln_out.bias'), M, 1, C, 1e-5);
-  b.gemmNt(f.logits, f.xo, p('head.weight'), 0, M, c.vocabSize, C, 0);
+  gemm(f.logits, f.xo, 'head.weight', M, c.vocabSize, C, 0);
 }

@@ -11,12 +11,14 @@ import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { layoutOf, type Rwkv7Config } from './layout';
 import { RWKV7 } from './model';
-import { WorldTokenizer } from './tokenizer';
+import { WorldTokenizer, type Rwkv7Tokenizer } from './tokenizer';
+import { META, tokenizerFromMetadata } from './file';
+import { quantize } from '../model/quantize';
 
 export interface ImportRwkv7Options {
   /**
    * The vocabulary: a World tokenizer file (`rwkv_vocab_v20230424.txt` format) as a Node path, or
-   * its text as `{ text }`. Without it the model has no tokenizer (ids in, ids out).
+   * its text as `{ text }`. Without it, the vocabulary a file saved by rnn-wasm holds, else none (ids in, ids out).
    */
   vocab?: string | { text: string };
 }
@@ -106,7 +108,7 @@ export async function importRwkv7(input: Uint8Array | ArrayBuffer | string, opts
   if (typeof input === 'string') bytes = await readRegularFile(input, 'RWKV-7 checkpoint');
   else if (input instanceof Uint8Array || input instanceof ArrayBuffer) bytes = input;
   else throw new ValueError(`Expected safetensors bytes (Uint8Array, ArrayBuffer) or a path, got ${show(input)}`);
-  let tokenizer: WorldTokenizer | null = null;
+  let tokenizer: Rwkv7Tokenizer | null = null;
   if (opts.vocab !== undefined) {
     let text: string;
     if (typeof opts.vocab === 'string') text = new TextDecoder('utf-8').decode(await readRegularFile(opts.vocab, 'vocabulary file'));
@@ -114,12 +116,17 @@ export async function importRwkv7(input: Uint8Array | ArrayBuffer | string, opts
     else throw new ValueError(`Expected opts.vocab to be a path or { text }, got ${show(opts.vocab)}`);
     tokenizer = WorldTokenizer.fromText(text);
   }
-  const { tensors } = readSafetensors(bytes);
+  const { tensors, metadata } = readSafetensors(bytes);
+  // a file saved by rnn-wasm carries its vocabulary and int8 flag in the metadata
+  tokenizer ??= tokenizerFromMetadata(metadata);
+  const q = metadata?.[META.quantized];
+  if (q !== undefined && q !== 'int8') throw new FormatError(`Expected metadata ${META.quantized} to be 'int8', got ${JSON.stringify(q)}`);
   const m = rwkv7FromTensors(tensors);
   if (tokenizer && tokenizer.size > m.config.vocabSize) {
     m.dispose();
     throw new FormatError(`Expected the vocabulary's ids below the model's vocabulary size ${m.config.vocabSize}, got ids up to ${tokenizer.size - 1}`);
   }
   m.tokenizer = tokenizer;
+  if (q === 'int8') quantize(m, { weights: 'int8' });
   return m;
 }

@@ -7,7 +7,9 @@ import { ShapeError, StateError, ValueError, show } from '../errors';
 import { Arena } from '../params/arena';
 import { checkConfig, fromBlock, layoutOf, toBlock, type ParamEntry, type Rwkv7Config } from './layout';
 import { blockBuffers, emitForward, stateFloats, stateOffsets, type ForwardPlan } from './forward';
-import type { WorldTokenizer } from './tokenizer';
+import type { QuantWeight } from '../model/runner';
+import type { Int8Host } from '../model/quantize';
+import type { Rwkv7Tokenizer } from './tokenizer';
 
 /** A recurrent state of one sequence: per layer the two token-shift vectors and the H·N·N wkv state. */
 export interface Rwkv7State {
@@ -37,8 +39,12 @@ export function checkIds(ids: unknown, V: number, what: string): number[] {
 
 export class RWKV7 {
   readonly config: Rwkv7Config;
-  /** The vocabulary of an imported checkpoint (World tokenizer or bytes), when one was given. */
-  tokenizer: WorldTokenizer | null = null;
+  /** The vocabulary (World tokenizer or characters), when the model has one. */
+  tokenizer: Rwkv7Tokenizer | null = null;
+  /** @internal int8 copies of the projection weights (quantize(model, { weights: 'int8' })) */
+  quant: Map<string, QuantWeight> | null = null;
+  /** @internal bumped when the int8 copies change: streams rebuild their programs */
+  quantVersion = 0;
   /** @internal */ readonly rt: Runtime;
   /** @internal */ readonly entries: ParamEntry[];
   private readonly byName = new Map<string, ParamEntry>();
@@ -85,6 +91,43 @@ export class RWKV7 {
     return fromBlock(this.entry(name), this.rt.heap.f32, base + this.entry(name).offset);
   }
 
+  /** Whether the projections run on int8 weights (inference only). */
+  get quantized(): boolean {
+    return this.quant !== null;
+  }
+
+  /**
+   * @internal The int8 host the library's quantize() drives: every gemm_nt weight (the r/k/v/output
+   * projections, the low-rank maps, the FFN and the head) gets an int8 copy.
+   */
+  get runner(): Int8Host {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const m = this;
+    return {
+      rt: m.rt,
+      arena: m.arena,
+      get quantized() {
+        return m.quantized;
+      },
+      get isDisposed() {
+        return m.disposed;
+      },
+      int8WeightNames: () => m.entries.filter((e) => e.shape.length === 2 && !/(emb\.weight|r_k)$/.test(e.name)).map((e) => e.name),
+      setQuantized: (q) => m.setQuant(q),
+    };
+  }
+
+  private setQuant(q: Map<string, QuantWeight> | null): void {
+    if (this.quant) {
+      for (const w of this.quant.values()) {
+        this.rt.heap.release(w.q);
+        if (w.s) this.rt.heap.release(w.s);
+      }
+    }
+    this.quant = q;
+    this.quantVersion++;
+  }
+
   /** A copy of one parameter in the official layout. */
   getParameter(name: string): Float32Array {
     this.alive();
@@ -94,6 +137,7 @@ export class RWKV7 {
   /** Sets one parameter from data in the official layout (its element count must match). */
   setParameter(name: string, data: ArrayLike<number>): void {
     this.alive();
+    if (this.quant) throw new StateError(`Expected a model with f32 weights to set ${name}, got an int8-quantized one (inference only)`);
     const e = this.entry(name);
     if (!data || typeof data.length !== 'number' || data.length !== e.size) {
       throw new ShapeError(`Expected ${e.size} elements for ${name} of shape [${e.shape.join(', ')}], got ${show(data?.length)}`);
@@ -155,6 +199,7 @@ export class RWKV7 {
   /** Frees the parameters; the model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
+    this.setQuant(null);
     this.disposed = true;
     this.arena.dispose();
   }
@@ -207,7 +252,15 @@ export class Rwkv7Stream {
     this.model.rt.heap.f32.fill(0, this.stateOff, this.stateOff + this.nState);
   }
 
+  private builtFor = -1;
+
   private program(T: number): { prog: Program; plan: ForwardPlan } {
+    if (this.builtFor !== this.model.quantVersion) {
+      // the int8 copies changed: programs that read the old ones are rebuilt
+      for (const p of this.programs.values()) p.prog.dispose();
+      this.programs.clear();
+      this.builtFor = this.model.quantVersion;
+    }
     const hit = this.programs.get(T);
     if (hit) return hit;
     // keep the step program and one other length
@@ -228,7 +281,7 @@ export class Rwkv7Stream {
       };
       const shared = blockBuffers(b, c, T, 1, false);
       for (let l = 0; l < c.layers; l++) plan.blocks.push(shared);
-      emitForward(b, c, (name) => m.offset(name), stateOffsets(c, this.stateOff, 1), plan);
+      emitForward(b, c, (name) => m.offset(name), stateOffsets(c, this.stateOff, 1), plan, m.quant);
       return { prog: b.finish(), plan };
     });
     this.programs.set(T, made);

@@ -69,6 +69,8 @@ export class WorldTokenizer {
   private readonly root: TrieNode = { id: -1, next: new Map() };
   /** One more than the largest id (the vocabulary size a model needs at least). */
   readonly size: number;
+  /** The vocabulary file's text (what a saved model stores). */
+  text = '';
 
   private constructor(entries: [number, Uint8Array][]) {
     let max = 0;
@@ -117,7 +119,9 @@ export class WorldTokenizer {
     for (let b = 0; b < 256; b++) {
       if (!bytesSeen.has(String(b))) throw new FormatError(`Expected every single byte as a token (the greedy match needs them), got none for byte ${b}`);
     }
-    return new WorldTokenizer(entries);
+    const t = new WorldTokenizer(entries);
+    t.text = text;
+    return t;
   }
 
   /** Greedy longest-match token ids of the UTF-8 bytes of `text`. */
@@ -173,3 +177,49 @@ export class WorldTokenizer {
     return new TextDecoder('utf-8').decode(this.decodeBytes(ids));
   }
 }
+
+/**
+ * A character vocabulary for char-level RWKV-7 models: id i is the i-th character (code point) of
+ * `chars`. Encoding text with a character outside it is a ValueError naming the character.
+ */
+export class CharTokenizer {
+  readonly chars: string[];
+  private readonly index = new Map<string, number>();
+  constructor(chars: Iterable<string>) {
+    this.chars = [...chars];
+    if (this.chars.length === 0) throw new ValueError('Expected at least one character in the vocabulary, got none');
+    this.chars.forEach((ch, i) => {
+      if (typeof ch !== 'string' || [...ch].length !== 1) throw new ValueError(`Expected single characters in the vocabulary, got ${JSON.stringify(ch)} at ${i}`);
+      if (this.index.has(ch)) throw new ValueError(`Expected distinct characters in the vocabulary, got ${JSON.stringify(ch)} twice`);
+      this.index.set(ch, i);
+    });
+  }
+  /** The distinct characters of `text`, sorted by code point. */
+  static fromText(text: string): CharTokenizer {
+    if (typeof text !== 'string') throw new ValueError(`Expected text to be a string, got ${show(text)}`);
+    return new CharTokenizer([...new Set(text)].sort());
+  }
+  get size(): number {
+    return this.chars.length;
+  }
+  encode(text: string): number[] {
+    if (typeof text !== 'string') throw new ValueError(`Expected text to be a string, got ${show(text)}`);
+    return [...text].map((ch) => {
+      const i = this.index.get(ch);
+      if (i === undefined) throw new ValueError(`Expected characters of the model's vocabulary, got ${JSON.stringify(ch)} (not among its ${this.chars.length})`);
+      return i;
+    });
+  }
+  decode(ids: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < ids.length; i++) {
+      const ch = this.chars[ids[i]];
+      if (ch === undefined) throw new ValueError(`Expected ids[${i}] in [0, ${this.chars.length}), got ${show(ids[i])}`);
+      s += ch;
+    }
+    return s;
+  }
+}
+
+/** A vocabulary of an RWKV-7 model. */
+export type Rwkv7Tokenizer = WorldTokenizer | CharTokenizer;

@@ -38,6 +38,7 @@ export class Rwkv7Trainer {
 
   constructor(private readonly model: RWKV7, T: number, B: number) {
     model.alive();
+    if (model.quantized) throw new StateError('Expected a model with f32 weights to train, got an int8-quantized one (inference only)');
     if (!Number.isSafeInteger(T) || T < 1) throw new ValueError(`Expected steps T to be a positive integer, got ${show(T)}`);
     if (!Number.isSafeInteger(B) || B < 1) throw new ValueError(`Expected batch B to be a positive integer, got ${show(B)}`);
     this.T = T;
