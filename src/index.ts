@@ -53,3 +53,5 @@ export { Rwkv7Trainer, type Rwkv7Batch, type Rwkv7StepOptions } from './rwkv/tra
 export { createRwkv7 } from './rwkv/init';
 export { saveRwkv7, rwkv7ToBytes } from './rwkv/file';
 export { CharTokenizer, type Rwkv7Tokenizer } from './rwkv/tokenizer';
+export { sampleRwkv7, completeRwkv7, bitsPerCharRwkv7, type Rwkv7SamplingOptions, type Rwkv7SampleOptions, type Rwkv7CompleteOptions } from './rwkv/generate';
+export { fitRwkv7, type Rwkv7FitOptions, type Rwkv7FitResult } from './rwkv/fit';
