@@ -100,8 +100,9 @@ export function stepsToRun(total: number | undefined, step: number): number | un
 }
 
 /** --cell, --layers (unless `layers: false`) and --hidden, the recurrent part of a train command. */
-export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean }): Command {
-  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), 'lstm');
+export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean; extraCells?: readonly string[] }): Command {
+  const cells = [...APP_CELLS, ...(o.extraCells ?? [])];
+  cmd.option('--cell <cell>', cells.join(', '), parse.oneOf(cells), 'lstm');
   if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
   return cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
 }
