@@ -40,3 +40,34 @@ describe('RWKV7 char-LM through the library', () => {
     m.dispose();
   });
 });
+
+describe('RWKV7 with a World vocabulary', () => {
+  it('importRwkv7 { vocab } encodes prompts with the World tokenizer and decodes the tokens it picks', async () => {
+    await init();
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { FIXTURES } = await import('./fixtures');
+    const { WorldTokenizer } = await import('../../src/rwkv/tokenizer');
+    const vocab = join(FIXTURES, 'vocab-subset.txt');
+    const world = WorldTokenizer.fromText(readFileSync(vocab, 'utf-8'));
+    const C = 8;
+    const m = createRwkv7({ vocabSize: 65536, dim: C, headSize: 4, layers: 1, ffnDim: 16, lora: { w: 4, a: 4, v: 4, g: 4 } }, 2);
+    // ln_out gives all ones and the head favours token 33 (the byte ' '), so greedy text is spaces
+    m.setParameter('ln_out.weight', new Float32Array(C));
+    m.setParameter('ln_out.bias', new Float32Array(C).fill(1));
+    const head = new Float32Array(65536 * C);
+    head.fill(1, 33 * C, 34 * C);
+    m.setParameter('head.weight', head);
+    const w = await importRwkv7(rwkv7ToBytes(m), { vocab });
+    expect(w.tokenizer).toBeInstanceOf(WorldTokenizer);
+    expect(completeRwkv7(w, 'Hello, world!', { maxLength: 3 })).toBe('   ');
+    // the prompt went in as World tokens: the same logits as feeding those ids
+    const ids = world.encode('Hello, world!');
+    expect(ids.length).toBeLessThan('Hello, world!'.length);
+    const s = w.stream();
+    expect(s.run(ids)).toEqual(m.forward(ids).logits);
+    s.dispose();
+    w.dispose();
+    m.dispose();
+  });
+});
