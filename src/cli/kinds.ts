@@ -104,6 +104,10 @@ export function sniff(bytes: Uint8Array): Sniffed {
       return { plain: 'a safetensors file' };
     }
   }
+  // a .pth (torch.save's zip; its pickle, with the tensor names, comes first) of an RWKV-7
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    if (new TextDecoder('latin1').decode(bytes.subarray(0, 1 << 20)).includes('blocks.0.att.r_k')) return { kind: RWKV7_KIND };
+  }
   const text = new TextDecoder('utf-8').decode(bytes.subarray(0, 4096)).trimStart();
   if (text.startsWith('{') && /"modelTopology"|"weightsManifest"/.test(text)) return { plain: 'a tfjs model.json' };
   // an ONNX ModelProto opens with field 1 (ir_version, a varint): byte 0x08

@@ -1,10 +1,12 @@
 // importRwkv7: an RWKV-7 checkpoint saved by the official code (BlinkDL/RWKV-LM RWKV-v7, its
-// state_dict names and layouts) as a safetensors file, converted from the .pth with
+// state_dict names and layouts): the .pth itself (src/io/pth.ts reads torch.save's zip + pickle), or a
+// safetensors file converted from it with
 //   python -c "import torch,safetensors.torch as s;s.save_file({k:v.contiguous() for k,v in torch.load('m.pth',map_location='cpu').items()},'m.safetensors')"
 // (BF16/F16/F32/F64 tensors are read; BF16 is what the released models hold). The configuration
 // (layers, dim, head size, LoRA ranks, FFN width, vocabulary) comes from the tensors' shapes; every
 // tensor is checked by name and shape (FormatError naming it) before a model is built.
 import { readSafetensors, type NamedTensor } from '../io/safetensors';
+import { readPth } from '../io/pth';
 import { readRegularFile } from '../io/files';
 import { FormatError } from '../io/format';
 import { ValueError, show } from '../errors';
@@ -99,7 +101,7 @@ export function rwkv7FromTensors(t: Record<string, NamedTensor>): RWKV7 {
 }
 
 /**
- * Reads an official RWKV-7 checkpoint (safetensors bytes, or a Node path to one) and, optionally,
+ * Reads an official RWKV-7 checkpoint (.pth or safetensors bytes, or a Node path to one) and, optionally,
  * its World vocabulary. Call `init()` first.
  */
 export async function importRwkv7(input: Uint8Array | ArrayBuffer | string, opts: ImportRwkv7Options = {}): Promise<RWKV7> {
@@ -116,7 +118,10 @@ export async function importRwkv7(input: Uint8Array | ArrayBuffer | string, opts
     else throw new ValueError(`Expected opts.vocab to be a path or { text }, got ${show(opts.vocab)}`);
     tokenizer = WorldTokenizer.fromText(text);
   }
-  const { tensors, metadata } = readSafetensors(bytes);
+  // a .pth (torch.save: a zip) or a safetensors file
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const isZip = u8.length >= 4 && u8[0] === 0x50 && u8[1] === 0x4b && u8[2] === 0x03 && u8[3] === 0x04;
+  const { tensors, metadata } = isZip ? { tensors: readPth(u8), metadata: undefined } : readSafetensors(u8);
   // a file saved by rnn-wasm carries its vocabulary and int8 flag in the metadata
   tokenizer ??= tokenizerFromMetadata(metadata);
   const q = metadata?.[META.quantized];

@@ -61,6 +61,11 @@ describe('rnn-wasm and RWKV-7', () => {
     const r = cli('complete', 'official.safetensors', '--prompt', 'hi');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('give --vocab rwkv_vocab_v20230424.txt');
+    // a .pth is read too; its World vocabulary must cover the ids of the model (the micro model has 16)
+    copyFileSync(join(FIX, 'micro.pth'), join(dir, 'micro.pth'));
+    const p = cli('complete', 'micro.pth', '--prompt', 'hi', '--vocab', join(FIX, 'vocab-subset.txt'));
+    expect(p.code).not.toBe(0);
+    expect(p.stderr).toContain("Expected the vocabulary's ids below the model's vocabulary size 16");
     const h = cli('train-lm', '--corpus', 'fox.txt', '--cell', 'gru', '--head-size', '8', '--steps', '1', '--out', 'x.rnnw');
     expect(h.code).not.toBe(0);
     expect(h.stderr).toContain('Expected --head-size only with --cell rwkv7');
