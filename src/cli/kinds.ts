@@ -143,7 +143,8 @@ export function explainModelFile(command: string, path: string): string | null {
   if (!s) return null;
   const wanted = where.reads === 'any' ? 'a model file (.rnnw, .onnx, .safetensors or a tfjs model.json)' : `a ${where.reads} model file`;
   if ('notModel' in s) return `Expected ${wanted}, got ${s.notModel}: ${path} is not an rnn-wasm model file`;
-  if (where.reads === 'any') return null;
+  // a .pth is no format `info`/`convert` read: an RWKV-7 one goes to the commands that do
+  if (where.reads === 'any') return 'kind' in s && s.kind === RWKV7_KIND ? `Expected ${wanted}, got an RWKV-7 checkpoint (${path}): ${use(RWKV7_KIND.readers)}` : null;
   // the character-LM commands read RWKV-7 files too
   const reads = s && 'kind' in s && s.kind === RWKV7_KIND && where.reads === 'CharLM' ? 'RWKV7' : where.reads;
   if ('kind' in s) return s.kind.name === reads ? null : `Expected ${wanted}, got a ${s.kind.name} file (${path}): ${use(s.kind.readers)}`;

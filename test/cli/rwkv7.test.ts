@@ -66,6 +66,9 @@ describe('rnn-wasm and RWKV-7', () => {
     const p = cli('complete', 'micro.pth', '--prompt', 'hi', '--vocab', join(FIX, 'vocab-subset.txt'));
     expect(p.code).not.toBe(0);
     expect(p.stderr).toContain("Expected the vocabulary's ids below the model's vocabulary size 16");
+    const info = cli('info', 'micro.pth');
+    expect(info.code).not.toBe(0);
+    expect(info.stderr).toContain('got an RWKV-7 checkpoint (micro.pth): use `rnn-wasm sample`');
     const h = cli('train-lm', '--corpus', 'fox.txt', '--cell', 'gru', '--head-size', '8', '--steps', '1', '--out', 'x.rnnw');
     expect(h.code).not.toBe(0);
     expect(h.stderr).toContain('Expected --head-size only with --cell rwkv7');
