@@ -27,3 +27,8 @@ export {
   POOL_LAST, POOL_MEAN, POOL_MAX,
 } from './kernels/rows';
 export { crf_nll_forward_backward, crf_viterbi, crf_nll_scratch_size, crf_viterbi_scratch_size } from './kernels/crf';
+export { rwkv7_norm, rwkv7_shift, rwkv7_prep, rwkv7_wkv, rwkv7_out, rwkv7_relu_sq, rwkv7_sigmoid } from './rwkv7';
+export {
+  rwkv7_norm_backward, rwkv7_shift_backward, rwkv7_prep_backward, rwkv7_wkv_backward, rwkv7_out_backward,
+  rwkv7_relu_sq_backward, rwkv7_sigmoid_backward,
+} from './rwkv7-backward';

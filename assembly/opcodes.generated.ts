@@ -46,5 +46,19 @@ export const OP_MINGRU: i32 = 60; // h y gates lens T B H ldy reverse logspace �
 export const OP_MINGRU_BWD: i32 = 61; // dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace
 export const OP_MINLSTM: i32 = 62; // h y gates lens T B H ldy reverse logspace — minLSTM scan over pre-activations from one GEMM; logspace 0 linear, 1 log-space
 export const OP_MINLSTM_BWD: i32 = 63; // dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace
+export const OP_RWKV7_NORM: i32 = 70; // y stats x w b M G N eps — layer norm of G groups of N per row (RWKV-7 ln0/ln1/ln2/ln_out: G 1; ln_x: G = heads)
+export const OP_RWKV7_SHIFT: i32 = 71; // y last x prev mu T B C K — K token-shift mixes x + (x_{t-1} - x)*mu_k; last (optional) = x_{T-1}
+export const OP_RWKV7_PREP: i32 = 72; // w wl a vg kk kh vh vfirst k v w0 a0 v0 k_k k_a M C N first — RWKV-7 decay, ICL rate, removal key, k and value-residual maps
+export const OP_RWKV7_WKV: i32 = 73; // y S saved r w kh vh kk a T B H N — RWKV-7 delta-rule state over a sequence; saved (optional) keeps S_t per step
+export const OP_RWKV7_OUT: i32 = 74; // o yn r kh vh g r_k M C N — (groupnorm(y) + bonus*v) * g
+export const OP_RWKV7_RELU_SQ: i32 = 75; // y x n — y = max(x, 0)^2
+export const OP_RWKV7_SIGMOID: i32 = 76; // y x n — y = sigmoid(x)
+export const OP_RWKV7_NORM_BWD: i32 = 77; // dx dw db dy x stats w M G N acc
+export const OP_RWKV7_SHIFT_BWD: i32 = 78; // dx dmu dy x prev mu T B C K acc
+export const OP_RWKV7_PREP_BWD: i32 = 79; // dwl dal dvl dk dv dvfirst dw0 da0 dv0 dk_k dk_a dw da dkk dkh dvh w wl a vg kk k v vfirst w0 k_k k_a M C N first
+export const OP_RWKV7_WKV_BWD: i32 = 80; // dr dw dkh dvh dkk da dS dy saved S0 r w kh vh kk a T B H N
+export const OP_RWKV7_OUT_BWD: i32 = 81; // dg dyn dr dkh dvh dr_k d_o yn r kh vh g r_k M C N
+export const OP_RWKV7_RELU_SQ_BWD: i32 = 82; // dx dy y n
+export const OP_RWKV7_SIGMOID_BWD: i32 = 83; // dx dy y n
 export const OP_CRF_NLL: i32 = 50; // dem dtrans dstart dend em tags trans start end lens scratch T B K slot — loss: CRF negative log-likelihood and its gradients
 export const OP_CRF_VITERBI: i32 = 51; // path score em trans start end lens scratch T B K — best tag path per sequence

@@ -13,6 +13,8 @@ import { gemm_q8_nt } from './kernels/int8';
 import { gemm_pk_nt } from './kernels/packed';
 import { mingru_forward, mingru_backward } from './cells/mingru';
 import { minlstm_forward, minlstm_backward } from './cells/minlstm';
+import { rwkv7_norm, rwkv7_shift, rwkv7_prep, rwkv7_wkv, rwkv7_out, rwkv7_relu_sq, rwkv7_sigmoid } from './rwkv7';
+import { rwkv7_norm_backward, rwkv7_shift_backward, rwkv7_prep_backward, rwkv7_wkv_backward, rwkv7_out_backward, rwkv7_relu_sq_backward, rwkv7_sigmoid_backward } from './rwkv7-backward';
 import { crf_nll_forward_backward, crf_viterbi } from './kernels/crf';
 import {
   OP_GEMM_NT,
@@ -61,6 +63,20 @@ import {
   OP_MINGRU_BWD,
   OP_MINLSTM,
   OP_MINLSTM_BWD,
+  OP_RWKV7_NORM,
+  OP_RWKV7_SHIFT,
+  OP_RWKV7_PREP,
+  OP_RWKV7_WKV,
+  OP_RWKV7_OUT,
+  OP_RWKV7_RELU_SQ,
+  OP_RWKV7_SIGMOID,
+  OP_RWKV7_NORM_BWD,
+  OP_RWKV7_SHIFT_BWD,
+  OP_RWKV7_PREP_BWD,
+  OP_RWKV7_WKV_BWD,
+  OP_RWKV7_OUT_BWD,
+  OP_RWKV7_RELU_SQ_BWD,
+  OP_RWKV7_SIGMOID_BWD,
   OP_CRF_NLL,
   OP_CRF_VITERBI,
 } from './opcodes.generated';
@@ -266,6 +282,62 @@ export function run_op(op: i32, a: usize): usize {
     case OP_MINLSTM_BWD: {
       minlstm_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), w(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12), w(a + 13));
       return a + 14;
+    }
+    case OP_RWKV7_NORM: {
+      rwkv7_norm(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), f(a + 8));
+      return a + 9;
+    }
+    case OP_RWKV7_SHIFT: {
+      rwkv7_shift(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), w(a + 5), w(a + 6), w(a + 7), w(a + 8));
+      return a + 9;
+    }
+    case OP_RWKV7_PREP: {
+      rwkv7_prep(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), u(a + 13), u(a + 14), w(a + 15), w(a + 16), w(a + 17), w(a + 18));
+      return a + 19;
+    }
+    case OP_RWKV7_WKV: {
+      rwkv7_wkv(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), w(a + 9), w(a + 10), w(a + 11), w(a + 12));
+      return a + 13;
+    }
+    case OP_RWKV7_OUT: {
+      rwkv7_out(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9));
+      return a + 10;
+    }
+    case OP_RWKV7_RELU_SQ: {
+      rwkv7_relu_sq(u(a), u(a + 1), w(a + 2));
+      return a + 3;
+    }
+    case OP_RWKV7_SIGMOID: {
+      rwkv7_sigmoid(u(a), u(a + 1), w(a + 2));
+      return a + 3;
+    }
+    case OP_RWKV7_NORM_BWD: {
+      rwkv7_norm_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10));
+      return a + 11;
+    }
+    case OP_RWKV7_SHIFT_BWD: {
+      rwkv7_shift_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), w(a + 6), w(a + 7), w(a + 8), w(a + 9), w(a + 10));
+      return a + 11;
+    }
+    case OP_RWKV7_PREP_BWD: {
+      rwkv7_prep_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), u(a + 13), u(a + 14), u(a + 15), u(a + 16), u(a + 17), u(a + 18), u(a + 19), u(a + 20), u(a + 21), u(a + 22), u(a + 23), u(a + 24), u(a + 25), u(a + 26), w(a + 27), w(a + 28), w(a + 29), w(a + 30));
+      return a + 31;
+    }
+    case OP_RWKV7_WKV_BWD: {
+      rwkv7_wkv_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), u(a + 13), u(a + 14), u(a + 15), w(a + 16), w(a + 17), w(a + 18), w(a + 19));
+      return a + 20;
+    }
+    case OP_RWKV7_OUT_BWD: {
+      rwkv7_out_backward(u(a), u(a + 1), u(a + 2), u(a + 3), u(a + 4), u(a + 5), u(a + 6), u(a + 7), u(a + 8), u(a + 9), u(a + 10), u(a + 11), u(a + 12), w(a + 13), w(a + 14), w(a + 15));
+      return a + 16;
+    }
+    case OP_RWKV7_RELU_SQ_BWD: {
+      rwkv7_relu_sq_backward(u(a), u(a + 1), u(a + 2), w(a + 3));
+      return a + 4;
+    }
+    case OP_RWKV7_SIGMOID_BWD: {
+      rwkv7_sigmoid_backward(u(a), u(a + 1), u(a + 2), w(a + 3));
+      return a + 4;
     }
     case OP_CRF_NLL: {
       const slot = u(a + 14);

@@ -60,3 +60,14 @@ export type { TrainingState as AppTrainingState } from './apps/graph-app';
 export type { TrainingState as CharLMTrainingState } from './apps/charlm/train';
 export type { BatchOrderState } from './apps/charlm/batches';
 export type { LoopSettings as AppLoopSettings } from './apps/graph-loop';
+// RWKV-7 "Goose": official-checkpoint import, whole-sequence and streaming inference (src/rwkv).
+export { RWKV7, Rwkv7Stream, type Rwkv7State, type Rwkv7Output } from './rwkv/model';
+export { importRwkv7, type ImportRwkv7Options } from './rwkv/import';
+export { WorldTokenizer } from './rwkv/tokenizer';
+export type { Rwkv7Config } from './rwkv/layout';
+export { Rwkv7Trainer, type Rwkv7Batch, type Rwkv7StepOptions } from './rwkv/train';
+export { createRwkv7 } from './rwkv/init';
+export { saveRwkv7, rwkv7ToBytes } from './rwkv/file';
+export { CharTokenizer, type Rwkv7Tokenizer } from './rwkv/tokenizer';
+export { sampleRwkv7, completeRwkv7, bitsPerCharRwkv7, type Rwkv7SamplingOptions, type Rwkv7SampleOptions, type Rwkv7CompleteOptions } from './rwkv/generate';
+export { fitRwkv7, type Rwkv7FitOptions, type Rwkv7FitResult } from './rwkv/fit';

@@ -100,12 +100,14 @@ export function stepsToRun(total: number | undefined, step: number): number | un
 }
 
 /**
- * The recurrent part of a train command, the same flags in every one: --cell, --layers (unless
- * `layers: false`), --hidden and --embedding (when the application has one). Each size flag is the
- * short form of the API's PyTorch name (SIZE_FLAGS); sizeOptions turns them into options.
+ * The recurrent part of a train command, the same flags in every one: --cell (the applications'
+ * cells, plus `extraCells` a command also takes), --layers (unless `layers: false`), --hidden and
+ * --embedding (when the application has one). Each size flag is the short form of the API's PyTorch
+ * name (SIZE_FLAGS); sizeOptions turns them into options.
  */
-export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean; embedding?: number; embeddingHelp?: string }): Command {
-  cmd.option('--cell <cell>', APP_CELLS.join(', '), parse.oneOf(APP_CELLS), APP_CELLS[0]);
+export function recurrentFlags(cmd: Command, o: { hidden: number; hiddenHelp?: string; layers?: boolean; embedding?: number; embeddingHelp?: string; extraCells?: readonly string[] }): Command {
+  const cells = [...APP_CELLS, ...(o.extraCells ?? [])];
+  cmd.option('--cell <cell>', cells.join(', '), parse.oneOf(cells), APP_CELLS[0]);
   if (o.layers !== false) cmd.option('--layers <n>', 'stacked recurrent layers', parse.int(1), 1);
   cmd.option('--hidden <h>', o.hiddenHelp ?? 'hidden size', parse.int(1), o.hidden);
   if (o.embedding !== undefined) cmd.option('--embedding <e>', o.embeddingHelp ?? 'embedding width', parse.int(1), o.embedding);

@@ -29,6 +29,9 @@ export const MODEL_KINDS: readonly ModelKind[] = [
   { name: 'Forecaster', matches: (m) => isObject(m.forecaster), readers: ['forecast'] },
 ];
 
+/** RWKV-7 checkpoints: safetensors with the official names (or saved by rnn-wasm), read by the LM commands. */
+export const RWKV7_KIND: ModelKind = { name: 'RWKV7', matches: () => false, readers: ['sample', 'complete', 'eval-lm'] };
+
 /** What reads a model file of no application (a layer, Sequential or graph model, or an ONNX/safetensors/tfjs file). */
 const PLAIN_READERS = ['info', 'convert'];
 
@@ -96,7 +99,15 @@ export function sniff(bytes: Uint8Array): Sniffed {
   if (bytes.length >= 9) {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const n = v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32;
-    if (n > 1 && 8 + n <= bytes.length && bytes[8] === 0x7b) return { plain: 'a safetensors file' };
+    if (n > 1 && 8 + n <= bytes.length && bytes[8] === 0x7b) {
+      const header = new TextDecoder('utf-8').decode(bytes.subarray(8, 8 + n));
+      if (/"format":"rnn-wasm rwkv7"|"blocks\.0\.att\.r_k"/.test(header)) return { kind: RWKV7_KIND };
+      return { plain: 'a safetensors file' };
+    }
+  }
+  // a .pth (torch.save's zip; its pickle, with the tensor names, comes first) of an RWKV-7
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    if (new TextDecoder('latin1').decode(bytes.subarray(0, 1 << 20)).includes('blocks.0.att.r_k')) return { kind: RWKV7_KIND };
   }
   const text = new TextDecoder('utf-8').decode(bytes.subarray(0, 4096)).trimStart();
   if (text.startsWith('{') && /"modelTopology"|"weightsManifest"/.test(text)) return { plain: 'a tfjs model.json' };
@@ -133,7 +144,10 @@ export function explainModelFile(command: string, path: string): string | null {
   if (!s) return null;
   const wanted = where.reads === 'any' ? 'a model file (.rnnw, .onnx, .safetensors or a tfjs model.json)' : `a ${where.reads} model file`;
   if ('notModel' in s) return `Expected ${wanted}, got ${s.notModel}: ${path} is not an rnn-wasm model file`;
-  if (where.reads === 'any') return null;
-  if ('kind' in s) return s.kind.name === where.reads ? null : `Expected ${wanted}, got a ${s.kind.name} file (${path}): ${use(s.kind.readers)}`;
+  // a .pth is no format `info`/`convert` read: an RWKV-7 one goes to the commands that do
+  if (where.reads === 'any') return 'kind' in s && s.kind === RWKV7_KIND ? `Expected ${wanted}, got an RWKV-7 checkpoint (${path}): ${use(RWKV7_KIND.readers)}` : null;
+  // the character-LM commands read RWKV-7 files too
+  const reads = s && 'kind' in s && s.kind === RWKV7_KIND && where.reads === 'CharLM' ? 'RWKV7' : where.reads;
+  if ('kind' in s) return s.kind.name === reads ? null : `Expected ${wanted}, got a ${s.kind.name} file (${path}): ${use(s.kind.readers)}`;
   return `Expected ${wanted}, got ${s.plain} (${path}): ${use(PLAIN_READERS)}`;
 }

@@ -115,7 +115,12 @@ async function removeOrphans(fs: Fs, path: string): Promise<void> {
  */
 export async function save(model: Model | GraphModel, path: string, opts: SaveOptions = {}): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${show(path)}`);
-  const bytes = serialize(model, opts);
+  await writeFileAtomic(path, serialize(model, opts), 'the model file');
+}
+
+/** Writes `bytes` to `path` as save() does (temporary file, fsync, rename; SaveError on failure). */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, what: string): Promise<void> {
+  if (typeof path !== 'string' || path.length === 0) throw new ValueError(`Expected a file path, got ${show(path)}`);
   const fs = await nodeFs();
   const target = await fs.stat(path).catch(() => null);
   if (target && !target.isFile()) throw new SaveError(`Expected a file path to save to, got ${path}, which is ${target.isDirectory() ? 'a directory' : 'not a regular file'}`);
@@ -133,7 +138,7 @@ export async function save(model: Model | GraphModel, path: string, opts: SaveOp
     await fs.rename(tmp, path);
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new SaveError(`Expected to write the model file ${path}, got ${(e as Error).message}`, e);
+    throw new SaveError(`Expected to write ${what} ${path}, got ${(e as Error).message}`, e);
   } finally {
     inFlight.delete(tmp);
   }

@@ -115,4 +115,24 @@ export interface Kernels {
   crf_viterbi(path: P, score: P, em: P, trans: P, start: P, end: P, lens: P, scratch: P, T: I, B: I, K: I): void;
   crf_nll_scratch_size(T: I, B: I, K: I): I;
   crf_viterbi_scratch_size(T: I, B: I, K: I): I;
+  // RWKV-7 (assembly/rwkv7.ts): the block's non-GEMM kernels
+  rwkv7_norm(y: P, stats: P, x: P, w: P, b: P, M: I, G: I, N: I, eps: number): void;
+  rwkv7_shift(y: P, last: P, x: P, prev: P, mu: P, T: I, B: I, C: I, K: I): void;
+  rwkv7_prep(w: P, wl: P, a: P, vg: P, kk: P, kh: P, vh: P, vfirst: P, k: P, v: P, w0: P, a0: P, v0: P, k_k: P, k_a: P,
+    M: I, C: I, N: I, first: I): void;
+  rwkv7_wkv(y: P, S: P, saved: P, r: P, w: P, kh: P, vh: P, kk: P, a: P, T: I, B: I, H: I, N: I): void;
+  rwkv7_out(o: P, yn: P, r: P, kh: P, vh: P, g: P, r_k: P, M: I, C: I, N: I): void;
+  rwkv7_relu_sq(y: P, x: P, n: I): void;
+  rwkv7_sigmoid(y: P, x: P, n: I): void;
+  rwkv7_norm_backward(dx: P, dw: P, db: P, dy: P, x: P, stats: P, w: P, M: I, G: I, N: I, acc: I): void;
+  rwkv7_shift_backward(dx: P, dmu: P, dy: P, x: P, prev: P, mu: P, T: I, B: I, C: I, K: I, acc: I): void;
+  rwkv7_prep_backward(dwl: P, dal: P, dvl: P, dk: P, dv: P, dvfirst: P, dw0: P, da0: P, dv0: P, dk_k: P, dk_a: P,
+    dw: P, da: P, dkk: P, dkh: P, dvh: P, w: P, wl: P, a: P, vg: P, kk: P, k: P, v: P, vfirst: P,
+    w0: P, k_k: P, k_a: P, M: I, C: I, N: I, first: I): void;
+  rwkv7_wkv_backward(dr: P, dw: P, dkh: P, dvh: P, dkk: P, da: P, dS: P, dy: P, saved: P, S0: P,
+    r: P, w: P, kh: P, vh: P, kk: P, a: P, T: I, B: I, H: I, N: I): void;
+  rwkv7_out_backward(dg: P, dyn: P, dr: P, dkh: P, dvh: P, dr_k: P, d_o: P, yn: P, r: P, kh: P, vh: P, g: P, r_k: P,
+    M: I, C: I, N: I): void;
+  rwkv7_relu_sq_backward(dx: P, dy: P, y: P, n: I): void;
+  rwkv7_sigmoid_backward(dx: P, dy: P, y: P, n: I): void;
 }

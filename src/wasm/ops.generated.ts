@@ -49,6 +49,20 @@ export const OP = {
   MINGRU_BWD: 61,
   MINLSTM: 62,
   MINLSTM_BWD: 63,
+  RWKV7_NORM: 70,
+  RWKV7_SHIFT: 71,
+  RWKV7_PREP: 72,
+  RWKV7_WKV: 73,
+  RWKV7_OUT: 74,
+  RWKV7_RELU_SQ: 75,
+  RWKV7_SIGMOID: 76,
+  RWKV7_NORM_BWD: 77,
+  RWKV7_SHIFT_BWD: 78,
+  RWKV7_PREP_BWD: 79,
+  RWKV7_WKV_BWD: 80,
+  RWKV7_OUT_BWD: 81,
+  RWKV7_RELU_SQ_BWD: 82,
+  RWKV7_SIGMOID_BWD: 83,
   CRF_NLL: 50,
   CRF_VITERBI: 51,
 } as const;
@@ -101,6 +115,20 @@ export const OP_ARITY = {
   MINGRU_BWD: 14,
   MINLSTM: 10,
   MINLSTM_BWD: 14,
+  RWKV7_NORM: 9,
+  RWKV7_SHIFT: 9,
+  RWKV7_PREP: 19,
+  RWKV7_WKV: 13,
+  RWKV7_OUT: 10,
+  RWKV7_RELU_SQ: 3,
+  RWKV7_SIGMOID: 3,
+  RWKV7_NORM_BWD: 11,
+  RWKV7_SHIFT_BWD: 11,
+  RWKV7_PREP_BWD: 31,
+  RWKV7_WKV_BWD: 20,
+  RWKV7_OUT_BWD: 16,
+  RWKV7_RELU_SQ_BWD: 4,
+  RWKV7_SIGMOID_BWD: 4,
   CRF_NLL: 15,
   CRF_VITERBI: 11,
 } as const;
@@ -183,6 +211,20 @@ export const OP_EMITTER = {
   MINGRU_BWD: 'mingruBwd',
   MINLSTM: 'minlstm',
   MINLSTM_BWD: 'minlstmBwd',
+  RWKV7_NORM: 'rwkv7Norm',
+  RWKV7_SHIFT: 'rwkv7Shift',
+  RWKV7_PREP: 'rwkv7Prep',
+  RWKV7_WKV: 'rwkv7Wkv',
+  RWKV7_OUT: 'rwkv7Out',
+  RWKV7_RELU_SQ: 'rwkv7ReluSq',
+  RWKV7_SIGMOID: 'rwkv7Sigmoid',
+  RWKV7_NORM_BWD: 'rwkv7NormBwd',
+  RWKV7_SHIFT_BWD: 'rwkv7ShiftBwd',
+  RWKV7_PREP_BWD: 'rwkv7PrepBwd',
+  RWKV7_WKV_BWD: 'rwkv7WkvBwd',
+  RWKV7_OUT_BWD: 'rwkv7OutBwd',
+  RWKV7_RELU_SQ_BWD: 'rwkv7ReluSqBwd',
+  RWKV7_SIGMOID_BWD: 'rwkv7SigmoidBwd',
   CRF_NLL: 'crfNll',
   CRF_VITERBI: 'crfViterbi',
 } as const;
@@ -423,6 +465,76 @@ export abstract class OpEmitter {
   /** MINLSTM_BWD (63): minlstm_backward(dgates dh0 dy dhN gates h lens scratch T B H ldy reverse logspace) */
   minlstmBwd(dgates: number, dh0: number, dy: number, dhN: number, gates: number, h: number, lens: number, scratch: number, T: number, B: number, H: number, ldy: number, reverse: number, logspace: number): void {
     this.op(63, dgates, dh0, dy, dhN, gates, h, lens, scratch, T, B, H, ldy, reverse, logspace);
+  }
+
+  /** RWKV7_NORM (70): rwkv7_norm(y stats x w b M G N eps (f32)). layer norm of G groups of N per row (RWKV-7 ln0/ln1/ln2/ln_out: G 1; ln_x: G = heads) */
+  rwkv7Norm(y: number, stats: number, x: number, w: number, b: number, M: number, G: number, N: number, eps: number): void {
+    this.op(70, y, stats, x, w, b, M, G, N, f32word(eps));
+  }
+
+  /** RWKV7_SHIFT (71): rwkv7_shift(y last x prev mu T B C K). K token-shift mixes x + (x_{t-1} - x)*mu_k; last (optional) = x_{T-1} */
+  rwkv7Shift(y: number, last: number, x: number, prev: number, mu: number, T: number, B: number, C: number, K: number): void {
+    this.op(71, y, last, x, prev, mu, T, B, C, K);
+  }
+
+  /** RWKV7_PREP (72): rwkv7_prep(w wl a vg kk kh vh vfirst k v w0 a0 v0 k_k k_a M C N first). RWKV-7 decay, ICL rate, removal key, k and value-residual maps */
+  rwkv7Prep(w: number, wl: number, a: number, vg: number, kk: number, kh: number, vh: number, vfirst: number, k: number, v: number, w0: number, a0: number, v0: number, k_k: number, k_a: number, M: number, C: number, N: number, first: number): void {
+    this.op(72, w, wl, a, vg, kk, kh, vh, vfirst, k, v, w0, a0, v0, k_k, k_a, M, C, N, first);
+  }
+
+  /** RWKV7_WKV (73): rwkv7_wkv(y S saved r w kh vh kk a T B H N). RWKV-7 delta-rule state over a sequence; saved (optional) keeps S_t per step */
+  rwkv7Wkv(y: number, S: number, saved: number, r: number, w: number, kh: number, vh: number, kk: number, a: number, T: number, B: number, H: number, N: number): void {
+    this.op(73, y, S, saved, r, w, kh, vh, kk, a, T, B, H, N);
+  }
+
+  /** RWKV7_OUT (74): rwkv7_out(o yn r kh vh g r_k M C N). (groupnorm(y) + bonus*v) * g */
+  rwkv7Out(o: number, yn: number, r: number, kh: number, vh: number, g: number, r_k: number, M: number, C: number, N: number): void {
+    this.op(74, o, yn, r, kh, vh, g, r_k, M, C, N);
+  }
+
+  /** RWKV7_RELU_SQ (75): rwkv7_relu_sq(y x n). y = max(x, 0)^2 */
+  rwkv7ReluSq(y: number, x: number, n: number): void {
+    this.op(75, y, x, n);
+  }
+
+  /** RWKV7_SIGMOID (76): rwkv7_sigmoid(y x n). y = sigmoid(x) */
+  rwkv7Sigmoid(y: number, x: number, n: number): void {
+    this.op(76, y, x, n);
+  }
+
+  /** RWKV7_NORM_BWD (77): rwkv7_norm_backward(dx dw db dy x stats w M G N acc) */
+  rwkv7NormBwd(dx: number, dw: number, db: number, dy: number, x: number, stats: number, w: number, M: number, G: number, N: number, acc: number): void {
+    this.op(77, dx, dw, db, dy, x, stats, w, M, G, N, acc);
+  }
+
+  /** RWKV7_SHIFT_BWD (78): rwkv7_shift_backward(dx dmu dy x prev mu T B C K acc) */
+  rwkv7ShiftBwd(dx: number, dmu: number, dy: number, x: number, prev: number, mu: number, T: number, B: number, C: number, K: number, acc: number): void {
+    this.op(78, dx, dmu, dy, x, prev, mu, T, B, C, K, acc);
+  }
+
+  /** RWKV7_PREP_BWD (79): rwkv7_prep_backward(dwl dal dvl dk dv dvfirst dw0 da0 dv0 dk_k dk_a dw da dkk dkh dvh w wl a vg kk k v vfirst w0 k_k k_a M C N first) */
+  rwkv7PrepBwd(dwl: number, dal: number, dvl: number, dk: number, dv: number, dvfirst: number, dw0: number, da0: number, dv0: number, dk_k: number, dk_a: number, dw: number, da: number, dkk: number, dkh: number, dvh: number, w: number, wl: number, a: number, vg: number, kk: number, k: number, v: number, vfirst: number, w0: number, k_k: number, k_a: number, M: number, C: number, N: number, first: number): void {
+    this.op(79, dwl, dal, dvl, dk, dv, dvfirst, dw0, da0, dv0, dk_k, dk_a, dw, da, dkk, dkh, dvh, w, wl, a, vg, kk, k, v, vfirst, w0, k_k, k_a, M, C, N, first);
+  }
+
+  /** RWKV7_WKV_BWD (80): rwkv7_wkv_backward(dr dw dkh dvh dkk da dS dy saved S0 r w kh vh kk a T B H N) */
+  rwkv7WkvBwd(dr: number, dw: number, dkh: number, dvh: number, dkk: number, da: number, dS: number, dy: number, saved: number, S0: number, r: number, w: number, kh: number, vh: number, kk: number, a: number, T: number, B: number, H: number, N: number): void {
+    this.op(80, dr, dw, dkh, dvh, dkk, da, dS, dy, saved, S0, r, w, kh, vh, kk, a, T, B, H, N);
+  }
+
+  /** RWKV7_OUT_BWD (81): rwkv7_out_backward(dg dyn dr dkh dvh dr_k d_o yn r kh vh g r_k M C N) */
+  rwkv7OutBwd(dg: number, dyn: number, dr: number, dkh: number, dvh: number, dr_k: number, d_o: number, yn: number, r: number, kh: number, vh: number, g: number, r_k: number, M: number, C: number, N: number): void {
+    this.op(81, dg, dyn, dr, dkh, dvh, dr_k, d_o, yn, r, kh, vh, g, r_k, M, C, N);
+  }
+
+  /** RWKV7_RELU_SQ_BWD (82): rwkv7_relu_sq_backward(dx dy y n) */
+  rwkv7ReluSqBwd(dx: number, dy: number, y: number, n: number): void {
+    this.op(82, dx, dy, y, n);
+  }
+
+  /** RWKV7_SIGMOID_BWD (83): rwkv7_sigmoid_backward(dx dy y n) */
+  rwkv7SigmoidBwd(dx: number, dy: number, y: number, n: number): void {
+    this.op(83, dx, dy, y, n);
   }
 
   /** CRF_NLL (50): crf_nll_forward_backward(dem dtrans dstart dend em tags trans start end lens scratch T B K slot); slot: [f64 loss sum | f32 scale]. loss: CRF negative log-likelihood and its gradients */

@@ -7,6 +7,7 @@ import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings 
 import { library } from '../frame';
 import { parse, recurrentFlags, sizeOptions, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
 import { loadCorpus } from '../files';
+import { isRwkv7File, trainRwkv7 } from './rwkv7';
 
 const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout']];
 const SETTING_FLAGS: [string, keyof TrainSettings][] = [['seqLen', 'seqLen'], ['batch', 'batchSize'], ['tbptt', 'tbptt'], ['order', 'order'], ['lr', 'lr'], ['clip', 'clipNorm'], ['seed', 'seed']];
@@ -19,7 +20,8 @@ export const trainLm: CliCommand = {
       .requiredOption('--corpus <file>', 'UTF-8 text file, or builtin:sotu (State of the Union addresses; validates on those since 2000)')
       .option('--out <file>', 'where to write the model (default: the --resume file)')
       .option('--resume <file>', 'continue training from this checkpoint (same settings, bit-exact)');
-    recurrentFlags(cmd, { hidden: 256, embedding: 64 })
+    recurrentFlags(cmd, { hidden: 256, embedding: 64, extraCells: ['rwkv7'] })
+      .option('--head-size <n>', 'rwkv7: channels per head (default min(64, --hidden))', parse.int(1))
       .option('--dropout <p>', 'dropout between stacked layers', parse.probability(), 0)
       .option('--unknown <policy>', 'characters outside the vocabulary: unk or error', parse.oneOf(['unk', 'error'] as const), 'unk')
       .option('--seq-len <k>', 'characters per training window', parse.int(1), 64)
@@ -38,7 +40,7 @@ export const trainLm: CliCommand = {
       .option('--workers <n>', 'worker threads per step (data parallel over the batch)', parse.int(1), 1)
       .option('--seed <n>', 'seed of initialisation and data order', parse.int(0), 1)
       .option('--quiet', 'no progress bar')
-      .addHelpText('after', '\nExample:\n  rnn-wasm train-lm --corpus builtin:sotu --cell lstm --hidden 256 --minutes 1 --out sotu.rnnw');
+      .addHelpText('after', '\nExamples:\n  rnn-wasm train-lm --corpus builtin:sotu --cell lstm --hidden 256 --minutes 1 --out sotu.rnnw\n  rnn-wasm train-lm --corpus builtin:sotu --cell rwkv7 --hidden 128 --layers 2 --minutes 1 --out sotu-rwkv7.safetensors');
   },
   async run(ctx, _args, o, cmd) {
     const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
@@ -46,6 +48,11 @@ export const trainLm: CliCommand = {
     const out = (o.out ?? o.resume) as string | undefined;
     if (!out) throw new UsageError('Expected --out FILE (or --resume FILE), got neither');
     const corpus = await loadCorpus(o.corpus as string);
+    if (o.cell === 'rwkv7' || (o.resume && isRwkv7File(o.resume as string))) {
+      if (given('cell') && o.cell !== 'rwkv7') throw new UsageError(`Expected --cell rwkv7 (the checkpoint's), got ${String(o.cell)}`);
+      return trainRwkv7(ctx, o, corpus, out, given);
+    }
+    if (o.headSize !== undefined) throw new UsageError(`Expected --head-size only with --cell rwkv7, got --cell ${String(o.cell)}`);
     const { CharLM } = await library();
     let lm: CharLM;
     if (o.resume) {
