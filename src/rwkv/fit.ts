@@ -8,6 +8,7 @@ import type { RWKV7 } from './model';
 import { Rwkv7Trainer } from './train';
 import { bitsPerCharRwkv7 } from './generate';
 
+/** Options of {@link fitRwkv7}: the budget, the batches, Adam's settings, validation and progress. */
 export interface Rwkv7FitOptions {
   /** Steps to take (at least one of steps and minutes). */
   steps?: number;
@@ -30,15 +31,24 @@ export interface Rwkv7FitOptions {
 }
 const FIT_KEYS = keysOf<Rwkv7FitOptions>()('steps', 'minutes', 'seqLen', 'batch', 'lr', 'clipNorm', 'seed', 'validation', 'onProgress');
 
+/** What {@link fitRwkv7} did. */
 export interface Rwkv7FitResult {
+  /** Steps taken. */
   steps: number;
   /** Mean loss (nats per token) of the last step. */
   loss: number;
+  /** Time spent. */
   elapsedMs: number;
+  /** Validation bits per character before training (with `validation`). */
   initialValidationBitsPerChar?: number;
+  /** Validation bits per character after training (with `validation`). */
   validationBitsPerChar?: number;
 }
 
+/**
+ * Trains an RWKV7 that has a vocabulary as a language model on `text`: random windows of seqLen + 1
+ * tokens, batches of `batch` windows, Adam with global-norm clipping, until the step or time budget.
+ */
 export function fitRwkv7(m: RWKV7, text: string, opts: Rwkv7FitOptions): Rwkv7FitResult {
   checkOptions(opts, FIT_KEYS, 'fit options');
   if (!m.tokenizer) throw new ValueError('Expected an RWKV7 with a vocabulary to train on text, got none');

@@ -7,6 +7,7 @@ import { checkOptions, keysOf } from '../options';
 import { argmax, type RWKV7 } from './model';
 import type { Rwkv7Tokenizer } from './tokenizer';
 
+/** How the next token is drawn from an RWKV7's logits. */
 export interface Rwkv7SamplingOptions {
   /** Softmax temperature; 0 picks the most likely token (default 1 for sample, greedy for complete). */
   temperature?: number;
@@ -17,12 +18,14 @@ export interface Rwkv7SamplingOptions {
   /** Seed of the draws (the same seed gives the same text). Default 0. */
   seed?: number;
 }
+/** Options of {@link sampleRwkv7}. */
 export interface Rwkv7SampleOptions extends Rwkv7SamplingOptions {
   /** Tokens to generate (characters for a character model). */
   length: number;
   /** Text the model reads first (not part of the result). */
   prompt?: string;
 }
+/** Options of {@link completeRwkv7}. */
 export interface Rwkv7CompleteOptions extends Rwkv7SamplingOptions {
   /** At most this many tokens. Default 100. */
   maxLength?: number;

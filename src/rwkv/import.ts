@@ -17,6 +17,7 @@ import { WorldTokenizer, type Rwkv7Tokenizer } from './tokenizer';
 import { META, tokenizerFromMetadata } from './file';
 import { quantize } from '../model/quantize';
 
+/** Options of {@link importRwkv7}. */
 export interface ImportRwkv7Options {
   /**
    * The vocabulary: a World tokenizer file (`rwkv_vocab_v20230424.txt` format) as a Node path, or

@@ -37,7 +37,15 @@ export function checkIds(ids: unknown, V: number, what: string): number[] {
   return a;
 }
 
+/**
+ * An RWKV-7 ("Goose") language model: embedding, the stack of time-mix (generalised delta-rule state)
+ * and channel-mix blocks, and the head, with its parameters in one wasm arena under the official
+ * state_dict names. `forward` runs a whole sequence in one wasm call; `stream()` feeds one token per
+ * call with the state kept in wasm memory (bit-identical to the whole sequence). Made by
+ * {@link createRwkv7} or {@link importRwkv7}; trained by {@link Rwkv7Trainer} / {@link fitRwkv7}.
+ */
 export class RWKV7 {
+  /** The architecture: vocabulary size, width, heads, layers, low-rank sizes. */
   readonly config: Rwkv7Config;
   /** The vocabulary (World tokenizer or characters), when the model has one. */
   tokenizer: Rwkv7Tokenizer | null = null;
@@ -304,6 +312,7 @@ export class Rwkv7Stream {
     return this.run([id]);
   }
 
+  /** Releases the stream's state and programs (once; later calls do nothing). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -63,6 +63,11 @@ function parseLiteral(s: string, line: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/**
+ * The RWKV "World" tokenizer: the vocabulary file format of `rwkv_vocab_v20230424.txt` (one token a
+ * line: id, the token as a Python str or bytes literal, its byte length), encoding by greedy
+ * longest match over UTF-8 bytes (a trie), as the official RWKV_TOKENIZER does.
+ */
 export class WorldTokenizer {
   /** Token id → bytes. */
   private readonly tokens = new Map<number, Uint8Array>();
@@ -183,6 +188,7 @@ export class WorldTokenizer {
  * `chars`. Encoding text with a character outside it is a ValueError naming the character.
  */
 export class CharTokenizer {
+  /** The characters, in id order. */
   readonly chars: string[];
   private readonly index = new Map<string, number>();
   constructor(chars: Iterable<string>) {
@@ -199,9 +205,11 @@ export class CharTokenizer {
     if (typeof text !== 'string') throw new ValueError(`Expected text to be a string, got ${show(text)}`);
     return new CharTokenizer([...new Set(text)].sort());
   }
+  /** Number of characters (the model's vocabulary size). */
   get size(): number {
     return this.chars.length;
   }
+  /** The ids of text's characters; a character outside the vocabulary is a ValueError. */
   encode(text: string): number[] {
     if (typeof text !== 'string') throw new ValueError(`Expected text to be a string, got ${show(text)}`);
     return [...text].map((ch) => {
@@ -210,6 +218,7 @@ export class CharTokenizer {
       return i;
     });
   }
+  /** The text of ids (each an id of the vocabulary). */
   decode(ids: ArrayLike<number>): string {
     let s = '';
     for (let i = 0; i < ids.length; i++) {

@@ -12,16 +12,24 @@ import { checkIds, type RWKV7 } from './model';
 
 /** A batch of B rows, each T input ids and T target ids (the next tokens). */
 export interface Rwkv7Batch {
+  /** One row of T token ids per sequence. */
   inputs: ArrayLike<number>[];
+  /** The token each input position should predict: rows of T ids, as inputs. */
   targets: ArrayLike<number>[];
 }
 
+/** Options of {@link Rwkv7Trainer.step}. */
 export interface Rwkv7StepOptions {
   /** Rescale the gradients so their global L2 norm is at most this (as clip_grad_norm_). */
   clipNorm?: number;
 }
 const STEP_KEYS = keysOf<Rwkv7StepOptions>()('clipNorm');
 
+/**
+ * Trains an {@link RWKV7} with backpropagation through the state recurrence: one wasm program per
+ * batch shape runs the forward, the cross-entropy loss and the backward, and the gradients land in
+ * the parameter arena's layout, so the library's optimizers (Adam, SGD, RMSProp) step the model.
+ */
 export class Rwkv7Trainer {
   /** Steps per row. */
   readonly T: number;
@@ -132,6 +140,7 @@ export class Rwkv7Trainer {
     return loss;
   }
 
+  /** Releases the trainer's programs and gradient memory (once; the model stays usable). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
