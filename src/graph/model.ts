@@ -22,10 +22,11 @@ import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
-import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
+import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption, type ResolvedLoss } from './losses';
+import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 
 const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
-const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue');
+const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
 
 export type { Feed, FeedValue } from './feed';
@@ -36,13 +37,21 @@ export interface GraphStepOptions {
   optimizer: Optimizer;
   clipNorm?: number;
   clipValue?: number;
+  /**
+   * Truncated BPTT: chunks of this many steps of the graph's one sequence input, one update per
+   * chunk, recurrent states carried across chunks without backpropagating through the boundary.
+   * Needs only step-wise and unidirectional recurrent nodes after that input, and losses on
+   * outputs along its steps (a ValueError otherwise; src/graph/tbptt.ts).
+   */
+  tbptt?: number;
 }
 
 export interface GraphStepResult {
-  /** Σ weight · mean loss over the outputs. */
+  /** Σ weight · mean loss over the outputs (with tbptt: each output's mean over every chunk's counted targets). */
   loss: number;
   /** Mean loss of each output. */
   losses: Record<string, number>;
+  /** Global gradient norm before clipping (with tbptt: the last chunk's). */
   gradNorm: number;
 }
 
@@ -239,15 +248,15 @@ export class GraphModel {
     return `${mode}|${shape.B}|${ts}|${extra}`;
   }
 
-  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = []): Plan {
+  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = [], carry = false): Plan {
     this.check();
-    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
-    return this.plans.getOrBuild(key, () => this.compile(shape, mode, dropout, losses));
+    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${carry ? 'C' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
+    return this.plans.getOrBuild(key, () => this.compile(shape, mode, dropout, losses, carry));
   }
 
-  private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
+  private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[], carry: boolean): Plan {
     const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(),
+      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(), carry,
       seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
     });
     let program: Program;
@@ -365,13 +374,15 @@ export class GraphModel {
     const opt = o.optimizer;
     const wasBound = opt.isBoundTo(this.arena);
     let saved = false;
+    let gradNorm = 0;
     try {
       const r = this.runLosses(batch, o.losses, true, () => {
         opt.bind(this.rt, this.arena);
         this.guard.save(opt, wasBound);
         saved = true;
+      }, o.tbptt, () => {
+        gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
       });
-      const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
       this.guard.commit();
       return { ...r, gradNorm };
     } catch (e) {
@@ -389,28 +400,61 @@ export class GraphModel {
     return this.runLosses(batch, o.losses, false);
   }
 
-  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
+  /**
+   * Checks a batch, runs the training program (whole, or chunk by chunk with `tbptt`), calling
+   * `update` after each run; returns each output's mean loss over every run's counted targets.
+   */
+  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void, tbptt?: number, update?: () => void): { loss: number; losses: Record<string, number> } {
     this.check();
     if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
     const specs = lossSpecs(lossOpts, this.outputs);
     const { shape, parts } = this.checkFeed(batch.inputs);
     checkTargets(batch.targets, specs, shape);
+    const axis = tbptt === undefined ? null : tbpttAxis(tbptt, this.nodes, this.inputs, specs);
+    const T = axis ? shape.T.get(axis)! : 0;
+    const k = axis && tbptt! < T ? tbptt! : T;
     beforeRun?.(); // the whole call is valid: from here on, state changes
-    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })));
-    this.write(p, parts);
-    const counts = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, batch.targets[slot.name], specs[i].loss, shape, parts));
-    p.c.losses.forEach((slot, i) => {
-      this.rt.heap.f32[slot.slot + 2] = counts[i] ? specs[i].weight / counts[i] : 0;
-    });
-    p.program.run();
+    const sums = specs.map(() => 0);
+    const counts = specs.map(() => 0);
+    if (!axis || k === T) this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts);
+    else {
+      let carry: Map<GNode, Float32Array[]> | null = null;
+      for (let t0 = 0; t0 < T; t0 += k) {
+        const len = Math.min(k, T - t0);
+        const cshape: Shape = { T: new Map(shape.T).set(axis, len), B: shape.B, lens: shape.lens };
+        const p = this.runChunk(chunkTargets(batch.targets, specs, t0, len), specs, cshape, chunkParts(parts, axis, t0, len, shape.B), dropout, carry, sums, counts);
+        update?.();
+        // the final states, copied out (the next chunk's plan may evict this one)
+        if (t0 + k < T) carry = new Map([...p.c.states].map(([n, slots]) => [n, slots.map((s) => this.rt.heap.read(s.final, shape.B * s.H))]));
+      }
+      update = undefined;
+    }
+    update?.();
     const losses: Record<string, number> = {};
     let loss = 0;
-    p.c.losses.forEach((slot, i) => {
-      const mean = counts[i] ? this.rt.heap.readF64(slot.slot) / counts[i] : 0;
-      losses[slot.name] = mean;
-      loss += specs[i].weight * mean;
+    specs.forEach((s, i) => {
+      const mean = counts[i] ? sums[i] / counts[i] : 0;
+      losses[s.name] = mean;
+      loss += s.weight * mean;
     });
     return { loss, losses };
+  }
+
+  /** One run of the training program on a (chunk of a) batch, states written from `carry` when given; adds each loss's sum and count. */
+  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[]): Plan {
+    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })), carry !== null);
+    this.write(p, parts);
+    if (carry) for (const [n, slots] of p.c.states) slots.forEach((s, i) => this.rt.heap.f32.set(carry.get(n)![i], s.init));
+    const n = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, targets[slot.name], specs[i].loss, shape, parts));
+    p.c.losses.forEach((slot, i) => {
+      this.rt.heap.f32[slot.slot + 2] = n[i] ? specs[i].weight / n[i] : 0;
+    });
+    p.program.run();
+    p.c.losses.forEach((slot, i) => {
+      sums[i] += n[i] ? this.rt.heap.readF64(slot.slot) : 0;
+      counts[i] += n[i];
+    });
+    return p;
   }
 
   /**

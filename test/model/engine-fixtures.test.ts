@@ -72,7 +72,7 @@ const CASES: Case[] = [
 
 type Stored = { dtype: 'f32' | 'i32' | 'f64'; shape?: number[]; b64: string };
 const b64 = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-class Record {
+class Recorder {
   private readonly data: Map<string, Stored>;
   constructor(private readonly file: string) {
     this.data = new Map(WRITE || !existsSync(file) ? [] : Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, Stored>));
@@ -148,7 +148,7 @@ function inputs(c: Case, m: Model, Tn: number, Bn: number, seed: number) {
   return { x, lengths, h0, c0, y };
 }
 
-function params(rec: Record, key: string, m: Model): void {
+function params(rec: Recorder, key: string, m: Model): void {
   for (const p of m.parameters()) rec.value(`${key}/${p.name}`, m.getParameter(p.name), p.shape);
 }
 
@@ -172,7 +172,7 @@ for (const variant of VARIANTS) {
     for (const c of CASES) {
       it(`${c.name}: files, forward, backward, training, streams and int8 as before`, async () => {
         expect(runtime().variant).toBe(variant);
-        const rec = new Record(join(DIR, `${c.name}.${variant}.json`));
+        const rec = new Recorder(join(DIR, `${c.name}.${variant}.json`));
         // 1. the files today's code writes, from a freshly seeded model
         const fresh = c.build();
         const rnnw = sameFile(`${c.name}.rnnw`, serialize(fresh, { metadata: { fixture: c.name } }));
