@@ -28,6 +28,18 @@ import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
 const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
+const GRAPH_STREAM_KEYS = keysOf<GraphStreamOptions>()('input', 'context', 'batchSize', 'packed');
+
+export interface GraphStreamOptions {
+  /** The sequence input fed one step at a time (default: the graph's only sequence input). */
+  input?: string;
+  /** Every other input (vectors, other sequences): run once per start. */
+  context?: Feed;
+  /** Rows stepped together when the graph has no other input (default 1); else the context's rows. */
+  batchSize?: number;
+  /** Read packed copies of the f32 weights at batch 1 (default: true at batch 1 with f32 weights on one thread; `true` needs both). */
+  packed?: boolean;
+}
 
 export type { Feed, FeedValue } from './feed';
 
@@ -470,11 +482,42 @@ export class GraphModel {
     this.check();
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${show(o)}`);
     checkOptions(o, GRAPH_DECODER_KEYS, 'decoder options');
-    const stepIn = this.inputs.get(o.step);
-    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${show(o.step)}`);
     const beam = o.beam ?? 1;
     if (!Number.isInteger(beam) || beam < 1 || beam > MAX_BEAM) throw new ValueError(`Expected beam to be an integer from 1 to ${MAX_BEAM}, got ${show(o.beam)}`);
-    const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
+    return this.openSteps(this.stepInput(o.step, 'step'), o.context ?? {}, beam);
+  }
+
+  /**
+   * A stream over the graph's sequence input (as a layer's or Sequential's stream()): each step(x)
+   * runs one step of everything downstream of it for `batchSize` rows (given by the context when
+   * the graph has other inputs) and returns those outputs; the recurrent states stay in wasm memory
+   * between steps; reset() starts again. The context inputs (vectors, other sequences) run once.
+   * At batch 1 with f32 weights on one thread the step reads packed weight copies (`packed`,
+   * default true there; bit-identical results), as Sequential's batch-1 stream does.
+   */
+  stream(o: GraphStreamOptions = {}): Decoder {
+    this.check();
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected stream options { input?, context?, batchSize?, packed? }, got ${show(o)}`);
+    checkOptions(o, GRAPH_STREAM_KEYS, 'stream options');
+    const seqs = this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector');
+    if (o.input === undefined && seqs.length !== 1) throw new ValueError(`Expected input to name the streamed sequence input (one of ${seqs.join(', ')}), got none`);
+    const stepIn = this.stepInput(o.input ?? seqs[0], 'input');
+    if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new ValueError(`Expected batchSize to be a positive integer, got ${show(o.batchSize)}`);
+    if (o.packed !== undefined && typeof o.packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${show(o.packed)}`);
+    return this.openSteps(stepIn, o.context ?? {}, 1, o.batchSize, o.packed);
+  }
+
+  private stepInput(name: unknown, arg: string): InputNode {
+    const n = typeof name === 'string' ? this.inputs.get(name) : undefined;
+    if (!n || n.opts.type === 'vector') throw new ValueError(`Expected ${arg} to name a sequence input (${this.inputNames.filter((k) => this.inputs.get(k)!.opts.type !== 'vector').join(', ')}), got ${show(name)}`);
+    return n;
+  }
+
+  /** The step-wise programs of `stepIn` over a context (decoder and stream). */
+  private openSteps(stepIn: InputNode, context: Feed, beam: number, batchSize?: number, packed?: boolean): Decoder {
+    const { shape, parts } = this.checkFeed(context, stepIn);
+    if (shape.B < 0) shape.B = batchSize ?? 1; // no context input: the rows are the caller's
+    else if (batchSize !== undefined && batchSize !== shape.B) throw new ShapeError(`Expected batchSize ${shape.B} (the context's rows), got ${batchSize}`);
     const stepNodes = new Set<GNode>([stepIn]);
     for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
     for (const n of stepNodes) {
@@ -482,12 +525,14 @@ export class GraphModel {
       if (n.module instanceof RecurrentCore && n.module.bidirectional) throw new ValueError(`Expected unidirectional recurrent layers after the step input, got bidirectional ${n.name}`);
     }
     const B = shape.B * beam;
+    if (packed && B !== 1) throw new ValueError(`Expected packed: true only with batchSize 1 (one row reads the packed copies), got batchSize ${B}`);
+    if (packed && this.copies.quantized) throw new ValueError('Expected packed: true only for f32 weights, got a model quantized to int8 (its weights are read in place)');
     const T = new Map(shape.T);
     T.set(stepIn, 1);
     // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
     // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
     const copies = this.copies;
-    const packs = copies.acquirePacks(B);
+    const packs = packed === false ? null : copies.acquirePacks(B);
     let c: Compiled;
     try {
       c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
@@ -499,7 +544,7 @@ export class GraphModel {
     }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this, packs ? () => copies.releasePacks(packs) : undefined, packs ? () => packs.refresh() : undefined);
+    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this, packs ? () => copies.releasePacks(packs) : undefined, packs ? () => packs.refresh() : undefined, packs !== null);
   }
 
   /** Floats held by packed weight copies (0 when no one-row decoder is open). */
