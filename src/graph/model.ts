@@ -22,6 +22,7 @@ import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
+import { DropoutModule } from '../layers/dense';
 import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption, type ResolvedLoss } from './losses';
 import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 
@@ -453,13 +454,13 @@ export class GraphModel {
   }
 
   /** One run of the training program on a (chunk of a) batch, states written from `carry` when given; adds each loss's sum and count. */
-  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[]): Plan {
+  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[], scales?: number[]): Plan {
     const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })), carry !== null);
     this.write(p, parts);
     if (carry) for (const [n, slots] of p.c.states) slots.forEach((s, i) => this.rt.heap.f32.set(carry.get(n)![i], s.init));
     const n = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, targets[slot.name], specs[i].loss, shape, parts));
     p.c.losses.forEach((slot, i) => {
-      this.rt.heap.f32[slot.slot + 2] = n[i] ? specs[i].weight / n[i] : 0;
+      this.rt.heap.f32[slot.slot + 2] = scales ? scales[i] : n[i] ? specs[i].weight / n[i] : 0;
     });
     p.program.run();
     p.c.losses.forEach((slot, i) => {
@@ -467,6 +468,38 @@ export class GraphModel {
       counts[i] += n[i];
     });
     return p;
+  }
+
+  // ---- what the worker pool's data-parallel step uses (src/parallel/graph-pool.ts) ---------------
+
+  /** @internal Checks a training batch: the resolved losses, the shape and the validated inputs. */
+  checkBatch(batch: GraphBatch, lossOpts: Record<string, LossOption>): { specs: ResolvedLoss[]; shape: Shape; parts: Parts } {
+    this.check();
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
+    const specs = lossSpecs(lossOpts, this.outputs);
+    const { shape, parts } = this.checkFeed(batch.inputs);
+    checkTargets(batch.targets, specs, shape);
+    return { specs, shape, parts };
+  }
+
+  /**
+   * @internal One shard's share of a step: runs the training program (dropout masks drawn when
+   * `dropout`) with each loss's gradient scale = scales[i] (default weight / the shard's own count),
+   * leaving the gradient in the arena; returns each loss's mean over the shard and its count.
+   */
+  shardGradient(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, scales?: number[]): { means: number[]; counts: number[]; grad: Float32Array } {
+    this.checkNotQuantized('training');
+    const { specs, shape, parts } = this.checkBatch(batch, lossOpts);
+    if (scales !== undefined && scales.length !== specs.length) throw new ValueError(`Expected ${specs.length} loss scales, got ${scales.length}`);
+    const sums = specs.map(() => 0);
+    const counts = specs.map(() => 0);
+    this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts, scales);
+    return { means: sums.map((v, i) => (counts[i] ? v / counts[i] : 0)), counts, grad: this.rt.heap.read(this.grad, this.arena.size) };
+  }
+
+  /** @internal Whether training draws dropout masks (a dropout node, or dropout between stacked recurrent layers). */
+  get drawsDropout(): boolean {
+    return this.nodes.some((n) => (n.module instanceof DropoutModule && n.module.p > 0) || (n.module instanceof RecurrentCore && n.module.dropout > 0 && n.module.numLayers > 1));
   }
 
   /**

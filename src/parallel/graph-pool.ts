@@ -19,11 +19,21 @@ import { chunksByLength } from '../apps/seq2seq/batch';
 import { posInt } from '../apps/seq2seq/config';
 import { deserializeGraph } from '../io/format';
 import { Tensor } from '../tensor';
-import { StateError, ValueError } from '../errors';
-import { putRows, shards, sliceRows, type GraphInput, type Reply } from './protocol';
+import { StateError, ValueError, show } from '../errors';
+import { putRows, shards, sliceRows, type Arr, type GraphInput, type Reply } from './protocol';
 import { checkPoolOptions, ownBuffers, PoolCore, type Sent, type WorkerPoolOptions } from './core';
 import type { Transport } from './transport';
 import type { Seq2SeqMeta } from './graph-replica';
+import { poolMemory, reduceAndStep, releaseMemory, releaser, shardRngs, type PoolMemory } from './reduce';
+import type { GraphStepOptions, GraphStepResult } from '../graph/model';
+import type { Parts } from '../graph/feed';
+import type { Shape } from '../graph/compile';
+import { checkStepOptions, type GraphBatch, type LossOption, type ResolvedLoss } from '../graph/losses';
+import { StepGuard } from '../train/guard';
+import { checkOptions, keysOf } from '../options';
+
+const POOL_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
+const POOL_EVALUATE_KEYS = keysOf<{ losses: unknown }>()('losses');
 
 /** What a GraphWorkerPool serves: a graph model, a Seq2Seq, or the bytes of a graph model file. */
 export type GraphPoolSource = GraphModel | Seq2Seq | Uint8Array | ArrayBuffer;
@@ -39,6 +49,8 @@ export class GraphWorkerPool extends PoolCore {
   private readonly meta: string;
   /** The other members' metadata (JSON), made once. */
   private readonly memberMeta: string[];
+  // the reduced gradient, a scratch and the step guard (allocated on the first training step)
+  private readonly mem: PoolMemory;
 
   private constructor(model: GraphModel, s2s: Seq2Seq | null, owned: boolean, transport: Transport, timeout?: number, members: readonly Seq2Seq[] = []) {
     super(model.runner.rt.variant, transport, timeout);
@@ -48,6 +60,8 @@ export class GraphWorkerPool extends PoolCore {
     this.owned = owned;
     this.meta = s2s ? metaText(s2s) : '';
     this.memberMeta = members.map(metaText);
+    this.mem = poolMemory(model.runner);
+    this.held.release = releaser(this.mem);
   }
 
   /**
@@ -121,19 +135,7 @@ export class GraphWorkerPool extends PoolCore {
       // read per call: quantize() may have marked the model int8 since the pool started
       const spec = JSON.stringify(this.model.spec());
       const tasks = cuts.map(([b0, b1]): Sent => {
-        const nb = b1 - b0;
-        const inputs: Record<string, GraphInput> = {};
-        const own: (Float32Array | Int32Array | undefined)[] = [];
-        for (const [n, v] of parts) {
-          // every input is (outer, B, inner): (T, B, F) or (T, B) sequences, (1, B, F) vectors
-          const T = shape.T.get(n);
-          const inner = v.data.length / ((T ?? 1) * B);
-          const data = sliceRows(v.data, T ?? 1, B, inner, b0, b1);
-          const dims = T === undefined ? [nb, inner] : n.opts.type === 'ids' ? [T, nb] : [T, nb, inner];
-          const lengths = v.lengths && Int32Array.from({ length: nb }, (_, k) => v.lengths![b0 + k]);
-          inputs[n.name] = { value: { data, shape: dims }, lengths };
-          own.push(data, lengths);
-        }
+        const { inputs, own } = shardInputs(parts, shape, b0, b1);
         const task = { kind: 'graph-forward' as const, spec, params: params(), inputs };
         return { task, transfer: ownBuffers([...own, task.params]) };
       });
@@ -152,6 +154,112 @@ export class GraphWorkerPool extends PoolCore {
       }
       return out;
     });
+  }
+
+  /**
+   * One data-parallel training step equal to `model.trainStep` on the whole batch (up to float
+   * rounding): each worker computes its rows' gradient, the pool sums them (each shard weighted by
+   * its share of the counted targets; with several losses each worker scales by the batch's counts),
+   * clips and takes ONE optimizer step on the main model; the next call ships the new parameters.
+   * Dropout masks come from per-worker generators derived from the model's (reproducible for a
+   * seed and a worker count). All-or-nothing as trainStep; tbptt is model.trainStep's (ValueError).
+   */
+  trainStep(batch: GraphBatch, o: GraphStepOptions): Promise<GraphStepResult> {
+    return this.exclusive(async () => {
+      checkOptions(o ?? null, POOL_STEP_KEYS, 'GraphWorkerPool.trainStep options');
+      const r = this.trainable();
+      checkStepOptions(o);
+      if (o.tbptt !== undefined) throw new ValueError(`Expected no tbptt for GraphWorkerPool.trainStep, got tbptt ${show(o.tbptt)}; use model.trainStep for truncated BPTT`);
+      const rng = r.dropoutRngState;
+      let res: Shares;
+      try {
+        res = await this.gradients(batch, o.losses, true);
+      } catch (e) {
+        r.dropoutRngState = rng; // a crashed or failing worker does not move the generator on
+        throw e;
+      }
+      this.trainable();
+      const opt = o.optimizer;
+      const wasBound = opt.isBoundTo(r.arena);
+      opt.bind(r.rt, r.arena);
+      const guard = (this.mem.guard ??= new StepGuard(r));
+      try {
+        guard.save(opt, wasBound);
+      } catch (e) {
+        if (!wasBound) opt.dispose();
+        r.dropoutRngState = rng;
+        throw e;
+      }
+      try {
+        const gradNorm = reduceAndStep(this.mem, res.weights, res.grads, o);
+        guard.commit();
+        return { loss: res.loss, losses: res.losses, gradNorm };
+      } catch (e) {
+        guard.restore();
+        r.dropoutRngState = rng;
+        throw e;
+      }
+    });
+  }
+
+  /** The losses of a batch computed on the workers (dropout off), as model.evaluate; nothing changes. */
+  evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): Promise<{ loss: number; losses: Record<string, number> }> {
+    return this.exclusive(async () => {
+      checkOptions(o ?? null, POOL_EVALUATE_KEYS, 'GraphWorkerPool.evaluate options');
+      this.trainable();
+      const { loss, losses } = await this.gradients(batch, o.losses, false);
+      return { loss, losses };
+    });
+  }
+
+  /** Live, f32 weights: what training and evaluation need. */
+  private trainable(): GraphModel['runner'] {
+    this.live();
+    if (this.model.quantized) throw new StateError('Expected a model with f32 weights for training, got one quantized to int8 (inference only)');
+    return this.model.runner;
+  }
+
+  /**
+   * Validates the batch, has every shard's gradient computed on the workers, and returns the batch's
+   * losses with each shard's weight and gradient (Σ_k weight_k·grad_k is the batch's gradient).
+   */
+  private async gradients(batch: GraphBatch, lossOpts: Record<string, LossOption>, training: boolean): Promise<Shares> {
+    const { specs, shape, parts } = this.model.checkBatch(batch, lossOpts);
+    const cuts = shards(shape.B, this.size);
+    const counts = cuts.map(([b0, b1]) => specs.map((s) => countShard(s, batch.targets[s.name], shape, parts, b0, b1)));
+    const C = specs.map((_, i) => counts.reduce((a, c) => a + c[i], 0));
+    // one loss: each shard's gradient of its own mean, weighted by its share (as WorkerPool); several:
+    // each worker scales every loss by the batch's count, and the shards' gradients add up
+    const single = specs.length === 1;
+    const scales = single ? undefined : specs.map((s, i) => (C[i] ? s.weight / C[i] : 0));
+    const weights = counts.map((c) => (!single ? 1 : C[0] ? c[0] / C[0] : 0));
+    const rngs = training && this.model.drawsDropout ? shardRngs(this.model.runner, cuts.length) : undefined;
+    const params = this.paramSource(this.model.runner.rt, this.model.runner.arena);
+    const spec = JSON.stringify(this.model.spec());
+    const tasks = cuts.map(([b0, b1], k): Sent => {
+      const { inputs, own } = shardInputs(parts, shape, b0, b1);
+      const targets: Record<string, Arr> = {};
+      for (const s of specs) {
+        const t = batch.targets[s.name];
+        const outer = s.y.kind === 'vec' ? 1 : shape.T.get(s.y.axis!)!;
+        const inner = t.data.length / (outer * shape.B);
+        const data = sliceRows(t.data, outer, shape.B, inner, b0, b1);
+        targets[s.name] = { data, shape: [...(s.y.kind === 'vec' ? [] : [outer]), b1 - b0, ...t.shape.slice(s.y.kind === 'vec' ? 1 : 2)] };
+        own.push(data);
+      }
+      const task = { kind: 'graph-grad' as const, spec, params: params(), inputs, targets, losses: lossOpts, scales, rng: rngs?.[k] };
+      return { task, transfer: ownBuffers([...own, task.params]) };
+    });
+    const replies = (await this.sendAll(tasks)) as Extract<Reply, { kind: 'graph-grad' }>[];
+    const losses: Record<string, number> = {};
+    let loss = 0;
+    specs.forEach((s, i) => {
+      // shard k reported mean_k = sum_k / c_k
+      const sum = replies.reduce((a, rep, k) => a + rep.means[i] * counts[k][i], 0);
+      losses[s.name] = C[i] ? sum / C[i] : 0;
+      loss += s.weight * losses[s.name];
+    });
+    return { loss, losses, weights, grads: replies.map((rep) => rep.grad) };
   }
 
   /**
@@ -193,6 +301,7 @@ export class GraphWorkerPool extends PoolCore {
   /** Terminates the workers (and releases the model when the pool loaded it). Later calls reject with a StateError. */
   async dispose(): Promise<void> {
     if (!(await this.closeWorkers())) return;
+    releaseMemory(this.mem);
     if (this.owned) {
       (this.seq2seq ?? this.model).dispose();
       for (const m of this.members) m.dispose();
@@ -211,4 +320,49 @@ export class GraphWorkerPool extends PoolCore {
 function metaText(s: Seq2Seq): string {
   const meta: Seq2SeqMeta = { config: s.config, source: [...s.source.tokens], target: [...s.target.tokens] };
   return JSON.stringify(meta);
+}
+
+/** What the workers' shards add up to: the batch's losses, each shard's weight and gradient. */
+interface Shares {
+  loss: number;
+  losses: Record<string, number>;
+  weights: number[];
+  grads: Float32Array[];
+}
+
+/** Rows [b0, b1) of every input: (T, B[, F]) sequences with their lengths, (B, F) vectors. */
+function shardInputs(parts: Parts, shape: Shape, b0: number, b1: number): { inputs: Record<string, GraphInput>; own: (Float32Array | Int32Array | undefined)[] } {
+  const nb = b1 - b0;
+  const B = shape.B;
+  const inputs: Record<string, GraphInput> = {};
+  const own: (Float32Array | Int32Array | undefined)[] = [];
+  for (const [n, v] of parts) {
+    // every input is (outer, B, inner): (T, B, F) or (T, B) sequences, (1, B, F) vectors
+    const T = shape.T.get(n);
+    const inner = v.data.length / ((T ?? 1) * B);
+    const data = sliceRows(v.data, T ?? 1, B, inner, b0, b1);
+    const dims = T === undefined ? [nb, inner] : n.opts.type === 'ids' ? [T, nb] : [T, nb, inner];
+    const lengths = v.lengths && Int32Array.from({ length: nb }, (_, k) => v.lengths![b0 + k]);
+    inputs[n.name] = { value: { data, shape: dims }, lengths };
+    own.push(data, lengths);
+  }
+  return { inputs, own };
+}
+
+/** Targets a loss counts in rows [b0, b1) (steps past the lengths of its axis and −1 ids do not count), as writeTargets counts them. */
+function countShard(s: ResolvedLoss, t: Tensor<Float32Array> | Tensor<Int32Array>, shape: Shape, parts: Parts, b0: number, b1: number): number {
+  const B = shape.B;
+  const seq = s.y.kind !== 'vec';
+  const T = seq ? shape.T.get(s.y.axis!)! : 1;
+  const lengths = seq ? parts.get(s.y.axis!)?.lengths : undefined;
+  const W = s.loss === 'crossEntropy' ? 1 : s.y.features;
+  let c = 0;
+  for (let b = b0; b < b1; b++) {
+    const len = lengths ? lengths[b] : T;
+    for (let step = 0; step < len; step++) {
+      if (s.loss !== 'crossEntropy') c += W;
+      else if ((t.data as Int32Array)[step * B + b] >= 0) c++;
+    }
+  }
+  return c;
 }

@@ -12,7 +12,8 @@ import { withoutInitialisers } from '../model/runner';
 import { applyInt8 } from '../model/quantize';
 import { Tensor } from '../tensor';
 import { ShapeError } from '../errors';
-import type { Arr, Reply, Task } from './protocol';
+import type { Arr, GraphInput, Reply, Task } from './protocol';
+import type { Feed } from '../graph/feed';
 
 /** What a Seq2Seq replica needs beside its graph: the config and both vocabularies (JSON in the task). */
 export interface Seq2SeqMeta {
@@ -57,17 +58,28 @@ function seq2seqOf(m: Seq2SeqMeta, model: GraphModel): Seq2Seq {
   return new Seq2Seq({ ...rest, source: new TokenVocab(sourceTokens, m.source), target: new TokenVocab(targetTokens, m.target) }, model);
 }
 
-/** Runs a graph task (graph-forward or translate); errors propagate to replica.ts, which returns them as data. */
-export function handleGraph(t: Extract<Task, { kind: 'graph-forward' | 'translate' }>): Reply {
+/** A shard's inputs as a feed. */
+function feedOf(inputs: Record<string, GraphInput>): Feed {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, v]) => {
+      const data = new Tensor(v.value.data, v.value.shape) as Tensor<Float32Array> | Tensor<Int32Array>;
+      return [name, v.lengths ? { data, lengths: v.lengths } : data];
+    }),
+  );
+}
+
+/** Runs a graph task (graph-forward, graph-grad or translate); errors propagate to replica.ts, which returns them as data. */
+export function handleGraph(t: Extract<Task, { kind: 'graph-forward' | 'graph-grad' | 'translate' }>): Reply {
+  if (t.kind === 'graph-grad') {
+    const { model } = graphReplica(t.spec, t.params);
+    if (t.rng) model.runner.dropoutRngState = t.rng;
+    const targets = Object.fromEntries(Object.entries(t.targets).map(([k, a]) => [k, new Tensor(a.data, a.shape) as Tensor<Float32Array> | Tensor<Int32Array>]));
+    const r = model.shardGradient({ inputs: feedOf(t.inputs), targets }, t.losses, t.rng !== undefined, t.scales);
+    return { ok: true, kind: 'graph-grad', means: r.means, grad: r.grad };
+  }
   if (t.kind === 'graph-forward') {
     const { model } = graphReplica(t.spec, t.params);
-    const feed = Object.fromEntries(
-      Object.entries(t.inputs).map(([name, v]) => {
-        const data = new Tensor(v.value.data, v.value.shape) as Tensor<Float32Array> | Tensor<Int32Array>;
-        return [name, v.lengths ? { data, lengths: v.lengths } : data];
-      }),
-    );
-    const out = model.forward(feed);
+    const out = model.forward(feedOf(t.inputs));
     const outputs: Record<string, Arr<Float32Array>> = {};
     for (const [name, o] of Object.entries(out)) outputs[name] = { data: o.data as Float32Array, shape: [...o.shape] };
     return { ok: true, kind: 'graph-forward', outputs };
