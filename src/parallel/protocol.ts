@@ -5,7 +5,6 @@
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
 import type { LossKind } from '../model/trainer';
 import type { Variant } from '../wasm/load';
-import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
 import type { LossOption } from '../graph/losses';
 
 export { WorkerError };
@@ -43,11 +42,11 @@ export type Task =
    */
   | (ModelRef & { kind: 'graph-grad'; inputs: Record<string, GraphInput>; targets: Record<string, Arr>; losses: Record<string, LossOption>; scales?: number[]; rng?: RngState })
   /**
-   * translate: spec is the Seq2Seq graph, seq2seq its config and vocabularies (JSON); each chunk is
-   * decoded as one translate() call, or with `members` (the other models of an ensemble, each with
-   * its own graph, parameters and metadata) as one Seq2Seq.translateEnsemble() call.
+   * app: a registered application's call (src/parallel/apps.ts): spec is its graph, meta what it is
+   * rebuilt from (JSON); each chunk is answered as one in-process call, or with `members` (the other
+   * applications of an ensemble, each with its own graph, parameters and meta) as one call of all.
    */
-  | (ModelRef & { kind: 'translate'; seq2seq: string; chunks: string[][]; options: TranslateOptions; members?: (ModelRef & { seq2seq: string })[] });
+  | (ModelRef & { kind: 'app'; app: string; verb: string; meta: string; chunks: unknown[][]; options: unknown; members?: (ModelRef & { meta: string })[] });
 
 /** One named input of a graph shard: (T, b[, F]) sequences with optional lengths, or (b, F) vectors. */
 export interface GraphInput {
@@ -71,8 +70,8 @@ export type Reply =
   | { ok: true; kind: 'graph-forward'; outputs: Record<string, Arr<Float32Array>> }
   /** graph-grad: each loss's mean over the shard and the gradient (arena layout). */
   | { ok: true; kind: 'graph-grad'; means: number[]; grad: Float32Array }
-  /** translate: one list of translations per chunk, in the chunk's order. */
-  | { ok: true; kind: 'translate'; translations: Translation[][] }
+  /** app: one list of results per chunk, in the chunk's order. */
+  | { ok: true; kind: 'app'; results: unknown[][] }
   | { ok: false; error: ErrorData };
 
 const KNOWN: Record<string, new (m: string) => RnnWasmError> = {
@@ -121,7 +120,7 @@ export function checkReply(r: unknown, kind: Task['kind'], where: string): Extra
     : kind === 'grad' ? typeof o.loss === 'number' && o.grad instanceof Float32Array
     : kind === 'graph-grad' ? Array.isArray(o.means) && o.means.every((v) => typeof v === 'number') && o.grad instanceof Float32Array
     : kind === 'graph-forward' ? o.outputs !== null && typeof o.outputs === 'object' && Object.values(o.outputs).every(isArr)
-    : Array.isArray(o.translations) && o.translations.every((c) => Array.isArray(c));
+    : Array.isArray(o.results) && o.results.every((c) => Array.isArray(c));
   if (!ok) bad(`a well-formed '${kind}' result`);
   return o as Extract<Reply, { ok: true }>;
 }

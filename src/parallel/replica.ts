@@ -64,10 +64,10 @@ export function handle(t: Task): Reply {
       }
       case 'graph-forward':
       case 'graph-grad':
-      case 'translate':
+      case 'app':
         return handleGraph(t);
       default:
-        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward, graph-grad or translate, got ${show((t as { kind: unknown }).kind)}`);
+        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward, graph-grad or app, got ${show((t as { kind: unknown }).kind)}`);
     }
   } catch (e) {
     return { ok: false, error: errorData(e) };
