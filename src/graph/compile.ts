@@ -121,7 +121,7 @@ export function gradOf(env: Env, s: Sym): number {
 export const wantsGrad = (env: Env, s: Sym): boolean => s.kind !== 'ids' && (!(s.node instanceof InputNode) || env.inputGrads);
 
 function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext {
-  const p = (name: string): string => `${n.name}.${name}`;
+  const p = (name: string): string => n.paramPrefix + name;
   const b = env.b;
   return {
     b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
@@ -153,7 +153,7 @@ function emitNode(env: Env, n: GNode): Backward | null {
   const lens = x?.axis ? env.lens.get(x.axis) ?? 0 : 0;
   const bctx = (m: Module): BackwardContext => {
     const ctx = moduleContext(env, n, T, lens);
-    const pre = (name: string): string => `${n.name}.${name}`;
+    const pre = (name: string): string => n.paramPrefix + name;
     return {
       b: env.b, param: ctx.param, optParam: ctx.optParam,
       grad: (name: string) => env.grad + env.arena.entry(pre(name)).rel,

@@ -168,7 +168,7 @@ export class GraphModel {
       if (names.has(n.name)) throw new ValueError(`Expected unique node names, got ${n.name} twice`);
       names.add(n.name);
       if (n instanceof InputNode && this.inputs.get(n.name) !== n) throw new ValueError(`Expected every input the outputs depend on in inputs, got ${n.name} missing`);
-      for (const s of n.paramSpecs()) specs.push({ ...s, name: `${n.name}.${s.name}` });
+      for (const s of n.paramSpecs()) specs.push({ ...s, name: n.paramPrefix + s.name });
     }
     this.inputNames = [...this.inputs.keys()];
     this.outputNames = [...this.outputs.keys()];

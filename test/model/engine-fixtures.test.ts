@@ -12,61 +12,15 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  init, LSTM, GRU, RNN, MinGRU, MinLSTM, Sequential, layers, tensor, quantize, serialize, deserialize, modelToSafetensors, toOnnx, fromOnnx,
+  init, quantize, serialize, deserialize, modelToSafetensors, toOnnx, fromOnnx,
   Adam, SGD, type Model,
 } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from './helpers';
+import { CASES, I, T, B, inputs } from './engine-cases';
 
 const DIR = join(__dirname, '..', 'fixtures', 'engine');
 const WRITE = process.env.WRITE_ENGINE_FIXTURES === '1';
-
-type Loss = 'mse' | 'crossEntropy';
-interface Case {
-  name: string;
-  build: () => Model;
-  loss: Loss;
-  /** Token ids in [0, vocab) instead of floats. */
-  vocab?: number;
-  /** Time-major (T, B) unless the model is batchFirst. */
-  batchFirst?: boolean;
-  /** Feed h0 (and c0) to forward/backward/trainStep. */
-  states?: boolean;
-  /** Unidirectional: streams. */
-  stream: boolean;
-  /** Output classes (crossEntropy) or width (mse) of the trained output. */
-  out: number;
-  /** Also run through a WorkerPool of 2. */
-  pool?: boolean;
-}
-
-const I = 3, H = 4, T = 5, B = 2;
-const CASES: Case[] = [
-  { name: 'lstm', build: () => new LSTM({ inputSize: I, hiddenSize: H, seed: 11 }), loss: 'mse', states: true, stream: true, out: H },
-  { name: 'lstm-peepholes', build: () => new LSTM({ inputSize: I, hiddenSize: H, peepholes: true, cellClip: 0.8, seed: 12 }), loss: 'mse', states: true, stream: true, out: H },
-  { name: 'gru', build: () => new GRU({ inputSize: I, hiddenSize: H, seed: 13 }), loss: 'mse', states: true, stream: true, out: H },
-  { name: 'gru-cho', build: () => new GRU({ inputSize: I, hiddenSize: H, resetAfter: false, seed: 14 }), loss: 'mse', states: true, stream: true, out: H },
-  { name: 'rnn-relu', build: () => new RNN({ inputSize: I, hiddenSize: H, nonlinearity: 'relu', seed: 15 }), loss: 'mse', states: true, stream: true, out: H },
-  { name: 'lstm-stacked-bidir', build: () => new LSTM({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true, seed: 16 }), loss: 'mse', states: true, stream: false, out: 2 * H, pool: true },
-  { name: 'gru-stacked-dropout', build: () => new GRU({ inputSize: I, hiddenSize: H, numLayers: 2, dropout: 0.3, seed: 17 }), loss: 'mse', stream: true, out: H },
-  { name: 'mingru-log', build: () => new MinGRU({ inputSize: I, hiddenSize: H, logSpace: true, seed: 18 }), loss: 'mse', stream: true, out: H },
-  { name: 'minlstm', build: () => new MinLSTM({ inputSize: I, hiddenSize: H, seed: 19 }), loss: 'mse', stream: true, out: H },
-  {
-    name: 'seq-batchfirst-lstm-linear',
-    build: () => new Sequential([layers.lstm({ inputSize: I, hiddenSize: H, numLayers: 2 }), layers.linear({ inFeatures: H, outFeatures: 3 })], { batchFirst: true, seed: 21 }),
-    loss: 'mse', batchFirst: true, states: true, stream: true, out: 3, pool: true,
-  },
-  {
-    name: 'seq-embedding-gru-logsoftmax',
-    build: () => new Sequential([layers.embedding({ numEmbeddings: 7, embeddingDim: 3 }), layers.gru({ inputSize: 3, hiddenSize: H }), layers.dropout({ p: 0.25 }), layers.linear({ inFeatures: H, outFeatures: 7 }), layers.logSoftmax()], { seed: 22 }),
-    loss: 'crossEntropy', vocab: 7, stream: true, out: 7,
-  },
-  {
-    name: 'seq-bidir-gru-rnn-dense',
-    build: () => new Sequential([layers.gru({ inputSize: I, hiddenSize: H, bidirectional: true }), layers.rnn({ inputSize: 2 * H, hiddenSize: 3 }), layers.dense({ inFeatures: 3, outFeatures: 2 })], { seed: 23 }),
-    loss: 'mse', states: true, stream: false, out: 2,
-  },
-];
 
 // ---- the recorder: writes values in WRITE mode, compares them bit for bit otherwise ----------------
 
@@ -129,23 +83,6 @@ function sameFile(name: string, bytes: Uint8Array): Uint8Array {
 }
 function readFixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(DIR, name)));
-}
-
-// ---- inputs --------------------------------------------------------------------------------------
-
-function inputs(c: Case, m: Model, Tn: number, Bn: number, seed: number) {
-  const r = m.runner;
-  const x = c.vocab
-    ? tensor(Int32Array.from({ length: Tn * Bn }, (_, i) => (i * 5 + seed) % c.vocab!), c.batchFirst ? [Bn, Tn] : [Tn, Bn])
-    : tensor(randArray(Tn * Bn * I, seed), c.batchFirst ? [Bn, Tn, I] : [Tn, Bn, I]);
-  const lengths = Int32Array.from({ length: Bn }, (_, b) => Math.max(1, Tn - b * 2));
-  const S = r.stateCount('h'), W = r.stateWidth('h');
-  const h0 = c.states ? randArray(S * Bn * W, seed + 1, 0.5) : undefined;
-  const c0 = c.states && r.stateCount('c') ? randArray(r.stateCount('c') * Bn * r.stateWidth('c'), seed + 2, 0.5) : undefined;
-  const y = c.loss === 'crossEntropy'
-    ? tensor(Int32Array.from({ length: Tn * Bn }, (_, i) => (i % 4 === 3 ? -1 : (i * 3 + seed) % c.out)), c.batchFirst ? [Bn, Tn] : [Tn, Bn])
-    : tensor(randArray(Tn * Bn * c.out, seed + 3), c.batchFirst ? [Bn, Tn, c.out] : [Tn, Bn, c.out]);
-  return { x, lengths, h0, c0, y };
 }
 
 function params(rec: Recorder, key: string, m: Model): void {
