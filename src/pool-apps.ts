@@ -7,11 +7,15 @@ import { registerPoolApp } from './parallel/apps';
 import { SEQ2SEQ_POOL_APP } from './apps/seq2seq/pool-app';
 
 /** Registers every application a pool can run (idempotent). */
-export function registerPoolApps(): typeof Pool {
+export function registerPoolApps(): void {
   registerPoolApp(SEQ2SEQ_POOL_APP);
+}
+
+function withApps(): typeof Pool {
+  registerPoolApps();
   return Pool;
 }
 
 /** The worker pool for graph models and the applications built on them (src/parallel/graph-pool.ts). */
-export const GraphWorkerPool = /* @__PURE__ */ registerPoolApps();
+export const GraphWorkerPool = /* @__PURE__ */ withApps();
 export type GraphWorkerPool = Pool;
