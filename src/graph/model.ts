@@ -10,7 +10,7 @@ import { initialisersSkipped, type QuantWeight } from '../model/runner';
 import type { Int8Host } from '../model/quantize';
 import { checkState } from '../ir/checks';
 import { clipAndStep } from '../model/trainer';
-import { StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
+import { NonFiniteError, StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
@@ -27,7 +27,7 @@ import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatc
 import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 
 const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
-const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
+const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
 const GRAPH_STREAM_KEYS = keysOf<GraphStreamOptions>()('input', 'context', 'batchSize', 'packed');
 
@@ -57,6 +57,12 @@ export interface GraphStepOptions {
    * outputs along its steps (a ValueError otherwise; src/graph/tbptt.ts).
    */
   tbptt?: number;
+  /**
+   * When a gradient or an updated parameter is NaN/±Inf: 'throw' (default) restores the model,
+   * optimizer and dropout generator to before the call and throws a NonFiniteError (a
+   * ValueError); 'skip' restores them and returns `skipped: true` (as a layer's trainStep).
+   */
+  onNonFinite?: 'throw' | 'skip';
 }
 
 export interface GraphStepResult {
@@ -64,8 +70,10 @@ export interface GraphStepResult {
   loss: number;
   /** Mean loss of each output. */
   losses: Record<string, number>;
-  /** Global gradient norm before clipping (with tbptt: the last chunk's). */
+  /** Global gradient norm before clipping (with tbptt: the last chunk's; NaN when skipped). */
   gradNorm: number;
+  /** True when the update was skipped (onNonFinite: 'skip'); nothing changed. */
+  skipped: boolean;
 }
 
 interface Plan {
@@ -124,6 +132,24 @@ function guardTarget(rt: Runtime, arena: Arena, rngState: number): GuardTarget {
       rt.heap.i32.set(v.map((x) => x | 0), rngState);
     },
   };
+}
+
+/** Each loss's running sum and count over a step's runs. */
+interface Totals {
+  sums: number[];
+  counts: number[];
+  specs: ResolvedLoss[];
+}
+
+/** Each loss's mean over its counted targets (`none` when it counted none) and their weighted sum. */
+function means(t: Totals, none: number): { loss: number; losses: Record<string, number> } {
+  const losses: Record<string, number> = {};
+  let loss = 0;
+  t.specs.forEach((s, i) => {
+    losses[s.name] = t.counts[i] ? t.sums[i] / t.counts[i] : none;
+    loss += s.weight * losses[s.name];
+  });
+  return { loss, losses };
 }
 
 export class GraphModel {
@@ -382,12 +408,14 @@ export class GraphModel {
     this.checkNotQuantized('training');
     checkOptions(o, GRAPH_STEP_KEYS, 'trainStep options');
     checkStepOptions(o);
+    if (o.onNonFinite !== undefined && o.onNonFinite !== 'throw' && o.onNonFinite !== 'skip') throw new ValueError(`Expected onNonFinite 'throw' or 'skip', got ${show(o.onNonFinite)}`);
     // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
     // has been checked (before the run draws masks) and put back if anything later fails
     const opt = o.optimizer;
     const wasBound = opt.isBoundTo(this.arena);
     let saved = false;
     let gradNorm = 0;
+    const acc: Totals = { sums: [], counts: [], specs: [] };
     try {
       const r = this.runLosses(batch, o.losses, true, () => {
         opt.bind(this.rt, this.arena);
@@ -395,12 +423,14 @@ export class GraphModel {
         saved = true;
       }, o.tbptt, () => {
         gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
-      });
+      }, acc);
       this.guard.commit();
-      return { ...r, gradNorm };
+      return { ...r, gradNorm, skipped: false };
     } catch (e) {
       if (saved) this.guard.restore();
       else if (!wasBound && opt.isBoundTo(this.arena)) opt.dispose();
+      // skipped: the losses of the runs made before the update that failed (NaN where none counted)
+      if (saved && e instanceof NonFiniteError && o.onNonFinite === 'skip') return { ...means(acc, NaN), gradNorm: NaN, skipped: true };
       throw e;
     }
   }
@@ -417,7 +447,7 @@ export class GraphModel {
    * Checks a batch, runs the training program (whole, or chunk by chunk with `tbptt`), calling
    * `update` after each run; returns each output's mean loss over every run's counted targets.
    */
-  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void, tbptt?: number, update?: () => void): { loss: number; losses: Record<string, number> } {
+  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void, tbptt?: number, update?: () => void, acc: Totals = { sums: [], counts: [], specs: [] }): { loss: number; losses: Record<string, number> } {
     this.check();
     if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
     const specs = lossSpecs(lossOpts, this.outputs);
@@ -427,15 +457,17 @@ export class GraphModel {
     const T = axis ? shape.T.get(axis)! : 0;
     const k = axis && tbptt! < T ? tbptt! : T;
     beforeRun?.(); // the whole call is valid: from here on, state changes
-    const sums = specs.map(() => 0);
-    const counts = specs.map(() => 0);
-    if (!axis || k === T) this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts);
+    const sums = (acc.sums = specs.map(() => 0));
+    const counts = (acc.counts = specs.map(() => 0));
+    acc.specs = specs;
+    const at = (t0: number): number | undefined => (update ? t0 : undefined);
+    if (!axis || k === T) this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts, undefined, at(0));
     else {
       let carry: Map<GNode, Float32Array[]> | null = null;
       for (let t0 = 0; t0 < T; t0 += k) {
         const len = Math.min(k, T - t0);
         const cshape: Shape = { T: new Map(shape.T).set(axis, len), B: shape.B, lens: shape.lens };
-        const p = this.runChunk(chunkTargets(batch.targets, specs, t0, len), specs, cshape, chunkParts(parts, axis, t0, len, shape.B), dropout, carry, sums, counts);
+        const p = this.runChunk(chunkTargets(batch.targets, specs, t0, len), specs, cshape, chunkParts(parts, axis, t0, len, shape.B), dropout, carry, sums, counts, undefined, at(t0));
         update?.();
         // the final states, copied out (the next chunk's plan may evict this one)
         if (t0 + k < T) carry = new Map([...p.c.states].map(([n, slots]) => [n, slots.map((s) => this.rt.heap.read(s.final, shape.B * s.H))]));
@@ -443,18 +475,11 @@ export class GraphModel {
       update = undefined;
     }
     update?.();
-    const losses: Record<string, number> = {};
-    let loss = 0;
-    specs.forEach((s, i) => {
-      const mean = counts[i] ? sums[i] / counts[i] : 0;
-      losses[s.name] = mean;
-      loss += s.weight * mean;
-    });
-    return { loss, losses };
+    return means(acc, 0);
   }
 
   /** One run of the training program on a (chunk of a) batch, states written from `carry` when given; adds each loss's sum and count. */
-  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[], scales?: number[]): Plan {
+  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[], scales?: number[], finiteAt?: number): Plan {
     const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })), carry !== null);
     this.write(p, parts);
     if (carry) for (const [n, slots] of p.c.states) slots.forEach((s, i) => this.rt.heap.f32.set(carry.get(n)![i], s.init));
@@ -463,8 +488,12 @@ export class GraphModel {
       this.rt.heap.f32[slot.slot + 2] = scales ? scales[i] : n[i] ? specs[i].weight / n[i] : 0;
     });
     p.program.run();
-    p.c.losses.forEach((slot, i) => {
-      sums[i] += n[i] ? this.rt.heap.readF64(slot.slot) : 0;
+    const got = p.c.losses.map((slot, i) => (n[i] ? this.rt.heap.readF64(slot.slot) : 0));
+    // a training step's run: a non-finite loss stops it before its update (and is not counted)
+    const bad = got.find((v) => !Number.isFinite(v));
+    if (finiteAt !== undefined && bad !== undefined) throw new NonFiniteError(`Expected a finite loss, got ${bad} in the run from step ${finiteAt}; nothing was updated`);
+    got.forEach((v, i) => {
+      sums[i] += v;
       counts[i] += n[i];
     });
     return p;

@@ -28,10 +28,10 @@ import type { GraphStepOptions, GraphStepResult } from '../graph/model';
 import type { Parts } from '../graph/feed';
 import type { Shape } from '../graph/compile';
 import { checkStepOptions, type GraphBatch, type LossOption, type ResolvedLoss } from '../graph/losses';
-import { StepGuard } from '../train/guard';
+import { NonFiniteError, StepGuard } from '../train/guard';
 import { checkOptions, keysOf } from '../options';
 
-const POOL_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt');
+const POOL_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 const POOL_EVALUATE_KEYS = keysOf<{ losses: unknown }>()('losses');
 
 /** What a GraphWorkerPool serves: a graph model, an application holding one (a Seq2Seq), or the bytes of a graph model file. */
@@ -186,6 +186,7 @@ export class GraphWorkerPool extends PoolCore {
       const r = this.trainable();
       checkStepOptions(o);
       if (o.tbptt !== undefined) throw new ValueError(`Expected no tbptt for GraphWorkerPool.trainStep, got tbptt ${show(o.tbptt)}; use model.trainStep for truncated BPTT`);
+      if (o.onNonFinite !== undefined && o.onNonFinite !== 'throw' && o.onNonFinite !== 'skip') throw new ValueError(`Expected onNonFinite 'throw' or 'skip', got ${show(o.onNonFinite)}`);
       const rng = r.dropoutRngState;
       let res: Shares;
       try {
@@ -209,10 +210,11 @@ export class GraphWorkerPool extends PoolCore {
       try {
         const gradNorm = reduceAndStep(this.mem, res.weights, res.grads, o);
         guard.commit();
-        return { loss: res.loss, losses: res.losses, gradNorm };
+        return { loss: res.loss, losses: res.losses, gradNorm, skipped: false };
       } catch (e) {
         guard.restore();
         r.dropoutRngState = rng;
+        if (e instanceof NonFiniteError && o.onNonFinite === 'skip') return { loss: res.loss, losses: res.losses, gradNorm: NaN, skipped: true };
         throw e;
       }
     });
