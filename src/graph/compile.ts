@@ -129,7 +129,8 @@ function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext
     // recurrent and linear modules read int8 copies in inference (as Runner.context does); the rest never ask
     quant: env.quant && !env.training ? (name) => env.quant!(p(name)) : undefined,
     // a batch-1 step reads packed copies of the step nodes' weights, as a Sequential stream does
-    packed: env.packed && !env.training && env.stepNodes?.has(n) ? (name, N, K, apart = 0) => env.packed!(b, p(name), N, K, apart) : undefined,
+    // (and a one-row inference over a long sequence reads them for every node, as a layer's does)
+    packed: env.packed && !env.training && (env.stepNodes?.has(n) ?? true) ? (name, N, K, apart = 0) => env.packed!(b, p(name), N, K, apart) : undefined,
     optParam: (name) => (env.arena.has(p(name)) ? env.arena.offsetOf(p(name)) : 0),
   };
 }
@@ -272,7 +273,7 @@ export interface CompileOptions {
   seeds?: Sym[];
   /** A quantized model's int8 copies by parameter name (inference and step programs read them). */
   quant?: (name: string) => QuantWeight | undefined;
-  /** Step programs of one row: kept packed copies for the step nodes' weights. */
+  /** Step programs of one row (the step nodes' weights) and one-row inference over a long sequence: kept packed copies. */
   packed?: PackedCopy;
   /** Training chunks after the first of a truncated-BPTT step (Env.carry). */
   carry?: boolean;
@@ -289,7 +290,7 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
     lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],
     carry: o.carry === true, states: new Map(),
     quant: training ? undefined : o.quant,
-    packed: o.mode === 'step' ? o.packed : undefined,
+    packed: o.mode === 'step' || o.mode === 'infer' ? o.packed : undefined,
   };
   const inputs = new Map<InputNode, number>();
   for (const n of nodes) {

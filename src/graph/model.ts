@@ -20,6 +20,7 @@ import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
+import type { Packs } from '../model/packs';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
 import { DropoutModule } from '../layers/dense';
@@ -81,6 +82,8 @@ interface Plan {
   program: Program;
   backward: Program | null;
   shape: Shape;
+  /** Packed weight copies the program reads (one row over a long sequence), refreshed before each run. */
+  packs: Packs | null;
   /** Workspace elements (the plan cache's bound counts them). */
   elements: number;
   dispose(): void;
@@ -294,21 +297,33 @@ export class GraphModel {
   }
 
   private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[], carry: boolean): Plan {
-    const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(), carry,
-      seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
-    });
+    // one row over a long sequence reads W_hh packed, as a layer's inference does (the kernel would
+    // otherwise pack it per call): copies kept with the plan, shared with one-row decoders and streams
+    const copies = this.copies; // not `this`: the plan cache is part of what the finalizer holds
+    const long = mode === 'infer' && shape.B === 1 && Math.max(0, ...shape.T.values()) >= (this.rt.k.PACK_MIN_T.value as number);
+    const packs = long ? copies.acquirePacks(1) : null;
+    let c: Compiled;
     let program: Program;
     let backward: Program | null = null;
-    if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
-    else program = c.b.finish();
-    const res = this.res; // not `this`: the plan cache is part of what the finalizer holds
+    try {
+      c = compileGraph(this.rt, this.arena, this.nodes, shape, {
+        mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: copies.quantOf(), carry,
+        seeds: mode === 'tape' ? [...this.outputs.values()] : undefined, packed: WeightCopies.packedCopy(packs),
+      });
+      if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
+      else program = c.b.finish();
+    } catch (e) {
+      if (packs) copies.releasePacks(packs);
+      throw e;
+    }
+    const res = this.res;
     const p: Plan = {
-      c, program, backward, shape, elements: program.elements,
+      c, program, backward, shape, packs, elements: program.elements,
       // evicted (least recently used first) or released: a pending backward over it is gone too
       dispose: () => {
         if (res.pending?.p === p) res.pending = null;
         program.dispose();
+        if (packs) copies.releasePacks(packs);
       },
     };
     return p;
@@ -349,6 +364,7 @@ export class GraphModel {
     const { shape, parts } = this.checkFeed(feed);
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
+    p.packs?.refresh(); // the parameters may have been written since the copies were packed
     p.program.run();
     if (opts.keep) this.pending = { p, B: shape.B, version: this.arena.version };
     return this.readOutputs(p);
