@@ -25,7 +25,7 @@ const BINARIES = ['relaxed', 'simd', 'relaxed-mt', 'simd-mt'];
 // (piscina in Node, Web Workers in browsers); `shims` gives the CJS build an import.meta.url to
 // find them.
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'worker-node': 'src/parallel/worker-node.ts', 'worker-web': 'src/parallel/worker-web.ts', cli: 'src/cli/main.ts', 'batch-worker': 'src/cli/batch-worker.ts' },
+  entry: { index: 'src/index.ts', 'worker-node': 'src/workers/worker-node.ts', 'worker-web': 'src/workers/worker-web.ts', cli: 'src/cli/main.ts', 'batch-worker': 'src/cli/batch-worker.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: false,

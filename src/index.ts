@@ -19,7 +19,9 @@ export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB, save
 export { serialize, deserialize, deserializeGraph, isGraphFile, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
-export { GraphWorkerPool, type GraphPoolSource } from './parallel/graph-pool';
+export { GraphWorkerPool } from './pool-apps';
+export type { GraphPoolSource } from './parallel/graph-pool';
+export type { PoolApp, PoolAppObject } from './parallel/apps';
 export { WorkerError } from './errors';
 export { readSafetensors, writeSafetensors, parseSafetensors, modelToSafetensors, type NamedTensor, type RawTensor, type SafetensorsDType } from './io/safetensors';
 export { importTorch, type TorchArchitecture, type TorchModuleSpec, type TorchImportOptions, type StateDictInput } from './io/torch';

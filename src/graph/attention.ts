@@ -15,8 +15,8 @@ function emitAttention(env: Env, n: GNode): Backward | null {
   const H = q.features;
   const E = m.features;
   const score = n.opts.score as string;
-  const par = (name: string): number => env.arena.offsetOf(`${n.name}.${name}`);
-  const gpar = (name: string): number => env.grad + env.arena.entry(`${n.name}.${name}`).rel;
+  const par = (name: string): number => env.arena.offsetOf(n.paramPrefix + name);
+  const gpar = (name: string): number => env.grad + env.arena.entry(n.paramPrefix + name).rel;
   const qv = env.values.get(q)!;
   const mv = env.values.get(m)!;
   const A = score === 'additive' ? (n.opts.attentionSize as number) : H;

@@ -48,6 +48,8 @@ export interface Compiled {
   pre: ProgramBuilder | null;
   stepNodes: Set<GNode> | null;
   carried: [number, number][];
+  /** Every recurrent node's state slots (init / final blocks; truncated BPTT carries them). */
+  states: Map<GNode, StateSlot[]>;
   /** Staging buffer of each input (floats or ids) and of each input's lengths. */
   inputs: Map<InputNode, number>;
   lens: Map<InputNode, number>;
@@ -80,6 +82,10 @@ export interface Env {
   pre: ProgramBuilder | null;
   /** Step programs: the (B, H) state blocks carried from step to step ([offset, H]). */
   carried: [number, number][];
+  /** Truncated-BPTT chunks after the first: recurrent nodes start from states the host writes (no initialState copies, no gradient to their sources). */
+  carry: boolean;
+  /** Every recurrent node's state slots (init / final blocks), for the host to carry between chunks. */
+  states: Map<GNode, StateSlot[]>;
   /** Inference and step programs of a quantized model: the int8 copy of a parameter (full name). */
   quant?: (name: string) => QuantWeight | undefined;
   /** Batch-1 step programs: a kept packed copy of a parameter (src/model/packs.ts), for the step nodes. */
@@ -115,7 +121,7 @@ export function gradOf(env: Env, s: Sym): number {
 export const wantsGrad = (env: Env, s: Sym): boolean => s.kind !== 'ids' && (!(s.node instanceof InputNode) || env.inputGrads);
 
 function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext {
-  const p = (name: string): string => `${n.name}.${name}`;
+  const p = (name: string): string => n.paramPrefix + name;
   const b = env.b;
   return {
     b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
@@ -123,7 +129,8 @@ function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext
     // recurrent and linear modules read int8 copies in inference (as Runner.context does); the rest never ask
     quant: env.quant && !env.training ? (name) => env.quant!(p(name)) : undefined,
     // a batch-1 step reads packed copies of the step nodes' weights, as a Sequential stream does
-    packed: env.packed && !env.training && env.stepNodes?.has(n) ? (name, N, K, apart = 0) => env.packed!(b, p(name), N, K, apart) : undefined,
+    // (and a one-row inference over a long sequence reads them for every node, as a layer's does)
+    packed: env.packed && !env.training && (env.stepNodes?.has(n) ?? true) ? (name, N, K, apart = 0) => env.packed!(b, p(name), N, K, apart) : undefined,
     optParam: (name) => (env.arena.has(p(name)) ? env.arena.offsetOf(p(name)) : 0),
   };
 }
@@ -147,7 +154,7 @@ function emitNode(env: Env, n: GNode): Backward | null {
   const lens = x?.axis ? env.lens.get(x.axis) ?? 0 : 0;
   const bctx = (m: Module): BackwardContext => {
     const ctx = moduleContext(env, n, T, lens);
-    const pre = (name: string): string => `${n.name}.${name}`;
+    const pre = (name: string): string => n.paramPrefix + name;
     return {
       b: env.b, param: ctx.param, optParam: ctx.optParam,
       grad: (name: string) => env.grad + env.arena.entry(pre(name)).rel,
@@ -190,7 +197,8 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
   const core = n.module as RecurrentCore;
   const H = core.hiddenSize;
   const ctx = moduleContext(env, n, T, lens);
-  const src = (kind: 'h' | 'c'): Sym | undefined => (init[kind] === undefined ? undefined : n.inputs[init[kind]]);
+  // a carried chunk starts from the host-written blocks: its sources do not reach it
+  const src = (kind: 'h' | 'c'): Sym | undefined => (init[kind] === undefined || env.carry ? undefined : n.inputs[init[kind]]);
   const stateCols = (kind: 'h' | 'c'): number => src(kind)?.features ?? 0;
   // a step program loads initial states once per start (in `pre`), then carries them step to step
   const streaming = env.stepNodes?.has(n) ?? false;
@@ -204,6 +212,7 @@ function emitRecurrent(env: Env, n: GNode, T: number, lens: number, bctx: (m: Mo
   const x = n.inputs[0];
   const e = core.emit(ctx, env.values.get(x)!, x.features);
   env.values.set(n.ports[0], e.out);
+  env.states.set(n, e.states ?? []);
   // hN / cN ports: (B, S·H), slot k at columns [kH, (k+1)H)
   const slots = (kind: 'h' | 'c'): StateSlot[] => (e.states ?? []).filter((s) => s.kind === kind).sort((a, c) => a.index - c.index);
   const S = slots('h').length;
@@ -264,8 +273,10 @@ export interface CompileOptions {
   seeds?: Sym[];
   /** A quantized model's int8 copies by parameter name (inference and step programs read them). */
   quant?: (name: string) => QuantWeight | undefined;
-  /** Step programs of one row: kept packed copies for the step nodes' weights. */
+  /** Step programs of one row (the step nodes' weights) and one-row inference over a long sequence: kept packed copies. */
   packed?: PackedCopy;
+  /** Training chunks after the first of a truncated-BPTT step (Env.carry). */
+  carry?: boolean;
 }
 
 /** Compiles the nodes (topological order) for one shape. */
@@ -277,8 +288,9 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   const env: Env = {
     b: pre ?? b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
     lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],
+    carry: o.carry === true, states: new Map(),
     quant: training ? undefined : o.quant,
-    packed: o.mode === 'step' ? o.packed : undefined,
+    packed: o.mode === 'step' || o.mode === 'infer' ? o.packed : undefined,
   };
   const inputs = new Map<InputNode, number>();
   for (const n of nodes) {
@@ -315,7 +327,7 @@ export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: S
   }
   const dInputs = new Map<InputNode, number>();
   if (o.mode === 'tape') for (const n of inputs.keys()) dInputs.set(n, env.grads.get(n.ports[0]) ?? 0);
-  return { b, pre, inputs, lens: env.lens, values: env.values, split, losses, dSeeds, dInputs, stepNodes, carried: env.carried };
+  return { b, pre, inputs, lens: env.lens, values: env.values, split, losses, dSeeds, dInputs, stepNodes, carried: env.carried, states: env.states };
 }
 
 /** The nodes whose values depend on `input` (it included). */

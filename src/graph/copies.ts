@@ -18,7 +18,7 @@ export function int8WeightNames(nodes: readonly GNode[]): string[] {
     const m = n.module;
     const recurrent = m instanceof RecurrentCore;
     if (!recurrent && !(m instanceof LinearModule)) continue;
-    for (const s of m.paramSpecs()) if (recurrent ? /^weight_(ih|hh)_/.test(s.name) : s.name === 'weight') names.push(`${n.name}.${s.name}`);
+    for (const s of m.paramSpecs()) if (recurrent ? /^weight_(ih|hh)_/.test(s.name) : s.name === 'weight') names.push(n.paramPrefix + s.name);
   }
   return names;
 }

@@ -71,6 +71,8 @@ export class Decoder {
     onRelease?: () => void,
     /** Before every run: repack kept packed weight copies if the parameters were written since. */
     private readonly beforeRun?: () => void,
+    /** Whether the step reads packed weight copies. */
+    readonly packed = false,
   ) {
     this.batchSize = B;
     const start = (this.start = c.pre!.finish());

@@ -10,7 +10,7 @@ import { initialisersSkipped, type QuantWeight } from '../model/runner';
 import type { Int8Host } from '../model/quantize';
 import { checkState } from '../ir/checks';
 import { clipAndStep } from '../model/trainer';
-import { StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
+import { NonFiniteError, StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
@@ -20,13 +20,28 @@ import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
 import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
 import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
+import type { Packs } from '../model/packs';
 import { checkFeed, outShape, writeParts, type Feed, type Parts } from './feed';
 import { RecurrentCore } from '../layers/recurrent';
-import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption } from './losses';
+import { DropoutModule } from '../layers/dense';
+import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatch, type LossOption, type ResolvedLoss } from './losses';
+import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 
 const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
-const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue');
+const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
+const GRAPH_STREAM_KEYS = keysOf<GraphStreamOptions>()('input', 'context', 'batchSize', 'packed');
+
+export interface GraphStreamOptions {
+  /** The sequence input fed one step at a time (default: the graph's only sequence input). */
+  input?: string;
+  /** Every other input (vectors, other sequences): run once per start. */
+  context?: Feed;
+  /** Rows stepped together when the graph has no other input (default 1); else the context's rows. */
+  batchSize?: number;
+  /** Read packed copies of the f32 weights at batch 1 (default: true at batch 1 with f32 weights on one thread; `true` needs both). */
+  packed?: boolean;
+}
 
 export type { Feed, FeedValue } from './feed';
 
@@ -40,16 +55,31 @@ export interface GraphStepOptions {
   clipNorm?: number;
   /** Clamp every gradient element to [−clipValue, clipValue]. */
   clipValue?: number;
+  /**
+   * Truncated BPTT: chunks of this many steps of the graph's one sequence input, one update per
+   * chunk, recurrent states carried across chunks without backpropagating through the boundary.
+   * Needs only step-wise and unidirectional recurrent nodes after that input, and losses on
+   * outputs along its steps (a ValueError otherwise; src/graph/tbptt.ts).
+   */
+  tbptt?: number;
+  /**
+   * When a gradient or an updated parameter is NaN/±Inf: 'throw' (default) restores the model,
+   * optimizer and dropout generator to before the call and throws a NonFiniteError (a
+   * ValueError); 'skip' restores them and returns `skipped: true` (as a layer's trainStep).
+   */
+  onNonFinite?: 'throw' | 'skip';
 }
 
 /** What a graph model's training step returns. */
 export interface GraphStepResult {
-  /** Σ weight · mean loss over the outputs. */
+  /** Σ weight · mean loss over the outputs (with tbptt: each output's mean over every chunk's counted targets). */
   loss: number;
   /** Mean loss of each output. */
   losses: Record<string, number>;
-  /** Global L2 norm of the gradients before clipping. */
+  /** Global gradient norm before clipping (with tbptt: the last chunk's; NaN when skipped). */
   gradNorm: number;
+  /** True when the update was skipped (onNonFinite: 'skip'); nothing changed. */
+  skipped: boolean;
 }
 
 interface Plan {
@@ -57,6 +87,8 @@ interface Plan {
   program: Program;
   backward: Program | null;
   shape: Shape;
+  /** Packed weight copies the program reads (one row over a long sequence), refreshed before each run. */
+  packs: Packs | null;
   /** Workspace elements (the plan cache's bound counts them). */
   elements: number;
   dispose(): void;
@@ -110,6 +142,24 @@ function guardTarget(rt: Runtime, arena: Arena, rngState: number): GuardTarget {
   };
 }
 
+/** Each loss's running sum and count over a step's runs. */
+interface Totals {
+  sums: number[];
+  counts: number[];
+  specs: ResolvedLoss[];
+}
+
+/** Each loss's mean over its counted targets (`none` when it counted none) and their weighted sum. */
+function means(t: Totals, none: number): { loss: number; losses: Record<string, number> } {
+  const losses: Record<string, number> = {};
+  let loss = 0;
+  t.specs.forEach((s, i) => {
+    losses[s.name] = t.counts[i] ? t.sums[i] / t.counts[i] : none;
+    loss += s.weight * losses[s.name];
+  });
+  return { loss, losses };
+}
+
 /**
  * A model built from `graph.*` nodes, with several named inputs and outputs, compiled to one-call programs:
  * `forward`, `trainStep`, `evaluate`, the public `backward`, step-wise decoding with `decoder()`, parameters
@@ -159,7 +209,7 @@ export class GraphModel {
       if (names.has(n.name)) throw new ValueError(`Expected unique node names, got ${n.name} twice`);
       names.add(n.name);
       if (n instanceof InputNode && this.inputs.get(n.name) !== n) throw new ValueError(`Expected every input the outputs depend on in inputs, got ${n.name} missing`);
-      for (const s of n.paramSpecs()) specs.push({ ...s, name: `${n.name}.${s.name}` });
+      for (const s of n.paramSpecs()) specs.push({ ...s, name: n.paramPrefix + s.name });
     }
     this.inputNames = [...this.inputs.keys()];
     this.outputNames = [...this.outputs.keys()];
@@ -252,28 +302,40 @@ export class GraphModel {
     return `${mode}|${shape.B}|${ts}|${extra}`;
   }
 
-  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = []): Plan {
+  private plan(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[] = [], carry = false): Plan {
     this.check();
-    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
-    return this.plans.getOrBuild(key, () => this.compile(shape, mode, dropout, losses));
+    const key = this.key(shape, mode, `${dropout ? 'D' : ''}${carry ? 'C' : ''}${losses.map((l) => `${l.name}:${l.loss}`).join(',')}`);
+    return this.plans.getOrBuild(key, () => this.compile(shape, mode, dropout, losses, carry));
   }
 
-  private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[]): Plan {
-    const c = compileGraph(this.rt, this.arena, this.nodes, shape, {
-      mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: this.copies.quantOf(),
-      seeds: mode === 'tape' ? [...this.outputs.values()] : undefined,
-    });
+  private compile(shape: Shape, mode: 'infer' | 'train' | 'tape', dropout: boolean, losses: LossSpec[], carry: boolean): Plan {
+    // one row over a long sequence reads W_hh packed, as a layer's inference does (the kernel would
+    // otherwise pack it per call): copies kept with the plan, shared with one-row decoders and streams
+    const copies = this.copies; // not `this`: the plan cache is part of what the finalizer holds
+    const long = mode === 'infer' && shape.B === 1 && Math.max(0, ...shape.T.values()) >= (this.rt.k.PACK_MIN_T.value as number);
+    const packs = long ? copies.acquirePacks(1) : null;
+    let c: Compiled;
     let program: Program;
     let backward: Program | null = null;
-    if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
-    else program = c.b.finish();
-    const res = this.res; // not `this`: the plan cache is part of what the finalizer holds
+    try {
+      c = compileGraph(this.rt, this.arena, this.nodes, shape, {
+        mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: copies.quantOf(), carry,
+        seeds: mode === 'tape' ? [...this.outputs.values()] : undefined, packed: WeightCopies.packedCopy(packs),
+      });
+      if (mode === 'tape') [program, backward] = c.b.finishSplit(c.split);
+      else program = c.b.finish();
+    } catch (e) {
+      if (packs) copies.releasePacks(packs);
+      throw e;
+    }
+    const res = this.res;
     const p: Plan = {
-      c, program, backward, shape, elements: program.elements,
+      c, program, backward, shape, packs, elements: program.elements,
       // evicted (least recently used first) or released: a pending backward over it is gone too
       dispose: () => {
         if (res.pending?.p === p) res.pending = null;
         program.dispose();
+        if (packs) copies.releasePacks(packs);
       },
     };
     return p;
@@ -314,6 +376,7 @@ export class GraphModel {
     const { shape, parts } = this.checkFeed(feed);
     const p = this.plan(shape, opts.keep ? 'tape' : 'infer', opts.training === true);
     this.write(p, parts);
+    p.packs?.refresh(); // the parameters may have been written since the copies were packed
     p.program.run();
     if (opts.keep) this.pending = { p, B: shape.B, version: this.arena.version };
     return this.readOutputs(p);
@@ -373,23 +436,29 @@ export class GraphModel {
     this.checkNotQuantized('training');
     checkOptions(o, GRAPH_STEP_KEYS, 'trainStep options');
     checkStepOptions(o);
+    if (o.onNonFinite !== undefined && o.onNonFinite !== 'throw' && o.onNonFinite !== 'skip') throw new ValueError(`Expected onNonFinite 'throw' or 'skip', got ${show(o.onNonFinite)}`);
     // all-or-nothing: parameters, moments, step and the dropout generator are saved once the batch
     // has been checked (before the run draws masks) and put back if anything later fails
     const opt = o.optimizer;
     const wasBound = opt.isBoundTo(this.arena);
     let saved = false;
+    let gradNorm = 0;
+    const acc: Totals = { sums: [], counts: [], specs: [] };
     try {
       const r = this.runLosses(batch, o.losses, true, () => {
         opt.bind(this.rt, this.arena);
         this.guard.save(opt, wasBound);
         saved = true;
-      });
-      const gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
+      }, o.tbptt, () => {
+        gradNorm = clipAndStep(this.rt.k, this.grad, this.arena.size, o, () => paramsFinite(this.runner));
+      }, acc);
       this.guard.commit();
-      return { ...r, gradNorm };
+      return { ...r, gradNorm, skipped: false };
     } catch (e) {
       if (saved) this.guard.restore();
       else if (!wasBound && opt.isBoundTo(this.arena)) opt.dispose();
+      // skipped: the losses of the runs made before the update that failed (NaN where none counted)
+      if (saved && e instanceof NonFiniteError && o.onNonFinite === 'skip') return { ...means(acc, NaN), gradNorm: NaN, skipped: true };
       throw e;
     }
   }
@@ -402,28 +471,92 @@ export class GraphModel {
     return this.runLosses(batch, o.losses, false);
   }
 
-  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void): { loss: number; losses: Record<string, number> } {
+  /**
+   * Checks a batch, runs the training program (whole, or chunk by chunk with `tbptt`), calling
+   * `update` after each run; returns each output's mean loss over every run's counted targets.
+   */
+  private runLosses(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, beforeRun?: () => void, tbptt?: number, update?: () => void, acc: Totals = { sums: [], counts: [], specs: [] }): { loss: number; losses: Record<string, number> } {
     this.check();
     if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
     const specs = lossSpecs(lossOpts, this.outputs);
     const { shape, parts } = this.checkFeed(batch.inputs);
     checkTargets(batch.targets, specs, shape);
+    const axis = tbptt === undefined ? null : tbpttAxis(tbptt, this.nodes, this.inputs, specs);
+    const T = axis ? shape.T.get(axis)! : 0;
+    const k = axis && tbptt! < T ? tbptt! : T;
     beforeRun?.(); // the whole call is valid: from here on, state changes
-    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })));
+    const sums = (acc.sums = specs.map(() => 0));
+    const counts = (acc.counts = specs.map(() => 0));
+    acc.specs = specs;
+    const at = (t0: number): number | undefined => (update ? t0 : undefined);
+    if (!axis || k === T) this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts, undefined, at(0));
+    else {
+      let carry: Map<GNode, Float32Array[]> | null = null;
+      for (let t0 = 0; t0 < T; t0 += k) {
+        const len = Math.min(k, T - t0);
+        const cshape: Shape = { T: new Map(shape.T).set(axis, len), B: shape.B, lens: shape.lens };
+        const p = this.runChunk(chunkTargets(batch.targets, specs, t0, len), specs, cshape, chunkParts(parts, axis, t0, len, shape.B), dropout, carry, sums, counts, undefined, at(t0));
+        update?.();
+        // the final states, copied out (the next chunk's plan may evict this one)
+        if (t0 + k < T) carry = new Map([...p.c.states].map(([n, slots]) => [n, slots.map((s) => this.rt.heap.read(s.final, shape.B * s.H))]));
+      }
+      update = undefined;
+    }
+    update?.();
+    return means(acc, 0);
+  }
+
+  /** One run of the training program on a (chunk of a) batch, states written from `carry` when given; adds each loss's sum and count. */
+  private runChunk(targets: GraphBatch['targets'], specs: ResolvedLoss[], shape: Shape, parts: Parts, dropout: boolean, carry: Map<GNode, Float32Array[]> | null, sums: number[], counts: number[], scales?: number[], finiteAt?: number): Plan {
+    const p = this.plan(shape, 'train', dropout, specs.map((s) => ({ name: s.name, sym: s.sym, loss: s.loss })), carry !== null);
     this.write(p, parts);
-    const counts = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, batch.targets[slot.name], specs[i].loss, shape, parts));
+    if (carry) for (const [n, slots] of p.c.states) slots.forEach((s, i) => this.rt.heap.f32.set(carry.get(n)![i], s.init));
+    const n = p.c.losses.map((slot, i) => writeTargets(this.rt, slot, targets[slot.name], specs[i].loss, shape, parts));
     p.c.losses.forEach((slot, i) => {
-      this.rt.heap.f32[slot.slot + 2] = counts[i] ? specs[i].weight / counts[i] : 0;
+      this.rt.heap.f32[slot.slot + 2] = scales ? scales[i] : n[i] ? specs[i].weight / n[i] : 0;
     });
     p.program.run();
-    const losses: Record<string, number> = {};
-    let loss = 0;
-    p.c.losses.forEach((slot, i) => {
-      const mean = counts[i] ? this.rt.heap.readF64(slot.slot) / counts[i] : 0;
-      losses[slot.name] = mean;
-      loss += specs[i].weight * mean;
+    const got = p.c.losses.map((slot, i) => (n[i] ? this.rt.heap.readF64(slot.slot) : 0));
+    // a training step's run: a non-finite loss stops it before its update (and is not counted)
+    const bad = got.find((v) => !Number.isFinite(v));
+    if (finiteAt !== undefined && bad !== undefined) throw new NonFiniteError(`Expected a finite loss, got ${bad} in the run from step ${finiteAt}; nothing was updated`);
+    got.forEach((v, i) => {
+      sums[i] += v;
+      counts[i] += n[i];
     });
-    return { loss, losses };
+    return p;
+  }
+
+  // ---- what the worker pool's data-parallel step uses (src/parallel/graph-pool.ts) ---------------
+
+  /** @internal Checks a training batch: the resolved losses, the shape and the validated inputs. */
+  checkBatch(batch: GraphBatch, lossOpts: Record<string, LossOption>): { specs: ResolvedLoss[]; shape: Shape; parts: Parts } {
+    this.check();
+    if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { inputs, targets }, got ${show(batch)}`);
+    const specs = lossSpecs(lossOpts, this.outputs);
+    const { shape, parts } = this.checkFeed(batch.inputs);
+    checkTargets(batch.targets, specs, shape);
+    return { specs, shape, parts };
+  }
+
+  /**
+   * @internal One shard's share of a step: runs the training program (dropout masks drawn when
+   * `dropout`) with each loss's gradient scale = scales[i] (default weight / the shard's own count),
+   * leaving the gradient in the arena; returns each loss's mean over the shard and its count.
+   */
+  shardGradient(batch: GraphBatch, lossOpts: Record<string, LossOption>, dropout: boolean, scales?: number[]): { means: number[]; counts: number[]; grad: Float32Array } {
+    this.checkNotQuantized('training');
+    const { specs, shape, parts } = this.checkBatch(batch, lossOpts);
+    if (scales !== undefined && scales.length !== specs.length) throw new ValueError(`Expected ${specs.length} loss scales, got ${scales.length}`);
+    const sums = specs.map(() => 0);
+    const counts = specs.map(() => 0);
+    this.runChunk(batch.targets, specs, shape, parts, dropout, null, sums, counts, scales);
+    return { means: sums.map((v, i) => (counts[i] ? v / counts[i] : 0)), counts, grad: this.rt.heap.read(this.grad, this.arena.size) };
+  }
+
+  /** @internal Whether training draws dropout masks (a dropout node, or dropout between stacked recurrent layers). */
+  get drawsDropout(): boolean {
+    return this.nodes.some((n) => (n.module instanceof DropoutModule && n.module.p > 0) || (n.module instanceof RecurrentCore && n.module.dropout > 0 && n.module.numLayers > 1));
   }
 
   /**
@@ -439,11 +572,42 @@ export class GraphModel {
     this.check();
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected decoder options { step, context, beam? }, got ${show(o)}`);
     checkOptions(o, GRAPH_DECODER_KEYS, 'decoder options');
-    const stepIn = this.inputs.get(o.step);
-    if (!stepIn || stepIn.opts.type === 'vector') throw new ValueError(`Expected step to name a sequence input (${this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector').join(', ')}), got ${show(o.step)}`);
     const beam = o.beam ?? 1;
     if (!Number.isInteger(beam) || beam < 1 || beam > MAX_BEAM) throw new ValueError(`Expected beam to be an integer from 1 to ${MAX_BEAM}, got ${show(o.beam)}`);
-    const { shape, parts } = this.checkFeed(o.context ?? {}, stepIn);
+    return this.openSteps(this.stepInput(o.step, 'step'), o.context ?? {}, beam);
+  }
+
+  /**
+   * A stream over the graph's sequence input (as a layer's or Sequential's stream()): each step(x)
+   * runs one step of everything downstream of it for `batchSize` rows (given by the context when
+   * the graph has other inputs) and returns those outputs; the recurrent states stay in wasm memory
+   * between steps; reset() starts again. The context inputs (vectors, other sequences) run once.
+   * At batch 1 with f32 weights on one thread the step reads packed weight copies (`packed`,
+   * default true there; bit-identical results), as Sequential's batch-1 stream does.
+   */
+  stream(o: GraphStreamOptions = {}): Decoder {
+    this.check();
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected stream options { input?, context?, batchSize?, packed? }, got ${show(o)}`);
+    checkOptions(o, GRAPH_STREAM_KEYS, 'stream options');
+    const seqs = this.inputNames.filter((n) => this.inputs.get(n)!.opts.type !== 'vector');
+    if (o.input === undefined && seqs.length !== 1) throw new ValueError(`Expected input to name the streamed sequence input (one of ${seqs.join(', ')}), got none`);
+    const stepIn = this.stepInput(o.input ?? seqs[0], 'input');
+    if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new ValueError(`Expected batchSize to be a positive integer, got ${show(o.batchSize)}`);
+    if (o.packed !== undefined && typeof o.packed !== 'boolean') throw new ValueError(`Expected packed to be a boolean, got ${show(o.packed)}`);
+    return this.openSteps(stepIn, o.context ?? {}, 1, o.batchSize, o.packed);
+  }
+
+  private stepInput(name: unknown, arg: string): InputNode {
+    const n = typeof name === 'string' ? this.inputs.get(name) : undefined;
+    if (!n || n.opts.type === 'vector') throw new ValueError(`Expected ${arg} to name a sequence input (${this.inputNames.filter((k) => this.inputs.get(k)!.opts.type !== 'vector').join(', ')}), got ${show(name)}`);
+    return n;
+  }
+
+  /** The step-wise programs of `stepIn` over a context (decoder and stream). */
+  private openSteps(stepIn: InputNode, context: Feed, beam: number, batchSize?: number, packed?: boolean): Decoder {
+    const { shape, parts } = this.checkFeed(context, stepIn);
+    if (shape.B < 0) shape.B = batchSize ?? 1; // no context input: the rows are the caller's
+    else if (batchSize !== undefined && batchSize !== shape.B) throw new ShapeError(`Expected batchSize ${shape.B} (the context's rows), got ${batchSize}`);
     const stepNodes = new Set<GNode>([stepIn]);
     for (const n of this.nodes) if (n.inputs.some((s) => stepNodes.has(s.node))) stepNodes.add(n);
     for (const n of stepNodes) {
@@ -451,12 +615,14 @@ export class GraphModel {
       if (n.module instanceof RecurrentCore && n.module.bidirectional) throw new ValueError(`Expected unidirectional recurrent layers after the step input, got bidirectional ${n.name}`);
     }
     const B = shape.B * beam;
+    if (packed && B !== 1) throw new ValueError(`Expected packed: true only with batchSize 1 (one row reads the packed copies), got batchSize ${B}`);
+    if (packed && this.copies.quantized) throw new ValueError('Expected packed: true only for f32 weights, got a model quantized to int8 (its weights are read in place)');
     const T = new Map(shape.T);
     T.set(stepIn, 1);
     // one row (as a batch-1 stream): the step reads packed copies of its f32 weights, bit-identical
     // to reading them in place and faster to arrive (the kernels read a copy for a single row only)
     const copies = this.copies;
-    const packs = copies.acquirePacks(B);
+    const packs = packed === false ? null : copies.acquirePacks(B);
     let c: Compiled;
     try {
       c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
@@ -468,7 +634,7 @@ export class GraphModel {
     }
     const outs = [...this.outputs].filter(([, s]) => stepNodes.has(s.node) && s.kind !== 'vec')
       .map(([name, s]): [string, Sym, number] => [name, s, s.kind === 'weights' ? T.get(s.node.inputs[1].axis!)! : s.features]);
-    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this, packs ? () => copies.releasePacks(packs) : undefined, packs ? () => packs.refresh() : undefined);
+    return new Decoder(this.rt, c, stepIn, outs, B, expandRows(parts, beam, shape), this.res.decoders, this, packs ? () => copies.releasePacks(packs) : undefined, packs ? () => packs.refresh() : undefined, packs !== null);
   }
 
   /** Floats held by packed weight copies (0 when no one-row decoder is open). */

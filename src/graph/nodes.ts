@@ -38,13 +38,17 @@ export type AttentionScore = 'dot' | 'general' | 'additive';
 /** Every node: its kind, name, inputs, and (for layers) the Sequential module it wraps. */
 export class GNode {
   readonly ports: Sym[] = [];
+  /** What the arena names of this node's parameters start with (`<name>.`; a Sequential's layer: `<index>.` or nothing, src/model/graph-adapter.ts). */
+  paramPrefix: string;
   constructor(
     readonly kind: string,
     readonly name: string,
     readonly inputs: Sym[],
     readonly module: Module | null,
     readonly opts: Record<string, unknown> = {},
-  ) {}
+  ) {
+    this.paramPrefix = `${name}.`;
+  }
   port(kind: ValueKind, features: number, axis: InputNode | null): Sym {
     const s = new Sym(this, this.ports.length, kind, features, axis);
     this.ports.push(s);

@@ -13,15 +13,16 @@ import { STEP_KEYS } from '../model/trainer';
 import type { Model } from '../model/model';
 import { GraphModel } from '../graph/model';
 import { checkLengths, checkOptionsObject, RUN_KEYS, type RunOptions, type RunResult } from '../model/runner';
-import { clipAndStep, type Batch, type LossKind, type StepOptions, type StepResult } from '../model/trainer';
+import type { Batch, LossKind, StepOptions, StepResult } from '../model/trainer';
 import { checkBatch, checkLoss, checkStepOptions } from '../model/contract';
-import { NonFiniteError, StepGuard, paramsFinite } from '../train/guard';
+import { NonFiniteError, StepGuard } from '../train/guard';
 import { Tensor } from '../tensor';
 import { StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
-import { putRows, shards, sliceRows, type Arr, type Reply, type RngState, type Task } from './protocol';
+import { putRows, shards, sliceRows, type Arr, type Reply, type Task } from './protocol';
 import type { Transport } from './transport';
 import { checkPoolOptions, ownBuffers, PoolCore, type WorkerPoolOptions } from './core';
+import { poolMemory, reduceAndStep, releaseMemory, releaser, shardRngs, type PoolMemory } from './reduce';
 
 const POOL_EVALUATE_KEYS = keysOf<{ loss: unknown }>()('loss');
 
@@ -42,7 +43,7 @@ export class WorkerPool extends PoolCore {
   private constructor(model: Model, transport: Transport, timeout?: number) {
     super(model.runner.rt.variant, transport, timeout);
     this.model = model;
-    this.mem = { runner: model.runner, grad: 0, scratch: 0, guard: null };
+    this.mem = poolMemory(model.runner);
     this.held.release = releaser(this.mem);
   }
 
@@ -152,7 +153,7 @@ export class WorkerPool extends PoolCore {
         throw e;
       }
       try {
-        const gradNorm = this.reduceAndStep(result.weights, result.grads, o);
+        const gradNorm = reduceAndStep(this.mem, result.weights, result.grads, o);
         guard.commit();
         return { loss: result.loss, gradNorm, skipped: false };
       } catch (e) {
@@ -219,7 +220,7 @@ export class WorkerPool extends PoolCore {
     const Y = loss === 'crossEntropy' ? 1 : O;
     const { spec, params } = this.modelRef();
     const counts = parts.map(([b0, b1]) => countTargets(batch.y, loss, T, B, O, bf, lengths, b0, b1));
-    const rngs = training && hasDropout(this.model) ? this.shardRngs(parts.length) : undefined;
+    const rngs = training && hasDropout(this.model) ? shardRngs(this.model.runner, parts.length) : undefined;
     const tasks = parts.map(([b0, b1], k) => {
       const y = this.shardSeq(batch.y.data, T, B, Y, b0, b1, loss !== 'crossEntropy');
       const t: Task = {
@@ -237,42 +238,6 @@ export class WorkerPool extends PoolCore {
     // shard k returned mean_k = sum_k / c_k and ∇mean_k
     const sum = replies.reduce((a, rep, k) => a + rep.loss * counts[k], 0);
     return { loss: C ? sum / C : 0, weights: counts.map((c) => (C ? c / C : 0)), grads: replies.map((rep) => rep.grad) };
-  }
-
-  // One dropout generator state per shard, derived from the main model's generator, which then
-  // moves on: training through the pool is reproducible for a given seed and worker count (the
-  // masks differ from a single-thread step's, as any data-parallel split's do).
-  private shardRngs(n: number): RngState[] {
-    const r = this.model.runner;
-    const s = r.dropoutRngState;
-    const derive = (salt: number): RngState => {
-      const w = s.map((v, i) => mix32(v ^ mix32(salt * 4 + i + 1))) as RngState;
-      if (w.every((v) => v === 0)) w[0] = 1; // xoshiro's one forbidden state
-      return w;
-    };
-    const out = Array.from({ length: n }, (_, k) => derive(k));
-    r.dropoutRngState = derive(0x9e3779b9);
-    return out;
-  }
-
-  // Σ_k w_k·∇_k into the gradient buffer (wasm kernels over the arena), then clip and step as
-  // Trainer does. Returns the pre-clip global norm.
-  private reduceAndStep(weights: number[], grads: Float32Array[], o: StepOptions): number {
-    const r = this.model.runner;
-    const n = r.arena.size;
-    const heap = r.rt.heap;
-    const k = r.rt.k;
-    const mem = this.mem;
-    if (!mem.grad) mem.grad = heap.alloc(n);
-    if (!mem.scratch && grads.length > 1) mem.scratch = heap.alloc(n);
-    heap.write(mem.grad, grads[0]);
-    k.scale_f32(mem.grad, weights[0], n);
-    for (let i = 1; i < grads.length; i++) {
-      heap.write(mem.scratch, grads[i]);
-      k.scale_f32(mem.scratch, weights[i], n);
-      k.add_f32(mem.grad, mem.grad, mem.scratch, n);
-    }
-    return clipAndStep(k, mem.grad, n, o, () => paramsFinite(r));
   }
 }
 
@@ -299,39 +264,7 @@ function hasDropout(m: Model): boolean {
   );
 }
 
-/** murmur3's 32-bit finaliser: a bijective mix, so distinct inputs give distinct words. */
-function mix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 // A task's own (freshly sliced) buffers move to the worker; shared parameters are never listed.
 function transferOf(t: Extract<Task, { kind: 'forward' | 'grad' }>): Transferable[] {
   return ownBuffers([t.x.data, t.lengths, t.h0, t.c0, t.kind === 'grad' ? t.y.data : undefined, t.params]);
-}
-
-/** The pool's own wasm blocks (in its model's heap) and step guard. */
-interface PoolMemory {
-  readonly runner: Model['runner'];
-  grad: number;
-  scratch: number;
-  guard: StepGuard | null;
-}
-
-/** Releases a pool's blocks once (left alone, as dispose() always did, once its model was disposed). */
-function releaseMemory(mem: PoolMemory): void {
-  const heap = mem.runner.rt.heap;
-  if (!mem.runner.isDisposed) {
-    if (mem.grad) heap.release(mem.grad);
-    if (mem.scratch) heap.release(mem.scratch);
-    mem.guard?.dispose();
-  }
-  mem.grad = mem.scratch = 0;
-  mem.guard = null;
-}
-
-/** The finalizer's release function, made outside the pool so that it refers to no pool. */
-function releaser(mem: PoolMemory): () => void {
-  return () => releaseMemory(mem);
 }

@@ -5,7 +5,7 @@
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
 import type { LossKind } from '../model/trainer';
 import type { Int8Mode, Variant } from '../wasm/load';
-import type { TranslateOptions, Translation } from '../apps/seq2seq/seq2seq';
+import type { LossOption } from '../graph/losses';
 
 export { WorkerError };
 
@@ -41,11 +41,17 @@ type TaskBody =
   /** graph-forward: spec is a GraphSpec; inputs are the graph's named inputs, rows of one shard. */
   | (ModelRef & { kind: 'graph-forward'; inputs: Record<string, GraphInput> })
   /**
-   * translate: spec is the Seq2Seq graph, seq2seq its config and vocabularies (JSON); each chunk is
-   * decoded as one translate() call, or with `members` (the other models of an ensemble, each with
-   * its own graph, parameters and metadata) as one Seq2Seq.translateEnsemble() call.
+   * graph-grad: one shard of a graph's training step: its inputs and targets (rows of the shard),
+   * the losses, each loss's gradient scale when the pool fixes it (several losses: weight / the
+   * batch's count), and, when masks are drawn, the shard's dropout generator state.
    */
-  | (ModelRef & { kind: 'translate'; seq2seq: string; chunks: string[][]; options: TranslateOptions; members?: (ModelRef & { seq2seq: string })[] });
+  | (ModelRef & { kind: 'graph-grad'; inputs: Record<string, GraphInput>; targets: Record<string, Arr>; losses: Record<string, LossOption>; scales?: number[]; rng?: RngState })
+  /**
+   * app: a registered application's call (src/parallel/apps.ts): spec is its graph, meta what it is
+   * rebuilt from (JSON); each chunk is answered as one in-process call, or with `members` (the other
+   * applications of an ensemble, each with its own graph, parameters and meta) as one call of all.
+   */
+  | (ModelRef & { kind: 'app'; app: string; verb: string; meta: string; chunks: unknown[][]; options: unknown; members?: (ModelRef & { meta: string })[] });
 
 /** One named input of a graph shard: (T, b[, F]) sequences with optional lengths, or (b, F) vectors. */
 export interface GraphInput {
@@ -67,8 +73,10 @@ export type Reply =
   /** grad: the mean loss of the shard and the gradient of that mean, arena layout. */
   | { ok: true; kind: 'grad'; loss: number; grad: Float32Array }
   | { ok: true; kind: 'graph-forward'; outputs: Record<string, Arr<Float32Array>> }
-  /** translate: one list of translations per chunk, in the chunk's order. */
-  | { ok: true; kind: 'translate'; translations: Translation[][] }
+  /** graph-grad: each loss's mean over the shard and the gradient (arena layout). */
+  | { ok: true; kind: 'graph-grad'; means: number[]; grad: Float32Array }
+  /** app: one list of results per chunk, in the chunk's order. */
+  | { ok: true; kind: 'app'; results: unknown[][] }
   | { ok: false; error: ErrorData };
 
 const KNOWN: Record<string, new (m: string) => RnnWasmError> = {
@@ -115,8 +123,9 @@ export function checkReply(r: unknown, kind: Task['kind'], where: string): Extra
     kind === 'ping' ? typeof o.variant === 'string'
     : kind === 'forward' ? isArr(o.output) && (o.hN === undefined || isArr(o.hN)) && (o.cN === undefined || isArr(o.cN))
     : kind === 'grad' ? typeof o.loss === 'number' && o.grad instanceof Float32Array
+    : kind === 'graph-grad' ? Array.isArray(o.means) && o.means.every((v) => typeof v === 'number') && o.grad instanceof Float32Array
     : kind === 'graph-forward' ? o.outputs !== null && typeof o.outputs === 'object' && Object.values(o.outputs).every(isArr)
-    : Array.isArray(o.translations) && o.translations.every((c) => Array.isArray(c));
+    : Array.isArray(o.results) && o.results.every((c) => Array.isArray(c));
   if (!ok) bad(`a well-formed '${kind}' result`);
   return o as Extract<Reply, { ok: true }>;
 }

@@ -64,10 +64,11 @@ export function handle(t: Task): Reply {
         return { ok: true, kind: 'grad', loss, grad };
       }
       case 'graph-forward':
-      case 'translate':
+      case 'graph-grad':
+      case 'app':
         return handleGraph(t);
       default:
-        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward or translate, got ${show((t as { kind: unknown }).kind)}`);
+        throw new TypeError(`Expected a task kind ping, forward, grad, graph-forward, graph-grad or app, got ${show((t as { kind: unknown }).kind)}`);
     }
   } catch (e) {
     return { ok: false, error: errorData(e) };
@@ -78,7 +79,7 @@ export function handle(t: Task): Reply {
 export function transferables(r: Reply): ArrayBuffer[] {
   if (!r.ok) return [];
   if (r.kind === 'forward') return [r.output, r.hN, r.cN].filter((a) => a !== undefined).map((a) => a.data.buffer as ArrayBuffer);
-  if (r.kind === 'grad') return [r.grad.buffer as ArrayBuffer];
+  if (r.kind === 'grad' || r.kind === 'graph-grad') return [r.grad.buffer as ArrayBuffer];
   if (r.kind === 'graph-forward') return Object.values(r.outputs).map((a) => a.data.buffer as ArrayBuffer);
   return [];
 }

@@ -102,10 +102,10 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
   it('greedy and beam search (n-best, length normalisation, attention weights), several chunks per worker', async () => {
     const s = seq2seq('general');
     const p = await pool(s);
-    expect(p.seq2seq).toBe(s);
+    expect(p.app).toBe(s);
     for (const o of [{ maxLength: 6, batchSize: 4 }, { beam: 3, nbest: 3, alpha: 0.6, maxLength: 5, batchSize: 5 }, { beam: 2 }]) {
       const want = s.translate(texts, o);
-      const got = await p.translate(texts, o);
+      const got = (await p.translate(texts, o)) as l.Translation[];
       expect(got).toEqual(want);
       expect(got[5].attention.length).toBe(got[5].tokens.length + 1);
     }
@@ -115,7 +115,7 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
   it('from the model file bytes (the pool owns and disposes the model); without attention', async () => {
     const s = seq2seq('none');
     const p = await l.GraphWorkerPool.create(s.serialize(), { workers: 2 });
-    expect(p.seq2seq).not.toBe(s);
+    expect(p.app).not.toBe(s);
     const o = { beam: 4, nbest: 2, maxLength: 5, batchSize: 3 };
     expect(await p.translate(texts, o)).toEqual(s.translate(texts, o));
     const model = p.model;
@@ -176,7 +176,7 @@ describe('errors: typed, checked before anything is sent, a crashed worker repla
     const f = feed(3, 1);
     await expect(p.forward({ ...f, cond: l.tensor(new Float32Array(3 * 5), [3, 5]) })).rejects.toBeInstanceOf(l.ShapeError);
     await expect(p.forward({ src: f.src, feats: f.feats })).rejects.toThrow('Expected a value for input cond, got none');
-    await expect(p.translate(['1'])).rejects.toThrow(/Expected a pool created from a Seq2Seq/);
+    await expect(p.translate(['1'])).rejects.toThrow('Expected a pool created from an application with translate (seq2seq) for translate, got one over a plain GraphModel');
     expectSameOutputs(await p.forward(f), m.forward(f));
     const s = seq2seq('additive');
     const ps = await pool(s);
@@ -184,7 +184,7 @@ describe('errors: typed, checked before anything is sent, a crashed worker repla
     await expect(ps.translate(['12'], { beam: 2, nbest: 3 })).rejects.toBeInstanceOf(l.ValueError);
     await expect(ps.translate(['12'], { beams: 2 } as never)).rejects.toThrow(/unknown key beams/);
     await expect(ps.translate(['12'], { batchSize: 0 })).rejects.toThrow(/batchSize/);
-    await expect(l.GraphWorkerPool.create({} as never)).rejects.toThrow(/Expected a GraphModel, a Seq2Seq or the bytes/);
+    await expect(l.GraphWorkerPool.create({} as never)).rejects.toThrow(/Expected a GraphModel, an application holding one \(seq2seq\) or the bytes/);
     await expect(l.WorkerPool.create(m as never)).rejects.toThrow(/use GraphWorkerPool.create/);
     const gone = net(6);
     gone.dispose();

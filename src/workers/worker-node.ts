@@ -2,8 +2,11 @@
 // answered by the shared replica code, large results transferred rather than copied.
 import { workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { handle, setup, transferables } from './replica';
-import { errorData, type Reply, type Task, type WorkerInit } from './protocol';
+import { handle, setup, transferables } from '../parallel/replica';
+import { errorData, type Reply, type Task, type WorkerInit } from '../parallel/protocol';
+import { registerPoolApps } from '../pool-apps';
+
+registerPoolApps();
 
 const ready = setup(workerData as WorkerInit).then(
   () => null,

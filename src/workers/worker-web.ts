@@ -1,7 +1,10 @@
 // Web Worker entry (browser): the first message carries the compiled Module; every later message
 // is { id, task } and is answered with { id, reply }, large results transferred.
-import { handle, setup, transferables } from './replica';
-import { errorData, type Reply, type Task, type WorkerInit } from './protocol';
+import { handle, setup, transferables } from '../parallel/replica';
+import { errorData, type Reply, type Task, type WorkerInit } from '../parallel/protocol';
+import { registerPoolApps } from '../pool-apps';
+
+registerPoolApps();
 
 interface Scope {
   onmessage: ((e: MessageEvent) => void) | null;
