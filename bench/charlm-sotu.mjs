@@ -10,6 +10,11 @@
 // parameter count of the LSTM of --hidden (one layer): --layers L stacks L of them and their hidden
 // size is the one whose model's parameter count is nearest the LSTM's (printed; within 10 %).
 // With them in --cells, or with --match-params, the GRU is sized the same way (one layer).
+// RWKV-7 (--cells rwkv7, rnn-wasm only): --layers blocks, head size 16, channel-mix width 4·dim,
+// low-rank sizes 16, the width (a multiple of 16) whose parameter count is nearest the LSTM's; the
+// official initialisation (createRwkv7), its trainer (Rwkv7Trainer: backpropagation through the
+// state recurrence) with the same batches, Adam, learning rate and clipping; characters as tokens
+// (the training and validation texts' characters: it has no <unk>), scored the same way.
 // --budget cpu counts the budget in CPU time of this process (process.cpuUsage) instead of wall
 // time, so runs made while other work shares the cores get the same amount of computing.
 //   node bench/charlm-sotu.mjs [--minutes 10] [--cells lstm,gru] [--impls rnn-wasm,tfjs]
@@ -42,7 +47,7 @@ const { values: a } = parseArgs({
     json: { type: 'string', default: 'bench/out/charlm-sotu.json' },
   },
 });
-const MODERN_CELLS = ['mingru', 'minlstm'];
+const MODERN_CELLS = ['mingru', 'minlstm', 'rwkv7'];
 const cfg = { minutes: Number(a.minutes), H: Number(a.hidden), E: Number(a.embedding), T: Number(a['seq-len']), B: Number(a.batch), lr: Number(a.lr), clip: 5, validationChars: Number(a['validation-chars']), seed: Number(a.seed), layers: Number(a.layers), budget: a.budget, matchParams: a['match-params'] || a.cells.split(',').some((c) => MODERN_CELLS.includes(c)) };
 if (cfg.budget !== 'wall' && cfg.budget !== 'cpu') throw new Error(`Expected --budget wall or cpu, got ${cfg.budget}`);
 const WINDOW = 256;
@@ -104,7 +109,54 @@ const cpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
+const rwkvConfig = (dim, V) => ({ vocabSize: V, dim, headSize: 16, layers: cfg.layers, ffnDim: 4 * dim, lora: { w: 16, a: 16, v: 16, g: 16 } });
+async function runRwkv7() {
+  const tokenizer = lib.CharTokenizer.fromText(trainText + validText);
+  const V = tokenizer.size;
+  const want = paramCount({ cell: 'lstm', hidden: cfg.H, layers: 1 });
+  let best = null;
+  for (let dim = 16; dim <= 2048; dim += 16) {
+    const m = lib.createRwkv7(rwkvConfig(dim, V), cfg.seed);
+    const n = m.parameterCount;
+    m.dispose();
+    if (!best || Math.abs(n - want) < Math.abs(best.n - want)) best = { dim, n };
+    if (n > want) break;
+  }
+  if (Math.abs(best.n - want) > 0.1 * want) throw new Error(`Expected an RWKV-7 within 10 % of ${want} parameters, got ${best.n} at best`);
+  const model = lib.createRwkv7(rwkvConfig(best.dim, V), cfg.seed);
+  model.tokenizer = tokenizer;
+  const ids = Int32Array.from(tokenizer.encode(trainText));
+  const trainer = new lib.Rwkv7Trainer(model, cfg.T, cfg.B);
+  const opt = new lib.Adam({ lr: cfg.lr });
+  let state = cfg.seed >>> 0;
+  const rand = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  const spent = () => (cfg.budget === 'cpu' ? cpuSeconds() - cpu0 : (performance.now() - t0) / 1000);
+  let steps = 0;
+  while (spent() < cfg.minutes * 60) {
+    const starts = Array.from({ length: cfg.B }, () => Math.floor(rand() * (ids.length - cfg.T - 1)));
+    trainer.step({ inputs: starts.map((s) => ids.slice(s, s + cfg.T)), targets: starts.map((s) => ids.slice(s + 1, s + cfg.T + 1)) }, opt, { clipNorm: cfg.clip });
+    steps++;
+  }
+  const seconds = spent();
+  const wallSeconds = (performance.now() - t0) / 1000;
+  trainer.dispose();
+  opt.dispose();
+  // validation: the same 256-character windows from a zero state, each one forward
+  const { n, x, y } = windows(Int32Array.from(tokenizer.encode(validText)));
+  let nats = 0;
+  for (let w = 0; w < n; w++) {
+    const logits = model.forward(x.subarray(w * WINDOW, (w + 1) * WINDOW)).logits;
+    nats += bitsFromLogits(logits, y.subarray(w * WINDOW, (w + 1) * WINDOW), V) * WINDOW;
+  }
+  const params = model.parameterCount;
+  model.dispose();
+  return { cell: 'rwkv7', hidden: best.dim, layers: cfg.layers, params, steps, seconds, wallSeconds, cpuSeconds: cfg.budget === 'cpu' ? seconds : undefined, charsPerSecond: (steps * cfg.B * cfg.T) / seconds, validationBitsPerChar: nats / (n * WINDOW), version: `rnn-wasm (${variant}, 1 thread), RWKV-7 dim ${best.dim}, head 16` };
+}
+
 async function runOurs(cell) {
+  if (cell === 'rwkv7') return runRwkv7();
   const arch = architecture(cell);
   const lm = lib.CharLM.fromText(trainText, { ...arch, embedding: cfg.E, seed: cfg.seed });
   const params = lm.model.parameters().reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
