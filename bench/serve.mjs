@@ -36,7 +36,7 @@ const results = { date: new Date().toISOString(), rounds, seconds, workers, conn
 
 /** A server child process; resolves to { url, stop }. */
 function serve(batchArgs) {
-  const p = spawn(process.execPath, [resolve('dist/cli.js'), 'serve', '--model', join(dir, 'm.rnnw'), '--port', '0', '--workers', String(workers), ...batchArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [resolve('dist/cli.js'), 'serve', join(dir, 'm.rnnw'), '--port', '0', '--workers', String(workers), ...batchArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((ok, fail) => {
     p.stderr.on('data', (d) => {

@@ -83,9 +83,10 @@ function outputRecord(kind: AppKind, r: { line: number; id: unknown; text: strin
 
 export type Task = LinesTask | { texts: string[]; opts?: Record<string, unknown> } | { info: true };
 
-export default async function run(task: Task): Promise<LinesResult | object[] | { kind: AppKind }> {
+export default async function run(task: Task): Promise<LinesResult | object[] | { kind: AppKind } | { error: { name: string; message: string } }> {
+  // the model's kind, or why the model did not load as data (an error's class does not survive the thread boundary)
+  if ('info' in task) return ready.then(({ kind }) => ({ kind }), (e: Error) => ({ error: { name: e?.name ?? 'Error', message: String(e?.message ?? e) } }));
   const { kind, app } = await ready;
-  if ('info' in task) return { kind };
   if (!app) throw new ValueError(`Expected a model kind with a text verb, got ${kind}`);
   if ('texts' in task) return app.run(task.texts, task.opts);
   const parsed: Parsed[] = task.lines.map((line, k) => parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), line, app));

@@ -56,7 +56,7 @@ export const MODEL_ARGUMENT: Readonly<Record<string, { at: number | `--${string}
   'train-generator': { at: '--resume', reads: 'ConditionalGenerator' },
   forecast: { at: 0, reads: 'Forecaster' },
   'train-forecaster': { at: '--resume', reads: 'Forecaster' },
-  serve: { at: '--model', reads: 'any' },
+  serve: { at: 0, reads: 'any', alias: '--model', more: '--ensemble' },
   info: { at: 0, reads: 'any' },
   convert: { at: 0, reads: 'any' },
 };

@@ -12,7 +12,8 @@
 // fastify, prom-client and piscina are imported when a server is created.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Histogram, Counter, Registry } from 'prom-client';
-import { StateError, ValueError } from '../errors';
+import { RnnWasmError, StateError, ValueError } from '../errors';
+import { FormatError } from '../io/format';
 import { checkOptions } from '../options';
 import { Batcher } from './batcher';
 import { startAppPool, type AppPool } from './pool';
@@ -113,7 +114,13 @@ export async function createServer(o: ServerOptions): Promise<RnnServer> {
   let kind: AppKind;
   try {
     // every worker loads the model (a wrong file fails here) before the server reports ready
-    [{ kind }] = (await Promise.all(Array.from({ length: workers }, () => pool.run({ info: true })))) as { kind: AppKind }[];
+    const infos = (await Promise.all(Array.from({ length: workers }, () => pool.run({ info: true })))) as ({ kind: AppKind } | { error: { name: string; message: string } })[];
+    const failed = infos.find((i): i is { error: { name: string; message: string } } => 'error' in i);
+    if (failed) {
+      const { name, message } = failed.error;
+      throw name === 'FormatError' ? new FormatError(message) : name === 'ValueError' ? new ValueError(message) : Object.assign(new RnnWasmError(message), { name });
+    }
+    ({ kind } = infos[0] as { kind: AppKind });
   } catch (e) {
     await pool.destroy();
     throw e;

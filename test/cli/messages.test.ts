@@ -38,6 +38,9 @@ describe('did you mean', () => {
     [['help', 'smaple'], "error: unknown command 'smaple' (Did you mean sample?)"],
     [['info', '--jsn', 'x.rnnw'], "error: unknown option '--jsn' (Did you mean --json?)"],
     [['sample', 'lm.rnnw', '--lenght', '5'], "error: unknown option '--lenght' (Did you mean --length?)"],
+    // serve takes its model file first, as every command; the older --model once, not both
+    [['serve'], 'rnn-wasm: usage error: Expected a model file as the first argument (serve MODEL), got none'],
+    [['serve', 'cls.rnnw', '--model', 'lm.rnnw'], 'rnn-wasm: usage error: Expected the model file once (as the argument or --model), got cls.rnnw and --model lm.rnnw'],
     // the misspelt flag is reported, not the required option it was meant to give
     [['train-lm', '--corpsu', 'small.txt', '--steps', '1', '--out', 'x.rnnw'], "error: unknown option '--corpsu' (Did you mean --corpus?)"],
   ])('rnn-wasm %j exits 2 with %j', (args, line) => {
@@ -63,6 +66,8 @@ describe('model files of another kind, and files that are no model', () => {
     [['classify', 'lm.rnnw', 'cls.jsonl'], 'rnn-wasm: FormatError: Expected a SequenceClassifier model file, got a CharLM file (lm.rnnw): use `rnn-wasm sample` or `rnn-wasm complete` or `rnn-wasm eval-lm`'],
     [['translate', 'cls.rnnw', 'small.txt'], 'rnn-wasm: FormatError: Expected a Seq2Seq model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['translate', '--model', 'cls.rnnw', 'small.txt'], 'rnn-wasm: FormatError: Expected a Seq2Seq model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
+    [['serve', 'notes.txt'], 'rnn-wasm: FormatError: Expected a model file (.rnnw, .onnx, .safetensors or a tfjs model.json), got text starting "hello world, this is a text file": notes.txt is not an rnn-wasm model file'],
+    [['serve', '--model', 'notes.txt'], 'rnn-wasm: FormatError: Expected a model file (.rnnw, .onnx, .safetensors or a tfjs model.json), got text starting "hello world, this is a text file": notes.txt is not an rnn-wasm model file'],
     [['train-lm', '--corpus', 'small.txt', '--resume', 'cls.rnnw', '--steps', '5'], 'rnn-wasm: FormatError: Expected a CharLM model file, got a SequenceClassifier file (cls.rnnw): use `rnn-wasm classify`'],
     [['info', 'notes.txt'], 'rnn-wasm: FormatError: Expected a model file (.rnnw, .onnx, .safetensors or a tfjs model.json), got text starting "hello world, this is a text file": notes.txt is not an rnn-wasm model file'],
     [['sample', 'notes.txt'], 'rnn-wasm: FormatError: Expected a CharLM model file, got text starting "hello world, this is a text file": notes.txt is not an rnn-wasm model file'],

@@ -146,7 +146,7 @@ describe('createServer', () => {
 
 describe('rnn-wasm serve', () => {
   it('SIGTERM while 40 accepted requests wait in a batch: every one is answered correctly, new connections are refused, exit 0', async () => {
-    const p = spawn(process.execPath, [CLI, 'serve', '--model', join(dir, 'clf.rnnw'), '--port', '0', '--batch-window-ms', '1500', '--max-batch', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'serve', join(dir, 'clf.rnnw'), '--port', '0', '--batch-window-ms', '1500', '--max-batch', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     const url = await new Promise<string>((ok, fail) => {
       p.stderr!.on('data', (d) => {
