@@ -20,6 +20,8 @@ export { serialize, deserialize, deserializeGraph, isGraphFile, FormatError, FOR
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
 export { GraphWorkerPool } from './pool-apps';
+// the class behind GraphWorkerPool (the export above is the same class with the applications registered)
+export type { GraphWorkerPool as GraphWorkerPoolClass, GraphPoolSource } from './parallel/graph-pool';
 export type { GraphPoolSource } from './parallel/graph-pool';
 export type { PoolApp, PoolAppObject } from './parallel/apps';
 export { WorkerError } from './errors';
@@ -33,7 +35,7 @@ export { Seq2Seq, TokenVocab, SPECIALS as SEQ2SEQ_SPECIALS, editDistance, scoreS
 /** The graph builders (`graph.input`, `graph.lstm`, `graph.attention`, …): nodes of a {@link GraphModel}. */
 export * as graph from './graph/index';
 export type { GraphSpec, NodeSpec } from './graph/spec';
-export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult } from './graph/model';
+export { GraphModel, type Feed, type FeedValue, type GraphStepOptions, type GraphStepResult, type GraphStreamOptions } from './graph/model';
 export type { GraphBatch, LossOption } from './graph/losses';
 export { CRF, type CRFOptions, type CrfReduction } from './layers/crf';
 export { serveCharLM, CharLMWorker, hiddenStates, type MessageScope, type CharLMInfo, type WorkerLike, type WorkerTrainOptions, type HiddenStates } from './apps/charlm/index';

@@ -32,6 +32,7 @@ const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipN
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
 const GRAPH_STREAM_KEYS = keysOf<GraphStreamOptions>()('input', 'context', 'batchSize', 'packed');
 
+/** Options of {@link GraphModel.stream}. */
 export interface GraphStreamOptions {
   /** The sequence input fed one step at a time (default: the graph's only sequence input). */
   input?: string;

@@ -10,10 +10,13 @@ import { ValueError, show } from '../errors';
 
 /** An application object: holds its graph as `.model`. */
 export interface PoolAppObject {
+  /** The application's graph model. */
   readonly model: GraphModel;
+  /** Releases the application and its model. */
   dispose(): void;
 }
 
+/** An application a GraphWorkerPool can serve, described once for the main thread and the workers (see the file header). */
 export interface PoolApp<A extends PoolAppObject = PoolAppObject> {
   /** The name tasks carry (unique). */
   readonly kind: string;

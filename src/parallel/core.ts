@@ -13,7 +13,7 @@ import { hardwareThreads, openTransport, type Transport } from './transport';
 
 const WORKER_POOL_KEYS = keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl');
 
-/** Options of {@link WorkerPool.create} and {@link GraphWorkerPool.create}. */
+/** Options of {@link WorkerPool.create} and of `GraphWorkerPool.create`. */
 export interface WorkerPoolOptions {
   /** Number of workers (default: the machine's hardware threads). */
   workers?: number;
