@@ -21,12 +21,12 @@ export const poolMemory = (runner: PoolMemory['runner']): PoolMemory => ({ runne
 
 /** Releases a pool's blocks once (left alone once its model was disposed: the heap took them back). */
 export function releaseMemory(mem: PoolMemory): void {
+  // the blocks live in the runtime's heap, which outlives the model: they are released even when
+  // the model was disposed (or finalized) first — skipping them then leaked them for good
   const heap = mem.runner.rt.heap;
-  if (!mem.runner.isDisposed) {
-    if (mem.grad) heap.release(mem.grad);
-    if (mem.scratch) heap.release(mem.scratch);
-    mem.guard?.dispose();
-  }
+  if (mem.grad) heap.release(mem.grad);
+  if (mem.scratch) heap.release(mem.scratch);
+  mem.guard?.dispose();
   mem.grad = mem.scratch = 0;
   mem.guard = null;
 }

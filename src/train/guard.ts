@@ -71,7 +71,8 @@ export class StepGuard {
   }
 
   dispose(): void {
-    if (this.block && !this.runner.isDisposed) this.runner.rt.heap.release(this.block);
+    // the block lives in the runtime's heap, which outlives the model it guards
+    if (this.block) this.runner.rt.heap.release(this.block);
     this.block = this.capacity = 0;
   }
 }

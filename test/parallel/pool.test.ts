@@ -280,6 +280,22 @@ describe('errors: typed, before anything is sent, and never a hang', () => {
     expect(a.maskedLoss).not.toBe(a.evalLoss);
   });
 
+  it('a pool disposed after its model (or finalized after it) still returns its training blocks to the heap', async () => {
+    const heap = (new l.LSTM({ inputSize: 1, hiddenSize: 1 }) as unknown as { runner: { rt: { heap: { liveElements: number } } } }).runner.rt.heap;
+    const base = heap.liveElements;
+    const m = new l.LSTM({ inputSize: 4, hiddenSize: 8, seed: 3 });
+    const p = await l.WorkerPool.create(m, { workers: 1 });
+    const x = l.tensor(randArray(3 * 2 * 4, 5), [3, 2, 4]);
+    const y = l.tensor(randArray(3 * 2 * 8, 6), [3, 2, 8]);
+    const opt = new l.Adam({ lr: 1e-3 });
+    await p.trainStep({ x, y }, { loss: 'mse', optimizer: opt });
+    expect(heap.liveElements).toBeGreaterThan(base);
+    opt.dispose();
+    m.dispose(); // the model first: the pool's gradient block and step guard are still released
+    await p.dispose();
+    expect(heap.liveElements).toBe(base);
+  });
+
   it('dispose terminates the workers; later calls reject with StateError', async () => {
     const m = new l.Sequential([l.layers.linear({ inFeatures: I, outFeatures: 2 })], { seed: 1 });
     const p = await l.WorkerPool.create(m, { workers: 2 });
