@@ -7,6 +7,10 @@
 // rounds; printed per round, then the median of the per-round ratios with their min–max spread,
 // and the load average before and after (meaningful only on a quiet machine with 2 free cores).
 // The output of every CLI run is checked (one record per input line, ids in order) before it counts.
+// The bound of one worker, measured in the same rounds ('bound'): the work one worker cannot skip,
+// done in this thread — decode and JSON.parse every input line, predict (batches of 32), format and
+// encode every output record — plus the fixed cost of a whole process (the CLI on one record),
+// as records/s over the same records; `bound_over_predict` is the most 1 worker over predict can be.
 //   npm run build && node bench/batch-workers.mjs [--records 200000] [--rounds 5]
 //   tiny check that it runs: node bench/batch-workers.mjs --records 2000 --rounds 1
 import { spawnSync } from 'node:child_process';
@@ -57,12 +61,31 @@ function inProcess() {
     if (o.id !== i || o.probs.female !== +want[i][0].toFixed(6)) throw new Error(`expected record ${i} to equal predict, got ${l}`);
   });
 }
+/** records/s of one worker's unavoidable work in this thread, plus a whole process's fixed cost. */
+const lines = texts.map((text, id) => new TextEncoder().encode(JSON.stringify({ id, text })));
+function fixedSeconds() {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [resolve('dist/cli.js'), 'classify', join(dir, 'm.rnnw')], { input: lines[0], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return (performance.now() - t0) / 1000;
+}
+function bound() {
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  const fixed = fixedSeconds();
+  const t0 = performance.now();
+  const parsed = lines.map((b) => JSON.parse(dec.decode(b)));
+  const p = clf.predict(parsed.map((o) => o.text), { batchSize: 32 });
+  const out = enc.encode(parsed.map((o, i) => JSON.stringify({ id: o.id, label: p[i][0] >= p[i][1] ? 'female' : 'male', probs: { female: +p[i][0].toFixed(6), male: +p[i][1].toFixed(6) } }) + '\n').join(''));
+  if (out.length === 0) throw new Error('Expected output bytes, got none');
+  return records / (fixed + (performance.now() - t0) / 1000);
+}
 inProcess(); // warm-up
 
-const runs = { w1: [], w2: [], predict: [] };
+const runs = { w1: [], w2: [], predict: [], bound: [] };
 for (let round = 0; round < rounds; round++) {
-  const order = round % 2 ? ['predict', 'w2', 'w1'] : ['w1', 'w2', 'predict'];
-  for (const side of order) runs[side].push(side === 'predict' ? inProcess() : cli(side === 'w1' ? 1 : 2));
+  const order = round % 2 ? ['bound', 'predict', 'w2', 'w1'] : ['w1', 'w2', 'predict', 'bound'];
+  for (const side of order) runs[side].push(side === 'predict' ? inProcess() : side === 'bound' ? bound() : cli(side === 'w1' ? 1 : 2));
   console.error(`round ${round + 1}/${rounds} (${order.join(', ')}): ` + Object.entries(runs).map(([k, v]) => `${k} ${Math.round(v[round])}`).join(', ') + ' records/s');
 }
 const median = (v) => {
@@ -74,7 +97,7 @@ const ratio = (num, den) => {
   return { median: +median(r).toFixed(3), min: +Math.min(...r).toFixed(3), max: +Math.max(...r).toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
 };
 results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.round(median(v))]));
-results.ratios = { workers_2_over_1: { target: 1.8, ...ratio('w2', 'w1') }, worker_1_over_predict: { target: 0.85, ...ratio('w1', 'predict') } };
+results.ratios = { workers_2_over_1: { target: 1.8, ...ratio('w2', 'w1') }, worker_1_over_predict: { target: 0.85, ...ratio('w1', 'predict') }, bound_over_predict: { target: 0.85, ...ratio('bound', 'predict') }, worker_1_over_bound: { target: 1, ...ratio('w1', 'bound') } };
 results.loadAfter = load();
 for (const [k, r] of Object.entries(results.ratios)) console.error(`${k}: median ${r.median} (min ${r.min}, max ${r.max} over ${rounds} rounds; target ${r.target}: ${r.median >= r.target ? 'met' : 'missed'})`);
 console.error(`load average ${results.loadBefore.join(' ')} before, ${results.loadAfter.join(' ')} after, ${results.cores} cores (${results.coresThisProcessMayUse} usable by this process)`);

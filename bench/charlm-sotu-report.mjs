@@ -12,10 +12,12 @@ const runs = files.flatMap((f) => {
   return r.results.map((x) => ({ ...x, file: f, machine: r.machine, date: r.date, config: r.config }));
 });
 const row = (cells) => `| ${cells.join(' | ')} |`;
-console.log(row(['cell', 'implementation', 'budget', 'steps', 'characters/s', 'validation bits/char', 'run file']));
-console.log(row(['---', '---', '---:', '---:', '---:', '---:', '---']));
+console.log(row(['cell', 'implementation', 'shape (parameters)', 'budget', 'steps', 'characters/s', 'validation bits/char', 'run file']));
+console.log(row(['---', '---', '---', '---:', '---:', '---:', '---:', '---']));
 for (const r of runs) {
-  console.log(row([r.cell, r.version, `${(r.seconds / 60).toFixed(1)} min`, r.steps.toLocaleString('en-US'), Math.round(r.charsPerSecond).toLocaleString('en-US'), r.validationBitsPerChar.toFixed(3), r.file.replace(/^.*\//, '')]));
+  const shape = r.params ? `${r.layers}×${r.hidden} (${r.params.toLocaleString('en-US')})` : `1×${r.config.H}`;
+  const budget = `${(r.seconds / 60).toFixed(1)} ${r.config.budget === 'cpu' ? 'CPU ' : ''}min`;
+  console.log(row([r.cell, r.version, shape, budget, r.steps.toLocaleString('en-US'), Math.round(r.charsPerSecond).toLocaleString('en-US'), r.validationBitsPerChar.toFixed(3), r.file.replace(/^.*\//, '')]));
 }
 console.log('');
 for (const cell of [...new Set(runs.map((r) => r.cell))]) {
