@@ -21,7 +21,7 @@ export { modelFromSpec, type ModelSpec, type Model } from './model/model';
 export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
 export { GraphWorkerPool } from './pool-apps';
 // the class behind GraphWorkerPool (the export above is the same class with the applications registered)
-export type { GraphWorkerPool as GraphWorkerPoolClass, GraphPoolSource } from './parallel/graph-pool';
+export type { GraphWorkerPool as GraphWorkerPoolClass } from './parallel/graph-pool';
 export type { GraphPoolSource } from './parallel/graph-pool';
 export type { PoolApp, PoolAppObject } from './parallel/apps';
 export { WorkerError } from './errors';
