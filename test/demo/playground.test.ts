@@ -154,6 +154,8 @@ describe('the playground page in Chromium', () => {
     await page.waitForFunction(() => document.getElementById('sample')!.textContent!.length > 0);
     // validation mid-run: scored at step 0 and at least once since
     await page.waitForFunction(() => (window as unknown as Playground).playground.chart().valid.some(([s]) => s > 0));
+    // progress messages are throttled in time: on a loaded machine 250 steps may bring fewer than 11 points
+    await page.waitForFunction(() => (window as unknown as Playground).playground.chart().train.length > 10, null, { timeout: 120_000 });
     await page.click('#stop');
     await page.waitForSelector('body[data-state=stopped]');
     const stopped = await text('status');
