@@ -4,6 +4,7 @@
 // (one fill zeroes the gradient arena before a backward); activation gradients are written unless the
 // contract says they accumulate.
 import { ld, st, lds, sts, madd, hsum } from './util/simd';
+import { headBonus } from './rwkv7';
 
 @inline function sig(x: f32): f32 {
   return <f32>1 / (<f32>1 + Mathf.exp(-x));
@@ -241,9 +242,7 @@ export function rwkv7_out_backward(
     const row = <usize>m * Cs;
     for (let h: usize = 0; h < Cs; h += Ns) {
       const p = row + h;
-      let acc = f32x4.splat(0);
-      for (let j: usize = 0; j < Ns; j += 4) acc = madd(f32x4.mul(ld(r + p + j), ld(kh + p + j)), ld(r_k + h + j), acc);
-      const bonus = f32x4.splat(hsum(acc));
+      const bonus = headBonus(r, kh, r_k, p, h, Ns);
       let db = f32x4.splat(0);
       for (let j: usize = 0; j < Ns; j += 4) {
         const dov = ld(d_o + p + j);

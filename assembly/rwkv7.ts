@@ -187,6 +187,13 @@ export function rwkv7_wkv(
   }
 }
 
+// Σ over one head (N channels from p; r_k from h) of r⊙k̂⊙r_k, in every lane: the head's bonus factor.
+@inline export function headBonus(r: usize, kh: usize, r_k: usize, p: usize, h: usize, Ns: usize): v128 {
+  let acc = f32x4.splat(0);
+  for (let j: usize = 0; j < Ns; j += 4) acc = madd(f32x4.mul(ld(r + p + j), ld(kh + p + j)), ld(r_k + h + j), acc);
+  return f32x4.splat(hsum(acc));
+}
+
 // rwkv7_out: o = (yn + (Σ_head r⊙k̂⊙r_k)·v̂) ⊙ g, the time mix's output before its projection.
 //   o   (M, C)  out
 //   yn  (M, C)  in   groupnorm(y) (rwkv7_norm with G = H)
@@ -199,9 +206,7 @@ export function rwkv7_out(o: usize, yn: usize, r: usize, kh: usize, vh: usize, g
     const row = <usize>m * Cs;
     for (let h: usize = 0; h < Cs; h += Ns) {
       const p = row + h;
-      let acc = f32x4.splat(0);
-      for (let j: usize = 0; j < Ns; j += 4) acc = madd(f32x4.mul(ld(r + p + j), ld(kh + p + j)), ld(r_k + h + j), acc);
-      const bonus = f32x4.splat(hsum(acc));
+      const bonus = headBonus(r, kh, r_k, p, h, Ns);
       for (let j: usize = 0; j < Ns; j += 4) st(o + p + j, f32x4.mul(madd(bonus, ld(vh + p + j), ld(yn + p + j)), ld(g + p + j)));
     }
   }

@@ -5,7 +5,7 @@
 // reader) — nothing else switches on a format's name.
 import { checkJsonValues, deserialize, deserializeGraph, isGraphFile, serialize, FormatError } from './format';
 import { fromOnnx, toOnnx, type OnnxExportOptions } from './onnx';
-import { importTorch, matchStateDict, stateDictOf, type TorchArchitecture } from './torch';
+import { importTorch, matchStateDict, stateDictOf, withStateDict, type TorchArchitecture } from './torch';
 import { importKeras, type KerasSource } from './keras';
 import { modelToSafetensors, parseSafetensors } from './safetensors';
 import { modelFromSpec, modulesFromSpec, type Model, type ModelSpec } from '../model/model';
@@ -92,13 +92,7 @@ function readOwnSafetensors(bytes: Uint8Array): Model {
   } catch (e) {
     throw new FormatError(`Expected a buildable architecture in rnn-wasm.model metadata, got: ${(e as Error).message}`);
   }
-  try {
-    model.loadStateDict(values);
-    return model;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  return withStateDict(model, values);
 }
 
 // the table (registerFormat appends); a plain array literal, so a bundle that never converts drops it

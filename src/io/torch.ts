@@ -233,7 +233,11 @@ export function importTorch(source: Uint8Array | ArrayBuffer | StateDictInput, a
   const plan = planArchitecture(arch);
   const own = plan.standalone ? [''] : plan.built.map((_, i) => `${i}.`);
   const values = matchStateDict(sd, plan.params, own, opts?.prefixes ?? plan.prefixes);
-  const model = buildFromPlan(plan);
+  return withStateDict(buildFromPlan(plan), values);
+}
+
+/** Loads values into a just-built model and returns it; disposes it if they do not fit. */
+export function withStateDict(model: Model, values: Record<string, Float32Array>): Model {
   try {
     model.loadStateDict(values);
     return model;

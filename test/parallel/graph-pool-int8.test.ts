@@ -3,25 +3,15 @@
 // pool over a quantized graph forwards bit for bit what the model does in process, a pool over a
 // quantized Seq2Seq (or its file) translates exactly as Seq2Seq.translate does, and a pool started
 // before quantize() serves int8 from the next call on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as l from '../../dist/index.js';
+import { keptPools } from './kept-pools';
 import { prng, randArray } from '../model/helpers';
 
 const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-const pools: l.GraphWorkerPool[] = [];
-async function pool(src: l.GraphPoolSource): Promise<l.GraphWorkerPool> {
-  const p = await l.GraphWorkerPool.create(src, { workers: 2 });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  await l.init();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.dispose()));
-});
+const keep = keptPools();
+const pool = async (src: l.GraphPoolSource): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(src, { workers: 2 }));
 
 // ids → embedding → bidirectional GRU → attention of an LSTM over float features → linear
 const V = 9, F = 3;

@@ -5,24 +5,15 @@
 // on a sequence and a vector output (workers scale by the batch's counts); dropout masks come from
 // per-worker generators (reproducible for a seed and a worker count); refused calls (tbptt, int8,
 // a bad batch) change nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as l from '../../dist/index.js';
+import { keptPools } from './kept-pools';
 import { prng, randArray } from '../model/helpers';
 
 const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
-const pools: l.GraphWorkerPool[] = [];
-async function pool(m: l.GraphModel, workers: number): Promise<l.GraphWorkerPool> {
-  const p = await l.GraphWorkerPool.create(m, { workers });
-  pools.push(p);
-  return p;
-}
-beforeAll(async () => {
-  await l.init();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.dispose()));
-});
+const keep = keptPools();
+const pool = async (m: l.GraphModel, workers: number): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(m, { workers }));
 
 const V = 9, F = 3, C = 4, O = 7, H = 6;
 // src ids → embedding → GRU (encoder, mean-pooled); cond → linear → tanh as the decoder LSTM's h0

@@ -4,30 +4,20 @@
 // model.forward; Seq2Seq decoding through the pool (greedy and beam, n-best, attention weights)
 // equals Seq2Seq.translate exactly (and an ensemble pool Seq2Seq.translateEnsemble); a worker that crashes mid-call rejects with a WorkerError and
 // the pool then serves normally; validation is typed and happens before anything is sent.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as l from '../../dist/index.js';
+import { keptPools } from './kept-pools';
 import { prng, randArray } from '../model/helpers';
 
 const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const pools: l.GraphWorkerPool[] = [];
-async function pool(src: l.GraphPoolSource, opts: l.WorkerPoolOptions = {}): Promise<l.GraphWorkerPool> {
-  const p = await l.GraphWorkerPool.create(src, { workers: 2, ...opts });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  await l.init();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.dispose()));
-});
+const keep = keptPools();
+const pool = async (src: l.GraphPoolSource, opts: l.WorkerPoolOptions = {}): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(src, { workers: 2, ...opts }));
 
 // src ids → embedding → bidirectional GRU (encoder); cond vector → linear → tanh as the decoder
 // LSTM's h0 over float features; general attention of the decoder over the encoder; logSoftmax
@@ -128,8 +118,7 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
 describe('GraphWorkerPool.createEnsemble decodes as Seq2Seq.translateEnsemble', () => {
   it('greedy and beam search with three members, from the models and from their file bytes; vocabularies checked before starting', async () => {
     const members = [seq2seq('general'), seq2seq('none'), seq2seq('dot')];
-    const p = await l.GraphWorkerPool.createEnsemble(members, { workers: 2 });
-    pools.push(p);
+    const p = keep(await l.GraphWorkerPool.createEnsemble(members, { workers: 2 }));
     expect(p.members).toEqual(members.slice(1));
     for (const o of [{ maxLength: 6, batchSize: 4 }, { beam: 3, nbest: 3, alpha: 0.6, maxLength: 5, batchSize: 5 }]) {
       const want = l.Seq2Seq.translateEnsemble(members, texts, o);

@@ -3,9 +3,10 @@
 // pooled training step equals model.trainStep on the whole batch within float rounding over
 // several steps, and every failure (validation, a worker that dies, hangs, throws or never
 // starts) rejects with a typed error instead of hanging.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import * as l from '../../dist/index.js';
+import { keptPools } from './kept-pools';
 import { prng, randArray } from '../model/helpers';
 
 type Model = InstanceType<typeof l.Sequential> | InstanceType<typeof l.LSTM>;
@@ -25,19 +26,8 @@ function ids(n: number, V: number, seed: number, ignore = 0): Int32Array {
   return Int32Array.from({ length: n }, () => (r() < ignore ? -1 : Math.floor(r() * V)));
 }
 
-const pools: l.WorkerPool[] = [];
-async function pool(m: Model, opts: l.WorkerPoolOptions = {}): Promise<l.WorkerPool> {
-  const p = await l.WorkerPool.create(m, { workers: 2, ...opts });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  await l.init();
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.dispose()));
-});
+const keep = keptPools();
+const pool = async (m: Model, opts: l.WorkerPoolOptions = {}): Promise<l.WorkerPool> => keep(await l.WorkerPool.create(m, { workers: 2, ...opts }));
 
 describe('forward: shards concatenated equal the single-thread pass bit for bit', () => {
   it('LSTM, 2 layers, bidirectional, lengths, h0/c0; 7 rows on 3 workers', async () => {
