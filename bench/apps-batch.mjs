@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { init, SequenceClassifier, Tokenizer, lengthBatches } from '../dist/index.js';
 import { names } from '../scripts/apps-data.mjs';
+import { roundRatios, stats } from './common.mjs';
 
 const { values: a } = parseArgs({ options: { records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' } } });
 const rounds = +a.rounds;
@@ -97,15 +98,8 @@ for (let round = 0; round < rounds; round++) {
   console.error(`round ${round + 1}/${rounds} (${flip ? '2w, 1w; ours, tfjs' : '1w, 2w; tfjs, ours'}): ` +
     Object.entries(runs).map(([k, v]) => `${k} ${Math.round(v[round])}`).join(', ') + ' records/s');
 }
-const median = (v) => {
-  const s = [...v].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const ratio = (num, den) => {
-  const r = runs[num].map((v, i) => v / runs[den][i]);
-  return { median: +median(r).toFixed(3), min: +Math.min(...r).toFixed(3), max: +Math.max(...r).toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
-};
-results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: Math.round(median(v)), min: Math.round(Math.min(...v)), max: Math.round(Math.max(...v)) }]));
+const ratio = (num, den) => roundRatios(runs[num], runs[den]);
+results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { median: Math.round(stats(v).median), min: Math.round(Math.min(...v)), max: Math.round(Math.max(...v)) }]));
 results.ratios = {
   workers_2_over_1_whole_process: ratio('ours_2w', 'ours_1w'),
   workers_2_over_1_after_start_up: ratio('ours_2w_tool', 'ours_1w_tool'),

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { init, SequenceClassifier, Tokenizer } from '../dist/index.js';
 import { names } from '../scripts/apps-data.mjs';
-import { positiveCount } from './common.mjs';
+import { positiveCount, roundRatios, stats } from './common.mjs';
 
 const { values: a } = parseArgs({ options: { records: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
 const rounds = positiveCount('--rounds', a.rounds);
@@ -88,15 +88,8 @@ for (let round = 0; round < rounds; round++) {
   for (const side of order) runs[side].push(side === 'predict' ? inProcess() : side === 'bound' ? bound() : cli(side === 'w1' ? 1 : 2));
   console.error(`round ${round + 1}/${rounds} (${order.join(', ')}): ` + Object.entries(runs).map(([k, v]) => `${k} ${Math.round(v[round])}`).join(', ') + ' records/s');
 }
-const median = (v) => {
-  const s = [...v].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const ratio = (num, den) => {
-  const r = runs[num].map((v, i) => v / runs[den][i]);
-  return { median: +median(r).toFixed(3), min: +Math.min(...r).toFixed(3), max: +Math.max(...r).toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
-};
-results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.round(median(v))]));
+const ratio = (num, den) => roundRatios(runs[num], runs[den]);
+results.records_per_s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, Math.round(stats(v).median)]));
 results.ratios = { workers_2_over_1: { target: 1.8, ...ratio('w2', 'w1') }, worker_1_over_predict: { target: 0.85, ...ratio('w1', 'predict') }, bound_over_predict: { target: 0.85, ...ratio('bound', 'predict') }, worker_1_over_bound: { target: 1, ...ratio('w1', 'bound') } };
 results.loadAfter = load();
 for (const [k, r] of Object.entries(results.ratios)) console.error(`${k}: median ${r.median} (min ${r.min}, max ${r.max} over ${rounds} rounds; target ${r.target}: ${r.median >= r.target ? 'met' : 'missed'})`);

@@ -191,6 +191,13 @@ export async function measure(fn, opts = {}) {
   return { seconds: Math.min(...bench.stats.sample), median: stats(bench.stats.sample).median, rme: bench.stats.rme, samples: bench.stats.sample.length, via: 'benchmark.js' };
 }
 
+/** The per-round ratios num[i] ÷ den[i] of two sides' figures: median, min and max (3 decimals) and each round's. */
+export function roundRatios(num, den) {
+  const r = num.map((v, i) => v / den[i]);
+  const s = stats(r);
+  return { median: +s.median.toFixed(3), min: +s.min.toFixed(3), max: +s.max.toFixed(3), perRound: r.map((v) => +v.toFixed(3)) };
+}
+
 /** Median, quartiles (linear interpolation), min and max of a list of numbers. */
 export function stats(values) {
   const v = [...values].sort((a, b) => a - b);
