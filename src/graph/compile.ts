@@ -9,10 +9,10 @@ import type { BackwardContext, EmitContext, Module, StateSlot } from '../layers/
 import type { RecurrentCore } from '../layers/recurrent';
 import { isCellKind } from '../layers/cells';
 import type { Arena } from '../params/arena';
-import { ProgramBuilder } from '../ir/program';
+import { MeasuringBuilder, ProgramBuilder } from '../ir/program';
 import type { Runtime } from '../wasm/load';
-import type { QuantWeight } from '../model/runner';
-import type { LossKind } from '../model/trainer';
+import type { QuantWeight } from '../model/quantize';
+import type { LossKind } from '../model/contract';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
 import { ROW_EMITTERS } from './row-nodes';
@@ -126,7 +126,7 @@ function moduleContext(env: Env, n: GNode, T: number, lens: number): EmitContext
   return {
     b, T, B: env.shape.B, lens, streaming: env.stepNodes?.has(n) ?? false, training: env.training, dropout: env.dropout, rngState: env.rngState,
     param: (name) => env.arena.offsetOf(p(name)),
-    // recurrent and linear modules read int8 copies in inference (as Runner.context does); the rest never ask
+    // recurrent and linear modules read int8 copies in inference (a layer's too: it runs on its graph); the rest never ask
     quant: env.quant && !env.training ? (name) => env.quant!(p(name)) : undefined,
     // a batch-1 step reads packed copies of the step nodes' weights, as a Sequential stream does
     // (and a one-row inference over a long sequence reads them for every node, as a layer's does)
@@ -277,14 +277,34 @@ export interface CompileOptions {
   packed?: PackedCopy;
   /** Training chunks after the first of a truncated-BPTT step (Env.carry). */
   carry?: boolean;
+  /** Only count what the program would allocate (MeasuringBuilder: fake offsets, no memory touched). */
+  measure?: boolean;
 }
 
 /** Compiles the nodes (topological order) for one shape. */
 export function compileGraph(rt: Runtime, arena: Arena, nodes: GNode[], shape: Shape, o: CompileOptions): Compiled {
-  const b = new ProgramBuilder(rt);
-  const training = o.mode === 'train' || o.mode === 'tape';
+  const make = (): ProgramBuilder => (o.measure ? new MeasuringBuilder(rt) : new ProgramBuilder(rt));
+  const b = make();
   const stepNodes = o.mode === 'step' ? dependents(nodes, o.stepInput!) : null;
-  const pre = stepNodes ? new ProgramBuilder(rt) : null;
+  const pre = stepNodes ? make() : null;
+  try {
+    return emitGraph(b, pre, stepNodes, arena, nodes, shape, o);
+  } catch (e) {
+    // every buffer taken so far goes back to the heap
+    b.abandon();
+    pre?.abandon();
+    throw e;
+  }
+}
+
+/** Elements the programs of compileGraph(…, { measure: true }) would allocate, words included. */
+export function measured(c: Compiled): number {
+  const total = (x: ProgramBuilder | null) => (x ? (x.finish(), (x as MeasuringBuilder).total) : 0);
+  return total(c.b) + total(c.pre);
+}
+
+function emitGraph(b: ProgramBuilder, pre: ProgramBuilder | null, stepNodes: Set<GNode> | null, arena: Arena, nodes: GNode[], shape: Shape, o: CompileOptions): Compiled {
+  const training = o.mode === 'train' || o.mode === 'tape';
   const env: Env = {
     b: pre ?? b, shape, arena, grad: o.grad, rngState: o.rngState, training, dropout: o.dropout,
     lens: new Map(), values: new Map(), grads: new Map(), inputGrads: o.mode === 'tape', stepNodes, pre, carried: [],

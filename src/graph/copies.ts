@@ -4,7 +4,7 @@
 // Sequential's runner keeps both for its plans and streams.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import type { QuantWeight } from '../model/runner';
+import type { QuantWeight } from '../model/quantize';
 import { Packs } from '../model/packs';
 import { RecurrentCore } from '../layers/recurrent';
 import { LinearModule } from '../layers/dense';

@@ -52,6 +52,8 @@ export class Decoder {
   // released by close(), the model's dispose() (through `open`) or the finalizer, whichever runs first
   private readonly release: () => void;
   private readonly state = { closed: false };
+  /** The context inputs' staging offsets and sizes, by name (what reset(values) may rewrite). */
+  private readonly staged = new Map<string, { at: number; size: number; float: boolean }>();
 
   /**
    * `open` is the model's set of open decoders' release functions (its dispose() closes them);
@@ -91,6 +93,7 @@ export class Decoder {
     decoders.register(this, release, this);
     const heap = rt.heap;
     for (const [n, v] of parts) {
+      this.staged.set(n.name, { at: c.inputs.get(n)!, size: v.data.length, float: v.data instanceof Float32Array });
       if (v.data instanceof Int32Array) heap.i32.set(v.data, c.inputs.get(n)!);
       else heap.f32.set(v.data, c.inputs.get(n)!);
       const lo = c.lens.get(n);
@@ -99,9 +102,25 @@ export class Decoder {
     this.reset();
   }
 
-  /** Restarts: the context part runs again and the recurrent states take their initial values. */
-  reset(): void {
+  /**
+   * Restarts: the context part runs again and the recurrent states take their initial values.
+   * `values` first replaces what some float context inputs hold (by input name, each as many values
+   * as the context gave it, rows repeated for the beam), e.g. new initial states; all are checked
+   * before the first is written.
+   */
+  reset(values?: Record<string, Float32Array>): void {
     this.check();
+    if (values !== undefined) {
+      if (values === null || typeof values !== 'object') throw new ValueError(`Expected reset values as { input: Float32Array }, got ${values === null ? 'null' : typeof values}`);
+      for (const [name, v] of Object.entries(values)) {
+        const at = this.staged.get(name);
+        if (!at || !at.float) throw new ValueError(`Expected reset values of float context inputs (${[...this.staged].filter(([, a]) => a.float).map(([k]) => k).join(', ') || 'none'}), got ${name}`);
+        if (!(v instanceof Float32Array)) throw new DTypeError(`Expected ${name} as a Float32Array, got ${(v as object)?.constructor?.name ?? typeof v}`);
+        if (v.length !== at.size) throw new ShapeError(`Expected ${at.size} values for ${name}, got ${v.length}`);
+        for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new ValueError(`Expected finite values in ${name}, got ${v[i]} at index ${i}`);
+      }
+      for (const [name, v] of Object.entries(values)) this.rt.heap.f32.set(v, this.staged.get(name)!.at);
+    }
     this.beforeRun?.();
     this.start.run();
   }
@@ -148,6 +167,21 @@ export class Decoder {
       const old = f32.slice(off, off + B * H);
       for (let r = 0; r < B; r++) f32.set(old.subarray(indices[r] * H, (indices[r] + 1) * H), off + r * H);
     }
+  }
+
+  /**
+   * @internal The current recurrent state of node `node`'s slots of a kind, (B, H) each in slot
+   * order (each step leaves it in the slots' initial blocks, where the next step starts).
+   */
+  stateOf(node: string, kind: 'h' | 'c'): Float32Array[] {
+    this.check();
+    const slots = [...this.c.states].find(([n]) => n.name === node)?.[1] ?? [];
+    return slots.filter((s) => s.kind === kind).sort((a, b) => a.index - b.index).map((s) => this.rt.heap.read(s.init, this.batchSize * s.H));
+  }
+
+  /** Whether the decoder was closed (close(), or its model was disposed or quantized). */
+  get closed(): boolean {
+    return this.state.closed;
   }
 
   /** Releases the decoder's programs and memory (once; later calls do nothing). */

@@ -1,7 +1,7 @@
 // The losses of a graph's outputs: option checks, target validation (whole call before any write)
 // and writing targets with each output's valid steps (its time axis' lengths) as the mask.
 import type { Runtime } from '../wasm/load';
-import type { LossKind } from '../model/trainer';
+import type { LossKind } from '../model/contract';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, ValueError, show } from '../errors';

@@ -5,19 +5,19 @@ import { PlanCache } from '../ir/plan-cache';
 import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
-import type { Program } from '../ir/program';
-import { initialisersSkipped, type QuantWeight } from '../model/runner';
+import { initialisersSkipped } from '../params/initialisers';
+import type { QuantWeight } from '../model/quantize';
 import type { Int8Host } from '../model/quantize';
-import { checkState } from '../ir/checks';
-import { clipAndStep } from '../model/trainer';
-import { NonFiniteError, StepGuard, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
+import { checkRngState, checkState } from '../ir/checks';
+import { NonFiniteError, StepGuard, clipAndStep, guardedUpdate, paramsFinite, type GuardTarget } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
 import { ShapeError, StateError, ValueError, show } from '../errors';
 import { GNode, InputNode, Sym } from './nodes';
 import { graphFromSpec, graphSpec, nodeOrder, type GraphSpec } from './spec';
-import { compileGraph, type Compiled, type LossSpec, type Shape } from './compile';
+import { compileGraph, measured, type CompileOptions, type Compiled, type LossSpec, type Shape } from './compile';
+import { checkFits, memoryError, type Program } from '../ir/program';
 import { Decoder, MAX_BEAM, expandRows } from './decoder';
 import { int8WeightNames, WeightCopies } from './copies';
 import type { Packs } from '../model/packs';
@@ -28,6 +28,7 @@ import { checkStepOptions, checkTargets, lossSpecs, writeTargets, type GraphBatc
 import { chunkParts, chunkTargets, tbpttAxis } from './tbptt';
 
 const GRAPH_FORWARD_KEYS = keysOf<{ keep?: boolean; training?: boolean }>()('keep', 'training');
+const GRAPH_EVALUATE_KEYS = keysOf<{ losses: unknown; training?: boolean }>()('losses', 'training');
 const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 const GRAPH_DECODER_KEYS = keysOf<{ step: string; context: unknown; beam?: number }>()('step', 'context', 'beam');
 const GRAPH_STREAM_KEYS = keysOf<GraphStreamOptions>()('input', 'context', 'batchSize', 'packed');
@@ -112,6 +113,8 @@ interface Resources {
   /** int8 and packed weight copies. */
   copies: WeightCopies;
   pending: { p: Plan; B: number; version: number } | null;
+  /** The training program of the last evaluate / trainStep run (its initial-state gradients). */
+  lastTrain: Plan | null;
   disposed: boolean;
 }
 function release(r: Resources): void {
@@ -120,6 +123,7 @@ function release(r: Resources): void {
   r.copies.dispose();
   r.plans.clear();
   r.pending = null;
+  r.lastTrain = null;
   r.guard.dispose();
   r.rt.heap.release(r.grad);
   r.rt.heap.release(r.rngState);
@@ -229,7 +233,7 @@ export class GraphModel {
     // this constructor, whose closures share one context with those that capture `this`
     const target = guardTarget(rt, arena, rngState);
     this.guard = new StepGuard(target);
-    const res: Resources = { rt, arena, grad: this.grad, rngState, plans: this.plans, decoders: new Set(), guard: this.guard, copies, pending: null, disposed: false };
+    const res: Resources = { rt, arena, grad: this.grad, rngState, plans: this.plans, decoders: new Set(), guard: this.guard, copies, pending: null, lastTrain: null, disposed: false };
     this.res = res;
     const nodes = this.nodes;
     this.runner = {
@@ -239,6 +243,7 @@ export class GraphModel {
         return target.dropoutRngState;
       },
       set dropoutRngState(v: [number, number, number, number]) {
+        checkRngState(v, 'the dropout generator state');
         target.dropoutRngState = v;
       },
       get quantized(): boolean {
@@ -319,7 +324,7 @@ export class GraphModel {
     let program: Program;
     let backward: Program | null = null;
     try {
-      c = compileGraph(this.rt, this.arena, this.nodes, shape, {
+      c = this.compileChecked(shape, {
         mode, grad: this.grad, rngState: this.rngState, dropout, losses, quant: copies.quantOf(), carry,
         seeds: mode === 'tape' ? [...this.outputs.values()] : undefined, packed: WeightCopies.packedCopy(packs),
       });
@@ -335,11 +340,23 @@ export class GraphModel {
       // evicted (least recently used first) or released: a pending backward over it is gone too
       dispose: () => {
         if (res.pending?.p === p) res.pending = null;
+        if (res.lastTrain === p) res.lastTrain = null;
         program.dispose();
         if (packs) copies.releasePacks(packs);
       },
     };
     return p;
+  }
+
+  /** compileGraph after a measuring pass: programs that cannot fit fail before anything is allocated. */
+  private compileChecked(shape: Shape, o: CompileOptions): Compiled {
+    const what = `a plan of T = ${Math.max(1, ...shape.T.values())}, B = ${shape.B}`;
+    checkFits(this.rt, what, measured(compileGraph(this.rt, this.arena, this.nodes, shape, { ...o, measure: true })));
+    try {
+      return compileGraph(this.rt, this.arena, this.nodes, shape, o);
+    } catch (e) {
+      throw memoryError(e, what);
+    }
   }
 
   private write(p: Plan, parts: Parts): void {
@@ -464,12 +481,49 @@ export class GraphModel {
     }
   }
 
-  /** Losses of a batch without updating anything (dropout off); their gradients stay readable through gradient(). */
-  evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption> }): { loss: number; losses: Record<string, number> } {
+  /**
+   * Losses of a batch without updating anything; their gradients stay readable through gradient().
+   * Dropout is off (PyTorch's eval mode) unless `training: true`, which draws masks as a training
+   * step does (and advances the dropout generator; a failed call puts it back).
+   */
+  evaluate(batch: GraphBatch, o: { losses: Record<string, LossOption>; training?: boolean }): { loss: number; losses: Record<string, number> } {
     this.check();
     this.checkNotQuantized('evaluate (a training program)');
-    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses }, got ${show(o)}`);
-    return this.runLosses(batch, o.losses, false);
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected options { losses, training? }, got ${show(o)}`);
+    checkOptions(o, GRAPH_EVALUATE_KEYS, 'evaluate options');
+    if (o.training !== undefined && typeof o.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${show(o.training)}`);
+    const rng = this.runner.dropoutRngState;
+    try {
+      return this.runLosses(batch, o.losses, o.training === true);
+    } catch (e) {
+      this.runner.dropoutRngState = rng;
+      throw e;
+    }
+  }
+
+  /**
+   * @internal dL/d(initial state) of recurrent node `node`'s slots of a kind, (B, H) each in slot
+   * order, from the last evaluate or trainStep run (the last chunk with tbptt); null when none ran
+   * since the programs were last released.
+   */
+  initialStateGradients(node: string, kind: 'h' | 'c'): Float32Array[] | null {
+    this.check();
+    const p = this.res.lastTrain;
+    if (!p) return null;
+    const n = this.nodes.find((x) => x.name === node);
+    const slots = (n && p.c.states.get(n)) ?? [];
+    return slots.filter((s) => s.kind === kind).sort((a, b) => a.index - b.index).map((s) => this.rt.heap.read(s.dInit!, p.shape.B * s.H));
+  }
+
+  /** Cached compiled programs (for tests and diagnostics). */
+  get cachedPlans(): number {
+    return this.plans.size;
+  }
+
+  /** Drops the cached programs (their activations and a pending backward) but keeps the parameters. */
+  releaseWorkspace(): void {
+    this.check();
+    this.plans.clear();
   }
 
   /**
@@ -517,10 +571,11 @@ export class GraphModel {
       this.rt.heap.f32[slot.slot + 2] = scales ? scales[i] : n[i] ? specs[i].weight / n[i] : 0;
     });
     p.program.run();
+    this.res.lastTrain = p;
     const got = p.c.losses.map((slot, i) => (n[i] ? this.rt.heap.readF64(slot.slot) : 0));
     // a training step's run: a non-finite loss stops it before its update (and is not counted)
     const bad = got.find((v) => !Number.isFinite(v));
-    if (finiteAt !== undefined && bad !== undefined) throw new NonFiniteError(`Expected a finite loss, got ${bad} in the run from step ${finiteAt}; nothing was updated`);
+    if (finiteAt !== undefined && bad !== undefined) throw new NonFiniteError(`Expected a finite loss, got ${bad} in the chunk at step ${finiteAt}; nothing was updated`);
     got.forEach((v, i) => {
       sums[i] += v;
       counts[i] += n[i];
@@ -626,7 +681,7 @@ export class GraphModel {
     const packs = packed === false ? null : copies.acquirePacks(B);
     let c: Compiled;
     try {
-      c = compileGraph(this.rt, this.arena, this.nodes, { T, B, lens: shape.lens }, {
+      c = this.compileChecked({ T, B, lens: shape.lens }, {
         mode: 'step', stepInput: stepIn, grad: 0, rngState: this.rngState, dropout: false, quant: this.copies.quantOf(), packed: WeightCopies.packedCopy(packs),
       });
     } catch (e) {

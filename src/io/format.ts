@@ -13,7 +13,7 @@ import { RnnWasmError, ValueError } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { Model, modelFromSpec, modulesFromSpec, type ModelSpec } from '../model/model';
 import { describeParameters, plannedParameters, type PlannedParameter } from './architecture';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import { applyInt8 } from '../model/quantize';
 import { GraphModel } from '../graph/model';
 import { graphFromSpec, type GraphSpec } from '../graph/spec';

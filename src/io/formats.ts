@@ -10,7 +10,7 @@ import { importKeras, type KerasSource } from './keras';
 import { modelToSafetensors, parseSafetensors } from './safetensors';
 import { modelFromSpec, modulesFromSpec, type Model, type ModelSpec } from '../model/model';
 import type { GraphModel } from '../graph/model';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import { ValueError, show } from '../errors';
 import { plannedParameters } from './architecture';
 import { readRegularFile } from './files';

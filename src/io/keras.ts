@@ -13,7 +13,7 @@
 // Dense/Activation/Dropout) makes `predict` return one vector per sequence: the forward direction
 // at each row's last valid step and the backward direction at step 0, merged, then the head.
 import { Sequential, layers } from '../model/model';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import type { Module } from '../layers/module';
 import type { MergeMode } from '../layers/recurrent';
 import { cellByInterchangeName, interchangeNames, isCellKind } from '../layers/cells';

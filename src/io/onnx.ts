@@ -20,7 +20,7 @@ import { OnnxBuilder, attrInt, attrInts, checkOpset, valueInfo } from './onnx-bu
 import { graphToOnnx } from './onnx-graph';
 import { GraphModel } from '../graph/model';
 import { Model, Sequential, layers } from '../model/model';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import { RecurrentCore } from '../layers/recurrent';
 import { cellByInterchangeName, CELLS, interchangeNames, type CellKind } from '../layers/cells';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';

@@ -12,7 +12,7 @@
 import { Model, Sequential, layers, modelFromSpec, type ModelSpec } from '../model/model';
 import { RecurrentCore } from '../layers/recurrent';
 import { cellByInterchangeName, interchangeNames } from '../layers/cells';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import type { Module } from '../layers/module';
 import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';

@@ -3,8 +3,7 @@
 // sequence length grows until memory runs out. This cache keeps at most `maxPlans` entries and
 // at most `maxElements` workspace elements in total, disposing the least recently used entries
 // (never the one just inserted); freed blocks go back to the heap's free list for the next plan.
-// Used by the runner (inference), the trainer (training programs) and any graph that compiles
-// per-shape programs.
+// Used by every graph (and so every layer and Sequential) that compiles per-shape programs.
 import { getLimits } from '../limits';
 import { MemoryError } from '../errors';
 

@@ -142,7 +142,7 @@ export class Program {
 }
 
 /** A builder that only counts what a program would allocate (fake offsets; touches no memory). */
-class MeasuringBuilder extends ProgramBuilder {
+export class MeasuringBuilder extends ProgramBuilder {
   total = 0;
   private next = 16;
   override alloc(n: number): number {
@@ -174,16 +174,25 @@ const MAX_ELEMENTS = 2 ** 30;
 export function buildProgram<R>(rt: Runtime, what: string, fill: (b: ProgramBuilder) => R): R {
   const m = new MeasuringBuilder(rt);
   fill(m);
-  const free = MAX_ELEMENTS - rt.heap.liveElements;
-  if (m.total > free) {
-    throw new MemoryError(`Expected ${what} to fit in wasm memory (${free * 4} bytes left of 4 GiB), got one needing ${m.total * 4} bytes; nothing was allocated`);
-  }
+  checkFits(rt, what, m.total);
   const b = new ProgramBuilder(rt);
   try {
     return fill(b);
   } catch (e) {
     b.abandon();
-    if (e instanceof RangeError) throw new MemoryError(`Expected wasm memory for ${what}, got none left (${e.message}); nothing was kept`);
-    throw e;
+    throw memoryError(e, what);
   }
+}
+
+/** Throws a MemoryError unless `elements` more f32 elements fit in wasm memory (checked before a program allocates anything). */
+export function checkFits(rt: Runtime, what: string, elements: number): void {
+  const free = MAX_ELEMENTS - rt.heap.liveElements;
+  if (elements > free) {
+    throw new MemoryError(`Expected ${what} to fit in wasm memory (${free * 4} bytes left of 4 GiB), got one needing ${elements * 4} bytes; nothing was allocated`);
+  }
+}
+
+/** A failed allocation (RangeError from memory.grow) while building `what` as a MemoryError; other errors as they are. */
+export function memoryError(e: unknown, what: string): unknown {
+  return e instanceof RangeError ? new MemoryError(`Expected wasm memory for ${what}, got none left (${e.message}); nothing was kept`) : e;
 }

@@ -8,7 +8,7 @@ import { runtime, type Runtime } from '../wasm/load';
 import { Arena, type ParamSpec } from '../params/arena';
 import { Rng, DEFAULT_SEED } from '../params/rng';
 import { ProgramBuilder, type Program } from '../ir/program';
-import { checkLengths } from '../model/runner';
+import { checkLengths } from '../ir/checks';
 import { Tensor } from '../tensor';
 import type { Optimizer, OptimizerState } from '../train/optim';
 import { checkLimit } from '../limits';

@@ -1,14 +1,144 @@
-// The contract of a training call, in one place for the Trainer and the WorkerPool: the loss
-// name, the step options (clipping, tbptt, onNonFinite, the optimizer and the learning rates its
-// schedule gives for every update the call will make) and the batch (inputs, lengths, initial
+// The contract of a layer's or Sequential's calls, in one place for the model and the WorkerPool:
+// the types of forward, backward and training in the model's own layouts, and the checks of the
+// loss name, the step options (clipping, tbptt, onNonFinite, the optimizer and the learning rates
+// its schedule gives for every update the call will make) and the batch (inputs, lengths, initial
 // states, targets). Everything is checked before the first side effect of a call.
-import type { Runner } from './runner';
-import { checkLengths, checkOptionsObject, describe } from './runner';
+import type { Module } from '../layers/module';
+import { checkLengths, checkOptionsObject, describe } from '../ir/checks';
 import type { Arena } from '../params/arena';
 import { Optimizer } from '../train/optim';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, ValueError } from '../errors';
-import type { Batch, LossKind, StepOptions } from './trainer';
+import { keysOf } from '../options';
+
+/** Options of `forward`: per-sequence lengths and initial states. */
+export interface RunOptions {
+  /** Per-sequence lengths (B), each in [1, T]; steps beyond are padding. */
+  lengths?: Int32Array | ArrayLike<number>;
+  /** Initial hidden states, (numStates, B, H) where numStates = Σ layers·directions. */
+  h0?: Float32Array;
+  /** Initial cell states for LSTM layers, same shape as h0. */
+  c0?: Float32Array;
+}
+
+/** Option keys of forward (a model's, and the worker pool's). */
+export const RUN_KEYS = keysOf<RunOptions>()('lengths', 'h0', 'c0');
+
+/** What `forward` returns: the output sequence and the final states (`cN` for LSTMs). */
+export interface RunResult {
+  /**
+   * The output sequence: `(T, B, D·H)` with concatenated directions, else `(T, B, H)` (`(B, T, …)` when
+   * batchFirst); 0 past each sequence's length.
+   */
+  output: Tensor;
+  /**
+   * Final hidden states `(numLayers·D, B, H)`, index `layer·D + direction`: each sequence's state at its last
+   * valid step.
+   */
+  hN: Tensor;
+  /** Final cell states of an LSTM, laid out as `hN`. */
+  cN?: Tensor;
+}
+
+/**
+ * The losses: `crossEntropy` (softmax fused, Int32 class targets, −1 ignored), `mse` and `bceWithLogits`
+ * (float targets shaped like the output).
+ */
+export type LossKind = 'crossEntropy' | 'mse' | 'bceWithLogits';
+
+/**
+ * One padded batch for `trainStep` and `evaluate`: inputs, targets, and optional lengths and initial states.
+ */
+export interface Batch {
+  /** (T, B, F) floats or (T, B) Int32 token ids ((B, T, …) when the model is batchFirst). */
+  x: Tensor<Float32Array> | Tensor<Int32Array>;
+  /**
+   * crossEntropy: (T, B) Int32 class ids, −1 = ignore (padding, or steps without a label);
+   * mse / bceWithLogits: (T, B, O) floats.
+   */
+  y: Tensor<Int32Array> | Tensor<Float32Array>;
+  /** Per-sequence lengths; steps past a sequence's length contribute nothing. */
+  lengths?: ArrayLike<number>;
+  /** Initial hidden states (numStates, B, H); zeros when absent. */
+  h0?: Float32Array;
+  /** Initial cell states of LSTM layers, same shape. */
+  c0?: Float32Array;
+}
+
+/**
+ * Options of a training step: the loss, the optimizer, clipping, truncated BPTT and what to do with a non-
+ * finite loss.
+ */
+export interface StepOptions {
+  /** The loss (a trailing softmax or logSoftmax layer is folded into `crossEntropy`). */
+  loss: LossKind;
+  /** The optimizer that takes the step (bound to the model on first use). */
+  optimizer: Optimizer;
+  /** Rescale gradients so their global L2 norm is at most this. */
+  clipNorm?: number;
+  /** Clamp every gradient to [−clipValue, clipValue] (after clipNorm). */
+  clipValue?: number;
+  /** Truncated BPTT: chunks of this many steps, states carried across chunks. */
+  tbptt?: number;
+  /**
+   * When a gradient or an updated parameter is NaN/±Inf: 'throw' (default) restores the model,
+   * optimizer and dropout generator to before the call and throws a NonFiniteError (a
+   * ValueError); 'skip' restores them and returns `skipped: true`.
+   */
+  onNonFinite?: 'throw' | 'skip';
+}
+
+/** Option keys of trainStep (layers, Sequential and the worker pool). */
+export const STEP_KEYS = keysOf<StepOptions>()('loss', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
+
+/** What a training step returns. */
+export interface StepResult {
+  /** Mean loss over the counted steps (or elements). */
+  loss: number;
+  /** Global L2 norm of the gradients before clipping (last chunk for tbptt). */
+  gradNorm: number;
+  /** True when the update was skipped (onNonFinite: 'skip'); nothing changed. */
+  skipped: boolean;
+}
+
+/** Options of `forward`: a run's options plus keeping the activations for `backward()`. */
+export interface KeepOptions extends RunOptions {
+  /** Keep the activations for backward() (required for backward). */
+  keep?: boolean;
+  /** Draw dropout masks as a training step does (default false: dropout is the identity). */
+  training?: boolean;
+}
+
+/** The upstream gradients `backward()` takes, each optional and shaped like `forward`'s results. */
+export interface BackwardGradients {
+  /** dL/d(output), in the output's layout ((T, B, O), or (B, T, O) when batchFirst); zeros when absent. */
+  dOutput?: Tensor | Float32Array;
+  /** dL/d(hN), (numStates, B, H) as forward's hN; zeros when absent. */
+  dhN?: Float32Array;
+  /** dL/d(cN) of the LSTM layers, as forward's cN; zeros when absent. */
+  dcN?: Float32Array;
+}
+
+export const BACKWARD_KEYS = keysOf<BackwardGradients>()('dOutput', 'dhN', 'dcN');
+
+/** What `backward()` returns: the gradients of the inputs and of the initial states. */
+export interface BackwardResult {
+  /** dL/dx in the input's layout (float inputs only; token ids have no gradient). */
+  dx?: Tensor;
+  /** dL/dh0, (numStates, B, H). */
+  dh0?: Tensor;
+  /** dL/dc0 of the LSTM layers. */
+  dc0?: Tensor;
+}
+
+/** What the batch checks read of a model (a layer's or Sequential's ModelHost, src/model/host.ts). */
+export interface CheckedModel {
+  readonly inFeatures: number;
+  readonly batchFirst: boolean;
+  readonly modules: readonly Module[];
+  inputDims(x: Tensor<Float32Array> | Tensor<Int32Array>): { T: number; B: number };
+  checkStates(h0: Float32Array | undefined, c0: Float32Array | undefined, B: number): void;
+}
 
 const LOSSES: readonly LossKind[] = ['crossEntropy', 'mse', 'bceWithLogits'];
 
@@ -38,7 +168,7 @@ export function checkStepOptions(o: StepOptions, arena: Arena, updates: number):
 }
 
 /** Output width of the trained graph (a trailing softmax/logSoftmax is folded into the loss). */
-export function trainedWidth(r: Runner): number {
+export function trainedWidth(r: CheckedModel): number {
   let f = r.inFeatures;
   for (const mod of r.modules) {
     if (mod.kind === 'softmax' || mod.kind === 'logSoftmax') break;
@@ -48,7 +178,7 @@ export function trainedWidth(r: Runner): number {
 }
 
 /** Checks a batch for a loss; returns its (T, B), lengths and output width. */
-export function checkBatch(r: Runner, batch: Batch, loss: LossKind): { T: number; B: number; lengths?: ArrayLike<number>; O: number } {
+export function checkBatch(r: CheckedModel, batch: Batch, loss: LossKind): { T: number; B: number; lengths?: ArrayLike<number>; O: number } {
   checkLoss(loss);
   if (batch === null || typeof batch !== 'object') throw new ValueError(`Expected a batch { x, y, lengths? }, got ${describe(batch)}`);
   checkOptionsObject(batch, 'batch');

@@ -2,8 +2,8 @@
 // batches (shuffled with a seeded RNG), padded to the longest sequence of the batch and masked
 // with per-sequence lengths, then fed to trainStep. Yields to the event loop between batches so an
 // AbortSignal (or a UI) can interrupt.
-import { STEP_KEYS } from './trainer';
-import type { Batch, LossKind, StepOptions, StepResult } from './trainer';
+import { STEP_KEYS } from './contract';
+import type { Batch, LossKind, StepOptions, StepResult } from './contract';
 import { Tensor } from '../tensor';
 import { Rng } from '../params/rng';
 import { DTypeError, ShapeError, ValueError } from '../errors';

@@ -1,12 +1,12 @@
 // The graph of a layer or a Sequential (issue 22: the graph is the only engine): a chain of nodes
 // wrapping the very modules the layers are made of, named so that the graph's parameter arena is
 // the model's — same names (`0.weight_ih_l0`, or `weight_ih_l0` for a standalone layer), same order,
-// same initial values for a seed — and computes what the Sequential runner computes, bit for bit.
+// same initial values for a seed — and computes what the former Sequential runner computed, bit for
+// bit (the engine fixtures, test/model/engine-fixtures.test.ts).
 // The model's own layouts are translated at the boundary: batch-first tensors are transposed,
 // initial and final states (numStates, B, W) over every recurrent layer become one vector input
 // `h0_<i>` / `c0_<i>` and one output `hN_<i>` / `cN_<i>` (B, S·H) per recurrent layer i, and a
-// trailing softmax is left out of training through the `logits` output (as the runner's trainer
-// drops it).
+// trailing softmax is left out of training through the `logits` output (folded into the loss).
 import { GraphModel } from '../graph/model';
 import { GNode, InputNode, input, type Sym } from '../graph/nodes';
 import type { Module } from '../layers/module';
@@ -17,6 +17,8 @@ import { Tensor } from '../tensor';
 /** One recurrent layer's state input and output of one kind in the graph, and its slots in the model's (numStates, B, W) tensors. */
 export interface StatePort {
   kind: 'h' | 'c';
+  /** The recurrent layer's node (`l<i>`). */
+  node: string;
   input: string;
   output: string;
   /** First slot of this layer among the kind's slots, and its slots (layers · directions). */
@@ -62,7 +64,7 @@ export function modelGraph(modules: Module[], inFeatures: number, batchFirst: bo
         init[k] = nodeInputs.length;
         nodeInputs.push(v);
         inputs.push(v);
-        states.push({ kind: k, input: `${k}0_${i}`, output: `${k}N_${i}`, base: base[k], S, H });
+        states.push({ kind: k, node: `l${i}`, input: `${k}0_${i}`, output: `${k}N_${i}`, base: base[k], S, H });
         base[k] += S;
       }
       n = new GNode(m.kind, `l${i}`, nodeInputs, m, { init });
@@ -118,6 +120,17 @@ export function gatherStates(mg: ModelGraph, kind: 'h' | 'c', B: number, values:
     for (let k = 0; k < p.S; k++) for (let b = 0; b < B; b++) out.set(v.subarray((b * p.S + k) * p.H, (b * p.S + k + 1) * p.H), ((p.base + k) * B + b) * W);
   }
   return new Tensor(out, [S, B, W]);
+}
+
+/** The model's (numStates, B, W) tensor of a kind from each layer's slots as (B, H) blocks in slot order (undefined when the model has none). */
+export function gatherSlots(mg: ModelGraph, kind: 'h' | 'c', B: number, blocks: (p: StatePort) => Float32Array[]): Tensor | undefined {
+  return gatherStates(mg, kind, B, (p) => {
+    const v = new Float32Array(B * p.S * p.H);
+    blocks(p).forEach((blk, k) => {
+      for (let b = 0; b < B; b++) v.set(blk.subarray(b * p.H, (b + 1) * p.H), (b * p.S + k) * p.H);
+    });
+    return v;
+  });
 }
 
 /** The graph's (B, S·H) values of every layer of a kind from the model's (numStates, B, W) tensor. */

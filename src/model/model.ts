@@ -1,7 +1,8 @@
-// Models: a standalone recurrent layer (RNN, LSTM, GRU, MinGRU, MinLSTM) or a Sequential stack. Both own one
-// parameter arena and compile to programs; the API is PyTorch-shaped (parameters by name).
-import { runtime } from '../wasm/load';
-import { Runner, checkOptionsObject, describe, type RunOptions, type RunResult } from './runner';
+// Models: a standalone recurrent layer (RNN, LSTM, GRU, MinGRU, MinLSTM) or a Sequential stack. Both are
+// thin builders over the graph (issue 22: one engine): the chain graph of their modules
+// (src/model/graph-adapter.ts) owns the parameter arena and compiles the programs, and the model
+// translates its own layouts (batch-first tensors, (numStates, B, H) states, one loss on its output)
+// at the boundary. The API is PyTorch-shaped (parameters by name).
 import { Stream, type StreamOptions } from './stream';
 import type { Module } from '../layers/module';
 import { CELLS, isCellKind } from '../layers/cells';
@@ -9,13 +10,20 @@ import { RecurrentCore, type GRUOptions, type LSTMOptions, type MinGRUOptions, t
 import type { CellKind } from '../layers/cells';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
 import { Tensor } from '../tensor';
-import { ShapeError, StateError, ValueError, show } from '../errors';
-import { checkOptions, keysOf } from '../options';
+import { DTypeError, ShapeError, StateError, ValueError, show } from '../errors';
+import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
+import { checkLengths, checkOptionsObject, checkState, describe } from '../ir/checks';
+import { DEFAULT_SEED } from '../params/rng';
 import { fit, evaluateDataset, checkExamples, FIT_KEYS, type Example, type FitOptions, type History, type ModelLike } from './fit';
-import { checkLoss } from './contract';
-import { Trainer, STEP_KEYS, type Batch, type LossKind, type StepOptions, type StepResult } from './trainer';
-import { Tape, type BackwardGradients, type BackwardResult, type KeepOptions } from './backward';
+import {
+  checkBatch, checkLoss, checkStepOptions, BACKWARD_KEYS, STEP_KEYS,
+  type BackwardGradients, type BackwardResult, type Batch, type KeepOptions, type LossKind, type RunResult, type StepOptions, type StepResult,
+} from './contract';
+import { ModelHost } from './host';
+import { gatherSlots, gatherStates, modelGraph, scatterStates, stateFeed, swap01, timeMajor, type ModelGraph } from './graph-adapter';
+import type { Feed } from '../graph/feed';
+import type { GraphBatch } from '../graph/losses';
 import type { Optimizer } from '../train/optim';
 
 const FORWARD_KEEP_KEYS = keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training');
@@ -41,39 +49,81 @@ export type ModelSpec = (
   quantized?: 'int8';
 };
 
-/** What a model holds in wasm memory: released by dispose(), or when the model is garbage-collected. */
-interface Resources {
-  runner: Runner;
-  trainer: Trainer | null;
-  tape: Tape | null;
+/** The chain graph of a layer's or Sequential's modules, checked before anything is allocated. */
+function buildHost(modules: Module[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed: number | undefined): ModelHost {
+  // every check before the first allocation: a refused model takes no memory
+  if (typeof batchFirst !== 'boolean') throw new ValueError(`Expected batchFirst to be a boolean, got ${describe(batchFirst)}`);
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw new ValueError(`Expected seed to be an integer, got ${describe(seed)}`);
+  // shape propagation: every module validates its input width
+  let f = inFeatures;
+  for (const m of modules) f = m.outFeatures(f);
+  const total = modules.reduce((a, m) => a + m.paramSpecs().reduce((x, s) => x + s.shape.reduce((p, d) => p * d, 1), 0), 0);
+  checkLimit('maxParameters', total, 'a model with parameters');
+  return new ModelHost(modelGraph(modules, inFeatures, batchFirst, prefixed, seed ?? DEFAULT_SEED), modules, inFeatures, batchFirst);
 }
-function release(res: Resources): void {
-  if (res.tape && !res.runner.isDisposed) res.tape.dispose();
-  res.tape = null;
-  if (res.trainer && !res.runner.isDisposed) res.trainer.dispose();
-  res.trainer = null;
-  res.runner.dispose();
-}
-// The safety net for models that are never disposed: their wasm blocks go back to the heap.
-const models = new FinalizationRegistry<Resources>(release);
 
 /**
  * What every layer and `Sequential` is: forward, streams, training steps, the public backward, parameters and
  * `dispose()`.
  */
 export abstract class Model {
-  /** @internal the compiled graph, parameter arena and plans (used by io/ and train/). */
-  readonly runner: Runner;
-  private readonly res: Resources;
-  protected constructor(runner: Runner) {
-    this.runner = runner;
-    this.res = { runner, trainer: null, tape: null };
-    models.register(this, this.res, this);
+  /** @internal the model's graph and layouts (used by io/, train/ and the worker pool). */
+  readonly runner: ModelHost;
+  /** @internal whether the last kept forward is still waiting for its backward, and its batch. */
+  private kept: { B: number; T: number } | null = null;
+  /** Rows of the last evaluate/trainStep run (for its initial-state gradients). */
+  private lastRows = 0;
+  protected constructor(modules: Module[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed?: number) {
+    this.runner = buildHost(modules, inFeatures, batchFirst, prefixed, seed);
   }
 
-  private getTape(): Tape {
-    if (!this.res.tape) this.res.tape = new Tape(this.runner, this.getTrainer().grad);
-    return this.res.tape;
+  private get mg(): ModelGraph {
+    return this.runner.mg;
+  }
+
+  private live(): void {
+    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
+  }
+
+  /** The model's inputs as the graph's feed (time-major; states as one vector input per recurrent layer). */
+  private feed(x: Tensor<Float32Array> | Tensor<Int32Array>, T: number, B: number, lengths?: ArrayLike<number>, h0?: Float32Array, c0?: Float32Array): Feed {
+    const mg = this.mg;
+    const F = mg.inFeatures;
+    const ids = x.data instanceof Int32Array;
+    const xt = new Tensor(timeMajor(mg, x.data, T, B, F), ids ? [T, B] : [T, B, F]) as Tensor<Float32Array> | Tensor<Int32Array>;
+    return { x: lengths ? { data: xt, lengths } : xt, ...stateFeed(mg, B, h0, c0) };
+  }
+
+  /** The graph's outputs as forward's result (user layout; hN/cN undefined without such states). */
+  private result(outs: Record<string, Tensor>, T: number, B: number): RunResult {
+    const mg = this.mg;
+    const out = outs.output;
+    const O = out.shape[out.shape.length - 1];
+    const data = out.data as Float32Array;
+    const output = mg.batchFirst ? new Tensor(T > 1 ? swap01(data, T, B, O) : data, [B, T, O]) : out;
+    const states = (kind: 'h' | 'c') => gatherStates(mg, kind, B, (p) => outs[p.output].data as Float32Array);
+    return { output, hN: states('h')!, cN: states('c') };
+  }
+
+  /** A model batch (checked) as the graph's batch: its inputs and the trained output's targets. */
+  private graphBatch(batch: Batch, T: number, B: number, lengths: ArrayLike<number> | undefined, O: number, loss: LossKind): GraphBatch {
+    const mg = this.mg;
+    const ce = loss === 'crossEntropy';
+    const y = batch.y;
+    const yt = new Tensor(timeMajor(mg, y.data, T, B, ce ? 1 : O), ce ? [T, B] : [T, B, O]) as Tensor<Float32Array> | Tensor<Int32Array>;
+    return { inputs: this.feed(batch.x, T, B, lengths, batch.h0, batch.c0), targets: { [mg.trained]: yt } };
+  }
+
+  /** Training needs trainable layers, with softmax only at the end (folded into the loss). */
+  private checkTrainable(): void {
+    const mods = this.runner.modules;
+    let n = mods.length;
+    while (n > 0 && (mods[n - 1].kind === 'softmax' || mods[n - 1].kind === 'logSoftmax')) n--;
+    if (n === 0) throw new ValueError('Expected a model with trainable layers, got only softmax');
+    for (let i = 1; i < n; i++) {
+      const k = mods[i].kind;
+      if (k === 'softmax' || k === 'logSoftmax') throw new ValueError(`Expected softmax only at the end of a trained model, got it at layer ${i}`);
+    }
   }
 
   /**
@@ -83,12 +133,68 @@ export abstract class Model {
    * Returns dx (float inputs), dh0, dc0. One kept forward allows one backward.
    */
   backward(grads: BackwardGradients): BackwardResult {
-    return this.getTape().backward(grads);
+    this.live();
+    this.checkNotQuantized('training');
+    const k = this.kept;
+    if (!k) throw new StateError('Expected forward(x, { keep: true }) before backward(), got no kept forward (each kept forward allows one backward)');
+    const r = this.runner;
+    if (grads === null || typeof grads !== 'object' || Array.isArray(grads)) throw new ValueError(`Expected a gradients object { dOutput?, dhN?, dcN? }, got ${describe(grads)}`);
+    checkOptions(grads, BACKWARD_KEYS, 'backward gradients');
+    const { T, B } = k;
+    const O = this.trainedOut(false);
+    // validate everything before the first write
+    let dOut: Float32Array | undefined;
+    if (grads.dOutput !== undefined) {
+      const want = r.batchFirst ? [B, T, O] : [T, B, O];
+      dOut = grads.dOutput instanceof Tensor ? grads.dOutput.data as Float32Array : grads.dOutput;
+      if (!(dOut instanceof Float32Array)) throw new DTypeError(`Expected dOutput as a Float32Array or float Tensor, got ${(grads.dOutput as object)?.constructor?.name ?? typeof grads.dOutput}`);
+      if (grads.dOutput instanceof Tensor && grads.dOutput.shape.join() !== want.join()) {
+        throw new ShapeError(`Expected dOutput of shape [${want.join(', ')}], got [${grads.dOutput.shape.join(', ')}]`);
+      }
+      checkState('dOutput', dOut, want[0], want[1], want[2]);
+    }
+    if (grads.dhN !== undefined) {
+      if (!r.stateCount('h')) throw new ValueError('Expected no dhN for a model without recurrent layers, got dhN');
+      checkState('dhN', grads.dhN, r.stateCount('h'), B, r.stateWidth('h'));
+    }
+    if (grads.dcN !== undefined) {
+      if (!r.stateCount('c')) throw new ValueError('Expected no dcN for a model without LSTM layers, got dcN');
+      checkState('dcN', grads.dcN, r.stateCount('c'), B, r.stateWidth('c'));
+    }
+    const mg = this.mg;
+    const seeds: Record<string, Float32Array> = {
+      ...scatterStates(mg, 'h', B, grads.dhN, (p) => p.output),
+      ...scatterStates(mg, 'c', B, grads.dcN, (p) => p.output),
+    };
+    if (dOut) seeds.output = timeMajor(mg, dOut, T, B, O);
+    this.kept = null;
+    let d: Record<string, Tensor>;
+    try {
+      d = mg.graph.backward(seeds);
+    } catch (e) {
+      if (e instanceof StateError && /parameters written since/.test(e.message)) {
+        throw new StateError('Expected backward() on the activations of the last kept forward, got parameters written since that forward (setParameter, loadStateDict, a training or optimizer step): run forward(x, { keep: true }) again');
+      }
+      throw e;
+    }
+    const out: BackwardResult = {};
+    if (r.inputKind === 'float') {
+      const F = r.inFeatures;
+      const dx = d.x.data as Float32Array;
+      out.dx = new Tensor(r.batchFirst ? (T > 1 ? swap01(dx, T, B, F) : dx) : dx, r.batchFirst ? [B, T, F] : [T, B, F]);
+    }
+    const dh0 = gatherStates(mg, 'h', B, (p) => d[p.input].data as Float32Array);
+    const dc0 = gatherStates(mg, 'c', B, (p) => d[p.input].data as Float32Array);
+    if (dh0) out.dh0 = dh0;
+    if (dc0) out.dc0 = dc0;
+    return out;
   }
 
   /** Sets every accumulated parameter gradient to 0. */
   zeroGrad(): void {
-    this.getTape().zeroGrad();
+    this.live();
+    this.checkNotQuantized('training');
+    this.mg.graph.zeroGrad();
   }
 
   /**
@@ -97,14 +203,21 @@ export abstract class Model {
    * call zeroGrad() before the next accumulation.
    */
   step(optimizer: Optimizer, opts: { clipNorm?: number; clipValue?: number } = {}): number {
-    return this.getTape().step(optimizer, opts);
+    this.live();
+    this.checkNotQuantized('training');
+    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (new Adam(), SGD, …), got ${show(optimizer)}`);
+    checkOptions(opts, APPLY_STEP_KEYS, 'step options');
+    return this.mg.graph.step(optimizer, opts ?? {});
   }
 
-  private getTrainer(): Trainer {
-    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    this.checkNotQuantized('training');
-    if (!this.res.trainer) this.res.trainer = new Trainer(this.runner);
-    return this.res.trainer;
+  /** Width of what the loss (training) or the output (forward) reads: a trailing softmax is folded into the loss. */
+  private trainedOut(trained: boolean): number {
+    let f = this.runner.inFeatures;
+    for (const m of this.runner.modules) {
+      if (trained && (m.kind === 'softmax' || m.kind === 'logSoftmax')) break;
+      f = m.outFeatures(f);
+    }
+    return f;
   }
 
   /**
@@ -114,7 +227,27 @@ export abstract class Model {
    */
   trainStep(batch: Batch, opts: StepOptions): StepResult {
     checkOptions(opts ?? null, STEP_KEYS, 'trainStep options');
-    return this.getTrainer().step(batch, opts);
+    return this.step_(batch, opts);
+  }
+
+  private step_(batch: Batch, o: StepOptions): StepResult {
+    this.live();
+    this.checkNotQuantized('training');
+    this.checkTrainable();
+    // the whole call is checked before its first side effect: options, the learning rate of
+    // every chunk's update, the batch (every chunk reads a slice of it)
+    if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
+    const r = this.runner;
+    const { T, B, lengths, O } = checkBatch(r, batch, o.loss);
+    // tbptt is compared with T only once it is a number (checkStepOptions names a bad one)
+    const k = typeof o.tbptt === 'number' && o.tbptt && o.tbptt < T ? o.tbptt : T;
+    checkStepOptions(o, r.arena, Math.ceil(T / k));
+    const res = this.mg.graph.trainStep(this.graphBatch(batch, T, B, lengths, O, o.loss), {
+      losses: { [this.mg.trained]: o.loss }, optimizer: o.optimizer, clipNorm: o.clipNorm, clipValue: o.clipValue,
+      tbptt: k < T ? k : undefined, onNonFinite: o.onNonFinite,
+    });
+    this.lastRows = B;
+    return { loss: res.loss, gradNorm: res.gradNorm, skipped: res.skipped };
   }
 
   /** Trains on variable-length examples for some epochs (batched, padded, masked, shuffled). */
@@ -140,17 +273,12 @@ export abstract class Model {
 
   private fitView(): ModelLike {
     const r = this.runner;
-    let out = r.inFeatures;
-    for (const mod of r.modules) {
-      if (mod.kind === 'softmax' || mod.kind === 'logSoftmax') break;
-      out = mod.outFeatures(out);
-    }
     return {
       inputKind: r.inputKind,
       inFeatures: r.inFeatures,
-      outFeatures: out,
+      outFeatures: this.trainedOut(true),
       batchFirst: r.batchFirst,
-      trainStep: (b, o) => this.getTrainer().step(b, o), // fit's options were checked by fit()
+      trainStep: (b, o) => this.step_(b, o), // fit's options were checked by fit()
       evaluate: (b, o) => this.evaluate(b, o),
     };
   }
@@ -163,7 +291,14 @@ export abstract class Model {
   evaluate(batch: Batch, opts: { loss: LossKind; training?: boolean }): number {
     checkOptions(opts ?? null, EVALUATE_KEYS, 'evaluate options');
     if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${describe(opts.training)}`);
-    return this.getTrainer().evaluate(batch, opts.loss, opts.training === true);
+    this.live();
+    this.checkNotQuantized('training');
+    this.checkTrainable();
+    checkLoss(opts.loss);
+    const { T, B, lengths, O } = checkBatch(this.runner, batch, opts.loss);
+    const res = this.mg.graph.evaluate(this.graphBatch(batch, T, B, lengths, O, opts.loss), { losses: { [this.mg.trained]: opts.loss }, training: opts.training === true });
+    this.lastRows = B;
+    return res.loss;
   }
 
   /**
@@ -171,12 +306,19 @@ export abstract class Model {
    * evaluate/trainStep chunk, (numStates, B, H): how much the first step still matters.
    */
   initialStateGradients(): { dh0: Tensor; dc0?: Tensor } {
-    return this.getTrainer().stateGradients();
+    this.live();
+    this.checkNotQuantized('training');
+    const g = this.mg.graph;
+    const blocks = (kind: 'h' | 'c') => (p: { node: string }) => g.initialStateGradients(p.node, kind) ?? [];
+    if (!this.lastRows || g.initialStateGradients('', 'h') === null) throw new ValueError('Expected a trainStep or evaluate before asking for state gradients, got none');
+    return { dh0: gatherSlots(this.mg, 'h', this.lastRows, blocks('h'))!, dc0: gatherSlots(this.mg, 'c', this.lastRows, blocks('c')) };
   }
 
   /** Gradient of a parameter: from the last evaluate (exact), or the last trainStep (after clipping). */
   gradient(name: string): Float32Array {
-    return this.getTrainer().gradient(name);
+    this.live();
+    this.checkNotQuantized('training');
+    return this.mg.graph.gradient(name);
   }
 
   /**
@@ -187,12 +329,18 @@ export abstract class Model {
     checkOptions(opts, FORWARD_KEEP_KEYS, 'forward options');
     opts ??= {};
     if (opts.keep !== undefined && typeof opts.keep !== 'boolean') throw new ValueError(`Expected keep to be a boolean, got ${show(opts.keep)}`);
-    if (opts.keep) {
-      if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-      return this.getTape().forward(x, opts);
-    }
-    if (opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${show(opts.training)}`);
-    return this.runner.run(x, opts);
+    if (!opts.keep && opts.training !== undefined) throw new ValueError(`Expected training only together with keep: true, got training: ${show(opts.training)}`);
+    if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${show(opts.training)}`);
+    this.live();
+    if (opts.keep) this.checkNotQuantized('training');
+    checkOptionsObject(opts, 'forward options');
+    const r = this.runner;
+    const { T, B } = r.inputDims(x);
+    const lengths = checkLengths(opts.lengths, T, B);
+    r.checkStates(opts.h0, opts.c0, B);
+    const outs = this.mg.graph.forward(this.feed(x, T, B, lengths, opts.h0, opts.c0), opts.keep ? { keep: true, training: opts.training === true } : {});
+    this.kept = opts.keep ? { T, B } : this.kept;
+    return this.result(outs, T, B);
   }
 
   /**
@@ -201,8 +349,8 @@ export abstract class Model {
    */
   stream(opts: StreamOptions = {}): Stream {
     checkOptions(opts, STREAM_KEYS, 'stream options');
-    if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-    return new Stream(this.runner, opts?.batchSize ?? 1, this, opts?.packed);
+    this.live();
+    return new Stream(this.runner, opts?.batchSize ?? 1, opts?.packed);
   }
 
   /** Parameter names and shapes, in arena order (PyTorch names). */
@@ -215,10 +363,12 @@ export abstract class Model {
   }
   /** A copy of one parameter. */
   getParameter(name: string): Float32Array {
+    this.live();
     return this.runner.arena.get(name);
   }
   /** Overwrites one parameter (validated: dtype, size, finite values). */
   setParameter(name: string, values: Float32Array | ArrayLike<number>): void {
+    this.live();
     this.checkNotQuantized('setParameter');
     this.runner.arena.set(name, values);
   }
@@ -230,6 +380,7 @@ export abstract class Model {
   }
   /** Loads a state dict: every name must exist and match; nothing is written unless all are valid. */
   loadStateDict(sd: Record<string, Float32Array | ArrayLike<number>>): void {
+    this.live();
     this.checkNotQuantized('loadStateDict');
     if (sd === null || typeof sd !== 'object' || Array.isArray(sd) || ArrayBuffer.isView(sd)) {
       throw new ValueError(`Expected a state dict (an object of name → values), got ${describe(sd)}`);
@@ -258,8 +409,8 @@ export abstract class Model {
 
   /** Releases this model's wasm memory (parameters and cached activations) for reuse. */
   dispose(): void {
-    models.unregister(this);
-    release(this.res);
+    this.kept = null;
+    this.mg.graph.dispose();
   }
 }
 
@@ -267,7 +418,7 @@ abstract class RecurrentModel extends Model {
   /** @internal the layer itself: cell, layout and kernels (what Sequential and the graph build from too). */
   readonly core: RecurrentCore;
   protected constructor(core: RecurrentCore, seed?: number) {
-    super(new Runner(runtime(), [core], core.inputSize, core.batchFirst, false, seed));
+    super([core], core.inputSize, core.batchFirst, false, seed);
     this.core = core;
   }
   /** Input features I. */
@@ -399,7 +550,7 @@ export class Sequential extends Model {
       inF = opts.inputSize;
     }
     if (Number.isNaN(inF)) throw new ValueError(`Expected the inputSize option for a first layer of kind ${first.kind}, got none`);
-    super(new Runner(runtime(), mods, inF, opts.batchFirst ?? false, true, opts.seed));
+    super(mods, inF, opts.batchFirst ?? false, true, opts.seed);
     this.layers = mods;
   }
   /** Output width of the whole stack. */

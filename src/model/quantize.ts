@@ -12,7 +12,6 @@
 // setParameter and loadStateDict throw a StateError.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import type { QuantWeight } from './runner';
 import { StateError, ValueError } from '../errors';
 
 /** Options of {@link quantize}. */
@@ -21,9 +20,15 @@ export interface QuantizeOptions {
   weights: 'int8';
 }
 
+/** An int8 copy of one weight: int8 rows of Kp bytes at q, row scales at s (heap offsets). */
+export interface QuantWeight {
+  q: number;
+  s: number;
+}
+
 /**
- * What holds int8 copies: a model's runner (Sequential and layers: src/model/runner.ts; graphs:
- * GraphModel.runner). It names the weights the int8 path replaces — recurrent weight_ih* /
+ * What holds int8 copies: a graph's runner (GraphModel.runner; layers and Sequential hold a graph,
+ * src/model/host.ts). It names the weights the int8 path replaces — recurrent weight_ih* /
  * weight_hh* and linear weights; attention and the other graph nodes stay f32 — and installs the
  * copies (releasing earlier ones and every compiled program that read them).
  */

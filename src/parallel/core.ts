@@ -5,7 +5,7 @@
 // worker with every failure turned into a typed error.
 import { compiledModule, runtime, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import { checkOptionsObject } from '../model/runner';
+import { checkOptionsObject } from '../ir/checks';
 import { StateError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkReply, WorkerError, type Reply, type Task } from './protocol';

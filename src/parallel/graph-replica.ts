@@ -5,7 +5,7 @@
 // for a file). Shared by the piscina and Web Worker entries through replica.ts.
 import { GraphModel } from '../graph/model';
 import type { GraphSpec } from '../graph/spec';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import { applyInt8 } from '../model/quantize';
 import { Tensor } from '../tensor';
 import { ShapeError } from '../errors';

@@ -9,11 +9,12 @@
 //             the new parameters.
 // Parameters travel in a SharedArrayBuffer (copied in by the main thread once per call) or, where
 // that is unavailable (pages without cross-origin isolation), as one copy per task.
-import { STEP_KEYS } from '../model/trainer';
+import { STEP_KEYS } from '../model/contract';
 import type { Model } from '../model/model';
 import { GraphModel } from '../graph/model';
-import { checkLengths, checkOptionsObject, RUN_KEYS, type RunOptions, type RunResult } from '../model/runner';
-import type { Batch, LossKind, StepOptions, StepResult } from '../model/trainer';
+import { checkLengths, checkOptionsObject } from '../ir/checks';
+import { RUN_KEYS, type RunOptions, type RunResult } from '../model/contract';
+import type { Batch, LossKind, StepOptions, StepResult } from '../model/contract';
 import { checkBatch, checkLoss, checkStepOptions } from '../model/contract';
 import { NonFiniteError, StepGuard } from '../train/guard';
 import { Tensor } from '../tensor';
@@ -241,7 +242,7 @@ export class WorkerPool extends PoolCore {
   }
 }
 
-/** Targets the loss counts in rows [b0, b1): its mean divides by this (as Trainer counts them). */
+/** Targets the loss counts in rows [b0, b1): its mean divides by this (as a graph's training program counts them). */
 function countTargets(y: Batch['y'], loss: LossKind, T: number, B: number, O: number, bf: boolean, lengths: ArrayLike<number> | undefined, b0: number, b1: number): number {
   let c = 0;
   for (let b = b0; b < b1; b++) {

@@ -3,7 +3,7 @@
 // SharedArrayBuffer is unavailable) and one shard of the batch. Workers keep a replica built from
 // the spec and overwrite its parameters at every task, so a replica can never be stale.
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
-import type { LossKind } from '../model/trainer';
+import type { LossKind } from '../model/contract';
 import type { Int8Mode, Variant } from '../wasm/load';
 import type { LossOption } from '../graph/losses';
 

@@ -4,7 +4,7 @@
 // The buffers live in the model's heap and are released with the pool (or by its finalizer).
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import { clipAndStep } from '../model/trainer';
+import { clipAndStep } from '../train/guard';
 import { StepGuard, paramsFinite, type GuardTarget } from '../train/guard';
 import type { Optimizer } from '../train/optim';
 import type { RngState } from './protocol';

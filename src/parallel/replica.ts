@@ -4,7 +4,7 @@
 import { init, runtime, useCompiledModule, useInt8Mode } from '../wasm/load';
 import { modelFromSpec, type Model, type ModelSpec } from '../model/model';
 import { applyInt8 } from '../model/quantize';
-import { withoutInitialisers } from '../model/runner';
+import { withoutInitialisers } from '../params/initialisers';
 import { Tensor } from '../tensor';
 import { ShapeError, show } from '../errors';
 import { errorData, type Arr, type Reply, type Task, type WorkerInit } from './protocol';

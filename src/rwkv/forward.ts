@@ -6,7 +6,7 @@
 // or one streaming step (T = 1) against the same state buffers.
 import type { ProgramBuilder } from '../ir/program';
 import type { Rwkv7Config } from './layout';
-import type { QuantWeight } from '../model/runner';
+import type { QuantWeight } from '../model/quantize';
 
 /** Element offsets of the parameters by official name (block layout, src/rwkv/layout.ts). */
 export type ParamOffsets = (name: string) => number;

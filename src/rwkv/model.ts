@@ -7,7 +7,7 @@ import { ShapeError, StateError, ValueError, show } from '../errors';
 import { Arena } from '../params/arena';
 import { checkConfig, fromBlock, layoutOf, toBlock, type ParamEntry, type Rwkv7Config } from './layout';
 import { blockBuffers, emitForward, stateFloats, stateOffsets, type ForwardPlan } from './forward';
-import type { QuantWeight } from '../model/runner';
+import type { QuantWeight } from '../model/quantize';
 import type { Int8Host } from '../model/quantize';
 import type { Rwkv7Tokenizer } from './tokenizer';
 

@@ -6,6 +6,7 @@
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import type { Optimizer } from './optim';
+import type { Kernels } from '../wasm/abi';
 import { ValueError } from '../errors';
 
 /** Gradients or parameters became NaN/±Inf in a step; everything was restored to before the step. */
@@ -14,7 +15,7 @@ export class NonFiniteError extends ValueError {
   override name = 'NonFiniteError';
 }
 
-/** What a guard copies: the arena, the runtime it lives in and the dropout generator (a Runner or a graph's view of itself). */
+/** What a guard copies: the arena, the runtime it lives in and the dropout generator (a graph's view of itself, or a layer's ModelHost). */
 export interface GuardTarget {
   readonly rt: Runtime;
   readonly arena: Arena;
@@ -112,4 +113,22 @@ export function paramsFinite(runner: Pick<GuardTarget, 'arena' | 'rt'>): boolean
   const view = runner.rt.heap.view(base, size);
   for (let i = 0; i < view.length; i++) if (!Number.isFinite(view[i])) return false;
   return true;
+}
+
+/**
+ * The end of every training step (a graph's trainStep and step, and the worker pools'): the global gradient norm
+ * of the arena at `grad` (n floats), clipping by norm and by value, one optimizer step, then the
+ * check that every parameter is still finite. Returns the pre-clip norm; a non-finite norm (before
+ * the update) or parameter (after it) throws a NonFiniteError, and the caller's StepGuard restores.
+ */
+export function clipAndStep(k: Kernels, grad: number, n: number, o: { optimizer: Optimizer; clipNorm?: number; clipValue?: number }, finite: () => boolean): number {
+  const norm = Math.sqrt(k.sum_squares(grad, n));
+  if (!Number.isFinite(norm)) throw new NonFiniteError(`Expected finite gradients, got a gradient norm of ${norm} (check the learning rate and inputs); nothing was updated`);
+  if (o.clipNorm !== undefined && norm > o.clipNorm) k.scale_f32(grad, o.clipNorm / (norm + 1e-6), n);
+  if (o.clipValue !== undefined) k.clamp_f32(grad, -o.clipValue, o.clipValue, n);
+  o.optimizer.apply(grad);
+  if (!finite()) {
+    throw new NonFiniteError(`Expected finite parameters after the ${o.optimizer.kind} update (lr ${o.optimizer.checkedLr(o.optimizer.step - 1)}), got NaN or ±Inf; the model and optimizer were restored`);
+  }
+  return norm;
 }

@@ -6,7 +6,7 @@
 // PACK_MIN_T steps keeps packed W_hh copies the same way (the kernel would otherwise pack per call).
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  init, LSTM, GRU, Sequential, layers, tensor, quantize, Adam, SGD, ValueError, type Model,
+  init, LSTM, GRU, Sequential, layers, tensor, quantize, Adam, SGD, StateError, ValueError, type Model,
 } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
 import { randArray } from './helpers';
@@ -79,7 +79,7 @@ describe('packed batch-1 streams', () => {
     m.dispose();
   });
 
-  it('follows every write to the parameters: setParameter, loadStateDict, trainStep, fit, backward + step, quantize', async () => {
+  it('follows every write to the parameters: setParameter, loadStateDict, trainStep, fit, backward + step; quantize closes the streams', async () => {
     const T = 6, I = 3, H = 8;
     const m = new Sequential([layers.lstm({ inputSize: I, hiddenSize: H, numLayers: 2 }), layers.linear({ inFeatures: H, outFeatures: 2 })], { seed: 7 });
     const sp = m.stream({ packed: true });
@@ -113,7 +113,6 @@ describe('packed batch-1 streams', () => {
         m.backward({ dOutput: randArray(T * 2 * 2, 16) });
         m.step(new SGD({ lr: 0.5 }));
       }],
-      ['quantize', () => quantize(m, { weights: 'int8' })],
     ];
     let before = probe();
     for (const [what, write] of writes) {
@@ -122,6 +121,15 @@ describe('packed batch-1 streams', () => {
       expect(bits(after), `${what} changed the output`).not.toEqual(bits(before));
       before = after;
     }
+    // quantize closes the open streams (their programs read f32 weights); a new stream runs int8
+    quantize(m, { weights: 'int8' });
+    expect(() => sp.step(randArray(I, 900))).toThrow(/Expected an open stream, got one closed by quantize\(\)/);
+    expect(() => su.reset()).toThrow(StateError);
+    const sq = m.stream();
+    expect(sq.packed).toBe(false);
+    let q: Float32Array = new Float32Array(0);
+    for (let t = 0; t < 4; t++) q = sq.step(randArray(I, 900 + t));
+    expect(bits(q), 'quantize changed the output').not.toEqual(bits(before));
     sp.close();
     su.close();
     m.dispose();
