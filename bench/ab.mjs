@@ -79,7 +79,9 @@ function side(co, id) {
   const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', CHILD, co.dir, id, String(warmupMs), String(timeMs)], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`Expected ${co.rev} to run ${id}, got exit ${r.status}: ${r.stderr.slice(-2000)}`);
   const o = JSON.parse(r.stdout.trim().split('\n').pop());
-  return { ...o, output: new Float32Array(Buffer.from(o.output, 'base64').buffer.slice(0)) };
+  // a small Buffer lives in Node's shared pool: copy its own bytes, not the pool's whole buffer
+  const bytes = Buffer.from(o.output, 'base64');
+  return { ...o, output: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
 }
 
 const sides = [];

@@ -12,6 +12,24 @@ export type FeedValue = Tensor<Float32Array> | Tensor<Int32Array> | { data: Tens
 /** A graph model's inputs by name: each a tensor, or a tensor with per-example lengths. */
 export type Feed = Record<string, FeedValue>;
 
+// Set while a caller that has already scanned every value of a call runs it on a graph (a layer or
+// Sequential checks its inputs and targets in its own layouts, src/model/host.ts and contract.ts):
+// the graph checks dtypes and shapes but does not scan the values a second time.
+let scanned = false;
+/** Runs `call` with the per-value scans of inputs and targets skipped (the caller made them). */
+export function withScannedValues<T>(call: () => T): T {
+  scanned = true;
+  try {
+    return call();
+  } finally {
+    scanned = false;
+  }
+}
+/** Whether the values of the running call were already scanned (withScannedValues). */
+export function valuesScanned(): boolean {
+  return scanned;
+}
+
 /** Validated input data per input node. */
 export type Parts = Map<InputNode, { data: Float32Array | Int32Array; lengths?: ArrayLike<number> }>;
 
@@ -40,11 +58,12 @@ export function checkFeed(inputs: Map<string, InputNode>, feed: Feed, skip?: Inp
     if (type === 'ids') {
       if (!(t.data instanceof Int32Array)) throw new DTypeError(`Expected input ${name} as an Int32Array tensor of token ids, got ${t.data.constructor.name}`);
       const V = n.opts.vocabSize as number;
-      for (let i = 0; i < t.data.length; i++) if (t.data[i] < 0 || t.data[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}) in input ${name}, got ${t.data[i]} at index ${i}`);
+      if (!scanned) for (let i = 0; i < t.data.length; i++) if (t.data[i] < 0 || t.data[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}) in input ${name}, got ${t.data[i]} at index ${i}`);
     } else {
       const F = n.ports[0].features;
       if (t.shape[rank - 1] !== F) throw new ShapeError(`Expected ${F} features in input ${name}, got ${t.shape[rank - 1]}`);
-      checkState(`input ${name}`, t.data, 1, 1, t.data.length);
+      if (!scanned) checkState(`input ${name}`, t.data, 1, 1, t.data.length);
+      else if (!(t.data instanceof Float32Array)) throw new DTypeError(`Expected input ${name} as a Float32Array tensor, got ${show(t.data)}`);
     }
     if (type !== 'vector') {
       T.set(n, t.shape[0]);

@@ -22,7 +22,7 @@ import {
 } from './contract';
 import { ModelHost } from './host';
 import { gatherSlots, gatherStates, modelGraph, scatterStates, stateFeed, swap01, timeMajor, type ModelGraph } from './graph-adapter';
-import type { Feed } from '../graph/feed';
+import { withScannedValues, type Feed } from '../graph/feed';
 import type { GraphBatch } from '../graph/losses';
 import type { Optimizer } from '../train/optim';
 
@@ -170,7 +170,7 @@ export abstract class Model {
     this.kept = null;
     let d: Record<string, Tensor>;
     try {
-      d = mg.graph.backward(seeds);
+      d = withScannedValues(() => mg.graph.backward(seeds));
     } catch (e) {
       if (e instanceof StateError && /parameters written since/.test(e.message)) {
         throw new StateError('Expected backward() on the activations of the last kept forward, got parameters written since that forward (setParameter, loadStateDict, a training or optimizer step): run forward(x, { keep: true }) again');
@@ -242,10 +242,10 @@ export abstract class Model {
     // tbptt is compared with T only once it is a number (checkStepOptions names a bad one)
     const k = typeof o.tbptt === 'number' && o.tbptt && o.tbptt < T ? o.tbptt : T;
     checkStepOptions(o, r.arena, Math.ceil(T / k));
-    const res = this.mg.graph.trainStep(this.graphBatch(batch, T, B, lengths, O, o.loss), {
+    const res = withScannedValues(() => this.mg.graph.trainStep(this.graphBatch(batch, T, B, lengths, O, o.loss), {
       losses: { [this.mg.trained]: o.loss }, optimizer: o.optimizer, clipNorm: o.clipNorm, clipValue: o.clipValue,
       tbptt: k < T ? k : undefined, onNonFinite: o.onNonFinite,
-    });
+    }));
     this.lastRows = B;
     return { loss: res.loss, gradNorm: res.gradNorm, skipped: res.skipped };
   }
@@ -296,7 +296,7 @@ export abstract class Model {
     this.checkTrainable();
     checkLoss(opts.loss);
     const { T, B, lengths, O } = checkBatch(this.runner, batch, opts.loss);
-    const res = this.mg.graph.evaluate(this.graphBatch(batch, T, B, lengths, O, opts.loss), { losses: { [this.mg.trained]: opts.loss }, training: opts.training === true });
+    const res = withScannedValues(() => this.mg.graph.evaluate(this.graphBatch(batch, T, B, lengths, O, opts.loss), { losses: { [this.mg.trained]: opts.loss }, training: opts.training === true }));
     this.lastRows = B;
     return res.loss;
   }
@@ -338,7 +338,7 @@ export abstract class Model {
     const { T, B } = r.inputDims(x);
     const lengths = checkLengths(opts.lengths, T, B);
     r.checkStates(opts.h0, opts.c0, B);
-    const outs = this.mg.graph.forward(this.feed(x, T, B, lengths, opts.h0, opts.c0), opts.keep ? { keep: true, training: opts.training === true } : {});
+    const outs = withScannedValues(() => this.mg.graph.forward(this.feed(x, T, B, lengths, opts.h0, opts.c0), opts.keep ? { keep: true, training: opts.training === true } : {}));
     this.kept = opts.keep ? { T, B } : this.kept;
     return this.result(outs, T, B);
   }
