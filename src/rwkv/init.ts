@@ -2,10 +2,12 @@
 // RWKV_Tmix_x070 / RWKV_CMix_x070 / RWKV.__init__): per-channel shift and decay curves that depend on
 // the layer's depth, zero first LoRA factors and output projections, small uniform matrices elsewhere.
 // Where the official code draws orthogonal matrices (the second LoRA factors, the FFN key, the head),
-// this draws uniform ones of the same scale, so a seed gives the same model everywhere.
+// this draws uniform ones of the same scale, so a seed gives the same model everywhere. One table
+// (officialInit) serves the RWKV7 model and the graph's rwkv7 node (src/rwkv/stack.ts).
 import { Rng } from '../params/rng';
+import { fillInit, type Init } from '../params/arena';
 import { ValueError, show } from '../errors';
-import { MIX_NAMES, type Rwkv7Config } from './layout';
+import { MIX_NAMES, type Rwkv7Config, type Rwkv7StackConfig } from './layout';
 import { RWKV7 } from './model';
 
 /** An RWKV7 of `config`, initialised as the official trainer does (deterministic in `seed`). */
@@ -13,7 +15,13 @@ export function createRwkv7(config: Rwkv7Config, seed = 0): RWKV7 {
   if (!Number.isSafeInteger(seed)) throw new ValueError(`Expected seed to be an integer, got ${show(seed)}`);
   const m = new RWKV7(config);
   try {
-    fillOfficialInit(m, new Rng(seed));
+    // parameters in state_dict order, each drawn in its official layout
+    const rng = new Rng(seed);
+    for (const { name, shape } of m.parameters()) {
+      const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      fillInit(v, officialInit(m.config, name), shape, rng);
+      m.setParameter(name, v);
+    }
   } catch (e) {
     m.dispose();
     throw e;
@@ -21,47 +29,56 @@ export function createRwkv7(config: Rwkv7Config, seed = 0): RWKV7 {
   return m;
 }
 
-function fillOfficialInit(m: RWKV7, rng: Rng): void {
-  const c = m.config;
+/** A per-channel vector as an initialiser: C slices of one constant each. */
+const channels = (C: number, f: (i: number) => number): Init => ({ kind: 'slices', parts: Array.from({ length: C }, (_, i) => ({ kind: 'const', value: f(i) })) });
+const uniform = (bound: number): Init => ({ kind: 'uniform', bound });
+const ZEROS: Init = { kind: 'zeros' };
+
+/**
+ * The official initialiser of parameter `name` (its official layout) for a model or stack of shape
+ * `c`: `emb.weight` and `head.weight` only where the model has them.
+ */
+export function officialInit(c: Rwkv7StackConfig, name: string): Init {
   const C = c.dim;
   const N = c.headSize;
   const L = c.layers;
-  const vec = (f: (i: number) => number): Float32Array => Float32Array.from({ length: C }, (_, i) => f(i));
-  const uni = (n: number, bound: number): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() * 2 - 1) * bound);
-  const set = (name: string, v: Float32Array): void => m.setParameter(name, v);
-  set('emb.weight', uni(c.vocabSize * C, 1e-4));
-  for (let l = 0; l < L; l++) {
-    const b = `blocks.${l}.`;
-    const ones = vec(() => 1);
-    for (const ln of l === 0 ? ['ln0', 'ln1', 'ln2'] : ['ln1', 'ln2']) set(`${b}${ln}.weight`, ones);
-    const r01 = L > 1 ? l / (L - 1) : 0; // 0 to 1
-    const r1 = 1 - l / L; // 1 to almost 0
-    const ddd = (i: number): number => i / C;
-    const a = b + 'att.';
-    const mixPow = [0.2, 0.9, 0.7, 0.7, 0.9, 0.2];
-    MIX_NAMES.forEach((n, k) => set(a + n, vec((i) => 1 - ddd(i) ** (mixPow[k] * r1))));
-    const linear = (i: number): number => i / (C - 1 || 1) - 0.5;
-    const zig = (i: number): number => {
-      const z = N > 1 ? ((i % N) - (N - 1) / 2) / ((N - 1) / 2) : 0;
-      return z * Math.abs(z);
-    };
-    set(a + 'w0', vec((i) => -6 + 6 * (i / (C - 1 || 1)) ** (1 + r01 ** 0.3) + 0.5 + zig(i) * 2.5));
-    set(a + 'a0', vec((i) => -0.19 + zig(i) * 0.3 + linear(i) * 0.4));
-    set(a + 'v0', vec((i) => 0.73 - linear(i) * 0.4));
-    for (const [k, rank] of [['w', c.lora.w], ['a', c.lora.a], ['v', c.lora.v], ['g', c.lora.g]] as const) {
-      set(`${a}${k}2`, uni(rank * C, 0.1 / Math.sqrt(rank)));
-    }
-    set(a + 'k_k', vec((i) => 0.71 - linear(i) * 0.1));
-    set(a + 'k_a', vec(() => 1.02));
-    set(a + 'r_k', Float32Array.from({ length: C }, () => -0.04));
-    set(a + 'receptance.weight', uni(C * C, 0.5 / Math.sqrt(C)));
-    set(a + 'key.weight', uni(C * C, 0.05 / Math.sqrt(C)));
-    set(a + 'value.weight', uni(C * C, 0.5 / Math.sqrt(C)));
-    set(a + 'ln_x.weight', vec(() => ((1 + l) / L) ** 0.7));
-    const f = b + 'ffn.';
-    set(f + 'x_k', vec((i) => 1 - ddd(i) ** (r1 ** 4)));
-    set(f + 'key.weight', uni(c.ffnDim * C, 0.5 / Math.sqrt(C)));
+  if (name === 'emb.weight') return uniform(1e-4);
+  if (name === 'head.weight') return uniform(0.5 / Math.sqrt(C));
+  if (name === 'ln_out.weight') return { kind: 'const', value: 1 };
+  const m = /^blocks\.(\d+)\.(.+)$/.exec(name);
+  if (!m) return ZEROS; // ln_out.bias
+  const l = Number(m[1]);
+  const p = m[2];
+  const r01 = L > 1 ? l / (L - 1) : 0; // 0 to 1
+  const r1 = 1 - l / L; // 1 to almost 0
+  const ddd = (i: number): number => i / C;
+  const linear = (i: number): number => i / (C - 1 || 1) - 0.5;
+  const zig = (i: number): number => {
+    const z = N > 1 ? ((i % N) - (N - 1) / 2) / ((N - 1) / 2) : 0;
+    return z * Math.abs(z);
+  };
+  const mixPow = [0.2, 0.9, 0.7, 0.7, 0.9, 0.2];
+  const mix = MIX_NAMES.indexOf(p.slice(4) as (typeof MIX_NAMES)[number]);
+  if (p.startsWith('att.') && mix >= 0) return channels(C, (i) => 1 - ddd(i) ** (mixPow[mix] * r1));
+  const rank: Record<string, number> = { 'att.w2': c.lora.w, 'att.a2': c.lora.a, 'att.v2': c.lora.v, 'att.g2': c.lora.g };
+  if (rank[p] !== undefined) return uniform(0.1 / Math.sqrt(rank[p]));
+  switch (p) {
+    case 'ln0.weight':
+    case 'ln1.weight':
+    case 'ln2.weight':
+      return { kind: 'const', value: 1 };
+    case 'att.w0': return channels(C, (i) => -6 + 6 * (i / (C - 1 || 1)) ** (1 + r01 ** 0.3) + 0.5 + zig(i) * 2.5);
+    case 'att.a0': return channels(C, (i) => -0.19 + zig(i) * 0.3 + linear(i) * 0.4);
+    case 'att.v0': return channels(C, (i) => 0.73 - linear(i) * 0.4);
+    case 'att.k_k': return channels(C, (i) => 0.71 - linear(i) * 0.1);
+    case 'att.k_a': return { kind: 'const', value: 1.02 };
+    case 'att.r_k': return { kind: 'const', value: -0.04 };
+    case 'att.receptance.weight': return uniform(0.5 / Math.sqrt(C));
+    case 'att.key.weight': return uniform(0.05 / Math.sqrt(C));
+    case 'att.value.weight': return uniform(0.5 / Math.sqrt(C));
+    case 'att.ln_x.weight': return { kind: 'const', value: ((1 + l) / L) ** 0.7 };
+    case 'ffn.x_k': return channels(C, (i) => 1 - ddd(i) ** (r1 ** 4));
+    case 'ffn.key.weight': return uniform(0.5 / Math.sqrt(C));
+    default: return ZEROS; // biases, the first LoRA factors, the output projections
   }
-  set('ln_out.weight', vec(() => 1));
-  set('head.weight', uni(c.vocabSize * C, 0.5 / Math.sqrt(C)));
 }

@@ -1,0 +1,225 @@
+// The graph's rwkv7 node: embedding → rwkv7 → linear (no bias) holding an RWKV7 model's parameters
+// (emb.weight, rwkv.<official name>, head.weight) runs the model's own emitters, ops and order, so on
+// both binaries its logits, its training gradients and an SGD step equal the RWKV7 model's and
+// Rwkv7Trainer's bit for bit (the model imported from the PyTorch fixture and one made by
+// createRwkv7); a few Adam steps lower the loss; the spec and the graph file round-trip; stream()
+// steps equal the whole-sequence forward and the RWKV7 stream bit for bit (batch 1 and 2, reorder);
+// truncated BPTT carries the state (its loss equals the whole sequence's); lengths and bad options
+// are refused with typed errors.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../src/wasm/load';
+import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError } from '../../src/index';
+import { importRwkv7 } from '../../src/rwkv/import';
+import { createRwkv7 } from '../../src/rwkv/init';
+import { Rwkv7Trainer } from '../../src/rwkv/train';
+import type { RWKV7 } from '../../src/rwkv/model';
+import { loadFixture, relErr } from './fixtures';
+import { VARIANTS } from '../cells/harness';
+
+const fixture = loadFixture('tiny');
+const bits = (a: Float32Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+
+/** embedding → rwkv7 → linear with the model's shape and (loaded) parameters. */
+function graphOf(m: RWKV7): GraphModel {
+  const c = m.config;
+  const ids = graph.input('ids', { type: 'ids', vocabSize: c.vocabSize });
+  const e = graph.embedding(ids, { embeddingDim: c.dim, name: 'emb' });
+  const r = graph.rwkv7(e, { headSize: c.headSize, numLayers: c.layers, ffnDim: c.ffnDim, lora: c.lora, name: 'rwkv' });
+  const logits = graph.linear(r, { outFeatures: c.vocabSize, bias: false, name: 'head' });
+  const g = new GraphModel({ inputs: [ids], outputs: { logits } });
+  g.loadStateDict(Object.fromEntries(m.parameters().map(({ name }) => [graphName(name), m.getParameter(name)])));
+  return g;
+}
+const graphName = (name: string): string => (name === 'emb.weight' || name === 'head.weight' ? name : `rwkv.${name}`);
+
+/** B rows of T ids, time-major (T, B). */
+function idsOf(rows: number[][]): Tensor<Int32Array> {
+  const T = rows[0].length;
+  const B = rows.length;
+  const d = new Int32Array(T * B);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) d[t * B + b] = rows[b][t];
+  return new Tensor(d, [T, B]);
+}
+
+/** Row b of (T, B, V) time-major logits as (T, V). */
+function row(all: Float32Array, T: number, B: number, V: number, b: number): Float32Array {
+  const out = new Float32Array(T * V);
+  for (let t = 0; t < T; t++) out.set(all.subarray((t * B + b) * V, (t * B + b + 1) * V), t * V);
+  return out;
+}
+
+const randomRows = (B: number, T: number, V: number, seed: number): number[][] =>
+  Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (seed * 7 + b * 13 + t * 5 + ((t * t) % 3)) % V));
+
+describe.each(VARIANTS)('the graph rwkv7 node on the %s binary', (variant) => {
+  let fx: RWKV7;
+  let made: RWKV7;
+  beforeAll(async () => {
+    await init({ variant });
+    fx = await importRwkv7(fixture.bytes);
+    made = createRwkv7({ vocabSize: 13, dim: 32, headSize: 8, layers: 3, ffnDim: 64, lora: { w: 8, a: 4, v: 12, g: 8 } }, 5);
+    // the official init zeroes the output projections and first LoRA factors (each block would add 0
+    // to the residual and the state would not reach the logits): fill them so that it does
+    for (const { name, shape } of made.parameters()) {
+      if (shape.length === 2 && made.getParameter(name).every((v) => v === 0)) {
+        made.setParameter(name, Float32Array.from({ length: shape[0] * shape[1] }, (_, i) => 0.3 * Math.sin(i * 0.7 + name.length) / Math.sqrt(shape[1])));
+      }
+    }
+  });
+
+  it('gives the RWKV7 model\'s logits bit for bit (batch 1 and 2)', () => {
+    for (const m of [fx, made]) {
+      const V = m.config.vocabSize;
+      const g = graphOf(m);
+      const rows = randomRows(2, 11, V, 1);
+      const want = rows.map((r) => m.forward(r).logits);
+      const one = g.forward({ ids: idsOf([rows[0]]) }).logits;
+      expect(one.shape).toEqual([11, 1, V]);
+      expect(bits(one.data as Float32Array)).toBe(bits(want[0]));
+      const two = g.forward({ ids: idsOf(rows) }).logits.data as Float32Array;
+      for (const b of [0, 1]) expect(bits(row(two, 11, 2, V, b))).toBe(bits(want[b]));
+      // a second run starts from the zero state again
+      expect(bits(g.forward({ ids: idsOf([rows[0]]) }).logits.data as Float32Array)).toBe(bits(want[0]));
+      g.dispose();
+    }
+  });
+
+  it('trains as Rwkv7Trainer does: loss, every gradient and an SGD step bit for bit, and PyTorch autograd ≤ 1e-4', () => {
+    const ids = fixture.ints.grad_ids;
+    const T1 = ids.length / 2;
+    const rows = [0, 1].map((r) => Array.from(ids.subarray(r * T1, (r + 1) * T1)));
+    const batch = { inputs: rows.map((r) => r.slice(0, -1)), targets: rows.map((r) => r.slice(1)) };
+    const T = T1 - 1;
+    const m = fx;
+    const g = graphOf(m);
+    const tr = new Rwkv7Trainer(m, T, 2);
+    const lr = 0.05;
+    const gr = g.trainStep({ inputs: { ids: idsOf(batch.inputs) }, targets: { logits: idsOf(batch.targets) } }, { losses: { logits: 'crossEntropy' }, optimizer: new SGD({ lr }) });
+    const before = Object.fromEntries(m.parameters().map(({ name }) => [name, m.getParameter(name)]));
+    const loss = tr.step(batch, new SGD({ lr }));
+    expect(gr.loss).toBe(loss);
+    expect(Math.abs(loss - fixture.floats.grad_loss[0])).toBeLessThan(1e-5 * fixture.floats.grad_loss[0]);
+    let worst = 0;
+    for (const { name } of m.parameters()) {
+      const got = g.gradient(graphName(name));
+      expect(bits(got), name).toBe(bits(tr.gradient(name)));
+      expect(bits(g.getParameter(graphName(name))), name).toBe(bits(m.getParameter(name)));
+      const want = fixture.floats['grad.' + name];
+      worst = Math.max(worst, want.every((v) => v === 0) ? Math.max(...got.map(Math.abs)) : relErr(got, want));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // the step moved the parameters (so the comparison above compared updated values)
+    expect(bits(m.getParameter('blocks.1.att.w1'))).not.toBe(bits(before['blocks.1.att.w1']));
+    for (const [name, v] of Object.entries(before)) m.setParameter(name, v);
+    tr.dispose();
+    g.dispose();
+  });
+
+  it('lowers the loss with a few Adam steps', () => {
+    const g = graphOf(made);
+    const rows = randomRows(2, 9, 13, 3);
+    const batch = { inputs: { ids: idsOf(rows.map((r) => r.slice(0, -1))) }, targets: { logits: idsOf(rows.map((r) => r.slice(1))) } };
+    const opt = new Adam({ lr: 0.01 });
+    const losses = Array.from({ length: 8 }, () => g.trainStep(batch, { losses: { logits: 'crossEntropy' }, optimizer: opt }).loss);
+    expect(losses[7]).toBeLessThan(losses[0] * 0.9);
+    g.dispose();
+  });
+
+  it('round-trips through its spec and the graph file format', () => {
+    const g = graphOf(made);
+    const spec = g.spec();
+    expect(spec.nodes.find((n) => n.kind === 'rwkv7')?.config).toEqual({ headSize: 8, numLayers: 3, ffnDim: 64, lora: { w: 8, a: 4, v: 12, g: 8 } });
+    const rebuilt = GraphModel.fromSpec(JSON.parse(JSON.stringify(spec)));
+    expect(rebuilt.parameters()).toEqual(g.parameters());
+    rebuilt.loadStateDict(g.stateDict());
+    const feed = { ids: idsOf(randomRows(1, 7, 13, 4)) };
+    const want = bits(g.forward(feed).logits.data as Float32Array);
+    expect(bits(rebuilt.forward(feed).logits.data as Float32Array)).toBe(want);
+    const loaded = deserializeGraph(serialize(g)).model;
+    expect(bits(loaded.forward(feed).logits.data as Float32Array)).toBe(want);
+    for (const x of [rebuilt, loaded, g]) x.dispose();
+  });
+
+  it('a fresh node has the official initialisation (createRwkv7\'s curves; its matrices drawn from the graph\'s seed)', () => {
+    const fresh = createRwkv7(made.config, 5);
+    const c = fresh.config;
+    const x = graph.input('x', { type: 'float', features: c.dim });
+    const y = graph.rwkv7(x, { headSize: c.headSize, numLayers: c.layers, ffnDim: c.ffnDim, lora: c.lora, name: 'r' });
+    const g = new GraphModel({ inputs: [x], outputs: { y }, seed: 1 });
+    for (const name of ['blocks.2.att.x_w', 'blocks.0.att.w0', 'blocks.1.att.a0', 'blocks.1.ffn.x_k', 'blocks.2.att.ln_x.weight', 'blocks.0.att.w1', 'blocks.1.att.output.weight']) {
+      expect(bits(g.getParameter(`r.${name}`)), name).toBe(bits(fresh.getParameter(name)));
+    }
+    // uniform matrices of the official scale: 0.5/√C for the receptance
+    const wr = g.getParameter('r.blocks.0.att.receptance.weight');
+    expect(Math.max(...wr.map(Math.abs))).toBeLessThanOrEqual(0.5 / Math.sqrt(c.dim));
+    expect(Math.max(...wr.map(Math.abs))).toBeGreaterThan(0.4 / Math.sqrt(c.dim));
+    expect(g.parameters().map((p) => p.name)).toEqual(fresh.parameters().filter((p) => !/^(emb|head)\./.test(p.name)).map((p) => `r.${p.name}`));
+    g.dispose();
+    fresh.dispose();
+  });
+
+  it('streams: steps equal the whole-sequence forward and the RWKV7 stream bit for bit (batch 1 and 2, reorder)', () => {
+    const m = made;
+    const V = 13;
+    const g = graphOf(m);
+    const T = 6;
+    for (const B of [1, 2]) {
+      const rows = randomRows(B, T, V, 6 + B);
+      const whole = g.forward({ ids: idsOf(rows) }).logits.data as Float32Array;
+      const s = g.stream({ batchSize: B });
+      const ms = m.stream();
+      for (let t = 0; t < T; t++) {
+        const y = s.step(Int32Array.from(rows.map((r) => r[t]))).logits.data as Float32Array;
+        expect(bits(y), `B ${B} t ${t}`).toBe(bits(whole.subarray(t * B * V, (t + 1) * B * V)));
+        expect(bits(y.subarray(0, V))).toBe(bits(ms.step(rows[0][t])));
+      }
+      if (B === 2) {
+        // row 0 takes row 1's state: its next step is row 1's
+        const next = rows[1][0];
+        const ref = s.step(Int32Array.from([next, next])).logits.data as Float32Array;
+        s.reset();
+        for (let t = 0; t < T; t++) s.step(Int32Array.from(rows.map((r) => r[t])));
+        s.reorder([1, 1]);
+        const y = s.step(Int32Array.from([next, next])).logits.data as Float32Array;
+        expect(bits(y.subarray(0, V))).toBe(bits(ref.subarray(V, 2 * V)));
+      }
+      s.close();
+      ms.dispose();
+    }
+    g.dispose();
+  });
+
+  it('carries the state across truncated-BPTT chunks (the loss equals the whole sequence\'s)', () => {
+    const g = graphOf(made);
+    const rows = randomRows(2, 13, 13, 8);
+    const batch = { inputs: { ids: idsOf(rows.map((r) => r.slice(0, -1))) }, targets: { logits: idsOf(rows.map((r) => r.slice(1))) } };
+    const whole = g.evaluate(batch, { losses: { logits: 'crossEntropy' } }).loss;
+    // lr 1e-30 (0 is refused): the chunks see the parameters changed by ≤ 1e-30·|grad|, so their mean loss is the whole sequence's
+    const chunked = g.trainStep(batch, { losses: { logits: 'crossEntropy' }, optimizer: new SGD({ lr: 1e-30 }), tbptt: 5 }).loss;
+    expect(Math.abs(chunked - whole)).toBeLessThan(1e-6 * whole);
+    // not carrying the state would change it
+    const cold = [0, 5, 10].map((t0) => {
+      const len = Math.min(5, 12 - t0);
+      const sub = (t: Tensor<Int32Array>) => new Tensor(t.data.subarray(t0 * 2, (t0 + len) * 2), [len, 2]);
+      return g.evaluate({ inputs: { ids: sub(batch.inputs.ids) }, targets: { logits: sub(batch.targets.logits) } }, { losses: { logits: 'crossEntropy' } }).loss * len;
+    }).reduce((a, b) => a + b) / 12;
+    expect(Math.abs(cold - whole)).toBeGreaterThan(1e-4 * whole);
+    g.dispose();
+  });
+
+  it('refuses lengths and bad options with typed errors', () => {
+    const g = graphOf(made);
+    expect(() => g.forward({ ids: { data: idsOf(randomRows(2, 4, 13, 1)), lengths: [4, 2] } })).toThrow(ValueError);
+    expect(() => g.forward({ ids: { data: idsOf(randomRows(2, 4, 13, 1)), lengths: [4, 2] } })).toThrow(/Expected sequences without lengths into rwkv7 node rwkv/);
+    // the model still runs afterwards
+    expect(g.forward({ ids: idsOf(randomRows(1, 3, 13, 1)) }).logits.shape).toEqual([3, 1, 13]);
+    g.dispose();
+    const x = graph.input('x', { type: 'float', features: 12 });
+    const lora = { w: 4, a: 4, v: 4, g: 4 };
+    expect(() => graph.rwkv7(x, { headSize: 8, numLayers: 1, lora })).toThrow(ShapeError);
+    expect(() => graph.rwkv7(x, { headSize: 6, numLayers: 1, lora })).toThrow(/Expected headSize to be a positive multiple of 4, got 6/);
+    expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 0, lora })).toThrow(/Expected numLayers to be a positive integer, got 0/);
+    expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 1, lora: { w: 4, a: 4, v: 4 } as never })).toThrow(ValueError);
+    expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 1, lora, heads: 3 } as never)).toThrow(ValueError);
+  });
+});
