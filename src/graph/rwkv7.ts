@@ -65,7 +65,9 @@ export function emitRwkv7(env: Env, n: GNode, { x, xv, T, lens, out }: At): Back
   };
   const shared = train ? null : blockBuffers(b, c, T, B, false);
   for (let l = 0; l < c.layers; l++) f.blocks.push(shared ?? blockBuffers(b, c, T, B, true));
-  emitStack(b, c, p, stOff, f, gemmOf(b, p, null));
+  // inference on a quantized model: the projections with int8 copies (stackInt8Names) read them
+  const quant = env.quant;
+  emitStack(b, c, p, stOff, f, gemmOf(b, p, quant ? (name) => quant(full(name)) : null));
   env.values.set(out, f.xo);
   if (!train) return null;
   return () => {

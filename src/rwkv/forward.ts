@@ -112,10 +112,13 @@ export interface ForwardPlan extends StackPlan {
 /** A projection y (+)= x·Wᵀ of parameter `name` (M, N, K as gemm_nt): f32 or int8 weights. */
 export type Gemm = (y: number, x: number, name: string, M: number, N: number, K: number, acc: number) => void;
 
-/** The projection of emitForward: gemm_nt on the f32 weights, or gemm_q8_nt on a weight's int8 copy in `quant`. */
-export function gemmOf(b: ProgramBuilder, p: ParamOffsets, quant: Map<string, QuantWeight> | null): Gemm {
+/** The int8 copy of a weight by official name, if it has one. */
+export type QuantOf = (name: string) => QuantWeight | undefined;
+
+/** The projection of emitForward: gemm_nt on the f32 weights, or gemm_q8_nt on a weight's int8 copy from `quant`. */
+export function gemmOf(b: ProgramBuilder, p: ParamOffsets, quant: QuantOf | null): Gemm {
   return (y, x, name, M, N, K, acc) => {
-    const q = quant?.get(name);
+    const q = quant?.(name);
     if (q) b.gemmQ8(y, x, q.q, q.s, 0, M, N, K, acc);
     else b.gemmNt(y, x, p(name), 0, M, N, K, acc);
   };
@@ -126,7 +129,7 @@ export function gemmOf(b: ProgramBuilder, p: ParamOffsets, quant: Map<string, Qu
  * With `quant` (int8 copies by parameter name), those projections run gemm_q8_nt instead of gemm_nt.
  */
 export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, st: StateOffsets, f: ForwardPlan, quant: Map<string, QuantWeight> | null = null): void {
-  const gemm = gemmOf(b, p, quant);
+  const gemm = gemmOf(b, p, quant ? (name) => quant.get(name) : null);
   const M = f.T * f.B;
   b.embed(f.x0 || f.x, p('emb.weight'), f.ids, M, c.dim);
   emitStack(b, c, p, st, f, gemm);

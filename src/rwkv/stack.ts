@@ -6,7 +6,7 @@ import type { ParamSpec } from '../params/arena';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkConfig, layoutOf, type Rwkv7StackConfig } from './layout';
-import { officialInit } from './init';
+import { officialInit } from './official-init';
 
 /** Options of `graph.rwkv7`: the block stack's shape (its width is the input's features). */
 export interface Rwkv7NodeOptions {
@@ -49,4 +49,18 @@ export function stackParamSpecs(c: Rwkv7StackConfig): ParamSpec[] {
 /** The low-rank factors (official (C, D) / (D, C)) the kernels read transposed, with their official shapes. */
 export function transposedParams(c: Rwkv7StackConfig): { name: string; rows: number; cols: number }[] {
   return layoutOf({ ...c, vocabSize: 1 }).entries.filter((e) => e.transposed).map((e) => ({ name: e.name, rows: e.shape[0], cols: e.shape[1] }));
+}
+
+/**
+ * The weights a quantized graph replaces with int8 copies (official names): each block's r/k/v/output
+ * projections and channel-mix key/value, stored as gemm_nt reads them. The low-rank factors, which
+ * the node reads through transposed copies, stay f32.
+ */
+export function stackInt8Names(c: Rwkv7StackConfig): string[] {
+  const names: string[] = [];
+  for (let l = 0; l < c.layers; l++) {
+    for (const m of ['receptance', 'key', 'value', 'output']) names.push(`blocks.${l}.att.${m}.weight`);
+    names.push(`blocks.${l}.ffn.key.weight`, `blocks.${l}.ffn.value.weight`);
+  }
+  return names;
 }

@@ -4,11 +4,12 @@
 // Rwkv7Trainer's bit for bit (the model imported from the PyTorch fixture and one made by
 // createRwkv7); a few Adam steps lower the loss; the spec and the graph file round-trip; stream()
 // steps equal the whole-sequence forward and the RWKV7 stream bit for bit (batch 1 and 2, reorder);
+// quantize() gives its projections int8 copies;
 // truncated BPTT carries the state (its loss equals the whole sequence's); lengths and bad options
 // are refused with typed errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/wasm/load';
-import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError } from '../../src/index';
+import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError, quantize } from '../../src/index';
 import { importRwkv7 } from '../../src/rwkv/import';
 import { createRwkv7 } from '../../src/rwkv/init';
 import { Rwkv7Trainer } from '../../src/rwkv/train';
@@ -204,6 +205,25 @@ describe.each(VARIANTS)('the graph rwkv7 node on the %s binary', (variant) => {
       return g.evaluate({ inputs: { ids: sub(batch.inputs.ids) }, targets: { logits: sub(batch.targets.logits) } }, { losses: { logits: 'crossEntropy' } }).loss * len;
     }).reduce((a, b) => a + b) / 12;
     expect(Math.abs(cold - whole)).toBeGreaterThan(1e-4 * whole);
+    g.dispose();
+  });
+
+  it('runs its projections on int8 copies after quantize(): within 2 % of the f32 logits, streamed = whole sequence bit for bit', () => {
+    const m = fx;
+    const V = m.config.vocabSize;
+    const g = graphOf(m);
+    const rows = randomRows(1, 9, V, 2);
+    const f32 = g.forward({ ids: idsOf(rows) }).logits.data as Float32Array;
+    quantize(g, { weights: 'int8' });
+    expect(g.runner.int8WeightNames()).toContain('rwkv.blocks.1.ffn.value.weight');
+    expect(g.runner.int8WeightNames()).not.toContain('rwkv.blocks.1.att.w1');
+    const q = g.forward({ ids: idsOf(rows) }).logits.data as Float32Array;
+    const e = relErr(q, f32);
+    expect(e).toBeLessThan(2e-2);
+    expect(e).toBeGreaterThan(0);
+    const s = g.stream();
+    rows[0].forEach((id, t) => expect(bits(s.step([id]).logits.data as Float32Array)).toBe(bits(q.subarray(t * V, (t + 1) * V))));
+    s.close();
     g.dispose();
   });
 
