@@ -238,8 +238,8 @@ export const minlstm = (x: Sym, o: NodeOptions<MinLSTMOptions>): RecurrentSyms =
  * and the channel mix, each after its layer norm, then ln_out): the RWKV7 model between its embedding
  * and its head, whose width is the input's features. Parameters carry the RWKV7 model's names under
  * the node's prefix (`rwkv.blocks.0.att.key.weight`, `rwkv.ln_out.weight`) and its official
- * initialisation; the state starts at zero and is carried by stream(), decoder() and tbptt.
- * Sequences with lengths are refused (ValueError) when the model compiles.
+ * initialisation; the state starts at zero and is carried by stream(), decoder() and tbptt. With
+ * lengths, the outputs past each row's length are 0 (as a cell's).
  */
 export function rwkv7(x: Sym, o: Rwkv7NodeOptions): Sym {
   const s = sym(x, 'x', ['seq']);

@@ -6,6 +6,8 @@
 // gradients transposed back and added). The state (per layer: the time-mix shift, the wkv state, the
 // channel-mix shift) starts at zero in every run; a step program zeroes it at start and carries it
 // from step to step, a truncated-BPTT chunk starts from the host-written final state of the last.
+// With lengths, the stack runs every step and the steps past a row's length are set to 0 (mask_rows)
+// in the output and its gradient: the valid steps are exactly those of the row run alone.
 import type { GNode } from './nodes';
 import { addGrad, gradOf, wantsGrad, type At, type Backward, type Env } from './compile';
 import type { StateSlot } from '../layers/module';
@@ -13,15 +15,11 @@ import type { Rwkv7StackConfig } from '../rwkv/layout';
 import { blockBuffers, emitStack, gemmOf, stateFloats, stateOffsets, type StackPlan, type StateOffsets } from '../rwkv/forward';
 import { emitStackBackward, gradBuffers } from '../rwkv/backward';
 import { transposedParams } from '../rwkv/stack';
-import { ValueError } from '../errors';
 
 /** The rwkv7 node's forward (and, in training and tape programs, its backward emitter). */
 export function emitRwkv7(env: Env, n: GNode, { x, xv, T, lens, out }: At): Backward | null {
   const { b } = env;
   const c = n.opts.stack as Rwkv7StackConfig;
-  if (lens) {
-    throw new ValueError(`Expected sequences without lengths into rwkv7 node ${n.name} (its kernels run every step of every row), got lengths on input ${x.axis!.name}`);
-  }
   const B = env.shape.B;
   const M = T * B;
   const C = c.dim;
@@ -68,6 +66,8 @@ export function emitRwkv7(env: Env, n: GNode, { x, xv, T, lens, out }: At): Back
   // inference on a quantized model: the projections with int8 copies (stackInt8Names) read them
   const quant = env.quant;
   emitStack(b, c, p, stOff, f, gemmOf(b, p, quant ? (name) => quant(full(name)) : null));
+  // with lengths, the steps past each row's length are 0, as a cell's (the valid steps never see them: the stack is causal)
+  if (lens) b.maskRows(f.xo, lens, T, B, C);
   env.values.set(out, f.xo);
   if (!train) return null;
   return () => {
@@ -80,7 +80,9 @@ export function emitRwkv7(env: Env, n: GNode, { x, xv, T, lens, out }: At): Back
     }
     const g = (name: string): number => gT.get(name) ?? env.grad + env.arena.entry(full(name)).rel;
     const d = gradBuffers(b, c, T, B);
-    emitStackBackward(b, c, p, g, f, d, gradOf(env, out), d.dtmp, init);
+    const dOut = gradOf(env, out);
+    if (lens) b.maskRows(dOut, lens, T, B, C);
+    emitStackBackward(b, c, p, g, f, d, dOut, d.dtmp, init);
     for (const t of tr) {
       const back = b.alloc(t.rows * t.cols);
       b.transpose01(back, gT.get(t.name)!, t.cols, t.rows, 1);

@@ -5,8 +5,8 @@
 // createRwkv7); a few Adam steps lower the loss; the spec and the graph file round-trip; stream()
 // steps equal the whole-sequence forward and the RWKV7 stream bit for bit (batch 1 and 2, reorder);
 // quantize() gives its projections int8 copies;
-// truncated BPTT carries the state (its loss equals the whole sequence's); lengths and bad options
-// are refused with typed errors.
+// truncated BPTT carries the state (its loss equals the whole sequence's); with lengths each row's
+// valid steps are the row run alone and the rest 0; bad options are refused with typed errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/wasm/load';
 import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError, quantize } from '../../src/index';
@@ -227,13 +227,32 @@ describe.each(VARIANTS)('the graph rwkv7 node on the %s binary', (variant) => {
     g.dispose();
   });
 
-  it('refuses lengths and bad options with typed errors', () => {
-    const g = graphOf(made);
-    expect(() => g.forward({ ids: { data: idsOf(randomRows(2, 4, 13, 1)), lengths: [4, 2] } })).toThrow(ValueError);
-    expect(() => g.forward({ ids: { data: idsOf(randomRows(2, 4, 13, 1)), lengths: [4, 2] } })).toThrow(/Expected sequences without lengths into rwkv7 node rwkv/);
-    // the model still runs afterwards
-    expect(g.forward({ ids: idsOf(randomRows(1, 3, 13, 1)) }).logits.shape).toEqual([3, 1, 13]);
+  it('with lengths: valid steps are the row run alone, later ones 0; training equals ignored targets bit for bit', () => {
+    const m = made;
+    const V = 13;
+    const g = graphOf(m);
+    const rows = randomRows(2, 7, V, 9);
+    const lengths = [7, 4];
+    const y = g.forward({ ids: { data: idsOf(rows), lengths } }).logits.data as Float32Array;
+    expect(bits(row(y, 7, 2, V, 0))).toBe(bits(m.forward(rows[0]).logits));
+    const r1 = row(y, 7, 2, V, 1);
+    expect(bits(r1.subarray(0, 4 * V))).toBe(bits(m.forward(rows[1].slice(0, 4)).logits));
+    expect(r1.subarray(4 * V).every((v) => v === 0)).toBe(true);
+    // a training step with lengths = the step without them whose targets past the lengths are ignored (-1)
+    const twin = graphOf(m);
+    const inputs = rows.map((r) => r.slice(0, 6));
+    const targets = rows.map((r) => r.slice(1));
+    const ignored = targets.map((t, b) => t.map((v, i) => (i < lengths[b] - 1 ? v : -1)));
+    const opts = { losses: { logits: 'crossEntropy' as const }, optimizer: new SGD({ lr: 0.1 }) };
+    const a = g.trainStep({ inputs: { ids: { data: idsOf(inputs), lengths: [6, 3] } }, targets: { logits: idsOf(targets) } }, opts);
+    const b = twin.trainStep({ inputs: { ids: idsOf(inputs) }, targets: { logits: idsOf(ignored) } }, { ...opts, optimizer: new SGD({ lr: 0.1 }) });
+    expect(a.loss).toBe(b.loss);
+    for (const { name } of g.parameters()) expect(bits(g.gradient(name)), name).toBe(bits(twin.gradient(name)));
     g.dispose();
+    twin.dispose();
+  });
+
+  it('refuses bad options with typed errors', () => {
     const x = graph.input('x', { type: 'float', features: 12 });
     const lora = { w: 4, a: 4, v: 4, g: 4 };
     expect(() => graph.rwkv7(x, { headSize: 8, numLayers: 1, lora })).toThrow(ShapeError);
