@@ -6,9 +6,11 @@
 // steps equal the whole-sequence forward and the RWKV7 stream bit for bit (batch 1 and 2, reorder);
 // quantize() gives its projections int8 copies;
 // truncated BPTT carries the state (its loss equals the whole sequence's); with lengths each row's
-// valid steps are the row run alone and the rest 0; bad options are refused with typed errors.
+// valid steps are the row run alone and the rest 0; as an encoder it feeds a decoder's context; the
+// public backward's input gradients match finite differences; the heap is given back; bad options
+// are refused with typed errors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../src/wasm/load';
+import { init, runtime } from '../../src/wasm/load';
 import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError, quantize } from '../../src/index';
 import { importRwkv7 } from '../../src/rwkv/import';
 import { createRwkv7 } from '../../src/rwkv/init';
@@ -250,6 +252,76 @@ describe.each(VARIANTS)('the graph rwkv7 node on the %s binary', (variant) => {
     for (const { name } of g.parameters()) expect(bits(g.gradient(name)), name).toBe(bits(twin.gradient(name)));
     g.dispose();
     twin.dispose();
+  });
+
+  it('runs as an encoder in a decoder\'s context: decoder steps equal the teacher-forced forward bit for bit', () => {
+    const src = graph.input('src', { type: 'ids', vocabSize: 13 });
+    const tgt = graph.input('tgt', { type: 'ids', vocabSize: 13 });
+    const enc = graph.rwkv7(graph.embedding(src, { embeddingDim: 16, name: 'se' }), { headSize: 8, numLayers: 2, lora: { w: 4, a: 4, v: 4, g: 4 }, name: 'enc' });
+    const dec = graph.lstm(graph.embedding(tgt, { embeddingDim: 8, name: 'te' }), { hiddenSize: 16, name: 'dec' });
+    const att = graph.attention(dec.output, enc, { score: 'dot', name: 'att' });
+    const out = graph.linear(graph.concat([dec.output, att.context]), { outFeatures: 13, name: 'out' });
+    const g = new GraphModel({ inputs: [src, tgt], outputs: { out }, seed: 2 });
+    for (const l of [0, 1]) g.setParameter(`enc.blocks.${l}.att.output.weight`, Float32Array.from({ length: 256 }, (_, i) => Math.sin(i) * 0.2));
+    const s = idsOf(randomRows(2, 5, 13, 1));
+    const t = randomRows(2, 4, 13, 2);
+    const whole = g.forward({ src: s, tgt: idsOf(t) }).out.data as Float32Array;
+    const d = g.decoder({ step: 'tgt', context: { src: s } });
+    for (let i = 0; i < 4; i++) {
+      expect(bits(d.step(Int32Array.from(t.map((r) => r[i]))).out.data as Float32Array)).toBe(bits(whole.subarray(i * 2 * 13, (i + 1) * 2 * 13)));
+    }
+    d.close();
+    g.dispose();
+  });
+
+  it('backward(): input gradients match central differences; parameter gradients accumulate', () => {
+    const x = graph.input('x', { type: 'float', features: 8 });
+    const r = graph.rwkv7(x, { headSize: 4, numLayers: 2, ffnDim: 16, lora: { w: 4, a: 4, v: 4, g: 4 }, name: 'r' });
+    const y = graph.linear(r, { outFeatures: 3, name: 'y' });
+    const g = new GraphModel({ inputs: [x], outputs: { y }, seed: 4 });
+    for (const { name, shape } of g.parameters()) {
+      if (shape.length === 2 && g.getParameter(name).every((v) => v === 0)) g.setParameter(name, Float32Array.from({ length: shape[0] * shape[1] }, (_, i) => 0.4 * Math.cos(i * 1.3 + name.length)));
+    }
+    const T = 4, B = 2;
+    const xs = Float32Array.from({ length: T * B * 8 }, (_, i) => Math.sin(i * 0.9));
+    const dy = Float32Array.from({ length: T * B * 3 }, (_, i) => Math.cos(i * 0.4));
+    const L = (v: Float32Array): number => (g.forward({ x: new Tensor(v, [T, B, 8]) }).y.data as Float32Array).reduce((a, yi, i) => a + yi * dy[i], 0);
+    g.zeroGrad();
+    g.forward({ x: new Tensor(xs, [T, B, 8]) }, { keep: true });
+    const dx = g.backward({ y: dy }).x.data as Float32Array;
+    const once = g.gradient('r.blocks.1.att.w1');
+    let worst = 0;
+    for (const i of [0, 5, 17, 31, 40, 63]) {
+      const h = 1e-2;
+      const p = xs.slice(); p[i] += h;
+      const m = xs.slice(); m[i] -= h;
+      const fd = (L(p) - L(m)) / (2 * h);
+      worst = Math.max(worst, Math.abs(fd - dx[i]) / (1e-2 + Math.abs(fd)));
+    }
+    expect(worst).toBeLessThan(2e-2);
+    expect(dx.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    g.forward({ x: new Tensor(xs, [T, B, 8]) }, { keep: true });
+    g.backward({ y: dy });
+    const twice = g.gradient('r.blocks.1.att.w1');
+    expect(once.some((v) => v !== 0)).toBe(true);
+    twice.forEach((v, i) => expect(Math.abs(v - 2 * once[i])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(v))));
+    g.dispose();
+  });
+
+  it('gives back every heap element it took (forward, training, stream, dispose)', () => {
+    const heap = runtime().heap;
+    const before = heap.liveElements;
+    const g = graphOf(made);
+    const rows = randomRows(2, 5, 13, 3);
+    g.forward({ ids: idsOf(rows) });
+    const opt = new Adam();
+    g.trainStep({ inputs: { ids: idsOf(rows) }, targets: { logits: idsOf(rows) } }, { losses: { logits: 'crossEntropy' }, optimizer: opt });
+    const s = g.stream({ batchSize: 2 });
+    s.step([1, 2]);
+    s.close();
+    g.dispose();
+    opt.dispose();
+    expect(heap.liveElements).toBe(before);
   });
 
   it('refuses bad options with typed errors', () => {
