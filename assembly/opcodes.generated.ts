@@ -60,5 +60,6 @@ export const OP_RWKV7_WKV_BWD: i32 = 80; // dr dw dkh dvh dkk da dS dy saved S0 
 export const OP_RWKV7_OUT_BWD: i32 = 81; // dg dyn dr dkh dvh dr_k d_o yn r kh vh g r_k M C N
 export const OP_RWKV7_RELU_SQ_BWD: i32 = 82; // dx dy y n
 export const OP_RWKV7_SIGMOID_BWD: i32 = 83; // dx dy y n
+export const OP_MASK_ROWS: i32 = 84; // y lens T B F — rows (t, b) with t >= lens[b] set to 0
 export const OP_CRF_NLL: i32 = 50; // dem dtrans dstart dend em tags trans start end lens scratch T B K slot — loss: CRF negative log-likelihood and its gradients
 export const OP_CRF_VITERBI: i32 = 51; // path score em trans start end lens scratch T B K — best tag path per sequence

@@ -8,7 +8,7 @@ import { transpose01 } from './kernels/layout';
 import { softmax_ce, mse, bce_logits } from './kernels/loss';
 import { dropout_forward, mul_f32 } from './kernels/dropout';
 import { attention_forward, attention_backward } from './kernels/attention';
-import { copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward } from './kernels/rows';
+import { copy_rows, add_to, pool_forward, pool_backward, softmax_rows_backward, repeat_rows, tanh_rows, tanh_rows_backward, mask_rows } from './kernels/rows';
 import { gemm_q8_nt } from './kernels/int8';
 import { gemm_pk_nt } from './kernels/packed';
 import { mingru_forward, mingru_backward } from './cells/mingru';
@@ -77,6 +77,7 @@ import {
   OP_RWKV7_OUT_BWD,
   OP_RWKV7_RELU_SQ_BWD,
   OP_RWKV7_SIGMOID_BWD,
+  OP_MASK_ROWS,
   OP_CRF_NLL,
   OP_CRF_VITERBI,
 } from './opcodes.generated';
@@ -338,6 +339,10 @@ export function run_op(op: i32, a: usize): usize {
     case OP_RWKV7_SIGMOID_BWD: {
       rwkv7_sigmoid_backward(u(a), u(a + 1), u(a + 2), w(a + 3));
       return a + 4;
+    }
+    case OP_MASK_ROWS: {
+      mask_rows(u(a), u(a + 1), w(a + 2), w(a + 3), w(a + 4));
+      return a + 5;
     }
     case OP_CRF_NLL: {
       const slot = u(a + 14);

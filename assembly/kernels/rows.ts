@@ -133,6 +133,18 @@ export function softmax_rows_backward(dx: usize, dy: usize, y: usize, M: i32, N:
   }
 }
 
+// mask_rows: the rows past each sequence's length set to 0, in place (a sequence computed over every
+// step, as RWKV-7's, given the packed semantics of the cells: outputs past the length are 0; its
+// backward is the same op on the output's gradient).
+//   y    (T, B, F)  in/out  row (t, b) ← 0 where t >= lens[b]; the rest untouched
+//   lens (B) i32    in      (0 = all T: nothing changes)
+export function mask_rows(y: usize, lens: usize, T: i32, B: i32, F: i32): void {
+  if (!lens) return;
+  for (let b = 0; b < B; b++) {
+    for (let t = steps(lens, b, T); t < T; t++) fill_f32(rowAt(y, B, b, F, t), 0, F);
+  }
+}
+
 // repeat_rows: y (T, n) = x (n) repeated T times (a vector entering every step: (B, F) → (T, B, F)).
 export function repeat_rows(y: usize, x: usize, T: i32, n: i32): void {
   for (let t = 0; t < T; t++) copyOrAdd(y + <usize>t * <usize>n, x, n, 0);

@@ -15,6 +15,7 @@ import type { QuantWeight } from '../model/quantize';
 import type { LossKind } from '../model/contract';
 import { GNode, InputNode, Sym } from './nodes';
 import { emitAttention } from './attention';
+import { emitRwkv7 } from './rwkv7';
 import { ROW_EMITTERS } from './row-nodes';
 
 export interface Shape {
@@ -165,6 +166,7 @@ function emitNode(env: Env, n: GNode): Backward | null {
   const at: At = { x, xv: x ? env.values.get(x)! : 0, T, lens, out: n.ports[0], bctx };
   if (isCellKind(n.kind)) return emitRecurrent(env, n, T, lens, bctx);
   if (n.kind === 'attention') return emitAttention(env, n);
+  if (n.kind === 'rwkv7') return emitRwkv7(env, n, at);
   if (n.module) return emitModule(env, n, at);
   const emit = ROW_EMITTERS[n.kind];
   if (!emit) throw new Error(`graph: no emitter for node kind ${n.kind}`);

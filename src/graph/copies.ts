@@ -1,6 +1,6 @@
 // The derived weight copies a GraphModel's programs read besides its arena: int8 copies of the
-// recurrent and linear weights after quantize() (src/model/quantize.ts; attention and the other
-// nodes stay f32), and packed copies of a one-row decoder's step weights (src/model/packs.ts), as a
+// recurrent, linear and rwkv7 projection weights after quantize() (src/model/quantize.ts; attention,
+// the rwkv7 node's low-rank factors and the other nodes stay f32), and packed copies of a one-row decoder's step weights (src/model/packs.ts), as a
 // Sequential's runner keeps both for its plans and streams.
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
@@ -9,12 +9,15 @@ import { Packs } from '../model/packs';
 import { RecurrentCore } from '../layers/recurrent';
 import { LinearModule } from '../layers/dense';
 import type { GNode } from './nodes';
+import { stackInt8Names } from '../rwkv/stack';
+import type { Rwkv7StackConfig } from '../rwkv/layout';
 import type { PackedCopy } from './compile';
 
-/** Parameters the int8 path replaces: every recurrent node's weight_ih* / weight_hh*, every linear node's weight. */
+/** Parameters the int8 path replaces: every recurrent node's weight_ih* / weight_hh*, every linear node's weight, every rwkv7 node's projections. */
 export function int8WeightNames(nodes: readonly GNode[]): string[] {
   const names: string[] = [];
   for (const n of nodes) {
+    if (n.kind === 'rwkv7') names.push(...stackInt8Names(n.opts.stack as Rwkv7StackConfig).map((s) => n.paramPrefix + s));
     const m = n.module;
     const recurrent = m instanceof RecurrentCore;
     if (!recurrent && !(m instanceof LinearModule)) continue;

@@ -10,6 +10,8 @@ import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule } from '../
 import type { ParamSpec } from '../params/arena';
 import { ShapeError, ValueError, show } from '../errors';
 import { positiveInt as posInt } from '../ir/checks';
+import { stackConfig, stackParamSpecs, type Rwkv7NodeOptions } from '../rwkv/stack';
+import type { Rwkv7StackConfig } from '../rwkv/layout';
 
 export type ValueKind = 'seq' | 'vec' | 'ids' | 'weights';
 
@@ -57,6 +59,7 @@ export class GNode {
   /** Parameters with node-local names. */
   paramSpecs(): ParamSpec[] {
     if (this.module) return this.module.paramSpecs();
+    if (this.kind === 'rwkv7') return stackParamSpecs(this.opts.stack as Rwkv7StackConfig);
     if (this.kind !== 'attention') return [];
     const H = this.inputs[0].features;
     const E = this.inputs[1].features;
@@ -229,6 +232,21 @@ export const gru = (x: Sym, o: NodeOptions<GRUOptions>): RecurrentSyms => recurr
 export const mingru = (x: Sym, o: NodeOptions<MinGRUOptions>): RecurrentSyms => recurrent('mingru', x, o);
 /** minLSTM node (no weight_hh, no cell state; `logSpace` for the paper's log-space variant). */
 export const minlstm = (x: Sym, o: NodeOptions<MinLSTMOptions>): RecurrentSyms => recurrent('minlstm', x, o);
+
+/**
+ * A stack of RWKV-7 blocks over a sequence (ln0, then per block the time mix with its delta-rule state
+ * and the channel mix, each after its layer norm, then ln_out): the RWKV7 model between its embedding
+ * and its head, whose width is the input's features. Parameters carry the RWKV7 model's names under
+ * the node's prefix (`rwkv.blocks.0.att.key.weight`, `rwkv.ln_out.weight`) and its official
+ * initialisation; the state starts at zero and is carried by stream(), decoder() and tbptt. With
+ * lengths, the outputs past each row's length are 0 (as a cell's).
+ */
+export function rwkv7(x: Sym, o: Rwkv7NodeOptions): Sym {
+  const s = sym(x, 'x', ['seq']);
+  if (o === null || typeof o !== 'object') throw new ValueError(`Expected rwkv7 options { headSize, numLayers, lora, ffnDim?, name? }, got ${show(o)}`);
+  const stack = stackConfig(s.features, o);
+  return new GNode('rwkv7', nameOf('rwkv7', o.name), [s], null, { stack }).port('seq', s.features, s.axis);
+}
 
 /**
  * Attention of a query sequence over a memory sequence (masked by the memory input's lengths):

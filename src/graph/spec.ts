@@ -3,6 +3,7 @@
 import { RecurrentCore } from '../layers/recurrent';
 import { DropoutModule, EmbeddingModule, LinearModule } from '../layers/dense';
 import { ValueError, show } from '../errors';
+import type { Rwkv7StackConfig } from '../rwkv/layout';
 import * as g from './nodes';
 import { GNode, InputNode, Sym } from './nodes';
 
@@ -47,6 +48,10 @@ function config(n: GNode): Record<string, unknown> {
   if (m instanceof DropoutModule) return { p: m.p };
   if (n.kind === 'pool') return { mode: n.opts.mode };
   if (n.kind === 'attention') return { score: n.opts.score, attentionSize: n.opts.attentionSize };
+  if (n.kind === 'rwkv7') {
+    const c = n.opts.stack as Rwkv7StackConfig;
+    return { headSize: c.headSize, numLayers: c.layers, ffnDim: c.ffnDim, lora: { ...c.lora } };
+  }
   return {};
 }
 
@@ -118,6 +123,7 @@ export function graphFromSpec(spec: GraphSpec): { inputs: Sym[]; outputs: Record
       case 'concat': out = [g.concat(ins, c)]; break;
       case 'repeat': out = [g.repeat(ins[0], ins[1], c)]; break;
       case 'pool': out = [g.pool(ins[0], c as never)]; break;
+      case 'rwkv7': out = [g.rwkv7(ins[0], c as never)]; break;
       case 'attention': {
         const a = g.attention(ins[0], ins[1], c as never);
         out = [a.context, a.weights];

@@ -14,6 +14,8 @@ import type { ResolvedLoss } from './losses';
 
 /** Nodes that work on each step by itself (what a chunk boundary cannot cut through). */
 const STEPWISE = new Set(['input', 'embedding', 'linear', 'dropout', 'softmax', 'logSoftmax', 'tanh', 'concat', 'repeat']);
+/** Causal recurrent nodes besides the cells: their state is carried to the next chunk as the cells' is. */
+const CAUSAL = new Set(['rwkv7']);
 
 /** Checks `tbptt` and that the graph allows it; returns the sequence input it cuts. */
 export function tbpttAxis(tbptt: unknown, nodes: GNode[], inputs: Map<string, InputNode>, losses: ResolvedLoss[]): InputNode {
@@ -29,7 +31,7 @@ export function tbpttAxis(tbptt: unknown, nodes: GNode[], inputs: Map<string, In
     after.add(n);
     if (isCellKind(n.kind)) {
       if ((n.module as RecurrentCore).bidirectional) throw new ValueError(`Expected unidirectional recurrent nodes for tbptt, got bidirectional ${n.name} (its reverse pass reads the whole sequence)`);
-    } else if (!STEPWISE.has(n.kind)) {
+    } else if (!STEPWISE.has(n.kind) && !CAUSAL.has(n.kind)) {
       throw new ValueError(`Expected only step-wise and unidirectional recurrent nodes after ${axis.name} for tbptt, got ${n.kind} node ${n.name} (it reads every step)`);
     }
   }

@@ -5,7 +5,7 @@
 // residual), then ln_out and the head. One run_program call runs the whole stack: a whole sequence,
 // or one streaming step (T = 1) against the same state buffers.
 import type { ProgramBuilder } from '../ir/program';
-import type { Rwkv7Config } from './layout';
+import type { Rwkv7Config, Rwkv7StackConfig } from './layout';
 import type { QuantWeight } from '../model/quantize';
 
 /** Element offsets of the parameters by official name (block layout, src/rwkv/layout.ts). */
@@ -19,12 +19,12 @@ export interface StateOffsets {
 }
 
 /** Floats of one row's state: per layer 2·C + H·N². */
-export function stateFloats(c: Rwkv7Config): number {
+export function stateFloats(c: Rwkv7StackConfig): number {
   return c.layers * (2 * c.dim + c.dim * c.headSize);
 }
 
 /** Splits a state block of B rows into its per-layer parts (layer-major: att, wkv, ffn). */
-export function stateOffsets(c: Rwkv7Config, base: number, B: number): StateOffsets {
+export function stateOffsets(c: Rwkv7StackConfig, base: number, B: number): StateOffsets {
   const s: StateOffsets = { att: [], wkv: [], ffn: [] };
   let off = base;
   for (let l = 0; l < c.layers; l++) {
@@ -72,7 +72,7 @@ export interface BlockBuffers {
 }
 
 /** Allocates one block's buffers for M rows; `train` adds the saved statistics and states. */
-export function blockBuffers(b: ProgramBuilder, c: Rwkv7Config, T: number, B: number, train: boolean): BlockBuffers {
+export function blockBuffers(b: ProgramBuilder, c: Rwkv7StackConfig, T: number, B: number, train: boolean): BlockBuffers {
   const M = T * B;
   const C = c.dim;
   const H = C / c.headSize;
@@ -90,18 +90,38 @@ export function blockBuffers(b: ProgramBuilder, c: Rwkv7Config, T: number, B: nu
   };
 }
 
-export interface ForwardPlan {
+/** The buffers of the block stack (emitStack): the residual stream, its norms' statistics, the blocks'. */
+export interface StackPlan {
   T: number;
   B: number;
-  ids: number; // (M) i32
   x: number; // (M, C) residual stream
   x0: number; // (M, C) the embedding before ln0 (training only; 0 = none)
   stats0: number; // (M, 2) ln0 stats (training only)
   xo: number; // (M, C) ln_out(x)
   statsOut: number; // (M, 2) ln_out stats (training only)
-  logits: number; // (M, V)
   vfirst: number; // (M, C) layer 0's v
   blocks: BlockBuffers[];
+}
+
+/** The whole model's buffers: the stack's, the token ids and the logits. */
+export interface ForwardPlan extends StackPlan {
+  ids: number; // (M) i32
+  logits: number; // (M, V)
+}
+
+/** A projection y (+)= x·Wᵀ of parameter `name` (M, N, K as gemm_nt): f32 or int8 weights. */
+export type Gemm = (y: number, x: number, name: string, M: number, N: number, K: number, acc: number) => void;
+
+/** The int8 copy of a weight by official name, if it has one. */
+export type QuantOf = (name: string) => QuantWeight | undefined;
+
+/** The projection of emitForward: gemm_nt on the f32 weights, or gemm_q8_nt on a weight's int8 copy from `quant`. */
+export function gemmOf(b: ProgramBuilder, p: ParamOffsets, quant: QuantOf | null): Gemm {
+  return (y, x, name, M, N, K, acc) => {
+    const q = quant?.(name);
+    if (q) b.gemmQ8(y, x, q.q, q.s, 0, M, N, K, acc);
+    else b.gemmNt(y, x, p(name), 0, M, N, K, acc);
+  };
 }
 
 /**
@@ -109,20 +129,26 @@ export interface ForwardPlan {
  * With `quant` (int8 copies by parameter name), those projections run gemm_q8_nt instead of gemm_nt.
  */
 export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, st: StateOffsets, f: ForwardPlan, quant: Map<string, QuantWeight> | null = null): void {
+  const gemm = gemmOf(b, p, quant ? (name) => quant.get(name) : null);
+  const M = f.T * f.B;
+  b.embed(f.x0 || f.x, p('emb.weight'), f.ids, M, c.dim);
+  emitStack(b, c, p, st, f, gemm);
+  gemm(f.logits, f.xo, 'head.weight', M, c.vocabSize, c.dim, 0);
+}
+
+/**
+ * Emits the block stack between the embedding and the head: ln0 of `f.x0 || f.x` into f.x, every
+ * block on the residual f.x from the state at `st` (updated in place), ln_out into f.xo. The graph's
+ * rwkv7 node (src/graph/rwkv7.ts) emits exactly this.
+ */
+export function emitStack(b: ProgramBuilder, c: Rwkv7StackConfig, p: ParamOffsets, st: StateOffsets, f: StackPlan, gemm: Gemm): void {
   const { T, B } = f;
-  // every projection goes through here: y (+)= x·Wᵀ, f32 or int8 weights
-  const gemm = (y: number, x: number, name: string, M: number, N: number, K: number, acc: number): void => {
-    const q = quant?.get(name);
-    if (q) b.gemmQ8(y, x, q.q, q.s, 0, M, N, K, acc);
-    else b.gemmNt(y, x, p(name), 0, M, N, K, acc);
-  };
   const M = T * B;
   const C = c.dim;
   const N = c.headSize;
   const H = C / N;
   const F = c.ffnDim;
   const { w: Dw, a: Da, v: Dv, g: Dg } = c.lora;
-  b.embed(f.x0 || f.x, p('emb.weight'), f.ids, M, C);
   b.rwkv7Norm(f.x, f.stats0, f.x0 || f.x, p('blocks.0.ln0.weight'), p('blocks.0.ln0.bias'), M, 1, C, 1e-5);
   for (let l = 0; l < c.layers; l++) {
     const q = f.blocks[l];
@@ -164,5 +190,4 @@ export function emitForward(b: ProgramBuilder, c: Rwkv7Config, p: ParamOffsets, 
     gemm(f.x, q.hid, fn + 'value.weight', M, C, F, 1);
   }
   b.rwkv7Norm(f.xo, f.statsOut, f.x, p('ln_out.weight'), p('ln_out.bias'), M, 1, C, 1e-5);
-  gemm(f.logits, f.xo, 'head.weight', M, c.vocabSize, C, 0);
 }

@@ -22,6 +22,9 @@ export interface Rwkv7Config {
   lora: { w: number; a: number; v: number; g: number };
 }
 
+/** The shape of a stack of RWKV-7 blocks without the embedding and the head (the graph's rwkv7 node). */
+export type Rwkv7StackConfig = Omit<Rwkv7Config, 'vocabSize'>;
+
 /** One parameter: official name and shape, element offset in the block, stored transposed or not. */
 export interface ParamEntry {
   name: string;

@@ -63,6 +63,7 @@ export const OP = {
   RWKV7_OUT_BWD: 81,
   RWKV7_RELU_SQ_BWD: 82,
   RWKV7_SIGMOID_BWD: 83,
+  MASK_ROWS: 84,
   CRF_NLL: 50,
   CRF_VITERBI: 51,
 } as const;
@@ -129,6 +130,7 @@ export const OP_ARITY = {
   RWKV7_OUT_BWD: 16,
   RWKV7_RELU_SQ_BWD: 4,
   RWKV7_SIGMOID_BWD: 4,
+  MASK_ROWS: 5,
   CRF_NLL: 15,
   CRF_VITERBI: 11,
 } as const;
@@ -225,6 +227,7 @@ export const OP_EMITTER = {
   RWKV7_OUT_BWD: 'rwkv7OutBwd',
   RWKV7_RELU_SQ_BWD: 'rwkv7ReluSqBwd',
   RWKV7_SIGMOID_BWD: 'rwkv7SigmoidBwd',
+  MASK_ROWS: 'maskRows',
   CRF_NLL: 'crfNll',
   CRF_VITERBI: 'crfViterbi',
 } as const;
@@ -535,6 +538,11 @@ export abstract class OpEmitter {
   /** RWKV7_SIGMOID_BWD (83): rwkv7_sigmoid_backward(dx dy y n) */
   rwkv7SigmoidBwd(dx: number, dy: number, y: number, n: number): void {
     this.op(83, dx, dy, y, n);
+  }
+
+  /** MASK_ROWS (84): mask_rows(y lens T B F). rows (t, b) with t >= lens[b] set to 0 */
+  maskRows(y: number, lens: number, T: number, B: number, F: number): void {
+    this.op(84, y, lens, T, B, F);
   }
 
   /** CRF_NLL (50): crf_nll_forward_backward(dem dtrans dstart dend em tags trans start end lens scratch T B K slot); slot: [f64 loss sum | f32 scale]. loss: CRF negative log-likelihood and its gradients */
