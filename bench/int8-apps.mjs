@@ -18,6 +18,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as lib from '../dist/index.js';
 import { names } from '../scripts/apps-data.mjs';
+import { roundRatios } from './common.mjs';
 
 const { values: a } = parseArgs({ options: {
   words: { type: 'string', default: '512' }, records: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '5' }, hidden: { type: 'string', default: '64' },
@@ -65,21 +66,22 @@ const rate = (fn, m) => {
   return n / ((performance.now() - t0) / 1000);
 };
 for (const [name, fn] of Object.entries(runs)) for (const m of models[name]) fn(m); // warm-up (plans compiled)
-const ratios = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
+const figs = Object.fromEntries(Object.keys(runs).map((k) => [k, { f32: [], int8: [] }]));
 for (let r = 0; r < rounds; r++) {
   const line = [];
   for (const [name, fn] of Object.entries(runs)) {
     const [f32, int8] = models[name];
     let rf, ri;
     if (r % 2 === 0) { rf = rate(fn, f32); ri = rate(fn, int8); } else { ri = rate(fn, int8); rf = rate(fn, f32); }
-    ratios[name].push(ri / rf);
+    figs[name].f32.push(rf);
+    figs[name].int8.push(ri);
     line.push(`${name}: f32 ${rf.toFixed(0)}, int8 ${ri.toFixed(0)} ${unit(name)}`);
   }
   console.log(`round ${r + 1}: ${line.join('; ')}`);
 }
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-for (const [name, xs] of Object.entries(ratios)) {
-  console.log(`RESULT ${name}: int8 / f32 median ×${median(xs).toFixed(3)} (min ×${Math.min(...xs).toFixed(3)}, max ×${Math.max(...xs).toFixed(3)}, ${xs.length} rounds)`);
+for (const [name, f] of Object.entries(figs)) {
+  const r = roundRatios(f.int8, f.f32);
+  console.log(`RESULT ${name}: int8 / f32 median ×${r.median.toFixed(3)} (min ×${r.min.toFixed(3)}, max ×${r.max.toFixed(3)}, ${rounds} rounds)`);
 }
 console.log(`load after ${load().join(' ')}`);
 for (const m of [s2s, s2s8, clf, clf8]) m.dispose();
