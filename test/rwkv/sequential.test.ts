@@ -4,10 +4,10 @@
 // logits (time-major and batch-first, and the RWKV7 model's own), a training step's loss, gradients
 // and updated parameters, truncated BPTT — and stream() steps equal the whole-sequence forward; the
 // spec and the model file round-trip; quantize() gives its projections int8 copies as the graph's;
-// fit lowers the loss; the layer adds no hN / cN slots; bad options are refused with typed errors
+// fit lowers the loss; the layer adds no hN / cN slots; the heap is given back; bad options are refused with typed errors
 // naming the option.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../../src/wasm/load';
+import { init, runtime } from '../../src/wasm/load';
 import {
   graph, GraphModel, Sequential, layers, Tensor, serialize, deserialize, modelFromSpec, SGD, Adam, quantize, ShapeError, ValueError,
 } from '../../src/index';
@@ -83,7 +83,7 @@ describe.each(VARIANTS)('layers.rwkv7 in a Sequential on the %s binary', (varian
     fresh.dispose();
   });
 
-  it('gives the graph\'s and the RWKV7 model\'s logits bit for bit (batch 1 and 2, batch-first); no hN / cN slots', () => {
+  it('gives the graph\'s and the RWKV7 model\'s logits bit for bit (batch 1 and 2, batch-first, lengths); no hN / cN slots', () => {
     const rows = randomRows(2, 11, 1);
     const y = seq.forward(idsOf(rows));
     expect(y.output.shape).toEqual([11, 2, V]);
@@ -99,6 +99,12 @@ describe.each(VARIANTS)('layers.rwkv7 in a Sequential on the %s binary', (varian
     expect(out.shape).toEqual([2, 11, V]);
     for (const b of [0, 1]) expect(bits((out.data as Float32Array).subarray(b * 11 * V, (b + 1) * 11 * V))).toBe(bits(made.forward(rows[b]).logits));
     bf.dispose();
+    // lengths: row 1's valid steps are the row run alone, the later ones 0 (as the graph's)
+    const withLens = seq.forward(idsOf(rows), { lengths: [11, 4] }).output.data as Float32Array;
+    expect(bits(withLens)).toBe(bits(g.forward({ ids: { data: idsOf(rows), lengths: [11, 4] } }).logits.data as Float32Array));
+    const r1 = Float32Array.from({ length: 11 * V }, (_, i) => withLens[(Math.floor(i / V) * 2 + 1) * V + (i % V)]);
+    expect(bits(r1.subarray(0, 4 * V))).toBe(bits(made.forward(rows[1].slice(0, 4)).logits));
+    expect(r1.subarray(4 * V).every((v) => v === 0)).toBe(true);
     // no state slots: h0 is refused as for a model without recurrent cells
     expect(() => seq.forward(idsOf([rows[0]]), { h0: new Float32Array(32) })).toThrow(ValueError);
     expect(() => seq.forward(idsOf([rows[0]]), { h0: new Float32Array(32) })).toThrow(/Expected no h0/);
@@ -224,6 +230,22 @@ describe.each(VARIANTS)('layers.rwkv7 in a Sequential on the %s binary', (varian
     expect(h.loss).toHaveLength(6);
     expect(s.evaluateDataset(data, { loss: 'crossEntropy' })).toBeLessThan(before * 0.9);
     s.dispose();
+  });
+
+  it('gives back every heap element it took (forward, training, stream, dispose)', () => {
+    const heap = runtime().heap;
+    const before = heap.liveElements;
+    const s = sequentialOf();
+    const rows = randomRows(2, 5, 3);
+    s.forward(idsOf(rows));
+    const opt = new Adam();
+    s.trainStep({ x: idsOf(rows), y: idsOf(rows) }, { loss: 'crossEntropy', optimizer: opt });
+    const st = s.stream({ batchSize: 2 });
+    st.step([1, 2]);
+    st.close();
+    s.dispose();
+    opt.dispose();
+    expect(heap.liveElements).toBe(before);
   });
 
   it('refuses bad options with typed errors naming the option', () => {
