@@ -1,11 +1,12 @@
 // layers.rwkv7 in a Sequential (issue 25: what a graph can hold, a Sequential can hold): embedding →
 // rwkv7 → linear (no bias) as a Sequential runs the graph's rwkv7 node, so on both binaries it equals
 // the graph embedding → rwkv7 → linear bit for bit — a fresh model's parameters for one seed, the
-// logits (time-major and batch-first, and the RWKV7 model's own), a training step's loss, gradients
-// and updated parameters, truncated BPTT — and stream() steps equal the whole-sequence forward; the
-// spec and the model file round-trip; quantize() gives its projections int8 copies as the graph's;
-// fit lowers the loss; the layer adds no hN / cN slots; the heap is given back; bad options are refused with typed errors
-// naming the option.
+// logits (time-major, batch-first, with lengths, and the RWKV7 model's own), a training step's loss,
+// gradients and updated parameters, the public backward over float inputs, truncated BPTT — and
+// stream() steps equal the whole-sequence forward; the spec and the model file round-trip;
+// quantize() gives its projections int8 copies as the graph's; fit lowers the loss; the layer adds
+// no hN / cN slots; the heap is given back; bad options are refused with typed errors naming the
+// option.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtime } from '../../src/wasm/load';
 import {
@@ -129,6 +130,33 @@ describe.each(VARIANTS)('layers.rwkv7 in a Sequential on the %s binary', (varian
     }
     // the step moved the stack's parameters
     expect(bits(s.getParameter('1.blocks.1.att.w1'))).not.toBe(bits(seq.getParameter('1.blocks.1.att.w1')));
+    s.dispose();
+    twin.dispose();
+  });
+
+  it('over float inputs (first layer, the Sequential\'s inputSize): the public backward\'s dx and gradients equal the graph\'s bit for bit', () => {
+    const o = { headSize: 4, numLayers: 2, ffnDim: 16, lora: { w: 4, a: 4, v: 4, g: 4 } };
+    const s = new Sequential([layers.rwkv7({ inputSize: 8, ...o }), layers.linear({ inFeatures: 8, outFeatures: 3 })], { inputSize: 8, seed: 4 });
+    const x = graph.input('x', { type: 'float', features: 8 });
+    const yv = graph.linear(graph.rwkv7(x, { ...o, name: 'r' }), { outFeatures: 3, name: 'y' });
+    const twin = new GraphModel({ inputs: [x], outputs: { y: yv }, seed: 4 });
+    const rename = (name: string): string => name.replace(/^0\./, 'r.').replace(/^1\./, 'y.');
+    for (const { name, shape } of s.parameters()) {
+      const v = shape.length === 2 && s.getParameter(name).every((z) => z === 0) ? Float32Array.from({ length: shape[0] * shape[1] }, (_, i) => 0.4 * Math.cos(i * 1.3 + name.length)) : s.getParameter(name);
+      s.setParameter(name, v);
+      twin.setParameter(rename(name), v);
+    }
+    const T = 4, B = 2;
+    const xs = new Tensor(Float32Array.from({ length: T * B * 8 }, (_, i) => Math.sin(i * 0.9)), [T, B, 8]);
+    const dy = Float32Array.from({ length: T * B * 3 }, (_, i) => Math.cos(i * 0.4));
+    s.zeroGrad();
+    twin.zeroGrad();
+    const out = s.forward(xs, { keep: true }).output.data as Float32Array;
+    expect(bits(out)).toBe(bits(twin.forward({ x: xs }, { keep: true }).y.data as Float32Array));
+    const dx = s.backward({ dOutput: dy }).dx!.data as Float32Array;
+    expect(dx.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    expect(bits(dx)).toBe(bits(twin.backward({ y: dy }).x.data as Float32Array));
+    for (const { name } of s.parameters()) expect(bits(s.gradient(name)), name).toBe(bits(twin.gradient(rename(name))));
     s.dispose();
     twin.dispose();
   });
@@ -264,6 +292,8 @@ describe.each(VARIANTS)('layers.rwkv7 in a Sequential on the %s binary', (varian
     for (const bad of [{ ...ok, inputSize: 12 }, { ...ok, headSize: 6 }, { ...ok, heads: 2 }]) expect(() => layers.rwkv7(bad as never)).toThrow(ValueError);
     // the width must be the previous layer's
     expect(() => new Sequential([layers.embedding({ numEmbeddings: V, embeddingDim: 24 }), layers.rwkv7(ok)])).toThrow(ShapeError);
+    // the graph node emits the layer: Module.emit is never the path, and says so
+    expect(() => layers.rwkv7(ok).emit({} as never, 0, 16)).toThrow(/emitted by its graph node/);
     expect(() => layerFromConfig({ type: 'rwkv7', inputSize: 16, headSize: 8, numLayers: 0, lora })).toThrow(/Expected numLayers to be a positive integer, got 0/);
   });
 });
