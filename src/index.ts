@@ -70,6 +70,7 @@ export { importRwkv7, type ImportRwkv7Options } from './rwkv/import';
 export { WorldTokenizer } from './rwkv/tokenizer';
 export type { Rwkv7Config, Rwkv7StackConfig } from './rwkv/layout';
 export type { Rwkv7NodeOptions } from './rwkv/stack';
+export type { Rwkv7LayerOptions } from './layers/rwkv7';
 export { Rwkv7Trainer, type Rwkv7Batch, type Rwkv7StepOptions } from './rwkv/train';
 export { createRwkv7 } from './rwkv/init';
 export { saveRwkv7, rwkv7ToBytes } from './rwkv/file';

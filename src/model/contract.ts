@@ -33,7 +33,8 @@ export interface RunResult {
   output: Tensor;
   /**
    * Final hidden states `(numLayers·D, B, H)`, index `layer·D + direction`: each sequence's state at its last
-   * valid step.
+   * valid step. They describe the recurrent cells only (undefined without any): an rwkv7 layer adds no
+   * slots here, its state lives in the model's programs and streams.
    */
   hN: Tensor;
   /** Final cell states of an LSTM, laid out as `hN`. */

@@ -1,5 +1,6 @@
 // The graph of a layer or a Sequential (issue 22: the graph is the only engine): a chain of nodes
-// wrapping the very modules the layers are made of, named so that the graph's parameter arena is
+// wrapping the very modules the layers are made of (an rwkv7 layer becomes the graph's rwkv7 node
+// with the same stack), named so that the graph's parameter arena is
 // the model's — same names (`0.weight_ih_l0`, or `weight_ih_l0` for a standalone layer), same order,
 // same initial values for a seed — and computes what the former Sequential runner computed, bit for
 // bit (the engine fixtures, test/model/engine-fixtures.test.ts).
@@ -12,6 +13,7 @@ import { GNode, InputNode, input, type Sym } from '../graph/nodes';
 import type { Module } from '../layers/module';
 import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
+import { Rwkv7Module } from '../layers/rwkv7';
 import { Tensor } from '../tensor';
 
 /** One recurrent layer's state input and output of one kind in the graph, and its slots in the model's (numStates, B, W) tensors. */
@@ -71,6 +73,10 @@ export function modelGraph(modules: Module[], inFeatures: number, batchFirst: bo
       cur = n.port('seq', m.outputSize, axis);
       outputs[`hN_${i}`] = n.port('vec', S * H, null);
       if (m.cell.hasCellState) outputs[`cN_${i}`] = n.port('vec', S * H, null);
+    } else if (m instanceof Rwkv7Module) {
+      // the graph's rwkv7 node, as graph.rwkv7 builds it (no module: its emitter and parameters come from the stack)
+      n = new GNode('rwkv7', `l${i}`, [cur], null, { stack: m.stack });
+      cur = n.port('seq', m.outFeatures(cur.features), axis);
     } else {
       n = new GNode(m.kind, `l${i}`, [cur], m);
       cur = n.port('seq', m.outFeatures(cur.kind === 'ids' ? 1 : cur.features), axis);

@@ -9,6 +9,7 @@ import { CELLS, isCellKind } from '../layers/cells';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type MinGRUOptions, type MinLSTMOptions, type RNNOptions } from '../layers/recurrent';
 import type { CellKind } from '../layers/cells';
 import { DropoutModule, EmbeddingModule, LinearModule, SoftmaxModule, type EmbeddingOptions, type LinearOptions } from '../layers/dense';
+import { Rwkv7Module, type Rwkv7LayerOptions } from '../layers/rwkv7';
 import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError, show } from '../errors';
 import { APPLY_STEP_KEYS, checkOptions, keysOf } from '../options';
@@ -495,6 +496,15 @@ export const layers = {
   minGRU: (o: MinGRUOptions): Module => new RecurrentCore('mingru', o),
   /** A minLSTM layer. */
   minLSTM: (o: MinLSTMOptions): Module => new RecurrentCore('minlstm', o),
+  /**
+   * A stack of RWKV-7 blocks (ln0, per block the time mix with its delta-rule state and the channel
+   * mix, then ln_out) of width `inputSize` (or `dim`), as the graph's `graph.rwkv7` node: parameters
+   * `<index>.blocks.0.att.key.weight`, … under the RWKV7 model's names with its official
+   * initialisation. Every run starts from the zero state; streams, tbptt chunks and the worker pool
+   * carry it inside the graph's programs. It adds no slots to the model's `hN` / `cN` (nor takes `h0`
+   * / `c0`): those describe the recurrent cells only.
+   */
+  rwkv7: (o: Rwkv7LayerOptions): Module => new Rwkv7Module(o),
   /** A linear layer over every step (or over vectors). */
   linear: (o: LinearOptions): Module => new LinearModule(o),
   /** The same as `linear` (the Keras name). */
@@ -586,11 +596,13 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
       return new EmbeddingModule(o as never);
     case 'dropout':
       return new DropoutModule(o as never);
+    case 'rwkv7':
+      return new Rwkv7Module(o as never);
     case 'softmax':
     case 'logSoftmax':
       return new SoftmaxModule(type);
     default:
-      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, mingru, minlstm, linear, embedding, dropout, softmax, logSoftmax), got ${show(type)}`);
+      throw new ValueError(`Expected a known layer type (rnn, lstm, gru, mingru, minlstm, rwkv7, linear, embedding, dropout, softmax, logSoftmax), got ${show(type)}`);
   }
 }
 
