@@ -9,7 +9,7 @@ export { quantize, type QuantizeOptions, type Quantizable } from './model/quanti
 export type { RunOptions, RunResult } from './model/contract';
 export type { RNNOptions, LSTMOptions, GRUOptions, MinGRUOptions, MinLSTMOptions, RecurrentOptions, MergeMode, CellKind } from './layers/recurrent';
 export type { LinearOptions, EmbeddingOptions } from './layers/dense';
-export type { Module } from './layers/module';
+export type { Layer, Module } from './layers/module';
 export { SGD, RMSProp, Adam, AdamW, Optimizer, schedules, validateOptimizerState, OPTIMIZER_KINDS, type Schedule, type SGDOptions, type RMSPropOptions, type AdamOptions, type OptimizerState } from './train/optim';
 export { NonFiniteError } from './train/guard';
 export type { Batch, StepOptions, StepResult, LossKind } from './model/contract';

@@ -2,7 +2,7 @@
 // allocated: its layer count (limits.maxLayers) and every parameter's name and shape, whose total
 // is held to limits.maxParameters. Loaders compare this list with what the file holds and only
 // then build the model, so a hostile size never reaches the wasm heap.
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import { RecurrentCore } from '../layers/recurrent';
 import { checkLimit } from '../limits';
 
@@ -23,7 +23,7 @@ export function checkLayerCount(count: number, what: string): void {
  * (`${i}.` prefixes for a Sequential). Checks maxLayers first, so listing them is cheap, and
  * maxParameters on the total.
  */
-export function plannedParameters(modules: Module[], sequential: boolean): PlannedParameter[] {
+export function plannedParameters(modules: Layer[], sequential: boolean): PlannedParameter[] {
   const layerCount = modules.reduce((n, m) => n + (m instanceof RecurrentCore ? m.numLayers * m.directions : 1), 0);
   checkLayerCount(layerCount, 'the layers of the architecture');
   const out: PlannedParameter[] = [];

@@ -14,7 +14,7 @@
 // at each row's last valid step and the backward direction at step 0, merged, then the head.
 import { Sequential, layers } from '../model/model';
 import { withoutInitialisers } from '../params/initialisers';
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import type { MergeMode } from '../layers/recurrent';
 import { cellByInterchangeName, interchangeNames, isCellKind } from '../layers/cells';
 import { RecurrentCore } from '../layers/recurrent';
@@ -292,7 +292,7 @@ export function importKeras(src: KerasSource): KerasImport {
   const pick = (ws: { name: string; shape: number[]; data: Float32Array }[], key: string, i: number) =>
     ws.find((w) => w.name.replace(/:0$/, '').split('/').pop() === key) ?? ws[i];
 
-  const mods: Module[] = [];
+  const mods: Layer[] = [];
   const values: Record<string, Float32Array> = {};
   let features = -1;
   let ids = false;

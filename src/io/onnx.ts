@@ -24,7 +24,7 @@ import { withoutInitialisers } from '../params/initialisers';
 import { RecurrentCore } from '../layers/recurrent';
 import { cellByInterchangeName, CELLS, interchangeNames, type CellKind } from '../layers/cells';
 import { EmbeddingModule, LinearModule, SoftmaxModule, DropoutModule } from '../layers/dense';
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
@@ -567,7 +567,7 @@ export function fromOnnx(bytes: Uint8Array | ArrayBuffer): OnnxImport {
   // our models return the input's layout: (T, B, ·) or (B, T, ·)
   if (outAxes.join() !== 's0,s1') bad(`Expected the output's leading axes in the input's order, got them swapped (${batchFirst ? 'input batch-first, output time-major' : 'input time-major, output batch-first'})`);
 
-  const mods: Module[] = [];
+  const mods: Layer[] = [];
   const values: Record<string, Float32Array> = {};
   try {
     descs.forEach((d, i) => addLayer(d, i));

@@ -13,7 +13,7 @@ import { Model, Sequential, layers, modelFromSpec, type ModelSpec } from '../mod
 import { RecurrentCore } from '../layers/recurrent';
 import { cellByInterchangeName, interchangeNames } from '../layers/cells';
 import { withoutInitialisers } from '../params/initialisers';
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import { ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { FormatError } from './format';
@@ -90,7 +90,7 @@ const TORCH_KEYS: Record<string, readonly string[]> = {
   Linear: TORCH_LINEAR, Embedding: TORCH_EMBEDDING, Dropout: TORCH_DROPOUT, Softmax: TORCH_SOFTMAX, LogSoftmax: TORCH_SOFTMAX,
 };
 
-function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
+function moduleFromTorch(m: TorchModuleSpec, i: number): Layer {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new ValueError(`Expected modules[${i}] to be a module object { type, … }, got ${m === null ? 'null' : typeof m}`);
   const where = `modules[${i}] (${show(m.type)})`;
   try {
@@ -133,7 +133,7 @@ function moduleFromTorch(m: TorchModuleSpec, i: number): Module {
 /** The layers of an architecture as plain objects, each one's key prefix, and their parameters (sizes checked). */
 interface TorchPlan {
   mods: TorchModuleSpec[];
-  built: Module[];
+  built: Layer[];
   prefixes: string[];
   batchFirst: boolean;
   standalone: boolean;

@@ -84,9 +84,10 @@ export interface Emitted {
 
 /**
  * A layer of a `Sequential` stack (what the `layers.*` factories return): its kind, widths, parameters and
- * how it compiles into the model's program.
+ * config. Most layers are also a {@link Module} (they emit their own ops); a layer that a graph node emits
+ * (`layers.rwkv7`) is only a Layer.
  */
-export interface Module {
+export interface Layer {
   /** Layer type, e.g. 'lstm', 'linear'. */
   readonly kind: string;
   /** 'ids' for layers that take integer token ids (embedding); 'float' otherwise. */
@@ -95,8 +96,12 @@ export interface Module {
   paramSpecs(): ParamSpec[];
   /** Output features for a given input width; throws ShapeError when the input width is wrong. */
   outFeatures(inFeatures: number): number;
-  /** @internal emits the forward pass reading a (T, B, inFeatures) buffer at `input`. */
-  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted;
   /** JSON-serialisable config (for summaries and files). */
   config(): Record<string, unknown>;
+}
+
+/** A layer that compiles itself into a program (every layer but those a graph node emits). */
+export interface Module extends Layer {
+  /** @internal emits the forward pass reading a (T, B, inFeatures) buffer at `input`. */
+  emit(ctx: EmitContext, input: number, inFeatures: number): Emitted;
 }

@@ -5,7 +5,7 @@
 // computes what graph.rwkv7 does, bit for bit. Its state (per block the two token-shift vectors and
 // the heads' N×N states) lives in the graph's programs and streams, not in the model's hN / cN.
 import type { ParamSpec } from '../params/arena';
-import type { EmitContext, Emitted, Module } from './module';
+import type { Layer } from './module';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
 import { checkLimit } from '../limits';
@@ -31,7 +31,7 @@ export interface Rwkv7LayerOptions {
 const RWKV7_KEYS = keysOf<Rwkv7LayerOptions>()('inputSize', 'dim', 'headSize', 'numLayers', 'lora', 'ffnDim');
 
 /** A stack of RWKV-7 blocks as a Sequential layer; its graph node (kind 'rwkv7') does the emitting. */
-export class Rwkv7Module implements Module {
+export class Rwkv7Module implements Layer {
   readonly kind = 'rwkv7';
   readonly inputKind = 'float' as const;
   /** The stack's shape (what the graph's rwkv7 node is built with). */
@@ -59,13 +59,6 @@ export class Rwkv7Module implements Module {
   outFeatures(inFeatures: number): number {
     if (inFeatures !== this.stack.dim) throw new ShapeError(`Expected input features ${this.stack.dim} for rwkv7, got ${inFeatures}`);
     return this.stack.dim;
-  }
-  /**
-   * The graph's rwkv7 node emits this layer (src/graph/rwkv7.ts: its state, stream carry and backward
-   * need the graph's program context), so a model's chain graph never builds a module node for it.
-   */
-  emit(_ctx: EmitContext, _input: number, _inFeatures: number): Emitted {
-    throw new Error('rnn-wasm internal error: an rwkv7 layer is emitted by its graph node (modelGraph builds one), never through Module.emit');
   }
   config(): Record<string, unknown> {
     const c = this.stack;

@@ -3,7 +3,7 @@
 // loss name, the step options (clipping, tbptt, onNonFinite, the optimizer and the learning rates
 // its schedule gives for every update the call will make) and the batch (inputs, lengths, initial
 // states, targets). Everything is checked before the first side effect of a call.
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import { checkLengths, checkOptionsObject, describe } from '../ir/checks';
 import type { Arena } from '../params/arena';
 import { Optimizer } from '../train/optim';
@@ -136,7 +136,7 @@ export interface BackwardResult {
 export interface CheckedModel {
   readonly inFeatures: number;
   readonly batchFirst: boolean;
-  readonly modules: readonly Module[];
+  readonly modules: readonly Layer[];
   inputDims(x: Tensor<Float32Array> | Tensor<Int32Array>): { T: number; B: number };
   checkStates(h0: Float32Array | undefined, c0: Float32Array | undefined, B: number): void;
 }

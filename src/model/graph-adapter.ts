@@ -10,7 +10,7 @@
 // trailing softmax is left out of training through the `logits` output (folded into the loss).
 import { GraphModel } from '../graph/model';
 import { GNode, InputNode, input, type Sym } from '../graph/nodes';
-import type { Module } from '../layers/module';
+import type { Layer, Module } from '../layers/module';
 import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
 import { Rwkv7Module } from '../layers/rwkv7';
@@ -40,7 +40,7 @@ export interface ModelGraph {
 }
 
 /** The chain graph of `modules` (parameters prefixed `<index>.` when `prefixed`). */
-export function modelGraph(modules: Module[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed?: number): ModelGraph {
+export function modelGraph(modules: Layer[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed?: number): ModelGraph {
   const first = modules[0];
   const x = first instanceof EmbeddingModule ? input('x', { type: 'ids', vocabSize: first.numEmbeddings }) : input('x', { type: 'float', features: inFeatures });
   const axis = x.node as InputNode;
@@ -78,7 +78,8 @@ export function modelGraph(modules: Module[], inFeatures: number, batchFirst: bo
       n = new GNode('rwkv7', `l${i}`, [cur], null, { stack: m.stack });
       cur = n.port('seq', m.outFeatures(cur.features), axis);
     } else {
-      n = new GNode(m.kind, `l${i}`, [cur], m);
+      // every other layer emits itself (Sequential accepts only these and the rwkv7 layer)
+      n = new GNode(m.kind, `l${i}`, [cur], m as Module);
       cur = n.port('seq', m.outFeatures(cur.kind === 'ids' ? 1 : cur.features), axis);
     }
     n.paramPrefix = prefixed ? `${i}.` : '';

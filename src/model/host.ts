@@ -4,7 +4,7 @@
 // graph's memory (runtime, parameter arena, dropout generator, int8 copies).
 import type { Runtime } from '../wasm/load';
 import type { Arena } from '../params/arena';
-import type { Module } from '../layers/module';
+import type { Layer } from '../layers/module';
 import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
 import { Tensor } from '../tensor';
@@ -21,7 +21,7 @@ export class ModelHost implements Int8Host {
   readonly graph: GraphModel;
   constructor(
     readonly mg: ModelGraph,
-    readonly modules: Module[],
+    readonly modules: Layer[],
     readonly inFeatures: number,
     readonly batchFirst: boolean,
   ) {

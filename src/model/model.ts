@@ -4,7 +4,7 @@
 // translates its own layouts (batch-first tensors, (numStates, B, H) states, one loss on its output)
 // at the boundary. The API is PyTorch-shaped (parameters by name).
 import { Stream, type StreamOptions } from './stream';
-import type { Module } from '../layers/module';
+import type { Layer, Module } from '../layers/module';
 import { CELLS, isCellKind } from '../layers/cells';
 import { RecurrentCore, type GRUOptions, type LSTMOptions, type MinGRUOptions, type MinLSTMOptions, type RNNOptions } from '../layers/recurrent';
 import type { CellKind } from '../layers/cells';
@@ -51,7 +51,7 @@ export type ModelSpec = (
 };
 
 /** The chain graph of a layer's or Sequential's modules, checked before anything is allocated. */
-function buildHost(modules: Module[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed: number | undefined): ModelHost {
+function buildHost(modules: Layer[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed: number | undefined): ModelHost {
   // every check before the first allocation: a refused model takes no memory
   if (typeof batchFirst !== 'boolean') throw new ValueError(`Expected batchFirst to be a boolean, got ${describe(batchFirst)}`);
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) throw new ValueError(`Expected seed to be an integer, got ${describe(seed)}`);
@@ -74,7 +74,7 @@ export abstract class Model {
   private kept: { B: number; T: number } | null = null;
   /** Rows of the last evaluate/trainStep run (for its initial-state gradients). */
   private lastRows = 0;
-  protected constructor(modules: Module[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed?: number) {
+  protected constructor(modules: Layer[], inFeatures: number, batchFirst: boolean, prefixed: boolean, seed?: number) {
     this.runner = buildHost(modules, inFeatures, batchFirst, prefixed, seed);
   }
 
@@ -487,15 +487,15 @@ const MODEL_CLASSES: Record<CellKind, new (o: never) => RecurrentModel> = { rnn:
 /** Layer factories for Sequential. */
 export const layers = {
   /** A vanilla RNN layer. */
-  rnn: (o: RNNOptions): Module => new RecurrentCore('rnn', o),
+  rnn: (o: RNNOptions): Layer => new RecurrentCore('rnn', o),
   /** An LSTM layer. */
-  lstm: (o: LSTMOptions): Module => new RecurrentCore('lstm', o),
+  lstm: (o: LSTMOptions): Layer => new RecurrentCore('lstm', o),
   /** A GRU layer. */
-  gru: (o: GRUOptions): Module => new RecurrentCore('gru', o),
+  gru: (o: GRUOptions): Layer => new RecurrentCore('gru', o),
   /** A minGRU layer. */
-  minGRU: (o: MinGRUOptions): Module => new RecurrentCore('mingru', o),
+  minGRU: (o: MinGRUOptions): Layer => new RecurrentCore('mingru', o),
   /** A minLSTM layer. */
-  minLSTM: (o: MinLSTMOptions): Module => new RecurrentCore('minlstm', o),
+  minLSTM: (o: MinLSTMOptions): Layer => new RecurrentCore('minlstm', o),
   /**
    * A stack of RWKV-7 blocks (ln0, per block the time mix with its delta-rule state and the channel
    * mix, then ln_out) of width `inputSize` (or `dim`), as the graph's `graph.rwkv7` node: parameters
@@ -504,19 +504,19 @@ export const layers = {
    * carry it inside the graph's programs. It adds no slots to the model's `hN` / `cN` (nor takes `h0`
    * / `c0`): those describe the recurrent cells only.
    */
-  rwkv7: (o: Rwkv7LayerOptions): Module => new Rwkv7Module(o),
+  rwkv7: (o: Rwkv7LayerOptions): Layer => new Rwkv7Module(o),
   /** A linear layer over every step (or over vectors). */
-  linear: (o: LinearOptions): Module => new LinearModule(o),
+  linear: (o: LinearOptions): Layer => new LinearModule(o),
   /** The same as `linear` (the Keras name). */
-  dense: (o: LinearOptions): Module => new LinearModule(o),
+  dense: (o: LinearOptions): Layer => new LinearModule(o),
   /** An embedding of token ids; first layer only (the input is then `(T, B)` Int32 ids). */
-  embedding: (o: EmbeddingOptions): Module => new EmbeddingModule(o),
+  embedding: (o: EmbeddingOptions): Layer => new EmbeddingModule(o),
   /** Inverted dropout with probability `p` in training; the identity at inference. */
-  dropout: (o: { p: number }): Module => new DropoutModule(o),
+  dropout: (o: { p: number }): Layer => new DropoutModule(o),
   /** Softmax over the features (folded into a crossEntropy loss in training). */
-  softmax: (): Module => new SoftmaxModule('softmax'),
+  softmax: (): Layer => new SoftmaxModule('softmax'),
   /** Log-softmax over the features (folded into a crossEntropy loss in training). */
-  logSoftmax: (): Module => new SoftmaxModule('logSoftmax'),
+  logSoftmax: (): Layer => new SoftmaxModule('logSoftmax'),
 };
 
 /** Options of a {@link Sequential} stack. */
@@ -535,13 +535,13 @@ export interface SequentialOptions {
  */
 export class Sequential extends Model {
   /** The layers, in order. */
-  readonly layers: readonly Module[];
-  constructor(mods: Module[], opts: SequentialOptions = {}) {
+  readonly layers: readonly Layer[];
+  constructor(mods: Layer[], opts: SequentialOptions = {}) {
     checkOptions(opts, SEQUENTIAL_KEYS, 'Sequential options');
     opts = opts ?? {};
     if (!Array.isArray(mods) || mods.length === 0) throw new ValueError(`Expected a non-empty array of layers, got ${show(mods)}`);
     mods.forEach((m, i) => {
-      if (!m || typeof (m as Module).emit !== 'function') throw new ValueError(`Expected layers[${i}] from layers.*(), got ${show(m)}`);
+      if (!m || (typeof (m as Module).emit !== 'function' && !(m instanceof Rwkv7Module))) throw new ValueError(`Expected layers[${i}] from layers.*(), got ${show(m)}`);
       if (i > 0 && m.inputKind === 'ids') throw new ValueError(`Expected embedding only as the first layer, got it at index ${i}`);
       if (m instanceof RecurrentCore && m.batchFirst) throw new ValueError(`Expected batchFirst on the Sequential options, not on layers[${i}]`);
     });
@@ -551,7 +551,7 @@ export class Sequential extends Model {
         ? 1
         : first instanceof LinearModule
           ? first.inFeatures
-          : first instanceof RecurrentCore
+          : first instanceof RecurrentCore || first instanceof Rwkv7Module
             ? first.inputSize
             : NaN;
     if (opts.inputSize !== undefined) {
@@ -579,7 +579,7 @@ export class Sequential extends Model {
 }
 
 /** Builds one layer from its config() object; throws ValueError naming an unknown type. */
-export function layerFromConfig(c: Record<string, unknown>): Module {
+export function layerFromConfig(c: Record<string, unknown>): Layer {
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw new ValueError(`Expected a layer config object, got ${c === null ? 'null' : typeof c}`);
   const { type, ...o } = c as { type: string } & Record<string, unknown>;
   if (isCellKind(type)) {
@@ -611,7 +611,7 @@ export function layerFromConfig(c: Record<string, unknown>): Module {
  * they form a Sequential (parameter names prefixed `0.`, `1.`, …). Loaders size-check these
  * before building the model.
  */
-export function modulesFromSpec(spec: ModelSpec): { modules: Module[]; sequential: boolean } {
+export function modulesFromSpec(spec: ModelSpec): { modules: Layer[]; sequential: boolean } {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${show(spec)}`);
   // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
   if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${show(spec.quantized)}`);

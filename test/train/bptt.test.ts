@@ -2,7 +2,7 @@
 // stacked, bidirectional model with masks and h0/c0), truncated BPTT semantics, bit-identical
 // reproducibility, and a heap that does not grow across 1,000 steps of one shape.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, Sequential, layers, tensor, Tensor, Adam, SGD, type Module } from '../../src/index';
+import { init, Sequential, layers, tensor, Tensor, Adam, SGD, type Layer } from '../../src/index';
 import { runtime } from '../../src/wasm/load';
 import { randArray, relErr } from '../model/helpers';
 
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 
 type Cell = 'rnn' | 'lstm' | 'gru' | 'gru-cho' | 'lstm-peep-clip';
-function rec(c: Cell, inputSize: number, hiddenSize: number, extra: Record<string, unknown> = {}): Module {
+function rec(c: Cell, inputSize: number, hiddenSize: number, extra: Record<string, unknown> = {}): Layer {
   const o = { inputSize, hiddenSize, ...extra };
   switch (c) {
     case 'rnn': return layers.rnn(o);

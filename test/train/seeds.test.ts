@@ -4,7 +4,7 @@
 //  - a long-dependency task (label = first symbol, then 40+ distractors): LSTM and GRU learn it;
 //    the vanilla RNN's result and its vanishing first-step gradient are reported.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, Sequential, layers, tensor, Tensor, Adam, type Module } from '../../src/index';
+import { init, Sequential, layers, tensor, Tensor, Adam, type Layer } from '../../src/index';
 import { prng } from '../model/helpers';
 
 beforeAll(async () => {
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 
 type Cell = 'rnn' | 'lstm' | 'gru';
-const cell = (c: Cell, inputSize: number, hiddenSize: number): Module =>
+const cell = (c: Cell, inputSize: number, hiddenSize: number): Layer =>
   c === 'rnn' ? layers.rnn({ inputSize, hiddenSize }) : c === 'lstm' ? layers.lstm({ inputSize, hiddenSize }) : layers.gru({ inputSize, hiddenSize });
 
 /** One-hot (T, B, V) time-major from B strings of ids. */
