@@ -42,7 +42,6 @@ export class Rwkv7Module implements Layer {
     const C = o.inputSize !== undefined ? posInt('inputSize', o.inputSize) : posInt('dim', o.dim);
     if (o.inputSize !== undefined && o.dim !== undefined && o.dim !== C) throw new ValueError(`Expected dim to equal inputSize ${C} (they name one width), got ${show(o.dim)}`);
     const L = posInt('numLayers', o.numLayers);
-    checkLimit('maxLayers', L, 'numLayers');
     const N = o.headSize;
     if (Number.isSafeInteger(N) && N >= 4 && N % 4 === 0 && C % N !== 0) throw new ValueError(`Expected inputSize to be a multiple of headSize ${N}, got ${C}`);
     if (o.ffnDim !== undefined && posInt('ffnDim', o.ffnDim) % 4 !== 0) throw new ValueError(`Expected ffnDim to be a multiple of 4, got ${o.ffnDim}`);

@@ -2,6 +2,7 @@
 // (src/graph/rwkv7.ts). Its options, its parameters under the RWKV7 model's official names and
 // shapes (ln0, every block, ln_out; so an RWKV7 state_dict loads under the node's prefix) with the
 // official initialisers, and the low-rank factors that the kernels read transposed.
+import { checkLimit } from '../limits';
 import type { ParamSpec } from '../params/arena';
 import { ShapeError, ValueError, show } from '../errors';
 import { checkOptions, keysOf } from '../options';
@@ -33,6 +34,7 @@ export function stackConfig(dim: number, o: Rwkv7NodeOptions): Rwkv7StackConfig 
     lora: { w: o.lora.w, a: o.lora.a, v: o.lora.v, g: o.lora.g },
   };
   if (!Number.isSafeInteger(o.numLayers) || o.numLayers < 1) throw new ValueError(`Expected numLayers to be a positive integer, got ${show(o.numLayers)}`);
+  checkLimit('maxLayers', o.numLayers, 'numLayers');
   if (!Number.isSafeInteger(o.headSize) || o.headSize < 4 || o.headSize % 4 !== 0) throw new ValueError(`Expected headSize to be a positive multiple of 4, got ${show(o.headSize)}`);
   if (dim % o.headSize !== 0) throw new ShapeError(`Expected the input's features to be a multiple of headSize ${o.headSize}, got ${dim}`);
   checkConfig({ ...c, vocabSize: 1 });

@@ -11,7 +11,7 @@
 // are refused with typed errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtime } from '../../src/wasm/load';
-import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError, quantize } from '../../src/index';
+import { graph, GraphModel, Tensor, serialize, deserializeGraph, SGD, Adam, ShapeError, ValueError, quantize, setLimits, resetLimits } from '../../src/index';
 import { importRwkv7 } from '../../src/rwkv/import';
 import { createRwkv7 } from '../../src/rwkv/init';
 import { Rwkv7Trainer } from '../../src/rwkv/train';
@@ -332,5 +332,13 @@ describe.each(VARIANTS)('the graph rwkv7 node on the %s binary', (variant) => {
     expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 0, lora })).toThrow(/Expected numLayers to be a positive integer, got 0/);
     expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 1, lora: { w: 4, a: 4, v: 4 } as never })).toThrow(ValueError);
     expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 1, lora, heads: 3 } as never)).toThrow(ValueError);
+    // the layer limit every stack obeys (limits.maxLayers)
+    setLimits({ maxLayers: 2 });
+    try {
+      expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 3, lora })).toThrow(/numLayers/);
+      expect(() => graph.rwkv7(x, { headSize: 4, numLayers: 2, lora })).not.toThrow();
+    } finally {
+      resetLimits();
+    }
   });
 });
