@@ -18,12 +18,11 @@
 // A quantized model's spec carries quantized: 'int8' (read at every call, so a pool follows a
 // quantize() made after it started) and each replica derives the same int8 copies from it.
 // Starting, one call at a time, the parameter buffer and failures are the shared PoolCore's.
-import { GraphModel, type GraphStepOptions, type GraphStepResult } from '../graph/model';
+import type { GraphModel, GraphStepOptions, GraphStepResult } from '../graph/model';
 import type { Feed } from '../graph/feed';
 import { checkStepOptions as checkGraphStep, type GraphBatch, type LossOption } from '../graph/losses';
-import { deserialize, deserializeGraph, isGraphFile } from '../io/format';
 import type { Model } from '../model/model';
-import { ModelHost } from '../model/host';
+import type { ModelHost } from '../model/host';
 import { checkBatch, checkLoss, checkStepOptions, RUN_KEYS, STEP_KEYS, type Batch, type LossKind, type RunOptions, type RunResult, type StepOptions, type StepResult } from '../model/contract';
 import { checkTrainable, modelBatch, modelFeed, modelResult, type ModelGraph } from '../model/graph-adapter';
 import { checkLengths, checkOptionsObject } from '../ir/checks';
@@ -35,17 +34,16 @@ import { shards, type Reply } from './protocol';
 import { checkPoolOptions, ownBuffers, PoolCore, type Sent, type WorkerPoolOptions } from './core';
 import type { Transport } from './transport';
 import { poolAppOf, poolApps, type PoolApp, type PoolAppObject } from './apps';
+import { isBytes, served, servedFile, servedSource, type PoolSource, type Served } from './source';
 import { poolMemory, reduceAndStep, releaseMemory, releaser, shardRngs, type PoolMemory } from './reduce';
 import { countShard, joinOutputs, shardInputs, shardTargets } from './shard';
 
 export type { WorkerPoolOptions } from './core';
+export type { PoolSource } from './source';
 
 const GRAPH_STEP_KEYS = keysOf<GraphStepOptions>()('losses', 'optimizer', 'clipNorm', 'clipValue', 'tbptt', 'onNonFinite');
 const GRAPH_EVALUATE_KEYS = keysOf<{ losses: unknown }>()('losses');
 const EVALUATE_KEYS = keysOf<{ loss: unknown }>()('loss');
-
-/** What a WorkerPool serves: a layer or `Sequential`, a graph model, an application holding one (a Seq2Seq), or the bytes of any of their model files. */
-export type PoolSource = Model | GraphModel | PoolAppObject | Uint8Array | ArrayBuffer;
 
 /** The call forms of each kind: [layer or Sequential, graph]. */
 const FORMS: Record<'forward' | 'evaluate' | 'trainStep', [string, string]> = {
@@ -54,15 +52,7 @@ const FORMS: Record<'forward' | 'evaluate' | 'trainStep', [string, string]> = {
   trainStep: ['trainStep({ x, y, … }, { loss, optimizer, … })', 'trainStep({ inputs, targets }, { losses, optimizer, … })'],
 };
 
-const isBytes = (x: unknown): x is Uint8Array | ArrayBuffer => x instanceof Uint8Array || x instanceof ArrayBuffer;
-const isLayerModel = (x: unknown): x is Model => x !== null && typeof x === 'object' && (x as Model).runner instanceof ModelHost;
 const has = (x: unknown, ...keys: string[]): boolean => x !== null && typeof x === 'object' && keys.some((k) => k in x);
-
-/** What a pool runs: the model, and the application holding it (if any). */
-interface Served {
-  model: Model | GraphModel;
-  app: { kind: PoolApp; obj: PoolAppObject } | null;
-}
 
 /**
  * Runs any model on several workers (piscina in Node, Web Workers in browsers): `forward` splits the batch
@@ -92,19 +82,17 @@ export class WorkerPool extends PoolCore {
   private readonly mem: PoolMemory;
 
   private constructor(s: Served, owned: boolean, transport: Transport, timeout?: number, members: readonly PoolAppObject[] = []) {
-    const host = isLayerModel(s.model) ? s.model.runner : null;
-    const graph = host ? host.graph : (s.model as GraphModel);
-    super(graph.runner.rt.variant, transport, timeout);
+    super(s.graph.runner.rt.variant, transport, timeout);
     this.model = s.model;
-    this.graph = graph;
-    this.host = host;
+    this.graph = s.graph;
+    this.host = s.host;
     this.app = s.app?.obj ?? null;
     this.kind = s.app?.kind ?? null;
     this.members = members;
     this.owned = owned;
     this.meta = s.app ? s.app.kind.meta(s.app.obj) : '';
     this.memberMeta = s.app ? members.map((m) => s.app!.kind.meta(m)) : [];
-    this.mem = poolMemory(graph.runner);
+    this.mem = poolMemory(s.graph.runner);
     this.held.release = releaser(this.mem);
   }
 
@@ -117,19 +105,10 @@ export class WorkerPool extends PoolCore {
   static async create(source: PoolSource, opts: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const n = await checkPoolOptions(opts);
     const owned = isBytes(source);
-    const kind = owned ? null : poolAppOf(source);
-    let s: Served;
-    if (owned) s = fromFile(source);
-    else if (kind) s = { model: (source as PoolAppObject).model, app: { kind, obj: source as PoolAppObject } };
-    else if (source instanceof GraphModel || isLayerModel(source)) s = { model: source, app: null };
-    else {
-      const apps = poolApps().map((a) => a.kind).join(', ') || 'none registered';
-      throw new ValueError(`Expected a layer or Sequential model, a GraphModel, an application holding one (${apps}) or the bytes of a model file, got ${show(source)}`);
-    }
+    const s = owned ? servedFile(source) : servedSource(source);
     try {
-      const graph = isLayerModel(s.model) ? s.model.runner.graph : s.model;
-      graph.check();
-      return await PoolCore.start(graph.runner.rt, n, opts, (t) => new WorkerPool(s, owned, t, opts.timeout));
+      s.graph.check();
+      return await PoolCore.start(s.graph.runner.rt, n, opts, (t) => new WorkerPool(s, owned, t, opts.timeout));
     } catch (e) {
       if (owned) (s.app?.obj ?? s.model).dispose();
       throw e;
@@ -154,7 +133,7 @@ export class WorkerPool extends PoolCore {
       for (const x of sources) {
         if (!owned) loaded.push(x as PoolAppObject);
         else {
-          const l = fromFile(x as Uint8Array | ArrayBuffer);
+          const l = servedFile(x as Uint8Array | ArrayBuffer);
           if (!l.app) {
             l.model.dispose();
             throw new ValueError(`Expected the files of an application (a Seq2Seq's), got a plain model file at sources[${loaded.length}]`);
@@ -170,7 +149,7 @@ export class WorkerPool extends PoolCore {
       kind!.checkMembers(loaded);
       for (const m of loaded) m.model.check();
       const [lead, ...rest] = loaded;
-      return await PoolCore.start(lead.model.runner.rt, n, opts, (t) => new WorkerPool({ model: lead.model, app: { kind: kind!, obj: lead } }, owned, t, opts.timeout, rest));
+      return await PoolCore.start(lead.model.runner.rt, n, opts, (t) => new WorkerPool(served(lead.model, { kind: kind!, obj: lead }), owned, t, opts.timeout, rest));
     } catch (e) {
       if (owned) for (const m of loaded) m.dispose();
       throw e;
@@ -444,24 +423,4 @@ interface Shares {
   losses: Record<string, number>;
   weights: number[];
   grads: Float32Array[];
-}
-
-/**
- * A model file: a layer's or Sequential's, or a graph's — an application's when a registered one
- * recognises it, else the plain graph. The pool keeps no optimizer a file carries.
- */
-function fromFile(input: Uint8Array | ArrayBuffer): Served {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (!isGraphFile(bytes)) {
-    const l = deserialize(bytes);
-    l.optimizer?.dispose();
-    return { model: l.model, app: null };
-  }
-  const l = deserializeGraph(bytes);
-  for (const kind of poolApps()) {
-    const obj = kind.fromFile(l);
-    if (obj) return { model: obj.model, app: { kind, obj } };
-  }
-  l.optimizer?.dispose();
-  return { model: l.model, app: null };
 }
