@@ -18,11 +18,9 @@ export type { KeepOptions, BackwardGradients, BackwardResult } from './model/con
 export { save, load, loadGraph, toBlob, saveToIndexedDB, loadFromIndexedDB, saveBytesToIndexedDB, loadBytesFromIndexedDB, SaveError } from './io/files';
 export { serialize, deserialize, deserializeGraph, isGraphFile, FormatError, FORMAT_VERSION, type SaveOptions, type Loaded, type LoadedGraph } from './io/format';
 export { modelFromSpec, type ModelSpec, type Model } from './model/model';
-export { WorkerPool, type WorkerPoolOptions } from './parallel/pool';
-export { GraphWorkerPool } from './pool-apps';
-// the class behind GraphWorkerPool (the export above is the same class with the applications registered)
-export type { GraphWorkerPool as GraphWorkerPoolClass } from './parallel/graph-pool';
-export type { GraphPoolSource } from './parallel/graph-pool';
+// the pool with the applications registered (GraphWorkerPool: its deprecated former name)
+export { WorkerPool, GraphWorkerPool } from './pool-apps';
+export type { WorkerPoolOptions, PoolSource } from './parallel/pool';
 export type { PoolApp, PoolAppObject } from './parallel/apps';
 export { WorkerError } from './errors';
 export { readSafetensors, writeSafetensors, parseSafetensors, modelToSafetensors, type NamedTensor, type RawTensor, type SafetensorsDType } from './io/safetensors';

@@ -8,6 +8,8 @@
 // initial and final states (numStates, B, W) over every recurrent layer become one vector input
 // `h0_<i>` / `c0_<i>` and one output `hN_<i>` / `cN_<i>` (B, S·H) per recurrent layer i, and a
 // trailing softmax is left out of training through the `logits` output (folded into the loss).
+// The translation (modelFeed, modelResult, modelBatch) is written once here for the model and the
+// worker pool, which runs the same graph on its workers.
 import { GraphModel } from '../graph/model';
 import { GNode, InputNode, input, type Sym } from '../graph/nodes';
 import type { Layer, Module } from '../layers/module';
@@ -15,6 +17,10 @@ import { RecurrentCore } from '../layers/recurrent';
 import { EmbeddingModule } from '../layers/dense';
 import { Rwkv7Module } from '../layers/rwkv7';
 import { Tensor } from '../tensor';
+import { ValueError } from '../errors';
+import type { Feed } from '../graph/feed';
+import type { GraphBatch } from '../graph/losses';
+import type { Batch, LossKind, RunResult } from './contract';
 
 /** One recurrent layer's state input and output of one kind in the graph, and its slots in the model's (numStates, B, W) tensors. */
 export interface StatePort {
@@ -152,4 +158,41 @@ export function scatterStates(mg: ModelGraph, kind: 'h' | 'c', B: number, t: Flo
 /** A sequence tensor in the graph's time-major layout. */
 export function timeMajor<A extends Float32Array | Int32Array>(mg: ModelGraph, data: A, T: number, B: number, F: number): A {
   return mg.batchFirst && T > 1 ? swap01(data, B, T, F) : data;
+}
+
+/** A model's inputs as the graph's feed (time-major; states as one vector input per recurrent layer). */
+export function modelFeed(mg: ModelGraph, x: Tensor<Float32Array> | Tensor<Int32Array>, T: number, B: number, lengths?: ArrayLike<number>, h0?: Float32Array, c0?: Float32Array): Feed {
+  const F = mg.inFeatures;
+  const ids = x.data instanceof Int32Array;
+  const xt = new Tensor(timeMajor(mg, x.data, T, B, F), ids ? [T, B] : [T, B, F]) as Tensor<Float32Array> | Tensor<Int32Array>;
+  return { x: lengths ? { data: xt, lengths } : xt, ...stateFeed(mg, B, h0, c0) };
+}
+
+/** The graph's outputs as a model's forward result (its layout; hN/cN undefined without such states). */
+export function modelResult(mg: ModelGraph, outs: Record<string, Tensor>, T: number, B: number): RunResult {
+  const out = outs.output;
+  const O = out.shape[out.shape.length - 1];
+  const data = out.data as Float32Array;
+  const output = mg.batchFirst ? new Tensor(T > 1 ? swap01(data, T, B, O) : data, [B, T, O]) : out;
+  const states = (kind: 'h' | 'c') => gatherStates(mg, kind, B, (p) => outs[p.output].data as Float32Array);
+  return { output, hN: states('h')!, cN: states('c') };
+}
+
+/** A model's batch (checked by checkBatch) as the graph's batch: its inputs and the trained output's targets. */
+export function modelBatch(mg: ModelGraph, batch: Batch, T: number, B: number, lengths: ArrayLike<number> | undefined, O: number, loss: LossKind): GraphBatch {
+  const ce = loss === 'crossEntropy';
+  const y = batch.y;
+  const yt = new Tensor(timeMajor(mg, y.data, T, B, ce ? 1 : O), ce ? [T, B] : [T, B, O]) as Tensor<Float32Array> | Tensor<Int32Array>;
+  return { inputs: modelFeed(mg, batch.x, T, B, lengths, batch.h0, batch.c0), targets: { [mg.trained]: yt } };
+}
+
+/** Training needs trainable layers, with softmax only at the end (folded into the loss). */
+export function checkTrainable(mods: readonly Layer[]): void {
+  let n = mods.length;
+  while (n > 0 && (mods[n - 1].kind === 'softmax' || mods[n - 1].kind === 'logSoftmax')) n--;
+  if (n === 0) throw new ValueError('Expected a model with trainable layers, got only softmax');
+  for (let i = 1; i < n; i++) {
+    const k = mods[i].kind;
+    if (k === 'softmax' || k === 'logSoftmax') throw new ValueError(`Expected softmax only at the end of a trained model, got it at layer ${i}`);
+  }
 }

@@ -22,9 +22,8 @@ import {
   type BackwardGradients, type BackwardResult, type Batch, type KeepOptions, type LossKind, type RunResult, type StepOptions, type StepResult,
 } from './contract';
 import { ModelHost } from './host';
-import { gatherSlots, gatherStates, modelGraph, scatterStates, stateFeed, swap01, timeMajor, type ModelGraph } from './graph-adapter';
-import { withScannedValues, type Feed } from '../graph/feed';
-import type { GraphBatch } from '../graph/losses';
+import { checkTrainable, gatherSlots, gatherStates, modelBatch, modelFeed, modelGraph, modelResult, scatterStates, swap01, timeMajor, type ModelGraph } from './graph-adapter';
+import { withScannedValues } from '../graph/feed';
 import type { Optimizer } from '../train/optim';
 
 const FORWARD_KEEP_KEYS = keysOf<KeepOptions>()('lengths', 'h0', 'c0', 'keep', 'training');
@@ -84,47 +83,6 @@ export abstract class Model {
 
   private live(): void {
     if (this.runner.isDisposed) throw new StateError('Expected a live model, got one whose memory was released by dispose()');
-  }
-
-  /** The model's inputs as the graph's feed (time-major; states as one vector input per recurrent layer). */
-  private feed(x: Tensor<Float32Array> | Tensor<Int32Array>, T: number, B: number, lengths?: ArrayLike<number>, h0?: Float32Array, c0?: Float32Array): Feed {
-    const mg = this.mg;
-    const F = mg.inFeatures;
-    const ids = x.data instanceof Int32Array;
-    const xt = new Tensor(timeMajor(mg, x.data, T, B, F), ids ? [T, B] : [T, B, F]) as Tensor<Float32Array> | Tensor<Int32Array>;
-    return { x: lengths ? { data: xt, lengths } : xt, ...stateFeed(mg, B, h0, c0) };
-  }
-
-  /** The graph's outputs as forward's result (user layout; hN/cN undefined without such states). */
-  private result(outs: Record<string, Tensor>, T: number, B: number): RunResult {
-    const mg = this.mg;
-    const out = outs.output;
-    const O = out.shape[out.shape.length - 1];
-    const data = out.data as Float32Array;
-    const output = mg.batchFirst ? new Tensor(T > 1 ? swap01(data, T, B, O) : data, [B, T, O]) : out;
-    const states = (kind: 'h' | 'c') => gatherStates(mg, kind, B, (p) => outs[p.output].data as Float32Array);
-    return { output, hN: states('h')!, cN: states('c') };
-  }
-
-  /** A model batch (checked) as the graph's batch: its inputs and the trained output's targets. */
-  private graphBatch(batch: Batch, T: number, B: number, lengths: ArrayLike<number> | undefined, O: number, loss: LossKind): GraphBatch {
-    const mg = this.mg;
-    const ce = loss === 'crossEntropy';
-    const y = batch.y;
-    const yt = new Tensor(timeMajor(mg, y.data, T, B, ce ? 1 : O), ce ? [T, B] : [T, B, O]) as Tensor<Float32Array> | Tensor<Int32Array>;
-    return { inputs: this.feed(batch.x, T, B, lengths, batch.h0, batch.c0), targets: { [mg.trained]: yt } };
-  }
-
-  /** Training needs trainable layers, with softmax only at the end (folded into the loss). */
-  private checkTrainable(): void {
-    const mods = this.runner.modules;
-    let n = mods.length;
-    while (n > 0 && (mods[n - 1].kind === 'softmax' || mods[n - 1].kind === 'logSoftmax')) n--;
-    if (n === 0) throw new ValueError('Expected a model with trainable layers, got only softmax');
-    for (let i = 1; i < n; i++) {
-      const k = mods[i].kind;
-      if (k === 'softmax' || k === 'logSoftmax') throw new ValueError(`Expected softmax only at the end of a trained model, got it at layer ${i}`);
-    }
   }
 
   /**
@@ -234,7 +192,7 @@ export abstract class Model {
   private step_(batch: Batch, o: StepOptions): StepResult {
     this.live();
     this.checkNotQuantized('training');
-    this.checkTrainable();
+    checkTrainable(this.runner.modules);
     // the whole call is checked before its first side effect: options, the learning rate of
     // every chunk's update, the batch (every chunk reads a slice of it)
     if (o === null || typeof o !== 'object') throw new ValueError(`Expected step options { loss, optimizer }, got ${o === null ? 'null' : typeof o}`);
@@ -243,7 +201,7 @@ export abstract class Model {
     // tbptt is compared with T only once it is a number (checkStepOptions names a bad one)
     const k = typeof o.tbptt === 'number' && o.tbptt && o.tbptt < T ? o.tbptt : T;
     checkStepOptions(o, r.arena, Math.ceil(T / k));
-    const res = withScannedValues(() => this.mg.graph.trainStep(this.graphBatch(batch, T, B, lengths, O, o.loss), {
+    const res = withScannedValues(() => this.mg.graph.trainStep(modelBatch(this.mg, batch, T, B, lengths, O, o.loss), {
       losses: { [this.mg.trained]: o.loss }, optimizer: o.optimizer, clipNorm: o.clipNorm, clipValue: o.clipValue,
       tbptt: k < T ? k : undefined, onNonFinite: o.onNonFinite,
     }));
@@ -294,10 +252,10 @@ export abstract class Model {
     if (opts.training !== undefined && typeof opts.training !== 'boolean') throw new ValueError(`Expected training to be a boolean, got ${describe(opts.training)}`);
     this.live();
     this.checkNotQuantized('training');
-    this.checkTrainable();
+    checkTrainable(this.runner.modules);
     checkLoss(opts.loss);
     const { T, B, lengths, O } = checkBatch(this.runner, batch, opts.loss);
-    const res = withScannedValues(() => this.mg.graph.evaluate(this.graphBatch(batch, T, B, lengths, O, opts.loss), { losses: { [this.mg.trained]: opts.loss }, training: opts.training === true }));
+    const res = withScannedValues(() => this.mg.graph.evaluate(modelBatch(this.mg, batch, T, B, lengths, O, opts.loss), { losses: { [this.mg.trained]: opts.loss }, training: opts.training === true }));
     this.lastRows = B;
     return res.loss;
   }
@@ -339,9 +297,9 @@ export abstract class Model {
     const { T, B } = r.inputDims(x);
     const lengths = checkLengths(opts.lengths, T, B);
     r.checkStates(opts.h0, opts.c0, B);
-    const outs = withScannedValues(() => this.mg.graph.forward(this.feed(x, T, B, lengths, opts.h0, opts.c0), opts.keep ? { keep: true, training: opts.training === true } : {}));
+    const outs = withScannedValues(() => this.mg.graph.forward(modelFeed(this.mg, x, T, B, lengths, opts.h0, opts.c0), opts.keep ? { keep: true, training: opts.training === true } : {}));
     this.kept = opts.keep ? { T, B } : this.kept;
-    return this.result(outs, T, B);
+    return modelResult(this.mg, outs, T, B);
   }
 
   /**
@@ -613,7 +571,7 @@ export function layerFromConfig(c: Record<string, unknown>): Layer {
  */
 export function modulesFromSpec(spec: ModelSpec): { modules: Layer[]; sequential: boolean } {
   if (!spec || typeof spec !== 'object') throw new ValueError(`Expected a model spec object, got ${show(spec)}`);
-  // spec.quantized is applied by the caller once the parameters are in (io/format.ts, parallel/replica.ts)
+  // spec.quantized is applied by the caller once the parameters are in (io/format.ts)
   if (spec.quantized !== undefined && spec.quantized !== 'int8') throw new ValueError(`Expected spec.quantized to be 'int8' or absent, got ${show(spec.quantized)}`);
   if (spec.type === 'sequential') {
     if (!Array.isArray(spec.layers)) throw new ValueError('Expected spec.layers to be an array, got none');

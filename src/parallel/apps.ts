@@ -1,4 +1,4 @@
-// Applications a GraphWorkerPool serves (a Seq2Seq's translate, …) without parallel/ knowing any:
+// Applications a WorkerPool serves (a Seq2Seq's translate, …) without parallel/ knowing any:
 // an application describes itself once — how to recognise it and its model file on the main
 // thread, what its workers rebuild it from, how a call's items are cut into chunks, and how a
 // worker answers a chunk — and is registered by the code above both (src/index.ts and the worker
@@ -16,7 +16,7 @@ export interface PoolAppObject {
   dispose(): void;
 }
 
-/** An application a GraphWorkerPool can serve, described once for the main thread and the workers (see the file header). */
+/** An application a WorkerPool can serve, described once for the main thread and the workers (see the file header). */
 export interface PoolApp<A extends PoolAppObject = PoolAppObject> {
   /** The name tasks carry (unique). */
   readonly kind: string;

@@ -1,8 +1,8 @@
-// What every worker pool shares (WorkerPool for layer models, GraphWorkerPool for graph models):
-// starting the workers on the main thread's compiled Module and checking that each answers,
-// one call at a time, the parameter buffer the workers read (a SharedArrayBuffer filled once per
-// call, or a copy per task where pages are not cross-origin isolated), and sending one task per
-// worker with every failure turned into a typed error.
+// The machinery under the WorkerPool (src/parallel/pool.ts), apart from what it runs: starting the
+// workers on the main thread's compiled Module and checking that each answers, one call at a time,
+// the parameter buffer the workers read (a SharedArrayBuffer filled once per call, or a copy per
+// task where pages are not cross-origin isolated), and sending one task per worker with every
+// failure turned into a typed error.
 import { compiledModule, runtime, type Runtime, type Variant } from '../wasm/load';
 import type { Arena } from '../params/arena';
 import { checkOptionsObject } from '../ir/checks';
@@ -13,7 +13,7 @@ import { hardwareThreads, openTransport, type Transport } from './transport';
 
 const WORKER_POOL_KEYS = keysOf<WorkerPoolOptions>()('workers', 'timeout', 'startTimeout', 'workerUrl');
 
-/** Options of {@link WorkerPool.create} and of `GraphWorkerPool.create`. */
+/** Options of `WorkerPool.create` and `WorkerPool.createEnsemble`. */
 export interface WorkerPoolOptions {
   /** Number of workers (default: the machine's hardware threads). */
   workers?: number;

@@ -1,9 +1,9 @@
 // What the pool and its workers say to each other, and the batch-axis slicing both sides use.
-// A task is self-contained: the model spec (JSON), the parameters (a shared buffer, or a copy when
-// SharedArrayBuffer is unavailable) and one shard of the batch. Workers keep a replica built from
-// the spec and overwrite its parameters at every task, so a replica can never be stale.
+// A task is self-contained: the graph spec (JSON), the parameters (a shared buffer, or a copy when
+// SharedArrayBuffer is unavailable) and one shard of the batch (or an application's chunks). Workers
+// keep a replica built from the spec and overwrite its parameters at every task, so a replica can
+// never be stale.
 import { RnnWasmError, ShapeError, DTypeError, ValueError, StateError, WorkerError, show } from '../errors';
-import type { LossKind } from '../model/contract';
 import type { Int8Mode, Variant } from '../wasm/load';
 import type { LossOption } from '../graph/losses';
 
@@ -24,7 +24,7 @@ export interface Arr<A extends Float32Array | Int32Array = Float32Array | Int32A
 }
 
 interface ModelRef {
-  /** JSON of model.spec(); the replica is rebuilt when it changes. */
+  /** JSON of the graph's spec(); the replica is rebuilt when it changes. */
   spec: string;
   /** The whole parameter arena (padding included), arena layout. */
   params: Float32Array;
@@ -35,17 +35,14 @@ export type Task = TaskBody & { int8?: Int8Mode };
 
 type TaskBody =
   | { kind: 'ping' }
-  | (ModelRef & { kind: 'forward'; x: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array })
-  /** grad: rng, when given, seeds the replica's dropout generator and masks are drawn (training mode). */
-  | (ModelRef & { kind: 'grad'; loss: LossKind; x: Arr; y: Arr; lengths?: Int32Array; h0?: Float32Array; c0?: Float32Array; rng?: RngState })
-  /** graph-forward: spec is a GraphSpec; inputs are the graph's named inputs, rows of one shard. */
-  | (ModelRef & { kind: 'graph-forward'; inputs: Record<string, GraphInput> })
+  /** forward: spec is a GraphSpec; inputs are the graph's named inputs, rows of one shard. */
+  | (ModelRef & { kind: 'forward'; inputs: Record<string, GraphInput> })
   /**
-   * graph-grad: one shard of a graph's training step: its inputs and targets (rows of the shard),
-   * the losses, each loss's gradient scale when the pool fixes it (several losses: weight / the
-   * batch's count), and, when masks are drawn, the shard's dropout generator state.
+   * grad: one shard of a training step: its inputs and targets (rows of the shard), the losses,
+   * each loss's gradient scale when the pool fixes it (several losses: weight / the batch's count),
+   * and, when masks are drawn, the shard's dropout generator state.
    */
-  | (ModelRef & { kind: 'graph-grad'; inputs: Record<string, GraphInput>; targets: Record<string, Arr>; losses: Record<string, LossOption>; scales?: number[]; rng?: RngState })
+  | (ModelRef & { kind: 'grad'; inputs: Record<string, GraphInput>; targets: Record<string, Arr>; losses: Record<string, LossOption>; scales?: number[]; rng?: RngState })
   /**
    * app: a registered application's call (src/parallel/apps.ts): spec is its graph, meta what it is
    * rebuilt from (JSON); each chunk is answered as one in-process call, or with `members` (the other
@@ -69,12 +66,10 @@ export interface ErrorData {
 
 export type Reply =
   | { ok: true; kind: 'ping'; variant: Variant }
-  | { ok: true; kind: 'forward'; output: Arr<Float32Array>; hN?: Arr<Float32Array>; cN?: Arr<Float32Array> }
-  /** grad: the mean loss of the shard and the gradient of that mean, arena layout. */
-  | { ok: true; kind: 'grad'; loss: number; grad: Float32Array }
-  | { ok: true; kind: 'graph-forward'; outputs: Record<string, Arr<Float32Array>> }
-  /** graph-grad: each loss's mean over the shard and the gradient (arena layout). */
-  | { ok: true; kind: 'graph-grad'; means: number[]; grad: Float32Array }
+  /** forward: every output of the graph for the shard's rows. */
+  | { ok: true; kind: 'forward'; outputs: Record<string, Arr<Float32Array>> }
+  /** grad: each loss's mean over the shard and the gradient (arena layout). */
+  | { ok: true; kind: 'grad'; means: number[]; grad: Float32Array }
   /** app: one list of results per chunk, in the chunk's order. */
   | { ok: true; kind: 'app'; results: unknown[][] }
   | { ok: false; error: ErrorData };
@@ -121,10 +116,8 @@ export function checkReply(r: unknown, kind: Task['kind'], where: string): Extra
   };
   const ok =
     kind === 'ping' ? typeof o.variant === 'string'
-    : kind === 'forward' ? isArr(o.output) && (o.hN === undefined || isArr(o.hN)) && (o.cN === undefined || isArr(o.cN))
-    : kind === 'grad' ? typeof o.loss === 'number' && o.grad instanceof Float32Array
-    : kind === 'graph-grad' ? Array.isArray(o.means) && o.means.every((v) => typeof v === 'number') && o.grad instanceof Float32Array
-    : kind === 'graph-forward' ? o.outputs !== null && typeof o.outputs === 'object' && Object.values(o.outputs).every(isArr)
+    : kind === 'grad' ? Array.isArray(o.means) && o.means.every((v) => typeof v === 'number') && o.grad instanceof Float32Array
+    : kind === 'forward' ? o.outputs !== null && typeof o.outputs === 'object' && Object.values(o.outputs).every(isArr)
     : Array.isArray(o.results) && o.results.every((c) => Array.isArray(c));
   if (!ok) bad(`a well-formed '${kind}' result`);
   return o as Extract<Reply, { ok: true }>;

@@ -1,4 +1,4 @@
-// The main thread's half of a data-parallel step, shared by both pools: per-shard dropout
+// The main thread's half of the WorkerPool's data-parallel step: per-shard dropout
 // generators derived from the model's, and the reduction Σ_k w_k·∇_k of the shards' gradients into
 // a gradient buffer followed by the one clipped optimizer step (clipAndStep), under a StepGuard.
 // The buffers live in the model's heap and are released with the pool (or by its finalizer).

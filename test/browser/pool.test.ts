@@ -1,6 +1,6 @@
 // In real Chromium: WorkerPool on Web Workers (the page is not cross-origin isolated, so the
 // parameters travel as per-task copies instead of a SharedArrayBuffer). Forward equals the
-// main-thread pass bit for bit; a pooled training step equals model.trainStep. GraphWorkerPool:
+// main-thread pass bit for bit; a pooled training step equals model.trainStep. WorkerPool over a graph:
 // a graph's forward and Seq2Seq decoding equal the main thread's.
 import { describe, expect, it } from 'vitest';
 import * as l from '../../dist/index.js';
@@ -57,7 +57,7 @@ describe('WorkerPool in Chromium (Web Workers)', () => {
     await expect(l.WorkerPool.create(m, { workers: 1, workerUrl: new URL('./no-such-worker.js', import.meta.url) })).rejects.toBeInstanceOf(l.WorkerError);
   });
 
-  it('GraphWorkerPool on 2 Web Workers: graph forward bit for bit, Seq2Seq beam search exactly', async () => {
+  it('a WorkerPool over a graph on 2 Web Workers: graph forward bit for bit, Seq2Seq beam search exactly', async () => {
     await l.init();
     const g = l.graph;
     const src = g.input('src', { type: 'ids', vocabSize: 11 });
@@ -65,13 +65,13 @@ describe('WorkerPool in Chromium (Web Workers)', () => {
     const m = new l.GraphModel({ inputs: [src], outputs: { y: g.linear(enc.output, { outFeatures: 3 }), h: enc.hN }, seed: 3 });
     const T = 5, B = 5;
     const feed = { src: { data: new l.Tensor(Int32Array.from(rand(T * B, 7), (v) => Math.floor((v + 1) * 5.5)), [T, B]), lengths: [5, 2, 4, 1, 3] } };
-    const p = await l.GraphWorkerPool.create(m, { workers: 2 });
+    const p = await l.WorkerPool.create(m, { workers: 2 });
     const a = m.forward(feed), b = await p.forward(feed);
     expect(bits(b.y.data as Float32Array)).toEqual(bits(a.y.data as Float32Array));
     expect(bits(b.h.data as Float32Array)).toEqual(bits(a.h.data as Float32Array));
     await p.dispose();
     const s2s = l.Seq2Seq.fromPairs([['123', '321'], ['4567', '7654']], { hidden: 6, embedding: 3, seed: 2 });
-    const ps = await l.GraphWorkerPool.create(s2s, { workers: 2 });
+    const ps = await l.WorkerPool.create(s2s, { workers: 2 });
     const texts = ['1', '23', '4567', '765', '12', '3'];
     const o = { beam: 2, nbest: 2, maxLength: 4, batchSize: 2 };
     expect(await ps.translate(texts, o)).toEqual(s2s.translate(texts, o));

@@ -176,15 +176,15 @@ describe('a malformed worker reply is a WorkerError', () => {
   it('null, a missing error, a wrong kind or wrong field types', () => {
     const cases: [unknown, string][] = [
       [null, 'grad'], [undefined, 'grad'], [{}, 'grad'], [{ ok: 'yes' }, 'grad'], [{ ok: false }, 'grad'], [{ ok: false, error: { name: 1 } }, 'grad'],
-      [{ ok: true, kind: 'forward' }, 'grad'], [{ ok: true, kind: 'grad', loss: '1', grad: new Float32Array(1) }, 'grad'],
-      [{ ok: true, kind: 'grad', loss: 1, grad: [1] }, 'grad'], [{ ok: true, kind: 'forward', output: { data: new Float32Array(3), shape: [2, 2] } }, 'forward'],
-      [{ ok: true, kind: 'graph-forward', outputs: { y: null } }, 'graph-forward'], [{ ok: true, kind: 'translate', translations: [1] }, 'translate'],
+      [{ ok: true, kind: 'forward' }, 'grad'], [{ ok: true, kind: 'grad', means: ['1'], grad: new Float32Array(1) }, 'grad'],
+      [{ ok: true, kind: 'grad', means: [1], grad: [1] }, 'grad'], [{ ok: true, kind: 'forward', outputs: { y: { data: new Float32Array(3), shape: [2, 2] } } }, 'forward'],
+      [{ ok: true, kind: 'forward', outputs: { y: null } }, 'forward'], [{ ok: true, kind: 'translate', translations: [1] }, 'translate'],
       [{ ok: true, kind: 'ping', variant: Object.create(null) }, 'ping'], [Object.create(null), 'ping'], [{ toString: 1 }, 'ping'],
     ];
     for (const [r, kind] of cases) expectThrow(() => checkReply(r, kind as never, 'worker 0'), WorkerError, /Expected worker 0 to reply/);
     // a well-formed failure keeps its class; a well-formed result passes
     expectThrow(() => checkReply({ ok: false, error: { name: 'ValueError', message: 'Expected x, got y' } }, 'grad', 'worker 0'), ValueError, /Expected x, got y/);
-    const good = { ok: true, kind: 'forward', output: { data: new Float32Array(4), shape: [2, 2] } };
+    const good = { ok: true, kind: 'forward', outputs: { y: { data: new Float32Array(4), shape: [2, 2] } } };
     expect(checkReply(good, 'forward', 'worker 0')).toBe(good);
   });
 });

@@ -1,7 +1,8 @@
-// The worker pools' safety net (issue 23): a WorkerPool (after a data-parallel training step, which
-// allocates its reduced gradient and step guard in the model's heap) and a GraphWorkerPool, dropped
-// without dispose(), give their wasm blocks back (the finalizer also closes their workers). Without
-// the safety net the blocks of every dropped WorkerPool stay, and the assertion on `after` fails.
+// The worker pools' safety net (issue 23): a WorkerPool over a layer model (after a data-parallel
+// training step, which allocates its reduced gradient and step guard in the model's heap) and one
+// over a graph, dropped without dispose(), give their wasm blocks back (the finalizer also closes
+// their workers). Without the safety net the blocks of every dropped pool stay, and the assertion
+// on `after` fails.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

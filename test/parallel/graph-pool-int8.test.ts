@@ -1,4 +1,4 @@
-// GraphWorkerPool with int8 weights (on the built package, as graph-pool.test.ts): the replicas
+// WorkerPool with int8 weights (on the built package, as graph-pool.test.ts): the replicas
 // derive their int8 copies from the spec's marker and the parameters sent with each task, so a
 // pool over a quantized graph forwards bit for bit what the model does in process, a pool over a
 // quantized Seq2Seq (or its file) translates exactly as Seq2Seq.translate does, and a pool started
@@ -11,7 +11,7 @@ import { prng, randArray } from '../model/helpers';
 const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const keep = keptPools();
-const pool = async (src: l.GraphPoolSource): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(src, { workers: 2 }));
+const pool = async (src: l.PoolSource): Promise<l.WorkerPool> => keep(await l.WorkerPool.create(src, { workers: 2 }));
 
 // ids → embedding → bidirectional GRU → attention of an LSTM over float features → linear
 const V = 9, F = 3;
@@ -37,7 +37,7 @@ function seq2seq(): l.Seq2Seq {
   return new l.Seq2Seq({ cell: 'lstm', hidden: 16, embedding: 4, bidirectional: true, attention: 'general', seed: 11, source: l.TokenVocab.fromTexts('chars', digits), target: l.TokenVocab.fromTexts('chars', digits) });
 }
 
-describe('GraphWorkerPool with int8 weights', () => {
+describe('WorkerPool with int8 weights', () => {
   it('forward over a quantized graph equals the in-process int8 forward bit for bit; a pool started before quantize() follows it', async () => {
     const m = net(3);
     const p = await pool(m);

@@ -1,4 +1,4 @@
-// Data-parallel training of graphs in GraphWorkerPool (on the built package: the workers run its
+// Data-parallel training of graphs in WorkerPool (on the built package: the workers run its
 // worker entry): a pool of one worker computes exactly model.trainStep / model.evaluate (same
 // programs, same scales); two and three workers equal them within float rounding over several
 // steps, with one loss (shards weighted by their share of the counted targets) and with two losses
@@ -13,7 +13,7 @@ import { prng, randArray } from '../model/helpers';
 const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 const keep = keptPools();
-const pool = async (m: l.GraphModel, workers: number): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(m, { workers }));
+const pool = async (m: l.GraphModel, workers: number): Promise<l.WorkerPool> => keep(await l.WorkerPool.create(m, { workers }));
 
 const V = 9, F = 3, C = 4, O = 7, H = 6;
 // src ids → embedding → GRU (encoder, mean-pooled); cond → linear → tanh as the decoder LSTM's h0
@@ -52,7 +52,7 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe('GraphWorkerPool.trainStep', () => {
+describe('WorkerPool.trainStep', () => {
   it('one worker equals model.trainStep and model.evaluate bit for bit (one loss and two)', async () => {
     for (const two of [false, true]) {
       const m = net(3), ref = net(3);
@@ -115,7 +115,7 @@ describe('GraphWorkerPool.trainStep', () => {
     const before = m.stateDict();
     const o = new l.Adam({ lr: 0.1 });
     const b = one(batch(4, 60));
-    await expect(p.trainStep(b, { losses: { logp: 'crossEntropy' }, optimizer: o, tbptt: 2 })).rejects.toThrow(/Expected no tbptt for GraphWorkerPool.trainStep, got tbptt 2/);
+    await expect(p.trainStep(b, { losses: { logp: 'crossEntropy' }, optimizer: o, tbptt: 2 })).rejects.toThrow(/Expected no tbptt for WorkerPool.trainStep, got tbptt 2/);
     await expect(p.trainStep({ inputs: b.inputs, targets: { logp: l.tensor(new Float32Array(20), [5, 4]) } }, { losses: { logp: 'crossEntropy' }, optimizer: o })).rejects.toBeInstanceOf(l.DTypeError);
     await expect(p.trainStep(b, { losses: { nope: 'mse' }, optimizer: o })).rejects.toThrow(/Expected losses on outputs logp, pooled, got unknown nope/);
     await expect(p.trainStep(b, { losses: { logp: 'crossEntropy' }, optimizer: o, lr: 1 } as never)).rejects.toBeInstanceOf(l.ValueError);

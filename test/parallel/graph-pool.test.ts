@@ -1,4 +1,4 @@
-// GraphWorkerPool against the in-process graph it replicates, on the built package (dist/), since
+// WorkerPool against the in-process graph it replicates, on the built package (dist/), since
 // the workers run the built worker entry: a multi-input graph's forward (ids, float and vector
 // inputs with lengths; sequence, attention-weight and vector outputs) is bit-identical to
 // model.forward; Seq2Seq decoding through the pool (greedy and beam, n-best, attention weights)
@@ -17,7 +17,7 @@ const { graph: g, Tensor } = l;
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const keep = keptPools();
-const pool = async (src: l.GraphPoolSource, opts: l.WorkerPoolOptions = {}): Promise<l.GraphWorkerPool> => keep(await l.GraphWorkerPool.create(src, { workers: 2, ...opts }));
+const pool = async (src: l.PoolSource, opts: l.WorkerPoolOptions = {}): Promise<l.WorkerPool> => keep(await l.WorkerPool.create(src, { workers: 2, ...opts }));
 
 // src ids → embedding → bidirectional GRU (encoder); cond vector → linear → tanh as the decoder
 // LSTM's h0 over float features; general attention of the decoder over the encoder; logSoftmax
@@ -52,7 +52,7 @@ function expectSameOutputs(got: Record<string, l.Tensor>, want: Record<string, l
   }
 }
 
-describe('GraphWorkerPool.forward: shards concatenated equal the in-process forward bit for bit', () => {
+describe('WorkerPool.forward: shards concatenated equal the in-process forward bit for bit', () => {
   it('ids, float and vector inputs with lengths; sequence, attention-weight and vector outputs; 2 and 3 workers', async () => {
     const m = net(3);
     for (const workers of [2, 3]) {
@@ -88,7 +88,7 @@ function seq2seq(attention: l.Seq2SeqAttention): l.Seq2Seq {
 }
 const texts = Array.from({ length: 23 }, (_, i) => String(7 ** (i % 9) * (i + 1)).slice(0, 1 + (i % 7)));
 
-describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
+describe('WorkerPool.translate equals Seq2Seq.translate', () => {
   it('greedy and beam search (n-best, length normalisation, attention weights), several chunks per worker', async () => {
     const s = seq2seq('general');
     const p = await pool(s);
@@ -104,7 +104,7 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
 
   it('from the model file bytes (the pool owns and disposes the model); without attention', async () => {
     const s = seq2seq('none');
-    const p = await l.GraphWorkerPool.create(s.serialize(), { workers: 2 });
+    const p = await l.WorkerPool.create(s.serialize(), { workers: 2 });
     expect(p.app).not.toBe(s);
     const o = { beam: 4, nbest: 2, maxLength: 5, batchSize: 3 };
     expect(await p.translate(texts, o)).toEqual(s.translate(texts, o));
@@ -115,10 +115,10 @@ describe('GraphWorkerPool.translate equals Seq2Seq.translate', () => {
   });
 });
 
-describe('GraphWorkerPool.createEnsemble decodes as Seq2Seq.translateEnsemble', () => {
+describe('WorkerPool.createEnsemble decodes as Seq2Seq.translateEnsemble', () => {
   it('greedy and beam search with three members, from the models and from their file bytes; vocabularies checked before starting', async () => {
     const members = [seq2seq('general'), seq2seq('none'), seq2seq('dot')];
-    const p = keep(await l.GraphWorkerPool.createEnsemble(members, { workers: 2 }));
+    const p = keep(await l.WorkerPool.createEnsemble(members, { workers: 2 }));
     expect(p.members).toEqual(members.slice(1));
     for (const o of [{ maxLength: 6, batchSize: 4 }, { beam: 3, nbest: 3, alpha: 0.6, maxLength: 5, batchSize: 5 }]) {
       const want = l.Seq2Seq.translateEnsemble(members, texts, o);
@@ -129,14 +129,14 @@ describe('GraphWorkerPool.createEnsemble decodes as Seq2Seq.translateEnsemble', 
     // the same pool's workers then serve a plain pool's model again (their extra replicas released)
     const plain = await pool(members[0]);
     expect(await plain.translate(texts, { beam: 2 })).toEqual(members[0].translate(texts, { beam: 2 }));
-    const fromBytes = await l.GraphWorkerPool.createEnsemble(members.map((m) => m.serialize()), { workers: 2 });
+    const fromBytes = await l.WorkerPool.createEnsemble(members.map((m) => m.serialize()), { workers: 2 });
     const o = { beam: 2, nbest: 2, maxLength: 5 };
     expect(await fromBytes.translate(texts, o)).toEqual(l.Seq2Seq.translateEnsemble(members, texts, o));
     await fromBytes.dispose();
     const other = new l.Seq2Seq({ cell: 'gru', hidden: 4, embedding: 2, seed: 1, source: l.TokenVocab.fromTexts('chars', ['abc']), target: l.TokenVocab.fromTexts('chars', ['abc']) });
-    await expect(l.GraphWorkerPool.createEnsemble([members[0], other], { workers: 2 })).rejects.toThrow("Expected every member to have the first one's source vocabulary, got another in members[1]");
-    await expect(l.GraphWorkerPool.createEnsemble([], { workers: 2 })).rejects.toThrow(/non-empty array/);
-    await expect(l.GraphWorkerPool.createEnsemble([members[0], members[1].serialize()], { workers: 2 })).rejects.toThrow(/a mixture/);
+    await expect(l.WorkerPool.createEnsemble([members[0], other], { workers: 2 })).rejects.toThrow("Expected every member to have the first one's source vocabulary, got another in members[1]");
+    await expect(l.WorkerPool.createEnsemble([], { workers: 2 })).rejects.toThrow(/non-empty array/);
+    await expect(l.WorkerPool.createEnsemble([members[0], members[1].serialize()], { workers: 2 })).rejects.toThrow(/a mixture/);
     other.dispose();
   });
 });
@@ -145,7 +145,7 @@ describe('errors: typed, checked before anything is sent, a crashed worker repla
   it('a worker that exits mid-call rejects with WorkerError; the next calls are answered correctly', async () => {
     process.env.RNN_WASM_CRASH_ONCE = join(mkdtempSync(join(tmpdir(), 'rnn-wasm-crash-')), 'crashed');
     const s = seq2seq('dot');
-    let p: l.GraphWorkerPool;
+    let p: l.WorkerPool;
     try {
       p = await pool(s, { workerUrl: fixture('crash-once-worker.mjs') });
     } finally {
@@ -173,10 +173,9 @@ describe('errors: typed, checked before anything is sent, a crashed worker repla
     await expect(ps.translate(['12'], { beam: 2, nbest: 3 })).rejects.toBeInstanceOf(l.ValueError);
     await expect(ps.translate(['12'], { beams: 2 } as never)).rejects.toThrow(/unknown key beams/);
     await expect(ps.translate(['12'], { batchSize: 0 })).rejects.toThrow(/batchSize/);
-    await expect(l.GraphWorkerPool.create({} as never)).rejects.toThrow(/Expected a GraphModel, an application holding one \(seq2seq\) or the bytes/);
-    await expect(l.WorkerPool.create(m as never)).rejects.toThrow(/use GraphWorkerPool.create/);
+    await expect(l.WorkerPool.create({} as never)).rejects.toThrow(/Expected a layer or Sequential model, a GraphModel, an application holding one \(seq2seq\) or the bytes of a model file, got/);
     const gone = net(6);
     gone.dispose();
-    await expect(l.GraphWorkerPool.create(gone)).rejects.toBeInstanceOf(l.StateError);
+    await expect(l.WorkerPool.create(gone)).rejects.toBeInstanceOf(l.StateError);
   });
 });
