@@ -583,7 +583,7 @@ export class GraphModel {
     return p;
   }
 
-  // ---- what the worker pool's data-parallel step uses (src/parallel/graph-pool.ts) ---------------
+  // ---- what the worker pool's data-parallel step uses (src/parallel/pool.ts) ---------------
 
   /** @internal Checks a training batch: the resolved losses, the shape and the validated inputs. */
   checkBatch(batch: GraphBatch, lossOpts: Record<string, LossOption>): { specs: ResolvedLoss[]; shape: Shape; parts: Parts } {

@@ -32,7 +32,7 @@ export interface GraphSpec {
   outputs: Record<string, [number, number]>;
   /** The nodes, in order (inputs first). */
   nodes: NodeSpec[];
-  /** 'int8': the weights were quantized (src/model/quantize.ts); whoever fills the parameters derives the int8 copies (io/format.ts, parallel/graph-replica.ts). */
+  /** 'int8': the weights were quantized (src/model/quantize.ts); whoever fills the parameters derives the int8 copies (io/format.ts, parallel/replica.ts). */
   quantized?: 'int8';
 }
 

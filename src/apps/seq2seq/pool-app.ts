@@ -1,4 +1,4 @@
-// The Seq2Seq as a GraphWorkerPool application (src/parallel/apps.ts): `translate` cuts the texts
+// The Seq2Seq as a WorkerPool application (src/parallel/apps.ts): `translate` cuts the texts
 // into the same length-sorted chunks Seq2Seq.translate decodes together, and each worker decodes
 // its chunks with translate() (or, for an ensemble, Seq2Seq.translateEnsemble()), so every
 // translation equals the in-process one bit for bit. Registered by src/index.ts and the worker entries.
