@@ -91,6 +91,20 @@ describe('fitRwkv7 continues a run exactly', () => {
     m.dispose();
   });
 
+  it('the guard: a non-finite loss stops the run with stopped nan and updates nothing', async () => {
+    const m = await fresh();
+    // a head this large overflows the logits to ±Infinity: the loss is not finite
+    m.setParameter('head.weight', new Float32Array(m.getParameter('head.weight').length).fill(3e38));
+    const before = rwkv7ToBytes(m, { training: false });
+    const r = await fitRwkv7(m, text, { ...settings, steps: 10 });
+    expect(r.stopped).toBe('nan');
+    expect(r.steps).toBe(1);
+    expect(Number.isFinite(r.loss)).toBe(false);
+    expect(Buffer.compare(rwkv7ToBytes(m, { training: false }), before)).toBe(0);
+    expect(m.run!.optimizer.step).toBe(0);
+    m.dispose();
+  });
+
   it('checks its options (a budget, evalEvery with a validation text, patience with evalEvery); early stopping restores the best', async () => {
     const m = await fresh();
     await expect(fitRwkv7(m, text, {})).rejects.toThrow('Expected a budget');
