@@ -2,13 +2,15 @@
 // the training and validation curves, generated text, the next-character distribution, the
 // hidden-state heatmap, and saving/loading model files. The main thread only posts messages and
 // draws (once per animation frame); training and validation run in the worker. The page keeps a
-// weights-only copy of the model for the next-character bars (nextchar.ts).
-import { init, CharLM, CharLMWorker, saveBytesToIndexedDB, loadBytesFromIndexedDB, type CharLMCell, type CharLMInfo, type CharLMTrainProgress, type CharLMTrainResult } from '../dist/index.js';
+// weights-only copy of the model for the next-character bars (nextchar.ts). An RWKV-7 (cell rwkv7)
+// runs in the same worker behind the same protocol (rwkv-server.ts); its file is a safetensors one.
+import { init, CharLM, CharLMWorker, importRwkv7, saveBytesToIndexedDB, loadBytesFromIndexedDB, type RWKV7, type CharLMCell, type CharLMInfo, type CharLMTrainProgress, type CharLMTrainResult } from '../dist/index.js';
 import { LossChart, SERIES } from './chart';
 import { Heatmap, fitWidth } from './heatmap';
 import { startPanels, shown } from './panels';
 import { FIELDS, PRESETS, editable, type Settings } from './settings';
 import { drawBars, nextCharDistribution, type Distribution } from './nextchar';
+import { isRwkv7Bytes } from './rwkv-server';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
@@ -16,7 +18,7 @@ const IDB_KEY = 'playground-model';
 const SAMPLE_EVERY_MS = 2500;
 /** The held-out tail of the corpus: never trained on, scored in the worker about every second. */
 const VALID_FRACTION = 0.1;
-const CELL_NAMES: Record<CharLMCell, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN', mingru: 'minGRU', minlstm: 'minLSTM' };
+const CELL_NAMES: Record<CharLMCell | 'rwkv7', string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN', mingru: 'minGRU', minlstm: 'minLSTM', rwkv7: 'RWKV-7' };
 
 type Stored = Pick<Settings, 'lr' | 'seqLen' | 'batchSize'>;
 
@@ -28,7 +30,7 @@ let corpora: { name: string; text: string }[] = [];
 let userText = '';
 let info: CharLMInfo | null = null; // the model in the worker
 let stored: Stored | null = null; // the training settings that model carries (a resumed run keeps them)
-let copy: CharLM | null = null; // the page's weights-only copy, for the next-character bars
+let copy: CharLM | RWKV7 | null = null; // the page's weights-only copy, for the next-character bars
 let copyStep = 0; // the step the copy was taken at (or soon after, while training)
 let distribution: Distribution | null = null;
 let training = false;
@@ -44,7 +46,7 @@ let samples = 0; // samples shown (the end-to-end test checks that its measured 
 Object.assign(window, { playground: { worker, panels: shown, counts: () => ({ progress: progressShown, samples, sampling }), chart: () => chart.data(), next: () => distribution } });
 
 function describe(i: CharLMInfo): string {
-  return `${CELL_NAMES[i.config.cell]} ${i.config.numLayers}×${i.config.hiddenSize}, ${i.vocabulary.length} characters`;
+  return `${CELL_NAMES[i.config.cell as CharLMCell | 'rwkv7']} ${i.config.numLayers}×${i.config.hiddenSize}, ${i.vocabulary.length} characters`;
 }
 
 /** Enables exactly the fields whose values the next Train press uses; the buttons follow the state. */
@@ -84,7 +86,7 @@ function corpusText(): string {
 
 function readSettings(): Settings {
   const n = (id: string) => Number(input(id).value);
-  return { cell: $<HTMLSelectElement>('cell').value as CharLMCell, layers: n('layers'), hidden: n('hidden'), embedding: n('embedding'), lr: n('lr'), seqLen: n('seqLen'), batchSize: n('batchSize'), steps: n('steps') };
+  return { cell: $<HTMLSelectElement>('cell').value as Settings['cell'], layers: n('layers'), hidden: n('hidden'), embedding: n('embedding'), lr: n('lr'), seqLen: n('seqLen'), batchSize: n('batchSize'), steps: n('steps') };
 }
 
 function fill(s: Partial<Settings>): void {
@@ -103,9 +105,10 @@ function showInfo(i: CharLMInfo): void {
 }
 
 /** Replaces the page's copy of the model (bytes of a model file) and redraws the bars. */
-async function setCopy(bytes: Uint8Array): Promise<CharLM> {
+async function setCopy(bytes: Uint8Array): Promise<CharLM | RWKV7> {
   await ready;
-  const lm = CharLM.deserialize(bytes); // a file that is not a CharLM's throws here, and the old copy stays
+  // a file that is neither a CharLM's nor an RWKV-7's throws here, and the old copy stays
+  const lm = isRwkv7Bytes(bytes) ? await importRwkv7(bytes) : CharLM.deserialize(bytes);
   copy?.dispose();
   copy = lm;
   showDistribution();
@@ -174,7 +177,7 @@ async function train(): Promise<void> {
   if (!info) {
     chart.clear();
     // the vocabulary is the whole corpus's, so the held-out tail reads without unknown characters
-    showInfo(await worker.create(text, { cell: s.cell, numLayers: s.layers, hiddenSize: s.hidden, embeddingDim: s.embedding, seed: 1 }));
+    showInfo(await worker.create(text, { cell: s.cell as CharLMCell, numLayers: s.layers, hiddenSize: s.hidden, embeddingDim: s.embedding, seed: 1 }));
     await refreshCopy();
   }
   // the fields are enabled exactly when they apply: a model without stored settings takes them
@@ -225,7 +228,7 @@ async function load(bytes: Uint8Array, from: string): Promise<void> {
   copyStep = lm.step;
   showDistribution();
   const t = lm.trainSettings;
-  stored = t ? { lr: t.lr, seqLen: t.seqLen, batchSize: t.batchSize } : null;
+  stored = t ? { lr: t.lr, seqLen: t.seqLen, batchSize: 'batch' in t ? t.batch : t.batchSize } : null;
   showInfo(await worker.load(bytes));
   chart.clear();
   setState('stopped', `Loaded ${from}: ${describe(info!)}, step ${info!.step}.`);
@@ -305,7 +308,7 @@ function wire(): void {
   on('download', 'click', async () => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([await worker.serialize()], { type: 'application/octet-stream' }));
-    a.download = 'playground.rnnw';
+    a.download = info?.config.cell === ('rwkv7' as CharLMCell) ? 'playground-rwkv7.safetensors' : 'playground.rnnw';
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   });

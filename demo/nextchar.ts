@@ -3,8 +3,9 @@
 // after create/load/stop and with each sample refresh while training) on its own wasm instance, so a
 // keystroke costs one forward call here (no round trip to a worker busy training). The worker's
 // protocol (serveCharLM) has no probabilities operation; the copy reads them from the network's
-// logits: one whole-prompt forward of the model, then a softmax of the last row in f64.
-import { CharLM, Tensor } from '../dist/index.js';
+// logits: one whole-prompt forward of the model, then a softmax of the last row in f64. An RWKV-7
+// copy (cell rwkv7) gives its logits the same way (RWKV7.forward: one wasm call for the prompt).
+import { CharLM, Tensor, type RWKV7, type CharTokenizer } from '../dist/index.js';
 
 export const TOP_K = 10;
 
@@ -16,20 +17,32 @@ export interface Distribution {
 }
 
 /**
- * p(next character | prompt) of a CharLM read from its zero state. An empty prompt reads as a line
- * start ('\n'), as CharLM.sample() begins.
+ * p(next character | prompt) of a CharLM or an RWKV-7 with a character vocabulary, read from its zero
+ * state. An empty prompt reads as a line start ('\n'), as CharLM.sample() begins.
  */
-export function nextCharDistribution(lm: CharLM, prompt: string): Distribution {
-  const ids = lm.vocabulary.encode(prompt.length ? prompt : '\n', 'prompt');
-  const T = ids.length;
-  const V = lm.vocabulary.size;
-  const { output } = lm.model.forward(new Tensor(Int32Array.from(ids), [T, 1]));
-  const logits = output.data.subarray((T - 1) * V, T * V);
+export function nextCharDistribution(lm: CharLM | RWKV7, prompt: string): Distribution {
+  const read = prompt.length ? prompt : '\n';
+  let logits: Float32Array;
+  let tokens: string[];
+  if (lm instanceof CharLM) {
+    const ids = lm.vocabulary.encode(read, 'prompt');
+    const T = ids.length;
+    const V = lm.vocabulary.size;
+    const { output } = lm.model.forward(new Tensor(Int32Array.from(ids), [T, 1]));
+    logits = output.data.subarray((T - 1) * V, T * V);
+    tokens = [...lm.vocabulary.tokens];
+  } else {
+    const tok = lm.tokenizer as CharTokenizer;
+    const ids = tok.encode(read);
+    const V = lm.config.vocabSize;
+    logits = lm.forward(ids).logits.subarray((ids.length - 1) * V, ids.length * V);
+    tokens = [...tok.chars];
+  }
   let max = -Infinity;
   for (const z of logits) max = Math.max(max, z);
   const e = Array.from(logits, (z) => Math.exp(z - max));
   const sum = e.reduce((a, b) => a + b, 0);
-  return { prompt, tokens: [...lm.vocabulary.tokens], probabilities: e.map((v) => v / sum) };
+  return { prompt, tokens, probabilities: e.map((v) => v / sum) };
 }
 
 /** How a token shows on a bar: space, newline and tab made visible. */

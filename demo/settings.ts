@@ -16,10 +16,10 @@ export interface Field {
 }
 
 export const FIELDS: readonly Field[] = [
-  { id: 'cell', label: 'Cell', kind: 'architecture', hint: 'The recurrent unit: LSTM and GRU gate their memory, RNN is plain tanh, minGRU/minLSTM are the gate-only variants.' },
+  { id: 'cell', label: 'Cell', kind: 'architecture', hint: 'LSTM/GRU gate their memory, RNN is plain tanh, minGRU/minLSTM gate on the input only; RWKV-7: a delta-rule state.' },
   { id: 'layers', label: 'Layers', kind: 'architecture', hint: 'Recurrent layers stacked; more can model longer patterns but train slower.' },
-  { id: 'hidden', label: 'Hidden size', kind: 'architecture', hint: "Units per layer: the model's memory width; the cost of a step grows with its square." },
-  { id: 'embedding', label: 'Embedding', kind: 'architecture', hint: 'Width of the vector each character becomes before the first layer.' },
+  { id: 'hidden', label: 'Hidden size', kind: 'architecture', hint: "Units per layer; RWKV-7: its width, rounded to heads of 16 (one N×N state each). Cost grows with its square." },
+  { id: 'embedding', label: 'Embedding', kind: 'architecture', hint: 'Width of the vector each character becomes before the first layer (RWKV-7 uses its width).' },
   { id: 'lr', label: 'Learning rate', kind: 'training', hint: "Adam's step size: too high and the loss jumps about, too low and it crawls." },
   { id: 'seqLen', label: 'Window', kind: 'training', hint: 'Characters per training window: how far back each gradient reaches.' },
   { id: 'batchSize', label: 'Batch', kind: 'training', hint: 'Windows averaged per step: larger is smoother, each step slower.' },
@@ -27,7 +27,7 @@ export const FIELDS: readonly Field[] = [
 ];
 
 export interface Settings {
-  cell: 'lstm' | 'gru' | 'rnn' | 'mingru' | 'minlstm';
+  cell: 'lstm' | 'gru' | 'rnn' | 'mingru' | 'minlstm' | 'rwkv7';
   layers: number;
   hidden: number;
   embedding: number;

@@ -14,7 +14,7 @@ import { checkOptions, keysOf } from '../options';
 import { layoutOf, type Rwkv7Config } from './layout';
 import { RWKV7 } from './model';
 import { WorldTokenizer, type Rwkv7Tokenizer } from './tokenizer';
-import { META, tokenizerFromMetadata } from './file';
+import { META, OPTIMIZER_TENSOR, checkSavedRun, restoreRun, tokenizerFromMetadata } from './file';
 import { quantize } from '../model/quantize';
 
 /** Options of {@link importRwkv7}. */
@@ -127,10 +127,18 @@ export async function importRwkv7(input: Uint8Array | ArrayBuffer | string, opts
   tokenizer ??= tokenizerFromMetadata(metadata);
   const q = metadata?.[META.quantized];
   if (q !== undefined && q !== 'int8') throw new FormatError(`Expected metadata ${META.quantized} to be 'int8', got ${JSON.stringify(q)}`);
+  // a file saved by rnn-wasm after fitRwkv7 also holds the training run (checked before anything is built)
+  const moments = tensors[OPTIMIZER_TENSOR];
+  delete tensors[OPTIMIZER_TENSOR];
+  const run = checkSavedRun(metadata, moments);
+  if (run && q !== undefined) throw new FormatError(`Expected no training run in an int8 file (metadata ${META.quantized}), got one`);
   const m = rwkv7FromTensors(tensors);
-  if (tokenizer && tokenizer.size > m.config.vocabSize) {
+  try {
+    if (tokenizer && tokenizer.size > m.config.vocabSize) throw new FormatError(`Expected the vocabulary's ids below the model's vocabulary size ${m.config.vocabSize}, got ids up to ${tokenizer.size - 1}`);
+    if (run) restoreRun(m, run);
+  } catch (e) {
     m.dispose();
-    throw new FormatError(`Expected the vocabulary's ids below the model's vocabulary size ${m.config.vocabSize}, got ids up to ${tokenizer.size - 1}`);
+    throw e;
   }
   m.tokenizer = tokenizer;
   if (q === 'int8') quantize(m, { weights: 'int8' });

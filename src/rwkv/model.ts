@@ -10,6 +10,7 @@ import { blockBuffers, emitForward, stateFloats, stateOffsets, type ForwardPlan 
 import type { QuantWeight } from '../model/quantize';
 import type { Int8Host } from '../model/quantize';
 import type { Rwkv7Tokenizer } from './tokenizer';
+import type { Rwkv7Run, Rwkv7TrainSettings } from './fit';
 
 /** A recurrent state of one sequence: per layer the two token-shift vectors and the H·N·N wkv state. */
 export interface Rwkv7State {
@@ -51,6 +52,8 @@ export class RWKV7 {
   tokenizer: Rwkv7Tokenizer | null = null;
   /** @internal int8 copies of the projection weights (quantize(model, { weights: 'int8' })) */
   quant: Map<string, QuantWeight> | null = null;
+  /** @internal the training run fitRwkv7 continues (settings, step, window order, Adam), saved in the model's file */
+  run: Rwkv7Run | null = null;
   /** @internal bumped when the int8 copies change: streams rebuild their programs */
   quantVersion = 0;
   /** @internal */ readonly rt: Runtime;
@@ -71,6 +74,16 @@ export class RWKV7 {
     const shape = (e: ParamEntry): number[] => (e.transposed ? [e.shape[1], e.shape[0]] : e.shape);
     this.arena = new Arena(this.rt, entries.map((e) => ({ name: e.name, shape: shape(e), init: { kind: 'zeros' } })));
     if (this.arena.size !== total) throw new RangeError(`Expected the arena to hold ${total} elements, got ${this.arena.size}`);
+  }
+
+  /** Training steps fitRwkv7 has taken on this model (its file keeps the count). */
+  get step(): number {
+    return this.run?.step ?? 0;
+  }
+
+  /** The settings of the training run fitRwkv7 continues (null before the first call). */
+  get trainSettings(): Rwkv7TrainSettings | null {
+    return this.run ? { ...this.run.settings } : null;
   }
 
   /** Parameter names and official shapes, in state_dict order. */
@@ -208,6 +221,8 @@ export class RWKV7 {
   dispose(): void {
     if (this.disposed) return;
     this.setQuant(null);
+    this.run?.optimizer.dispose();
+    this.run = null;
     this.disposed = true;
     this.arena.dispose();
   }

@@ -121,23 +121,29 @@ export class Rwkv7Trainer {
 
   /** One training step: loss and gradients, optional clipping, one optimizer update. Returns the loss. */
   step(batch: Rwkv7Batch, optimizer: Optimizer, opts: Rwkv7StepOptions = {}): number {
-    checkOptions(opts, STEP_KEYS, 'step options');
-    if (opts.clipNorm !== undefined && !(typeof opts.clipNorm === 'number' && opts.clipNorm > 0)) {
-      throw new ValueError(`Expected clipNorm to be a positive number, got ${show(opts.clipNorm)}`);
-    }
-    if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (SGD, Adam, …), got ${show(optimizer)}`);
-    const m = this.model;
-    optimizer.checkBindable(m.arena);
+    const clipNorm = checkStep(optimizer, opts);
+    this.model.alive();
+    optimizer.checkBindable(this.model.arena);
     const loss = this.lossAndGradients(batch);
     if (!Number.isFinite(loss)) throw new ValueError(`Expected a finite loss, got ${loss}; parameters were not updated`);
+    this.update(optimizer, clipNorm);
+    return loss;
+  }
+
+  /**
+   * @internal The update of step() after lossAndGradients: clips the gradient block to a global norm
+   * of `clipNorm` (if given) and applies the optimizer. fitRwkv7 calls it only after a finite loss.
+   */
+  update(optimizer: Optimizer, clipNorm: number | undefined): void {
+    this.alive();
+    const m = this.model;
     const n = m.arena.size;
-    if (opts.clipNorm !== undefined) {
+    if (clipNorm !== undefined) {
       const norm = Math.sqrt(m.rt.k.sum_squares(this.gradBase, n));
-      if (norm > opts.clipNorm) m.rt.k.scale_f32(this.gradBase, opts.clipNorm / (norm + 1e-6), n);
+      if (norm > clipNorm) m.rt.k.scale_f32(this.gradBase, clipNorm / (norm + 1e-6), n);
     }
     optimizer.bind(m.rt, m.arena);
     optimizer.apply(this.gradBase);
-    return loss;
   }
 
   /** Releases the trainer's programs and gradient memory (once; the model stays usable). */
@@ -151,4 +157,14 @@ export class Rwkv7Trainer {
     if (this.disposed) throw new StateError('Expected a live Rwkv7Trainer, got one that was disposed');
     this.model.alive();
   }
+}
+
+/** Validates step()'s optimizer and options; returns the clip norm (undefined: no clipping). */
+function checkStep(optimizer: Optimizer, opts: Rwkv7StepOptions): number | undefined {
+  checkOptions(opts, STEP_KEYS, 'step options');
+  if (opts.clipNorm !== undefined && !(typeof opts.clipNorm === 'number' && opts.clipNorm > 0)) {
+    throw new ValueError(`Expected clipNorm to be a positive number, got ${show(opts.clipNorm)}`);
+  }
+  if (!optimizer || typeof (optimizer as Optimizer).apply !== 'function') throw new ValueError(`Expected an optimizer (SGD, Adam, …), got ${show(optimizer)}`);
+  return opts.clipNorm;
 }

@@ -4,12 +4,16 @@
 // optimizer moments — the CRF's too — step and settings); an architecture flag that contradicts the
 // checkpoint is a usage error. Every train-* command of the registry is in the table, and each takes
 // the same size flags (--hidden, --layers, --embedding) into the same config names (hiddenSize, …).
+// train-lm --cell rwkv7 is in it too: its safetensors file carries the run (settings, window order,
+// Adam's moments) beside the official-named weights, and its sizes are RWKV-7's (dim, layers, head size).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { commands } from '../../src/cli/commands/index';
+import { readSafetensors } from '../../src/io/safetensors';
+import { configOf as rwkv7ConfigOf } from '../../src/rwkv/import';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-train-resume-'));
@@ -69,12 +73,20 @@ function configOf(path: string): Record<string, unknown> {
 }
 
 // Enough steps that the signal lands mid-run (a step of these tiny models takes well under a millisecond to a few).
-const CASES: { name: string; args: string[]; steps: number; data: string[]; arch: [string, string, RegExp]; resume?: string[]; sizes: Record<string, number> }[] = [
+// `id` names a second case of one command (its files and title); `config` reads a file that is not an .rnnw.
+const CASES: { name: string; id?: string; file?: string; config?: (path: string) => Record<string, unknown>; args: string[]; steps: number; data: string[]; arch: [string, string, RegExp]; resume?: string[]; sizes: Record<string, number> }[] = [
   {
     name: 'train-lm', steps: 3000, data: ['--corpus', 'lm.txt'],
     args: ['--hidden', '8', '--layers', '2', '--embedding', '4', '--seq-len', '8', '--batch', '4', '--lr', '0.01', '--validation', '0.1', '--validation-chars', '50', '--eval-every', '500', '--sample-every', '0', '--seed', '3'],
     arch: ['--layers', '1', /Expected --layers 2 \(the checkpoint's\), got 1/],
     sizes: { hiddenSize: 8, numLayers: 2, embeddingDim: 4 },
+  },
+  {
+    name: 'train-lm', id: 'train-lm-rwkv7', file: 'safetensors', steps: 5000, data: ['--corpus', 'lm.txt'],
+    config: (path) => ({ ...rwkv7ConfigOf(readSafetensors(readFileSync(path)).tensors) }),
+    args: ['--cell', 'rwkv7', '--hidden', '8', '--layers', '2', '--head-size', '4', '--seq-len', '8', '--batch', '4', '--lr', '0.01', '--validation', '0.1', '--validation-chars', '50', '--eval-every', '500', '--sample-every', '0', '--seed', '3'],
+    arch: ['--head-size', '8', /Expected --head-size 4 \(the checkpoint's\), got 8/],
+    sizes: { dim: 8, layers: 2, headSize: 4 },
   },
   {
     name: 'train-forecaster', steps: 3000, data: ['--data', 'series.csv'],
@@ -112,35 +124,37 @@ const CASES: { name: string; args: string[]; steps: number; data: string[]; arch
 
 describe('every train-* command', () => {
   it('is in the table below', () => {
-    expect(CASES.map((c) => c.name).sort()).toEqual(commands.map((c) => c.name).filter((n) => n.startsWith('train-')).sort());
+    expect([...new Set(CASES.map((c) => c.name))].sort()).toEqual(commands.map((c) => c.name).filter((n) => n.startsWith('train-')).sort());
   });
 });
 
 describe('Ctrl-C and --resume in every train-* command', () => {
   for (const c of CASES) {
-    it(`${c.name}: SIGINT writes a checkpoint; --resume to the same total gives the uninterrupted run's file byte for byte`, async () => {
-      const full = cli(c.name, ...c.data, ...c.args, '--steps', String(c.steps), '--quiet', '--out', `${c.name}-full.rnnw`);
+    const id = c.id ?? c.name;
+    const ext = c.file ?? 'rnnw';
+    it(`${id}: SIGINT writes a checkpoint; --resume to the same total gives the uninterrupted run's file byte for byte`, async () => {
+      const full = cli(c.name, ...c.data, ...c.args, '--steps', String(c.steps), '--quiet', '--out', `${id}-full.${ext}`);
       expect(full.stderr).not.toMatch(/Error/);
       expect(full.code).toBe(0);
-      const cut = await interrupted([c.name, ...c.data, ...c.args, '--steps', String(c.steps), '--out', `${c.name}-cut.rnnw`]);
+      const cut = await interrupted([c.name, ...c.data, ...c.args, '--steps', String(c.steps), '--out', `${id}-cut.${ext}`]);
       expect(cut.stderr).not.toMatch(/Error/);
       expect(cut.code).toBe(0);
       const at = Number(/checkpoint at step (\d+)/.exec(cut.stderr)?.[1]);
       expect(at).toBeGreaterThan(0);
       expect(at).toBeLessThan(c.steps);
       // the interrupted file differs from the finished one: the test below can fail
-      expect(Buffer.compare(readFileSync(file(`${c.name}-cut.rnnw`)), readFileSync(file(`${c.name}-full.rnnw`)))).not.toBe(0);
-      const res = cli(c.name, ...c.data, ...(c.resume ?? []), '--resume', `${c.name}-cut.rnnw`, '--steps', String(c.steps), '--quiet', '--json');
+      expect(Buffer.compare(readFileSync(file(`${id}-cut.${ext}`)), readFileSync(file(`${id}-full.${ext}`)))).not.toBe(0);
+      const res = cli(c.name, ...c.data, ...(c.resume ?? []), '--resume', `${id}-cut.${ext}`, '--steps', String(c.steps), '--quiet', '--json');
       expect(res.stderr).not.toMatch(/Error/);
       expect(res.code).toBe(0);
       expect(JSON.parse(res.stdout)).toMatchObject({ steps: c.steps - at, totalSteps: c.steps });
-      expect(Buffer.compare(readFileSync(file(`${c.name}-cut.rnnw`)), readFileSync(file(`${c.name}-full.rnnw`)))).toBe(0);
+      expect(Buffer.compare(readFileSync(file(`${id}-cut.${ext}`)), readFileSync(file(`${id}-full.${ext}`)))).toBe(0);
       // the size flags land in the config under the API's names
-      const config = configOf(file(`${c.name}-full.rnnw`));
+      const config = (c.config ?? configOf)(file(`${id}-full.${ext}`));
       expect(config).toMatchObject(c.sizes);
-      for (const former of ['hidden', 'layers', 'embedding']) expect(config).not.toHaveProperty(former);
+      if (!c.config) for (const former of ['hidden', 'layers', 'embedding']) expect(config).not.toHaveProperty(former);
       // the checkpoint fixes the architecture
-      const changed = cli(c.name, ...c.data, '--resume', `${c.name}-cut.rnnw`, '--steps', String(c.steps + 5), c.arch[0], c.arch[1]);
+      const changed = cli(c.name, ...c.data, '--resume', `${id}-cut.${ext}`, '--steps', String(c.steps + 5), c.arch[0], c.arch[1]);
       expect(changed.code).toBe(2);
       expect(changed.stderr).toMatch(c.arch[2]);
     }, 120_000);

@@ -48,10 +48,17 @@ describe('rnn-wasm and RWKV-7', () => {
     expect(q.code, q.stderr).toBe(0);
     expect(q.stdout.trim()).toBe('dog.');
   });
-  it('train-lm --resume continues an RWKV-7 file; a conflicting --hidden is a usage error', () => {
-    const r = cli('--json', 'train-lm', '--corpus', 'fox.txt', '--resume', 'fox.safetensors', '--steps', '5', '--validation', '0', '--quiet', '--out', 'fox2.safetensors');
+  it('train-lm --resume continues an RWKV-7 file to --steps in total; conflicting flags are refused', () => {
+    const r = cli('--json', 'train-lm', '--corpus', 'fox.txt', '--resume', 'fox.safetensors', '--steps', '65', '--validation', '0', '--quiet', '--out', 'fox2.safetensors');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).steps).toBe(5);
+    expect(JSON.parse(r.stdout)).toMatchObject({ steps: 5, totalSteps: 65 });
+    const lr = cli('train-lm', '--corpus', 'fox.txt', '--resume', 'fox.safetensors', '--steps', '65', '--lr', '0.02', '--out', 'x.safetensors');
+    expect(lr.code).not.toBe(0);
+    expect(lr.stderr).toContain("Expected lr 0.01 (the model's run, to continue it), got 0.02");
+    const flag = cli('train-lm', '--corpus', 'fox.txt', '--cell', 'rwkv7', '--tbptt', '8', '--steps', '1', '--out', 'x.safetensors');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('with --cell rwkv7 (they set up the other cells\' models), got --tbptt');
+    expect(existsSync(join(dir, 'x.safetensors'))).toBe(false);
     const bad = cli('train-lm', '--corpus', 'fox.txt', '--resume', 'fox.safetensors', '--steps', '5', '--hidden', '64', '--out', 'x.safetensors');
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('Expected --hidden 32 (the checkpoint\'s), got 64');

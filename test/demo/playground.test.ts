@@ -10,6 +10,9 @@
 // held-out tail, scored in the worker) beside training, with legends and axis titles on it and on
 // both heatmaps; the next-character bars give the probabilities Node computes from the same model
 // file; "New model" clears the curves; at 360 and 420 px nothing is wider than the viewport.
+// RWKV-7 is a cell of the page too: it trains in the same worker for a few chart points, samples,
+// draws its heatmap and next-character bars, and its downloaded file reads in Node with the same
+// step, settings, completion and probabilities.
 // Screenshots are kept in test-artifacts/ (git-ignored): playground.png, playground-360.png, -420.png.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
-import { init, CharLM, SequenceClassifier, Seq2Seq } from '../../dist/index.js';
+import { init, CharLM, SequenceClassifier, Seq2Seq, importRwkv7, completeRwkv7 } from '../../dist/index.js';
 // @ts-expect-error plain .mjs scripts without types
 import { buildDemo } from '../../scripts/build-demo.mjs';
 // @ts-expect-error plain .mjs scripts without types
@@ -348,7 +351,7 @@ describe('the playground page in Chromium', () => {
 
   it('the cell list offers every registered cell; a minGRU model from the CLI loads as one and completes as in Node', async () => {
     // the library's cell registry (what CharLM's cell option accepts), in its order
-    expect(await page.locator('#cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...CELL_KINDS]);
+    expect(await page.locator('#cell option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...CELL_KINDS, 'rwkv7']);
     expect(CELL_KINDS).toEqual(['lstm', 'gru', 'rnn', 'mingru', 'minlstm']);
     const dir = mkdtempSync(join(tmpdir(), 'rnnw-cli-'));
     writeFileSync(join(dir, 'c.txt'), 'the quick brown fox jumps over the lazy dog.\n'.repeat(30));
@@ -385,6 +388,74 @@ describe('the playground page in Chromium', () => {
     lm.dispose();
     expect(problems).toEqual([]);
   });
+
+  it('RWKV-7 as a cell: trains in the worker for a few points, samples, draws bars and a heatmap; its download reads in Node the same', async () => {
+    await page.click('#reset');
+    await page.click('#preset-tiny');
+    await page.selectOption('#cell', 'rwkv7');
+    await page.fill('#hidden', '32');
+    await page.fill('#steps', String(TEST_STEPS));
+    await page.click('#train');
+    await page.waitForSelector('body[data-state=training]');
+    // a few points of the training curve, then stop
+    await page.waitForFunction(() => (window as unknown as Playground).playground.chart().train.length > 4, null, { timeout: 120_000 });
+    await page.click('#stop');
+    await page.waitForSelector('body[data-state=stopped]');
+    const finalStep = await num('step');
+    const status = await text('status');
+    expect(status).toContain(`Stopped at step ${finalStep} / ${TEST_STEPS} (RWKV-7 1×32,`);
+    const { train: tr, valid } = await chartData();
+    expect(tr.length).toBeGreaterThan(4);
+    for (const [st, v] of [...tr, ...valid]) expect(Number.isFinite(st) && Number.isFinite(v) && v > 0).toBe(true);
+    expect(valid[0][0]).toBe(0);
+    expect(valid.at(-1)![0]).toBe(finalStep);
+    expect(valid.at(-1)![1]).toBeLessThan(valid[0][1]); // it learns
+    expect(await text('params')).not.toBe('–');
+    // the sample taken after stopping, and its heatmap (24 of the 32 channels)
+    await page.waitForFunction(() => !(window as unknown as Playground).playground.counts().sampling && document.getElementById('sample')!.textContent!.length > 0);
+    const sample = (await page.locator('#sample').textContent()) ?? '';
+    expect([...sample].length).toBe(240);
+    expect(await page.locator('#unit-text').getAttribute('data-text')).toBe(sample);
+    expect(await page.locator('#heatmap').getAttribute('data-units')).toBe('24');
+    // the downloaded file: an RWKV-7 safetensors file with the run, at the page's step and settings
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('playground-rwkv7.safetensors');
+    const m = await importRwkv7(readFileSync((await download.path())!));
+    expect(m.config).toMatchObject({ dim: 32, layers: 1, headSize: 16 });
+    expect(m.step).toBe(finalStep);
+    const tiny = PRESETS.find((p) => p.name === 'tiny')!.settings;
+    expect(m.trainSettings).toMatchObject({ seqLen: tiny.seqLen, batch: tiny.batchSize, lr: tiny.lr });
+    // completion and next-character bars: what Node computes from the same file
+    const temperature = Number(await page.inputValue('#temperature'));
+    await page.fill('#prompt', 'The ');
+    await page.click('#complete');
+    await page.waitForFunction(() => document.getElementById('completion')!.textContent!.length > 0);
+    expect(await page.locator('#completion').textContent()).toBe(completeRwkv7(m, 'The ', { maxLength: 120, temperature, seed: 0 }));
+    await page.fill('#prompt', 'the Senat');
+    const d = (await shownNext())!;
+    const node = nextCharDistribution(m, 'the Senat');
+    expect(d.tokens).toEqual(node.tokens);
+    d.probabilities.forEach((p, i) => expect(Math.abs(p - node.probabilities[i])).toBeLessThanOrEqual(1e-15));
+    expect(await page.locator('#next-chars li').count()).toBe(TOP_K + 1);
+    m.dispose();
+    expect(await text('train')).toBe('Resume');
+    // the file loads back into the page: an RWKV-7 at that step with its settings shown and locked
+    const dir = mkdtempSync(join(tmpdir(), 'rnnw-rwkv7-'));
+    const file = join(dir, 'page-rwkv7.safetensors');
+    writeFileSync(file, readFileSync((await download.path())!));
+    await page.click('#reset');
+    await page.setInputFiles('#model-file', file);
+    await page.waitForFunction(() => /Loaded page-rwkv7\.safetensors/.test(document.getElementById('status')!.textContent!));
+    expect(await page.inputValue('#cell')).toBe('rwkv7');
+    expect(await num('step')).toBe(finalStep);
+    expect(await page.inputValue('#lr')).toBe(String(tiny.lr));
+    expect((await disabled()).sort()).toEqual([...ARCHITECTURE_AND_TRAINING, ...PRESET_IDS].sort());
+    // New model goes back to an editable page
+    await page.click('#reset');
+    await page.click('#preset-tiny');
+    expect(await page.inputValue('#cell')).toBe('lstm');
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   it('from 360 px up nothing is wider than the viewport (no sideways scrolling)', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

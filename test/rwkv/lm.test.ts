@@ -20,7 +20,7 @@ describe('RWKV7 char-LM through the library', () => {
     expect(() => completeRwkv7(m, 'the')).toThrow(StateError);
     m.tokenizer = tok;
     const seen: number[] = [];
-    const r = fitRwkv7(m, text.slice(0, 1000), { steps: 60, seqLen: 24, batch: 4, lr: 0.01, validation: text.slice(1000, 1300), onProgress: (p) => seen.push(p.step) });
+    const r = await fitRwkv7(m, text.slice(0, 1000), { steps: 60, seqLen: 24, batch: 4, lr: 0.01, validation: text.slice(1000, 1300), onProgress: (p) => seen.push(p.step) });
     expect(r.steps).toBe(60);
     expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(r.validationBitsPerChar!).toBeLessThan(0.5 * r.initialValidationBitsPerChar!);

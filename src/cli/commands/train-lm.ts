@@ -2,12 +2,12 @@
 // progress bar (step, loss, bits/char, characters/s, ETA) and a short sample every so often.
 // Ctrl-C stops between steps, writes the checkpoint and exits 0; --resume continues bit-exactly.
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import type { CharLM, CharLMTrainProgress as TrainProgress, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
+import type { CharLM, CharLMTrainSettings as TrainSettings, CharLMConfig } from '../../index';
 import { library } from '../frame';
-import { parse, recurrentFlags, sizeOptions, stepsToRun, UsageError, type CliCommand, type CliContext } from '../frame';
+import { parse, recurrentFlags, sizeOptions, stepsToRun, UsageError, type CliCommand } from '../frame';
 import { loadCorpus } from '../files';
 import { isRwkv7File, trainRwkv7 } from './rwkv7';
+import { progressBar } from './lm-progress';
 
 const ARCH_FLAGS: [string, keyof CharLMConfig][] = [['cell', 'cell'], ['layers', 'numLayers'], ['hidden', 'hiddenSize'], ['embedding', 'embeddingDim'], ['dropout', 'dropout']];
 const SETTING_FLAGS: [string, keyof TrainSettings][] = [['seqLen', 'seqLen'], ['batch', 'batchSize'], ['tbptt', 'tbptt'], ['order', 'order'], ['lr', 'lr'], ['clip', 'clipNorm'], ['seed', 'seed']];
@@ -77,7 +77,7 @@ export const trainLm: CliCommand = {
     const ac = new AbortController();
     const onSigint = () => (ac.signal.aborted ? process.exit(130) : ac.abort());
     process.on('SIGINT', onSigint);
-    const progress = o.quiet ? null : progressBar(ctx, lm, o.sampleEvery as number, steps === undefined);
+    const progress = o.quiet ? null : progressBar(ctx, (seed) => lm.sample({ length: 120, temperature: 0.8, seed }), o.sampleEvery as number, steps === undefined);
     ctx.err(`training ${lm.config.cell} ${lm.config.numLayers}×${lm.config.hiddenSize} (${lm.model.numParameters} parameters, vocabulary ${lm.vocabulary.size}) on ${corpus.name}, ${corpus.text.length} characters; from step ${lm.step}`);
     try {
       const r = await lm.train(corpus.text, {
@@ -127,64 +127,4 @@ function smallCorpusHint(e: unknown, chars: number, o: Record<string, unknown>):
   if (sequential) fixes.push('a smaller --batch', '--order random');
   if (chars - got > 1) fixes.push(`--validation 0 (${chars - got} of the corpus's ${chars} characters are held out for validation)`);
   return new UsageError(`${(e as Error).message}: give ${fixes.join(', or ')}`);
-}
-
-const fmtTime = (ms: number) => {
-  if (!Number.isFinite(ms)) return '--:--';
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-};
-
-function progressLine(p: TrainProgress, bar: string): string {
-  const cps = p.charsPerSecond >= 1000 ? `${(p.charsPerSecond / 1000).toFixed(1)}k` : p.charsPerSecond.toFixed(0);
-  return `step ${p.step}${p.targetStep ? `/${p.targetStep}` : ''} ${bar}loss ${p.loss.toFixed(3)} | ${p.bitsPerChar.toFixed(3)} bits/char | ${cps} chars/s | ETA ${fmtTime(p.etaMs)}`;
-}
-
-/**
- * Progress on stderr: on a terminal a cli-progress bar redrawn in place, otherwise a plain line
- * at the first step and then once a second; validation results and a short sample every
- * `sampleEvery` steps are printed between.
- */
-function progressBar(ctx: CliContext, lm: CharLM, sampleEvery: number, timeBudget: boolean) {
-  let last: TrainProgress | null = null;
-  let lastLine = -Infinity;
-  const bars = ctx.tty
-    ? new cliProgress.MultiBar(
-        {
-          stream: process.stderr,
-          hideCursor: true,
-          format: (opts, params) => {
-            if (!last) return 'starting…';
-            const n = Math.round(params.progress * 20);
-            return progressLine(last, `${opts.barCompleteString!.slice(0, n)}${opts.barIncompleteString!.slice(0, 20 - n)} `);
-          },
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  const bar = bars?.create(1000, 0);
-  const log = (text: string) => (bars ? bars.log(text + '\n') : ctx.err(text));
-  let stopped = false;
-  return {
-    update: (p: TrainProgress) => {
-      last = p;
-      if (bar) {
-        const frac = timeBudget || !p.targetStep ? p.elapsedMs / (p.elapsedMs + p.etaMs) : p.step / p.targetStep;
-        bar.update(Math.round(1000 * (Number.isFinite(frac) ? frac : 0)));
-      } else if (p.elapsedMs - lastLine >= 1000 || p.step === p.targetStep) {
-        lastLine = p.elapsedMs;
-        ctx.err(progressLine(p, ''));
-      }
-      if (p.validationBitsPerChar !== undefined) log(`step ${p.step}: validation ${p.validationBitsPerChar.toFixed(3)} bits/char`);
-      if (sampleEvery > 0 && p.step % sampleEvery === 0) {
-        const text = lm.sample({ length: 120, temperature: 0.8, seed: p.step });
-        log(`--- sample at step ${p.step} ---\n${text}\n---`);
-      }
-    },
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      bars?.stop();
-    },
-  };
 }
