@@ -25,7 +25,7 @@ export interface LinePool {
 }
 
 export interface FrameOptions {
-  /** Lines per worker task. */
+  /** Records per model call; a worker task holds several such batches. */
   batchSize: number;
   /** Lines per window sorted by length (default 16 batches). */
   window?: number;
@@ -70,7 +70,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
   };
   const finish = (): RawLine => {
     n++;
-    let b: Uint8Array = over ? new Uint8Array(0) : Buffer.concat(parts, len);
+    let b: Uint8Array = over ? new Uint8Array(0) : parts.length === 1 ? parts[0] : Buffer.concat(parts, len);
     if (b.length && b[b.length - 1] === CR) b = b.subarray(0, b.length - 1);
     if (n === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
     const r = { line: n, bytes: b, tooLong: over || b.length > maxBytes };
@@ -114,6 +114,9 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
   const skip = o.skip ?? 0;
   const windowSize = o.window ?? o.batchSize * 16;
   const maxPending = windowSize * (2 * o.workers + 1);
+  // a task holds several model batches (the worker runs them one after another): one message and
+  // one wait for the next task per about two tasks per worker and window, not per batch
+  const taskLines = o.batchSize * Math.max(1, Math.floor(windowSize / o.batchSize / (2 * o.workers)));
   const done = new Map<number, Uint8Array>(); // finished output lines (with their \n) not yet written
   const inflight = new Set<Promise<void>>();
   let next = skip + 1; // the next line to write
@@ -134,7 +137,7 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
     for (const l of batch) ends.push((total += l.bytes.length));
     const bytes = new Uint8Array(total);
     batch.forEach((l, k) => bytes.set(l.bytes, k ? ends[k - 1] : 0));
-    return pool.run({ bytes, ends, lines: batch.map((l) => l.line) }).then(
+    return pool.run({ bytes, ends, lines: batch.map((l) => l.line), batch: o.batchSize }).then(
       (r) => {
         errors += r.errors;
         batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
@@ -146,8 +149,8 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
   const dispatch = () => {
     const items = win.sort((a, b) => a.bytes.length - b.bytes.length);
     win = [];
-    for (let i = 0; i < items.length; i += o.batchSize) {
-      const p: Promise<void> = runBatch(items.slice(i, i + o.batchSize)).finally(() => (inflight.delete(p), flush()));
+    for (let i = 0; i < items.length; i += taskLines) {
+      const p: Promise<void> = runBatch(items.slice(i, i + taskLines)).finally(() => (inflight.delete(p), flush()));
       inflight.add(p);
     }
   };
@@ -188,7 +191,7 @@ export function streamFlags(cmd: Command, o: { batch: number; maxChars: number }
   return cmd
     .option('--format <f>', 'jsonl ({"id", "text"} per line), text (the line is the text; id = line number) or auto (jsonl when the first line starts with {)', parse.oneOf(['auto', 'text', 'jsonl'] as const), 'auto')
     .option('--workers <n>', 'worker threads', parse.int(1), 1)
-    .option('--batch <b>', 'records per worker task (records of similar length are batched together)', parse.int(1), o.batch)
+    .option('--batch <b>', 'records per model call (records of similar length are batched together)', parse.int(1), o.batch)
     .option('--max-chars <n>', 'longer texts get an error record', parse.int(1), o.maxChars)
     .option('--output <file>', 'write the records to this file instead of stdout')
     .option('--resume', 'continue the --output file of a killed run: its complete lines answer the first input lines')
