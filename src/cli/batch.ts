@@ -114,9 +114,9 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
   const skip = o.skip ?? 0;
   const windowSize = o.window ?? o.batchSize * 16;
   const maxPending = windowSize * (2 * o.workers + 1);
-  // a task holds several model batches (the worker runs them one after another): one message and
-  // one wait for the next task per about two tasks per worker and window, not per batch
-  const taskLines = o.batchSize * Math.max(1, Math.floor(windowSize / o.batchSize / (2 * o.workers)));
+  // a task holds several model batches (the worker runs them one after another): one message per
+  // worker and window, not one per batch
+  const taskLines = o.batchSize * Math.max(1, Math.floor(windowSize / o.batchSize / o.workers));
   const done = new Map<number, Uint8Array>(); // finished output lines (with their \n) not yet written
   const inflight = new Set<Promise<void>>();
   let next = skip + 1; // the next line to write
@@ -131,20 +131,44 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
     if (ready.length) output.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
   };
   const answer = (l: RawLine, error: string) => (errors++, done.set(l.line, Buffer.from(errorRecord(l.line, idOf(l, o.format), error) + '\n')));
-  const runBatch = (batch: RawLine[]): Promise<void> => {
+  // A worker holds up to two tasks (see runBatchTool), and a crash fails every task it holds: so a
+  // failed task is run again record by record, each record alone in the pool (no other task in
+  // flight, none started meanwhile), and only a record that fails alone is the culprit.
+  let running = 0;
+  let alone = 0; // alone tasks waiting or running: other tasks wait for them
+  let wake: (() => void)[] = [];
+  const changed = () => new Promise<void>((ok) => wake.push(ok));
+  const settle = () => {
+    const w = wake;
+    wake = [];
+    for (const ok of w) ok();
+  };
+  const runBatch = async (batch: RawLine[], isAlone = false): Promise<void> => {
+    if (isAlone) {
+      alone++;
+      while (running > 0) await changed();
+    } else while (alone > 0) await changed();
+    running++;
     const ends: number[] = [];
     let total = 0;
     for (const l of batch) ends.push((total += l.bytes.length));
     const bytes = new Uint8Array(total);
     batch.forEach((l, k) => bytes.set(l.bytes, k ? ends[k - 1] : 0));
-    return pool.run({ bytes, ends, lines: batch.map((l) => l.line), batch: o.batchSize }).then(
-      (r) => {
-        errors += r.errors;
-        batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
-      },
-      // a failed worker: retry the batch record by record; a record that fails alone is the culprit
-      (e: Error) => (batch.length > 1 ? Promise.all(batch.map((l) => runBatch([l]))).then(() => undefined) : void answer(batch[0], `Expected line ${batch[0].line} to run within the worker's limits, got ${String(e?.message ?? e).split('\n')[0]}`)),
-    );
+    let failure: Error | undefined;
+    try {
+      const r = await pool.run({ bytes, ends, lines: batch.map((l) => l.line), batch: o.batchSize });
+      errors += r.errors;
+      batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
+    } catch (e) {
+      failure = e as Error;
+    } finally {
+      running--;
+      if (isAlone) alone--;
+      settle();
+    }
+    if (!failure) return;
+    if (isAlone) return void answer(batch[0], `Expected line ${batch[0].line} to run within the worker's limits, got ${String(failure?.message ?? failure).split('\n')[0]}`);
+    await Promise.all(batch.map((l) => runBatch([l], true)));
   };
   const dispatch = () => {
     const items = win.sort((a, b) => a.bytes.length - b.bytes.length);
@@ -237,7 +261,8 @@ export async function runBatchTool(inputPath: string | undefined, o: Record<stri
   const maxChars = o.maxChars as number;
   const sniffed = o.format === 'auto' ? await sniffFormat(input) : { format: o.format as 'jsonl' | 'text', input };
   const format = sniffed.format;
-  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined);
+  // two tasks per worker: the next one waits in the worker while it runs the current one
+  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined, undefined, 2);
   try {
     const pl: LinePool = { run: (t) => pool.run(t, { transferList: [t.bytes.buffer as ArrayBuffer] }) as Promise<LinesResult> };
     // a JSON-escaped character takes at most 6 bytes (\uXXXX), plus the record around it
