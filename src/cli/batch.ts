@@ -7,9 +7,10 @@
 //   workers      (./batch-worker.ts) decode, parse, check, run the model and format each record.
 // Memory is bounded by the window: reading stops while `maxPending` lines are read but unwritten.
 // A window is also sent when input pauses (IDLE_MS), so a slow producer sees answers promptly.
-// A batch whose worker fails (e.g. runs out of memory) is retried one record at a time, so only
-// the record that fails alone gets an error record. `--output FILE --resume` continues a killed
-// run: the complete lines already in FILE answer the first input lines (a torn last line is cut).
+// A task (several model batches; a worker holds two) whose worker fails (e.g. runs out of memory)
+// is retried one record at a time, each alone in the pool, so only the record that fails alone gets
+// an error record. `--output FILE --resume` continues a killed run: the complete lines already in
+// FILE answer the first input lines (a torn last line is cut).
 import type { Readable, Writable } from 'node:stream';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
