@@ -22,8 +22,8 @@ export interface LinesTask {
   bytes: Uint8Array;
   ends: number[];
   lines: number[];
-  /** Records per model call: the lines run in consecutive groups of this many (one task holds several). */
-  batch: number;
+  /** Records per model call: the lines run in consecutive groups of this many (default: all in one call). */
+  batch?: number;
 }
 
 export interface LinesResult {
@@ -94,12 +94,13 @@ export default async function run(task: Task): Promise<LinesResult | object[] | 
   const { kind, app } = await ready;
   if (!app) throw new ValueError(`Expected a model kind with a text verb, got ${kind}`);
   if ('texts' in task) return app.run(task.texts, task.opts);
-  // consecutive groups of task.batch lines, each parsed, run by the model in one call and formatted
+  // consecutive groups of task.batch lines (all of them without it), each parsed, run by the model in one call and formatted
   const out: string[] = [];
   let errors = 0;
-  for (let g = 0; g < task.lines.length; g += task.batch) {
+  const group = Math.max(1, task.batch ?? task.lines.length);
+  for (let g = 0; g < task.lines.length; g += group) {
     const parsed: Parsed[] = [];
-    for (let k = g; k < Math.min(g + task.batch, task.lines.length); k++) parsed.push(parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), task.lines[k], app));
+    for (let k = g; k < Math.min(g + group, task.lines.length); k++) parsed.push(parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), task.lines[k], app));
     const ok = parsed.filter((p): p is { line: number; id: unknown; text: string } => 'text' in p);
     const res = ok.length ? app.run(ok.map((p) => p.text)) : [];
     errors += parsed.length - ok.length;
