@@ -22,6 +22,8 @@ export interface LinesTask {
   bytes: Uint8Array;
   ends: number[];
   lines: number[];
+  /** Records per model call: the lines run in consecutive groups of this many (default: all in one call). */
+  batch?: number;
 }
 
 export interface LinesResult {
@@ -74,11 +76,14 @@ function parseRecord(bytes: Uint8Array, line: number, app: AppRunner): Parsed {
   return { line, id, text: s };
 }
 
-/** The output record of a record and its result: id (and line for translate), the text of plain-text input, then the result. */
+/** The output record of a record and its result: id (and line for translate), the text of plain-text input, then the result's fields. */
 function outputRecord(kind: AppKind, r: { line: number; id: unknown; text: string }, res: object): string {
-  const head: Record<string, unknown> = kind === 'seq2seq' ? { id: r.id, line: r.line } : { id: r.id };
-  if (data.format === 'text') head.text = r.text;
-  return JSON.stringify({ ...head, ...res });
+  // written as text, not spread into a new object: the record's head, then the result's JSON without its opening brace
+  let head = '{"id":' + JSON.stringify(r.id);
+  if (kind === 'seq2seq') head += ',"line":' + r.line;
+  if (data.format === 'text') head += ',"text":' + JSON.stringify(r.text);
+  const body = JSON.stringify(res);
+  return body.length > 2 ? head + ',' + body.slice(1) : head + '}';
 }
 
 export type Task = LinesTask | { texts: string[]; opts?: Record<string, unknown> } | { info: true };
@@ -89,13 +94,22 @@ export default async function run(task: Task): Promise<LinesResult | object[] | 
   const { kind, app } = await ready;
   if (!app) throw new ValueError(`Expected a model kind with a text verb, got ${kind}`);
   if ('texts' in task) return app.run(task.texts, task.opts);
-  const parsed: Parsed[] = task.lines.map((line, k) => parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), line, app));
-  const ok = parsed.filter((p): p is { line: number; id: unknown; text: string } => 'text' in p);
-  const res = ok.length ? app.run(ok.map((p) => p.text)) : [];
-  let k = 0;
-  const bytes = utf8Out.encode(parsed.map((p) => ('error' in p ? p.error : outputRecord(app.kind, p, res[k++])) + '\n').join(''));
+  // consecutive groups of task.batch lines (all of them without it), each parsed, run by the model in one call and formatted
+  const out: string[] = [];
+  let errors = 0;
+  const group = Math.max(1, task.batch ?? task.lines.length);
+  for (let g = 0; g < task.lines.length; g += group) {
+    const parsed: Parsed[] = [];
+    for (let k = g; k < Math.min(g + group, task.lines.length); k++) parsed.push(parseRecord(task.bytes.subarray(k ? task.ends[k - 1] : 0, task.ends[k]), task.lines[k], app));
+    const ok = parsed.filter((p): p is { line: number; id: unknown; text: string } => 'text' in p);
+    const res = ok.length ? app.run(ok.map((p) => p.text)) : [];
+    errors += parsed.length - ok.length;
+    let r = 0;
+    for (const p of parsed) out.push(('error' in p ? p.error : outputRecord(app.kind, p, res[r++])) + '\n');
+  }
+  const bytes = utf8Out.encode(out.join(''));
   // offsets of the line ends: every \n (0x0a) byte, which UTF-8 never uses inside a character
   const ends: number[] = [];
   for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) ends.push(i + 1);
-  return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: { bytes, ends, errors: parsed.length - ok.length } } as never) as unknown as LinesResult;
+  return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: { bytes, ends, errors } } as never) as unknown as LinesResult;
 }

@@ -7,9 +7,10 @@
 //   workers      (./batch-worker.ts) decode, parse, check, run the model and format each record.
 // Memory is bounded by the window: reading stops while `maxPending` lines are read but unwritten.
 // A window is also sent when input pauses (IDLE_MS), so a slow producer sees answers promptly.
-// A batch whose worker fails (e.g. runs out of memory) is retried one record at a time, so only
-// the record that fails alone gets an error record. `--output FILE --resume` continues a killed
-// run: the complete lines already in FILE answer the first input lines (a torn last line is cut).
+// A task (several model batches; a worker holds two) whose worker fails (e.g. runs out of memory)
+// is retried one record at a time, each alone in the pool, so only the record that fails alone gets
+// an error record. `--output FILE --resume` continues a killed run: the complete lines already in
+// FILE answer the first input lines (a torn last line is cut).
 import type { Readable, Writable } from 'node:stream';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
@@ -25,7 +26,7 @@ export interface LinePool {
 }
 
 export interface FrameOptions {
-  /** Lines per worker task. */
+  /** Records per model call; a worker task holds several such batches. */
   batchSize: number;
   /** Lines per window sorted by length (default 16 batches). */
   window?: number;
@@ -70,7 +71,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
   };
   const finish = (): RawLine => {
     n++;
-    let b: Uint8Array = over ? new Uint8Array(0) : Buffer.concat(parts, len);
+    let b: Uint8Array = over ? new Uint8Array(0) : parts.length === 1 ? parts[0] : Buffer.concat(parts, len);
     if (b.length && b[b.length - 1] === CR) b = b.subarray(0, b.length - 1);
     if (n === 1 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
     const r = { line: n, bytes: b, tooLong: over || b.length > maxBytes };
@@ -114,6 +115,9 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
   const skip = o.skip ?? 0;
   const windowSize = o.window ?? o.batchSize * 16;
   const maxPending = windowSize * (2 * o.workers + 1);
+  // a task holds several model batches (the worker runs them one after another): one message per
+  // worker and window, not one per batch
+  const taskLines = o.batchSize * Math.max(1, Math.floor(windowSize / o.batchSize / o.workers));
   const done = new Map<number, Uint8Array>(); // finished output lines (with their \n) not yet written
   const inflight = new Set<Promise<void>>();
   let next = skip + 1; // the next line to write
@@ -128,26 +132,50 @@ export async function streamBatches(input: AsyncIterable<Buffer | string>, outpu
     if (ready.length) output.write(ready.length === 1 ? ready[0] : Buffer.concat(ready));
   };
   const answer = (l: RawLine, error: string) => (errors++, done.set(l.line, Buffer.from(errorRecord(l.line, idOf(l, o.format), error) + '\n')));
-  const runBatch = (batch: RawLine[]): Promise<void> => {
+  // A worker holds up to two tasks (see runBatchTool), and a crash fails every task it holds: so a
+  // failed task is run again record by record, each record alone in the pool (no other task in
+  // flight, none started meanwhile), and only a record that fails alone is the culprit.
+  let running = 0;
+  let alone = 0; // alone tasks waiting or running: other tasks wait for them
+  let wake: (() => void)[] = [];
+  const changed = () => new Promise<void>((ok) => wake.push(ok));
+  const settle = () => {
+    const w = wake;
+    wake = [];
+    for (const ok of w) ok();
+  };
+  const runBatch = async (batch: RawLine[], isAlone = false): Promise<void> => {
+    if (isAlone) {
+      alone++;
+      while (running > 0) await changed();
+    } else while (alone > 0) await changed();
+    running++;
     const ends: number[] = [];
     let total = 0;
     for (const l of batch) ends.push((total += l.bytes.length));
     const bytes = new Uint8Array(total);
     batch.forEach((l, k) => bytes.set(l.bytes, k ? ends[k - 1] : 0));
-    return pool.run({ bytes, ends, lines: batch.map((l) => l.line) }).then(
-      (r) => {
-        errors += r.errors;
-        batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
-      },
-      // a failed worker: retry the batch record by record; a record that fails alone is the culprit
-      (e: Error) => (batch.length > 1 ? Promise.all(batch.map((l) => runBatch([l]))).then(() => undefined) : void answer(batch[0], `Expected line ${batch[0].line} to run within the worker's limits, got ${String(e?.message ?? e).split('\n')[0]}`)),
-    );
+    let failure: Error | undefined;
+    try {
+      const r = await pool.run({ bytes, ends, lines: batch.map((l) => l.line), batch: o.batchSize });
+      errors += r.errors;
+      batch.forEach((l, k) => done.set(l.line, r.bytes.subarray(k ? r.ends[k - 1] : 0, r.ends[k])));
+    } catch (e) {
+      failure = e as Error;
+    } finally {
+      running--;
+      if (isAlone) alone--;
+      settle();
+    }
+    if (!failure) return;
+    if (isAlone) return void answer(batch[0], `Expected line ${batch[0].line} to run within the worker's limits, got ${String(failure?.message ?? failure).split('\n')[0]}`);
+    await Promise.all(batch.map((l) => runBatch([l], true)));
   };
   const dispatch = () => {
     const items = win.sort((a, b) => a.bytes.length - b.bytes.length);
     win = [];
-    for (let i = 0; i < items.length; i += o.batchSize) {
-      const p: Promise<void> = runBatch(items.slice(i, i + o.batchSize)).finally(() => (inflight.delete(p), flush()));
+    for (let i = 0; i < items.length; i += taskLines) {
+      const p: Promise<void> = runBatch(items.slice(i, i + taskLines)).finally(() => (inflight.delete(p), flush()));
       inflight.add(p);
     }
   };
@@ -188,7 +216,7 @@ export function streamFlags(cmd: Command, o: { batch: number; maxChars: number }
   return cmd
     .option('--format <f>', 'jsonl ({"id", "text"} per line), text (the line is the text; id = line number) or auto (jsonl when the first line starts with {)', parse.oneOf(['auto', 'text', 'jsonl'] as const), 'auto')
     .option('--workers <n>', 'worker threads', parse.int(1), 1)
-    .option('--batch <b>', 'records per worker task (records of similar length are batched together)', parse.int(1), o.batch)
+    .option('--batch <b>', 'records per model call (records of similar length are batched together)', parse.int(1), o.batch)
     .option('--max-chars <n>', 'longer texts get an error record', parse.int(1), o.maxChars)
     .option('--output <file>', 'write the records to this file instead of stdout')
     .option('--resume', 'continue the --output file of a killed run: its complete lines answer the first input lines')
@@ -234,7 +262,8 @@ export async function runBatchTool(inputPath: string | undefined, o: Record<stri
   const maxChars = o.maxChars as number;
   const sniffed = o.format === 'auto' ? await sniffFormat(input) : { format: o.format as 'jsonl' | 'text', input };
   const format = sniffed.format;
-  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined);
+  // two tasks per worker: the next one waits in the worker while it runs the current one
+  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined, undefined, 2);
   try {
     const pl: LinePool = { run: (t) => pool.run(t, { transferList: [t.bytes.buffer as ArrayBuffer] }) as Promise<LinesResult> };
     // a JSON-escaped character takes at most 6 bytes (\uXXXX), plus the record around it

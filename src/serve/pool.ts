@@ -23,12 +23,16 @@ export interface AppPool {
 
 const nodeImport = (name: string): Promise<Record<string, unknown>> => import(/* @vite-ignore */ name);
 
-/** `workers` threads each holding the application; `workerMemoryMb` caps each one's JS heap. */
-export async function startAppPool(data: AppWorkerData, workers: number, workerMemoryMb?: number, workerFile?: string | URL): Promise<AppPool> {
+/**
+ * `workers` threads each holding the application; `workerMemoryMb` caps each one's JS heap.
+ * `tasksPerWorker` > 1 posts the next task(s) to a worker while it runs one, so it starts the next
+ * without waiting for the main thread to take its answer (the batch tools' long streams of tasks).
+ */
+export async function startAppPool(data: AppWorkerData, workers: number, workerMemoryMb?: number, workerFile?: string | URL, tasksPerWorker = 1): Promise<AppPool> {
   const { Piscina } = (await nodeImport('piscina')) as { Piscina: new (o: object) => AppPool };
   const ext = import.meta.url.endsWith('.cjs') ? 'cjs' : 'js';
   return new Piscina({
-    filename: (workerFile ?? new URL(`./batch-worker.${ext}`, import.meta.url)).toString(), minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, workerData: data,
+    filename: (workerFile ?? new URL(`./batch-worker.${ext}`, import.meta.url)).toString(), minThreads: workers, maxThreads: workers, idleTimeout: 2 ** 31 - 1, workerData: data, concurrentTasksPerWorker: tasksPerWorker,
     resourceLimits: workerMemoryMb ? { maxOldGenerationSizeMb: workerMemoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, workerMemoryMb >> 2)) } : undefined,
   });
 }

@@ -257,4 +257,25 @@ describe('streaming batch tools', () => {
     lab.dispose();
     expect(r.stderr).toMatch(/40 lines \(1 errors\)/);
   }, 60_000);
+
+  it('two culprits among tasks queued together on one worker: only they get error records, every innocent record of the failed tasks is answered', () => {
+    // --batch 4: windows of 64 lines, one task per window, and a worker holds two tasks at once,
+    // so a crash fails the task it runs and the one queued behind it
+    const bad = new Set([17, 150]);
+    const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `r${i}`, text: bad.has(i) ? 'ab'.repeat(2_000_000) : 'abba'.slice(0, 1 + (i % 4)) }));
+    writeFileSync(file('oom2.jsonl'), lines.join('\n') + '\n');
+    const r = cli(['label', 'lab.rnnw', 'oom2.jsonl', '--max-chars', '10000000', '--worker-memory', '32', '--batch', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(out.length).toBe(200);
+    const lab = SequenceLabeler.deserialize(readFileSync(file('lab.rnnw')));
+    const tags = new Map(['a', 'ab', 'abb', 'abba'].map((t) => [t, lab.predict([t])[0]]));
+    out.forEach((o, i) => {
+      if (bad.has(i)) return expect(o).toEqual({ line: i + 1, id: `r${i}`, error: expect.stringMatching(new RegExp(`^Expected line ${i + 1} to run within the worker's limits, got .*memory limit`)) });
+      expect(o.id).toBe(`r${i}`);
+      expect(o.tags).toEqual(tags.get(JSON.parse(lines[i]).text));
+    });
+    lab.dispose();
+    expect(r.stderr).toMatch(/200 lines \(2 errors\)/);
+  }, 60_000);
 });
