@@ -10,7 +10,7 @@ import { Tensor } from '../tensor';
 import { DTypeError, ShapeError, StateError, ValueError } from '../errors';
 import type { InputNode, Sym } from './nodes';
 import type { Compiled, Shape } from './compile';
-import type { Parts } from './feed';
+import { valuesScanned, type Parts } from './feed';
 
 
 /** Repeats every example's rows `k` times (row b → rows b·k … b·k + k − 1): one per hypothesis. */
@@ -138,13 +138,13 @@ export class Decoder {
       if (!(x instanceof Int32Array) && !Array.isArray(x)) throw new DTypeError(`Expected token ids as an Int32Array or number array, got ${(x as object)?.constructor?.name ?? typeof x}`);
       if (x.length !== B) throw new ShapeError(`Expected ${B} token ids (one per row), got ${x.length}`);
       const V = this.stepInput.opts.vocabSize as number;
-      for (let i = 0; i < B; i++) if (!Number.isInteger(x[i]) || x[i] < 0 || x[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${x[i]} at index ${i}`);
+      if (!valuesScanned()) for (let i = 0; i < B; i++) if (!Number.isInteger(x[i]) || x[i] < 0 || x[i] >= V) throw new ValueError(`Expected token ids in [0, ${V}), got ${x[i]} at index ${i}`);
       heap.i32.set(x, at);
     } else {
       const F = this.stepInput.ports[0].features;
       if (!(x instanceof Float32Array)) throw new DTypeError(`Expected a Float32Array of (B, F) = (${B}, ${F}) values, got ${(x as object)?.constructor?.name ?? typeof x}`);
       if (x.length !== B * F) throw new ShapeError(`Expected ${B * F} values (B, F) = (${B}, ${F}), got ${x.length}`);
-      for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values, got ${x[i]} at index ${i}`);
+      if (!valuesScanned()) for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values, got ${x[i]} at index ${i}`);
       heap.f32.set(x, at);
     }
     this.beforeRun?.();

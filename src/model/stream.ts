@@ -8,6 +8,7 @@
 // At batch 1 the step reads packed copies of the weights (src/model/packs.ts), refreshed before a
 // step whenever the parameters were written since they were packed.
 import type { Decoder } from '../graph/decoder';
+import { withScannedValues } from '../graph/feed';
 import type { ModelHost } from './host';
 import { gatherSlots, stateFeed } from './graph-adapter';
 import { Tensor } from '../tensor';
@@ -88,7 +89,7 @@ export class Stream {
         if (!Number.isFinite(x[i])) throw new ValueError(`Expected finite values in the step input, got ${x[i]} at index ${i}`);
       }
     }
-    return this.dec.step(x).output.data as Float32Array;
+    return withScannedValues(() => this.dec.step(x)).output.data as Float32Array;
   }
 
   /** Resets the state to zeros, or to the given (numStates, B, H) initial states. */
