@@ -162,8 +162,7 @@ async function startHelper(init: HelperInit): Promise<Helper> {
       throw new WorkerError(`Expected a helper thread to start, got ${(e as Error)?.message ?? show(e)}`);
     }
     worker = w;
-    w.unref!(); // the helper blocks in wasm between jobs: it must not keep the process alive
-    await new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       w.on!('message', (m) => onFirstMessage(m, resolve, reject));
       w.on!('error', (e) => reject(new WorkerError(`Expected a helper thread to start, got ${(e as Error).message}`)));
       w.on!('exit', () => {
@@ -171,6 +170,10 @@ async function startHelper(init: HelperInit): Promise<Helper> {
         reject(new WorkerError('Expected a helper thread to start, got its exit'));
       });
     });
+    await started;
+    // the helper blocks in wasm between jobs: once started it must not keep the process alive.
+    // unref() comes after the 'message' listener, which refs the worker's port again (Node 20)
+    w.unref!();
   } else {
     const url = URL.createObjectURL(new Blob([WEB_HELPER], { type: 'text/javascript' }));
     const w = new (globalThis as unknown as { Worker: new (u: string) => Port }).Worker(url);
