@@ -10,7 +10,7 @@
 import { workerData } from 'node:worker_threads';
 import v8 from 'node:v8';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { library } from './frame';
+import { library, useThreads } from './frame';
 import { detectKind, ENDPOINTS, loadApp, type AppKind, type AppRunner } from '../serve/app';
 import type { AppWorkerData } from '../serve/pool';
 import { ValueError } from '../errors';
@@ -34,6 +34,7 @@ export interface LinesResult {
 }
 
 const data = workerData as AppWorkerData;
+useThreads(data.threads);
 // the runner, or null for a kind without a text verb (the server answers 404 naming the kind)
 const ready: Promise<{ kind: AppKind; app: AppRunner | null }> = library().then((lib) => {
   const kind = data.kind ?? detectKind(lib, data.models[0]);

@@ -263,7 +263,7 @@ export async function runBatchTool(inputPath: string | undefined, o: Record<stri
   const sniffed = o.format === 'auto' ? await sniffFormat(input) : { format: o.format as 'jsonl' | 'text', input };
   const format = sniffed.format;
   // two tasks per worker: the next one waits in the worker while it runs the current one
-  const pool = await startAppPool({ ...data, format, maxChars }, o.workers as number, o.workerMemory as number | undefined, undefined, 2);
+  const pool = await startAppPool({ ...data, format, maxChars, threads: o.threads as number | undefined }, o.workers as number, o.workerMemory as number | undefined, undefined, 2);
   try {
     const pl: LinePool = { run: (t) => pool.run(t, { transferList: [t.bytes.buffer as ArrayBuffer] }) as Promise<LinesResult> };
     // a JSON-escaped character takes at most 6 bytes (\uXXXX), plus the record around it

@@ -8,15 +8,24 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CELL_KINDS as APP_CELLS } from '../layers/cells';
 import { explainModelFile, MODEL_ARGUMENT } from './kinds';
 
+/** Threads of one model call in this process (a command's --threads; a batch worker's from its pool). */
+let initThreads: number | undefined;
+/** Sets the threads library() initialises with (before the command's first library() call). */
+export function useThreads(threads: number | undefined): void {
+  initThreads = threads;
+}
+
 /**
  * The library, loaded and initialised on first use (so --help and usage errors do not load the
- * wasm). Commands import it through here; the build points it at the package's own dist/index.
+ * wasm), on `--threads` threads when the command was given it. Commands import it through here;
+ * the build points it at the package's own dist/index.
  */
 export async function library(): Promise<typeof import('../index')> {
   const mod = await import('../index');
   // from the CJS build, import() of index.cjs gives its exports as `default`
   const lib = typeof mod.init === 'function' ? mod : (mod as unknown as { default: typeof mod }).default;
-  await lib.init();
+  const info = await lib.init(initThreads === undefined ? undefined : { threads: initThreads });
+  if (info.threadsNote) process.stderr.write(`rnn-wasm: ${info.threadsNote}\n`);
   return lib;
 }
 
@@ -124,9 +133,14 @@ export function sizeOptions(o: Record<string, unknown>): { numLayers?: number; h
   return out;
 }
 
-/** --int8, taken by every command that runs a model: quantize(model, { weights: 'int8' }) after loading it. */
+/**
+ * --int8 and --threads, taken by every command that runs a model: quantize(model, { weights: 'int8' })
+ * after loading it, and init({ threads }) (in each batch worker too).
+ */
 export function int8Flag(cmd: Command): Command {
-  return cmd.option('--int8', 'run on int8 weights (the model is quantized after loading; results differ slightly from f32)');
+  return cmd
+    .option('--int8', 'run on int8 weights (the model is quantized after loading; results differ slightly from f32)')
+    .option('--threads <n>', 'threads of one model call, sharing one wasm memory (results are bit-identical to one thread; with --workers, in each worker)', parse.int(1));
 }
 
 /**
@@ -162,6 +176,7 @@ export function buildProgram(commands: readonly CliCommand[], version: string, c
       const self = all[all.length - 1] as Command;
       let code: number | void;
       try {
+        useThreads(self.opts().threads as number | undefined);
         code = await c.run(ctxFor(self), self.args, self.opts(), self);
       } catch (e) {
         throw explainFormatError(e, c.name, self);

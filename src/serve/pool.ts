@@ -13,6 +13,8 @@ export interface AppWorkerData {
   format?: 'jsonl' | 'text';
   /** A longer text is answered with an error record. */
   maxChars?: number;
+  /** Threads of each worker's model calls (init({ threads })); one when absent. */
+  threads?: number;
 }
 
 /** The part of a piscina pool the callers use. */

@@ -1,4 +1,4 @@
-// --int8 on every command that runs a model (the built dist/cli.js in a child process): translate
+// --int8 and --threads on every command that runs a model (the built dist/cli.js in a child process): translate
 // (this thread and 2 workers, greedy and beam), classify and label (1 and 2 batch workers),
 // generate, sample, complete and forecast each print what the library prints for the same model
 // after quantize(app, { weights: 'int8' }) — and, where the output is numeric, not what the f32
@@ -111,4 +111,34 @@ describe('--int8', () => {
     expect(fc.forecast(rows)).not.toEqual(plain.forecast(rows));
     for (const m of [gen, lm, fc, plain]) m.dispose();
   }, 60_000);
+});
+
+describe('--threads', () => {
+  it('translate, classify, label, generate, sample, complete and forecast on 2 threads print the one-thread library output; a count init refuses is an error naming threads', () => {
+    const input = words.join('\n') + '\n';
+    const jsonl = words.map((w, i) => JSON.stringify({ id: i, text: w })).join('\n') + '\n';
+    const s2s = load.s2s(), clf = load.clf(), lab = load.lab(), gen = load.gen(), lm = load.lm(), fc = load.fc();
+    const run = (args: string[], stdin?: string) => {
+      const r = cli([...args, '--threads', '2'], stdin);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    expect(records(run(['translate', 's2s.rnnw', '--beam', '3'], input)).map((o) => [o.output, o.score])).toEqual(s2s.translate(words, { beam: 3 }).map((t) => [t.text, t.score]));
+    for (const workers of ['1', '2']) {
+      expect(records(run(['classify', 'clf.rnnw', '--workers', workers, '--batch', '5'], jsonl)).map((o) => (o.probs as Record<string, number>).A)).toEqual(clf.predict(words).map((p) => +p[0].toFixed(6)));
+      expect(records(run(['label', 'lab.rnnw', '--workers', workers, '--batch', '5'], jsonl)).map((o) => o.tags)).toEqual(lab.predict(words));
+    }
+    expect(JSON.parse(run(['generate', 'gen.rnnw', '--condition', 'a', '--count', '6', '--seed', '4', '--json'])).texts).toEqual(gen.generate({ condition: 'a', count: 6, seed: 4, maxLength: 40 }));
+    expect(JSON.parse(run(['sample', 'lm.rnnw', '--length', '40', '--seed', '5', '--prompt', 'an', '--json'])).text).toBe(lm.sample({ length: 40, seed: 5, prompt: 'an' }));
+    expect(JSON.parse(run(['complete', 'lm.rnnw', '--prompt', 'ge', '--max-length', '20', '--json'])).completion).toBe(lm.complete('ge', { maxLength: 20 }));
+    expect(JSON.parse(run(['forecast', 'fc.rnnw', '--input', 'series.csv', '--json'])).forecast).toEqual(fc.forecast(series.map((v) => [v])));
+    // the flag reaches init({ threads }): a count it refuses fails the command, naming the option
+    for (const args of [['sample', 'lm.rnnw', '--length', '5'], ['classify', 'clf.rnnw']]) {
+      const r = cli([...args, '--threads', '100000'], jsonl);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/Expected threads to be an integer from 1 to \d+/);
+    }
+    expect(cli(['sample', 'lm.rnnw', '--threads', '0']).code).toBe(2);
+    for (const m of [s2s, clf, lab, gen, lm, fc]) m.dispose();
+  }, 120_000);
 });
