@@ -515,6 +515,11 @@ export class GraphModel {
     return slots.filter((s) => s.kind === kind).sort((a, b) => a.index - b.index).map((s) => this.rt.heap.read(s.dInit!, p.shape.B * s.H));
   }
 
+  /** @internal Whether an evaluate / trainStep run's program (and its initial-state gradients) is still held. */
+  get hasTrainingRun(): boolean {
+    return this.res.lastTrain !== null;
+  }
+
   /** Cached compiled programs (for tests and diagnostics). */
   get cachedPlans(): number {
     return this.plans.size;

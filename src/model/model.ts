@@ -269,7 +269,7 @@ export abstract class Model {
     this.checkNotQuantized('training');
     const g = this.mg.graph;
     const blocks = (kind: 'h' | 'c') => (p: { node: string }) => g.initialStateGradients(p.node, kind) ?? [];
-    if (!this.lastRows || g.initialStateGradients('', 'h') === null) throw new ValueError('Expected a trainStep or evaluate before asking for state gradients, got none');
+    if (!this.lastRows || !g.hasTrainingRun) throw new ValueError('Expected a trainStep or evaluate before asking for state gradients, got none');
     return { dh0: gatherSlots(this.mg, 'h', this.lastRows, blocks('h'))!, dc0: gatherSlots(this.mg, 'c', this.lastRows, blocks('c')) };
   }
 
